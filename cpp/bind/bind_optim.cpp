@@ -1,0 +1,104 @@
+// Bindings for schedules and the Gen-Mom-SGD optimizer family. Both pickle and have a repr;
+// the named members (sgd, dana, ...) are built in python/plrf/optim.py.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <sstream>
+
+#include "plrf/optim/gen_momentum.hpp"
+
+namespace py = pybind11;
+using plrf::GenMomentum;
+using plrf::Schedule;
+
+namespace {
+
+py::tuple schedule_state(const Schedule& s) {
+  return py::make_tuple(static_cast<int>(s.kind()), s.c(), s.tau(), s.p(), s.values());
+}
+
+Schedule schedule_from_state(const py::tuple& t) {
+  switch (static_cast<Schedule::Kind>(t[0].cast<int>())) {
+    case Schedule::Kind::Constant: return Schedule::constant(t[1].cast<double>());
+    case Schedule::Kind::PowerLaw: return Schedule::power_law(t[1].cast<double>(), t[2].cast<double>(), t[3].cast<double>());
+    case Schedule::Kind::Array: return Schedule::array(t[4].cast<std::vector<double>>());
+  }
+  throw std::runtime_error("bad Schedule state");
+}
+
+std::string schedule_repr(const Schedule& s) {
+  std::ostringstream os;
+  os.precision(6);
+  switch (s.kind()) {
+    case Schedule::Kind::Constant: os << "Schedule.constant(" << s.c() << ")"; break;
+    case Schedule::Kind::PowerLaw: os << "Schedule.power_law(c=" << s.c() << ", tau=" << s.tau() << ", p=" << s.p() << ")"; break;
+    case Schedule::Kind::Array: os << "Schedule.array(<" << s.values().size() << " values>)"; break;
+  }
+  return os.str();
+}
+
+}  // namespace
+
+void bind_optim(py::module_& m) {
+  py::class_<Schedule> sched(m, "Schedule", "A hyperparameter schedule evaluated at step t = 0, 1, ...");
+  py::enum_<Schedule::Kind>(sched, "Kind")
+      .value("constant", Schedule::Kind::Constant)
+      .value("power_law", Schedule::Kind::PowerLaw)
+      .value("array", Schedule::Kind::Array);
+  sched.def_static("constant", &Schedule::constant, py::arg("c"))
+      .def_static("power_law", &Schedule::power_law, py::arg("c"), py::arg("tau"), py::arg("p"),
+                  "c * (1 + t / tau)**p")
+      .def_static("array", &Schedule::array, py::arg("values"), "values[t] (must cover every step)")
+      .def("__call__", [](const Schedule& s, double t) { return s(t); }, py::arg("t"))
+      .def_property_readonly("kind", &Schedule::kind)
+      .def_property_readonly("c", &Schedule::c)
+      .def_property_readonly("tau", &Schedule::tau)
+      .def_property_readonly("p", &Schedule::p)
+      .def_property_readonly("values", &Schedule::values)
+      .def("__repr__", &schedule_repr)
+      .def("__eq__", [](const Schedule& a, const Schedule& b) { return schedule_state(a).equal(schedule_state(b)); })
+      .def(py::pickle(&schedule_state, &schedule_from_state));
+
+  py::class_<GenMomentum>(m, "GenMomentum",
+                          "Gen-Mom-SGD: y' = (1 - delta) y + gamma1 g; theta' = theta - gamma2 g - gamma3 y'")
+      .def(py::init([](Schedule g1, Schedule g2, Schedule g3, Schedule delta, std::string name) {
+             return GenMomentum{std::move(g1), std::move(g2), std::move(g3), std::move(delta), std::move(name)};
+           }),
+           py::arg("gamma1"), py::arg("gamma2"), py::arg("gamma3"), py::arg("delta"), py::arg("name") = "gen_momentum")
+      .def_readonly("gamma1", &GenMomentum::gamma1)
+      .def_readonly("gamma2", &GenMomentum::gamma2)
+      .def_readonly("gamma3", &GenMomentum::gamma3)
+      .def_readonly("delta", &GenMomentum::delta)
+      .def_readonly("name", &GenMomentum::name)
+      .def("is_sgd", &GenMomentum::is_sgd)
+      .def("check_length", &GenMomentum::check_length, py::arg("steps"))
+      .def(
+          "coefficients",
+          [](const GenMomentum& o, double t) {
+            const auto c = o.at(t);
+            return py::dict(py::arg("gamma1") = c.gamma1, py::arg("gamma2") = c.gamma2, py::arg("gamma3") = c.gamma3,
+                            py::arg("delta") = c.delta);
+          },
+          py::arg("t"), "The four hyperparameters at step t.")
+      .def("__repr__",
+           [](const GenMomentum& o) {
+             return o.name + "(gamma1=" + schedule_repr(o.gamma1) + ", gamma2=" + schedule_repr(o.gamma2) +
+                    ", gamma3=" + schedule_repr(o.gamma3) + ", delta=" + schedule_repr(o.delta) + ")";
+           })
+      .def("__eq__",
+           [](const GenMomentum& a, const GenMomentum& b) {
+             return a.name == b.name && schedule_state(a.gamma1).equal(schedule_state(b.gamma1)) &&
+                    schedule_state(a.gamma2).equal(schedule_state(b.gamma2)) &&
+                    schedule_state(a.gamma3).equal(schedule_state(b.gamma3)) &&
+                    schedule_state(a.delta).equal(schedule_state(b.delta));
+           })
+      .def(py::pickle(
+          [](const GenMomentum& o) {
+            return py::make_tuple(schedule_state(o.gamma1), schedule_state(o.gamma2), schedule_state(o.gamma3),
+                                  schedule_state(o.delta), o.name);
+          },
+          [](const py::tuple& t) {
+            return GenMomentum{schedule_from_state(t[0]), schedule_from_state(t[1]), schedule_from_state(t[2]),
+                               schedule_from_state(t[3]), t[4].cast<std::string>()};
+          }));
+}

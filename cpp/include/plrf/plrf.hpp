@@ -1,0 +1,11 @@
+// Umbrella header of the plrf C++ core.
+#pragma once
+#include "plrf/engine/control.hpp"
+#include "plrf/engine/divergence.hpp"
+#include "plrf/engine/parallel.hpp"
+#include "plrf/optim/gen_momentum.hpp"
+#include "plrf/optim/schedule.hpp"
+#include "plrf/problem/plrf_problem.hpp"
+#include "plrf/rng/normal.hpp"
+#include "plrf/rng/philox.hpp"
+#include "plrf/spectrum/spectrum.hpp"

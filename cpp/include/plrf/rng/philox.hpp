@@ -1,0 +1,40 @@
+// Philox4x64-10 counter-based generator (Salmon et al., SC'11, "Random123").
+// Output depends only on (counter, key): no state, so any draw can be recomputed anywhere,
+// which is what makes results independent of threads, chunking and resume.
+#pragma once
+#include <array>
+#include <cstdint>
+
+namespace plrf::rng {
+
+using Counter = std::array<std::uint64_t, 4>;
+using Key = std::array<std::uint64_t, 2>;
+
+namespace detail {
+inline void mulhilo(std::uint64_t a, std::uint64_t b, std::uint64_t& hi, std::uint64_t& lo) {
+  const unsigned __int128 p = static_cast<unsigned __int128>(a) * b;
+  hi = static_cast<std::uint64_t>(p >> 64);
+  lo = static_cast<std::uint64_t>(p);
+}
+}  // namespace detail
+
+// One Philox4x64 evaluation with 10 rounds: 256 random bits for this (counter, key).
+inline Counter philox4x64_10(Counter c, Key k) {
+  constexpr std::uint64_t M0 = 0xD2E7470EE14C6C93ULL, M1 = 0xCA5A826395121157ULL;
+  constexpr std::uint64_t W0 = 0x9E3779B97F4A7C15ULL, W1 = 0xBB67AE8584CAA73BULL;
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) { k[0] += W0; k[1] += W1; }
+    std::uint64_t hi0, lo0, hi1, lo1;
+    detail::mulhilo(M0, c[0], hi0, lo0);
+    detail::mulhilo(M1, c[2], hi1, lo1);
+    c = {hi1 ^ c[1] ^ k[0], lo1, hi0 ^ c[3] ^ k[1], lo0};
+  }
+  return c;
+}
+
+// Uniform double in [0, 1) from the top 53 bits of a word.
+inline double to_unit(std::uint64_t w) { return static_cast<double>(w >> 11) * 0x1.0p-53; }
+// Uniform double in (0, 1]: safe for log().
+inline double to_unit_open0(std::uint64_t w) { return (static_cast<double>(w >> 11) + 1.0) * 0x1.0p-53; }
+
+}  // namespace plrf::rng

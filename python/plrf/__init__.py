@@ -1,0 +1,33 @@
+"""plrf: exact, fast simulators and risk curves for power-law random features.
+
+Pipeline: PLRF (or a user W) -> Spectrum -> engine (simulate, exact_risk) driven by an optimizer
+built from schedules -> Curves -> analysis (fit, frontier, theory) -> plots, CLI and sweeps.
+"""
+from ._version import __version__
+from . import _core
+from .spectrum import Spectrum
+from .problem import PLRF
+from .optim import (
+    GenMomentum,
+    Schedule,
+    dana_constant,
+    dana_decaying,
+    defaults,
+    schedule,
+    sgd,
+    sgd_momentum,
+)
+
+__all__ = [
+    "__version__",
+    "PLRF",
+    "Spectrum",
+    "Schedule",
+    "GenMomentum",
+    "schedule",
+    "sgd",
+    "sgd_momentum",
+    "dana_constant",
+    "dana_decaying",
+    "defaults",
+]

@@ -1,0 +1,77 @@
+"""Argument checks shared by every public entry point. Each raises ValueError naming the argument."""
+from __future__ import annotations
+
+import math
+import os
+import numbers
+
+import numpy as np
+
+
+def finite(name: str, x) -> float:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(float(x)):
+        raise ValueError(f"{name} must be a finite real number, got {x!r}")
+    return float(x)
+
+
+def positive(name: str, x) -> float:
+    x = finite(name, x)
+    if x <= 0:
+        raise ValueError(f"{name} must be > 0, got {x!r}")
+    return x
+
+
+def integer(name: str, x, minimum: int | None = None) -> int:
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+        raise ValueError(f"{name} must be an integer, got {x!r}")
+    x = int(x)
+    if minimum is not None and x < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {x}")
+    return x
+
+
+def seed(name: str, x) -> int:
+    x = integer(name, x, 0)
+    if x >= 2**64:
+        raise ValueError(f"{name} must be < 2**64, got {x}")
+    return x
+
+
+def float_array(name: str, x, ndim: int | tuple[int, ...], shape=None) -> np.ndarray:
+    """A float64 view/copy of x, after checking dtype kind, dimensions, shape and finiteness."""
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "fiu" or arr.dtype == np.bool_:
+        raise ValueError(f"{name} must be a real floating-point array, got dtype {arr.dtype}")
+    ndims = (ndim,) if isinstance(ndim, int) else ndim
+    if arr.ndim not in ndims:
+        raise ValueError(f"{name} must have {' or '.join(map(str, ndims))} dimension(s), got shape {arr.shape}")
+    if shape is not None:
+        for axis, want in enumerate(shape):
+            if want is not None and arr.shape[axis] != want:
+                raise ValueError(f"{name} has shape {arr.shape}; axis {axis} must have length {want}")
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must contain only finite values")
+    return arr
+
+
+def available_memory() -> int:
+    """Bytes the OS says are available now (MemAvailable), or total physical memory as a fallback."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def memory(nbytes: float, what: str) -> None:
+    """Refuse, before allocating, a job whose working set would not fit in memory."""
+    avail = available_memory()
+    if nbytes > 0.9 * avail:
+        raise MemoryError(
+            f"{what} needs about {nbytes / 2**30:.1f} GiB but only {avail / 2**30:.1f} GiB is available; "
+            "use a smaller d, or a theory spectrum (plrf.Spectrum.theory) that needs no W"
+        )

@@ -1,0 +1,155 @@
+"""PLRF least-squares problems (SPEC section 1) and their exact spectral data.
+
+W is never stored for a seeded problem: its rows are regenerated from the counter-based stream
+in blocks, so K = W^T D W is accumulated block by block and memory stays O(d^2).
+The eigensolve goes to LAPACK's divide-and-conquer through numpy, which is several times
+faster than Eigen's solver at d in the thousands (bench/bench_setup.py measures both paths).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _core
+from . import _validate as check
+from .spectrum import Spectrum
+
+_BLOCK_BYTES = 64 * 2**20  # working block of rows of W
+
+
+class PLRF:
+    """A power-law random features problem.
+
+    x_j ~ N(0, j^{-2 alpha}) (j = 1..v), target y = <x, b> with b_j = j^{-beta}, features W^T x with
+    W (v x d) having N(0, 1/d) entries drawn from `seed`. Risk is half the mean squared error.
+    """
+
+    def __init__(self, alpha, beta, d, v=None, seed=0, *, threads=None):
+        self.alpha = check.positive("alpha", alpha)
+        self.beta = check.finite("beta", beta)
+        self.d = check.integer("d", d, 1)
+        self.v = 4 * self.d if v is None else check.integer("v", v, 1)
+        if self.v < self.d:
+            raise ValueError(f"v must be >= d, got v={self.v}, d={self.d}")
+        self.seed = check.seed("seed", seed)
+        self.threads = 0 if threads is None else check.integer("threads", threads, 1)
+        self._W = None
+        self._spectrum = None
+
+    @classmethod
+    def from_features(cls, W, alpha, beta) -> "PLRF":
+        """A problem with a user-given (v, d) feature matrix W (v >= d)."""
+        alpha, beta = check.positive("alpha", alpha), check.finite("beta", beta)
+        shape = np.shape(W)
+        if len(shape) != 2 or shape[1] < 1 or shape[0] < shape[1]:
+            raise ValueError(f"W must be a (v, d) array with v >= d >= 1, got shape {shape}")
+        W = check.float_array("W", W, 2)
+        prob = cls(alpha, beta, d=W.shape[1], v=W.shape[0], seed=0)
+        prob.seed = None
+        prob._W = W
+        return prob
+
+    # ---- data ------------------------------------------------------------------------------
+    @property
+    def data_variances(self) -> np.ndarray:
+        """D_j = j^{-2 alpha}, j = 1..v."""
+        return np.arange(1, self.v + 1, dtype=np.float64) ** (-2.0 * self.alpha)
+
+    @property
+    def target(self) -> np.ndarray:
+        """b_j = j^{-beta}, j = 1..v."""
+        return np.arange(1, self.v + 1, dtype=np.float64) ** (-self.beta)
+
+    def feature_rows(self, start: int, stop: int) -> np.ndarray:
+        """Rows start..stop-1 of W (bitwise the same however the rows are blocked)."""
+        if not 0 <= start <= stop <= self.v:
+            raise ValueError(f"need 0 <= start <= stop <= v={self.v}, got {start}, {stop}")
+        if self._W is not None:
+            return self._W[start:stop]
+        return _core.feature_rows(self.seed, self.d, start, stop - start, self.threads)
+
+    @property
+    def W(self) -> np.ndarray:
+        """The whole (v, d) feature matrix (materialized on demand; prefer row blocks for big v*d)."""
+        if self._W is None:
+            check.memory(8.0 * self.v * self.d, f"W of shape ({self.v}, {self.d})")
+            return self.feature_rows(0, self.v)
+        return self._W
+
+    def block_rows(self) -> int:
+        return max(1, min(self.v, _BLOCK_BYTES // (8 * self.d)))
+
+    def scaled_blocks(self, block_rows=None):
+        """Yield (j0, A_blk, c_blk) with A = D^{1/2} W and c = D^{1/2} b, block by block of rows."""
+        step = block_rows or self.block_rows()
+        sqrt_d, b = np.sqrt(self.data_variances), self.target
+        for j0 in range(0, self.v, step):
+            j1 = min(self.v, j0 + step)
+            a = self.feature_rows(j0, j1) * sqrt_d[j0:j1, None]
+            yield j0, a, sqrt_d[j0:j1] * b[j0:j1]
+
+    # ---- risk ----------------------------------------------------------------------------
+    def risk(self, theta) -> float | np.ndarray:
+        """Exact population risk 1/2 ||D^{1/2}(W theta - b)||^2 of theta, shape (d,) or (n, d)."""
+        th = check.float_array("theta", theta, (1, 2))
+        if th.shape[-1] != self.d:
+            raise ValueError(f"theta must have last dimension d={self.d}, got shape {th.shape}")
+        total = np.zeros(th.shape[:-1])
+        for _, a, c in self.scaled_blocks():
+            r = th @ a.T - c  # (..., rows)
+            total += 0.5 * np.einsum("...j,...j->...", r, r)
+        return float(total) if th.ndim == 1 else total
+
+    # ---- spectral data -------------------------------------------------------------------
+    def spectrum(self, theta0=None, *, keep_vectors=True) -> Spectrum:
+        """Exact spectral data of this problem: eigenpairs of K, rho for theta0 (default 0), P_inf.
+
+        Cost O(v d^2 + d^3), memory about 5 d^2 doubles; the result for theta0=None is cached.
+        """
+        if theta0 is None and self._spectrum is not None and (self._spectrum.eigenvectors is not None or not keep_vectors):
+            return self._spectrum
+        th0 = None if theta0 is None else check.float_array("theta0", theta0, 1, shape=(self.d,))
+        d = self.d
+        check.memory(8.0 * (5 * d * d + self.block_rows() * d * 2), f"the spectral setup at d={d}")
+        K = np.zeros((d, d))
+        h = np.zeros(d)
+        for _, a, c in self.scaled_blocks():
+            K += a.T @ a  # numpy dispatches A^T A to BLAS syrk
+            h += a.T @ c
+        lam, U = np.linalg.eigh(K)
+        del K
+        lam, U = lam[::-1].copy(), np.ascontiguousarray(U[:, ::-1])
+        if lam[-1] <= 0:
+            raise ValueError(f"K is singular to working precision (smallest eigenvalue {lam[-1]:.3g}); v >= d is needed")
+        coef = (U.T @ h) / lam  # U^T theta*
+        theta_star = U @ coef
+        p_inf = self._residual_risk(theta_star)
+        e0 = -coef if th0 is None else U.T @ th0 - coef
+        spec = Spectrum(
+            lam, e0 * e0, p_inf,
+            eigenvectors=U if keep_vectors else None,
+            theta_star=theta_star,
+            meta=self.meta(source="sampled" if self._W is None else "features"),
+        )
+        if th0 is None:
+            self._spectrum = spec
+        return spec
+
+    def _residual_risk(self, theta) -> float:
+        # P_inf from the residual itself: accurate even when it is 1e-12 of the initial risk.
+        total = 0.0
+        for _, a, c in self.scaled_blocks():
+            r = a @ theta - c
+            total += 0.5 * float(r @ r)
+        return total
+
+    def meta(self, **extra) -> dict:
+        return {"alpha": self.alpha, "beta": self.beta, "d": self.d, "v": self.v, "seed": self.seed, **extra}
+
+    def __repr__(self):
+        src = "user W" if self._W is not None else f"seed={self.seed}"
+        return f"PLRF(alpha={self.alpha}, beta={self.beta}, d={self.d}, v={self.v}, {src})"
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_spectrum"] = None  # cheap to rebuild, expensive to ship
+        return state
