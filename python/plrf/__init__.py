@@ -6,6 +6,7 @@ built from schedules -> Curves -> analysis (fit, frontier, theory) -> plots, CLI
 from ._version import __version__
 from . import _core
 from .spectrum import Spectrum
+from .curves import Curve, Curves, DivergenceError, DivergenceWarning, record_grid
 from .problem import PLRF
 from .optim import (
     GenMomentum,
@@ -22,6 +23,11 @@ __all__ = [
     "__version__",
     "PLRF",
     "Spectrum",
+    "Curve",
+    "Curves",
+    "DivergenceError",
+    "DivergenceWarning",
+    "record_grid",
     "Schedule",
     "GenMomentum",
     "schedule",

@@ -1,0 +1,123 @@
+"""Risk curves: the one result type of every engine, and the record grid they share.
+
+Convention: risk[..., i] is the population risk P (half the MSE) after steps[i] optimizer steps;
+steps[i] = 0 is the initial risk. A run that diverges is stopped; its step is recorded in
+`diverged_at` (-1 when it did not diverge), its later entries are NaN, and a DivergenceWarning
+names the step. NaN never appears without that record.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _validate as check
+
+
+class DivergenceWarning(RuntimeWarning):
+    """A run's risk became non-finite or exploded; the step is in the message and `diverged_at`."""
+
+
+class DivergenceError(FloatingPointError):
+    """Raised instead of a warning when the caller asks for it (on_divergence="raise")."""
+
+    def __init__(self, message, step):
+        super().__init__(message)
+        self.step = step
+
+
+def record_grid(steps: int, per_decade: int = 10) -> np.ndarray:
+    """Default record grid: 0, then about `per_decade` geometric points per decade, and `steps`."""
+    steps = check.integer("steps", steps, 1)
+    n = max(2, int(np.ceil(per_decade * np.log10(max(steps, 10)))) + 1)
+    grid = np.unique(np.round(np.geomspace(1, steps, n)).astype(np.int64))
+    return np.concatenate([[0], grid[grid < steps], [steps]]).astype(np.int64)
+
+
+def check_record(record, steps: int) -> np.ndarray:
+    """A validated, sorted, unique int64 record grid inside [0, steps]; None gives the default."""
+    if record is None:
+        return record_grid(steps)
+    rec = np.asarray(record)
+    if rec.ndim != 1 or rec.size == 0 or rec.dtype.kind not in "iu":
+        raise ValueError(f"record must be a non-empty 1-D array of integer steps, got {rec!r:.80}")
+    if rec.min() < 0 or rec.max() > steps:
+        raise ValueError(f"record must lie inside [0, steps={steps}], got [{rec.min()}, {rec.max()}]")
+    return np.unique(rec.astype(np.int64))
+
+
+def report_divergence(diverged_at, what: str, on_divergence: str = "warn") -> None:
+    """Warn (or raise) about every run that diverged, naming the step."""
+    bad = np.flatnonzero(np.asarray(diverged_at) >= 0)
+    if bad.size == 0:
+        return
+    steps = np.asarray(diverged_at)[bad]
+    msg = f"{what}: {bad.size} run(s) diverged, first at step {int(steps.min())} (run index {int(bad[np.argmin(steps)])})"
+    if on_divergence == "raise":
+        raise DivergenceError(msg, int(steps.min()))
+    if on_divergence != "ignore":
+        warnings.warn(msg, DivergenceWarning, stacklevel=3)
+
+
+@dataclass
+class Curve:
+    """One expected-risk curve (exact engines)."""
+
+    steps: np.ndarray
+    risk: np.ndarray
+    meta: dict = field(default_factory=dict)
+    diverged_at: int = -1
+    interrupted: bool = False
+    error_estimate: float | None = None  # engines that approximate report their estimated max relative error
+
+    def to_dataframe(self):
+        import pandas as pd
+
+        return pd.DataFrame({"step": self.steps, "risk": self.risk})
+
+
+@dataclass
+class Curves:
+    """Risk curves of many seeds (Monte Carlo engines): risk has shape (n_seeds, n_steps)."""
+
+    steps: np.ndarray
+    risk: np.ndarray
+    seeds: np.ndarray
+    meta: dict = field(default_factory=dict)
+    diverged_at: np.ndarray | None = None  # per seed, -1 if it did not diverge
+    interrupted: bool = False
+
+    def __post_init__(self):
+        if self.diverged_at is None:
+            self.diverged_at = np.full(len(self.seeds), -1, dtype=np.int64)
+
+    @property
+    def ok(self) -> np.ndarray:
+        """Mask of seeds that did not diverge."""
+        return self.diverged_at < 0
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.risk[self.ok].mean(axis=0)
+
+    @property
+    def sem(self) -> np.ndarray:
+        r = self.risk[self.ok]
+        return r.std(axis=0, ddof=1) / np.sqrt(r.shape[0]) if r.shape[0] > 1 else np.full(r.shape[1], np.nan)
+
+    def quantiles(self, q=(0.1, 0.5, 0.9)) -> np.ndarray:
+        return np.quantile(self.risk[self.ok], q, axis=0)
+
+    def to_dataframe(self):
+        """Tidy table: one row per (seed, step)."""
+        import pandas as pd
+
+        n_seeds, n_steps = self.risk.shape
+        return pd.DataFrame(
+            {
+                "seed": np.repeat(self.seeds, n_steps),
+                "step": np.tile(self.steps, n_seeds),
+                "risk": self.risk.ravel(),
+            }
+        )
