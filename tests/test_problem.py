@@ -157,3 +157,14 @@ def test_problem_pickles():
     prob.spectrum()
     clone = pickle.loads(pickle.dumps(prob))
     np.testing.assert_array_equal(clone.W, prob.W)
+
+
+def test_pure_cpp_setup_agrees_with_python_path():
+    from plrf import _core
+
+    prob = plrf.PLRF(0.9, 0.4, d=48, v=150, seed=21)
+    spec = prob.spectrum()
+    lam, rho, p_inf = _core.spectral_setup_eigen(0.9, 0.4, 48, 150, 21)
+    assert np.max(np.abs(lam - spec.eigenvalues)) <= 1e-10 * lam[0]
+    assert np.max(np.abs(lam * rho - spec.eigenvalues * spec.rho)) <= 1e-8 * np.sum(lam * rho)
+    assert p_inf == pytest.approx(spec.p_inf, rel=1e-8)

@@ -14,6 +14,7 @@ from . import _validate as check
 from .spectrum import Spectrum
 
 _BLOCK_BYTES = 64 * 2**20  # working block of rows of W
+_REUSE_BYTES = 2 * 2**30  # keep D^{1/2} W between the two passes of the setup when it is at most this big
 
 
 class PLRF:
@@ -112,9 +113,14 @@ class PLRF:
         check.memory(8.0 * (5 * d * d + self.block_rows() * d * 2), f"the spectral setup at d={d}")
         K = np.zeros((d, d))
         h = np.zeros(d)
-        for _, a, c in self.scaled_blocks():
+        keep = 8.0 * self.v * d <= min(_REUSE_BYTES, 0.25 * check.available_memory())
+        blocks = [] if keep else None
+        for blk in self.scaled_blocks():
+            _, a, c = blk
             K += a.T @ a  # numpy dispatches A^T A to BLAS syrk
             h += a.T @ c
+            if keep:
+                blocks.append(blk)
         lam, U = np.linalg.eigh(K)
         del K
         lam, U = lam[::-1].copy(), np.ascontiguousarray(U[:, ::-1])
@@ -122,7 +128,8 @@ class PLRF:
             raise ValueError(f"K is singular to working precision (smallest eigenvalue {lam[-1]:.3g}); v >= d is needed")
         coef = (U.T @ h) / lam  # U^T theta*
         theta_star = U @ coef
-        p_inf = self._residual_risk(theta_star)
+        p_inf = self._residual_risk(theta_star, blocks)
+        del blocks
         e0 = -coef if th0 is None else U.T @ th0 - coef
         spec = Spectrum(
             lam, e0 * e0, p_inf,
@@ -134,10 +141,10 @@ class PLRF:
             self._spectrum = spec
         return spec
 
-    def _residual_risk(self, theta) -> float:
+    def _residual_risk(self, theta, blocks=None) -> float:
         # P_inf from the residual itself: accurate even when it is 1e-12 of the initial risk.
         total = 0.0
-        for _, a, c in self.scaled_blocks():
+        for _, a, c in blocks if blocks is not None else self.scaled_blocks():
             r = a @ theta - c
             total += 0.5 * float(r @ r)
         return total
