@@ -40,3 +40,25 @@ def test_normals_distribution():
     assert stats.kstest(x, "norm").pvalue > 1e-4
     # A planted bug (variance 1.01) would fail the same check:
     assert stats.kstest(1.01 * x, "norm").pvalue < 1e-4 or stats.kstest(x + 0.01, "norm").pvalue < 1e-2
+
+
+try:
+    from hypothesis import given, settings, strategies as st
+except ImportError:  # hypothesis is in the [test] extra; without it this property is not checked
+    given = None
+
+if given is not None:
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        seed=st.integers(0, 2**64 - 1),
+        step=st.integers(0, 2**40),
+        first=st.integers(0, 2**50),
+        cuts=st.lists(st.integers(0, 64), max_size=5),
+    )
+    def test_any_split_gives_the_same_draws(seed, step, first, cuts):
+        n = 64
+        whole = _core.normals(seed, 1, step, first, n)
+        bounds = [0] + sorted(cuts) + [n]
+        parts = np.concatenate([_core.normals(seed, 1, step, first + a, b - a) for a, b in zip(bounds, bounds[1:])])
+        np.testing.assert_array_equal(whole, parts)
