@@ -34,7 +34,8 @@ template <class Stepper>
 void drive_seed(Stepper& st, const SeedSlot& s, const RunSpec& spec, RunControl& control, Clock::time_point deadline) {
   const DivergenceGuard guard(spec.risk0);
   const auto& rec = spec.record;
-  std::int64_t t = *s.step;
+  const std::int64_t start = *s.step;
+  std::int64_t t = start;
   std::size_t k = static_cast<std::size_t>(std::lower_bound(rec.begin(), rec.end(), t) - rec.begin());
   std::int64_t unreported = 0;
   for (;;) {
@@ -47,7 +48,9 @@ void drive_seed(Stepper& st, const SeedSlot& s, const RunSpec& spec, RunControl&
       s.risk[k++] = r;
     }
     if (t == spec.steps) break;
-    if ((t & 15) == 0 && (control.cancelled() || Clock::now() >= deadline)) break;
+    // Pause points (never before the first step, so every call makes progress); the clock is
+    // read every 16 steps only, since a step can cost less than a clock read.
+    if (t != start && (control.cancelled() || ((t & 15) == 0 && Clock::now() >= deadline))) break;
     st.step(t, spec.optimizer->at(static_cast<double>(t)));
     *s.step = ++t;
     if (++unreported == 64) {

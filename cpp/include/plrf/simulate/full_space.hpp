@@ -32,7 +32,10 @@ struct FullBlocking {
   static FullBlocking plan(std::int64_t batch, std::int64_t v, std::int64_t steps) {
     // ~8 MB of samples per GEMM: large enough to be compute-bound, small enough for cache/RAM.
     const std::int64_t target = std::clamp<std::int64_t>((8 << 20) / (8 * v), 16, 1024);
-    const std::int64_t block_steps = std::max<std::int64_t>(1, std::min(target / batch, steps));
+    // Blocks of balanced length, so that the last one does not generate samples for nothing.
+    const std::int64_t most = std::max<std::int64_t>(1, target / batch);
+    const std::int64_t n_blocks = (steps + most - 1) / most;
+    const std::int64_t block_steps = (steps + n_blocks - 1) / n_blocks;
     const std::int64_t rows = block_steps * batch;
     const std::int64_t chunks = (rows + target - 1) / target;
     return {block_steps, (rows + chunks - 1) / chunks, chunks};
