@@ -191,3 +191,12 @@ def test_resume_rejects_other_files(tmp_path):
     path.write_bytes(pickle.dumps({"hello": 1}))
     with pytest.raises(ValueError, match="checkpoint"):
         plrf.resume(path)
+
+
+def test_full_space_with_user_features(problem):
+    """A PLRF built from a user W runs the full path, bitwise like the seeded problem with that W."""
+    user = plrf.PLRF.from_features(problem.W, problem.alpha, problem.beta)
+    opt = plrf.sgd(0.1)
+    a = plrf.simulate(user, opt, 200, batch=2, seeds=2, space="full")
+    b = plrf.simulate(problem, opt, 200, batch=2, seeds=2, space="full")
+    np.testing.assert_allclose(a.risk, b.risk, rtol=1e-9)  # spectra agree to rounding, samples exactly
