@@ -18,6 +18,7 @@ from .optim import (
     sgd,
     sgd_momentum,
 )
+from .simulation import resume, simulate
 
 __all__ = [
     "__version__",
@@ -36,4 +37,6 @@ __all__ = [
     "dana_constant",
     "dana_decaying",
     "defaults",
+    "simulate",
+    "resume",
 ]
