@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "plrf/exact/fast.hpp"
 #include "plrf/exact/recursion.hpp"
 #include "run_control.hpp"
 
@@ -35,9 +36,10 @@ py::dict run(const Array& lam, const Array& rho, double p_inf, int batch, const 
   plrf::RunControl control;
   auto work = [&](plrf::RunControl& ctl) {
     if (method == "exact") result = exact_risk(md, opt, record, threads, ctl);
+    else if (method == "fast") result = fast_risk(md, opt, record, rtol, threads, ctl);
     else throw std::invalid_argument("unknown method " + method);
   };
-  (void)rtol, (void)dt;
+  (void)dt;
   const bool interrupted = plrf_bind::run_interruptible(work, control, progress);
   return curve_dict(result, interrupted);
 }
