@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "plrf/exact/fast.hpp"
+#include "plrf/exact/ode.hpp"
 #include "plrf/exact/recursion.hpp"
+#include "plrf/exact/stability.hpp"
 #include "run_control.hpp"
 
 namespace py = pybind11;
@@ -37,11 +39,16 @@ py::dict run(const Array& lam, const Array& rho, double p_inf, int batch, const 
   auto work = [&](plrf::RunControl& ctl) {
     if (method == "exact") result = exact_risk(md, opt, record, threads, ctl);
     else if (method == "fast") result = fast_risk(md, opt, record, rtol, threads, ctl);
+    else if (method == "ode") result = ode_risk(md, opt, record, dt, threads, ctl);
     else throw std::invalid_argument("unknown method " + method);
   };
-  (void)dt;
   const bool interrupted = plrf_bind::run_interruptible(work, control, progress);
   return curve_dict(result, interrupted);
+}
+
+Modes modes_of(const Array& lam, int batch) {
+  if (lam.ndim() != 1 || lam.size() < 1) throw py::value_error("lam must be a non-empty 1-D array");
+  return Modes{lam.data(), nullptr, static_cast<std::int64_t>(lam.size()), 0.0, batch};
 }
 
 }  // namespace
@@ -51,4 +58,14 @@ void bind_exact(py::module_& m) {
         py::arg("record"), py::arg("method"), py::arg("rtol"), py::arg("threads"), py::arg("dt"),
         py::arg("progress") = py::none(),
         "Expected risk P at the record steps: dict(risk, diverged_at, interrupted, error_estimate).");
+  m.def(
+      "max_stable_lr", [](const Array& lam, int batch) { return max_stable_lr(modes_of(lam, batch)); },
+      py::arg("lam"), py::arg("batch"), "Largest SGD learning rate whose Volterra kernel norm is < 1.");
+  m.def(
+      "kernel_norm",
+      [](const Array& lam, int batch, const plrf::GenMomentum& opt, double t) {
+        return kernel_norm(modes_of(lam, batch), opt.at(t));
+      },
+      py::arg("lam"), py::arg("batch"), py::arg("optimizer"), py::arg("t") = 0.0,
+      "Volterra kernel norm of the moment recursion with the coefficients frozen at step t.");
 }
