@@ -1,0 +1,138 @@
+"""`python -m plrf frontier`: measure the compute-optimal frontier of one optimizer and compare it
+with theory.
+
+For each d on a geometric grid it builds the theory spectrum (plrf.Spectrum.theory, no W), runs
+the expected-risk engine (plrf.exact_risk, method="fast") with the authors' default
+hyperparameters (plrf.defaults), fits d*(f) ~ f^xi and P*(f) ~ f^-eta on the envelope
+(plrf.frontier), prints them next to plrf.theory.compute_optimal and writes <out>.png.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import time
+import warnings
+
+DESCRIPTION = """\
+Measure the compute-optimal scaling law of one optimizer on the power-law random features model.
+
+For every model size d on a geometric grid, the exact expected loss curve P(t, d) is computed
+(no Monte Carlo) with the authors' default hyperparameters. Flops are counted as
+f = steps x B x d. At each budget f the best d is found (the envelope min_d P(f/(B d), d)), and
+two power laws are fitted:  d*(f) ~ f^xi  and  P*(f) ~ f^-eta.  They are printed next to the
+theory of the 4+3 phases (plrf.theory.compute_optimal) and drawn in <out>.png.
+
+Example (about a minute on a laptop):
+  python -m plrf frontier --alpha 0.7 --beta 0.7 --optimizer sgd
+  python -m plrf frontier --alpha 1 --beta 0.3 --optimizer dana_decaying --d-max 1e5 --out dana
+"""
+
+OPTIMIZERS = ("sgd", "sgd_momentum", "dana_constant", "dana_decaying")
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "frontier",
+        help="compute-optimal frontier d*(f), P*(f) of one optimizer, against theory",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--alpha", type=float, required=True, help="data exponent: x_j ~ N(0, j^-2alpha)")
+    p.add_argument("--beta", type=float, required=True, help="target exponent: b_j = j^-beta")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="optimizer (default sgd)")
+    p.add_argument("--d-min", type=float, default=100, help="smallest model size d (default 100)")
+    p.add_argument("--d-max", type=float, default=10000, help="largest model size d (default 10000)")
+    p.add_argument("--n-d", type=int, default=13, help="number of d values, geometric (default 13)")
+    p.add_argument("--steps", type=float, default=None,
+                   help="steps per run (default: long enough for the largest d to reach its limit loss)")
+    p.add_argument("--batch", type=int, default=1, help="batch size B (default 1)")
+    p.add_argument("--out", default="plrf-frontier", help="output prefix: writes <out>.png (default plrf-frontier)")
+    p.set_defaults(func=run)
+
+
+def default_steps(alpha: float, d_max: float) -> int:
+    """Steps for the largest d to reach its plateau: t ~ d^(2 alpha) above the line 2 alpha = 1, t ~ d
+    below it (in units of the step size ~ 0.2), capped at 1e11."""
+    return int(min(1e11, 50 * d_max ** max(2 * alpha, 1.0)))
+
+
+def _check(args):
+    for name in ("alpha", "beta"):
+        if not (getattr(args, name) > 0 and math.isfinite(getattr(args, name))):
+            raise SystemExit(f"error: --{name} must be a positive number")
+    if 2 * (args.alpha + args.beta) <= 1:
+        raise SystemExit("error: the model is degenerate for 2(alpha + beta) <= 1; pick larger --alpha/--beta")
+    if not 1 <= args.d_min < args.d_max:
+        raise SystemExit("error: need 1 <= --d-min < --d-max")
+    if args.n_d < 3 or args.batch < 1:
+        raise SystemExit("error: need --n-d >= 3 and --batch >= 1")
+
+
+def d_grid(d_min, d_max, n):
+    import numpy as np
+
+    return sorted({int(round(x)) for x in np.geomspace(d_min, d_max, n)})
+
+
+def measure_curves(alpha, beta, optimizer, ds, steps, batch, log=print):
+    """{d: Curve} of exact expected risk on theory spectra (method="fast")."""
+    import plrf
+
+    out = {}
+    for d in ds:
+        t0 = time.perf_counter()
+        spec = plrf.Spectrum.theory(alpha, beta, d)
+        opt = plrf.defaults(spec, batch)[optimizer]
+        out[d] = plrf.exact_risk(spec, opt, steps, batch=batch, record=plrf.record_grid(steps, 20), method="fast")
+        log(f"  d = {d:>8d}: {time.perf_counter() - t0:6.2f} s")
+    return out
+
+
+def format_table(fr, opt_theory, what: str) -> str:
+    rows = [f"{what}", f"  {'method':10s} {'xi  (d* ~ f^xi)':30s} {'eta  (P* ~ f^-eta)':30s}"]
+    for fit in fr.fits.values():
+        flag = "" if fit.reliable else "  (unreliable: " + "; ".join(fit.reasons) + ")"
+        rows.append(f"  {fit.method:10s} {fit.xi:.4f} [{fit.xi_interval[0]:.4f}, {fit.xi_interval[1]:.4f}]"
+                    f"{'':6s}{fit.eta:.4f} [{fit.eta_interval[0]:.4f}, {fit.eta_interval[1]:.4f}]{flag}")
+    if isinstance(opt_theory, str):
+        rows.append(f"  {'theory':10s} {opt_theory}")
+    else:
+        rows.append(f"  {'theory':10s} {opt_theory.xi:.4f} ({opt_theory.source}){'':16s}"
+                    f"{opt_theory.eta:.4f} ({opt_theory.source})   phase {opt_theory.phase}")
+    return "\n".join(rows)
+
+
+def run(args, measure=measure_curves) -> int:
+    from . import theory
+    from .frontier import frontier
+
+    _check(args)
+    steps = int(args.steps) if args.steps else default_steps(args.alpha, args.d_max)
+    ds = d_grid(args.d_min, args.d_max, args.n_d)
+    ph = theory.phase(args.alpha, args.beta)
+    print(f"frontier: {args.optimizer} at alpha = {args.alpha:g}, beta = {args.beta:g} (phase {ph}), "
+          f"B = {args.batch}, d = {ds[0]} .. {ds[-1]} ({len(ds)} sizes), {steps:.3g} steps each")
+    curves = measure(args.alpha, args.beta, args.optimizer, ds, steps, args.batch)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fr = frontier(curves, args.batch)
+    try:
+        th = theory.compute_optimal(args.alpha, args.beta, args.optimizer)
+    except NotImplementedError as exc:
+        th = f"not given by SPEC 8 here ({exc})"
+    print(format_table(fr, th, "compute-optimal exponents (95% block-bootstrap intervals):"))
+    for w in caught:
+        print(f"warning: {w.message}")
+    _write_png(fr, th, args)
+    return 0
+
+
+def _write_png(fr, th, args):
+    try:
+        from . import plot
+
+        title = f"{args.optimizer}, alpha = {args.alpha:g}, beta = {args.beta:g}, B = {args.batch}"
+        plot.frontier(fr, theory=None if isinstance(th, str) else th, title=title, path=f"{args.out}.png")
+        print(f"wrote {args.out}.png")
+    except ImportError as exc:
+        print(f"no figure: {exc}")
