@@ -89,16 +89,18 @@ def measure_curves(alpha, beta, optimizer, ds, steps, batch, log=print):
 
 
 def format_table(fr, opt_theory, what: str) -> str:
-    rows = [f"{what}", f"  {'method':10s} {'xi  (d* ~ f^xi)':30s} {'eta  (P* ~ f^-eta)':30s}"]
+    """The measured exponents of both methods, and the theory line, as aligned text."""
+    cell = lambda v, iv: f"{v:.4f} [{iv[0]:.4f}, {iv[1]:.4f}]"
+    rows = [what, f"  {'method':10s} {'xi (d* ~ f^xi)':26s} {'eta (P* ~ f^-eta)':26s}"]
     for fit in fr.fits.values():
         flag = "" if fit.reliable else "  (unreliable: " + "; ".join(fit.reasons) + ")"
-        rows.append(f"  {fit.method:10s} {fit.xi:.4f} [{fit.xi_interval[0]:.4f}, {fit.xi_interval[1]:.4f}]"
-                    f"{'':6s}{fit.eta:.4f} [{fit.eta_interval[0]:.4f}, {fit.eta_interval[1]:.4f}]{flag}")
+        rows.append(f"  {fit.method:10s} {cell(fit.xi, fit.xi_interval):26s} {cell(fit.eta, fit.eta_interval):26s}{flag}")
     if isinstance(opt_theory, str):
         rows.append(f"  {'theory':10s} {opt_theory}")
     else:
-        rows.append(f"  {'theory':10s} {opt_theory.xi:.4f} ({opt_theory.source}){'':16s}"
-                    f"{opt_theory.eta:.4f} ({opt_theory.source})   phase {opt_theory.phase}")
+        th = opt_theory
+        rows.append(f"  {'theory':10s} {f'{th.xi:.4f} ({th.source})':26s} {f'{th.eta:.4f} ({th.source})':26s}"
+                    f"phase {th.phase}")
     return "\n".join(rows)
 
 
