@@ -50,10 +50,13 @@ def add_parser(sub):
     p.set_defaults(func=run)
 
 
-def default_steps(alpha: float, d_max: float) -> int:
-    """Steps for the largest d to reach its plateau: t ~ d^(2 alpha) above the line 2 alpha = 1, t ~ d
-    below it (in units of the step size ~ 0.2), capped at 1e11."""
-    return int(min(1e11, 50 * d_max ** max(2 * alpha, 1.0)))
+def default_steps(spectrum, batch: int) -> int:
+    """Steps for model size d to reach its limit loss: F_pp saturates at s = gamma t ~ d^(2 alpha);
+    run to s = 100 d^(2 alpha) with gamma the default SGD step (capped at 1e12 steps)."""
+    import plrf
+
+    gamma = plrf.defaults(spectrum, batch)["sgd"].gamma2(0.0)
+    return int(min(1e12, max(1e3, 100 * spectrum.d ** (2 * spectrum.meta["alpha"]) / gamma)))
 
 
 def _check(args):
@@ -75,16 +78,22 @@ def d_grid(d_min, d_max, n):
 
 
 def measure_curves(alpha, beta, optimizer, ds, steps, batch, log=print):
-    """{d: Curve} of exact expected risk on theory spectra (method="fast")."""
+    """{d: Curve} of exact expected risk on theory spectra (method="fast"); steps=None picks
+    default_steps for each d."""
     import plrf
 
     out = {}
     for d in ds:
         t0 = time.perf_counter()
         spec = plrf.Spectrum.theory(alpha, beta, d)
+        spec.meta.setdefault("alpha", alpha)
+        spec.meta.setdefault("beta", beta)
+        n = int(steps) if steps else default_steps(spec, batch)
         opt = plrf.defaults(spec, batch)[optimizer]
-        out[d] = plrf.exact_risk(spec, opt, steps, batch=batch, record=plrf.record_grid(steps, 20), method="fast")
-        log(f"  d = {d:>8d}: {time.perf_counter() - t0:6.2f} s")
+        out[d] = plrf.exact_risk(spec, opt, n, batch=batch, record=plrf.record_grid(n, 20), method="fast")
+        if out[d].diverged_at >= 0:
+            log(f"  d = {d:>8d}: diverged at step {out[d].diverged_at} (kept up to there)")
+        log(f"  d = {d:>8d}: {n:.3g} steps, {time.perf_counter() - t0:6.2f} s")
     return out
 
 
@@ -109,12 +118,12 @@ def run(args, measure=measure_curves) -> int:
     from .frontier import frontier
 
     _check(args)
-    steps = int(args.steps) if args.steps else default_steps(args.alpha, args.d_max)
     ds = d_grid(args.d_min, args.d_max, args.n_d)
     ph = theory.phase(args.alpha, args.beta)
+    what = f"{args.steps:.3g} steps each" if args.steps else "steps: until each d reaches its limit loss"
     print(f"frontier: {args.optimizer} at alpha = {args.alpha:g}, beta = {args.beta:g} (phase {ph}), "
-          f"B = {args.batch}, d = {ds[0]} .. {ds[-1]} ({len(ds)} sizes), {steps:.3g} steps each")
-    curves = measure(args.alpha, args.beta, args.optimizer, ds, steps, args.batch)
+          f"B = {args.batch}, d = {ds[0]} .. {ds[-1]} ({len(ds)} sizes), {what}")
+    curves = measure(args.alpha, args.beta, args.optimizer, ds, args.steps, args.batch)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fr = frontier(curves, args.batch)
