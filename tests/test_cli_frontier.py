@@ -8,16 +8,9 @@ import pytest
 import plrf
 from plrf import cli_frontier
 from plrf.__main__ import main
+from _closed_form import power_spectrum as _power_spectrum
 
 pytest.importorskip("matplotlib")
-
-
-def _power_spectrum(alpha, beta, d, v=None, method=None, **kw):
-    """A stand-in for Spectrum.theory: lambda_j = j^-2alpha, rho_j = j^-2beta, P_inf = the tail up to v = 4d."""
-    j = np.arange(1, d + 1, dtype=float)
-    tail = np.arange(d + 1, 4 * d + 1, dtype=float)
-    return plrf.Spectrum(j ** (-2 * alpha), j ** (-2 * beta), 0.5 * np.sum(tail ** (-2 * alpha - 2 * beta)),
-                         meta=dict(alpha=alpha, beta=beta, d=d, v=4 * d))
 
 
 def test_help_is_there(capsys):
