@@ -8,7 +8,10 @@
 #include <vector>
 
 #include "plrf/exact/fast.hpp"
+#include "plrf/exact/ode.hpp"
 #include "plrf/exact/recursion.hpp"
+#include "plrf/exact/stability.hpp"
+#include "plrf/spectrum/theory.hpp"
 #include "run_control.hpp"
 
 namespace py = pybind11;
@@ -37,11 +40,16 @@ py::dict run(const Array& lam, const Array& rho, double p_inf, int batch, const 
   auto work = [&](plrf::RunControl& ctl) {
     if (method == "exact") result = exact_risk(md, opt, record, threads, ctl);
     else if (method == "fast") result = fast_risk(md, opt, record, rtol, threads, ctl);
+    else if (method == "ode") result = ode_risk(md, opt, record, dt, threads, ctl);
     else throw std::invalid_argument("unknown method " + method);
   };
-  (void)dt;
   const bool interrupted = plrf_bind::run_interruptible(work, control, progress);
   return curve_dict(result, interrupted);
+}
+
+Modes modes_of(const Array& lam, int batch) {
+  if (lam.ndim() != 1 || lam.size() < 1) throw py::value_error("lam must be a non-empty 1-D array");
+  return Modes{lam.data(), nullptr, static_cast<std::int64_t>(lam.size()), 0.0, batch};
 }
 
 }  // namespace
@@ -51,4 +59,46 @@ void bind_exact(py::module_& m) {
         py::arg("record"), py::arg("method"), py::arg("rtol"), py::arg("threads"), py::arg("dt"),
         py::arg("progress") = py::none(),
         "Expected risk P at the record steps: dict(risk, diverged_at, interrupted, error_estimate).");
+  m.def(
+      "max_stable_lr", [](const Array& lam, int batch) { return max_stable_lr(modes_of(lam, batch)); },
+      py::arg("lam"), py::arg("batch"), "Largest SGD learning rate whose Volterra kernel norm is < 1.");
+  m.def(
+      "kernel_norm",
+      [](const Array& lam, int batch, const plrf::GenMomentum& opt, double t) {
+        return kernel_norm(modes_of(lam, batch), opt.at(t));
+      },
+      py::arg("lam"), py::arg("batch"), py::arg("optimizer"), py::arg("t") = 0.0,
+      "Volterra kernel norm of the moment recursion with the coefficients frozen at step t.");
+  m.def(
+      "theory_p_inf",
+      [](double alpha, double beta, std::int64_t d, std::int64_t v) {
+        double k = 0.0, p = 0.0;
+        {
+          py::gil_scoped_release release;
+          k = plrf::theory::kappa(alpha, d, v);
+          p = plrf::theory::p_inf(alpha, beta, v, k);
+        }
+        return py::make_tuple(k, p);
+      },
+      py::arg("alpha"), py::arg("beta"), py::arg("d"), py::arg("v"), "(kappa, P_inf) of the deterministic equivalent.");
+  m.def(
+      "theory_densities",
+      [](double alpha, double beta, std::int64_t d, std::int64_t v, double p_inf, std::vector<double> x, double eta,
+         std::int64_t j_exact, double bin, const py::object& progress) {
+        const auto nodes = plrf::theory::power_law_nodes(alpha, beta, v, j_exact, bin);
+        std::vector<double> nu, w;
+        plrf::RunControl control;
+        const bool interrupted = plrf_bind::run_interruptible(
+            [&](plrf::RunControl& c) { plrf::theory::densities(nodes, static_cast<double>(d), p_inf, x, eta, nu, w, c); },
+            control, progress);
+        if (interrupted) {  // a spectrum has no useful partial result
+          PyErr_SetNone(PyExc_KeyboardInterrupt);
+          throw py::error_already_set();
+        }
+        return py::make_tuple(py::array_t<double>(nu.size(), nu.data()), py::array_t<double>(w.size(), w.data()));
+      },
+      py::arg("alpha"), py::arg("beta"), py::arg("d"), py::arg("v"), py::arg("p_inf"), py::arg("x"), py::arg("eta"),
+      py::arg("j_exact"),
+      py::arg("bin"), py::arg("progress") = py::none(),
+      "Per-unit-ln-x eigenvalue density nu and rho density w of the deterministic equivalent on the grid x.");
 }

@@ -101,5 +101,22 @@ def exact_risk(
 
 
 def max_stable_lr(spectrum, batch=1) -> float:
-    """Largest constant SGD learning rate whose expected risk does not blow up (placeholder)."""
-    raise NotImplementedError
+    """Largest constant SGD learning rate for which the expected risk stays bounded.
+
+    The SGD moment recursion a_j' = p_j a_j + q_j R2 is a discrete Volterra equation for R2 = 2P
+    with kernel norm sum_j lr lambda_j / (B (2 - lr lambda_j (1 + 1/B))); the risk converges iff
+    that norm is < 1 (which also makes every mode stable). Solved by bisection to 1e-12.
+    """
+    spec = as_spectrum(spectrum)
+    batch = check.integer("batch", batch, 1)
+    return float(_core.max_stable_lr(spec.eigenvalues, batch))
+
+
+def kernel_norm(spectrum, optimizer, batch=1, t=0.0) -> float:
+    """Volterra kernel norm of the moment recursion with the coefficients frozen at step t (< 1: stable)."""
+    spec = as_spectrum(spectrum)
+    if not isinstance(optimizer, GenMomentum):
+        raise ValueError(f"optimizer must be a plrf.GenMomentum, got {type(optimizer).__name__}")
+    batch = check.integer("batch", batch, 1)
+    t = check.finite("t", t)
+    return float(_core.kernel_norm(spec.eigenvalues, batch, optimizer, t))
