@@ -178,16 +178,18 @@ def local_slope(t, P, half_width: float = 0.25, per_decade: int = 20):
     return 10**x, out
 
 
-def _roughness(y, w) -> float:
-    """Robust noise level (per unit weight) from second differences of the bins.
+def _roughness(x, y, w) -> float:
+    """Robust noise level (per unit weight): deviation of each bin from the straight line through
+    its two neighbours (exact for unequal spacing).
 
     A smooth curve (an exact engine's output) has almost none, even where it bends; white noise
     shows in full and correlated noise in part, which the caller allows for with a factor.
     """
     if len(y) < 5:
         return math.inf
-    d2 = y[2:] - 2 * y[1:-1] + y[:-2]
-    z = d2 / np.sqrt(1 / w[2:] + 4 / w[1:-1] + 1 / w[:-2])
+    a = (x[2:] - x[1:-1]) / (x[2:] - x[:-2])  # weight of the left neighbour
+    dev = y[1:-1] - (a * y[:-2] + (1 - a) * y[2:])
+    z = dev / np.sqrt(1 / w[1:-1] + a * a / w[:-2] + (1 - a) ** 2 / w[2:])
     return float(1.4826 * np.median(np.abs(z)))
 
 
@@ -230,7 +232,7 @@ def _window_stats(x, y, w, noise_cap=math.inf, i=None, j=None):
 
 
 def _local_slopes(x, y, w, h=LOCAL_HALF_WIDTH):
-    """Weighted LS slope over [x_k - h, x_k + h] at every bin, and 1/Sxx (NaN with < 3 bins)."""
+    """Weighted LS slope over [x_k - h, x_k + h] at every bin, and 1/Sxx (NaN with < 4 bins)."""
     xc = x - x.mean()
     c = [np.concatenate([[0.0], np.cumsum(v)]) for v in (w, w * xc, w * xc * xc, w * y, w * xc * y)]
     a = np.searchsorted(x, x - h - 1e-9)
@@ -238,7 +240,7 @@ def _local_slopes(x, y, w, h=LOCAL_HALF_WIDTH):
     S0, S1, S2, T0, T1 = (v[b] - v[a] for v in c)
     with np.errstate(invalid="ignore", divide="ignore"):
         sxx = S2 - S1 * S1 / S0
-        ok = (b - a >= 3) & (sxx > 0)
+        ok = (b - a >= 4) & (sxx > 0)
         return np.where(ok, (T1 - S1 * T0 / S0) / sxx, np.nan), np.where(ok, 1 / sxx, np.nan)
 
 
@@ -269,7 +271,7 @@ def _range_slack(n_local, noise_cap, inv_sxx):
     return 2 * math.sqrt(2 * math.log(n_local + 1)) * se
 
 
-def _select_window(x, y, w, min_decades, tol, noise_cap, min_slope):
+def _select_window(x, y, w, min_decades, tol, noise_cap, min_slope, ls, slack):
     """Longest window of >= min_decades whose slope drift is within tol (relative) up to noise.
 
     Returns (i, j, reasons). Without such a window, the flattest window of min_decades is
@@ -280,10 +282,8 @@ def _select_window(x, y, w, min_decades, tol, noise_cap, min_slope):
     if L.max() < min_decades - 1e-9:
         k = np.argmax(L)
         return i[k], j[k], []  # too short a curve: flagged by the caller
-    ls, inv_sxx = _local_slopes(x, y, w)
     spread = _slope_ranges(x, ls, i, j)
     allowed = tol * np.maximum(np.abs(slope), 0.1)
-    slack = _range_slack(len(x), noise_cap, inv_sxx)
     excess = np.maximum(np.abs(drift) - 2 * se_drift, spread - slack)  # the larger sign of drift
     rel = np.maximum(excess, 0) / np.maximum(np.abs(slope), 0.1)
     flat = (excess <= allowed) & (L >= min_decades - 1e-9) & (np.abs(slope) >= min_slope)  # not the P_inf floor
@@ -318,25 +318,27 @@ def power_law(t, P, window=None, *, p_inf=0.0, min_decades=1.0, tol=0.05, level=
     if len(x) < 6:
         raise ValueError(f"need points in at least 6 distinct log-t bins (1/{per_decade} decade), got {len(x)}")
     reasons = [] if not nonpos else [f"{nonpos} point(s) with P <= p_inf were dropped"]
-    noise_cap = NOISE_CAP_FACTOR * _roughness(ly, w)
-    if window is None:
-        lo, hi, why = _select_window(x, ly, w, check.positive("min_decades", min_decades), tol, noise_cap, min_slope)
-        reasons += why
-        x, ly, w = x[lo : hi + 1], ly[lo : hi + 1], w[lo : hi + 1]
-    coef, J, r = _wls(x, ly, w, 1)
-    cov, n_eff = _hac_cov(J, r, w)
-    whole = (np.array([0]), np.array([len(x) - 1]))
-    _, drift, se_drift, _ = (float(v[0]) for v in _window_stats(x, ly, w, noise_cap, *whole))
+    noise_cap = NOISE_CAP_FACTOR * _roughness(x, ly, w)
     ls, inv_sxx = _local_slopes(x, ly, w)
-    spread = float(_slope_ranges(x, ls, *whole)[0])
-    excess = max(abs(drift) - 2 * se_drift, spread - _range_slack(len(x), noise_cap, inv_sxx), 0.0)
-    systematic = excess / 2
-    half = math.hypot(_t_quantile(level, int(n_eff) - 2) * math.sqrt(max(cov[1, 1], 0)), systematic)
+    slack = _range_slack(len(x), noise_cap, inv_sxx)
+    lo, hi = 0, len(x) - 1
+    if window is None:
+        lo, hi, why = _select_window(x, ly, w, check.positive("min_decades", min_decades), tol, noise_cap,
+                                     min_slope, ls, slack)
+        reasons += why
+    ends = (np.array([lo]), np.array([hi]))
+    _, drift, se_drift, _ = (float(v[0]) for v in _window_stats(x, ly, w, noise_cap, *ends))
+    excess = max(abs(drift) - 2 * se_drift, float(_slope_ranges(x, ls, *ends)[0]) - slack, 0.0)
+    xs, ys, ws = x[lo : hi + 1], ly[lo : hi + 1], w[lo : hi + 1]
+    coef, J, r = _wls(xs, ys, ws, 1)
+    cov, n_eff = _hac_cov(J, r, ws)
+    half = math.hypot(_t_quantile(level, int(n_eff) - 2) * math.sqrt(max(cov[1, 1], 0)), excess / 2)
     a = -coef[1]
-    xm = np.average(x, weights=w)
-    fit = PowerLawFit(a, (a - half, a + half), (10 ** x[0], 10 ** x[-1]), 10 ** (coef[0] - coef[1] * xm),
-                      -drift, level, len(x), reasons=reasons)
-    fit.slope_range = (float(np.nanmin(-ls)), float(np.nanmax(-ls))) if np.any(np.isfinite(ls)) else (a, a)
+    xm = np.average(xs, weights=ws)
+    fit = PowerLawFit(a, (a - half, a + half), (10 ** xs[0], 10 ** xs[-1]), 10 ** (coef[0] - coef[1] * xm),
+                      -drift, level, len(xs), reasons=reasons)
+    inside = np.isfinite(ls) & (x - LOCAL_HALF_WIDTH >= x[lo] - 1e-9) & (x + LOCAL_HALF_WIDTH <= x[hi] + 1e-9)
+    fit.slope_range = (float(np.min(-ls[inside])), float(np.max(-ls[inside]))) if inside.any() else (a, a)
     _flag_power_law(fit, min_decades, tol, excess, min_slope)
     return fit
 
