@@ -288,7 +288,9 @@ def _select_window(x, y, w, min_decades, tol, noise_cap, min_slope, ls, slack):
     rel = np.maximum(excess, 0) / np.maximum(np.abs(slope), 0.1)
     flat = (excess <= allowed) & (L >= min_decades - 1e-9) & (np.abs(slope) >= min_slope)  # not the P_inf floor
     if not flat.any():
-        ok = np.flatnonzero(L >= min_decades - 1e-9)
+        long_enough = L >= min_decades - 1e-9
+        steep = long_enough & (np.abs(slope) >= min_slope)
+        ok = np.flatnonzero(steep if steep.any() else long_enough)  # not the P_inf floor if avoidable
         k = ok[np.argmin(rel[ok] + 1e-3 * (L[ok] - min_decades))]
         return i[k], j[k], [f"no plateau: the local log-log slope drifts by more than {tol:g} (relative) "
                             f"on every window of {min_decades:g} decade(s)"]
