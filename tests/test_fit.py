@@ -42,18 +42,12 @@ def _coverage(a, fits, shift=0.0):
     return np.mean([f.interval[0] <= a + shift <= f.interval[1] for f in fits])
 
 
-@pytest.mark.parametrize("name", ["iid", "correlated", "bend"])
+@pytest.mark.parametrize("name", ["iid", "correlated", "bend", "dense"])
 def test_power_law_recovers_planted_exponent(name):
     a, fits = _trials(name)
     assert _coverage(a, fits) >= 0.90
     assert all(f.reliable for f in fits)
     assert np.median([f.exponent for f in fits]) == pytest.approx(a, abs=0.01)
-
-
-@pytest.mark.slow
-def test_power_law_dense_grid():
-    a, fits = _trials("dense")
-    assert _coverage(a, fits) >= 0.90 and all(f.reliable for f in fits)
 
 
 def test_coverage_check_has_power(monkeypatch):
