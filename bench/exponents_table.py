@@ -27,6 +27,10 @@ from plrf.frontier import frontier
 
 CASES = [(1.0, 0.3), (1.0, 0.7), (0.7, 1.0), (0.7, 0.7), (0.4, 0.8)]  # Ia, II, III, II/III line, IVa
 OPTIMIZERS = ["sgd", "dana_decaying"]
+# Phase II momentum cases where SPEC 8's formula and the balancing of its own terms disagree
+# (docs/analysis.md, finding 3), with one where they agree as a control; d up to 1e4.
+CONSISTENCY = [("dana_constant", 1.0, 0.7), ("dana_constant", 1.5, 0.7), ("dana_decaying", 1.8, 0.7),
+               ("dana_decaying", 1.0, 0.7)]
 
 
 def _cell(v, iv):
@@ -64,6 +68,28 @@ def row(alpha, beta, name, fpp, fr):
             f"{_cell(iso.eta, iso.eta_interval)} | {ap1.eta:.3f} | {eta_th} | {flags or 'ok'} |")
 
 
+CONSISTENCY_HEADER = """
+
+## SPEC 8's momentum Phase II formula against the balancing of its own loss terms
+
+Where F_ac decays more slowly as d grows at fixed f (alpha > 3/4 for DANA-constant,
+alpha > (3 + sqrt 5)/4 for DANA-decaying), SPEC 8's Phase II formula (F_pp = F_ac) and the maximum
+of min_k e_k(x) over SPEC 8's own terms (`plrf.theory.balance`, where F_0 meets F_ac) differ.
+Measured with d = {dgrid}, IsoFLOP fits with 95% intervals:
+
+| alpha | beta | optimizer | xi measured | xi SPEC 8 | xi balance | eta measured | eta SPEC 8 | eta balance |
+|---|---|---|---|---|---|---|---|---|
+"""
+
+
+def consistency_row(alpha, beta, name, fr):
+    o = theory.compute_optimal(alpha, beta, name)
+    xi_b, eta_b = theory.balance(theory.loss_terms(alpha, beta, name))
+    iso = fr.isoflop
+    return (f"| {alpha:g} | {beta:g} | {name} | {_cell(iso.xi, iso.xi_interval)} | {o.xi:.3f} | {xi_b:.3f} | "
+            f"{_cell(iso.eta, iso.eta_interval)} | {o.eta:.3f} | {eta_b:.3f} |")
+
+
 HEADER = """# Measured scaling exponents vs theory
 
 Produced by `bench/exponents_table.py` ({when}; {machine}). Theory spectra (`plrf.Spectrum.theory`),
@@ -95,10 +121,17 @@ def main(argv=None) -> int:
             fpp, fr = measure(alpha, beta, name, ds)
             lines.append(row(alpha, beta, name, fpp, fr))
             print(lines[-1], f"({time.perf_counter() - t1:.0f} s)", flush=True)
+    small = d_grid(100, 1e4, 13)
+    extra = []
+    for name, alpha, beta in CONSISTENCY:
+        extra.append(consistency_row(alpha, beta, name, measure(alpha, beta, name, small)[1]))
+        print(extra[-1], flush=True)
     head = HEADER.format(when=time.strftime("%Y-%m-%d"), machine=f"{platform.machine()}, {plrf.__version__}",
                          dgrid=f"{ds[0]} .. {ds[-1]} ({len(ds)} sizes)")
+    tail = CONSISTENCY_HEADER.format(dgrid=f"{small[0]} .. {small[-1]} ({len(small)} sizes)") + "\n".join(extra)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(head + "\n".join(lines) + f"\n\nTotal time {time.perf_counter() - t0:.0f} s.\n")
+    Path(args.out).write_text(head + "\n".join(lines) + tail + f"\n\nTotal time {time.perf_counter() - t0:.0f} s "
+                              "(2 shared cores).\n")
     print(f"wrote {args.out}")
     return 0
 
