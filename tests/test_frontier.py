@@ -90,3 +90,13 @@ def test_bad_input():
         frontier({10: (STEPS, STEPS**-1.0), 20: (STEPS, STEPS**-1.0)})
     with pytest.raises(ValueError, match="batch"):
         frontier(_synthetic(0.5, 1.0), 0)
+    with pytest.raises(ValueError, match="fit_range"):
+        frontier(_synthetic(0.5, 1.0), 1, fit_range=(1e6, 1e3))
+
+
+def test_fit_range_restricts_the_fit():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FrontierWarning)
+        fr = frontier(_synthetic(0.5, 1.0), 1, fit_range=(1e6, 1e9))
+    assert fr.isoflop.flops.min() >= 1e6 and fr.isoflop.flops.max() <= 1e9
+    assert fr.isoflop.xi == pytest.approx(1 / 3, abs=3e-3)

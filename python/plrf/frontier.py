@@ -120,6 +120,10 @@ def frontier(curves, batch=1, *, per_decade=20, fit_range=None, n_boot=1000, lev
     fit_range: (f_lo, f_hi) budgets to fit on (default: every budget with an interior optimum).
     """
     batch = check.integer("batch", batch, 1)
+    if fit_range is not None:
+        lo, hi = check.positive("fit_range[0]", fit_range[0]), check.positive("fit_range[1]", fit_range[1])
+        if lo >= hi:
+            raise ValueError(f"fit_range must be (f_lo, f_hi) with f_lo < f_hi, got {fit_range}")
     per_decade = check.integer("per_decade", per_decade, 2)
     n_boot = check.integer("n_boot", n_boot, 10)
     table = as_curve_table(curves)
