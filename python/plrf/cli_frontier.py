@@ -22,9 +22,12 @@ f = steps x B x d. At each budget f the best d is found (the envelope min_d P(f/
 two power laws are fitted:  d*(f) ~ f^xi  and  P*(f) ~ f^-eta.  They are printed next to the
 theory of the 4+3 phases (plrf.theory.compute_optimal) and drawn in <out>.png.
 
-Example (about a minute on a laptop):
-  python -m plrf frontier --alpha 0.7 --beta 0.7 --optimizer sgd
+Examples:
+  python -m plrf frontier --alpha 0.7 --beta 0.7 --optimizer sgd          # seconds
   python -m plrf frontier --alpha 1 --beta 0.3 --optimizer dana_decaying --d-max 1e5 --out dana
+                                                                         # a few minutes
+Budgets whose best d is the smallest or largest d of the grid are left out of the fits (a warning
+says which); widen --d-min/--d-max to cover more of them.
 """
 
 OPTIMIZERS = ("sgd", "sgd_momentum", "dana_constant", "dana_decaying")
@@ -132,6 +135,9 @@ def run(args, measure=measure_curves) -> int:
     except NotImplementedError as exc:
         th = f"not given by SPEC 8 here ({exc})"
     print(format_table(fr, th, "compute-optimal exponents (95% block-bootstrap intervals):"))
+    f = fr.isoflop.flops
+    if len(f):
+        print(f"  fitted on {len(f)} budgets with an interior optimum, f in [{f.min():.3g}, {f.max():.3g}]")
     for w in caught:
         print(f"warning: {w.message}")
     _write_png(fr, th, args)
