@@ -20,6 +20,7 @@ from .optim import (
     sgd,
     sgd_momentum,
 )
+from .simulation import resume, simulate
 
 __all__ = [
     "__version__",
@@ -40,4 +41,6 @@ __all__ = [
     "defaults",
     "exact_risk",
     "max_stable_lr",
+    "simulate",
+    "resume",
 ]
