@@ -1,0 +1,155 @@
+"""`python -m plrf frontier`: measure the compute-optimal frontier of one optimizer and compare it
+with theory.
+
+For each d on a geometric grid it builds the theory spectrum (plrf.Spectrum.theory, no W), runs
+the expected-risk engine (plrf.exact_risk, method="fast") with the authors' default
+hyperparameters (plrf.defaults), fits d*(f) ~ f^xi and P*(f) ~ f^-eta on the envelope
+(plrf.frontier), prints them next to plrf.theory.compute_optimal and writes <out>.png.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import time
+import warnings
+
+DESCRIPTION = """\
+Measure the compute-optimal scaling law of one optimizer on the power-law random features model.
+
+For every model size d on a geometric grid, the exact expected loss curve P(t, d) is computed
+(no Monte Carlo) with the authors' default hyperparameters. Flops are counted as
+f = steps x B x d. At each budget f the best d is found (the envelope min_d P(f/(B d), d)), and
+two power laws are fitted:  d*(f) ~ f^xi  and  P*(f) ~ f^-eta.  They are printed next to the
+theory of the 4+3 phases (plrf.theory.compute_optimal) and drawn in <out>.png.
+
+Examples:
+  python -m plrf frontier --alpha 0.7 --beta 0.7 --optimizer sgd          # seconds
+  python -m plrf frontier --alpha 1 --beta 0.3 --optimizer dana_decaying --d-max 1e5 --out dana
+                                                                         # a few minutes
+Budgets whose best d is the smallest or largest d of the grid are left out of the fits (a warning
+says which); widen --d-min/--d-max to cover more of them.
+"""
+
+OPTIMIZERS = ("sgd", "sgd_momentum", "dana_constant", "dana_decaying")
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "frontier",
+        help="compute-optimal frontier d*(f), P*(f) of one optimizer, against theory",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--alpha", type=float, required=True, help="data exponent: x_j ~ N(0, j^-2alpha)")
+    p.add_argument("--beta", type=float, required=True, help="target exponent: b_j = j^-beta")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="optimizer (default sgd)")
+    p.add_argument("--d-min", type=float, default=100, help="smallest model size d (default 100)")
+    p.add_argument("--d-max", type=float, default=10000, help="largest model size d (default 10000)")
+    p.add_argument("--n-d", type=int, default=13, help="number of d values, geometric (default 13)")
+    p.add_argument("--steps", type=float, default=None,
+                   help="steps per run (default: long enough for the largest d to reach its limit loss)")
+    p.add_argument("--batch", type=int, default=1, help="batch size B (default 1)")
+    p.add_argument("--out", default="plrf-frontier", help="output prefix: writes <out>.png (default plrf-frontier)")
+    p.set_defaults(func=run)
+
+
+def default_steps(spectrum, batch: int) -> int:
+    """Steps for model size d to reach its limit loss: F_pp saturates at s = gamma t ~ d^(2 alpha);
+    run to s = 100 d^(2 alpha) with gamma the default SGD step (capped at 1e12 steps)."""
+    import plrf
+
+    gamma = plrf.defaults(spectrum, batch)["sgd"].gamma2(0.0)
+    return int(min(1e12, max(1e3, 100 * spectrum.d ** (2 * spectrum.meta["alpha"]) / gamma)))
+
+
+def _check(args):
+    for name in ("alpha", "beta"):
+        if not (getattr(args, name) > 0 and math.isfinite(getattr(args, name))):
+            raise SystemExit(f"error: --{name} must be a positive number")
+    if 2 * (args.alpha + args.beta) <= 1:
+        raise SystemExit("error: the model is degenerate for 2(alpha + beta) <= 1; pick larger --alpha/--beta")
+    if not 1 <= args.d_min < args.d_max:
+        raise SystemExit("error: need 1 <= --d-min < --d-max")
+    if args.n_d < 3 or args.batch < 1:
+        raise SystemExit("error: need --n-d >= 3 and --batch >= 1")
+
+
+def d_grid(d_min, d_max, n):
+    import numpy as np
+
+    return sorted({int(round(x)) for x in np.geomspace(d_min, d_max, n)})
+
+
+def measure_curves(alpha, beta, optimizer, ds, steps, batch, log=print):
+    """{d: Curve} of exact expected risk on theory spectra (method="fast"); steps=None picks
+    default_steps for each d."""
+    import plrf
+
+    out = {}
+    for d in ds:
+        t0 = time.perf_counter()
+        spec = plrf.Spectrum.theory(alpha, beta, d)
+        spec.meta.setdefault("alpha", alpha)
+        spec.meta.setdefault("beta", beta)
+        n = int(steps) if steps else default_steps(spec, batch)
+        opt = plrf.defaults(spec, batch)[optimizer]
+        out[d] = plrf.exact_risk(spec, opt, n, batch=batch, record=plrf.record_grid(n, 20), method="fast")
+        if out[d].diverged_at >= 0:
+            log(f"  d = {d:>8d}: diverged at step {out[d].diverged_at} (kept up to there)")
+        log(f"  d = {d:>8d}: {n:.3g} steps, {time.perf_counter() - t0:6.2f} s")
+    return out
+
+
+def format_table(fr, opt_theory, what: str) -> str:
+    """The measured exponents of both methods, and the theory line, as aligned text."""
+    cell = lambda v, iv: f"{v:.4f} [{iv[0]:.4f}, {iv[1]:.4f}]"
+    rows = [what, f"  {'method':10s} {'xi (d* ~ f^xi)':26s} {'eta (P* ~ f^-eta)':26s}"]
+    for fit in fr.fits.values():
+        flag = "" if fit.reliable else "  (unreliable: " + "; ".join(fit.reasons) + ")"
+        rows.append(f"  {fit.method:10s} {cell(fit.xi, fit.xi_interval):26s} {cell(fit.eta, fit.eta_interval):26s}{flag}")
+    if isinstance(opt_theory, str):
+        rows.append(f"  {'theory':10s} {opt_theory}")
+    else:
+        th = opt_theory
+        rows.append(f"  {'theory':10s} {f'{th.xi:.4f} ({th.source})':26s} {f'{th.eta:.4f} ({th.source})':26s}"
+                    f"phase {th.phase}")
+    return "\n".join(rows)
+
+
+def run(args, measure=measure_curves) -> int:
+    from . import theory
+    from .frontier import frontier
+
+    _check(args)
+    ds = d_grid(args.d_min, args.d_max, args.n_d)
+    ph = theory.phase(args.alpha, args.beta)
+    what = f"{args.steps:.3g} steps each" if args.steps else "steps: until each d reaches its limit loss"
+    print(f"frontier: {args.optimizer} at alpha = {args.alpha:g}, beta = {args.beta:g} (phase {ph}), "
+          f"B = {args.batch}, d = {ds[0]} .. {ds[-1]} ({len(ds)} sizes), {what}")
+    curves = measure(args.alpha, args.beta, args.optimizer, ds, args.steps, args.batch)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fr = frontier(curves, args.batch)
+    try:
+        th = theory.compute_optimal(args.alpha, args.beta, args.optimizer)
+    except NotImplementedError as exc:
+        th = f"not given by SPEC 8 here ({exc})"
+    print(format_table(fr, th, "compute-optimal exponents (95% block-bootstrap intervals):"))
+    f = fr.isoflop.flops
+    if len(f):
+        print(f"  fitted on {len(f)} budgets with an interior optimum, f in [{f.min():.3g}, {f.max():.3g}]")
+    for w in caught:
+        print(f"warning: {w.message}")
+    _write_png(fr, th, args)
+    return 0
+
+
+def _write_png(fr, th, args):
+    try:
+        from . import plot
+
+        title = f"{args.optimizer}, alpha = {args.alpha:g}, beta = {args.beta:g}, B = {args.batch}"
+        plot.frontier(fr, theory=None if isinstance(th, str) else th, title=title, path=f"{args.out}.png")
+        print(f"wrote {args.out}.png")
+    except ImportError as exc:
+        print(f"no figure: {exc}")

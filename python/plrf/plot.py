@@ -1,0 +1,209 @@
+"""Figures for scaling-law work (matplotlib, an optional extra: pip install "plrf[plot]").
+
+- curves(...):        loss curves, Monte Carlo seed bands (mean and quantile band) over exact curves
+- frontier(...):      loss against flops for every d with the compute-optimal envelope, IsoFLOP
+                      profiles, and d*(f) with the fitted power laws
+- phase_diagram(...): the (alpha, beta) plane with the SGD phases and a heat map of theoretical
+                      (or measured) exponents
+All axes are log-log where it makes sense, flops = steps x B x d. Every function returns the
+matplotlib Figure; pass path= to also write it (PNG, PDF, ... by extension).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["curves", "frontier", "phase_diagram"]
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt  # headless machines fall back to the Agg backend by themselves
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError('plrf.plot needs matplotlib: pip install "plrf[plot]" (or pip install matplotlib)') from exc
+    return plt
+
+
+def _finish(fig, path):
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=120)
+    return fig
+
+
+def _positive(steps, risk):
+    steps = np.asarray(steps, dtype=float)
+    keep = steps > 0  # log axes: the initial risk at step 0 is not drawn
+    return steps[keep], np.asarray(risk, dtype=float)[..., keep]
+
+
+# ---- loss curves ------------------------------------------------------------------------------
+def curves(items, exact=None, *, band=(0.1, 0.9), labels=None, ax=None, title=None, path=None):
+    """Loss curves: each plrf.Curves as its seed mean with a quantile band, each plrf.Curve as a line.
+
+    items: a Curve/Curves, or a list or {label: curve} mapping of them. exact: optional
+    Curve (or list/mapping, in the same order) drawn dashed in the colour of the matching item.
+    """
+    plt = _pyplot()
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 4.4))
+    names, objs = _labelled(items, labels)
+    _, exacts = _labelled(exact, None) if exact is not None else ([], [])
+    for i, (name, c) in enumerate(zip(names, objs)):
+        color = f"C{i}"
+        if hasattr(c, "seeds"):
+            t, r = _positive(c.steps, c.risk[c.ok])
+            lo, hi = np.quantile(r, band, axis=0)
+            ax.fill_between(t, lo, hi, color=color, alpha=0.25, lw=0,
+                            label=f"{name}: {int(band[0] * 100)}-{int(band[1] * 100)}% of {r.shape[0]} seeds")
+            ax.plot(t, r.mean(axis=0), color=color, lw=1.2, label=f"{name}: seed mean")
+        else:
+            t, r = _positive(c.steps, c.risk)
+            ax.plot(t, r, color=color, lw=1.5, label=name)
+        if i < len(exacts):
+            t, r = _positive(exacts[i].steps, exacts[i].risk)
+            ax.plot(t, r, color="k" if len(objs) == 1 else color, ls="--", lw=1.0, label=f"{name}: exact E[P]")
+    ax.set(xscale="log", yscale="log", xlabel="steps t", ylabel="risk P (half the MSE)", title=title)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _finish(fig, path)
+
+
+def _labelled(items, labels):
+    if isinstance(items, dict):
+        return list(map(str, items)), list(items.values())
+    objs = list(items) if isinstance(items, (list, tuple)) else [items]
+    names = list(labels) if labels is not None else [
+        str(getattr(c, "meta", {}).get("optimizer", getattr(c, "meta", {}).get("label", f"run {i}")))
+        for i, c in enumerate(objs)]
+    return names, objs
+
+
+# ---- compute-optimal frontier -------------------------------------------------------------------
+def frontier(fr, *, theory=None, n_isoflop=6, title=None, path=None):
+    """Three panels: P against flops for every d with the envelope and fits; IsoFLOP profiles
+    (P against d at fixed budgets) with their vertices; d*(f) with the fitted power laws.
+
+    fr: a plrf.frontier.Frontier. theory: optional plrf.theory.Optimal drawn as slopes for reference.
+    """
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
+    _frontier_losses(axes[0], fr, theory)
+    _isoflop_profiles(axes[1], fr, n_isoflop)
+    _d_star(axes[2], fr, theory)
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, path)
+
+
+def _d_colors(plt, d):
+    cmap = plt.get_cmap("viridis")
+    span = math.log(d[-1] / d[0]) or 1.0
+    return [cmap(math.log(x / d[0]) / span) for x in d]
+
+
+def _frontier_losses(ax, fr, theory):
+    import matplotlib.pyplot as plt
+
+    for color, (d, (s, r)) in zip(_d_colors(plt, fr.d), fr.curves.items()):
+        ax.plot(s * fr.batch * d, r, color=color, lw=0.8, alpha=0.8)
+    ax.plot(fr.flops, fr.envelope, color="k", lw=2.2, alpha=0.6, label="envelope min_d P(f/(Bd), d)")
+    if np.any(fr.edge):
+        ax.plot(fr.flops[fr.edge], fr.envelope[fr.edge], "x", color="C3", ms=4, label="optimum at d-grid edge")
+    for fit, color in ((fr.approach1, "C1"), (fr.isoflop, "C3")):
+        if np.isfinite(fit.eta):
+            c = np.exp(np.mean(np.log(fit.p_star) + fit.eta * np.log(fit.flops)))
+            ax.plot(fit.flops, c * fit.flops**-fit.eta, ls="--", color=color, lw=1.3,
+                    label=f"{fit.method}: P* ~ f^-{fit.eta:.3f} [{fit.eta_interval[0]:.3f}, {fit.eta_interval[1]:.3f}]")
+    if theory is not None:
+        ax.plot([], [], " ", label=f"theory ({theory.source}): eta = {theory.eta:.3f}")
+    ax.set(xscale="log", yscale="log", xlabel="flops f = steps x B x d", ylabel="risk P (half the MSE)",
+           title=f"loss vs compute, d = {fr.d[0]:g} .. {fr.d[-1]:g} (colour), B = {fr.batch}")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+
+
+def _isoflop_profiles(ax, fr, n):
+    fits = fr.isoflop
+    if len(fits.flops) == 0:
+        ax.text(0.5, 0.5, "no interior optimum", transform=ax.transAxes, ha="center")
+        return
+    pick = np.unique(np.round(np.linspace(0, len(fits.flops) - 1, n)).astype(int))
+    for j, i in enumerate(pick):
+        col = np.flatnonzero(fr.flops == fits.flops[i])[0]
+        ok = np.isfinite(fr.risk[:, col])
+        ax.plot(fr.d[ok], fr.risk[ok, col], "o-", ms=3, lw=1, color=f"C{j}", label=f"f = {fits.flops[i]:.2g}")
+        ax.plot(fits.d_star[i], fits.p_star[i], "*", ms=11, color=f"C{j}", mec="k")
+    ax.set(xscale="log", yscale="log", xlabel="model size d", ylabel="risk P at fixed flops",
+           title="IsoFLOP profiles (stars: parabola vertices in log d)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+
+
+def _d_star(ax, fr, theory):
+    for fit, style in ((fr.approach1, "s"), (fr.isoflop, "o")):
+        if len(fit.flops) == 0:
+            continue
+        ax.plot(fit.flops, fit.d_star, style, ms=3, alpha=0.6, label=f"{fit.method} d*(f)")
+        if np.isfinite(fit.xi):
+            c = np.exp(np.mean(np.log(fit.d_star) - fit.xi * np.log(fit.flops)))
+            ax.plot(fit.flops, c * fit.flops**fit.xi, "--", lw=1.2,
+                    label=f"{fit.method}: d* ~ f^{fit.xi:.3f} [{fit.xi_interval[0]:.3f}, {fit.xi_interval[1]:.3f}]")
+    if theory is not None:
+        ax.plot([], [], " ", label=f"theory ({theory.source}): xi = {theory.xi:.3f}")
+    ax.set(xscale="log", yscale="log", xlabel="flops f = steps x B x d", ylabel="compute-optimal d*",
+           title="compute-optimal model size")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+
+
+# ---- phase diagram -----------------------------------------------------------------------------
+def phase_diagram(quantity="eta", optimizer="sgd", *, measured=None, alpha=(0.02, 1.6), beta=(0.02, 1.6), n=240,
+                  ax=None, path=None):
+    """The (alpha, beta) plane: SPEC 8 phase boundaries and labels, over a heat map of the theoretical
+    compute-optimal exponent `quantity` ("eta" or "xi") of `optimizer` (blank where SPEC 8 has no
+    formula). measured: optional {(alpha, beta): value} drawn as annotated dots on the same colour scale.
+    """
+    from . import theory
+
+    if quantity not in ("eta", "xi"):
+        raise ValueError(f"quantity must be 'eta' or 'xi', got {quantity!r}")
+    plt = _pyplot()
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 5.4))
+    A, Bt = np.meshgrid(np.linspace(*alpha, n), np.linspace(*beta, n))
+    Z = np.vectorize(lambda a, b: _theory_value(theory, a, b, optimizer, quantity))(A, Bt)
+    vals = [v for v in (measured or {}).values()] + [np.nanmin(Z), np.nanmax(Z)]
+    mesh = ax.pcolormesh(A, Bt, Z, shading="auto", cmap="magma", vmin=min(vals), vmax=max(vals))
+    fig.colorbar(mesh, ax=ax, label=f"theory {quantity} ({optimizer})")
+    _phase_lines(ax, alpha, beta)
+    for (a, b), v in (measured or {}).items():
+        ax.scatter([a], [b], c=[v], cmap="magma", vmin=min(vals), vmax=max(vals), edgecolors="w", s=60, zorder=5)
+        ax.annotate(f"{v:.3f}", (a, b), xytext=(5, 5), textcoords="offset points", color="w", fontsize=8)
+    sym = "P* ~ f^-eta" if quantity == "eta" else "d* ~ f^xi"
+    ax.set(xlim=alpha, ylim=beta, xlabel="alpha (data exponent)", ylabel="beta (target exponent)",
+           title=f"phases of SGD and {quantity} ({sym}, f = steps x B x d)")
+    return _finish(fig, path)
+
+
+def _theory_value(theory, a, b, optimizer, quantity):
+    try:
+        return getattr(theory.compute_optimal(a, b, optimizer), quantity)
+    except (ValueError, NotImplementedError):
+        return np.nan
+
+
+def _phase_lines(ax, alpha, beta):
+    from .theory import ALPHA_IV, phase
+
+    kw = dict(color="w", lw=1.0, alpha=0.9)
+    a = np.linspace(*alpha, 400)
+    ax.plot(a, 0.5 - a, **kw)  # 2(alpha + beta) = 1
+    ax.plot([0.5, 0.5], [0, beta[1]], **kw)
+    hi = max(alpha[1], beta[1])
+    ax.plot([0, hi], [0.5, 0.5], **kw)
+    ax.plot([0.5, hi], [0.5, hi], **kw)  # alpha = beta
+    for x in (0.25, ALPHA_IV):
+        ax.plot([x, x], [0.5, beta[1]], ls=":", **kw)
+    for a0, b0 in [(1.1, 0.25), (0.37, 0.3), (0.12, 1.2), (1.25, 0.85), (0.8, 1.35), (0.4, 1.1), (0.27, 1.4)]:
+        if alpha[0] < a0 < alpha[1] and beta[0] < b0 < beta[1]:
+            ax.text(a0, b0, phase(a0, b0), color="w", ha="center", va="center", fontsize=10, weight="bold")
