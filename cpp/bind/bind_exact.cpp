@@ -75,8 +75,10 @@ void bind_exact(py::module_& m) {
         double k = 0.0, p = 0.0;
         {
           py::gil_scoped_release release;
-          k = plrf::theory::kappa(alpha, d, v);
-          p = plrf::theory::p_inf(alpha, beta, v, k);
+          if (v <= d) throw std::invalid_argument("the kappa fixed point needs v > d");
+          const auto nodes = plrf::theory::power_law_nodes(alpha, beta, v, 100000, 1e-4);
+          k = plrf::theory::kappa(nodes, d);
+          p = plrf::theory::p_inf(nodes, k);
         }
         return py::make_tuple(k, p);
       },

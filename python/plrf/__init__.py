@@ -19,6 +19,7 @@ from .optim import (
     sgd,
     sgd_momentum,
 )
+from .simulation import resume, simulate
 
 __all__ = [
     "__version__",
@@ -39,4 +40,6 @@ __all__ = [
     "defaults",
     "exact_risk",
     "max_stable_lr",
+    "simulate",
+    "resume",
 ]
