@@ -103,6 +103,9 @@ def jax_worker(spec_path, out_path):
     )
 
 
+FRESH = False  # --fresh: rerun their ODE even when a cached result exists (same-load timings)
+
+
 def jax_case(cache, d, T, alpha, beta, opt, batch, x64=False, repeats=REPEATS):
     """Their result for a case, from the cache or by running their ODE in a subprocess.
 
@@ -110,7 +113,7 @@ def jax_case(cache, d, T, alpha, beta, opt, batch, x64=False, repeats=REPEATS):
     """
     name = case_name(d, T, alpha, beta, opt, batch, x64)
     out = Path(cache) / f"{name}.npz"
-    if not out.exists():
+    if FRESH or not out.exists():
         spec = dict(alpha=alpha, beta=beta, d=d, T=T, batch=batch, opt=opt, x64=x64, dt=DT,
                     repeats=repeats, hp=recipe(alpha, beta, d, batch, opt))
         spec_path = Path(cache) / f"{name}.json"
@@ -291,6 +294,7 @@ def main():
     ap.add_argument("--cache", default="bench_jax_cache", help="directory for the JAX .npz results")
     ap.add_argument("--quick", action="store_true", help="two accuracy cases, no long-horizon rows")
     ap.add_argument("--numpy", action="store_true", help="also check exact against NumPy SPEC 4 (slow)")
+    ap.add_argument("--fresh", action="store_true", help="rerun the JAX side even if cached")
     ap.add_argument("--jax-only", action="store_true", help="only run (and cache) the JAX side")
     args = ap.parse_args()
     if args.jax_worker:
@@ -300,6 +304,8 @@ def main():
               "LosVolterrosHermanos/Experimental (and PLRF_JAX_PYTHON to a python with jax)")
         return 0
     Path(args.cache).mkdir(parents=True, exist_ok=True)
+    global FRESH
+    FRESH = args.fresh
     if args.jax_only:
         return print_jax_only(args.cache, args.quick)
     import plrf
