@@ -2,8 +2,7 @@
 
 The authors' code (github.com/LosVolterrosHermanos/Experimental) is never part of plrf: point
 PLRF_JAX_REF at a checkout of it (outside this repository) and, if the current interpreter has no
-JAX, PLRF_JAX_PYTHON at a Python that has jax (their code also imports optax/chex indirectly only
-for the simulator, not for the ODE). We only *call* their public functions
+JAX, PLRF_JAX_PYTHON at a Python that has jax and scipy (all their ODE path needs). We only *call* their public functions
 `power_law_rf.ode.ode_resolvent_log_implicit` and `power_law_rf.deterministic_equivalent.
 theory_rhos / theory_limit_loss` at run time; all inputs and outputs go through .npz files.
 
