@@ -1,9 +1,9 @@
 """Side by side: the authors' float32 JAX ODE against plrf's exact / fast / ode engines.
 
 The authors' code (github.com/LosVolterrosHermanos/Experimental) is never part of plrf: point
-PLRF_JAX_REF at a checkout of it (outside this repository) and, if the current interpreter has no
-JAX, PLRF_JAX_PYTHON at a Python that has jax and scipy (all their ODE path needs). We only *call* their public functions
-`power_law_rf.ode.ode_resolvent_log_implicit` and `power_law_rf.deterministic_equivalent.
+PLRF_JAX_REF at a checkout of it (outside this repository) and PLRF_JAX_PYTHON at a Python with
+jax and scipy, all their ODE path needs (default: this interpreter). Their code runs in a subprocess
+of that Python; we only *call* their public functions `power_law_rf.ode.ode_resolvent_log_implicit` and `power_law_rf.deterministic_equivalent.
 theory_rhos / theory_limit_loss` at run time; all inputs and outputs go through .npz files.
 
     PLRF_JAX_REF=/path/to/Experimental PLRF_JAX_PYTHON=/path/to/venv/bin/python \\
