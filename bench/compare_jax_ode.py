@@ -3,8 +3,9 @@
 The authors' code (github.com/LosVolterrosHermanos/Experimental) is never part of plrf: point
 PLRF_JAX_REF at a checkout of it (outside this repository) and PLRF_JAX_PYTHON at a Python with
 jax and scipy, all their ODE path needs (default: this interpreter). Their code runs in a subprocess
-of that Python; we only *call* their public functions `power_law_rf.ode.ode_resolvent_log_implicit` and `power_law_rf.deterministic_equivalent.
-theory_rhos / theory_limit_loss` at run time; all inputs and outputs go through .npz files.
+of that Python; we only *call* their public functions `power_law_rf.ode.ode_resolvent_log_implicit`,
+`power_law_rf.deterministic_equivalent.theory_rhos` and `.theory_limit_loss` at run time; all
+inputs and outputs go through .npz files.
 
     PLRF_JAX_REF=/path/to/Experimental PLRF_JAX_PYTHON=/path/to/venv/bin/python \\
         PYTHONPATH=python python bench/compare_jax_ode.py [--cache DIR] [--quick]
