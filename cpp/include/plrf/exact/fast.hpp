@@ -161,14 +161,7 @@ inline RiskCurve fast_risk(const Modes& md, const GenMomentum& opt, const std::v
     return opt.is_sgd() ? run_blocks<true>(md, opt, record, g, threads, control)
                         : run_blocks<false>(md, opt, record, g, threads, control);
   };
-  RiskCurve fine = run(r);
-  if (fine.interrupted || fine.diverged_at >= 0) return fine;
-  const RiskCurve coarse = run(2.0 * r);
-  for (std::size_t i = 0; i < fine.risk.size(); ++i)
-    if (std::isfinite(coarse.risk[i]))
-      fine.error_estimate = std::max(fine.error_estimate, std::abs(fine.risk[i] - coarse.risk[i]) / fine.risk[i]);
-  fine.interrupted = coarse.interrupted;
-  return fine;
+  return with_doubling_estimate(run, r);
 }
 
 }  // namespace exact

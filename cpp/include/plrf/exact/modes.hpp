@@ -2,6 +2,7 @@
 // parallel sweep over modes they all use.
 #pragma once
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -37,6 +38,20 @@ struct RiskCurve {
 };
 
 // A validated record grid: sorted, unique, >= 0, non-empty.
+// Runs a solver at resolution h and 2h; the largest relative gap between the two curves is the
+// error estimate of the finer one (both methods are low order, so the gap bounds the error).
+template <class Run>
+RiskCurve with_doubling_estimate(Run&& run, double h) {
+  RiskCurve fine = run(h);
+  if (fine.interrupted || fine.diverged_at >= 0) return fine;
+  const RiskCurve coarse = run(2.0 * h);
+  for (std::size_t i = 0; i < fine.risk.size(); ++i)
+    if (std::isfinite(coarse.risk[i]))
+      fine.error_estimate = std::max(fine.error_estimate, std::abs(fine.risk[i] - coarse.risk[i]) / fine.risk[i]);
+  fine.interrupted = coarse.interrupted;
+  return fine;
+}
+
 inline void check_record(const std::vector<std::int64_t>& record) {
   if (record.empty()) throw std::invalid_argument("record must be non-empty");
   for (std::size_t i = 0; i < record.size(); ++i)

@@ -116,14 +116,7 @@ inline RiskCurve ode_risk(const Modes& md, const GenMomentum& opt, const std::ve
     return opt.is_sgd() ? run_ode<true>(md, opt, record, h, threads, control)
                         : run_ode<false>(md, opt, record, h, threads, control);
   };
-  RiskCurve fine = run(dt);
-  if (fine.interrupted || fine.diverged_at >= 0) return fine;
-  const RiskCurve coarse = run(2.0 * dt);
-  for (std::size_t i = 0; i < fine.risk.size(); ++i)
-    if (std::isfinite(coarse.risk[i]))
-      fine.error_estimate = std::max(fine.error_estimate, std::abs(fine.risk[i] - coarse.risk[i]) / fine.risk[i]);
-  fine.interrupted = coarse.interrupted;
-  return fine;
+  return with_doubling_estimate(run, dt);
 }
 
 }  // namespace exact
