@@ -18,6 +18,8 @@ from .optim import (
     sgd,
     sgd_momentum,
 )
+from .store import load
+from .sweep import sweep  # note: rebinds plrf.sweep to the function; use `from plrf.sweep import grid`
 
 __all__ = [
     "__version__",
@@ -36,4 +38,6 @@ __all__ = [
     "dana_constant",
     "dana_decaying",
     "defaults",
+    "sweep",
+    "load",
 ]

@@ -1,0 +1,225 @@
+"""plrf.sweep: run a grid of configs locally or on Dask, into a result store that loses nothing.
+
+    from plrf.sweep import grid
+    report = plrf.sweep(grid(alpha=1.0, beta=0.3, d=[100, 200, 400], optimizer="sgd",
+                             steps=10_000, engine="fast"), store="results/")
+    df = plrf.load("results/")
+
+Configs are grouped by problem (alpha, beta, d, v, seed, spectrum): its spectrum is computed
+once and shared by all the problem's runs. Work is packed into tasks by estimated cost and
+submitted largest first. The driver writes each finished config atomically; configs already in
+the store are skipped, so an interrupted sweep resumes where it stopped.
+"""
+from __future__ import annotations
+
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .store import Store, load
+from .sweep_backend import backend_for
+from .sweep_config import config_key, expand, grid, normalize, problem_key, product
+from .sweep_tasks import ENGINES, Engine, chunk_task, cost_spectrum, problem_of, register_engine, spectrum_task
+
+__all__ = ["sweep", "grid", "product", "register_engine", "SweepReport", "SweepError", "load"]
+
+MIN_TASK_COST = 2e7  # about 10 ms of engine work: smaller configs are packed together
+TASKS_PER_WORKER = 8  # enough tasks for balancing, few enough that overheads stay small
+MAX_ATTEMPTS = 3  # a task whose worker dies this many times is reported as failed
+
+
+@dataclass
+class SweepReport:
+    """What a sweep did. `keys[i]` is the store key of the i-th expanded config."""
+
+    store: Path
+    keys: list
+    skipped: int = 0
+    computed: int = 0
+    failed: list = field(default_factory=list)  # dicts: key, config, error
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return len(set(self.keys))
+
+    def load(self, **kwargs):
+        return load(self.store, **kwargs)
+
+
+class SweepError(RuntimeError):
+    """Some configs failed (everything else is stored); `.report.failed` lists them."""
+
+    def __init__(self, report: SweepReport):
+        first = report.failed[0]
+        super().__init__(f"{len(report.failed)} config(s) failed; first ({first['key'][:12]}):\n{first['error']}")
+        self.report = report
+
+
+@dataclass
+class _Task:
+    problem: dict
+    items: list  # (key, config, engine run)
+    cost: float
+    attempts: int = 0
+
+
+def _engines_for(run):
+    """The engine table and the default engine name for configs that don't name one."""
+    if run is None:
+        return ENGINES, "exact"
+    if isinstance(run, str):
+        return ENGINES, run
+    if callable(run):
+        name = f"custom:{getattr(run, '__module__', '?')}.{getattr(run, '__qualname__', repr(run))}"
+        return {**ENGINES, name: Engine(run, ENGINES["exact"].cost)}, name
+    raise ValueError(f"run must be None, an engine name or a callable, got {run!r}")
+
+
+def _pack(configs, engines, target):
+    """Split one problem's configs (largest first) into tasks of about `target` cost each."""
+    bins = []
+    for key, cfg in sorted(configs, key=lambda kc: -engines[kc[1]["engine"]].cost(kc[1])):
+        c = engines[cfg["engine"]].cost(cfg)
+        dest = next((b for b in bins if b[0] + c <= target), None)
+        if dest is None:
+            dest = [0.0, []]
+            bins.append(dest)
+        dest[0] += c
+        dest[1].append((key, cfg, engines[cfg["engine"]].run))
+    return [_Task(problem_of(configs[0][1]), items, cost) for cost, items in bins]
+
+
+def _plan(todo, engines, workers):
+    """Group by problem and pack: {problem key: [tasks]} (ordered by descending group cost)."""
+    groups = {}
+    for key, cfg in todo.items():
+        groups.setdefault(problem_key(cfg), []).append((key, cfg))
+    total = sum(engines[c["engine"]].cost(c) for c in todo.values())
+    target = max(MIN_TASK_COST, total / (TASKS_PER_WORKER * workers))
+    plan = {pk: _pack(cfgs, engines, target) for pk, cfgs in groups.items()}
+    return dict(sorted(plan.items(), key=lambda kv: -sum(t.cost for t in kv[1])))
+
+
+def sweep(grid, run=None, store="results/", client=None, progress=True, workers=None) -> SweepReport:
+    """Run every config of `grid` not yet in `store`; return a SweepReport.
+
+    grid: a dict (expanded with `grid(**dict)`) or a list of config dicts; see plrf.sweep_config.
+    run: default engine for configs without "engine" (a name), or a callable
+        run(spectrum, optimizer, config) -> Curve | Curves used as a custom engine.
+    store: directory of the result store (created if needed).
+    client: None for a local spawn process pool (in this process when workers == 1), a
+        concurrent.futures.Executor, or a dask.distributed.Client (its workers need plrf installed,
+        but no shared filesystem: results come back to this process, which writes them).
+    workers: size of the local pool (default: the CPUs available).
+    Raises SweepError after the sweep if some configs failed; all others are stored.
+    """
+    t0 = time.perf_counter()
+    engines, default_engine = _engines_for(run)
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    configs = [normalize(c, engines, default_engine) for c in expand(grid)]
+    st = Store(store)
+    st.remove_stale_tmp()
+    keys = [config_key(c) for c in configs]
+    report = SweepReport(st.root, keys)
+    todo = {}
+    for key, cfg in zip(keys, configs):
+        if key not in todo and not st.is_done(key):
+            todo[key] = cfg
+    report.skipped = report.total - len(todo)
+    if todo:
+        backend = backend_for(client, workers)
+        try:
+            _execute(_plan(todo, engines, backend.workers), backend, st, report, progress)
+        finally:
+            backend.close()
+    report.seconds = time.perf_counter() - t0
+    if report.failed:
+        raise SweepError(report)
+    return report
+
+
+def _execute(plan, backend, st, report, progress):
+    """Submit the plan, write results as they arrive, resubmit tasks of dead local workers."""
+    from tqdm import tqdm
+
+    tag = uuid.uuid4().hex[:8]
+    pending = {}  # future -> ("spectrum", tasks) | ("chunk", task)
+
+    def submit_chunk(task, spectrum):
+        fut = backend.submit(chunk_task, task.problem, spectrum, task.items, priority=task.cost,
+                             key=f"plrf-chunk-{tag}-{task.items[0][0][:16]}")
+        pending[fut] = ("chunk", task, spectrum)
+
+    for pk, tasks in plan.items():
+        if len(tasks) == 1:
+            submit_chunk(tasks[0], None)
+        else:  # several tasks share one problem: compute its spectrum once, first
+            prio = sum(t.cost for t in tasks) + cost_spectrum(tasks[0].problem)
+            fut = backend.submit(spectrum_task, tasks[0].problem, priority=prio, key=f"plrf-spectrum-{tag}-{pk[:16]}")
+            pending[fut] = ("spectrum", tasks, None)
+
+    n_todo = sum(len(t.items) for tasks in plan.values() for t in tasks)
+    bar = tqdm(total=n_todo, unit="cfg", desc="plrf sweep", disable=not progress, file=sys.stderr)
+    try:
+        while pending:
+            for fut in backend.wait_first(pending):
+                kind, work, spectrum = pending.pop(fut)
+                try:
+                    out = fut.result()
+                except backend.retryable:
+                    _retry(backend, fut, kind, work, spectrum, pending, submit_chunk, report, bar)
+                    continue
+                except Exception as exc:  # the task itself failed: all its configs fail
+                    for task in work if kind == "spectrum" else [work]:
+                        _fail(report, task.items, repr(exc), bar)
+                    continue
+                if kind == "spectrum":
+                    for task in work:
+                        submit_chunk(task, out)
+                else:
+                    _store_results(st, work, out, report, bar)
+    except BaseException:  # Ctrl-C (or a bug): stop the workers; finished results are already stored
+        backend.abort(list(pending))
+        bar.close()
+        n_lost = sum(len(w.items) if k == "chunk" else sum(len(t.items) for t in w) for k, w, _ in pending.values())
+        print(f"plrf sweep stopped: {report.computed} result(s) stored in {st.root}, {n_lost} not run; "
+              "rerun the same sweep to resume", file=sys.stderr)
+        raise
+    bar.close()
+
+
+def _retry(backend, fut, kind, work, spectrum, pending, submit_chunk, report, bar):
+    """A local worker died: rebuild the pool once and resubmit (up to MAX_ATTEMPTS per task)."""
+    backend.restart(getattr(fut, "generation", None))
+    tasks = work if kind == "spectrum" else [work]
+    for task in tasks:
+        task.attempts += 1
+    if any(t.attempts >= MAX_ATTEMPTS for t in tasks):
+        for task in tasks:
+            _fail(report, task.items, f"worker died {MAX_ATTEMPTS} times running this task", bar)
+    elif kind == "spectrum":
+        fut2 = backend.submit(spectrum_task, tasks[0].problem, priority=0)
+        pending[fut2] = ("spectrum", work, None)
+    else:
+        submit_chunk(work, spectrum)
+
+
+def _fail(report, items, error, bar):
+    for key, cfg, _ in items:
+        report.failed.append({"key": key, "config": cfg, "error": error})
+    bar.update(len(items))
+
+
+def _store_results(st, task, out, report, bar):
+    cfgs = {key: cfg for key, cfg, _ in task.items}
+    for key, data, error in out:
+        if error is None:
+            st.write(key, data)
+            report.computed += 1
+        else:
+            report.failed.append({"key": key, "config": cfgs[key], "error": error})
+        bar.update(1)

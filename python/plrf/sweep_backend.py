@@ -1,0 +1,151 @@
+"""Where sweep tasks run: in-process (serial), a local spawn process pool, or a Dask cluster.
+
+All three expose submit / wait_first / abort / close, so the driver loop is the same. The local
+pool ignores SIGINT in its workers (the driver handles Ctrl-C, then terminates them) and is
+rebuilt if a worker dies (BrokenProcessPool), so a killed worker costs only its tasks in flight.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+from concurrent.futures.process import BrokenProcessPool
+import multiprocessing
+import os
+import signal
+
+from .sweep_tasks import WORKER_THREADS_ENV
+
+
+def _pool_worker_init(threads: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ[WORKER_THREADS_ENV] = str(threads)
+
+
+class SerialBackend:
+    """Runs each task in this process when the driver waits for it (Ctrl-C stops between tasks)."""
+
+    workers = 1
+    retryable = ()
+
+    def submit(self, fn, *args, priority=0, key=None):
+        fut = cf.Future()
+        fut.call = (fn, args)
+        return fut
+
+    def wait_first(self, futures):
+        fut = next(iter(futures))
+        fn, args = fut.call
+        try:
+            fut.set_result(fn(*args))
+        except Exception as exc:
+            fut.set_exception(exc)
+        return {fut}
+
+    def abort(self, futures):
+        pass
+
+    def restart(self):
+        pass
+
+    def close(self):
+        pass
+
+
+class PoolBackend:
+    """A spawn ProcessPoolExecutor of `workers` processes (or a user-supplied Executor)."""
+
+    retryable = (BrokenProcessPool,)
+
+    def __init__(self, workers: int | None = None, executor: cf.Executor | None = None):
+        self.owned = executor is None
+        self.workers = workers or getattr(executor, "_max_workers", None) or _cpu_count()
+        self.generation = 0
+        self.executor = executor or self._new()
+
+    def _new(self):
+        threads = max(1, _cpu_count() // self.workers)
+        return cf.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                      initializer=_pool_worker_init, initargs=(threads,))
+
+    def submit(self, fn, *args, priority=0, key=None):
+        fut = self.executor.submit(fn, *args)
+        fut.generation = self.generation
+        return fut
+
+    def wait_first(self, futures):
+        return cf.wait(futures, return_when=cf.FIRST_COMPLETED).done
+
+    def restart(self, generation=None):
+        """Replace a broken pool (once per breakage, whichever future reports it first)."""
+        if not self.owned:
+            raise RuntimeError("the user-supplied executor broke; it cannot be restarted")
+        if generation is not None and generation != self.generation:
+            return
+        self._terminate()
+        self.generation += 1
+        self.executor = self._new()
+
+    def abort(self, futures):
+        for f in futures:
+            f.cancel()
+        if self.owned:
+            self._terminate()
+
+    def _terminate(self):
+        procs = list((getattr(self.executor, "_processes", None) or {}).values())
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        for p in procs:  # tasks in flight are lost, by design: their configs are simply not stored
+            p.terminate()
+        for p in procs:
+            p.join(timeout=5)
+
+    def close(self):
+        if self.owned:
+            self.executor.shutdown(wait=True)
+
+
+class DaskBackend:
+    """Tasks submitted to a dask.distributed Client (the cluster reschedules tasks of dead workers)."""
+
+    def __init__(self, client):
+        from distributed import KilledWorker
+
+        self.client = client
+        self.retryable = ()
+        self.fatal = (KilledWorker,)
+        self.workers = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
+
+    def submit(self, fn, *args, priority=0, key=None):
+        return self.client.submit(fn, *args, priority=priority, pure=False, key=key)
+
+    def wait_first(self, futures):
+        from distributed import wait
+
+        return wait(list(futures), return_when="FIRST_COMPLETED").done
+
+    def abort(self, futures):
+        self.client.cancel(list(futures))
+
+    def restart(self, generation=None):
+        pass
+
+    def close(self):
+        pass
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def backend_for(client, workers):
+    """client=None: local pool (serial when workers == 1); an Executor; or a dask Client."""
+    if client is None:
+        workers = _cpu_count() if workers is None else workers
+        return SerialBackend() if workers == 1 else PoolBackend(workers)
+    if isinstance(client, cf.Executor):
+        return PoolBackend(workers, executor=client)
+    if hasattr(client, "scheduler_info") and hasattr(client, "submit"):
+        return DaskBackend(client)
+    raise ValueError(f"client must be None, a concurrent.futures.Executor or a dask.distributed.Client, got {client!r}")
