@@ -43,8 +43,10 @@ def noisy_seeds(spectrum, opt, cfg):
 def sleepy(spectrum, opt, cfg):
     opts = cfg["options"]
     if opts.get("sleep"):
-        with open(os.path.join(opts["pid_dir"], f"{os.getpid()}.{time.monotonic_ns()}"), "w") as fh:
+        path = os.path.join(opts["pid_dir"], f"{os.getpid()}.{time.monotonic_ns()}")
+        with open(path + ".tmp", "w") as fh:  # atomic: a watcher never reads a half-written pid
             fh.write(str(os.getpid()))
+        os.replace(path + ".tmp", path)
         time.sleep(opts["sleep"])
     return numpy_exact(spectrum, opt, cfg)
 

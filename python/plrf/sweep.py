@@ -74,7 +74,7 @@ def _engines_for(run):
         return ENGINES, run
     if callable(run):
         name = f"custom:{getattr(run, '__module__', '?')}.{getattr(run, '__qualname__', repr(run))}"
-        return {**ENGINES, name: Engine(run, ENGINES["exact"].cost)}, name
+        return {**ENGINES, name: Engine(run, ENGINES["exact"].cost, seeded=True)}, name
     raise ValueError(f"run must be None, an engine name or a callable, got {run!r}")
 
 

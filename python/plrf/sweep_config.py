@@ -104,7 +104,7 @@ def normalize(cfg: dict, engines, default_engine="exact") -> dict:
         "optimizer": _optimizer(cfg["optimizer"]),
         "steps": steps,
         "batch": check.integer("batch", cfg.get("batch", 1), 1),
-        "seeds": _seeds(cfg.get("seeds", [0])) if engine == "simulate" else None,
+        "seeds": _seeds(cfg.get("seeds", [0])) if engines[engine].seeded else None,
         "record": _record(cfg.get("record"), steps),
         "engine": engine,
         "options": options,

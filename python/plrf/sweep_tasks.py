@@ -23,10 +23,14 @@ WORKER_THREADS_ENV = "PLRF_SWEEP_THREADS"  # set in local pool workers: engines 
 
 @dataclass(frozen=True)
 class Engine:
-    """run(spectrum, optimizer, config) -> Curve | Curves; cost(config) -> rough flop count."""
+    """run(spectrum, optimizer, config) -> Curve | Curves; cost(config) -> rough flop count.
+
+    seeded: the engine uses config["seeds"] (else seeds are dropped from the config and its key).
+    """
 
     run: Callable
     cost: Callable
+    seeded: bool = False
 
 
 def _threads(options: dict) -> dict:
@@ -76,20 +80,20 @@ def cost_spectrum(problem: dict) -> float:
 
 
 ENGINES: dict[str, Engine] = {
-    "simulate": Engine(run_simulate, cost_simulate),
+    "simulate": Engine(run_simulate, cost_simulate, seeded=True),
     "exact": Engine(functools.partial(run_exact_risk, method="exact"), cost_exact),
     "fast": Engine(functools.partial(run_exact_risk, method="fast"), cost_fast),
     "ode": Engine(functools.partial(run_exact_risk, method="ode"), cost_fast),
 }
 
 
-def register_engine(name: str, run: Callable, cost: Callable | None = None) -> None:
+def register_engine(name: str, run: Callable, cost: Callable | None = None, seeded: bool = False) -> None:
     """Add (or replace) an engine usable as config["engine"] = name. `run` must be picklable."""
     if not isinstance(name, str) or not name:
         raise ValueError(f"name must be a non-empty string, got {name!r}")
     if not callable(run):
         raise ValueError("run must be callable: run(spectrum, optimizer, config) -> Curve | Curves")
-    ENGINES[name] = Engine(run, cost or cost_exact)
+    ENGINES[name] = Engine(run, cost or cost_exact, seeded)
 
 
 # ---- tasks ------------------------------------------------------------------------------
