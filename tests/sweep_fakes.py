@@ -55,3 +55,52 @@ def failing(spectrum, opt, cfg):
     if cfg["d"] == 13:
         raise ArithmeticError("planted failure at d=13")
     return numpy_exact(spectrum, opt, cfg)
+
+
+# ---- helpers shared by the sweep test modules -------------------------------------------------
+OPTIMIZERS = ["sgd", "sgd_momentum", "dana_constant", "dana_decaying"]
+
+
+def small_grid(engine="numpy_exact", **kw):
+    from plrf.sweep import grid
+
+    axes = dict(alpha=1.0, beta=[0.3, 0.7], d=[8, 12], optimizer=OPTIMIZERS, steps=60, engine=engine)
+    axes.update(kw)
+    return grid(**axes)
+
+
+def sleepy_grid(pid_dir, sleep=1.0):
+    """16 configs; config 5 writes its worker's pid to pid_dir and sleeps `sleep` seconds."""
+    from plrf.sweep import grid
+
+    g = grid(alpha=1.0, beta=0.3, d=[8, 12, 16, 20], optimizer=OPTIMIZERS, steps=60, engine="sleepy")
+    g[5]["options"] = {"sleep": sleep, "pid_dir": str(pid_dir)}
+    return g
+
+
+def stored(store, report):
+    """{key: result} of every config of a sweep report, read back from its store."""
+    from plrf.store import Store
+
+    return {k: Store(store).read(k)["result"] for k in report.keys}
+
+
+def act_when_started(pid_dir, action, timeout=30.0):
+    """Background thread: wait for the sleepy task's pid file, then call action(pid) once."""
+    import glob
+    import threading
+
+    def watch():
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            files = sorted(f for f in glob.glob(os.path.join(pid_dir, "*")) if not f.endswith(".tmp"))
+            if files:
+                pid = int(open(files[0]).read())
+                assert pid > 1 and pid != os.getpid()  # never signal a process group or ourselves
+                action(pid)
+                return
+            time.sleep(0.02)
+
+    th = threading.Thread(target=watch, daemon=True)
+    th.start()
+    return th

@@ -24,23 +24,11 @@ from plrf.sweep import sweep as run_sweep
 
 pd = pytest.importorskip("pandas")
 
-OPTIMIZERS = ["sgd", "sgd_momentum", "dana_constant", "dana_decaying"]
+OPTIMIZERS = sweep_fakes.OPTIMIZERS
 
 
-@pytest.fixture(autouse=True)
-def fake_engines():
-    saved = dict(T.ENGINES)
-    for name in ("numpy_exact", "noisy_seeds", "sleepy", "failing"):
-        register_engine(name, getattr(sweep_fakes, name), seeded=name == "noisy_seeds")
-    yield
-    T.ENGINES.clear()
-    T.ENGINES.update(saved)
-
-
-def small_grid(engine="numpy_exact", **kw):
-    axes = dict(alpha=1.0, beta=[0.3, 0.7], d=[8, 12], optimizer=OPTIMIZERS, steps=60, engine=engine)
-    axes.update(kw)
-    return grid(**axes)
+pytestmark = pytest.mark.usefixtures("fake_engines")
+small_grid, stored = sweep_fakes.small_grid, sweep_fakes.stored
 
 
 def direct(cfg):
@@ -49,10 +37,6 @@ def direct(cfg):
     spec = plrf.PLRF(n["alpha"], n["beta"], n["d"], v=n["v"], seed=n["seed"]).spectrum()
     opt = plrf.defaults(spec, n["batch"])[n["optimizer"]] if isinstance(n["optimizer"], str) else n["optimizer"]
     return T.ENGINES[n["engine"]].run(spec, opt, n)
-
-
-def stored(store, report):
-    return {k: S.Store(store).read(k)["result"] for k in report.keys}
 
 
 # ---- grid and keys ------------------------------------------------------------------------
@@ -173,34 +157,11 @@ def test_failures_are_reported_after_everything_else_is_stored(tmp_path):
     assert rep.computed == 2 and len(rep.failed) == 1 and rep.failed[0]["config"]["d"] == 13
 
 
-def _kill_when_started(pid_dir, action, timeout=30.0):
-    """Background thread: wait for the sleepy task's pid file, then act on that pid once."""
-    def watch():
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            files = [f for f in glob.glob(os.path.join(pid_dir, "*")) if not f.endswith(".tmp")]
-            if files:
-                pid = int(open(files[0]).read())
-                assert pid > 1 and pid != os.getpid()  # never signal a process group or ourselves
-                action(pid)
-                return
-            time.sleep(0.02)
-    th = threading.Thread(target=watch, daemon=True)
-    th.start()
-    return th
-
-
-def sleepy_grid(pid_dir, sleep=1.0):
-    g = grid(alpha=1.0, beta=0.3, d=[8, 12, 16, 20], optimizer=OPTIMIZERS, steps=60, engine="sleepy")
-    g[5]["options"] = {"sleep": sleep, "pid_dir": str(pid_dir)}
-    return g
-
-
 def test_pool_survives_a_killed_worker(tmp_path):
     pid_dir = tmp_path / "pids"
     pid_dir.mkdir()
-    g = sleepy_grid(pid_dir)
-    th = _kill_when_started(str(pid_dir), lambda pid: os.kill(pid, signal.SIGKILL))
+    g = sweep_fakes.sleepy_grid(pid_dir)
+    th = sweep_fakes.act_when_started(str(pid_dir), lambda pid: os.kill(pid, signal.SIGKILL))
     rep = run_sweep(g, store=tmp_path / "pool", workers=2, progress=False)
     th.join(5)
     assert len(os.listdir(pid_dir)) >= 2  # the sleepy task ran again after its worker was killed
@@ -213,9 +174,9 @@ def test_pool_survives_a_killed_worker(tmp_path):
 def test_ctrl_c_stops_cleanly_and_the_rerun_resumes(tmp_path):
     pid_dir = tmp_path / "pids"
     pid_dir.mkdir()
-    g = sleepy_grid(pid_dir, sleep=30.0)
+    g = sweep_fakes.sleepy_grid(pid_dir, sleep=30.0)
     store = tmp_path / "store"
-    th = _kill_when_started(str(pid_dir), lambda pid: os.kill(os.getpid(), signal.SIGINT))  # as Ctrl-C
+    th = sweep_fakes.act_when_started(str(pid_dir), lambda pid: os.kill(os.getpid(), signal.SIGINT))  # as Ctrl-C
     t0 = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         run_sweep(g, store=store, workers=2, progress=False)
