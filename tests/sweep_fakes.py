@@ -104,3 +104,11 @@ def act_when_started(pid_dir, action, timeout=30.0):
     th = threading.Thread(target=watch, daemon=True)
     th.start()
     return th
+
+
+def exploding(spectrum, opt, cfg):
+    """numpy_exact with a divergence planted at step 7 (as the engines report it)."""
+    c = numpy_exact(spectrum, opt, cfg)
+    c.risk[c.steps >= 7] = np.nan
+    c.diverged_at = 7
+    return c

@@ -199,3 +199,14 @@ def test_to_xarray(tmp_path):
     ds = S.to_xarray(plrf.load(tmp_path))
     assert dict(ds.sizes) == {"optimizer": 4, "beta": 2, "d": 2, "step": ds.sizes["step"]}
     assert ds.attrs["alpha"] == 1.0 and np.isfinite(ds.risk.sel(optimizer="sgd", beta=0.3, d=8)).all()
+
+
+def test_divergence_is_stored_and_reported_once(tmp_path):
+    g = grid(alpha=1.0, beta=0.3, d=[8, 12], optimizer="sgd", steps=20, engine=["exploding", "numpy_exact"])
+    with pytest.warns(plrf.DivergenceWarning, match="2 run"):
+        rep = run_sweep(g, store=tmp_path, workers=1, progress=False)
+    assert rep.computed == 4 and len(rep.diverged) == 2
+    df = plrf.load(tmp_path)
+    bad = df[df.engine == "exploding"]
+    assert (bad.diverged_at == 7).all() and bad[bad.step >= 7].risk.isna().all() and bad[bad.step < 7].risk.notna().all()
+    assert (df[df.engine == "numpy_exact"].diverged_at == -1).all()

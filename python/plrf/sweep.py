@@ -15,9 +15,11 @@ from __future__ import annotations
 import sys
 import time
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .curves import DivergenceWarning
 from .store import Store, load
 from .sweep_backend import backend_for
 from .sweep_config import config_key, expand, grid, normalize, problem_key, product
@@ -39,6 +41,7 @@ class SweepReport:
     skipped: int = 0
     computed: int = 0
     failed: list = field(default_factory=list)  # dicts: key, config, error
+    diverged: list = field(default_factory=list)  # keys of stored runs that diverged (see diverged_at)
     seconds: float = 0.0
 
     @property
@@ -137,6 +140,9 @@ def sweep(grid, run=None, store="results/", client=None, progress=True, workers=
         finally:
             backend.close()
     report.seconds = time.perf_counter() - t0
+    if report.diverged:
+        warnings.warn(f"{len(report.diverged)} run(s) of this sweep diverged; they are stored with their "
+                      "divergence step (column diverged_at of plrf.load)", DivergenceWarning, stacklevel=2)
     if report.failed:
         raise SweepError(report)
     return report
@@ -216,10 +222,12 @@ def _fail(report, items, error, bar):
 
 def _store_results(st, task, out, report, bar):
     cfgs = {key: cfg for key, cfg, _ in task.items}
-    for key, data, error in out:
+    for key, data, diverged, error in out:
         if error is None:
             st.write(key, data)
             report.computed += 1
+            if diverged:
+                report.diverged.append(key)
         else:
             report.failed.append({"key": key, "config": cfgs[key], "error": error})
         bar.update(1)

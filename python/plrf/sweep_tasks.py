@@ -15,6 +15,8 @@ import traceback
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
+
 from . import store as _store
 from .sweep_config import PROBLEM_KEYS, canonical, optimizer_label, optimizer_state
 
@@ -33,17 +35,20 @@ class Engine:
     seeded: bool = False
 
 
-def _threads(options: dict) -> dict:
-    if "threads" not in options and os.environ.get(WORKER_THREADS_ENV):
-        return {**options, "threads": int(os.environ[WORKER_THREADS_ENV])}
-    return options
+def _engine_options(options: dict) -> dict:
+    """Config options plus sweep defaults: divergence is recorded (the driver warns once), and
+    local pool workers use their share of the cores."""
+    out = {"on_divergence": "ignore", **options}
+    if "threads" not in out and os.environ.get(WORKER_THREADS_ENV):
+        out["threads"] = int(os.environ[WORKER_THREADS_ENV])
+    return out
 
 
 def run_simulate(spectrum, optimizer, cfg):
     from . import simulate
     from .problem import PLRF
 
-    options = _threads(dict(cfg["options"]))
+    options = _engine_options(cfg["options"])
     source = spectrum
     if options.get("space") == "full":  # the full simulator streams rows of the seeded W
         source = PLRF(cfg["alpha"], cfg["beta"], cfg["d"], v=cfg["v"], seed=cfg["seed"])
@@ -55,7 +60,7 @@ def run_exact_risk(spectrum, optimizer, cfg, method="exact"):
     from . import exact_risk
 
     return exact_risk(spectrum, optimizer, cfg["steps"], batch=cfg["batch"], record=cfg["record"], method=method,
-                      **cfg["options"])
+                      **_engine_options(cfg["options"]))
 
 
 def cost_simulate(cfg) -> float:
@@ -118,8 +123,8 @@ def resolve_optimizer(optimizer, spectrum, batch):
     return defaults(spectrum, batch)[optimizer] if isinstance(optimizer, str) else optimizer
 
 
-def run_config(key: str, cfg: dict, run: Callable, spectrum) -> bytes:
-    """Run one config and encode its record (interrupted runs are errors: never stored as done)."""
+def run_config(key: str, cfg: dict, run: Callable, spectrum) -> tuple[bytes, bool]:
+    """Run one config: (record bytes, diverged). Interrupted runs are errors: never stored as done."""
     opt = resolve_optimizer(cfg["optimizer"], spectrum, cfg["batch"])
     t0 = time.perf_counter()
     result = run(spectrum, opt, cfg)
@@ -132,7 +137,8 @@ def run_config(key: str, cfg: dict, run: Callable, spectrum) -> bytes:
         "host": socket.gethostname(),
         "pid": os.getpid(),
     }
-    return _store.encode(key, canonical(cfg), result, info)
+    diverged = bool(np.any(np.asarray(result.diverged_at) >= 0))
+    return _store.encode(key, canonical(cfg), result, info), diverged
 
 
 def spectrum_task(problem: dict):
@@ -140,15 +146,17 @@ def spectrum_task(problem: dict):
 
 
 def chunk_task(problem: dict, spectrum, items: list) -> list:
-    """Run configs of one problem: items are (key, config, engine run). Returns (key, bytes, error)."""
+    """Run configs of one problem: items are (key, config, engine run).
+
+    Returns [(key, record bytes, diverged, None)] or [(key, None, False, traceback)] per config."""
     if spectrum is None:
         spectrum = make_spectrum(problem)
     out = []
     for key, cfg, run in items:
         try:
-            out.append((key, run_config(key, cfg, run, spectrum), None))
+            out.append((key, *run_config(key, cfg, run, spectrum), None))
         except Exception:  # one bad config must not sink its chunk
-            out.append((key, None, traceback.format_exc(limit=8)))
+            out.append((key, None, False, traceback.format_exc(limit=8)))
     return out
 
 
