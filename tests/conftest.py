@@ -14,7 +14,7 @@ def fake_engines():
     from plrf import sweep_tasks
 
     saved = dict(sweep_tasks.ENGINES)
-    for name in ("numpy_exact", "noisy_seeds", "sleepy", "failing", "exploding"):
+    for name in ("numpy_exact", "noisy_seeds", "sleepy", "failing", "exploding", "interrupted"):
         sweep_tasks.register_engine(name, getattr(sweep_fakes, name), seeded=name == "noisy_seeds")
     yield
     sweep_tasks.ENGINES.clear()

@@ -112,3 +112,10 @@ def exploding(spectrum, opt, cfg):
     c.risk[c.steps >= 7] = np.nan
     c.diverged_at = 7
     return c
+
+
+def interrupted(spectrum, opt, cfg):
+    """numpy_exact, except at d=12 where it returns a run marked interrupted (Ctrl-C in an engine)."""
+    c = numpy_exact(spectrum, opt, cfg)
+    c.interrupted = cfg["d"] == 12
+    return c

@@ -210,3 +210,11 @@ def test_divergence_is_stored_and_reported_once(tmp_path):
     bad = df[df.engine == "exploding"]
     assert (bad.diverged_at == 7).all() and bad[bad.step >= 7].risk.isna().all() and bad[bad.step < 7].risk.notna().all()
     assert (df[df.engine == "numpy_exact"].diverged_at == -1).all()
+
+
+def test_an_interrupted_engine_run_stops_the_serial_sweep_and_is_not_stored(tmp_path):
+    g = grid(alpha=1.0, beta=0.3, d=[8, 12, 16], optimizer="sgd", steps=20, engine="interrupted")
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(g, store=tmp_path, workers=1, progress=False)
+    stored_d = {S.Store(tmp_path).read(k)["config"]["d"] for k in S.Store(tmp_path).keys()}
+    assert 12 not in stored_d and stored_d <= {8, 16}

@@ -10,6 +10,7 @@ import concurrent.futures as cf
 from concurrent.futures.process import BrokenProcessPool
 import multiprocessing
 import os
+import queue
 import signal
 
 from .sweep_tasks import WORKER_THREADS_ENV
@@ -18,6 +19,25 @@ from .sweep_tasks import WORKER_THREADS_ENV
 def _pool_worker_init(threads: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ[WORKER_THREADS_ENV] = str(threads)
+
+
+class _DoneQueue:
+    """Completed futures arrive on a queue (O(1) per completion, unlike re-waiting on all)."""
+
+    def _track(self, fut):
+        if not hasattr(self, "_done"):
+            self._done = queue.Queue()
+        fut.add_done_callback(self._done.put)
+        return fut
+
+    def wait_first(self, futures):
+        while True:
+            try:
+                fut = self._done.get(timeout=0.5)  # short timeouts keep Ctrl-C responsive
+            except queue.Empty:
+                continue
+            if fut in futures:  # skip futures the driver no longer tracks (resubmitted or aborted)
+                return {fut}
 
 
 class SerialBackend:
@@ -50,7 +70,7 @@ class SerialBackend:
         pass
 
 
-class PoolBackend:
+class PoolBackend(_DoneQueue):
     """A spawn ProcessPoolExecutor of `workers` processes (or a user-supplied Executor)."""
 
     retryable = (BrokenProcessPool,)
@@ -69,10 +89,7 @@ class PoolBackend:
     def submit(self, fn, *args, priority=0, key=None):
         fut = self.executor.submit(fn, *args)
         fut.generation = self.generation
-        return fut
-
-    def wait_first(self, futures):
-        return cf.wait(futures, return_when=cf.FIRST_COMPLETED).done
+        return self._track(fut)
 
     def restart(self, generation=None):
         """Replace a broken pool (once per breakage, whichever future reports it first)."""
@@ -103,7 +120,7 @@ class PoolBackend:
             self.executor.shutdown(wait=True)
 
 
-class DaskBackend:
+class DaskBackend(_DoneQueue):
     """Tasks submitted to a dask.distributed Client (the cluster reschedules tasks of dead workers)."""
 
     def __init__(self, client):
@@ -115,12 +132,7 @@ class DaskBackend:
         self.workers = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
 
     def submit(self, fn, *args, priority=0, key=None):
-        return self.client.submit(fn, *args, priority=priority, pure=False, key=key)
-
-    def wait_first(self, futures):
-        from distributed import wait
-
-        return wait(list(futures), return_when="FIRST_COMPLETED").done
+        return self._track(self.client.submit(fn, *args, priority=priority, pure=False, key=key))
 
     def abort(self, futures):
         self.client.cancel(list(futures))

@@ -124,12 +124,12 @@ def resolve_optimizer(optimizer, spectrum, batch):
 
 
 def run_config(key: str, cfg: dict, run: Callable, spectrum) -> tuple[bytes, bool]:
-    """Run one config: (record bytes, diverged). Interrupted runs are errors: never stored as done."""
+    """Run one config: (record bytes, diverged). An interrupted run is never stored as done."""
     opt = resolve_optimizer(cfg["optimizer"], spectrum, cfg["batch"])
     t0 = time.perf_counter()
     result = run(spectrum, opt, cfg)
-    if getattr(result, "interrupted", False):
-        raise RuntimeError("the engine returned an interrupted run")
+    if getattr(result, "interrupted", False):  # Ctrl-C inside the engine: stop the sweep, store nothing
+        raise KeyboardInterrupt(f"engine interrupted while running config {key[:12]}")
     info = {
         "optimizer": optimizer_label(cfg["optimizer"]),
         "resolved_optimizer": optimizer_state(opt),
