@@ -105,8 +105,21 @@ def numpy_full_sgd(problem, lr, steps, batch, seed=0):
 
 
 # ---- rows ------------------------------------------------------------------------------------
+def _sim_table_row(part, quick):
+    """A row from bench/simulate_table.py (headline(), or its eigen_rows/full_rows at B = 32)."""
+    out = _from_module("simulate_table", quick, part)
+    mod = _bench_module("simulate_table")
+    if out or mod is None or not hasattr(mod, f"{part}_rows"):
+        return out
+    d, B = (1000 if quick or part == "full" else 4000), 32
+    with contextlib.redirect_stdout(io.StringIO()):
+        row = mod.eigen_rows(d, [B], True)[0] if part == "eigen" else mod.full_rows(d, [B])[0]
+    return {"ratio": row[2] / row[3], "source": "bench/simulate_table.py",
+            "detail": f"DANA-decaying d={d} B={B}, 1 seed 1 thread: plrf {row[2]:.0f} steps/s, numpy {row[3]:.1f}"}
+
+
 def row_sim_eigen(quick, repeat):
-    out = _from_module("simulate_table", quick, "eigen")
+    out = _sim_table_row("eigen", quick)
     if out:
         return out
     import plrf
@@ -122,7 +135,7 @@ def row_sim_eigen(quick, repeat):
 
 
 def row_sim_full(quick, repeat):
-    out = _from_module("simulate_table", quick, "full")
+    out = _sim_table_row("full", quick)
     if out:
         return out
     import plrf
@@ -135,7 +148,7 @@ def row_sim_full(quick, repeat):
     t_pl = _median_time(lambda: simulate(problem, plrf.sgd(lr), steps, batch=batch, seeds=[0], record=[0, steps],
                                          space="full", threads=1), repeat)
     return {"ratio": t_np / t_pl,
-                   "detail": f"SGD d={d} v={4 * d} B={batch} T={steps}, 1 thread: numpy {t_np:.3f}s plrf {t_pl:.3f}s"}
+            "detail": f"SGD d={d} v={4 * d} B={batch} T={steps}, 1 thread: numpy {t_np:.3f}s plrf {t_pl:.3f}s"}
 
 
 def row_fast_exact(quick, repeat):
