@@ -1,6 +1,71 @@
-// Bindings for the exact engine (filled in by its issue).
+// Bindings for the exact-risk engines (recursion, block solver, ODE) and theory spectra.
+// Thin: argument checks live in python/plrf/exact.py; long runs go through run_interruptible.
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <string>
+#include <vector>
+
+#include "plrf/exact/fast.hpp"
+#include "plrf/exact/ode.hpp"
+#include "plrf/exact/recursion.hpp"
+#include "plrf/exact/stability.hpp"
+#include "run_control.hpp"
 
 namespace py = pybind11;
+using namespace plrf::exact;
 
-void bind_exact(py::module_& m) { (void)m; }
+namespace {
+
+using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+py::dict curve_dict(const RiskCurve& r, bool interrupted) {
+  py::dict out;
+  out["risk"] = py::array_t<double>(r.risk.size(), r.risk.data());
+  out["diverged_at"] = r.diverged_at;
+  out["interrupted"] = interrupted || r.interrupted;
+  out["error_estimate"] = r.error_estimate;
+  return out;
+}
+
+py::dict run(const Array& lam, const Array& rho, double p_inf, int batch, const plrf::GenMomentum& opt,
+             std::vector<std::int64_t> record, const std::string& method, double rtol, int threads, double dt,
+             const py::object& progress) {
+  if (lam.ndim() != 1 || rho.ndim() != 1 || lam.size() != rho.size()) throw py::value_error("lam/rho shape mismatch");
+  const Modes md{lam.data(), rho.data(), static_cast<std::int64_t>(lam.size()), p_inf, batch};
+  RiskCurve result;
+  plrf::RunControl control;
+  auto work = [&](plrf::RunControl& ctl) {
+    if (method == "exact") result = exact_risk(md, opt, record, threads, ctl);
+    else if (method == "fast") result = fast_risk(md, opt, record, rtol, threads, ctl);
+    else if (method == "ode") result = ode_risk(md, opt, record, dt, threads, ctl);
+    else throw std::invalid_argument("unknown method " + method);
+  };
+  const bool interrupted = plrf_bind::run_interruptible(work, control, progress);
+  return curve_dict(result, interrupted);
+}
+
+Modes modes_of(const Array& lam, int batch) {
+  if (lam.ndim() != 1 || lam.size() < 1) throw py::value_error("lam must be a non-empty 1-D array");
+  return Modes{lam.data(), nullptr, static_cast<std::int64_t>(lam.size()), 0.0, batch};
+}
+
+}  // namespace
+
+void bind_exact(py::module_& m) {
+  m.def("exact_risk", &run, py::arg("lam"), py::arg("rho"), py::arg("p_inf"), py::arg("batch"), py::arg("optimizer"),
+        py::arg("record"), py::arg("method"), py::arg("rtol"), py::arg("threads"), py::arg("dt"),
+        py::arg("progress") = py::none(),
+        "Expected risk P at the record steps: dict(risk, diverged_at, interrupted, error_estimate).");
+  m.def(
+      "max_stable_lr", [](const Array& lam, int batch) { return max_stable_lr(modes_of(lam, batch)); },
+      py::arg("lam"), py::arg("batch"), "Largest SGD learning rate whose Volterra kernel norm is < 1.");
+  m.def(
+      "kernel_norm",
+      [](const Array& lam, int batch, const plrf::GenMomentum& opt, double t) {
+        return kernel_norm(modes_of(lam, batch), opt.at(t));
+      },
+      py::arg("lam"), py::arg("batch"), py::arg("optimizer"), py::arg("t") = 0.0,
+      "Volterra kernel norm of the moment recursion with the coefficients frozen at step t.");
+}

@@ -8,6 +8,7 @@ from . import _core
 from .spectrum import Spectrum
 from .curves import Curve, Curves, DivergenceError, DivergenceWarning, record_grid
 from .problem import PLRF
+from .exact import exact_risk, max_stable_lr
 from .optim import (
     GenMomentum,
     Schedule,
@@ -38,6 +39,8 @@ __all__ = [
     "dana_constant",
     "dana_decaying",
     "defaults",
+    "exact_risk",
+    "max_stable_lr",
     "sweep",
     "load",
 ]

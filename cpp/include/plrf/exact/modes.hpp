@@ -1,0 +1,77 @@
+// Inputs and outputs shared by the exact-risk methods (recursion, block solver, ODE), and the one
+// parallel sweep over modes they all use.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "plrf/engine/parallel.hpp"
+
+namespace plrf {
+namespace exact {
+
+// Spectral data (SPEC 1) as raw arrays, so the engines need no Eigen. R2 = 2 P is the quantity the
+// recursion carries: R2 = 2 p_inf + sum_j lambda_j a_j, i.e. twice Spectrum::risk_from_weights(a).
+struct Modes {
+  const double* lam;
+  const double* rho;
+  std::int64_t d;
+  double p_inf;
+  int batch;
+
+  double r2_of(const double* a) const {
+    double s = 0.0;
+    for (std::int64_t j = 0; j < d; ++j) s += lam[j] * a[j];
+    return 2.0 * p_inf + s;
+  }
+};
+
+// risk[i] = P after record[i] steps; entries after a divergence are NaN.
+struct RiskCurve {
+  std::vector<double> risk;
+  std::int64_t diverged_at = -1;
+  bool interrupted = false;
+  double error_estimate = 0.0;  // block solver / ODE: estimated max relative error over the records
+};
+
+// A validated record grid: sorted, unique, >= 0, non-empty.
+inline void check_record(const std::vector<std::int64_t>& record) {
+  if (record.empty()) throw std::invalid_argument("record must be non-empty");
+  for (std::size_t i = 0; i < record.size(); ++i)
+    if (record[i] < 0 || (i > 0 && record[i] <= record[i - 1]))
+      throw std::invalid_argument("record must be sorted, unique and >= 0");
+}
+
+// Modes are cut into fixed chunks; body(j0, j1) returns the chunk's partial sum. The partials are
+// added in chunk order, so sums do not depend on the thread count. Threads only pay off for large d.
+constexpr std::int64_t kChunk = 8192;
+constexpr std::int64_t kParallelMin = 262144;
+
+template <class Body>
+double sweep(std::int64_t d, int threads, std::vector<double>& partial, Body&& body) {
+  const std::int64_t n = (d + kChunk - 1) / kChunk;
+  partial.assign(static_cast<std::size_t>(n), 0.0);
+  auto run = [&](std::int64_t c) { partial[c] = body(c * kChunk, std::min(d, (c + 1) * kChunk)); };
+  if (threads == 1 || d < kParallelMin)
+    for (std::int64_t c = 0; c < n; ++c) run(c);
+  else
+    parallel_for(n, threads, run);
+  double s = 0.0;
+  for (double x : partial) s += x;
+  return s;
+}
+
+// lambda . x over [j0, j1) with four lanes (vectorises without -ffast-math; fixed order).
+inline double dot(const double* lam, const double* x, std::int64_t j0, std::int64_t j1) {
+  double s[4] = {0.0, 0.0, 0.0, 0.0};
+  std::int64_t j = j0;
+  for (; j + 4 <= j1; j += 4)
+    for (int k = 0; k < 4; ++k) s[k] += lam[j + k] * x[j + k];
+  for (; j < j1; ++j) s[0] += lam[j] * x[j];
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+}  // namespace exact
+}  // namespace plrf

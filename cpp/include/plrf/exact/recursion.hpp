@@ -1,0 +1,80 @@
+// method="exact": the discrete moment recursion of SPEC 4, O(d) per step, exact for all t, d, B.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "plrf/engine/control.hpp"
+#include "plrf/engine/divergence.hpp"
+#include "plrf/exact/moments.hpp"
+#include "plrf/exact/modes.hpp"
+
+namespace plrf {
+namespace exact {
+
+// State of the recursion: three moments per mode (SGD uses only a).
+struct MomentState {
+  std::vector<double> a, s, c;
+  MomentState(const Modes& md, bool sgd)
+      : a(md.rho, md.rho + md.d), s(sgd ? 0 : md.d, 0.0), c(sgd ? 0 : md.d, 0.0) {}
+};
+
+// One step for all modes; returns the new R2.
+template <bool kSgd>
+double step_all(const Modes& md, const StepCoefs& k, double R2, MomentState& x, int threads,
+                std::vector<double>& partial) {
+  double* a = x.a.data();
+  double* s = kSgd ? nullptr : x.s.data();
+  double* c = kSgd ? nullptr : x.c.data();
+  const double* lam = md.lam;
+  const double sum = sweep(md.d, threads, partial, [&](std::int64_t j0, std::int64_t j1) {
+    if (kSgd) {
+      double dummy = 0.0;
+      for (std::int64_t j = j0; j < j1; ++j) step<true>(k, lam[j], R2, a[j], dummy, dummy);
+    } else {
+      for (std::int64_t j = j0; j < j1; ++j) step<false>(k, lam[j], R2, a[j], s[j], c[j]);
+    }
+    return dot(lam, a, j0, j1);
+  });
+  return 2.0 * md.p_inf + sum;
+}
+
+// Records risk = R2 / 2 at each record step; stops at divergence (risk non-finite or > guard).
+template <bool kSgd>
+RiskCurve run_recursion(const Modes& md, const GenMomentum& opt, const std::vector<std::int64_t>& record,
+                        int threads, RunControl& control) {
+  RiskCurve out;
+  out.risk.assign(record.size(), std::numeric_limits<double>::quiet_NaN());
+  MomentState x(md, kSgd);
+  std::vector<double> partial;
+  double R2 = md.r2_of(x.a.data());
+  const DivergenceGuard guard(0.5 * R2);
+  std::size_t ri = 0;
+  const std::int64_t T = record.back();
+  for (std::int64_t t = 0;; ++t) {
+    if (guard.diverged(0.5 * R2)) {
+      out.diverged_at = t;
+      return out;
+    }
+    if (t == record[ri]) out.risk[ri++] = 0.5 * R2;
+    if (t == T) return out;
+    if (control.cancelled()) {
+      out.interrupted = true;
+      return out;
+    }
+    R2 = step_all<kSgd>(md, StepCoefs(opt.at(static_cast<double>(t)), md.batch), R2, x, threads, partial);
+    if ((t & 1023) == 1023) control.advance(1024);
+  }
+}
+
+inline RiskCurve exact_risk(const Modes& md, const GenMomentum& opt, const std::vector<std::int64_t>& record,
+                            int threads, RunControl& control) {
+  check_record(record);
+  opt.check_length(record.back());
+  return opt.is_sgd() ? run_recursion<true>(md, opt, record, threads, control)
+                      : run_recursion<false>(md, opt, record, threads, control);
+}
+
+}  // namespace exact
+}  // namespace plrf

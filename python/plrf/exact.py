@@ -1,0 +1,122 @@
+"""Expected risk without Monte Carlo (SPEC sections 4-5).
+
+method="exact": the discrete moment recursion, exact for every t, d and B, O(d) per step.
+method="fast":  the same curve in O(d log T): geometric blocks, each an exact per-mode matrix power
+                with frozen coefficients; only the rank-one coupling R2 is interpolated (linearly,
+                solved implicitly) across a block. Reports an a-posteriori error estimate.
+method="ode":   the continuized dynamics, implicit Euler on tau = ln(1 + t) (the authors' scheme),
+                returning P (not 2P).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _core
+from . import _validate as check
+from .curves import Curve, check_record, report_divergence
+from .optim import GenMomentum
+
+__all__ = ["exact_risk", "max_stable_lr"]
+
+METHODS = ("exact", "fast", "ode")
+
+
+def as_spectrum(spectrum):
+    """A Spectrum from a Spectrum or from a problem with a .spectrum() method (e.g. PLRF)."""
+    from .spectrum import Spectrum
+
+    if isinstance(spectrum, Spectrum):
+        return spectrum
+    if hasattr(spectrum, "spectrum") and callable(spectrum.spectrum):
+        return spectrum.spectrum()
+    raise ValueError(f"spectrum must be a plrf.Spectrum or a problem with .spectrum(), got {type(spectrum).__name__}")
+
+
+def _threads(threads) -> int:
+    return 0 if threads is None else check.integer("threads", threads, 1)
+
+
+def exact_risk(
+    spectrum,
+    optimizer,
+    steps,
+    batch=1,
+    record=None,
+    method="exact",
+    rtol=1e-4,
+    threads=None,
+    on_divergence="warn",
+    dt=0.01,
+    progress=None,
+) -> Curve:
+    """Expected population risk P (half the MSE) of a Gen-Mom-SGD run, at the record steps.
+
+    Parameters
+    ----------
+    spectrum : plrf.Spectrum, or a problem with .spectrum() (e.g. plrf.PLRF).
+    optimizer : plrf.GenMomentum (plrf.sgd, sgd_momentum, dana_constant, dana_decaying, ...).
+    steps : number of optimizer steps; the schedules are evaluated at t = 0 .. steps-1.
+    batch : batch size B (the gradient is batch-averaged).
+    record : steps at which to report the risk (default plrf.record_grid(steps)); risk[i] is P after
+        record[i] steps, record 0 being the initial risk.
+    method : "exact" | "fast" | "ode" (see the module docstring).
+    rtol : target relative accuracy of method="fast" (sets the block growth).
+    threads : threads over modes (default: all cores; only used for large d). Results do not depend on it.
+    on_divergence : "warn" (DivergenceWarning), "raise" (DivergenceError) or "ignore".
+    dt : step in log-time tau = ln(1 + t) for method="ode".
+    progress : optional callable receiving a work counter.
+    """
+    spec = as_spectrum(spectrum)
+    if not isinstance(optimizer, GenMomentum):
+        raise ValueError(f"optimizer must be a plrf.GenMomentum (e.g. plrf.sgd(lr)), got {type(optimizer).__name__}")
+    steps = check.integer("steps", steps, 1)
+    batch = check.integer("batch", batch, 1)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    rtol = check.positive("rtol", rtol)
+    if rtol >= 0.5:
+        raise ValueError(f"rtol must be < 0.5, got {rtol}")
+    dt = check.positive("dt", dt)
+    if on_divergence not in ("warn", "raise", "ignore"):
+        raise ValueError(f"on_divergence must be 'warn', 'raise' or 'ignore', got {on_divergence!r}")
+    rec = check_record(record, steps)
+    try:
+        optimizer.check_length(int(rec[-1]))
+    except Exception as exc:  # an array schedule too short for the run
+        raise ValueError(f"optimizer: {exc}") from None
+    res = _core.exact_risk(
+        spec.eigenvalues, spec.rho, spec.p_inf, batch, optimizer, rec.tolist(), method, rtol, _threads(threads),
+        dt, progress,
+    )
+    curve = Curve(
+        steps=rec,
+        risk=np.asarray(res["risk"]),
+        meta={**spec.meta, "method": method, "optimizer": optimizer.name, "batch": batch, "steps": steps},
+        diverged_at=int(res["diverged_at"]),
+        interrupted=bool(res["interrupted"]),
+        error_estimate=None if method == "exact" else float(res["error_estimate"]),
+    )
+    report_divergence([curve.diverged_at], f"exact_risk(method={method!r})", on_divergence)
+    return curve
+
+
+def max_stable_lr(spectrum, batch=1) -> float:
+    """Largest constant SGD learning rate for which the expected risk stays bounded.
+
+    The SGD moment recursion a_j' = p_j a_j + q_j R2 is a discrete Volterra equation for R2 = 2P
+    with kernel norm sum_j lr lambda_j / (B (2 - lr lambda_j (1 + 1/B))); the risk converges iff
+    that norm is < 1 (which also makes every mode stable). Solved by bisection to 1e-12.
+    """
+    spec = as_spectrum(spectrum)
+    batch = check.integer("batch", batch, 1)
+    return float(_core.max_stable_lr(spec.eigenvalues, batch))
+
+
+def kernel_norm(spectrum, optimizer, batch=1, t=0.0) -> float:
+    """Volterra kernel norm of the moment recursion with the coefficients frozen at step t (< 1: stable)."""
+    spec = as_spectrum(spectrum)
+    if not isinstance(optimizer, GenMomentum):
+        raise ValueError(f"optimizer must be a plrf.GenMomentum, got {type(optimizer).__name__}")
+    batch = check.integer("batch", batch, 1)
+    t = check.finite("t", t)
+    return float(_core.kernel_norm(spec.eigenvalues, batch, optimizer, t))

@@ -1,0 +1,63 @@
+"""Divergence of the expected risk: max_stable_lr, kernel norm, reporting with the step."""
+import warnings
+
+import numpy as np
+import pytest
+
+import plrf
+from plrf import DivergenceError, DivergenceWarning, exact_risk
+from plrf.exact import kernel_norm
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return plrf.PLRF(1.0, 0.8, 100, seed=0).spectrum()
+
+
+@pytest.mark.parametrize("batch", [1, 5])
+def test_max_stable_lr_is_the_kernel_norm_boundary(spec, batch):
+    lr = plrf.max_stable_lr(spec, batch)
+    assert kernel_norm(spec, plrf.sgd(lr), batch) == pytest.approx(1.0, abs=1e-9)
+    # the closed form of the SGD kernel norm, written out independently
+    lam = spec.eigenvalues
+    for f in (0.5, 0.9):
+        g = f * lr
+        want = np.sum(g * lam / (batch * (2 - g * lam * (1 + 1 / batch))))
+        assert kernel_norm(spec, plrf.sgd(g), batch) == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("batch", [1, 5])
+@pytest.mark.parametrize("method", ["exact", "fast"])
+def test_slightly_above_diverges_slightly_below_does_not(spec, batch, method):
+    lr = plrf.max_stable_lr(spec, batch)
+    steps = 20_000 if method == "exact" else 10**7
+    below = exact_risk(spec, plrf.sgd(0.99 * lr), steps, batch=batch, method=method)
+    assert below.diverged_at == -1 and np.all(np.isfinite(below.risk))
+    with pytest.warns(DivergenceWarning, match="step"):
+        above = exact_risk(spec, plrf.sgd(1.01 * lr), steps, batch=batch, method=method)
+    assert above.diverged_at > 0
+    assert np.all(np.isnan(above.risk[above.steps >= above.diverged_at]))
+    assert np.all(np.isfinite(above.risk[above.steps < above.diverged_at]))
+
+
+def test_batch_raises_the_stable_lr(spec):
+    lrs = [plrf.max_stable_lr(spec, b) for b in (1, 2, 8, 64)]
+    assert np.all(np.diff(lrs) > 0)
+    assert lrs[-1] < 2 / spec.eigenvalues[0]  # the largest mode alone is stable only below 2/lambda_1
+
+
+@pytest.mark.parametrize("method", ["exact", "fast", "ode"])
+def test_divergence_raise_mode(spec, method):
+    opt = plrf.sgd(3.0 / spec.eigenvalues[0])
+    with pytest.raises(DivergenceError) as info:
+        exact_risk(spec, opt, 10_000, method=method, on_divergence="raise")
+    assert info.value.step > 0
+
+
+def test_momentum_divergence_is_reported(spec):
+    """DANA with a gamma3 prefactor far above the recipe (SPEC 8: 30x diverged at d=1e5)."""
+    opt = plrf.dana_decaying(0.3 / spec.trace, 1000.0, 3.0, 1.0)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        c = exact_risk(spec, opt, 10_000)
+    assert c.diverged_at > 0 and any(issubclass(x.category, DivergenceWarning) for x in w)

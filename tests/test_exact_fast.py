@@ -1,0 +1,78 @@
+"""method="fast" (geometric blocks) against the exact recursion at every recorded step."""
+import functools
+
+import numpy as np
+import pytest
+
+import plrf
+from plrf import exact_risk
+
+ACCEPT = 1e-3  # issue 4 acceptance: max relative error over ~20 records per decade
+
+
+def power_spectrum(alpha, beta, d):
+    j = np.arange(1, d + 1, dtype=float)
+    lam, rho = j ** (-2 * alpha), j ** (-2 * beta)
+    return plrf.Spectrum(lam, rho, 1e-3 * lam @ rho, meta=dict(alpha=alpha, beta=beta, v=4 * d))
+
+
+def max_rel_error(spec, name, steps):
+    opt = plrf.defaults(spec, 1)[name]
+    rec = plrf.record_grid(steps, 20)
+    ex = exact_risk(spec, opt, steps, record=rec)
+    fa = exact_risk(spec, opt, steps, record=rec, method="fast")
+    assert ex.diverged_at == fa.diverged_at == -1
+    return float(np.max(np.abs(fa.risk - ex.risk) / ex.risk)), fa.error_estimate
+
+
+@functools.lru_cache(maxsize=None)
+def sampled_spectrum(alpha, beta, d):
+    return plrf.PLRF(alpha, beta, d, seed=0).spectrum(keep_vectors=False)
+
+
+NAMES = ["sgd", "sgd_momentum", "dana_constant", "dana_decaying"]
+# alpha < 1/2, beta > alpha, and the 'usual' phase
+AB = [(1.0, 0.8), (0.4, 0.3), (0.7, 1.5)]
+
+
+@pytest.mark.parametrize("alpha,beta", AB)
+@pytest.mark.parametrize("name", NAMES)
+def test_fast_matches_exact_small(name, alpha, beta):
+    err, est = max_rel_error(power_spectrum(alpha, beta, 300), name, 30_000)
+    assert err < ACCEPT
+    assert est < 10 * ACCEPT
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("alpha,beta", AB)
+@pytest.mark.parametrize("name", NAMES)
+def test_fast_matches_exact_d4000_1e6_steps(name, alpha, beta):
+    err, est = max_rel_error(sampled_spectrum(alpha, beta, 4000), name, 1_000_000)
+    assert err < ACCEPT
+
+
+def test_fast_is_exact_for_the_first_steps():
+    """Blocks have length 1 while r t < 2: there the block solver is the recursion itself."""
+    spec = power_spectrum(1.0, 0.8, 200)
+    opt = plrf.defaults(spec, 1)["dana_decaying"]
+    rec = np.arange(30)
+    a = exact_risk(spec, opt, 29, record=rec).risk
+    b = exact_risk(spec, opt, 29, record=rec, method="fast").risk
+    np.testing.assert_allclose(a, b, rtol=1e-13)
+
+
+def test_fast_planted_bug_would_fail():
+    """The 1e-3 check has teeth: the exact curve with 1/B dropped (B = 7 vs 1) is far outside it."""
+    spec = power_spectrum(1.0, 0.8, 300)
+    opt = plrf.defaults(spec, 1)["sgd"]
+    rec = plrf.record_grid(30_000, 20)
+    good = exact_risk(spec, opt, 30_000, record=rec, batch=7, method="fast").risk
+    bad = exact_risk(spec, opt, 30_000, record=rec, batch=1).risk
+    assert np.max(np.abs(good - bad) / bad) > 10 * ACCEPT
+
+
+def test_fast_long_horizon_runs_and_decreases():
+    spec = power_spectrum(1.0, 0.8, 2000)
+    c = exact_risk(spec, plrf.defaults(spec, 1)["dana_decaying"], 10**9, method="fast", rtol=1e-3)
+    assert c.diverged_at == -1 and np.all(np.isfinite(c.risk))
+    assert c.risk[-1] < c.risk[0] and c.risk[-1] >= spec.p_inf * (1 - 1e-9)

@@ -1,0 +1,43 @@
+"""Bad inputs to the exact-risk API raise ValueError naming the argument."""
+import numpy as np
+import pytest
+
+import plrf
+from plrf import exact_risk
+
+
+@pytest.fixture(scope="module")
+def spec():
+    j = np.arange(1, 51, dtype=float)
+    return plrf.Spectrum(j**-2.0, j**-1.0, 0.01)
+
+
+@pytest.mark.parametrize(
+    "kwargs,name",
+    [
+        (dict(steps=0), "steps"),
+        (dict(steps=1.5), "steps"),
+        (dict(batch=0), "batch"),
+        (dict(method="rk4"), "method"),
+        (dict(rtol=-1.0), "rtol"),
+        (dict(rtol=0.9), "rtol"),
+        (dict(dt=0.0), "dt"),
+        (dict(on_divergence="explode"), "on_divergence"),
+        (dict(record=[0, 200]), "record"),
+        (dict(record=[0.5, 1.0]), "record"),
+        (dict(threads=0), "threads"),
+        (dict(optimizer="sgd"), "optimizer"),
+        (dict(spectrum=np.ones(3)), "spectrum"),
+        (dict(optimizer=plrf.sgd([0.1] * 10)), "optimizer"),
+    ],
+)
+def test_bad_inputs(spec, kwargs, name):
+    args = dict(spectrum=spec, optimizer=plrf.sgd(0.1), steps=100)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=name):
+        exact_risk(**args)
+
+
+def test_max_stable_lr_bad_batch(spec):
+    with pytest.raises(ValueError, match="batch"):
+        plrf.max_stable_lr(spec, 0)
