@@ -19,6 +19,7 @@ from .optim import (
     sgd,
     sgd_momentum,
 )
+from .simulation import resume, simulate
 from .store import load
 from .sweep import sweep  # note: rebinds plrf.sweep to the function; use `from plrf.sweep import grid`
 
@@ -39,6 +40,8 @@ __all__ = [
     "dana_constant",
     "dana_decaying",
     "defaults",
+    "simulate",
+    "resume",
     "exact_risk",
     "max_stable_lr",
     "sweep",

@@ -1,0 +1,47 @@
+// The resumable state of one simulated seed, and the Gen-Mom-SGD update shared by both paths.
+// The state lives in caller-owned arrays (numpy in Python), updated in place, so a run can be
+// paused, checkpointed and resumed at any step: with counter-based randomness (the step is the
+// counter) the continuation is bitwise identical to an uninterrupted run.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "plrf/optim/gen_momentum.hpp"
+
+namespace plrf::simulate {
+
+struct SeedSlot {
+  std::uint64_t seed = 0;
+  double* x = nullptr;            // iterate: eigenbasis error e, or theta (full space); length d
+  double* y = nullptr;            // momentum in the same coordinates; length d
+  std::int64_t* step = nullptr;   // steps done so far
+  std::int64_t* diverged_at = nullptr;  // -1, or the step whose risk diverged
+  double* risk = nullptr;         // one entry per record step
+};
+
+// What a run needs besides the per-seed state.
+struct RunSpec {
+  const GenMomentum* optimizer = nullptr;
+  std::int64_t steps = 0;
+  std::int64_t batch = 1;
+  std::vector<std::int64_t> record;  // sorted, unique, inside [0, steps]
+  double risk0 = 0.0;                // initial risk, the divergence guard's scale
+};
+
+// One Gen-Mom-SGD step on coordinate j given the gradient g_j (SPEC section 3):
+//   y' = (1 - Delta) y + gamma1 g;  x' = x - gamma2 g - gamma3 y'.
+// SGD skips the momentum entirely (y stays 0).
+struct MomentumStep {
+  double m, gamma1, gamma2, gamma3;
+  bool sgd;
+  MomentumStep(const Coefficients& c, bool is_sgd)
+      : m(c.m()), gamma1(c.gamma1), gamma2(c.gamma2), gamma3(c.gamma3), sgd(is_sgd) {}
+
+  double operator()(double x, double& y, double g) const {
+    if (sgd) return x - gamma2 * g;
+    y = m * y + gamma1 * g;
+    return x - gamma2 * g - gamma3 * y;
+  }
+};
+
+}  // namespace plrf::simulate

@@ -1,0 +1,155 @@
+"""The simulators against the exact expected-risk recursion (SPEC section 4), in law.
+
+The oracle is written here in NumPy, independently of any plrf engine. A check passes when the
+mean risk over seeds is within Z_BOUND standard errors of the oracle at every recorded step.
+With Z_BOUND = 4 a single point fails by chance with probability 6.3e-5 (normal approximation,
+hundreds of seeds), so a curve of ~30 points fails with probability <= 2e-3 (Bonferroni; the points
+of one curve are strongly correlated, so the real rate is lower). Seeds are fixed: the tests are
+deterministic. test_planted_bugs_are_rejected shows the same check rejecting a wrong oracle.
+"""
+import numpy as np
+import pytest
+from scipy import stats
+
+import plrf
+
+Z_BOUND = 4.0
+OPTIMIZERS = ["sgd", "sgd_momentum", "dana_constant", "dana_decaying"]
+
+
+@pytest.fixture(scope="module")
+def problem():
+    return plrf.PLRF(1.0, 0.5, 30, 120, seed=3)
+
+
+def oracle(spec, opt, steps, batch, record, *, drop_inv_batch=False, flip_cross=False):
+    """E[P(theta_t)] at the record steps by the exact moment recursion of SPEC section 4.
+
+    a = E[e^2], s = E[y^2], c = E[e y] per mode. The planted bugs: drop_inv_batch forgets the 1/B
+    of the gradient noise; flip_cross flips the sign of the e-y cross term in a'.
+    """
+    lam, p_inf = spec.eigenvalues, spec.p_inf
+    a, s, c = spec.rho.copy(), np.zeros(spec.d), np.zeros(spec.d)
+    want, out = set(int(r) for r in record), {}
+    for t in range(steps + 1):
+        if t in want:
+            out[t] = p_inf + 0.5 * lam @ a
+        if t == steps:
+            break
+        k = opt.coefficients(t)
+        g1, g2, g3, m = k["gamma1"], k["gamma2"], k["gamma3"], 1.0 - k["delta"]
+        G = g2 + g1 * g3
+        A = 1.0 - G * lam
+        R2 = 2.0 * p_inf + lam @ a
+        xi = (lam**2 * a + lam * R2) / (1.0 if drop_inv_batch else batch)
+        cross = (1.0 if flip_cross else -1.0) * 2.0 * A * g3 * m * c
+        a, s, c = (
+            A**2 * a + (g3 * m) ** 2 * s + cross + G**2 * xi,
+            (g1 * lam) ** 2 * a + m**2 * s + 2.0 * g1 * lam * m * c + g1**2 * xi,
+            A * g1 * lam * a - g3 * m**2 * s + (A * m - g3 * m * g1 * lam) * c - G * g1 * xi,
+        )
+    return np.array([out[int(r)] for r in record])
+
+
+def max_z(curves, expected):
+    """Largest |mean - expected| / sem over the recorded steps (step 0 is exact: compared directly)."""
+    assert not curves.interrupted and np.all(curves.ok)
+    sem = curves.sem
+    exact = sem <= 1e-12 * np.abs(curves.mean)  # step 0: every seed starts at the same point
+    np.testing.assert_allclose(curves.mean[exact], expected[exact], rtol=1e-12)
+    return float(np.max(np.abs(curves.mean[~exact] - expected[~exact]) / sem[~exact]))
+
+
+def two_sample_max_z(c1, c2):
+    se = np.sqrt(c1.sem**2 + c2.sem**2)
+    live = se > 1e-12 * np.abs(c1.mean)
+    np.testing.assert_allclose(c1.mean[~live], c2.mean[~live], rtol=1e-12)
+    return float(np.max(np.abs(c1.mean[live] - c2.mean[live]) / se[live]))
+
+
+def run(problem, name, batch, seeds, steps=1000, **kw):
+    spec = problem.spectrum()
+    opt = plrf.defaults(spec, batch)[name]
+    curves = plrf.simulate(problem, opt, steps, batch=batch, seeds=seeds, threads=2, **kw)
+    return spec, opt, curves
+
+
+@pytest.mark.parametrize("batch", [1, 8])
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_eigen_fast_matches_oracle(problem, name, batch):
+    spec, opt, curves = run(problem, name, batch, seeds=1000)
+    assert max_z(curves, oracle(spec, opt, 1000, batch, curves.steps)) < Z_BOUND
+
+
+@pytest.mark.parametrize("name", ["sgd", "dana_decaying"])
+def test_eigen_explicit_matches_oracle(problem, name):
+    spec, opt, curves = run(problem, name, 8, seeds=400, sampler="explicit")
+    assert max_z(curves, oracle(spec, opt, 1000, 8, curves.steps)) < Z_BOUND
+
+
+@pytest.mark.parametrize("name", ["sgd_momentum", "dana_decaying"])
+def test_full_matches_oracle_and_eigen(problem, name):
+    spec, opt, full = run(problem, name, 8, seeds=300, steps=600, space="full")
+    assert max_z(full, oracle(spec, opt, 600, 8, full.steps)) < Z_BOUND
+    _, _, eig = run(problem, name, 8, seeds=range(10_000, 10_600), steps=600)
+    assert two_sample_max_z(full, eig) < Z_BOUND
+
+
+def test_fast_and_explicit_samplers_agree(problem):
+    _, _, fast = run(problem, "dana_constant", 8, seeds=600)
+    _, _, expl = run(problem, "dana_constant", 8, seeds=range(5000, 5600), sampler="explicit")
+    assert two_sample_max_z(fast, expl) < Z_BOUND
+
+
+def test_planted_bugs_are_rejected(problem):
+    """The same check with a wrong oracle fails: missing 1/B, and a flipped cross-term sign."""
+    spec, opt, curves = run(problem, "dana_decaying", 8, seeds=1000)
+    good = oracle(spec, opt, 1000, 8, curves.steps)
+    assert max_z(curves, good) < Z_BOUND
+    assert max_z(curves, oracle(spec, opt, 1000, 8, curves.steps, drop_inv_batch=True)) > 3 * Z_BOUND
+    assert max_z(curves, oracle(spec, opt, 1000, 8, curves.steps, flip_cross=True)) > 3 * Z_BOUND
+
+
+def test_planted_sampler_bug_is_rejected(problem):
+    """Eigen vs full with the batch size wrong on one side (B=8 vs B=1) fails the two-sample check."""
+    _, _, eig = run(problem, "sgd", 8, seeds=400, steps=600)
+    spec = problem.spectrum()
+    wrong = plrf.simulate(problem, plrf.defaults(spec, 8)["sgd"], 600, batch=1, seeds=range(7000, 7400), threads=2)
+    assert two_sample_max_z(eig, wrong) > 3 * Z_BOUND
+
+
+def test_theory_or_user_spectrum_runs_on_eigen_path():
+    lam = np.arange(1, 41, dtype=float) ** -1.5
+    spec = plrf.Spectrum(lam, np.arange(1, 41, dtype=float) ** -1.0, 0.01)
+    opt = plrf.sgd(0.2)  # well inside the stable range: heavy tails would skew the mean's z-score
+    curves = plrf.simulate(spec, opt, 500, batch=4, seeds=800, threads=2)
+    assert max_z(curves, oracle(spec, opt, 500, 4, curves.steps)) < Z_BOUND
+
+
+# ---- the gamma / chi-square sampler behind the fast batch sampler --------------------------
+@pytest.mark.parametrize("k", [1, 2, 7, 32, 1023])
+def test_chi_square_law(k):
+    """Kolmogorov-Smirnov against chi2_k on 20000 draws: p > 1e-4 (and a planted k+1 is rejected)."""
+    x = plrf._core._chi_square_variates(float(k), 11, 5, 20000)
+    assert stats.kstest(x, stats.chi2(k).cdf).pvalue > 1e-4
+    wrong = stats.chi2(k + 1 if k < 32 else k + 40).cdf
+    assert stats.kstest(x, wrong).pvalue < 1e-6
+
+
+def test_chi_square_zero_degrees_is_zero():
+    assert np.all(plrf._core._chi_square_variates(0.0, 1, 0, 10) == 0.0)
+
+
+# ---- large-seed versions -----------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("batch", [1, 8])
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_slow_all_paths_match_oracle(problem, name, batch):
+    spec, opt, fast = run(problem, name, batch, seeds=range(100_000, 120_000), steps=2000)
+    expected = oracle(spec, opt, 2000, batch, fast.steps)
+    assert max_z(fast, expected) < Z_BOUND
+    _, _, expl = run(problem, name, batch, seeds=range(200_000, 204_000), steps=2000, sampler="explicit")
+    assert max_z(expl, expected) < Z_BOUND
+    _, _, full = run(problem, name, batch, seeds=range(300_000, 302_000), steps=2000, space="full")
+    assert max_z(full, expected) < Z_BOUND
+    assert two_sample_max_z(full, fast) < Z_BOUND

@@ -1,0 +1,162 @@
+"""Run control of plrf.simulate: reproducibility across threads, checkpoint/resume, Ctrl-C,
+divergence and argument checking."""
+import _thread
+import pickle
+import threading
+import warnings
+
+import numpy as np
+import pytest
+
+import plrf
+from plrf import simulation
+
+
+@pytest.fixture(scope="module")
+def problem():
+    return plrf.PLRF(1.0, 0.5, 20, 80, seed=1)
+
+
+@pytest.fixture(scope="module")
+def big_spectrum():
+    d = 2000
+    j = np.arange(1, d + 1, dtype=float)
+    return plrf.Spectrum(j**-1.0, j**-1.0, 1e-3)
+
+
+def same(a, b):
+    np.testing.assert_array_equal(a.risk, b.risk)
+    np.testing.assert_array_equal(a.diverged_at, b.diverged_at)
+
+
+@pytest.mark.parametrize("space,sampler", [("eigen", "fast"), ("eigen", "explicit"), ("full", "fast")])
+def test_threads_bitwise(problem, space, sampler):
+    opt = plrf.defaults(problem.spectrum(), 4)["dana_decaying"]
+    runs = [plrf.simulate(problem, opt, 300, batch=4, seeds=[3, 1, 4, 1, 5], space=space, sampler=sampler, threads=t)
+            for t in (1, 2)]
+    same(*runs)
+    # A seed's curve does not depend on which other seeds run with it.
+    alone = plrf.simulate(problem, opt, 300, batch=4, seeds=[4], space=space, sampler=sampler, threads=1)
+    np.testing.assert_array_equal(alone.risk[0], runs[0].risk[2])
+
+
+@pytest.mark.parametrize("space", ["eigen", "full"])
+def test_checkpointed_run_is_bitwise_uninterrupted(problem, tmp_path, space, monkeypatch):
+    """Pausing every few steps (to checkpoint) and continuing changes nothing."""
+    saves = []
+    original = simulation._save
+    monkeypatch.setattr(simulation, "_save", lambda job, state: (saves.append(state["step"].copy()), original(job, state)))
+    opt = plrf.defaults(problem.spectrum(), 2)["sgd_momentum"]
+    kw = dict(batch=2, seeds=4, space=space, threads=2)
+    ref = plrf.simulate(problem, opt, 3000, **kw)
+    path = tmp_path / "run.ckpt"
+    paused = plrf.simulate(problem, opt, 3000, checkpoint=path, checkpoint_every=1e-6, **kw)
+    assert len(saves) > 10 and any(np.any((s > 0) & (s < 3000)) for s in saves)  # it did pause mid-run
+    same(ref, paused)
+    same(ref, plrf.resume(path))  # resuming a finished run returns its curves
+
+
+def test_interrupt_then_resume_is_bitwise(big_spectrum, tmp_path):
+    opt = plrf.sgd(0.3)
+    kw = dict(batch=4, seeds=[7, 8], threads=2)
+    steps = 20_000
+    path = tmp_path / "interrupted.ckpt"
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    timer.start()
+    try:
+        part = plrf.simulate(big_spectrum, opt, steps, checkpoint=path, **kw)
+    finally:
+        timer.cancel()
+    assert part.interrupted
+    assert np.all(part.meta["steps_done"] < steps)
+    assert np.isnan(part.risk[:, -1]).all() and np.isfinite(part.risk[:, 0]).all()
+    with open(path, "rb") as fh:
+        saved = pickle.load(fh)
+    np.testing.assert_array_equal(saved["state"]["step"], part.meta["steps_done"])
+    resumed = plrf.resume(path)
+    assert not resumed.interrupted
+    same(resumed, plrf.simulate(big_spectrum, opt, steps, **kw))
+
+
+def test_interrupt_without_checkpoint_returns_partial_curves(big_spectrum):
+    timer = threading.Timer(0.2, _thread.interrupt_main)
+    timer.start()
+    try:
+        part = plrf.simulate(big_spectrum, plrf.sgd(0.3), 50_000, seeds=2, threads=2)
+    finally:
+        timer.cancel()
+    assert part.interrupted and np.isnan(part.risk[:, -1]).all()
+
+
+def test_progress_bar_runs(problem, capsys):
+    curves = plrf.simulate(problem, plrf.sgd(0.1), 2000, seeds=3, progress=True)
+    assert curves.risk.shape == (3, len(plrf.record_grid(2000)))
+    assert "6000/6000" in capsys.readouterr().err  # tqdm counts steps x seeds
+
+
+@pytest.mark.parametrize("space", ["eigen", "full"])
+def test_divergence_is_recorded_and_reported(problem, space):
+    spec = problem.spectrum()
+    opt = plrf.sgd(4.0 / spec.eigenvalues[0])  # unstable on the top mode
+    with pytest.warns(plrf.DivergenceWarning, match="diverged"):
+        curves = plrf.simulate(problem, opt, 2000, seeds=3, space=space)
+    assert np.all(curves.diverged_at > 0)
+    for i, t in enumerate(curves.diverged_at):
+        after = curves.steps >= t
+        assert np.isnan(curves.risk[i, after]).all() and np.isfinite(curves.risk[i, ~after]).all()
+    with pytest.raises(plrf.DivergenceError):
+        plrf.simulate(problem, opt, 2000, seeds=1, space=space, on_divergence="raise")
+
+
+def test_stable_run_does_not_warn(problem):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        curves = plrf.simulate(problem, plrf.sgd(0.1), 500, seeds=2)
+    assert np.all(curves.ok) and np.isfinite(curves.risk).all()
+
+
+def test_curves_metadata(problem):
+    c = plrf.simulate(problem, plrf.sgd(0.1), 100, batch=3, seeds=[5, 6], record=[0, 10, 100])
+    assert c.steps.tolist() == [0, 10, 100] and c.seeds.tolist() == [5, 6]
+    assert c.meta["batch"] == 3 and c.meta["space"] == "eigen" and c.meta["alpha"] == 1.0
+    assert c.risk[0, 0] == pytest.approx(problem.spectrum().risk0)
+
+
+@pytest.mark.parametrize(
+    "kwargs,name",
+    [
+        (dict(steps=0), "steps"),
+        (dict(steps=2.5), "steps"),
+        (dict(batch=0), "batch"),
+        (dict(seeds=[]), "seeds"),
+        (dict(seeds=0), "seeds"),
+        (dict(seeds=[-1]), "seeds"),
+        (dict(record=[0, 11]), "record"),
+        (dict(record=[-1, 5]), "record"),
+        (dict(space="theta"), "space"),
+        (dict(sampler="slow"), "sampler"),
+        (dict(threads=0), "threads"),
+        (dict(checkpoint_every=0), "checkpoint_every"),
+        (dict(on_divergence="panic"), "on_divergence"),
+        (dict(optimizer="sgd"), "optimizer"),
+        (dict(optimizer=plrf.sgd([0.1] * 5)), "gamma2"),
+        (dict(problem_or_spectrum=np.ones(3)), "problem_or_spectrum"),
+    ],
+)
+def test_bad_inputs(problem, kwargs, name):
+    args = dict(problem_or_spectrum=problem, optimizer=plrf.sgd(0.1), steps=10)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=name):
+        plrf.simulate(**args)
+
+
+def test_full_space_needs_features(problem):
+    with pytest.raises(ValueError, match="space='full'"):
+        plrf.simulate(problem.spectrum(), plrf.sgd(0.1), 10, space="full")
+
+
+def test_resume_rejects_other_files(tmp_path):
+    path = tmp_path / "x.pkl"
+    path.write_bytes(pickle.dumps({"hello": 1}))
+    with pytest.raises(ValueError, match="checkpoint"):
+        plrf.resume(path)
