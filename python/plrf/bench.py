@@ -192,13 +192,13 @@ def row_setup(quick, repeat):
 
 
 def sweep_configs(n_configs=200, steps=20_000):
-    """>= n_configs small exact-risk configs: 4 optimizers x 5 betas x d values, one thread each."""
+    """>= n_configs small exact-risk configs on 10 problems: 4 optimizers x batches, one thread each."""
     from .sweep_config import grid
 
-    n_d = max(1, -(-n_configs // 20))
-    ds = sorted(set(np.geomspace(64, 512, n_d).astype(int).tolist()))
-    return grid(alpha=1.0, beta=[0.2, 0.4, 0.6, 0.8, 1.0], d=ds, steps=steps, engine="exact",
-                optimizer=["sgd", "sgd_momentum", "dana_constant", "dana_decaying"], options={"threads": 1})
+    n_batch = max(1, -(-n_configs // 40))
+    return grid(alpha=1.0, beta=[0.3, 0.7], d=[64, 108, 181, 304, 512], batch=[2**k for k in range(n_batch)],
+                steps=steps, engine="exact", optimizer=["sgd", "sgd_momentum", "dana_constant", "dana_decaying"],
+                options={"threads": 1})
 
 
 def sweep_speedup(backend="pool", workers=2, n_configs=200, steps=20_000, progress=False):
