@@ -218,3 +218,26 @@ def test_an_interrupted_engine_run_stops_the_serial_sweep_and_is_not_stored(tmp_
         run_sweep(g, store=tmp_path, workers=1, progress=False)
     stored_d = {S.Store(tmp_path).read(k)["config"]["d"] for k in S.Store(tmp_path).keys()}
     assert 12 not in stored_d and stored_d <= {8, 16}
+
+
+def test_pool_sweep_from_an_unguarded_script(tmp_path):
+    """Spawned workers must not re-run the user's script (no `if __name__ == "__main__"` guard)."""
+    import subprocess
+    import textwrap
+
+    script = tmp_path / "user_script.py"
+    script.write_text(textwrap.dedent(f"""
+        import plrf, sweep_fakes
+        from plrf.sweep import grid, register_engine
+        register_engine("numpy_exact", sweep_fakes.numpy_exact)
+        print("RAN", flush=True)
+        rep = plrf.sweep(grid(alpha=1.0, beta=0.3, d=[8, 12], optimizer="sgd", steps=20, engine="numpy_exact"),
+                         store={str(tmp_path / "store")!r}, workers=2, progress=False)
+        print("COMPUTED", rep.computed)
+    """))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.dirname(sweep_fakes.__file__),
+                                                        os.path.dirname(os.path.dirname(plrf.__file__)),
+                                                        os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.count("RAN") == 1 and "COMPUTED 2" in out.stdout

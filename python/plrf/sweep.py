@@ -134,7 +134,9 @@ def sweep(grid, run=None, store="results/", client=None, progress=True, workers=
             todo[key] = cfg
     report.skipped = report.total - len(todo)
     if todo:
-        backend = backend_for(client, workers)
+        needs_main = any(getattr(getattr(e.run, "func", e.run), "__module__", None) == "__main__"
+                         for e in engines.values())
+        backend = backend_for(client, workers, needs_main)
         try:
             _execute(_plan(todo, engines, backend.workers), backend, st, report, progress)
         finally:

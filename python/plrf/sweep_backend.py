@@ -7,13 +7,38 @@ rebuilt if a worker dies (BrokenProcessPool), so a killed worker costs only its 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 from concurrent.futures.process import BrokenProcessPool
 import multiprocessing
+import multiprocessing.spawn as mp_spawn
 import os
 import queue
 import signal
 
 from .sweep_tasks import WORKER_THREADS_ENV
+
+
+@contextlib.contextmanager
+def _main_not_reimported(active: bool):
+    """Spawned workers normally re-run the user's __main__ script, which breaks (or re-runs) a
+    sweep called from a script without an `if __name__ == "__main__":` guard. Task functions live
+    in plrf, so the workers skip it (unless a custom engine is defined in __main__)."""
+    if not active:
+        yield
+        return
+    original = mp_spawn.get_preparation_data
+
+    def preparation_data(name):
+        data = original(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
+
+    mp_spawn.get_preparation_data = preparation_data
+    try:
+        yield
+    finally:
+        mp_spawn.get_preparation_data = original
 
 
 def _pool_worker_init(threads: int) -> None:
@@ -75,8 +100,9 @@ class PoolBackend(_DoneQueue):
 
     retryable = (BrokenProcessPool,)
 
-    def __init__(self, workers: int | None = None, executor: cf.Executor | None = None):
+    def __init__(self, workers: int | None = None, executor: cf.Executor | None = None, needs_main=False):
         self.owned = executor is None
+        self.needs_main = needs_main
         self.workers = workers or getattr(executor, "_max_workers", None) or _cpu_count()
         self.generation = 0
         self.executor = executor or self._new()
@@ -87,7 +113,8 @@ class PoolBackend(_DoneQueue):
                                       initializer=_pool_worker_init, initargs=(threads,))
 
     def submit(self, fn, *args, priority=0, key=None):
-        fut = self.executor.submit(fn, *args)
+        with _main_not_reimported(self.owned and not self.needs_main):  # workers start inside submit
+            fut = self.executor.submit(fn, *args)
         fut.generation = self.generation
         return self._track(fut)
 
@@ -151,11 +178,13 @@ def _cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def backend_for(client, workers):
-    """client=None: local pool (serial when workers == 1); an Executor; or a dask Client."""
+def backend_for(client, workers, needs_main=False):
+    """client=None: local pool (serial when workers == 1); an Executor; or a dask Client.
+
+    needs_main: some task function is defined in __main__, so spawned workers must import it."""
     if client is None:
         workers = _cpu_count() if workers is None else workers
-        return SerialBackend() if workers == 1 else PoolBackend(workers)
+        return SerialBackend() if workers == 1 else PoolBackend(workers, needs_main=needs_main)
     if isinstance(client, cf.Executor):
         return PoolBackend(workers, executor=client)
     if hasattr(client, "scheduler_info") and hasattr(client, "submit"):
