@@ -208,7 +208,8 @@ def _retry(backend, fut, kind, work, spectrum, pending, submit_chunk, report, ba
         task.attempts += 1
     if any(t.attempts >= MAX_ATTEMPTS for t in tasks):
         for task in tasks:
-            _fail(report, task.items, f"worker died {MAX_ATTEMPTS} times running this task", bar)
+            _fail(report, task.items, f"the worker died {MAX_ATTEMPTS} times running this task (a crash, out of "
+                                        "memory, or a function the workers cannot import, e.g. defined in __main__)", bar)
     elif kind == "spectrum":
         fut2 = backend.submit(spectrum_task, tasks[0].problem, priority=0)
         pending[fut2] = ("spectrum", work, None)

@@ -18,15 +18,21 @@ import signal
 from .sweep_tasks import WORKER_THREADS_ENV
 
 
+_BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 @contextlib.contextmanager
-def _main_not_reimported(active: bool):
-    """Spawned workers normally re-run the user's __main__ script, which breaks (or re-runs) a
-    sweep called from a script without an `if __name__ == "__main__":` guard. Task functions live
-    in plrf, so the workers skip it (unless a custom engine is defined in __main__)."""
-    if not active:
-        yield
-        return
+def _spawn_settings(skip_main: bool, threads: int):
+    """What spawned workers inherit while the pool starts them (inside executor.submit).
+
+    skip_main: workers normally re-run the user's __main__ script, which breaks (or re-runs) a
+    sweep called from a script without an `if __name__ == "__main__":` guard; task functions
+    live in plrf, so workers skip it (unless a custom engine is defined in __main__).
+    threads: BLAS threads per worker (read by BLAS at import, so it must be in the environment),
+    unless the user set them, so that workers x threads does not oversubscribe the cores.
+    """
     original = mp_spawn.get_preparation_data
+    saved = {k: os.environ.get(k) for k in _BLAS_THREAD_VARS}
 
     def preparation_data(name):
         data = original(name)
@@ -34,11 +40,18 @@ def _main_not_reimported(active: bool):
         data.pop("init_main_from_name", None)
         return data
 
-    mp_spawn.get_preparation_data = preparation_data
+    if skip_main:
+        mp_spawn.get_preparation_data = preparation_data
+    for k, v in saved.items():
+        if v is None:
+            os.environ[k] = str(threads)
     try:
         yield
     finally:
         mp_spawn.get_preparation_data = original
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
 
 
 def _pool_worker_init(threads: int) -> None:
@@ -104,16 +117,19 @@ class PoolBackend(_DoneQueue):
         self.owned = executor is None
         self.needs_main = needs_main
         self.workers = workers or getattr(executor, "_max_workers", None) or _cpu_count()
+        self.threads = max(1, _cpu_count() // self.workers)
         self.generation = 0
         self.executor = executor or self._new()
 
     def _new(self):
-        threads = max(1, _cpu_count() // self.workers)
         return cf.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                      initializer=_pool_worker_init, initargs=(threads,))
+                                      initializer=_pool_worker_init, initargs=(self.threads,))
 
     def submit(self, fn, *args, priority=0, key=None):
-        with _main_not_reimported(self.owned and not self.needs_main):  # workers start inside submit
+        if self.owned:
+            with _spawn_settings(not self.needs_main, self.threads):  # workers start inside submit
+                fut = self.executor.submit(fn, *args)
+        else:
             fut = self.executor.submit(fn, *args)
         fut.generation = self.generation
         return self._track(fut)

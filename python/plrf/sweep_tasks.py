@@ -111,7 +111,8 @@ def make_spectrum(problem: dict):
     if p["spectrum"] == "theory":
         spec = Spectrum.theory(p["alpha"], p["beta"], p["d"], v=p["v"])
     else:
-        spec = PLRF(p["alpha"], p["beta"], p["d"], v=p["v"], seed=p["seed"]).spectrum(keep_vectors=False)
+        threads = int(os.environ.get(WORKER_THREADS_ENV, 0)) or None
+        spec = PLRF(p["alpha"], p["beta"], p["d"], v=p["v"], seed=p["seed"], threads=threads).spectrum(keep_vectors=False)
     for k in ("alpha", "beta", "v"):  # plrf.defaults reads these
         spec.meta.setdefault(k, p[k])
     return spec
