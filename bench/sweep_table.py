@@ -1,6 +1,6 @@
 """Sweep speedup: >= 200 small exact-risk configs, serially vs 2 workers (local pool, LocalCluster).
 
-    python bench/sweep_table.py [--configs 200] [--steps 20000] [--workers 2] [--json out.json]
+    python bench/sweep_table.py [--configs 200] [--steps 20000] [--workers 2] [--repeat 3] [--json out.json]
 
 Target: >= 1.7x with 2 workers. Serial runs in-process; the pool time includes starting its
 processes; the LocalCluster is started before timing. Each config uses one engine thread.
@@ -24,6 +24,7 @@ def main(argv=None):
     ap.add_argument("--configs", type=int, default=200)
     ap.add_argument("--steps", type=int, default=20_000)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3, help="alternating serial/parallel runs, medians (default 3)")
     ap.add_argument("--json", help="write the rows to this file")
     args = ap.parse_args(argv)
     info = machine()
@@ -31,7 +32,7 @@ def main(argv=None):
     print(f"{'backend':<14} {'configs':>7} {'serial s':>9} {'parallel s':>10} {'speedup':>8}")
     rows = []
     for backend in ("pool", "dask"):
-        r = {"backend": backend, **sweep_speedup(backend, args.workers, args.configs, args.steps)}
+        r = {"backend": backend, **sweep_speedup(backend, args.workers, args.configs, args.steps, args.repeat)}
         rows.append(r)
         print(f"{backend:<14} {r['n_configs']:>7} {r['serial_s']:>9.2f} {r['parallel_s']:>10.2f} {r['speedup']:>7.2f}x",
               flush=True)
