@@ -241,3 +241,27 @@ def test_pool_sweep_from_an_unguarded_script(tmp_path):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.count("RAN") == 1 and "COMPUTED 2" in out.stdout
+
+
+def test_scheduler_submits_costliest_first_and_throttles():
+    sweep_mod = sys.modules["plrf.sweep"]
+
+    class Recorder:
+        max_in_flight = 2
+
+        def __init__(self):
+            self.submitted = []
+
+        def submit(self, fn, *args, priority=0, key=None):
+            self.submitted.append(priority)
+            return object()
+
+    rec = Recorder()
+    sched = sweep_mod._Scheduler(rec)
+    for cost in (3.0, 9.0, 1.0, 7.0):
+        sched.push(sweep_mod._Job("chunk", [sweep_mod._Task({}, [], cost)], spectrum="shared"))
+    sched.fill()
+    assert rec.submitted == [9.0, 7.0] and len(sched.ready) == 2
+    sched.pending.clear()
+    sched.fill()
+    assert rec.submitted == [9.0, 7.0, 3.0, 1.0]

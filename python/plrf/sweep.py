@@ -12,6 +12,8 @@ the store are skipped, so an interrupted sweep resumes where it stopped.
 """
 from __future__ import annotations
 
+import heapq
+import itertools
 import sys
 import time
 import uuid
@@ -29,7 +31,7 @@ __all__ = ["sweep", "grid", "product", "register_engine", "SweepReport", "SweepE
 
 MIN_TASK_COST = 2e7  # about 10 ms of engine work: smaller configs are packed together
 TASKS_PER_WORKER = 8  # enough tasks for balancing, few enough that overheads stay small
-MAX_ATTEMPTS = 3  # a task whose worker dies this many times is reported as failed
+MAX_ATTEMPTS = 3  # a job whose worker dies this many times is reported as failed
 
 
 @dataclass
@@ -66,7 +68,59 @@ class _Task:
     problem: dict
     items: list  # (key, config, engine run)
     cost: float
+
+
+@dataclass
+class _Job:
+    """What one submission computes: a problem's spectrum (then its tasks), or one task."""
+
+    kind: str  # "spectrum" | "chunk"
+    tasks: list
+    spectrum: object = None
     attempts: int = 0
+
+    @property
+    def priority(self) -> float:
+        own_spectrum = self.kind == "spectrum" or self.spectrum is None
+        return sum(t.cost for t in self.tasks) + (cost_spectrum(self.tasks[0].problem) if own_spectrum else 0.0)
+
+    @property
+    def items(self) -> list:
+        return [it for t in self.tasks for it in t.items]
+
+    def call(self):
+        t = self.tasks[0]
+        if self.kind == "spectrum":
+            return spectrum_task, (t.problem,)
+        return chunk_task, (t.problem, self.spectrum, t.items)
+
+
+class _Scheduler:
+    """Driver-side priority queue: the costliest ready job is submitted first, and at most
+    backend.max_in_flight jobs are submitted at a time (a FIFO pool then still runs big jobs
+    first, including the tasks unlocked when a shared spectrum arrives)."""
+
+    def __init__(self, backend):
+        self.backend, self.ready, self.pending = backend, [], {}
+        self._seq = itertools.count()
+        self._tag = uuid.uuid4().hex[:8]
+
+    def push(self, job):
+        heapq.heappush(self.ready, (-job.priority, next(self._seq), job))
+
+    def fill(self):
+        while self.ready and len(self.pending) < self.backend.max_in_flight:
+            _, n, job = heapq.heappop(self.ready)
+            fn, args = job.call()
+            fut = self.backend.submit(fn, *args, priority=job.priority, key=f"plrf-{job.kind}-{self._tag}-{n}")
+            self.pending[fut] = job
+
+    def next_done(self):
+        fut = next(iter(self.backend.wait_first(self.pending)))
+        return fut, self.pending.pop(fut)
+
+    def jobs(self):
+        return [j for *_, j in self.ready] + list(self.pending.values())
 
 
 def _engines_for(run):
@@ -151,70 +205,48 @@ def sweep(grid, run=None, store="results/", client=None, progress=True, workers=
 
 
 def _execute(plan, backend, st, report, progress):
-    """Submit the plan, write results as they arrive, resubmit tasks of dead local workers."""
+    """Run the plan, write results as they arrive, resubmit jobs of dead local workers."""
     from tqdm import tqdm
 
-    tag = uuid.uuid4().hex[:8]
-    pending = {}  # future -> ("spectrum", tasks) | ("chunk", task)
-
-    def submit_chunk(task, spectrum):
-        fut = backend.submit(chunk_task, task.problem, spectrum, task.items, priority=task.cost,
-                             key=f"plrf-chunk-{tag}-{task.items[0][0][:16]}")
-        pending[fut] = ("chunk", task, spectrum)
-
-    for pk, tasks in plan.items():
-        if len(tasks) == 1:
-            submit_chunk(tasks[0], None)
-        else:  # several tasks share one problem: compute its spectrum once, first
-            prio = sum(t.cost for t in tasks) + cost_spectrum(tasks[0].problem)
-            fut = backend.submit(spectrum_task, tasks[0].problem, priority=prio, key=f"plrf-spectrum-{tag}-{pk[:16]}")
-            pending[fut] = ("spectrum", tasks, None)
-
-    n_todo = sum(len(t.items) for tasks in plan.values() for t in tasks)
-    bar = tqdm(total=n_todo, unit="cfg", desc="plrf sweep", disable=not progress, file=sys.stderr)
+    sched = _Scheduler(backend)
+    for tasks in plan.values():  # a problem split into several tasks computes its spectrum once, first
+        sched.push(_Job("chunk", tasks) if len(tasks) == 1 else _Job("spectrum", tasks))
+    bar = tqdm(total=sum(len(j.items) for j in sched.jobs()), unit="cfg", desc="plrf sweep", disable=not progress,
+               file=sys.stderr)
     try:
-        while pending:
-            for fut in backend.wait_first(pending):
-                kind, work, spectrum = pending.pop(fut)
-                try:
-                    out = fut.result()
-                except backend.retryable:
-                    _retry(backend, fut, kind, work, spectrum, pending, submit_chunk, report, bar)
-                    continue
-                except Exception as exc:  # the task itself failed: all its configs fail
-                    for task in work if kind == "spectrum" else [work]:
-                        _fail(report, task.items, repr(exc), bar)
-                    continue
-                if kind == "spectrum":
-                    for task in work:
-                        submit_chunk(task, out)
-                else:
-                    _store_results(st, work, out, report, bar)
+        sched.fill()
+        while sched.pending:
+            fut, job = sched.next_done()
+            _handle(fut, job, sched, st, report, bar)
+            sched.fill()
     except BaseException:  # Ctrl-C (or a bug): stop the workers; finished results are already stored
-        backend.abort(list(pending))
+        backend.abort(list(sched.pending))
         bar.close()
-        n_lost = sum(len(w.items) if k == "chunk" else sum(len(t.items) for t in w) for k, w, _ in pending.values())
-        print(f"plrf sweep stopped: {report.computed} result(s) stored in {st.root}, {n_lost} not run; "
-              "rerun the same sweep to resume", file=sys.stderr)
+        print(f"plrf sweep stopped: {report.computed} result(s) stored in {st.root}, "
+              f"{sum(len(j.items) for j in sched.jobs())} not run; rerun the same sweep to resume", file=sys.stderr)
         raise
     bar.close()
 
 
-def _retry(backend, fut, kind, work, spectrum, pending, submit_chunk, report, bar):
-    """A local worker died: rebuild the pool once and resubmit (up to MAX_ATTEMPTS per task)."""
-    backend.restart(getattr(fut, "generation", None))
-    tasks = work if kind == "spectrum" else [work]
-    for task in tasks:
-        task.attempts += 1
-    if any(t.attempts >= MAX_ATTEMPTS for t in tasks):
-        for task in tasks:
-            _fail(report, task.items, f"the worker died {MAX_ATTEMPTS} times running this task (a crash, out of "
-                                        "memory, or a function the workers cannot import, e.g. defined in __main__)", bar)
-    elif kind == "spectrum":
-        fut2 = backend.submit(spectrum_task, tasks[0].problem, priority=0)
-        pending[fut2] = ("spectrum", work, None)
+def _handle(fut, job, sched, st, report, bar):
+    try:
+        out = fut.result()
+    except sched.backend.retryable:  # a local worker died: rebuild the pool once, resubmit
+        sched.backend.restart(getattr(fut, "generation", None))
+        job.attempts += 1
+        if job.attempts < MAX_ATTEMPTS:
+            sched.push(job)
+        else:
+            _fail(report, job.items, f"the worker died {MAX_ATTEMPTS} times running this task (a crash, out of "
+                                     "memory, or a function the workers cannot import, e.g. defined in __main__)", bar)
+    except Exception as exc:  # the job itself failed (e.g. the spectrum): all its configs fail
+        _fail(report, job.items, repr(exc), bar)
     else:
-        submit_chunk(work, spectrum)
+        if job.kind == "spectrum":
+            for task in job.tasks:
+                sched.push(_Job("chunk", [task], spectrum=out))
+        else:
+            _store_results(st, job.tasks[0], out, report, bar)
 
 
 def _fail(report, items, error, bar):

@@ -81,7 +81,7 @@ class _DoneQueue:
 class SerialBackend:
     """Runs each task in this process when the driver waits for it (Ctrl-C stops between tasks)."""
 
-    workers = 1
+    workers = max_in_flight = 1
     retryable = ()
 
     def submit(self, fn, *args, priority=0, key=None):
@@ -118,6 +118,7 @@ class PoolBackend(_DoneQueue):
         self.needs_main = needs_main
         self.workers = workers or getattr(executor, "_max_workers", None) or _cpu_count()
         self.threads = max(1, _cpu_count() // self.workers)
+        self.max_in_flight = 2 * self.workers  # queued in the driver, by priority, beyond this
         self.generation = 0
         self.executor = executor or self._new()
 
@@ -173,6 +174,7 @@ class DaskBackend(_DoneQueue):
         self.retryable = ()
         self.fatal = (KilledWorker,)
         self.workers = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
+        self.max_in_flight = 1 << 30  # the scheduler orders by the priority we give
 
     def submit(self, fn, *args, priority=0, key=None):
         return self._track(self.client.submit(fn, *args, priority=priority, pure=False, key=key))
