@@ -52,7 +52,7 @@ def test_config_validation_names_the_argument():
     base = dict(alpha=1.0, beta=0.3, d=8, optimizer="sgd", steps=10)
     bad = [({"dd": 3}, "dd"), ({"engine": "warp"}, "engine"), ({"optimizer": "adam"}, "optimizer"),
            ({"d": 0}, "d"), ({"alpha": -1.0}, "alpha"), ({"v": 4}, "v"), ({"steps": 2.5}, "steps"),
-           ({"spectrum": "dense"}, "spectrum"), ({"engine": "simulate", "seeds": [1, 1]}, "seeds"),
+           ({"spectrum": "dense"}, "spectrum"), ({"spectrum": "theory", "options": {"space": "full"}}, "space"), ({"engine": "simulate", "seeds": [1, 1]}, "seeds"),
            ({"record": [0, 99]}, "record"), ({"options": {"x": float("nan")}}, "options")]
     for change, name in bad:
         with pytest.raises(ValueError, match=name):

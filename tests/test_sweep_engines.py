@@ -50,7 +50,13 @@ def test_simulate_engine_matches_direct_call(tmp_path):
 @pytest.mark.skipif(importlib.util.find_spec("plrf.theory_spectrum") is None or not hasattr(plrf, "exact_risk"),
                     reason="plrf.theory_spectrum or exact_risk not on this branch")
 def test_theory_spectrum_problems(tmp_path):
-    g = grid(alpha=1.0, beta=0.3, d=[32, 64], spectrum="theory", optimizer="sgd", steps=100, engine="fast")
+    g = grid(alpha=1.0, beta=0.3, d=[32, 64], spectrum=["theory", "theory:self-consistent"], optimizer="sgd",
+             steps=100, engine="fast", seed=[0, 1])  # the W seed does not matter for theory spectra
     rep = run_sweep(g, store=tmp_path, workers=1, progress=False)
     df = plrf.load(tmp_path)
-    assert rep.computed == 2 and (df.problem_seed == -1).all() and df.risk.notna().all()
+    assert rep.computed == 4 and rep.total == 4 and (df.problem_seed == -1).all() and df.risk.notna().all()
+    for cfg, key in zip(g, rep.keys):
+        method = cfg["spectrum"].partition(":")[2] or "closed-form"
+        spec = plrf.Spectrum.theory(1.0, 0.3, cfg["d"], method=method)
+        want = plrf.exact_risk(spec, plrf.defaults(spec)["sgd"], 100, method="fast")
+        assert np.array_equal(sweep_fakes.stored(tmp_path, rep)[key].risk, want.risk)

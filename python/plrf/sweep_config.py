@@ -1,7 +1,8 @@
 """Sweep configurations: grid expansion, validation, canonical form and the stable result key.
 
 A config is a flat dict. Problem: alpha, beta, d, v (default 4 d), seed (of W, default 0),
-spectrum ("sampled" from the seeded W, or "theory" with no W). Run: optimizer (a GenMomentum or
+spectrum ("sampled" from the seeded W, "theory" with no W, or "theory:<method>" for
+Spectrum.theory(method=...)). Run: optimizer (a GenMomentum or
 one of the names of `plrf.defaults`), steps, batch (default 1), seeds (simulation seeds, default
 [0]), record (default grid when None), engine (default "exact"), options (extra engine keywords).
 
@@ -90,8 +91,9 @@ def normalize(cfg: dict, engines, default_engine="exact") -> dict:
     if engine not in engines:
         raise ValueError(f"engine must be one of {sorted(engines)}, got {engine!r}")
     spectrum = cfg.get("spectrum", "sampled")
-    if spectrum not in SPECTRUM_SOURCES:
-        raise ValueError(f"spectrum must be one of {SPECTRUM_SOURCES}, got {spectrum!r}")
+    if spectrum not in SPECTRUM_SOURCES and not (isinstance(spectrum, str) and spectrum.startswith("theory:")):
+        raise ValueError(f"spectrum must be one of {SPECTRUM_SOURCES} or 'theory:<method>', got {spectrum!r}")
+    theory = spectrum.startswith("theory")
     options = dict(cfg.get("options") or {})
     steps = check.integer("steps", cfg["steps"], 1)
     out = {
@@ -99,7 +101,7 @@ def normalize(cfg: dict, engines, default_engine="exact") -> dict:
         "beta": check.finite("beta", cfg["beta"]),
         "d": d,
         "v": v,
-        "seed": None if spectrum == "theory" else check.seed("seed", cfg.get("seed", 0)),
+        "seed": None if theory else check.seed("seed", cfg.get("seed", 0)),
         "spectrum": spectrum,
         "optimizer": _optimizer(cfg["optimizer"]),
         "steps": steps,
@@ -109,7 +111,7 @@ def normalize(cfg: dict, engines, default_engine="exact") -> dict:
         "engine": engine,
         "options": options,
     }
-    if spectrum == "theory" and options.get("space") == "full":
+    if theory and options.get("space") == "full":
         raise ValueError("options: space='full' needs a sampled W, not spectrum='theory'")
     try:
         json.dumps(options, allow_nan=False)

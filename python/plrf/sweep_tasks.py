@@ -79,7 +79,7 @@ def cost_fast(cfg) -> float:
 
 
 def cost_spectrum(problem: dict) -> float:
-    if problem["spectrum"] == "theory":
+    if problem["spectrum"].startswith("theory"):
         return 1e3 * problem["d"]
     return 2.0 * problem["v"] * problem["d"] ** 2 + 10.0 * problem["d"] ** 3
 
@@ -108,8 +108,9 @@ def make_spectrum(problem: dict):
     from .spectrum import Spectrum
 
     p = problem
-    if p["spectrum"] == "theory":
-        spec = Spectrum.theory(p["alpha"], p["beta"], p["d"], v=p["v"])
+    if p["spectrum"].startswith("theory"):
+        method = p["spectrum"].partition(":")[2]
+        spec = Spectrum.theory(p["alpha"], p["beta"], p["d"], v=p["v"], **({"method": method} if method else {}))
     else:
         threads = int(os.environ.get(WORKER_THREADS_ENV, 0)) or None
         spec = PLRF(p["alpha"], p["beta"], p["d"], v=p["v"], seed=p["seed"], threads=threads).spectrum(keep_vectors=False)
