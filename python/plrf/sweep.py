@@ -39,11 +39,11 @@ class SweepReport:
     """What a sweep did. `keys[i]` is the store key of the i-th expanded config."""
 
     store: Path
-    keys: list
+    keys: list = field(repr=False)
     skipped: int = 0
     computed: int = 0
-    failed: list = field(default_factory=list)  # dicts: key, config, error
-    diverged: list = field(default_factory=list)  # keys of stored runs that diverged (see diverged_at)
+    failed: list = field(default_factory=list, repr=False)  # dicts: key, config, error
+    diverged: list = field(default_factory=list, repr=False)  # keys of stored runs that diverged
     seconds: float = 0.0
 
     @property
@@ -52,6 +52,10 @@ class SweepReport:
 
     def load(self, **kwargs):
         return load(self.store, **kwargs)
+
+    def __str__(self):
+        return (f"sweep of {self.total} config(s) into {self.store}: {self.computed} computed, {self.skipped} already "
+                f"done, {len(self.failed)} failed, {len(self.diverged)} diverged, {self.seconds:.1f} s")
 
 
 class SweepError(RuntimeError):
