@@ -85,17 +85,22 @@ def stored(store, report):
     return {k: Store(store).read(k)["result"] for k in report.keys}
 
 
+def started_pids(pid_dir):
+    """Pids of the sleepy task's runs, in start order (files are named <pid>.<monotonic ns>)."""
+    names = [f for f in os.listdir(pid_dir) if not f.endswith(".tmp")]
+    return [int(f.split(".")[0]) for f in sorted(names, key=lambda f: int(f.split(".")[1]))]
+
+
 def act_when_started(pid_dir, action, timeout=30.0):
     """Background thread: wait for the sleepy task's pid file, then call action(pid) once."""
-    import glob
     import threading
 
     def watch():
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            files = sorted(f for f in glob.glob(os.path.join(pid_dir, "*")) if not f.endswith(".tmp"))
-            if files:
-                pid = int(open(files[0]).read())
+            pids = started_pids(pid_dir)
+            if pids:
+                pid = pids[0]
                 assert pid > 1 and pid != os.getpid()  # never signal a process group or ourselves
                 action(pid)
                 return

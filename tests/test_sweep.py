@@ -182,7 +182,7 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_resumes(tmp_path):
         run_sweep(g, store=store, workers=2, progress=False)
     th.join(5)
     assert time.monotonic() - t0 < 20  # did not wait for the 30 s task in flight
-    pid = int(open(sorted(glob.glob(str(pid_dir / "*")))[0]).read())
+    pid = sweep_fakes.started_pids(pid_dir)[0]
     time.sleep(0.2)
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # the worker running it was stopped

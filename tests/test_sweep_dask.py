@@ -46,7 +46,7 @@ def test_dask_sweep_survives_a_killed_worker(client, tmp_path):
     watcher = sweep_fakes.act_when_started(str(pid_dir), lambda pid: os.kill(pid, signal.SIGKILL))
     rep = run_sweep(g, store=tmp_path / "dask", client=client, progress=False)
     watcher.join(5)
-    runs = sorted(int(open(pid_dir / f).read()) for f in os.listdir(pid_dir))
+    runs = sweep_fakes.started_pids(pid_dir)
     assert len(runs) >= 2 and runs[0] in worker_pids  # the killed task really ran on a cluster worker, twice
     assert rep.computed == len(rep.keys) == 32 and not rep.failed
 

@@ -29,7 +29,7 @@ SUFFIX = ".plrf"
 _STALE_TMP_SECONDS = 3600.0
 
 CONFIG_COLUMNS = ("engine", "optimizer", "alpha", "beta", "d", "v", "problem_seed", "spectrum", "steps", "batch",
-                  "options")
+                  "options", "plrf_version")
 VALUE_COLUMNS = ("risk", "risk_sem", "n_seeds", "diverged_at")
 
 
@@ -196,6 +196,7 @@ def _config_columns(rec: dict) -> dict:
         "steps": c["steps"],
         "batch": c["batch"],
         "options": json.dumps(c["options"], sort_keys=True),
+        "plrf_version": c["plrf_version"],
     }
 
 
@@ -224,7 +225,7 @@ def load(store, seeds: str = "mean"):
     """All finished results of a store as a tidy pandas DataFrame, one row per (config, step).
 
     Columns: key, the config columns (engine, optimizer, alpha, beta, d, v, problem_seed, spectrum,
-    steps, batch, options), then step, risk, risk_sem, n_seeds, diverged_at. Simulated curves
+    steps, batch, options, plrf_version), then step, risk, risk_sem, n_seeds, diverged_at. Simulated curves
     are averaged over their non-diverged seeds (seeds="mean"), or one row per seed with a `seed`
     column (seeds="all"; exact curves get seed -1). Corrupt files are skipped with a warning.
     """
