@@ -52,7 +52,7 @@ def test_config_validation_names_the_argument():
     base = dict(alpha=1.0, beta=0.3, d=8, optimizer="sgd", steps=10)
     bad = [({"dd": 3}, "dd"), ({"engine": "warp"}, "engine"), ({"optimizer": "adam"}, "optimizer"),
            ({"d": 0}, "d"), ({"alpha": -1.0}, "alpha"), ({"v": 4}, "v"), ({"steps": 2.5}, "steps"),
-           ({"spectrum": "dense"}, "spectrum"), ({"spectrum": "theory", "options": {"space": "full"}}, "space"), ({"engine": "simulate", "seeds": [1, 1]}, "seeds"),
+           ({"spectrum": "dense"}, "spectrum"), ({"spectrum": "theory", "options": {"space": "full"}}, "space"), ({"engine": "simulate", "seeds": [1, 1]}, "seeds"), ({"engine": "simulate", "seeds": 0}, "seeds"),
            ({"record": [0, 99]}, "record"), ({"options": {"x": float("nan")}}, "options")]
     for change, name in bad:
         with pytest.raises(ValueError, match=name):
@@ -75,6 +75,9 @@ def test_keys_are_stable_and_complete(monkeypatch):
               {**cfg, "record": [0, 10]}, {**cfg, "beta": 0.30000000000000004}, {**cfg, "options": {"a": 1}}]
     keys = {C.config_key(C.normalize(c, T.ENGINES)) for c in differ}
     assert len(keys) == len(differ) and key not in keys
+    sim = {**cfg, "engine": "simulate"}
+    assert C.config_key(C.normalize({**sim, "seeds": 3}, T.ENGINES)) == C.config_key(
+        C.normalize({**sim, "seeds": [0, 1, 2]}, T.ENGINES))
     a, b = (C.config_key(C.normalize({**cfg, "optimizer": plrf.sgd(0.1)}, T.ENGINES)) for _ in range(2))
     assert a == b  # equal optimizer objects, equal keys
     monkeypatch.setattr(C, "__version__", "0.0.1-test")

@@ -3,8 +3,8 @@
 A config is a flat dict. Problem: alpha, beta, d, v (default 4 d), seed (of W, default 0),
 spectrum ("sampled" from the seeded W, "theory" with no W, or "theory:<method>" for
 Spectrum.theory(method=...)). Run: optimizer (a GenMomentum or
-one of the names of `plrf.defaults`), steps, batch (default 1), seeds (simulation seeds, default
-[0]), record (default grid when None), engine (default "exact"), options (extra engine keywords).
+one of the names of `plrf.defaults`), steps, batch (default 1), seeds (simulation seeds: a list,
+or n for 0..n-1; default [0]), record (default grid when None), engine (default "exact"), options (extra engine keywords).
 
 The key of a config is the sha256 of the canonical JSON of its normalized form plus the plrf
 version, so the same run always lands in the same file and a new version never reuses old data.
@@ -129,6 +129,8 @@ def _optimizer(opt):
 
 
 def _seeds(seeds) -> list[int]:
+    if np.ndim(seeds) == 0 and not isinstance(seeds, (str, bool)):  # n seeds 0..n-1, as in plrf.simulate
+        seeds = list(range(check.integer("seeds", int(seeds) if isinstance(seeds, np.integer) else seeds, 1)))
     if np.ndim(seeds) != 1 or len(seeds) == 0:
         raise ValueError(f"seeds must be a non-empty list of integer seeds, got {seeds!r}")
     out = [check.seed("seeds", int(s) if isinstance(s, np.integer) else s) for s in seeds]
