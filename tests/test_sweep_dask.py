@@ -12,8 +12,10 @@ import sys
 import numpy as np
 import pytest
 
+import plrf
 import sweep_fakes
 from plrf import store as S
+from plrf.sweep import grid
 from plrf.sweep import sweep as run_sweep
 
 distributed = pytest.importorskip("distributed")
@@ -72,3 +74,14 @@ def test_dask_reports_failures_with_shared_spectra(client, tmp_path, monkeypatch
         run_sweep(g, store=tmp_path, client=client, progress=False)
     rep = err.value.report
     assert rep.computed == 8 and len(rep.failed) == 8 and {f["config"]["d"] for f in rep.failed} == {13}
+
+
+@pytest.mark.skipif(not (hasattr(plrf, "exact_risk") and hasattr(plrf, "simulate")), reason="engines not in this build")
+def test_dask_real_engines_equal_serial(client, tmp_path):
+    g = grid(alpha=1.0, beta=0.7, d=[10, 14], optimizer=["sgd", "dana_decaying", plrf.sgd_momentum(0.05, 0.9)],
+             steps=200, engine=["exact", "fast", "simulate"], seeds=2)
+    rep = run_sweep(g, store=tmp_path / "dask", client=client, progress=False)
+    serial = run_sweep(g, store=tmp_path / "serial", workers=1, progress=False)
+    assert rep.computed == serial.computed == 18
+    a, b = sweep_fakes.stored(tmp_path / "dask", rep), sweep_fakes.stored(tmp_path / "serial", serial)
+    assert all(np.array_equal(a[k].risk, b[k].risk) for k in rep.keys)
