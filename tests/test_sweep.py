@@ -181,8 +181,12 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_resumes(tmp_path):
     store = tmp_path / "store"
     th = sweep_fakes.act_when_started(str(pid_dir), lambda pid: os.kill(os.getpid(), signal.SIGINT))  # as Ctrl-C
     t0 = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        run_sweep(g, store=store, workers=2, progress=False)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_sweep(g, store=store, workers=2, progress=False)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     th.join(5)
     assert time.monotonic() - t0 < 20  # did not wait for the 30 s task in flight
     pid = sweep_fakes.started_pids(pid_dir)[0]
