@@ -272,3 +272,16 @@ def test_scheduler_submits_costliest_first_and_throttles():
     sched.pending.clear()
     sched.fill()
     assert rec.submitted == [9.0, 7.0, 3.0, 1.0]
+
+
+def test_user_executor_as_client(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    g = small_grid()
+    with ThreadPoolExecutor(2) as ex:
+        rep = run_sweep(g, store=tmp_path / "threads", client=ex, progress=False)
+    serial = run_sweep(g, store=tmp_path / "serial", workers=1, progress=False)
+    a, b = stored(tmp_path / "threads", rep), stored(tmp_path / "serial", serial)
+    assert rep.computed == 16 and all(np.array_equal(a[k].risk, b[k].risk) for k in rep.keys)
+    with pytest.raises(ValueError, match="client"):
+        run_sweep(g, store=tmp_path / "x", client="tcp://nowhere:8786", progress=False)
