@@ -78,9 +78,10 @@ def test_dask_reports_failures_with_shared_spectra(client, tmp_path, monkeypatch
 
 @pytest.mark.skipif(not (hasattr(plrf, "exact_risk") and hasattr(plrf, "simulate")), reason="engines not in this build")
 def test_dask_real_engines_equal_serial(client, tmp_path):
+    address = client.scheduler.address  # also: connect by address (sweep opens and closes its own client)
     g = grid(alpha=1.0, beta=0.7, d=[10, 14], optimizer=["sgd", "dana_decaying", plrf.sgd_momentum(0.05, 0.9)],
              steps=200, engine=["exact", "fast", "simulate"], seeds=2)
-    rep = run_sweep(g, store=tmp_path / "dask", client=client, progress=False)
+    rep = run_sweep(g, store=tmp_path / "dask", client=address, progress=False)
     serial = run_sweep(g, store=tmp_path / "serial", workers=1, progress=False)
     assert rep.computed == serial.computed == 18
     a, b = sweep_fakes.stored(tmp_path / "dask", rep), sweep_fakes.stored(tmp_path / "serial", serial)

@@ -172,8 +172,9 @@ def sweep(grid, run=None, store="results/", client=None, progress=True, workers=
         run(spectrum, optimizer, config) -> Curve | Curves used as a custom engine.
     store: directory of the result store (created if needed).
     client: None for a local spawn process pool (in this process when workers == 1), a
-        concurrent.futures.Executor, or a dask.distributed.Client (its workers need plrf installed,
-        but no shared filesystem: results come back to this process, which writes them).
+        concurrent.futures.Executor, a dask.distributed.Client or a scheduler address such as
+        "tcp://scheduler:8786" (Dask workers need plrf installed, but no shared filesystem:
+        results come back to this process, which writes them).
     workers: size of the local pool (default: the CPUs available).
     Raises SweepError after the sweep if some configs failed; all others are stored.
     """

@@ -165,15 +165,17 @@ class PoolBackend(_DoneQueue):
 
 
 class DaskBackend(_DoneQueue):
-    """Tasks submitted to a dask.distributed Client (the cluster reschedules tasks of dead workers)."""
+    """Tasks submitted to a dask.distributed Client (the cluster reschedules tasks of dead workers).
+
+    A scheduler address ("tcp://host:8786") is connected to here and closed at the end."""
 
     def __init__(self, client):
-        from distributed import KilledWorker
+        from distributed import Client
 
-        self.client = client
+        self.owned = isinstance(client, str)
+        self.client = Client(client, timeout="60s") if self.owned else client
         self.retryable = ()
-        self.fatal = (KilledWorker,)
-        self.workers = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
+        self.workers = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
         self.max_in_flight = 1 << 30  # the scheduler orders by the priority we give
 
     def submit(self, fn, *args, priority=0, key=None):
@@ -186,7 +188,8 @@ class DaskBackend(_DoneQueue):
         pass
 
     def close(self):
-        pass
+        if self.owned:
+            self.client.close()
 
 
 def _cpu_count() -> int:
@@ -205,6 +208,7 @@ def backend_for(client, workers, needs_main=False):
         return SerialBackend() if workers == 1 else PoolBackend(workers, needs_main=needs_main)
     if isinstance(client, cf.Executor):
         return PoolBackend(workers, executor=client)
-    if hasattr(client, "scheduler_info") and hasattr(client, "submit"):
+    if isinstance(client, str) or (hasattr(client, "scheduler_info") and hasattr(client, "submit")):
         return DaskBackend(client)
-    raise ValueError(f"client must be None, a concurrent.futures.Executor or a dask.distributed.Client, got {client!r}")
+    raise ValueError("client must be None, a concurrent.futures.Executor, a dask.distributed.Client or a Dask "
+                     f"scheduler address, got {client!r}")
