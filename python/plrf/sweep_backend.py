@@ -62,9 +62,10 @@ def _pool_worker_init(threads: int) -> None:
 class _DoneQueue:
     """Completed futures arrive on a queue (O(1) per completion, unlike re-waiting on all)."""
 
+    def __init__(self):
+        self._done = queue.Queue()
+
     def _track(self, fut):
-        if not hasattr(self, "_done"):
-            self._done = queue.Queue()
         fut.add_done_callback(self._done.put)
         return fut
 
@@ -114,6 +115,7 @@ class PoolBackend(_DoneQueue):
     retryable = (BrokenProcessPool,)
 
     def __init__(self, workers: int | None = None, executor: cf.Executor | None = None, needs_main=False):
+        super().__init__()
         self.owned = executor is None
         self.needs_main = needs_main
         self.workers = workers or getattr(executor, "_max_workers", None) or _cpu_count()
@@ -172,6 +174,7 @@ class DaskBackend(_DoneQueue):
     def __init__(self, client):
         from distributed import Client
 
+        super().__init__()
         self.owned = isinstance(client, str)
         self.client = Client(client, timeout="60s") if self.owned else client
         self.retryable = ()
