@@ -102,7 +102,7 @@ class SerialBackend:
     def abort(self, futures):
         pass
 
-    def restart(self):
+    def restart(self, generation=None):
         pass
 
     def close(self):
