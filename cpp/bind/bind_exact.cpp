@@ -11,6 +11,7 @@
 #include "plrf/exact/ode.hpp"
 #include "plrf/exact/recursion.hpp"
 #include "plrf/exact/stability.hpp"
+#include "plrf/spectrum/theory.hpp"
 #include "run_control.hpp"
 
 namespace py = pybind11;
@@ -68,4 +69,38 @@ void bind_exact(py::module_& m) {
       },
       py::arg("lam"), py::arg("batch"), py::arg("optimizer"), py::arg("t") = 0.0,
       "Volterra kernel norm of the moment recursion with the coefficients frozen at step t.");
+  m.def(
+      "theory_p_inf",
+      [](double alpha, double beta, std::int64_t d, std::int64_t v) {
+        double k = 0.0, p = 0.0;
+        {
+          py::gil_scoped_release release;
+          if (v <= d) throw std::invalid_argument("the kappa fixed point needs v > d");
+          const auto nodes = plrf::theory::power_law_nodes(alpha, beta, v, 100000, 1e-4);
+          k = plrf::theory::kappa(nodes, d);
+          p = plrf::theory::p_inf(nodes, k);
+        }
+        return py::make_tuple(k, p);
+      },
+      py::arg("alpha"), py::arg("beta"), py::arg("d"), py::arg("v"), "(kappa, P_inf) of the deterministic equivalent.");
+  m.def(
+      "theory_densities",
+      [](double alpha, double beta, std::int64_t d, std::int64_t v, double p_inf, std::vector<double> x, double eta,
+         std::int64_t j_exact, double bin, const py::object& progress) {
+        const auto nodes = plrf::theory::power_law_nodes(alpha, beta, v, j_exact, bin);
+        std::vector<double> nu, w;
+        plrf::RunControl control;
+        const bool interrupted = plrf_bind::run_interruptible(
+            [&](plrf::RunControl& c) { plrf::theory::densities(nodes, static_cast<double>(d), p_inf, x, eta, nu, w, c); },
+            control, progress);
+        if (interrupted) {  // a spectrum has no useful partial result
+          PyErr_SetNone(PyExc_KeyboardInterrupt);
+          throw py::error_already_set();
+        }
+        return py::make_tuple(py::array_t<double>(nu.size(), nu.data()), py::array_t<double>(w.size(), w.data()));
+      },
+      py::arg("alpha"), py::arg("beta"), py::arg("d"), py::arg("v"), py::arg("p_inf"), py::arg("x"), py::arg("eta"),
+      py::arg("j_exact"),
+      py::arg("bin"), py::arg("progress") = py::none(),
+      "Per-unit-ln-x eigenvalue density nu and rho density w of the deterministic equivalent on the grid x.");
 }

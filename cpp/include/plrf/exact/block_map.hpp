@@ -47,23 +47,32 @@ inline BlockMap block_map(const StepCoefs& k, double lam, std::int64_t n) {
 }
 
 // SGD: a(t0 + n) = E a(t0) + q S0 R2_0 + q S1 slope with E = p^n, S0 = sum_{k<n} p^k,
-// S1 = sum_{k<n} (n-1-k) p^k = (n - S0) / (1 - p); series when n (1 - p) is small.
+// S1 = sum_{k<n} (n-1-k) p^k = (n - S0) / (1 - p).
 struct SgdBlock {
   double E, S0, S1;
 };
 
+// Three regimes by x = n (1 - p): a slow mode (x < 1e-3) uses the binomial series, a mode that has
+// relaxed (x > 40, p^n < 1e-17) uses the limits, and only the band in between needs exp/log.
 inline SgdBlock sgd_block(const SgdMode& md, std::int64_t n_int) {
-  const double u = md.one_minus_p, n = static_cast<double>(n_int);
-  const double L = std::log1p(-u);
+  const double u = md.one_minus_p, n = static_cast<double>(n_int), x = n * u;
   SgdBlock b;
-  b.E = std::exp(n * L);
-  if (std::abs(n * u) < 1e-3) {
-    const double c2 = n * (n - 1) / 2, c3 = c2 * (n - 2) / 3, c4 = c3 * (n - 3) / 4, c5 = c4 * (n - 4) / 5;
+  if (std::abs(x) < 1e-3) {
+    const double c2 = n * (n - 1) * 0.5, c3 = c2 * (n - 2) * (1.0 / 3), c4 = c3 * (n - 3) * 0.25,
+                 c5 = c4 * (n - 4) * 0.2;
+    b.E = 1.0 - u * (n - u * (c2 - u * (c3 - u * c4)));
     b.S0 = n - u * (c2 - u * (c3 - u * c4));
     b.S1 = c2 - u * (c3 - u * (c4 - u * c5));
+  } else if (x > 40.0 && u < 0.5) {  // (1 - u)^n <= e^{-x}
+    const double iu = 1.0 / u;
+    b.E = 0.0;
+    b.S0 = iu;
+    b.S1 = (n - iu) * iu;
   } else {
-    b.S0 = -std::expm1(n * L) / u;
-    b.S1 = (n - b.S0) / u;
+    const double em1 = std::expm1(n * std::log1p(-u)), iu = 1.0 / u;
+    b.E = 1.0 + em1;
+    b.S0 = -em1 * iu;
+    b.S1 = (n - b.S0) * iu;
   }
   return b;
 }

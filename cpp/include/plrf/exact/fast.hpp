@@ -54,48 +54,54 @@ class BlockSolver {
   double R2;
 
   // Advances n steps from step t. Returns false if the coupling has kernel norm >= 1 over the block.
+  // One fused pass per block: the previous block's slope correction x += slope P1 is applied lazily
+  // while propagating, since R2 at the block end is known without it (R2_0 + n slope).
   bool advance(std::int64_t t, std::int64_t n) {
     if (n == 1) {
+      flush();
       R2 = step_all<kSgd>(md_, StepCoefs(opt_.at(static_cast<double>(t)), md_.batch), R2, x_, threads_, partial_);
       return true;
     }
     const StepCoefs k(opt_.at(static_cast<double>(t) + 0.5 * static_cast<double>(n - 1)), md_.batch);
+    l1_partial_.assign(static_cast<std::size_t>((md_.d + kChunk - 1) / kChunk), 0.0);
     const double base = 2.0 * md_.p_inf + sweep(md_.d, threads_, partial_, [&](std::int64_t j0, std::int64_t j1) {
                           propagate(k, n, j0, j1);
+                          l1_partial_[static_cast<std::size_t>(j0 / kChunk)] = dot(md_.lam, p1_[0].data(), j0, j1);
                           return dot(md_.lam, x_.a.data(), j0, j1);
                         });
-    const double L1 = sweep(md_.d, threads_, partial_, [&](std::int64_t j0, std::int64_t j1) {
-      return dot(md_.lam, p1_[0].data(), j0, j1);
-    });
+    double L1 = 0.0;
+    for (double v : l1_partial_) L1 += v;
     const double denom = static_cast<double>(n) - L1;
     if (!(denom > 0)) return false;
-    const double slope = (base - R2) / denom;
-    R2 = 2.0 * md_.p_inf + sweep(md_.d, threads_, partial_, [&](std::int64_t j0, std::int64_t j1) {
-           for (int v = 0; v < (kSgd ? 1 : 3); ++v) {
-             double* x = state(v);
-             const double* p = p1_[v].data();
-             for (std::int64_t j = j0; j < j1; ++j) x[j] += slope * p[j];
-           }
-           return dot(md_.lam, x_.a.data(), j0, j1);
-         });
+    pending_ = (base - R2) / denom;
+    R2 += static_cast<double>(n) * pending_;
     return true;
   }
 
  private:
   double* state(int v) { return v == 0 ? x_.a.data() : v == 1 ? x_.s.data() : x_.c.data(); }
 
-  // x <- M^n x + P0 R2_0 on modes [j0, j1), keeping P1 for the slope.
+  void flush() {
+    if (pending_ == 0.0) return;
+    for (int v = 0; v < (kSgd ? 1 : 3); ++v)
+      for (std::int64_t j = 0; j < md_.d; ++j) state(v)[j] += pending_ * p1_[v][j];
+    pending_ = 0.0;
+  }
+
+  // x <- M^n (x + pending P1_old) + P0 R2_0 on modes [j0, j1), keeping the new P1 for the slope.
   void propagate(const StepCoefs& k, std::int64_t n, std::int64_t j0, std::int64_t j1) {
+    const double pend = pending_;
     for (std::int64_t j = j0; j < j1; ++j) {
       const double lam = md_.lam[j];
       if (kSgd) {
         const SgdMode m = sgd_mode(k, lam);
         const SgdBlock b = sgd_block(m, n);
-        x_.a[j] = b.E * x_.a[j] + m.q * b.S0 * R2;
+        x_.a[j] = b.E * (x_.a[j] + pend * p1_[0][j]) + m.q * b.S0 * R2;
         p1_[0][j] = m.q * b.S1;
       } else {
         const BlockMap b = block_map(k, lam, n);
-        const double x0[3] = {x_.a[j], x_.s[j], x_.c[j]};
+        double x0[3];
+        for (int i = 0; i < 3; ++i) x0[i] = state(i)[j] + pend * p1_[i][j];
         for (int i = 0; i < 3; ++i) {
           state(i)[j] = b.M[3 * i] * x0[0] + b.M[3 * i + 1] * x0[1] + b.M[3 * i + 2] * x0[2] + b.P0[i] * R2;
           p1_[i][j] = b.P1[i];
@@ -109,7 +115,8 @@ class BlockSolver {
   int threads_;
   MomentState x_;
   std::vector<std::vector<double>> p1_;
-  std::vector<double> partial_;
+  std::vector<double> partial_, l1_partial_;
+  double pending_ = 0.0;  // slope of the last block, not yet added to the state
 };
 
 template <bool kSgd>

@@ -1,0 +1,131 @@
+// The deterministic equivalent of the PLRF spectrum (SPEC 6), with no W and no v-sized arrays.
+//
+// With D_j = j^{-2 alpha}, b_j^2 = j^{-2 beta} (j = 1..v) and s(z) = (1/d) tr (K - z)^{-1} = -m(z)/z:
+//   1 = m + (1/d) sum_j D_j m / (D_j m - z)                       (resolvent equation)
+//   P_inf = 1/2 sum_j D_j b_j^2 kappa / (D_j + kappa),  sum_j D_j / (D_j + kappa) = d   (z -> 0)
+//   sum_k lambda_k rho_k / (lambda_k - z) = sum_j D_j b_j^2 / (D_j m - z) + 2 P_inf / z.
+// Densities are read at z = x (1 + i eta) through the kernel (1/pi) Im[lambda / (lambda - z)],
+// which (unlike Im 1/(lambda - z) at a relative eta) is a normalised bump of width eta in ln x,
+// of total mass 1 - atan(eta)/pi:
+//   counts per unit ln x  nu(x) = -(1/pi) Im m(z)                 (times d)
+//   rho per unit ln x     w(x)  = (1/pi) Im [sum_j D_j b_j^2 / (D_j m - z) + 2 P_inf / z]
+// Sums over j are taken exactly for j <= j_exact and by the midpoint rule on bins of relative width
+// `bin` beyond (the summands are smooth in j there), so the cost does not grow with v.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <cstdint>
+#include <stdexcept>
+#include <vector>
+
+#include "plrf/engine/control.hpp"
+
+namespace plrf {
+namespace theory {
+
+using cplx = std::complex<double>;
+
+struct Nodes {
+  std::vector<double> D, Db2, weight;  // D_j, D_j b_j^2 at each node, and the number of j it stands for
+};
+
+inline Nodes power_law_nodes(double alpha, double beta, std::int64_t v, std::int64_t j_exact, double bin) {
+  Nodes n;
+  auto add = [&](double j, double w) {
+    n.D.push_back(std::pow(j, -2.0 * alpha));
+    n.Db2.push_back(std::pow(j, -2.0 * (alpha + beta)));
+    n.weight.push_back(w);
+  };
+  std::int64_t j = 1;
+  for (; j <= std::min(v, j_exact); ++j) add(static_cast<double>(j), 1.0);
+  while (j <= v) {
+    const std::int64_t width = std::max<std::int64_t>(1, static_cast<std::int64_t>(bin * static_cast<double>(j)));
+    const std::int64_t end = std::min(v + 1, j + width);
+    add(0.5 * static_cast<double>(j + end - 1), static_cast<double>(end - j));
+    j = end;
+  }
+  return n;
+}
+
+// kappa with sum_{j<=v} D_j / (D_j + kappa) = d (needs v > d), and P_inf; the summands are smooth in
+// j, so the compressed nodes are accurate to ~bin^2.
+inline double kappa(const Nodes& n, std::int64_t d) {
+  auto excess = [&](double k) {
+    double s = 0.0;
+    for (std::size_t i = 0; i < n.D.size(); ++i) s += n.weight[i] * n.D[i] / (n.D[i] + k);
+    return s - static_cast<double>(d);
+  };
+  double lo = std::log(1e-300), hi = std::log(1.0);  // kappa < D_1 = 1 since d >= 1
+  for (int it = 0; it < 100; ++it) {
+    const double mid = 0.5 * (lo + hi);
+    (excess(std::exp(mid)) > 0 ? lo : hi) = mid;
+  }
+  return std::exp(0.5 * (lo + hi));
+}
+
+inline double p_inf(const Nodes& n, double kap) {
+  double s = 0.0;
+  for (std::size_t i = 0; i < n.D.size(); ++i) s += n.weight[i] * n.Db2[i] * kap / (n.D[i] + kap);
+  return 0.5 * s;
+}
+
+// Solves the resolvent equation at z by Newton from m0; falls back to the (slow, always
+// convergent) fixed-point form s = 1 / (-z + (1/d) sum D / (1 + D s)) when Newton leaves the
+// physical branch (Im s > 0).
+inline cplx solve_m(const Nodes& n, double d, cplx z, cplx m0) {
+  auto newton = [&](cplx m, bool& ok) {
+    for (int it = 0; it < 60; ++it) {
+      cplx F = m - 1.0, dF = 1.0;
+      for (std::size_t i = 0; i < n.D.size(); ++i) {
+        const cplx den = n.D[i] * m - z;
+        F += n.weight[i] * n.D[i] * m / (den * d);
+        dF -= n.weight[i] * n.D[i] * z / (den * den * d);
+      }
+      const cplx step = F / dF;
+      m -= step;
+      if (std::abs(step) < 1e-13 * std::abs(m)) {
+        ok = (-m / z).imag() > 0;
+        return m;
+      }
+    }
+    ok = false;
+    return m;
+  };
+  bool ok = false;
+  cplx m = newton(m0, ok);
+  if (ok) return m;
+  cplx s = -m0 / z;
+  if (!(s.imag() > 0)) s = cplx(0.0, 1.0 / z.imag());
+  for (int it = 0; it < 2000; ++it) {
+    cplx acc = -z;
+    for (std::size_t i = 0; i < n.D.size(); ++i) acc += n.weight[i] * n.D[i] / ((1.0 + n.D[i] * s) * d);
+    const cplx s2 = 1.0 / acc;
+    const bool done = std::abs(s2 - s) < 1e-10 * std::abs(s);
+    s = 0.5 * (s + s2);
+    if (done) break;
+  }
+  m = newton(-s * z, ok);
+  if (!ok) throw std::runtime_error("theory spectrum: the resolvent equation did not converge");
+  return m;
+}
+
+// Densities nu(x), w(x) per unit ln x on the descending grid x, by continuation in x.
+inline void densities(const Nodes& n, double d, double p_inf, const std::vector<double>& x, double eta, std::vector<double>& nu,
+                      std::vector<double>& w, RunControl& control) {
+  nu.assign(x.size(), 0.0);
+  w.assign(x.size(), 0.0);
+  cplx m(1.0, 0.0);
+  const double pi = 3.14159265358979323846;
+  for (std::size_t k = 0; k < x.size() && !control.cancelled(); ++k, control.advance(1)) {
+    const cplx z(x[k], eta * x[k]);
+    m = solve_m(n, d, z, m);
+    nu[k] = -m.imag() / pi;
+    cplx acc = 2.0 * p_inf / z;
+    for (std::size_t i = 0; i < n.D.size(); ++i) acc += n.weight[i] * n.Db2[i] / (n.D[i] * m - z);
+    w[k] = acc.imag() / pi;
+  }
+}
+
+}  // namespace theory
+}  // namespace plrf

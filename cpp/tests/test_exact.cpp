@@ -1,0 +1,60 @@
+#include <doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "plrf/exact/block_map.hpp"
+#include "plrf/exact/fast.hpp"
+#include "plrf/exact/recursion.hpp"
+#include "plrf/exact/stability.hpp"
+
+using namespace plrf::exact;
+using plrf::Schedule;
+
+namespace {
+plrf::GenMomentum heavy_ball(double lr, double mu) {
+  return {Schedule::constant(1), Schedule::constant(0), Schedule::constant(lr), Schedule::constant(1 - mu)};
+}
+}  // namespace
+
+TEST_CASE("block map of n steps equals n single steps") {
+  const StepCoefs k(plrf::Coefficients{1.0, 0.05, 0.02, 0.1}, 3);
+  const double lam = 0.7;
+  const BlockMap b = block_map(k, lam, 13);
+  // propagate e_a and a linear R2 (R2_0 = 2, slope = -0.1) step by step
+  double x[3] = {1.0, 0.0, 0.0};
+  for (int i = 0; i < 13; ++i) step<false>(k, lam, 2.0 - 0.1 * i, x[0], x[1], x[2]);
+  for (int r = 0; r < 3; ++r) CHECK(x[r] == doctest::Approx(b.M[3 * r] + 2.0 * b.P0[r] - 0.1 * b.P1[r]).epsilon(1e-12));
+}
+
+TEST_CASE("SGD closed-form block sums agree with direct sums in every regime") {
+  for (double lam : {1e-9, 1e-3, 0.5}) {
+    const StepCoefs k(plrf::Coefficients{0.0, 0.3, 0.0, 1.0}, 2);
+    const SgdMode m = sgd_mode(k, lam);
+    for (std::int64_t n : {2, 50, 3000}) {
+      const SgdBlock b = sgd_block(m, n);
+      double E = 1, S0 = 0, S1 = 0, pk = 1;
+      for (std::int64_t i = 0; i < n; ++i) S0 += pk, S1 += static_cast<double>(n - 1 - i) * pk, pk *= m.p;
+      E = pk;
+      CHECK(b.E == doctest::Approx(E).epsilon(1e-9).scale(1e-300));
+      CHECK(b.S0 == doctest::Approx(S0).epsilon(1e-9));
+      CHECK(b.S1 == doctest::Approx(S1).epsilon(1e-9));
+    }
+  }
+}
+
+TEST_CASE("fast and exact agree; kernel norm boundary") {
+  std::vector<double> lam, rho;
+  for (int j = 1; j <= 50; ++j) lam.push_back(std::pow(j, -2.0)), rho.push_back(std::pow(j, -1.0));
+  const Modes md{lam.data(), rho.data(), 50, 1e-3, 1};
+  const std::vector<std::int64_t> rec{0, 10, 100, 1000, 10000};
+  plrf::RunControl ctl;
+  const auto opt = heavy_ball(0.02, 0.9);
+  const RiskCurve ex = exact_risk(md, opt, rec, 1, ctl);
+  const RiskCurve fa = fast_risk(md, opt, rec, 1e-5, 1, ctl);
+  for (std::size_t i = 0; i < rec.size(); ++i) CHECK(fa.risk[i] == doctest::Approx(ex.risk[i]).epsilon(1e-3));
+  const double lr = max_stable_lr(md);
+  CHECK(sgd_kernel_norm(md, lr) == doctest::Approx(1.0).epsilon(1e-9));
+  CHECK(kernel_norm(md, plrf::Coefficients{0.0, 0.5 * lr, 0.0, 1.0}) ==
+        doctest::Approx(sgd_kernel_norm(md, 0.5 * lr)).epsilon(1e-12));
+}
