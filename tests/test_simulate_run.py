@@ -1,8 +1,12 @@
 """Run control of plrf.simulate: reproducibility across threads, checkpoint/resume, Ctrl-C,
 divergence and argument checking."""
 import _thread
+import os
 import pickle
-import threading
+import signal
+import subprocess
+import sys
+import time
 import warnings
 
 import numpy as np
@@ -56,17 +60,31 @@ def test_checkpointed_run_is_bitwise_uninterrupted(problem, tmp_path, space, mon
     same(ref, plrf.resume(path))  # resuming a finished run returns its curves
 
 
-def test_interrupt_then_resume_is_bitwise(big_spectrum, tmp_path):
-    opt = plrf.sgd(0.3)
+class _CtrlCBar:
+    """Stands in for the tqdm bar: its first update (a poll from inside the C++ run) sends Ctrl-C."""
+
+    n = 0
+
+    def update(self, k):
+        if self.n == 0:
+            _thread.interrupt_main()
+        self.n += max(k, 1)
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def ctrl_c(monkeypatch):
+    monkeypatch.setattr(simulation, "_progress_bar", lambda job, state: _CtrlCBar() if job["progress"] else None)
+
+
+def test_interrupt_then_resume_is_bitwise(big_spectrum, tmp_path, ctrl_c):
+    opt = plrf.sgd(0.1)
     kw = dict(batch=4, seeds=[7, 8], threads=2)
-    steps = 20_000
+    steps = 40_000
     path = tmp_path / "interrupted.ckpt"
-    timer = threading.Timer(0.3, _thread.interrupt_main)
-    timer.start()
-    try:
-        part = plrf.simulate(big_spectrum, opt, steps, checkpoint=path, **kw)
-    finally:
-        timer.cancel()
+    part = plrf.simulate(big_spectrum, opt, steps, checkpoint=path, progress=True, **kw)
     assert part.interrupted
     assert np.all(part.meta["steps_done"] < steps)
     assert np.isnan(part.risk[:, -1]).all() and np.isfinite(part.risk[:, 0]).all()
@@ -78,14 +96,27 @@ def test_interrupt_then_resume_is_bitwise(big_spectrum, tmp_path):
     same(resumed, plrf.simulate(big_spectrum, opt, steps, **kw))
 
 
-def test_interrupt_without_checkpoint_returns_partial_curves(big_spectrum):
-    timer = threading.Timer(0.2, _thread.interrupt_main)
-    timer.start()
-    try:
-        part = plrf.simulate(big_spectrum, plrf.sgd(0.3), 50_000, seeds=2, threads=2)
-    finally:
-        timer.cancel()
-    assert part.interrupted and np.isnan(part.risk[:, -1]).all()
+def test_interrupt_without_checkpoint_returns_partial_curves(big_spectrum, ctrl_c):
+    part = plrf.simulate(big_spectrum, plrf.sgd(0.1), 10**7, seeds=2, threads=2, progress=True)
+    assert part.interrupted and np.isnan(part.risk[:, -1]).all() and np.all(part.ok)
+
+
+def test_interrupt_by_sigint_in_a_subprocess():
+    """A real Ctrl-C (SIGINT) to a running `python -c` returns partial curves within seconds."""
+    code = (
+        "import numpy as np, plrf, sys\n"
+        "spec = plrf.Spectrum(np.arange(1, 2001.0)**-1, np.arange(1, 2001.0)**-1, 1e-3)\n"
+        "print('ready', flush=True)\n"
+        "c = plrf.simulate(spec, plrf.sgd(0.1), 10**8, seeds=2, threads=2)\n"
+        "print('interrupted', c.interrupted, int(c.meta['steps_done'].min()) > 0, flush=True)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and out.strip() == "interrupted True True"
 
 
 def test_progress_bar_runs(problem, capsys):
@@ -160,3 +191,12 @@ def test_resume_rejects_other_files(tmp_path):
     path.write_bytes(pickle.dumps({"hello": 1}))
     with pytest.raises(ValueError, match="checkpoint"):
         plrf.resume(path)
+
+
+def test_full_space_with_user_features(problem):
+    """A PLRF built from a user W runs the full path, bitwise like the seeded problem with that W."""
+    user = plrf.PLRF.from_features(problem.W, problem.alpha, problem.beta)
+    opt = plrf.sgd(0.1)
+    a = plrf.simulate(user, opt, 200, batch=2, seeds=2, space="full")
+    b = plrf.simulate(problem, opt, 200, batch=2, seeds=2, space="full")
+    np.testing.assert_allclose(a.risk, b.risk, rtol=1e-9)  # spectra agree to rounding, samples exactly

@@ -52,7 +52,19 @@ bool run_interruptible(Work&& work, plrf::RunControl& control, const py::object&
       interrupted = true;
       control.cancel = true;
     }
-    if (!progress.is_none()) progress(control.done.load());
+    if (!progress.is_none()) {
+      // The callback runs Python code, so a Ctrl-C (or any error) can surface inside it: stop
+      // the worker before anything propagates (a joinable std::thread must not be destroyed).
+      try {
+        progress(control.done.load());
+      } catch (py::error_already_set& e) {
+        control.cancel = true;
+        { py::gil_scoped_release release; worker.join(); }
+        if (!e.matches(PyExc_KeyboardInterrupt)) throw;
+        if (error) std::rethrow_exception(error);
+        return true;
+      }
+    }
     if (done) break;
   }
   worker.join();

@@ -30,8 +30,9 @@ struct FullBlocking {
   std::int64_t block_steps, chunk_rows, chunks;
 
   static FullBlocking plan(std::int64_t batch, std::int64_t v, std::int64_t steps) {
-    // ~8 MB of samples per GEMM: large enough to be compute-bound, small enough for cache/RAM.
-    const std::int64_t target = std::clamp<std::int64_t>((8 << 20) / (8 * v), 16, 1024);
+    // ~32 MB of samples per GEMM: W is streamed once per chunk, so chunks must be tall enough
+    // for the product to be compute-bound rather than memory-bound.
+    const std::int64_t target = std::clamp<std::int64_t>((32 << 20) / (8 * v), 16, 1024);
     // Blocks of balanced length, so that the last one does not generate samples for nothing.
     const std::int64_t most = std::max<std::int64_t>(1, target / batch);
     const std::int64_t n_blocks = (steps + most - 1) / most;
