@@ -20,7 +20,7 @@ from plrf.sweep import sweep as run_sweep
 
 distributed = pytest.importorskip("distributed")
 pytestmark = pytest.mark.usefixtures("fake_engines")
-WATCHDOG_SECONDS = 120
+WATCHDOG_SECONDS = 300  # far above the ~10 s these tests take
 
 
 @pytest.fixture(scope="module")
