@@ -53,7 +53,7 @@ def test_config_validation_names_the_argument():
     bad = [({"dd": 3}, "dd"), ({"engine": "warp"}, "engine"), ({"optimizer": "adam"}, "optimizer"),
            ({"d": 0}, "d"), ({"alpha": -1.0}, "alpha"), ({"v": 4}, "v"), ({"steps": 2.5}, "steps"),
            ({"spectrum": "dense"}, "spectrum"), ({"spectrum": "theory", "options": {"space": "full"}}, "space"), ({"engine": "simulate", "seeds": [1, 1]}, "seeds"), ({"engine": "simulate", "seeds": 0}, "seeds"),
-           ({"record": [0, 99]}, "record"), ({"options": {"x": float("nan")}}, "options")]
+           ({"record": [0, 99]}, "record"), ({"options": {"x": float("nan")}}, "options"), ({"options": [1]}, "options")]
     for change, name in bad:
         with pytest.raises(ValueError, match=name):
             C.normalize({**base, **change}, T.ENGINES)

@@ -2,9 +2,10 @@
 
 A config is a flat dict. Problem: alpha, beta, d, v (default 4 d), seed (of W, default 0),
 spectrum ("sampled" from the seeded W, "theory" with no W, or "theory:<method>" for
-Spectrum.theory(method=...)). Run: optimizer (a GenMomentum or
-one of the names of `plrf.defaults`), steps, batch (default 1), seeds (simulation seeds: a list,
-or n for 0..n-1; default [0]), record (default grid when None), engine (default "exact"), options (extra engine keywords).
+Spectrum.theory(method=...)). Run: optimizer (a GenMomentum or one of the names of
+`plrf.defaults`), steps, batch (default 1), seeds (simulation seeds: a list, or n for 0..n-1;
+default [0]), record (default grid when None), engine (default "exact"), options (extra
+engine keywords).
 
 The key of a config is the sha256 of the canonical JSON of its normalized form plus the plrf
 version, so the same run always lands in the same file and a new version never reuses old data.
@@ -94,6 +95,8 @@ def normalize(cfg: dict, engines, default_engine="exact") -> dict:
     if spectrum not in SPECTRUM_SOURCES and not (isinstance(spectrum, str) and spectrum.startswith("theory:")):
         raise ValueError(f"spectrum must be one of {SPECTRUM_SOURCES} or 'theory:<method>', got {spectrum!r}")
     theory = spectrum.startswith("theory")
+    if not isinstance(cfg.get("options") or {}, dict):
+        raise ValueError(f"options must be a dict of engine keywords, got {cfg['options']!r}")
     options = dict(cfg.get("options") or {})
     steps = check.integer("steps", cfg["steps"], 1)
     out = {
