@@ -41,3 +41,12 @@ def test_bad_inputs(spec, kwargs, name):
 def test_max_stable_lr_bad_batch(spec):
     with pytest.raises(ValueError, match="batch"):
         plrf.max_stable_lr(spec, 0)
+
+
+@pytest.mark.parametrize("method", ["exact", "fast", "ode"])
+def test_progress_callback_and_meta(spec, method):
+    seen = []
+    c = exact_risk(spec, plrf.sgd(0.3), 5000, method=method, progress=seen.append)
+    assert seen and all(isinstance(x, int) and x >= 0 for x in seen)
+    assert c.meta["method"] == method and c.meta["optimizer"] == "sgd" and not c.interrupted
+    assert (c.error_estimate is None) == (method == "exact")

@@ -39,3 +39,10 @@ def test_ode_converges_in_dt(spec):
     r = [exact_risk(spec, opt, 10_000, record=rec, method="ode", dt=h).risk for h in (0.04, 0.02, 0.01)]
     d1, d2 = np.abs(r[0] - r[1])[1:], np.abs(r[1] - r[2])[1:]
     assert np.all(d2 < 0.7 * d1)
+
+
+def test_ode_accepts_an_array_schedule_of_length_steps(spec):
+    lr = 0.3 / spec.trace
+    a = exact_risk(spec, plrf.sgd([lr] * 100), 100, method="ode").risk
+    b = exact_risk(spec, plrf.sgd(lr), 100, method="ode").risk
+    np.testing.assert_allclose(a, b, rtol=1e-12)

@@ -68,7 +68,7 @@ class BlockSolver {
                           propagate(k, n, j0, j1);
                           l1_partial_[static_cast<std::size_t>(j0 / kChunk)] = dot(md_.lam, p1_[0].data(), j0, j1);
                           return dot(md_.lam, x_.a.data(), j0, j1);
-                        });
+                        }, kSgd ? kParallelMin : 2 * kChunk);  // a 3x3 matrix power per mode is heavy work
     double L1 = 0.0;
     for (double v : l1_partial_) L1 += v;
     const double denom = static_cast<double>(n) - L1;

@@ -49,12 +49,14 @@ inline void check_record(const std::vector<std::int64_t>& record) {
 constexpr std::int64_t kChunk = 8192;
 constexpr std::int64_t kParallelMin = 262144;
 
+// `parallel_min`: smallest d worth threads (per-step thread start-up must stay small vs the work).
 template <class Body>
-double sweep(std::int64_t d, int threads, std::vector<double>& partial, Body&& body) {
+double sweep(std::int64_t d, int threads, std::vector<double>& partial, Body&& body,
+             std::int64_t parallel_min = kParallelMin) {
   const std::int64_t n = (d + kChunk - 1) / kChunk;
   partial.assign(static_cast<std::size_t>(n), 0.0);
   auto run = [&](std::int64_t c) { partial[c] = body(c * kChunk, std::min(d, (c + 1) * kChunk)); };
-  if (threads == 1 || d < kParallelMin)
+  if (threads == 1 || d < parallel_min)
     for (std::int64_t c = 0; c < n; ++c) run(c);
   else
     parallel_for(n, threads, run);

@@ -64,7 +64,8 @@ RiskCurve run_ode(const Modes& md, const GenMomentum& opt, const std::vector<std
     }
     const double t1 = grid[k + 1];
     const double h = (std::log1p(t1) - std::log1p(t)) * (1.0 + t1);  // dtau times dt/dtau at the new point
-    const StepCoefs kc(opt.at(t1), md.batch);
+    // coefficients at the new point, within the schedule's steps 0 .. T-1 (arrays have T values)
+    const StepCoefs kc(opt.at(std::min(t1, static_cast<double>(record.back() - 1))), md.batch);
     double* a = x.a.data();
     const double U = sweep(md.d, threads, partial, [&](std::int64_t j0, std::int64_t j1) {
       for (std::int64_t j = j0; j < j1; ++j) {
@@ -110,7 +111,7 @@ RiskCurve run_ode(const Modes& md, const GenMomentum& opt, const std::vector<std
 inline RiskCurve ode_risk(const Modes& md, const GenMomentum& opt, const std::vector<std::int64_t>& record,
                           double dt, int threads, RunControl& control) {
   check_record(record);
-  opt.check_length(record.back() + 1);
+  opt.check_length(record.back());
   auto run = [&](double h) {
     return opt.is_sgd() ? run_ode<true>(md, opt, record, h, threads, control)
                         : run_ode<false>(md, opt, record, h, threads, control);
