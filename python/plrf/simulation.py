@@ -115,11 +115,14 @@ def _problem_and_spectrum(source, space):
         spectrum = source.spectrum()
         if space == "full" and (spectrum.eigenvectors is None or spectrum.theta_star is None):
             raise ValueError("space='full' needs the problem's eigenvectors and theta_star")
-        return (source if space == "full" else None), spectrum
+        if space == "full":
+            return source, spectrum
+        source = spectrum
     if isinstance(source, Spectrum):
         if space == "full":
             raise ValueError("space='full' needs a feature matrix W: pass a PLRF problem, not a Spectrum")
-        return None, source
+        # The eigen path needs only (lambda, rho, P_inf): keep d x d eigenvectors out of checkpoints.
+        return None, Spectrum(source.eigenvalues, source.rho, source.p_inf, meta=source.meta)
     raise ValueError(f"problem_or_spectrum must be a plrf.PLRF or plrf.Spectrum, got {type(source).__name__}")
 
 
