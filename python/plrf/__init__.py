@@ -21,6 +21,8 @@ from .optim import (
     sgd_momentum,
 )
 from .simulation import resume, simulate
+from .store import load
+from .sweep import sweep  # note: rebinds plrf.sweep to the function; use `from plrf.sweep import grid`
 
 __all__ = [
     "__version__",
@@ -39,8 +41,10 @@ __all__ = [
     "dana_constant",
     "dana_decaying",
     "defaults",
-    "exact_risk",
-    "max_stable_lr",
     "simulate",
     "resume",
+    "exact_risk",
+    "max_stable_lr",
+    "sweep",
+    "load",
 ]

@@ -1,0 +1,281 @@
+"""The sweep result store: one file per finished config, written atomically, verified on read.
+
+A record file is `<key>.plrf` = payload + footer. The payload is an uncompressed .npz (arrays
+steps, risk, diverged_at[, seeds] and a JSON header with the canonical config). The footer is
+MAGIC + payload length + sha256(payload), so a truncated, partially written or corrupted file is
+detected and treated as missing (the sweep recomputes it), never read as data. Files are written
+to a temporary name in the same directory, fsync'ed and renamed with os.replace, so a crash
+leaves either the old state or the complete new file.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import struct
+import time
+import uuid
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .curves import Curve, Curves
+
+MAGIC = b"PLRFREC1"
+_FOOTER = struct.Struct("<8sQ32s")
+SUFFIX = ".plrf"
+_STALE_TMP_SECONDS = 3600.0
+
+CONFIG_COLUMNS = ("engine", "optimizer", "alpha", "beta", "d", "v", "problem_seed", "spectrum", "steps", "batch",
+                  "options", "plrf_version")
+VALUE_COLUMNS = ("risk", "risk_sem", "n_seeds", "diverged_at")
+
+
+class CorruptRecord(ValueError):
+    """A record file failed its length/checksum/format check."""
+
+
+# ---- record encoding ------------------------------------------------------------------------
+def _jsonable(x):
+    """Curve meta made JSON-safe (arrays to lists, unknown objects to their repr)."""
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, np.generic):
+        return x.item()
+    if x is None or isinstance(x, (bool, int, str)):
+        return x
+    if isinstance(x, float):
+        return x if np.isfinite(x) else repr(x)
+    return repr(x)
+
+
+def encode(key: str, config: dict, result, info: dict | None = None) -> bytes:
+    """Serialize one finished run (a Curve or Curves) with its canonical config to record bytes."""
+    is_curves = isinstance(result, Curves)
+    header = {
+        "format": 1,
+        "key": key,
+        "config": config,
+        "kind": "curves" if is_curves else "curve",
+        "meta": _jsonable(result.meta),
+        "error_estimate": None if is_curves else result.error_estimate,
+        "info": _jsonable(info or {}),
+    }
+    arrays = {
+        "steps": np.asarray(result.steps, dtype=np.int64),
+        "risk": np.asarray(result.risk, dtype=np.float64),
+        "diverged_at": np.atleast_1d(np.asarray(result.diverged_at, dtype=np.int64)),
+    }
+    if is_curves:
+        arrays["seeds"] = np.asarray(result.seeds, dtype=np.uint64)
+    buf = io.BytesIO()
+    np.savez(buf, header=np.array(json.dumps(header, allow_nan=False)), **arrays)
+    payload = buf.getvalue()
+    return payload + _FOOTER.pack(MAGIC, len(payload), hashlib.sha256(payload).digest())
+
+
+def decode(data: bytes) -> dict:
+    """Record bytes to {header..., "result": Curve | Curves}; CorruptRecord if anything is off."""
+    if len(data) < _FOOTER.size:
+        raise CorruptRecord("shorter than the footer")
+    magic, length, digest = _FOOTER.unpack(data[-_FOOTER.size:])
+    payload = data[: -_FOOTER.size]
+    if magic != MAGIC or length != len(payload) or hashlib.sha256(payload).digest() != digest:
+        raise CorruptRecord("bad footer, length or checksum")
+    try:
+        with np.load(io.BytesIO(payload), allow_pickle=False) as f:
+            header = json.loads(str(f["header"]))
+            arrays = {k: f[k] for k in f.files if k != "header"}
+    except Exception as exc:  # a checksummed payload that does not parse is still corrupt
+        raise CorruptRecord(f"unreadable payload: {exc}") from None
+    if header["kind"] == "curves":
+        result = Curves(arrays["steps"], arrays["risk"], arrays["seeds"], meta=header["meta"],
+                        diverged_at=arrays["diverged_at"])
+    else:
+        result = Curve(arrays["steps"], arrays["risk"], meta=header["meta"], diverged_at=int(arrays["diverged_at"][0]),
+                       error_estimate=header["error_estimate"])
+    return {**header, "result": result}
+
+
+# ---- the store ------------------------------------------------------------------------------
+class Store:
+    """A directory of verified record files keyed by config hash."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, key: str) -> Path:
+        return self.root / f"{key}{SUFFIX}"
+
+    def write(self, key: str, data: bytes) -> None:
+        """Atomic: temp file in the same directory, fsync, os.replace, fsync of the directory."""
+        tmp = self.root / f".{key}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path(key))
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        self._fsync_dir()
+
+    def _fsync_dir(self):
+        try:
+            fd = os.open(self.root, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+    def read(self, key: str) -> dict | None:
+        """The decoded record, or None when it is missing or corrupt."""
+        try:
+            return decode(self.path(key).read_bytes())
+        except (OSError, CorruptRecord):
+            return None
+
+    def is_done(self, key: str) -> bool:
+        rec = self.read(key)
+        return rec is not None and rec.get("key") == key
+
+    def keys(self) -> list[str]:
+        return sorted(p.name[: -len(SUFFIX)] for p in self.root.glob(f"*{SUFFIX}"))
+
+    def records(self):
+        """Yield every valid record; warn about (and skip) corrupt ones."""
+        bad = []
+        for key in self.keys():
+            rec = self.read(key)
+            if rec is None or rec.get("key") != key:
+                bad.append(key)
+                continue
+            yield rec
+        if bad:
+            warnings.warn(f"{len(bad)} corrupt or partial record(s) in {self.root} were skipped "
+                          f"(rerun the sweep to recompute them): {bad[:3]}...", RuntimeWarning, stacklevel=2)
+
+    def remove_stale_tmp(self, age: float = _STALE_TMP_SECONDS) -> int:
+        """Delete temp files left by writers that died more than `age` seconds ago."""
+        now, n = time.time(), 0
+        for p in self.root.glob(".*.tmp"):
+            try:
+                if now - p.stat().st_mtime > age:
+                    p.unlink()
+                    n += 1
+            except OSError:
+                pass
+        return n
+
+
+# ---- tidy tables ----------------------------------------------------------------------------
+def _config_columns(rec: dict) -> dict:
+    c = rec["config"]
+    return {
+        "key": rec["key"],
+        "engine": c["engine"],
+        "optimizer": rec["info"].get("optimizer", c["optimizer"].get("defaults", c["optimizer"].get("name"))),
+        "alpha": c["alpha"],
+        "beta": c["beta"],
+        "d": c["d"],
+        "v": c["v"],
+        "problem_seed": -1 if c["seed"] is None else c["seed"],
+        "spectrum": c["spectrum"],
+        "steps": c["steps"],
+        "batch": c["batch"],
+        "options": json.dumps(c["options"], sort_keys=True),
+        "plrf_version": c["plrf_version"],
+    }
+
+
+def _rows(rec: dict, seeds: str) -> dict:
+    r = rec["result"]
+    n = len(r.steps)
+    if isinstance(r, Curve):
+        cols = {"step": r.steps, "risk": r.risk, "risk_sem": np.full(n, np.nan), "n_seeds": np.full(n, 1),
+                "diverged_at": np.full(n, r.diverged_at)}
+        if seeds == "all":
+            cols["seed"] = np.full(n, -1)
+        return cols
+    if seeds == "all":
+        k = len(r.seeds)
+        return {"seed": np.repeat(r.seeds.astype(np.int64), n), "step": np.tile(r.steps, k), "risk": r.risk.ravel(),
+                "risk_sem": np.full(k * n, np.nan), "n_seeds": np.full(k * n, 1),
+                "diverged_at": np.repeat(r.diverged_at, n)}
+    ok = r.ok
+    first = int(r.diverged_at[~ok].min()) if (~ok).any() else -1
+    mean = r.mean if ok.any() else np.full(n, np.nan)
+    return {"step": r.steps, "risk": mean, "risk_sem": r.sem if ok.any() else np.full(n, np.nan),
+            "n_seeds": np.full(n, int(ok.sum())), "diverged_at": np.full(n, first)}
+
+
+def load(store, seeds: str = "mean"):
+    """All finished results of a store as a tidy pandas DataFrame, one row per (config, step).
+
+    Columns: key, the config columns (engine, optimizer, alpha, beta, d, v, problem_seed, spectrum,
+    steps, batch, options, plrf_version), then step, risk, risk_sem, n_seeds, diverged_at. Simulated curves
+    are averaged over their non-diverged seeds (seeds="mean"), or one row per seed with a `seed`
+    column (seeds="all"; exact curves get seed -1). Corrupt files are skipped with a warning.
+    """
+    import pandas as pd
+
+    if seeds not in ("mean", "all"):
+        raise ValueError(f"seeds must be 'mean' or 'all', got {seeds!r}")
+    root = store.root if isinstance(store, Store) else Path(store)
+    if not root.is_dir():
+        raise ValueError(f"store {str(root)!r} is not a directory")
+    frames = []
+    for rec in Store(root).records():
+        rows = _rows(rec, seeds)
+        n = len(rows["step"])
+        frames.append(pd.DataFrame({**{k: [v] * n for k, v in _config_columns(rec).items()}, **rows}))
+    if not frames:
+        cols = ["key", *CONFIG_COLUMNS, *(("seed",) if seeds == "all" else ()), "step", *VALUE_COLUMNS]
+        return pd.DataFrame(columns=cols)
+    df = pd.concat(frames, ignore_index=True)
+    return df.sort_values(["key", *(("seed",) if seeds == "all" else ()), "step"], ignore_index=True)
+
+
+def _free_dims(df) -> list:
+    """Varying config columns, skipping those fixed by earlier ones (v = 4 d is not its own axis)."""
+    dims = []
+    for c in CONFIG_COLUMNS:
+        if c not in df or df[c].nunique(dropna=False) < 2:
+            continue
+        if not dims or df.groupby(dims)[c].nunique(dropna=False).max() > 1:
+            dims.append(c)
+    return dims
+
+
+def to_xarray(df, dims=None):
+    """An xarray Dataset of a `load` table, with the varying config columns (and step) as dimensions."""
+    try:
+        import xarray  # noqa: F401
+    except ImportError as exc:
+        raise ImportError("to_xarray needs xarray (pip install xarray)") from exc
+    if dims is None:
+        dims = _free_dims(df) + (["seed"] if "seed" in df else []) + ["step"]
+    dims = list(dims)
+    missing = [d for d in dims if d not in df]
+    if missing:
+        raise ValueError(f"dims {missing} are not columns of the table")
+    indexed = df.set_index(dims)
+    if not indexed.index.is_unique:
+        raise ValueError(f"dims {dims} do not identify the rows uniquely; pass dims= with more columns")
+    ds = indexed[[c for c in VALUE_COLUMNS if c in df]].to_xarray()
+    for c in CONFIG_COLUMNS:
+        if c in df and c not in dims and df[c].nunique(dropna=False) == 1:
+            ds.attrs[c] = df[c].iloc[0]
+    return ds

@@ -1,0 +1,188 @@
+"""Sweep configurations: grid expansion, validation, canonical form and the stable result key.
+
+A config is a flat dict. Problem: alpha, beta, d, v (default 4 d), seed (of W, default 0),
+spectrum ("sampled" from the seeded W, "theory" with no W, or "theory:<method>" for
+Spectrum.theory(method=...)). Run: optimizer (a GenMomentum or one of the names of
+`plrf.defaults`), steps, batch (default 1), seeds (simulation seeds: a list, or n for 0..n-1;
+default [0]), record (default grid when None), engine (default "exact"), options (extra
+engine keywords).
+
+The key of a config is the sha256 of the canonical JSON of its normalized form plus the plrf
+version, so the same run always lands in the same file and a new version never reuses old data.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from typing import Iterable
+
+import numpy as np
+
+from . import _validate as check
+from ._version import __version__
+from .optim import GenMomentum
+
+OPTIMIZER_NAMES = ("sgd", "sgd_momentum", "dana_constant", "dana_decaying")
+SPECTRUM_SOURCES = ("sampled", "theory")
+KEYS = ("alpha", "beta", "d", "v", "seed", "spectrum", "optimizer", "steps", "batch", "seeds", "record",
+        "engine", "options")
+_LIST_VALUED = ("seeds", "record")  # a flat list is ONE value of these keys; a list of lists is an axis
+PROBLEM_KEYS = ("alpha", "beta", "d", "v", "seed", "spectrum")
+
+
+def _is_axis(name, value) -> bool:
+    if not isinstance(value, (list, tuple, range, np.ndarray)):
+        return False
+    if name in _LIST_VALUED:
+        return len(value) > 0 and all(np.ndim(x) == 1 for x in value)
+    return True
+
+
+def grid(**axes) -> list[dict]:
+    """The cartesian product of the axes: every list/tuple/range/array value is an axis.
+
+    `seeds` and `record` take a list as one value; give a list of lists to sweep over them.
+    Example: grid(alpha=1.0, beta=0.3, d=[100, 200], optimizer=["sgd", "dana_decaying"], steps=1000).
+    """
+    names = list(axes)
+    values = [list(axes[n]) if _is_axis(n, axes[n]) else [axes[n]] for n in names]
+    return [dict(zip(names, combo)) for combo in itertools.product(*values)]
+
+
+def product(*parts) -> list[dict]:
+    """Cartesian product of lists of configs (or dicts, expanded by `grid`), merged left to right."""
+    lists = [grid(**p) if isinstance(p, dict) else [dict(c) for c in p] for p in parts]
+    out = []
+    for combo in itertools.product(*lists):
+        merged = {}
+        for c in combo:
+            merged.update(c)
+        out.append(merged)
+    return out
+
+
+def expand(spec) -> list[dict]:
+    """A dict, or an iterable of dicts, to a flat list of single configs (each dict expanded by grid)."""
+    if isinstance(spec, dict):
+        return grid(**spec)
+    if not isinstance(spec, Iterable) or isinstance(spec, (str, bytes)):
+        raise ValueError(f"grid must be a dict or a list of config dicts, got {type(spec).__name__}")
+    out = []
+    for c in spec:
+        if not isinstance(c, dict):
+            raise ValueError(f"grid entries must be dicts, got {type(c).__name__}")
+        out.extend(grid(**c))
+    return out
+
+
+def normalize(cfg: dict, engines, default_engine="exact") -> dict:
+    """A validated copy of cfg with every default filled in (ValueError naming the bad key)."""
+    unknown = sorted(set(cfg) - set(KEYS))
+    if unknown:
+        raise ValueError(f"unknown config key(s) {unknown}; known keys are {list(KEYS)}")
+    for k in ("alpha", "beta", "d", "optimizer", "steps"):
+        if k not in cfg:
+            raise ValueError(f"config is missing {k!r}: {cfg!r:.200}")
+    d = check.integer("d", cfg["d"], 1)
+    v = 4 * d if cfg.get("v") is None else check.integer("v", cfg["v"], 1)
+    if v < d:
+        raise ValueError(f"v must be >= d, got v={v}, d={d}")
+    engine = cfg.get("engine") or default_engine
+    if engine not in engines:
+        raise ValueError(f"engine must be one of {sorted(engines)}, got {engine!r}")
+    spectrum = cfg.get("spectrum", "sampled")
+    if spectrum not in SPECTRUM_SOURCES and not (isinstance(spectrum, str) and spectrum.startswith("theory:")):
+        raise ValueError(f"spectrum must be one of {SPECTRUM_SOURCES} or 'theory:<method>', got {spectrum!r}")
+    theory = spectrum.startswith("theory")
+    if not isinstance(cfg.get("options") or {}, dict):
+        raise ValueError(f"options must be a dict of engine keywords, got {cfg['options']!r}")
+    options = dict(cfg.get("options") or {})
+    steps = check.integer("steps", cfg["steps"], 1)
+    out = {
+        "alpha": check.positive("alpha", cfg["alpha"]),
+        "beta": check.finite("beta", cfg["beta"]),
+        "d": d,
+        "v": v,
+        "seed": None if theory else check.seed("seed", cfg.get("seed", 0)),
+        "spectrum": spectrum,
+        "optimizer": _optimizer(cfg["optimizer"]),
+        "steps": steps,
+        "batch": check.integer("batch", cfg.get("batch", 1), 1),
+        "seeds": _seeds(cfg.get("seeds", [0])) if engines[engine].seeded else None,
+        "record": _record(cfg.get("record"), steps),
+        "engine": engine,
+        "options": options,
+    }
+    if theory and options.get("space") == "full":
+        raise ValueError("options: space='full' needs a sampled W, not spectrum='theory'")
+    try:
+        json.dumps(options, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"options must be JSON-serializable finite values: {exc}") from None
+    return out
+
+
+def _optimizer(opt):
+    if isinstance(opt, GenMomentum):
+        return opt
+    if opt not in OPTIMIZER_NAMES:
+        raise ValueError(f"optimizer must be a GenMomentum or one of {OPTIMIZER_NAMES}, got {opt!r}")
+    return opt
+
+
+def _seeds(seeds) -> list[int]:
+    if np.ndim(seeds) == 0 and not isinstance(seeds, (str, bool)):  # n seeds 0..n-1, as in plrf.simulate
+        seeds = list(range(check.integer("seeds", int(seeds) if isinstance(seeds, np.integer) else seeds, 1)))
+    if np.ndim(seeds) != 1 or len(seeds) == 0:
+        raise ValueError(f"seeds must be a non-empty list of integer seeds, got {seeds!r}")
+    out = [check.seed("seeds", int(s) if isinstance(s, np.integer) else s) for s in seeds]
+    if len(set(out)) != len(out):
+        raise ValueError(f"seeds must be distinct, got {out}")
+    return out
+
+
+def _record(record, steps):
+    if record is None:
+        return None
+    from .curves import check_record
+
+    return check_record(record, steps).tolist()
+
+
+def optimizer_state(opt) -> dict:
+    """Canonical JSON-able form: a default name, or the optimizer's schedule states."""
+    if isinstance(opt, str):
+        return {"defaults": opt}
+    g1, g2, g3, delta, name = opt.__getstate__()
+    return {"name": name, "gamma1": list(g1), "gamma2": list(g2), "gamma3": list(g3), "delta": list(delta)}
+
+
+def canonical(cfg: dict) -> dict:
+    """The JSON-able form of a normalized config (what the key hashes and the store keeps)."""
+    out = dict(cfg)
+    out["optimizer"] = optimizer_state(cfg["optimizer"])
+    out["plrf_version"] = __version__
+    return out
+
+
+def _digest(obj) -> str:
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def config_key(cfg: dict) -> str:
+    """Stable sha256 hex key of a normalized config (incl. the plrf version and the engine)."""
+    return _digest(canonical(cfg))
+
+
+def problem_key(cfg: dict) -> str:
+    """Key of the spectrum a config needs: all its configs share one spectral setup."""
+    return _digest({k: cfg[k] for k in PROBLEM_KEYS} | {"plrf_version": __version__})
+
+
+def optimizer_label(opt) -> str:
+    """Short name for tables: the default's name, or name + 8 hex of its schedules."""
+    if isinstance(opt, str):
+        return opt
+    return f"{opt.name}-{_digest(optimizer_state(opt))[:8]}"

@@ -1,0 +1,166 @@
+"""Worker side of a sweep: the engine registry and the two task functions that run on workers.
+
+A task never touches the store: it returns encoded record bytes and the driver writes them, so
+workers need no shared filesystem (a remote Dask cluster works) and a dead worker loses only
+its task in flight. Task functions are module-level so they pickle by reference (spawn-safe).
+"""
+from __future__ import annotations
+
+import functools
+import math
+import os
+import socket
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from . import store as _store
+from .sweep_config import PROBLEM_KEYS, canonical, optimizer_label, optimizer_state
+
+WORKER_THREADS_ENV = "PLRF_SWEEP_THREADS"  # set in local pool workers: engines then use this many threads
+
+
+@dataclass(frozen=True)
+class Engine:
+    """run(spectrum, optimizer, config) -> Curve | Curves; cost(config) -> rough flop count.
+
+    seeded: the engine uses config["seeds"] (else seeds are dropped from the config and its key).
+    """
+
+    run: Callable
+    cost: Callable
+    seeded: bool = False
+
+
+def _engine_options(options: dict) -> dict:
+    """Config options plus sweep defaults: divergence is recorded (the driver warns once), and
+    local pool workers use their share of the cores."""
+    out = {"on_divergence": "ignore", **options}
+    if "threads" not in out and os.environ.get(WORKER_THREADS_ENV):
+        out["threads"] = int(os.environ[WORKER_THREADS_ENV])
+    return out
+
+
+def run_simulate(spectrum, optimizer, cfg):
+    from . import simulate
+    from .problem import PLRF
+
+    options = _engine_options(cfg["options"])
+    source = spectrum
+    if options.get("space") == "full":  # the full simulator streams rows of the seeded W
+        source = PLRF(cfg["alpha"], cfg["beta"], cfg["d"], v=cfg["v"], seed=cfg["seed"])
+    return simulate(source, optimizer, cfg["steps"], batch=cfg["batch"], seeds=cfg["seeds"], record=cfg["record"],
+                    **options)
+
+
+def run_exact_risk(spectrum, optimizer, cfg, method="exact"):
+    from . import exact_risk
+
+    return exact_risk(spectrum, optimizer, cfg["steps"], batch=cfg["batch"], record=cfg["record"], method=method,
+                      **_engine_options(cfg["options"]))
+
+
+def cost_simulate(cfg) -> float:
+    n = len(cfg["seeds"]) * cfg["steps"]
+    if cfg["options"].get("space") == "full":
+        return 2.0 * n * cfg["batch"] * cfg["v"] * cfg["d"]
+    return 30.0 * n * (cfg["d"] + cfg["batch"])
+
+
+def cost_exact(cfg) -> float:
+    return 20.0 * cfg["steps"] * cfg["d"]
+
+
+def cost_fast(cfg) -> float:
+    return 400.0 * cfg["d"] * math.log2(cfg["steps"] + 2)
+
+
+def cost_spectrum(problem: dict) -> float:
+    if problem["spectrum"].startswith("theory"):
+        return 1e3 * problem["d"]
+    return 2.0 * problem["v"] * problem["d"] ** 2 + 10.0 * problem["d"] ** 3
+
+
+ENGINES: dict[str, Engine] = {
+    "simulate": Engine(run_simulate, cost_simulate, seeded=True),
+    "exact": Engine(functools.partial(run_exact_risk, method="exact"), cost_exact),
+    "fast": Engine(functools.partial(run_exact_risk, method="fast"), cost_fast),
+    "ode": Engine(functools.partial(run_exact_risk, method="ode"), cost_fast),
+}
+
+
+def register_engine(name: str, run: Callable, cost: Callable | None = None, seeded: bool = False) -> None:
+    """Add (or replace) an engine usable as config["engine"] = name. `run` must be picklable."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be a non-empty string, got {name!r}")
+    if not callable(run):
+        raise ValueError("run must be callable: run(spectrum, optimizer, config) -> Curve | Curves")
+    ENGINES[name] = Engine(run, cost or cost_exact, seeded)
+
+
+# ---- tasks ------------------------------------------------------------------------------
+def make_spectrum(problem: dict):
+    """The spectral data of a problem (no eigenvectors: small to ship between processes)."""
+    from .problem import PLRF
+    from .spectrum import Spectrum
+
+    p = problem
+    if p["spectrum"].startswith("theory"):
+        method = p["spectrum"].partition(":")[2]
+        spec = Spectrum.theory(p["alpha"], p["beta"], p["d"], v=p["v"], **({"method": method} if method else {}))
+    else:
+        threads = int(os.environ.get(WORKER_THREADS_ENV, 0)) or None
+        spec = PLRF(p["alpha"], p["beta"], p["d"], v=p["v"], seed=p["seed"], threads=threads).spectrum(keep_vectors=False)
+    for k in ("alpha", "beta", "v"):  # plrf.defaults reads these
+        spec.meta.setdefault(k, p[k])
+    return spec
+
+
+def resolve_optimizer(optimizer, spectrum, batch):
+    from .optim import defaults
+
+    return defaults(spectrum, batch)[optimizer] if isinstance(optimizer, str) else optimizer
+
+
+def run_config(key: str, cfg: dict, run: Callable, spectrum) -> tuple[bytes, bool]:
+    """Run one config: (record bytes, diverged). An interrupted run is never stored as done."""
+    opt = resolve_optimizer(cfg["optimizer"], spectrum, cfg["batch"])
+    t0 = time.perf_counter()
+    result = run(spectrum, opt, cfg)
+    if getattr(result, "interrupted", False):  # Ctrl-C inside the engine: stop the sweep, store nothing
+        raise KeyboardInterrupt(f"engine interrupted while running config {key[:12]}")
+    info = {
+        "optimizer": optimizer_label(cfg["optimizer"]),
+        "resolved_optimizer": optimizer_state(opt),
+        "seconds": time.perf_counter() - t0,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+    }
+    diverged = bool(np.any(np.asarray(result.diverged_at) >= 0))
+    return _store.encode(key, canonical(cfg), result, info), diverged
+
+
+def spectrum_task(problem: dict):
+    return make_spectrum(problem)
+
+
+def chunk_task(problem: dict, spectrum, items: list) -> list:
+    """Run configs of one problem: items are (key, config, engine run).
+
+    Returns [(key, record bytes, diverged, None)] or [(key, None, False, traceback)] per config."""
+    if spectrum is None:
+        spectrum = make_spectrum(problem)
+    out = []
+    for key, cfg, run in items:
+        try:
+            out.append((key, *run_config(key, cfg, run, spectrum), None))
+        except Exception:  # one bad config must not sink its chunk
+            out.append((key, None, False, traceback.format_exc(limit=8)))
+    return out
+
+
+def problem_of(cfg: dict) -> dict:
+    return {k: cfg[k] for k in PROBLEM_KEYS}
