@@ -2,15 +2,14 @@
 
 Rows: eigen simulator vs NumPy, full simulator vs NumPy, fast exact risk vs the exact recursion,
 spectral setup vs NumPy eigh, and sweep speedup with 2 workers (local pool and LocalCluster).
-A row uses the repository's bench module (bench/<name>.py) when it is importable and exposes
-`headline(quick) -> {"ratio": float, "detail": str}` (simulate_table: {"eigen": {...}, "full":
-{...}}; setup_table: its main() rows); otherwise it measures a small version itself. A row that cannot run prints "n/a" and the reason. Times are medians of --repeat runs.
+The simulator, exact and setup rows run the repository's bench modules (bench/<name>.py, found in
+$PLRF_BENCH_DIR, the source tree or ./bench), which hold the NumPy references; the sweep rows are
+measured here. A row that cannot run prints "n/a" and the reason. Times are medians of --repeat runs.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import importlib
 import io
 import json
@@ -47,155 +46,62 @@ def _need(name):
 
 
 def _bench_module(name):
-    """bench/<name>.py from $PLRF_BENCH_DIR, the source tree, or ./bench; None if absent."""
+    """bench/<name>.py from $PLRF_BENCH_DIR, the source tree, or ./bench.
+
+    The NumPy references live there, once; without them a row is n/a rather than measured against
+    a second copy.
+    """
     here = Path(__file__).resolve()
     for d in (os.environ.get("PLRF_BENCH_DIR"), here.parents[2] / "bench", Path.cwd() / "bench"):
         if d and (Path(d) / f"{name}.py").is_file():
             if str(d) not in sys.path:
                 sys.path.insert(0, str(d))
-            try:
-                return importlib.import_module(name)
-            except Exception:
-                return None
-    return None
+            return importlib.import_module(name)
+    raise NotAvailable(f"bench/{name}.py not found: run from the source tree or set PLRF_BENCH_DIR")
 
 
-@functools.lru_cache(maxsize=None)
-def _headline(name, quick):
-    mod = _bench_module(name)
-    if mod is None or not hasattr(mod, "headline"):
-        return None
+def _quiet(fn, *args):
     with contextlib.redirect_stdout(io.StringIO()):
-        return mod.headline(quick)
-
-
-def _from_module(name, quick, part=None):
-    """The module's headline row (or its `part` entry, for modules with several rows), or None."""
-    out = _headline(name, quick)
-    if isinstance(out, dict) and part in out:
-        out = out[part]
-    if not isinstance(out, dict) or "ratio" not in out:
-        return None
-    return {"ratio": float(out["ratio"]), "detail": str(out.get("detail", "")), "source": f"bench/{name}.py"}
-
-
-# ---- NumPy references (what a user writes by hand) -----------------------------------------------
-def numpy_eigen_sgd(spec, lr, steps, batch, seed=0):
-    """SGD in the eigenbasis with fresh Gaussian batches (SPEC 2), plain NumPy."""
-    rng = np.random.default_rng(seed)
-    sl, e = np.sqrt(spec.eigenvalues), np.sqrt(spec.rho)
-    noise = np.sqrt(2.0 * spec.p_inf)
-    for _ in range(steps):
-        f = rng.standard_normal((batch, sl.size)) * sl
-        r = f @ e - noise * rng.standard_normal(batch)
-        e -= lr * (f.T @ r) / batch
-    return spec.risk_of_error(e)
-
-
-def numpy_full_sgd(problem, lr, steps, batch, seed=0):
-    """SGD on the full v-dimensional data stream, plain NumPy with a dense W."""
-    rng = np.random.default_rng(seed)
-    W, sd, b = problem.W, np.sqrt(problem.data_variances), problem.target
-    theta = np.zeros(problem.d)
-    for _ in range(steps):
-        x = rng.standard_normal((batch, problem.v)) * sd
-        f = x @ W
-        theta -= lr * (f.T @ (f @ theta - x @ b)) / batch
-    return problem.risk(theta)
+        return fn(*args)
 
 
 # ---- rows ------------------------------------------------------------------------------------
-def _sim_table_row(part, quick):
-    """A row from bench/simulate_table.py (headline(), or its eigen_rows/full_rows at B = 32)."""
-    out = _from_module("simulate_table", quick, part)
-    mod = _bench_module("simulate_table")
-    if out or mod is None or not hasattr(mod, f"{part}_rows"):
-        return out
-    d, B = (1000 if quick or part == "full" else 4000), 32
-    with contextlib.redirect_stdout(io.StringIO()):
-        row = mod.eigen_rows(d, [B], True)[0] if part == "eigen" else mod.full_rows(d, [B])[0]
-    return {"ratio": row[2] / row[3], "source": "bench/simulate_table.py",
-            "detail": f"DANA-decaying d={d} B={B}, 1 seed 1 thread: plrf {row[2]:.0f} steps/s, numpy {row[3]:.1f}"}
-
-
-def row_sim_eigen(quick, repeat):
-    out = _sim_table_row("eigen", quick)
-    if out:
-        return out
-    import plrf
-
-    simulate = _need("simulate")
-    d, batch, steps = (500, 16, 500) if quick else (2000, 32, 2000)
-    spec = plrf.PLRF(1.0, 0.5, d).spectrum(keep_vectors=False)
-    lr = plrf.defaults(spec, batch)["sgd"].gamma2(0)
-    t_np = _median_time(lambda: numpy_eigen_sgd(spec, lr, steps, batch), repeat)
-    t_pl = _median_time(lambda: simulate(spec, plrf.sgd(lr), steps, batch=batch, seeds=[0], record=[0, steps],
-                                         space="eigen", threads=1), repeat)
-    return {"ratio": t_np / t_pl, "detail": f"SGD d={d} B={batch} T={steps}, 1 thread: numpy {t_np:.3f}s plrf {t_pl:.3f}s"}
-
-
-def row_sim_full(quick, repeat):
-    out = _sim_table_row("full", quick)
-    if out:
-        return out
-    import plrf
-
-    simulate = _need("simulate")
-    d, batch, steps = (200, 8, 100) if quick else (500, 16, 200)
-    problem = plrf.PLRF(1.0, 0.5, d)
-    lr = plrf.defaults(problem.spectrum(keep_vectors=False), batch)["sgd"].gamma2(0)
-    t_np = _median_time(lambda: numpy_full_sgd(problem, lr, steps, batch), repeat)
-    t_pl = _median_time(lambda: simulate(problem, plrf.sgd(lr), steps, batch=batch, seeds=[0], record=[0, steps],
-                                         space="full", threads=1), repeat)
-    return {"ratio": t_np / t_pl,
-            "detail": f"SGD d={d} v={4 * d} B={batch} T={steps}, 1 thread: numpy {t_np:.3f}s plrf {t_pl:.3f}s"}
+def _row_sim(part):
+    """bench/simulate_table.py's eigen or full row at B = 32 (DANA-decaying, 1 seed, 1 thread)."""
+    def row(quick, repeat):
+        mod = _bench_module("simulate_table")
+        d, B = (1000 if quick or part == "full" else 4000), 32
+        rate = _quiet(mod.eigen_rows, d, [B], True)[0] if part == "eigen" else _quiet(mod.full_rows, d, [B])[0]
+        return {"ratio": rate[2] / rate[3], "source": "bench/simulate_table.py",
+                "detail": f"DANA-decaying d={d} B={B}, 1 seed 1 thread: plrf {rate[2]:.0f} steps/s, numpy {rate[3]:.1f}"}
+    return row
 
 
 def row_fast_exact(quick, repeat):
-    """DANA-decaying, d = 1000: exact recursion vs the fast block solver (same curve within rtol),
-    on bench/exact_table.py's power-law spectrum when present, else on a sampled PLRF spectrum."""
-    out = _from_module("exact_table", quick)
-    if out:
-        return out
+    """DANA-decaying, d = 1000, on bench/exact_table.py's power-law spectrum: the exact recursion
+    against the fast block solver (the same curve within rtol)."""
     import plrf
 
     exact_risk = _need("exact_risk")
-    mod = _bench_module("exact_table")
-    d, steps = 1000, (10**5 if quick else 10**6)
-    if mod is not None and hasattr(mod, "power_law_spectrum"):
-        spec, source = mod.power_law_spectrum(d), "bench/exact_table.py"
-    else:
-        spec, source = plrf.PLRF(1.0, 0.3, d).spectrum(keep_vectors=False), "plrf.bench"
+    spec = _bench_module("exact_table").power_law_spectrum(1000)
+    steps = 10**5 if quick else 10**6
     opt, rec = plrf.defaults(spec, 1)["dana_decaying"], plrf.record_grid(steps, 20)
     res = {}
     times = {m: _median_time(lambda m=m: res.__setitem__(m, exact_risk(spec, opt, steps, record=rec, method=m,
                                                                            threads=1)), repeat)
              for m in ("exact", "fast")}
     err = float(np.max(np.abs(res["fast"].risk / res["exact"].risk - 1)))
-    return {"ratio": times["exact"] / times["fast"], "source": source,
-            "detail": f"DANA-decaying d={d} T={steps:.0e}, 1 thread: exact {times['exact']:.3f}s "
+    return {"ratio": times["exact"] / times["fast"], "source": "bench/exact_table.py",
+            "detail": f"DANA-decaying d={spec.d} T={steps:.0e}, 1 thread: exact {times['exact']:.3f}s "
                       f"fast {times['fast']:.4f}s, max rel err {err:.1e}"}
 
 
 def row_setup(quick, repeat):
-    mod = _bench_module("setup_table")
     d = 500 if quick else 2000
-    if mod is not None and hasattr(mod, "main"):
-        with contextlib.redirect_stdout(io.StringIO()):
-            (row,) = mod.main(["--sizes", str(d), "--repeat", str(repeat)])
-        return {"ratio": row["numpy_s"] / row["plrf_s"], "source": "bench/setup_table.py",
-                "detail": f"d={d} v={4 * d}: numpy {row['numpy_s']:.3f}s plrf {row['plrf_s']:.3f}s, "
-                          f"memory numpy/plrf {row['numpy_mib'] / max(row['plrf_mib'], 1e-9):.2f}x"}
-    import plrf
-
-    def numpy_setup():
-        p = plrf.PLRF(1.0, 0.5, d)
-        a = p.W * np.sqrt(p.data_variances)[:, None]
-        np.linalg.eigh(a.T @ a)
-
-    t_np = _median_time(numpy_setup, repeat)
-    t_pl = _median_time(lambda: plrf.PLRF(1.0, 0.5, d).spectrum(), repeat)
-    return {"ratio": t_np / t_pl, "detail": f"d={d} v={4 * d}: dense numpy {t_np:.3f}s plrf {t_pl:.3f}s"}
+    (row,) = _quiet(_bench_module("setup_table").main, ["--sizes", str(d), "--repeat", str(repeat)])
+    return {"ratio": row["numpy_s"] / row["plrf_s"], "source": "bench/setup_table.py",
+            "detail": f"d={d} v={4 * d}: numpy {row['numpy_s']:.3f}s plrf {row['plrf_s']:.3f}s, "
+                      f"memory numpy/plrf {row['numpy_mib'] / max(row['plrf_mib'], 1e-9):.2f}x"}
 
 
 def sweep_configs(n_configs=200, steps=20_000):
@@ -253,8 +159,8 @@ def _row_sweep(backend):
 
 
 ROWS = {
-    "eigen simulator vs NumPy": row_sim_eigen,
-    "full simulator vs NumPy": row_sim_full,
+    "eigen simulator vs NumPy": _row_sim("eigen"),
+    "full simulator vs NumPy": _row_sim("full"),
     "fast exact vs exact recursion": row_fast_exact,
     "setup vs NumPy eigh": row_setup,
     "sweep speedup, 2-worker pool": _row_sweep("pool"),
