@@ -4,30 +4,9 @@ import pytest
 
 import plrf
 from plrf import exact_risk
+from spec4_oracle import spec4_risk
 
 TOL = 1e-10  # relative, at every step: both sides are float64 transcriptions of the same recursion
-
-
-def spec4_reference(spec, opt, steps, batch, planted_bug=None):
-    """SPEC 4 line by line (vectorised over modes); returns P after 0..steps steps."""
-    lam = spec.eigenvalues
-    a, s, c = spec.rho.copy(), np.zeros_like(lam), np.zeros_like(lam)
-    out = [spec.p_inf + 0.5 * lam @ a]
-    for t in range(steps):
-        k = opt.coefficients(t)
-        g1, g2, g3, delta = k["gamma1"], k["gamma2"], k["gamma3"], k["delta"]
-        G, m = g2 + g1 * g3, 1.0 - delta
-        A = 1.0 - G * lam
-        R2 = 2.0 * spec.p_inf + lam @ a
-        B = batch if planted_bug != "missing_1/B" else 1
-        xi = (lam**2 * a + lam * R2) / B
-        sign = -1.0 if planted_bug != "wrong_sign" else 1.0
-        a2 = A**2 * a + (g3 * m) ** 2 * s + sign * 2 * A * g3 * m * c + G**2 * xi
-        s2 = (g1 * lam) ** 2 * a + m**2 * s + 2 * g1 * lam * m * c + g1**2 * xi
-        c2 = A * g1 * lam * a - g3 * m**2 * s + (A * m - g3 * m * g1 * lam) * c - G * g1 * xi
-        a, s, c = a2, s2, c2
-        out.append(spec.p_inf + 0.5 * lam @ a)
-    return np.array(out)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +23,7 @@ def max_rel(x, y):
 def test_matches_numpy_transcription(spec, name, batch):
     opt = plrf.defaults(spec, batch)[name]
     steps = 400
-    ref = spec4_reference(spec, opt, steps, batch)
+    ref = spec4_risk(spec, opt, steps, batch)
     curve = exact_risk(spec, opt, steps, batch=batch, record=np.arange(steps + 1))
     assert curve.diverged_at == -1
     assert max_rel(curve.risk, ref) < TOL
@@ -54,7 +33,7 @@ def test_matches_numpy_transcription(spec, name, batch):
 def test_planted_bug_is_rejected(spec, bug):
     """The 1e-10 check can fail: a transcription with a planted bug is far outside it."""
     opt = plrf.defaults(spec, 7)["dana_decaying"]
-    ref_bad = spec4_reference(spec, opt, 200, 7, planted_bug=bug)
+    ref_bad = spec4_risk(spec, opt, 200, 7, bug=bug)
     curve = exact_risk(spec, opt, 200, batch=7, record=np.arange(201))
     assert max_rel(curve.risk, ref_bad) > 1e3 * TOL
 

@@ -1,6 +1,6 @@
 """The simulators against the exact expected-risk recursion (SPEC section 4), in law.
 
-The oracle is written here in NumPy, independently of any plrf engine. A check passes when the
+The oracle (tests/spec4_oracle.py) is plain NumPy, independent of any plrf engine. A check passes when the
 mean risk over seeds is within Z_BOUND standard errors of the oracle at every recorded step.
 With Z_BOUND = 4 a single point fails by chance with probability 6.3e-5 (normal approximation,
 hundreds of seeds), so a curve of ~30 points fails with probability <= 2e-3 (Bonferroni; the points
@@ -12,6 +12,7 @@ import pytest
 from scipy import stats
 
 import plrf
+from spec4_oracle import spec4_risk
 
 Z_BOUND = 4.0
 OPTIMIZERS = ["sgd", "sgd_momentum", "dana_constant", "dana_decaying"]
@@ -22,33 +23,9 @@ def problem():
     return plrf.PLRF(1.0, 0.5, 30, 120, seed=3)
 
 
-def oracle(spec, opt, steps, batch, record, *, drop_inv_batch=False, flip_cross=False):
-    """E[P(theta_t)] at the record steps by the exact moment recursion of SPEC section 4.
-
-    a = E[e^2], s = E[y^2], c = E[e y] per mode. The planted bugs: drop_inv_batch forgets the 1/B
-    of the gradient noise; flip_cross flips the sign of the e-y cross term in a'.
-    """
-    lam, p_inf = spec.eigenvalues, spec.p_inf
-    a, s, c = spec.rho.copy(), np.zeros(spec.d), np.zeros(spec.d)
-    want, out = set(int(r) for r in record), {}
-    for t in range(steps + 1):
-        if t in want:
-            out[t] = p_inf + 0.5 * lam @ a
-        if t == steps:
-            break
-        k = opt.coefficients(t)
-        g1, g2, g3, m = k["gamma1"], k["gamma2"], k["gamma3"], 1.0 - k["delta"]
-        G = g2 + g1 * g3
-        A = 1.0 - G * lam
-        R2 = 2.0 * p_inf + lam @ a
-        xi = (lam**2 * a + lam * R2) / (1.0 if drop_inv_batch else batch)
-        cross = (1.0 if flip_cross else -1.0) * 2.0 * A * g3 * m * c
-        a, s, c = (
-            A**2 * a + (g3 * m) ** 2 * s + cross + G**2 * xi,
-            (g1 * lam) ** 2 * a + m**2 * s + 2.0 * g1 * lam * m * c + g1**2 * xi,
-            A * g1 * lam * a - g3 * m**2 * s + (A * m - g3 * m * g1 * lam) * c - G * g1 * xi,
-        )
-    return np.array([out[int(r)] for r in record])
+def oracle(spec, opt, steps, batch, record, bug=None):
+    """The SPEC 4 oracle (tests/spec4_oracle.py) at the record steps."""
+    return spec4_risk(spec, opt, steps, batch, bug)[np.asarray(record, dtype=int)]
 
 
 def max_z(curves, expected):
@@ -106,8 +83,8 @@ def test_planted_bugs_are_rejected(problem):
     spec, opt, curves = run(problem, "dana_decaying", 8, seeds=1000)
     good = oracle(spec, opt, 1000, 8, curves.steps)
     assert max_z(curves, good) < Z_BOUND
-    assert max_z(curves, oracle(spec, opt, 1000, 8, curves.steps, drop_inv_batch=True)) > 3 * Z_BOUND
-    assert max_z(curves, oracle(spec, opt, 1000, 8, curves.steps, flip_cross=True)) > 3 * Z_BOUND
+    assert max_z(curves, oracle(spec, opt, 1000, 8, curves.steps, bug="missing_1/B")) > 3 * Z_BOUND
+    assert max_z(curves, oracle(spec, opt, 1000, 8, curves.steps, bug="wrong_sign")) > 3 * Z_BOUND
 
 
 def test_planted_sampler_bug_is_rejected(problem):
