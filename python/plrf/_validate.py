@@ -30,6 +30,17 @@ def integer(name: str, x, minimum: int | None = None) -> int:
     return x
 
 
+def choice(name: str, x, allowed) -> str:
+    if x not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {x!r}")
+    return x
+
+
+def threads(x) -> int:
+    """Worker threads: None means all cores (0 for the C++ core), else an integer >= 1."""
+    return 0 if x is None else integer("threads", x, 1)
+
+
 def seed(name: str, x) -> int:
     x = integer(name, x, 0)
     if x >= 2**64:

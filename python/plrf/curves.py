@@ -47,6 +47,9 @@ def check_record(record, steps: int) -> np.ndarray:
     return np.unique(rec.astype(np.int64))
 
 
+ON_DIVERGENCE = ("warn", "raise", "ignore")
+
+
 def report_divergence(diverged_at, what: str, on_divergence: str = "warn") -> None:
     """Warn (or raise) about every run that diverged, naming the step."""
     bad = np.flatnonzero(np.asarray(diverged_at) >= 0)

@@ -13,27 +13,13 @@ import numpy as np
 
 from . import _core
 from . import _validate as check
-from .curves import Curve, check_record, report_divergence
-from .optim import GenMomentum
+from .curves import ON_DIVERGENCE, Curve, check_record, report_divergence
+from .optim import check_optimizer
+from .spectrum import as_spectrum
 
 __all__ = ["exact_risk", "max_stable_lr"]
 
 METHODS = ("exact", "fast", "ode")
-
-
-def as_spectrum(spectrum):
-    """A Spectrum from a Spectrum or from a problem with a .spectrum() method (e.g. PLRF)."""
-    from .spectrum import Spectrum
-
-    if isinstance(spectrum, Spectrum):
-        return spectrum
-    if hasattr(spectrum, "spectrum") and callable(spectrum.spectrum):
-        return spectrum.spectrum()
-    raise ValueError(f"spectrum must be a plrf.Spectrum or a problem with .spectrum(), got {type(spectrum).__name__}")
-
-
-def _threads(threads) -> int:
-    return 0 if threads is None else check.integer("threads", threads, 1)
 
 
 def exact_risk(
@@ -67,25 +53,18 @@ def exact_risk(
     progress : optional callable receiving a work counter.
     """
     spec = as_spectrum(spectrum)
-    if not isinstance(optimizer, GenMomentum):
-        raise ValueError(f"optimizer must be a plrf.GenMomentum (e.g. plrf.sgd(lr)), got {type(optimizer).__name__}")
     steps = check.integer("steps", steps, 1)
     batch = check.integer("batch", batch, 1)
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    check.choice("method", method, METHODS)
     rtol = check.positive("rtol", rtol)
     if rtol >= 0.5:
         raise ValueError(f"rtol must be < 0.5, got {rtol}")
     dt = check.positive("dt", dt)
-    if on_divergence not in ("warn", "raise", "ignore"):
-        raise ValueError(f"on_divergence must be 'warn', 'raise' or 'ignore', got {on_divergence!r}")
+    check.choice("on_divergence", on_divergence, ON_DIVERGENCE)
     rec = check_record(record, steps)
-    try:
-        optimizer.check_length(int(rec[-1]))
-    except Exception as exc:  # an array schedule too short for the run
-        raise ValueError(f"optimizer: {exc}") from None
+    check_optimizer(optimizer, rec[-1])
     res = _core.exact_risk(
-        spec.eigenvalues, spec.rho, spec.p_inf, batch, optimizer, rec.tolist(), method, rtol, _threads(threads),
+        spec.eigenvalues, spec.rho, spec.p_inf, batch, optimizer, rec.tolist(), method, rtol, check.threads(threads),
         dt, progress,
     )
     curve = Curve(
@@ -115,8 +94,7 @@ def max_stable_lr(spectrum, batch=1) -> float:
 def kernel_norm(spectrum, optimizer, batch=1, t=0.0) -> float:
     """Volterra kernel norm of the moment recursion with the coefficients frozen at step t (< 1: stable)."""
     spec = as_spectrum(spectrum)
-    if not isinstance(optimizer, GenMomentum):
-        raise ValueError(f"optimizer must be a plrf.GenMomentum, got {type(optimizer).__name__}")
+    check_optimizer(optimizer)
     batch = check.integer("batch", batch, 1)
     t = check.finite("t", t)
     return float(_core.kernel_norm(spec.eigenvalues, batch, optimizer, t))

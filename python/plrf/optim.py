@@ -56,6 +56,18 @@ def dana_decaying(g2, g3, delta, alpha) -> GenMomentum:
     )
 
 
+def check_optimizer(optimizer, steps=None) -> GenMomentum:
+    """A GenMomentum whose schedules cover `steps` steps, else ValueError."""
+    if not isinstance(optimizer, GenMomentum):
+        raise ValueError(f"optimizer must be a plrf.GenMomentum (e.g. plrf.sgd(lr)), got {type(optimizer).__name__}")
+    if steps is not None:
+        try:
+            optimizer.check_length(int(steps))
+        except ValueError as exc:  # an array schedule too short for the run: name the argument
+            raise ValueError(f"optimizer: {exc}") from None
+    return optimizer
+
+
 def _decay(delta) -> Schedule:
     return Schedule.power_law(check.finite("delta", delta), 1.0, -1.0)
 

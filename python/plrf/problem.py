@@ -32,7 +32,7 @@ class PLRF:
         if self.v < self.d:
             raise ValueError(f"v must be >= d, got v={self.v}, d={self.d}")
         self.seed = check.seed("seed", seed)
-        self.threads = 0 if threads is None else check.integer("threads", threads, 1)
+        self.threads = check.threads(threads)
         self._W = None
         self._spectrum = None
 

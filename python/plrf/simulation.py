@@ -15,16 +15,15 @@ seconds and when the run is interrupted (Ctrl-C returns partial Curves marked in
 from __future__ import annotations
 
 import math
-import os
 import pickle
-from pathlib import Path
 
 import numpy as np
 
 from . import _core
 from . import _validate as check
-from .curves import Curves, check_record, report_divergence
-from .optim import GenMomentum
+from ._atomic import atomic_write
+from .curves import ON_DIVERGENCE, Curves, check_record, report_divergence
+from .optim import check_optimizer
 from .problem import PLRF
 from .spectrum import Spectrum
 
@@ -67,7 +66,7 @@ def resume(path, *, threads=None, progress=False) -> Curves:
         raise ValueError(f"path {str(path)!r} is not a plrf.simulate checkpoint")
     job = saved["job"]
     job["checkpoint"] = str(path)
-    job["threads"] = job["threads"] if threads is None else check.integer("threads", threads, 1)
+    job["threads"] = job["threads"] if threads is None else check.threads(threads)
     job["progress"] = bool(progress)
     return _run(job, saved["state"])
 
@@ -77,18 +76,13 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
               checkpoint_every, sampler, on_divergence) -> dict:
     steps = check.integer("steps", steps, 1)
     batch = check.integer("batch", batch, 1)
-    if not isinstance(optimizer, GenMomentum):
-        raise ValueError(f"optimizer must be a plrf.GenMomentum (e.g. plrf.sgd(lr)), got {type(optimizer).__name__}")
-    optimizer.check_length(steps)
+    check_optimizer(optimizer, steps)
     seeds = _seeds(seeds)
     record = check_record(record, steps)
-    if space not in ("eigen", "full"):
-        raise ValueError(f"space must be 'eigen' or 'full', got {space!r}")
-    if sampler not in ("fast", "explicit"):
-        raise ValueError(f"sampler must be 'fast' or 'explicit', got {sampler!r}")
-    if on_divergence not in ("warn", "raise", "ignore"):
-        raise ValueError(f"on_divergence must be 'warn', 'raise' or 'ignore', got {on_divergence!r}")
-    threads = 0 if threads is None else check.integer("threads", threads, 1)
+    check.choice("space", space, ("eigen", "full"))
+    check.choice("sampler", sampler, ("fast", "explicit"))
+    check.choice("on_divergence", on_divergence, ON_DIVERGENCE)
+    threads = check.threads(threads)
     checkpoint_every = check.positive("checkpoint_every", checkpoint_every)
     problem, spectrum = _problem_and_spectrum(source, space)
     d = spectrum.d
@@ -198,9 +192,6 @@ def _updater(bar):
 
 
 def _save(job, state) -> None:
-    """Atomic checkpoint: write a temporary file next to the target, then os.replace it."""
-    path = Path(job["checkpoint"])
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump({"format": _FORMAT, "job": job, "state": state}, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    """Atomic checkpoint (see _atomic.atomic_write): a crash mid-save leaves the previous one intact."""
+    atomic_write(job["checkpoint"], pickle.dumps({"format": _FORMAT, "job": job, "state": state},
+                                                 protocol=pickle.HIGHEST_PROTOCOL))

@@ -119,3 +119,12 @@ class Spectrum:
             f"Spectrum(d={self.d}, lambda=[{self.eigenvalues[0]:.4g} .. {self.eigenvalues[-1]:.4g}], "
             f"risk0={self.risk0:.6g}, p_inf={self.p_inf:.6g}{', ' + src if src else ''})"
         )
+
+
+def as_spectrum(source) -> Spectrum:
+    """A Spectrum from a Spectrum or from a problem with a .spectrum() method (e.g. PLRF)."""
+    if isinstance(source, Spectrum):
+        return source
+    if callable(getattr(source, "spectrum", None)):
+        return source.spectrum()
+    raise ValueError(f"spectrum must be a plrf.Spectrum or a problem with .spectrum(), got {type(source).__name__}")

@@ -12,15 +12,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import struct
 import time
-import uuid
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from ._atomic import atomic_write
 from .curves import Curve, Curves
 
 MAGIC = b"PLRFREC1"
@@ -115,30 +114,7 @@ class Store:
         return self.root / f"{key}{SUFFIX}"
 
     def write(self, key: str, data: bytes) -> None:
-        """Atomic: temp file in the same directory, fsync, os.replace, fsync of the directory."""
-        tmp = self.root / f".{key}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-        try:
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path(key))
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-        self._fsync_dir()
-
-    def _fsync_dir(self):
-        try:
-            fd = os.open(self.root, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
+        atomic_write(self.path(key), data)
 
     def read(self, key: str) -> dict | None:
         """The decoded record, or None when it is missing or corrupt."""
