@@ -80,10 +80,6 @@ inline double ziggurat_from_word(std::uint64_t w, StreamKey key, std::uint64_t s
   return ziggurat_slow(w, extra);
 }
 
-inline double ziggurat_from_word(std::uint64_t w, StreamKey key, std::uint64_t step, std::uint64_t index) {
-  return ziggurat_from_word(w, key, step, index, ziggurat());
-}
-
 }  // namespace detail
 
 // Writes normals number first .. first+n-1 of (key, step) to out.

@@ -18,16 +18,24 @@ inline void mulhilo(std::uint64_t a, std::uint64_t b, std::uint64_t& hi, std::ui
 }
 }  // namespace detail
 
+namespace detail {
+constexpr std::uint64_t kM0 = 0xD2E7470EE14C6C93ULL, kM1 = 0xCA5A826395121157ULL;  // round multipliers
+constexpr std::uint64_t kW0 = 0x9E3779B97F4A7C15ULL, kW1 = 0xBB67AE8584CAA73BULL;  // key bumps
+
+// One Philox4x64 round; the key is bumped between rounds by the callers.
+inline void round(Counter& c, const Key& k) {
+  std::uint64_t hi0, lo0, hi1, lo1;
+  mulhilo(kM0, c[0], hi0, lo0);
+  mulhilo(kM1, c[2], hi1, lo1);
+  c = {hi1 ^ c[1] ^ k[0], lo1, hi0 ^ c[3] ^ k[1], lo0};
+}
+}  // namespace detail
+
 // One Philox4x64 evaluation with 10 rounds: 256 random bits for this (counter, key).
 inline Counter philox4x64_10(Counter c, Key k) {
-  constexpr std::uint64_t M0 = 0xD2E7470EE14C6C93ULL, M1 = 0xCA5A826395121157ULL;
-  constexpr std::uint64_t W0 = 0x9E3779B97F4A7C15ULL, W1 = 0xBB67AE8584CAA73BULL;
-  for (int round = 0; round < 10; ++round) {
-    if (round > 0) { k[0] += W0; k[1] += W1; }
-    std::uint64_t hi0, lo0, hi1, lo1;
-    detail::mulhilo(M0, c[0], hi0, lo0);
-    detail::mulhilo(M1, c[2], hi1, lo1);
-    c = {hi1 ^ c[1] ^ k[0], lo1, hi0 ^ c[3] ^ k[1], lo0};
+  for (int r = 0; r < 10; ++r) {
+    if (r > 0) { k[0] += detail::kW0; k[1] += detail::kW1; }
+    detail::round(c, k);
   }
   return c;
 }
@@ -36,18 +44,10 @@ inline Counter philox4x64_10(Counter c, Key k) {
 // computed round by round in lockstep so the independent multiplies overlap. Same output as
 // four calls of philox4x64_10.
 inline void philox4x64_10_x4(std::uint64_t c0, std::uint64_t c1, std::uint64_t c2, Key k, Counter out[4]) {
-  constexpr std::uint64_t M0 = 0xD2E7470EE14C6C93ULL, M1 = 0xCA5A826395121157ULL;
-  constexpr std::uint64_t W0 = 0x9E3779B97F4A7C15ULL, W1 = 0xBB67AE8584CAA73BULL;
   for (int b = 0; b < 4; ++b) out[b] = {c0 + static_cast<std::uint64_t>(b), c1, c2, 0};
-  for (int round = 0; round < 10; ++round) {
-    if (round > 0) { k[0] += W0; k[1] += W1; }
-    for (int b = 0; b < 4; ++b) {
-      Counter& c = out[b];
-      std::uint64_t hi0, lo0, hi1, lo1;
-      detail::mulhilo(M0, c[0], hi0, lo0);
-      detail::mulhilo(M1, c[2], hi1, lo1);
-      c = {hi1 ^ c[1] ^ k[0], lo1, hi0 ^ c[3] ^ k[1], lo0};
-    }
+  for (int r = 0; r < 10; ++r) {
+    if (r > 0) { k[0] += detail::kW0; k[1] += detail::kW1; }
+    for (int b = 0; b < 4; ++b) detail::round(out[b], k);
   }
 }
 

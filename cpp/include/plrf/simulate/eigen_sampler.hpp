@@ -62,16 +62,11 @@ class EigenStepper {
       explicit_step(static_cast<std::uint64_t>(t), MomentumStep(c, m_.sgd));
   }
 
-  // Exact population risk of the current iterate (the Spectrum's convention).
-  double risk() const {
-    Eigen::Map<const Eigen::VectorXd> e(slot_.x, d_);
-    return m_.spectrum->risk_from_weights(e.array().square().matrix());
-  }
+  // Exact population risk of the current iterate, known after every step for free: the weighted
+  // energy is a by-product of the update loop.
+  double risk() const { return m_.spectrum->risk_from_energy(energy_); }
 
-  // The risk is known after every step for free (the sum is a by-product of the update).
-  bool blew_up(const DivergenceGuard& guard, std::int64_t) const {
-    return guard.diverged(m_.spectrum->p_inf + 0.5 * energy_);
-  }
+  bool blew_up(const DivergenceGuard& guard, std::int64_t) const { return guard.diverged(risk()); }
 
  private:
   // sum_j lambda_j e_j^2 = |a|^2, accumulated in the same order as the fused update loop.

@@ -20,8 +20,10 @@ struct Spectrum {
   // Risk given the per-mode second moments (or squares) of the error, err2_j.
   template <class Vec>
   double risk_from_weights(const Vec& err2) const {
-    return p_inf + 0.5 * eigenvalues.dot(err2);
+    return risk_from_energy(eigenvalues.dot(err2));
   }
+  // Risk given the weighted energy sum_j lambda_j e_j^2 (engines that keep it as a running sum).
+  double risk_from_energy(double energy) const { return p_inf + 0.5 * energy; }
 
   void validate() const {
     const Eigen::Index d = eigenvalues.size();
