@@ -70,3 +70,14 @@ def test_returns_half_mse(spec):
     c = exact_risk(spec, plrf.sgd(0.1), 1, record=np.array([0]))
     assert c.risk[0] == pytest.approx(spec.risk0)
     assert c.risk[0] == pytest.approx(spec.p_inf + 0.5 * spec.eigenvalues @ spec.rho)
+
+
+@pytest.mark.parametrize("method", ["exact", "fast", "ode"])
+def test_methods_do_not_depend_on_threads(method):
+    # Threads split the modes only from 262144 modes on (kParallelMin): go just past it.
+    j = np.arange(1, 270_001, dtype=float)
+    spec = plrf.Spectrum(j**-2.0, j**-1.6, 1e-4, meta=dict(alpha=1.0, beta=0.8, v=1_080_000))
+    opt = plrf.defaults(spec, 1)["dana_decaying"]
+    one = exact_risk(spec, opt, 300, method=method, threads=1, dt=0.05)
+    two = exact_risk(spec, opt, 300, method=method, threads=2, dt=0.05)
+    np.testing.assert_array_equal(one.risk, two.risk)

@@ -69,6 +69,8 @@ def test_fast_planted_bug_would_fail():
     good = exact_risk(spec, opt, 30_000, record=rec, batch=7, method="fast").risk
     bad = exact_risk(spec, opt, 30_000, record=rec, batch=1).risk
     assert np.max(np.abs(good - bad) / bad) > 10 * ACCEPT
+    right = exact_risk(spec, opt, 30_000, record=rec, batch=7).risk  # and at B = 7 fast is right, not just different
+    assert np.max(np.abs(good - right) / right) < ACCEPT
 
 
 def test_fast_long_horizon_runs_and_decreases():

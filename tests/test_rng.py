@@ -38,8 +38,15 @@ def test_normals_distribution():
     stats = pytest.importorskip("scipy.stats")
     x = _core.normals(11, 1, 0, 0, 200_000)
     assert stats.kstest(x, "norm").pvalue > 1e-4
-    # A planted bug (variance 1.01) would fail the same check:
-    assert stats.kstest(1.01 * x, "norm").pvalue < 1e-4 or stats.kstest(x + 0.01, "norm").pvalue < 1e-2
+    assert stats.kstest(x + 0.05, "norm").pvalue < 1e-4  # planted bug: a shifted mean fails the same check
+
+
+def test_normal_variance():
+    # Variance of 2e6 draws within 6 sd (sd = sqrt(2/n) = 0.001); a sampler with variance 1.01 fails it.
+    x = _core.normals(12, 1, 0, 0, 2_000_000)
+    ok = lambda y: abs(y.var() - 1) < 6 * np.sqrt(2 / y.size)
+    assert ok(x)
+    assert not ok(np.sqrt(1.01) * x)
 
 
 try:

@@ -44,6 +44,18 @@ def test_threads_bitwise(problem, space, sampler):
     np.testing.assert_array_equal(alone.risk[0], runs[0].risk[2])
 
 
+@pytest.mark.parametrize("space,sampler", [("eigen", "fast"), ("eigen", "explicit"), ("full", "fast")])
+def test_schedule_is_read_at_the_step_index(problem, space, sampler):
+    """SPEC 3's time convention, with no randomness involved: lr[t] drives the update from step t to
+    t + 1, so five zero rates leave risk[0..5] at risk0 exactly and the first real step moves risk[6].
+    Reading lr[t + 1] (or lr[t - 1]) breaks one of the two assertions."""
+    spec = problem.spectrum()
+    lr = plrf.Schedule.array([0.0] * 5 + [0.3 / spec.trace] * 20)
+    c = plrf.simulate(problem, plrf.sgd(lr), 25, batch=2, seeds=3, record=np.arange(26), space=space, sampler=sampler)
+    np.testing.assert_allclose(c.risk[:, :6], spec.risk0, rtol=1e-12)
+    assert np.all(c.risk[:, 6] < spec.risk0 * (1 - 1e-9))
+
+
 @pytest.mark.parametrize("space", ["eigen", "full"])
 def test_checkpointed_run_is_bitwise_uninterrupted(problem, tmp_path, space, monkeypatch):
     """Pausing every few steps (to checkpoint) and continuing changes nothing."""

@@ -124,6 +124,11 @@ def test_effective_time():
     assert th.effective_time_exponents("sgd", 0.3) == pytest.approx((1.0, 0.4))
     assert th.effective_time_exponents("dana_constant", 1.0) == (2.0, 1.0)
     assert th.effective_time_exponents("dana_decaying", 1.0) == (1.5, 0.0)
+    # Away from alpha = 1 too, so a formula hard-coded at the worked values fails (values from SPEC 8 by hand):
+    assert th.effective_time_exponents("dana_decaying", 1.5) == pytest.approx((5 / 3, 0.0))
+    assert th.fpp_exponent(0.7, 0.8, "sgd") == pytest.approx(10 / 7)  # sigma = (1.4 + 1.6 - 1) / 1.4
+    assert th.fpp_exponent(1.5, 0.3, "dana_decaying") == pytest.approx(13 / 9)  # sigma q = (2.6/3)(5/3)
+    assert compute_optimal(1.5, 0.3, "dana_decaying").eta == pytest.approx(13 / 14)  # Ia: xi = 5/14, eta = 2.6 xi
 
 
 def _grid(name):
