@@ -20,11 +20,31 @@ plrf::GenMomentum heavy_ball(double lr, double mu) {
 TEST_CASE("block map of n steps equals n single steps") {
   const StepCoefs k(plrf::Coefficients{1.0, 0.05, 0.02, 0.1}, 3);
   const double lam = 0.7;
-  const BlockMap b = block_map(k, lam, 13);
+  BlockMaps<1> b;
+  block_maps<1>(k, &lam, 13, b);
   // propagate e_a and a linear R2 (R2_0 = 2, slope = -0.1) step by step
   double x[3] = {1.0, 0.0, 0.0};
   for (int i = 0; i < 13; ++i) step<false>(k, lam, 2.0 - 0.1 * i, x[0], x[1], x[2]);
-  for (int r = 0; r < 3; ++r) CHECK(x[r] == doctest::Approx(b.M[3 * r] + 2.0 * b.P0[r] - 0.1 * b.P1[r]).epsilon(1e-12));
+  for (int r = 0; r < 3; ++r)
+    CHECK(x[r] == doctest::Approx(b.M[3 * r][0] + 2.0 * b.P0[r][0] - 0.1 * b.P1[r][0]).epsilon(1e-12));
+}
+
+TEST_CASE("block maps of 8 lanes equal the single-mode maps, lane by lane") {
+  const StepCoefs k(plrf::Coefficients{1.0, 0.05, 0.02, 0.1}, 3);
+  const double lam[8] = {1.0, 0.5, 0.3, 1e-2, 1e-4, 1e-7, 0.7, 0.0};
+  for (std::int64_t n : {1, 2, 5, 64, 1000003}) {
+    BlockMaps<8> many;
+    block_maps<8>(k, lam, n, many);
+    for (int l = 0; l < 8; ++l) {
+      BlockMaps<1> one;
+      block_maps<1>(k, lam + l, n, one);
+      for (int e = 0; e < 9; ++e) CHECK(many.M[e][l] == doctest::Approx(one.M[e][0]).epsilon(1e-13));
+      for (int i = 0; i < 3; ++i) {
+        CHECK(many.P0[i][l] == doctest::Approx(one.P0[i][0]).epsilon(1e-13));
+        CHECK(many.P1[i][l] == doctest::Approx(one.P1[i][0]).epsilon(1e-13));
+      }
+    }
+  }
 }
 
 TEST_CASE("SGD closed-form block sums agree with direct sums in every regime") {

@@ -2,48 +2,82 @@
 // across the block, R2(t0 + i) = R2_0 + slope * i:
 //   x(t0 + n) = M^n x(t0) + P0 R2_0 + P1 slope,  P0 = sum_i M^{n-1-i} b,  P1 = sum_i i M^{n-1-i} b,
 // with b the forcing per unit R2. General modes use binary powering of (M, P0, P1) (log2 n
-// compositions, no inverse of I - M, so no cancellation for tiny lambda); SGD uses the closed
-// geometric sums.
+// compositions, no inverse of I - M, so no cancellation for tiny lambda), L modes per pass;
+// SGD uses the closed geometric sums.
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <utility>
 
+#include "plrf/engine/isa.hpp"
 #include "plrf/exact/moments.hpp"
 
 namespace plrf {
 namespace exact {
 
-struct BlockMap {
-  Mat3 M;
-  Vec3 P0, P1;
-  std::int64_t n;
+// The n-step maps of L modes at once, lane-minor (structure of arrays) so that every compose loop
+// runs over the L lanes and vectorises. All lanes share n, so they share the powering pattern.
+template <int L>
+struct BlockMaps {
+  double M[9][L], P0[3][L], P1[3][L];
 };
 
-// The map of `first` followed by `second`.
-inline BlockMap compose(const BlockMap& first, const BlockMap& second) {
-  BlockMap r;
-  const Mat3& Y = second.M;
+// r = the map of `first` (n_first steps) followed by `second`.
+template <int L>
+PLRF_ALWAYS_INLINE void compose(const BlockMaps<L>& first, double n_first, const BlockMaps<L>& second,
+                                BlockMaps<L>& __restrict r) {  // r aliases neither input
   for (int i = 0; i < 3; ++i) {
     for (int j = 0; j < 3; ++j)
-      r.M[3 * i + j] = Y[3 * i] * first.M[j] + Y[3 * i + 1] * first.M[3 + j] + Y[3 * i + 2] * first.M[6 + j];
-    const double y0 = Y[3 * i] * first.P0[0] + Y[3 * i + 1] * first.P0[1] + Y[3 * i + 2] * first.P0[2];
-    const double y1 = Y[3 * i] * first.P1[0] + Y[3 * i + 1] * first.P1[1] + Y[3 * i + 2] * first.P1[2];
-    r.P0[i] = y0 + second.P0[i];
-    r.P1[i] = y1 + second.P1[i] + static_cast<double>(first.n) * second.P0[i];
+      for (int l = 0; l < L; ++l)
+        r.M[3 * i + j][l] = second.M[3 * i][l] * first.M[j][l] + second.M[3 * i + 1][l] * first.M[3 + j][l] +
+                            second.M[3 * i + 2][l] * first.M[6 + j][l];
+    for (int l = 0; l < L; ++l) {
+      const double y0 = second.M[3 * i][l] * first.P0[0][l] + second.M[3 * i + 1][l] * first.P0[1][l] +
+                        second.M[3 * i + 2][l] * first.P0[2][l];
+      const double y1 = second.M[3 * i][l] * first.P1[0][l] + second.M[3 * i + 1][l] * first.P1[1][l] +
+                        second.M[3 * i + 2][l] * first.P1[2][l];
+      r.P0[i][l] = y0 + second.P0[i][l];
+      r.P1[i][l] = y1 + second.P1[i][l] + n_first * second.P0[i][l];
+    }
   }
-  r.n = first.n + second.n;
-  return r;
 }
 
-inline BlockMap block_map(const StepCoefs& k, double lam, std::int64_t n) {
-  BlockMap base{mode_matrix(k, lam), forcing(k, lam), {0.0, 0.0, 0.0}, 1};
-  BlockMap acc{{1, 0, 0, 0, 1, 0, 0, 0, 1}, {0, 0, 0}, {0, 0, 0}, 0};
-  for (;;) {
-    if (n & 1) acc = compose(acc, base);
-    n >>= 1;
-    if (n == 0) return acc;
-    base = compose(base, base);
+// The one-step maps of modes lam[0..L): M from `mode_matrix`, forcing from `forcing`, P1 = 0.
+template <int L>
+PLRF_ALWAYS_INLINE void one_step_maps(const StepCoefs& k, const double* lam, BlockMaps<L>& out) {
+  for (int l = 0; l < L; ++l) {
+    const Mat3 M = mode_matrix(k, lam[l]);
+    const Vec3 f = forcing(k, lam[l]);
+    for (int e = 0; e < 9; ++e) out.M[e][l] = M[e];
+    for (int i = 0; i < 3; ++i) out.P0[i][l] = f[i], out.P1[i][l] = 0.0;
   }
+}
+
+// The n-step maps (n >= 1) of modes lam[0..L) by binary powering: the powers of the one-step map
+// are composed in the order of the bits of n (low bits first, i.e. earliest steps first).
+template <int L>
+PLRF_ALWAYS_INLINE void block_maps(const StepCoefs& k, const double* lam, std::int64_t n, BlockMaps<L>& out) {
+  BlockMaps<L> b0, b1, spare_out;
+  BlockMaps<L>*base = &b0, *base_next = &b1, *acc = &out, *acc_next = &spare_out;  // ping-pong, no copies
+  one_step_maps<L>(k, lam, *base);
+  std::int64_t n_base = 1, n_acc = 0;
+  for (;;) {
+    if (n & 1) {
+      if (n_acc == 0) {
+        *acc = *base;
+      } else {
+        compose<L>(*acc, static_cast<double>(n_acc), *base, *acc_next);
+        std::swap(acc, acc_next);
+      }
+      n_acc += n_base;
+    }
+    n >>= 1;
+    if (n == 0) break;
+    compose<L>(*base, static_cast<double>(n_base), *base, *base_next);
+    std::swap(base, base_next);
+    n_base *= 2;
+  }
+  if (acc != &out) out = *acc;
 }
 
 // SGD: a(t0 + n) = E a(t0) + q S0 R2_0 + q S1 slope with E = p^n, S0 = sum_{k<n} p^k,

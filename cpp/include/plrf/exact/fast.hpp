@@ -17,6 +17,7 @@
 #include "plrf/engine/control.hpp"
 #include "plrf/engine/divergence.hpp"
 #include "plrf/exact/block_map.hpp"
+#include "plrf/exact/block_propagate.hpp"
 #include "plrf/exact/recursion.hpp"
 
 namespace plrf {
@@ -90,23 +91,17 @@ class BlockSolver {
 
   // x <- M^n (x + pending P1_old) + P0 R2_0 on modes [j0, j1), keeping the new P1 for the slope.
   void propagate(const StepCoefs& k, std::int64_t n, std::int64_t j0, std::int64_t j1) {
+    if (!kSgd) {
+      exact::propagate({k, n, pending_, R2, md_.lam, {state(0), state(1), state(2)},
+                        {p1_[0].data(), p1_[1].data(), p1_[2].data()}}, j0, j1);
+      return;
+    }
     const double pend = pending_;
     for (std::int64_t j = j0; j < j1; ++j) {
-      const double lam = md_.lam[j];
-      if (kSgd) {
-        const SgdMode m = sgd_mode(k, lam);
-        const SgdBlock b = sgd_block(m, n);
-        x_.a[j] = b.E * (x_.a[j] + pend * p1_[0][j]) + m.q * b.S0 * R2;
-        p1_[0][j] = m.q * b.S1;
-      } else {
-        const BlockMap b = block_map(k, lam, n);
-        double x0[3];
-        for (int i = 0; i < 3; ++i) x0[i] = state(i)[j] + pend * p1_[i][j];
-        for (int i = 0; i < 3; ++i) {
-          state(i)[j] = b.M[3 * i] * x0[0] + b.M[3 * i + 1] * x0[1] + b.M[3 * i + 2] * x0[2] + b.P0[i] * R2;
-          p1_[i][j] = b.P1[i];
-        }
-      }
+      const SgdMode m = sgd_mode(k, md_.lam[j]);
+      const SgdBlock b = sgd_block(m, n);
+      x_.a[j] = b.E * (x_.a[j] + pend * p1_[0][j]) + m.q * b.S0 * R2;
+      p1_[0][j] = m.q * b.S1;
     }
   }
 

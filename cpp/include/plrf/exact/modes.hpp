@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "plrf/engine/lane_sum.hpp"
 #include "plrf/engine/parallel.hpp"
 
 namespace plrf {
@@ -80,14 +81,9 @@ double sweep(std::int64_t d, int threads, std::vector<double>& partial, Body&& b
   return s;
 }
 
-// lambda . x over [j0, j1) with four lanes (vectorises without -ffast-math; fixed order).
+// lambda . x over [j0, j1), in the fixed lane order of lane_sum.
 inline double dot(const double* lam, const double* x, std::int64_t j0, std::int64_t j1) {
-  double s[4] = {0.0, 0.0, 0.0, 0.0};
-  std::int64_t j = j0;
-  for (; j + 4 <= j1; j += 4)
-    for (int k = 0; k < 4; ++k) s[k] += lam[j + k] * x[j + k];
-  for (; j < j1; ++j) s[0] += lam[j] * x[j];
-  return (s[0] + s[1]) + (s[2] + s[3]);
+  return lane_sum(j0, j1, [&](std::int64_t j) { return lam[j] * x[j]; });
 }
 
 }  // namespace exact

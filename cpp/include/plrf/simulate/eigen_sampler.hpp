@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "plrf/engine/divergence.hpp"
+#include "plrf/engine/lane_sum.hpp"
 #include "plrf/rng/gamma.hpp"
 #include "plrf/rng/normal.hpp"
 #include "plrf/simulate/state.hpp"
@@ -72,9 +73,8 @@ class EigenStepper {
   // sum_j lambda_j e_j^2 = |a|^2, accumulated in the same order as the fused update loop.
   double weighted_energy() const {
     const double* lam = m_.spectrum->eigenvalues.data();
-    double acc = 0.0;
-    for (Eigen::Index j = 0; j < d_; ++j) acc += lam[j] * slot_.x[j] * slot_.x[j];
-    return acc;
+    const double* e = slot_.x;
+    return lane_sum(0, d_, [&](std::int64_t j) { return lam[j] * e[j] * e[j]; });
   }
 
   void fast_step(std::uint64_t t, const MomentumStep& upd) {
@@ -82,8 +82,7 @@ class EigenStepper {
     rng::fill_normals({slot_.seed, rng::kEigenSamples}, t, 0, static_cast<std::size_t>(d_), xi);
     const double* sl = m_.sqrt_lambda.data();
     const double* e = slot_.x;
-    double ax = 0.0;  // a . xi
-    for (Eigen::Index j = 0; j < d_; ++j) ax += sl[j] * e[j] * xi[j];
+    const double ax = lane_sum(0, d_, [&](std::int64_t j) { return sl[j] * e[j] * xi[j]; });  // a . xi
 
     const rng::StreamKey sk{slot_.seed, rng::kScalars};
     const double B = static_cast<double>(m_.batch);
@@ -127,13 +126,11 @@ class EigenStepper {
     const double* lam = m_.spectrum->eigenvalues.data();
     double* e = slot_.x;
     double* y = slot_.y;
-    double acc = 0.0;
-    for (Eigen::Index j = 0; j < d_; ++j) {
+    energy_ = lane_sum(0, d_, [&](std::int64_t j) {
       const double ej = upd(e[j], y[j], grad(j));
       e[j] = ej;
-      acc += lam[j] * ej * ej;
-    }
-    energy_ = acc;
+      return lam[j] * ej * ej;
+    });
   }
 
   const EigenModel& m_;
