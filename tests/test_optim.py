@@ -52,3 +52,13 @@ def test_defaults_recipe():
     assert opts["dana_constant"].coefficients(0)["gamma3"] == pytest.approx(0.1 / (20 * tr))
     with pytest.raises(ValueError, match="batch"):
         plrf.defaults(spec, batch=0)
+
+
+def test_defaults_say_why_a_name_is_missing():
+    spec = plrf.Spectrum(np.array([1.0, 0.5]), np.array([1.0, 1.0]), 0.0)  # no alpha/beta in meta
+    d = plrf.defaults(spec)
+    assert set(d) == {"sgd", "sgd_momentum"}
+    with pytest.raises(KeyError, match="needs alpha and beta"):
+        d["dana_decaying"]
+    with pytest.raises(KeyError, match="not a named optimizer"):
+        d["adam"]

@@ -1,6 +1,8 @@
 // The plrf._core extension: one bind_*.cpp file per area (rng, problem, optim, simulate, exact).
 #include <pybind11/pybind11.h>
 
+#include "plrf/engine/isa.hpp"
+
 namespace py = pybind11;
 
 void bind_rng(py::module_& m);
@@ -16,4 +18,6 @@ PYBIND11_MODULE(_core, m) {
   bind_optim(m);
   bind_simulate(m);
   bind_exact(m);
+  m.def("isa", [] { return plrf::isa_name(plrf::isa()); },
+        "Instruction set the hot kernels use on this CPU (PLRF_ISA=baseline|avx2 caps it).");
 }

@@ -13,6 +13,8 @@ import math
 import time
 import warnings
 
+from .optim import NAMES
+
 DESCRIPTION = """\
 Measure the compute-optimal scaling law of one optimizer on the power-law random features model.
 
@@ -30,7 +32,7 @@ Budgets whose best d is the smallest or largest d of the grid are left out of th
 says which); widen --d-min/--d-max to cover more of them.
 """
 
-OPTIMIZERS = ("sgd", "sgd_momentum", "dana_constant", "dana_decaying")
+OPTIMIZERS = NAMES
 
 
 def add_parser(sub):

@@ -10,7 +10,12 @@ import numpy as np
 from . import _validate as check
 from ._core import GenMomentum, Schedule
 
-__all__ = ["Schedule", "GenMomentum", "schedule", "sgd", "sgd_momentum", "dana_constant", "dana_decaying", "defaults"]
+__all__ = [
+    "Schedule", "GenMomentum", "schedule", "sgd", "sgd_momentum", "dana_constant", "dana_decaying", "defaults", "NAMES",
+]
+
+# The named members, in the order tables and CLIs list them.
+NAMES = ("sgd", "sgd_momentum", "dana_constant", "dana_decaying")
 
 
 def schedule(x) -> Schedule:
@@ -98,10 +103,19 @@ def defaults(spectrum, batch=1, alpha=None) -> dict:
     beta = spectrum.meta.get("beta")
     tr = population_trace(spectrum)
     g2 = 0.375 * min(2.0 / (batch + 1), 1.0 / tr)
-    out = {"sgd": sgd(g2), "sgd_momentum": sgd_momentum(0.1 * g2, 0.9)}
+    out = _Defaults(sgd=sgd(g2), sgd_momentum=sgd_momentum(0.1 * g2, 0.9))
     if alpha is None or beta is None:
         return out  # DANA's recipe needs (alpha, beta)
     delta = max(2.0 + (2.0 * beta - 1.0) / alpha, 2.0 - 1.0 / alpha) + 1.0
     out["dana_constant"] = dana_constant(g2, 0.1 / tr, delta, d=spectrum.d)
     out["dana_decaying"] = dana_decaying(g2, 0.1, delta, alpha)
     return out
+
+
+class _Defaults(dict):
+    """The recipe's optimizers by name; a missing name says why it is missing."""
+
+    def __missing__(self, name):
+        if name in NAMES:
+            raise KeyError(f"{name!r}: DANA's recipe needs alpha and beta (a spectrum whose meta has them, or alpha=)")
+        raise KeyError(f"{name!r} is not a named optimizer; names are {NAMES}")

@@ -21,9 +21,9 @@ import numpy as np
 
 from . import _validate as check
 from ._version import __version__
-from .optim import GenMomentum
+from .optim import NAMES, GenMomentum
 
-OPTIMIZER_NAMES = ("sgd", "sgd_momentum", "dana_constant", "dana_decaying")
+OPTIMIZER_NAMES = NAMES
 SPECTRUM_SOURCES = ("sampled", "theory")
 KEYS = ("alpha", "beta", "d", "v", "seed", "spectrum", "optimizer", "steps", "batch", "seeds", "record",
         "engine", "options")

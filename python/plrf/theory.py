@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 
 from . import _validate as check
+from .optim import NAMES
 
 __all__ = [
     "PHASES",
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 PHASES = ("Ia", "Ib", "Ic", "II", "III", "IVa", "IVb")
-OPTIMIZERS = ("sgd", "sgd_momentum", "dana_constant", "dana_decaying")
+OPTIMIZERS = NAMES
 ALPHA_IV = 1.0 - 1.0 / math.sqrt(2.0)  # IVa/IVb boundary (SPEC 8, [D])
 
 
