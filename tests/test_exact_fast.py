@@ -16,13 +16,17 @@ def power_spectrum(alpha, beta, d):
     return plrf.Spectrum(lam, rho, 1e-3 * lam @ rho, meta=dict(alpha=alpha, beta=beta, v=4 * d))
 
 
-def max_rel_error(spec, name, steps):
+def max_rel_error(spec, name, steps, rtols=(1e-4,)):
+    """(max relative error of fast vs exact, fast's own estimate) for each rtol (first: the default)."""
     opt = plrf.defaults(spec, 1)[name]
     rec = plrf.record_grid(steps, 20)
     ex = exact_risk(spec, opt, steps, record=rec)
-    fa = exact_risk(spec, opt, steps, record=rec, method="fast")
-    assert ex.diverged_at == fa.diverged_at == -1
-    return float(np.max(np.abs(fa.risk - ex.risk) / ex.risk)), fa.error_estimate
+    out = []
+    for rtol in rtols:
+        fa = exact_risk(spec, opt, steps, record=rec, method="fast", rtol=rtol)
+        assert ex.diverged_at == fa.diverged_at == -1
+        out.append((float(np.max(np.abs(fa.risk - ex.risk) / ex.risk)), fa.error_estimate))
+    return out if len(rtols) > 1 else out[0]
 
 
 @functools.lru_cache(maxsize=None)
@@ -47,8 +51,9 @@ def test_fast_matches_exact_small(name, alpha, beta):
 @pytest.mark.parametrize("alpha,beta", AB)
 @pytest.mark.parametrize("name", NAMES)
 def test_fast_matches_exact_d4000_1e6_steps(name, alpha, beta):
-    err, est = max_rel_error(sampled_spectrum(alpha, beta, 4000), name, 1_000_000)
-    assert err < ACCEPT
+    """At the default rtol = 1e-4, and at 3e-4 (the setting the long-horizon benchmark also quotes)."""
+    for err, est in max_rel_error(sampled_spectrum(alpha, beta, 4000), name, 1_000_000, rtols=(1e-4, 3e-4)):
+        assert err < ACCEPT
 
 
 def test_fast_is_exact_for_the_first_steps():
