@@ -51,8 +51,8 @@ def test_fast_matches_exact_small(name, alpha, beta):
 @pytest.mark.parametrize("alpha,beta", AB)
 @pytest.mark.parametrize("name", NAMES)
 def test_fast_matches_exact_d4000_1e6_steps(name, alpha, beta):
-    """At the default rtol = 1e-4, and at 3e-4 (the setting the long-horizon benchmark also quotes)."""
-    for err, est in max_rel_error(sampled_spectrum(alpha, beta, 4000), name, 1_000_000, rtols=(1e-4, 3e-4)):
+    """At the default rtol = 1e-4, and at 1e-3 (the coarsest setting the long-horizon benchmark quotes)."""
+    for err, est in max_rel_error(sampled_spectrum(alpha, beta, 4000), name, 1_000_000, rtols=(1e-4, 1e-3)):
         assert err < ACCEPT
 
 

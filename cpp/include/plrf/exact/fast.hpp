@@ -1,6 +1,8 @@
 // method="fast": the exact risk to 1e9+ steps at O(d log T) cost (SPEC 5).
 //
-// Time is cut into blocks of n ~ r t steps (n = 1, i.e. the exact step, while r t < 2). In a block
+// Time is cut into blocks of n <= r t steps (n = 1, i.e. the exact step, while r t < 2), shorter
+// where R2 curves fast (momentum transients: the curvature of the last block ends bounds the
+// linearisation error by rtol). In a block
 // the coefficients are frozen at its midpoint and each mode advances by its exact n-step map
 // (block_map.hpp); R2 is taken linear across the block and its end value is solved for exactly
 // (R2 at the block end is linear in the slope: implicit, unconditionally consistent). Both
@@ -35,11 +37,37 @@ inline double coefficient_change(const GenMomentum& opt, double t0, double t1) {
   return worst;
 }
 
-// Block length at t: about r t, never past the next record, halved while the coefficients move
-// by more than 2 r inside it.
-inline std::int64_t block_length(const GenMomentum& opt, std::int64_t t, std::int64_t next_record, double r) {
-  std::int64_t n = std::max<std::int64_t>(1, static_cast<std::int64_t>(r * static_cast<double>(t)));
-  n = std::min(n, next_record - t);
+// The last three block ends (t, R2): their second difference estimates R2'' for the next block.
+class R2History {
+ public:
+  void push(std::int64_t t, double r2) {
+    t_[0] = t_[1], t_[1] = t_[2], t_[2] = static_cast<double>(t);
+    v_[0] = v_[1], v_[1] = v_[2], v_[2] = r2;
+    ++count_;
+  }
+  // Longest block whose linear-R2 error |R2''| n^2 / 8 stays below tol R2 (unbounded if unknown).
+  double curvature_limit(double tol) const {
+    if (count_ < 3) return 1.0;
+    const double s1 = (v_[1] - v_[0]) / (t_[1] - t_[0]), s2 = (v_[2] - v_[1]) / (t_[2] - t_[1]);
+    const double curv = std::abs(2.0 * (s2 - s1) / (t_[2] - t_[0]));
+    return curv > 0 ? std::sqrt(8.0 * tol * std::abs(v_[2]) / curv) : std::numeric_limits<double>::infinity();
+  }
+  double last_length() const { return t_[2] - t_[1]; }
+
+ private:
+  double t_[3] = {0, 0, 0}, v_[3] = {0, 0, 0};
+  int count_ = 0;
+};
+
+// Block length at t: at most r_cap t, short enough that R2 is linear across it to tol (from the
+// curvature of the last blocks), at most twice the last block, never past the next record, and
+// halved while the coefficients move by more than 2 r inside it.
+inline std::int64_t block_length(const GenMomentum& opt, std::int64_t t, std::int64_t next_record, double r,
+                                 const R2History& hist) {
+  const double tol = (r / 2.5) * (r / 2.5);  // = rtol (growth_for); scales like the scheme's error
+  const double cap = std::min({r * static_cast<double>(t), hist.curvature_limit(tol),
+                               2.0 * hist.last_length(), static_cast<double>(next_record - t)});
+  std::int64_t n = std::max<std::int64_t>(1, static_cast<std::int64_t>(cap));
   while (n > 1 && coefficient_change(opt, static_cast<double>(t), static_cast<double>(t + n - 1)) > 2.0 * r) n /= 2;
   return n;
 }
@@ -121,6 +149,8 @@ RiskCurve run_blocks(const Modes& md, const GenMomentum& opt, const std::vector<
   out.risk.assign(record.size(), std::numeric_limits<double>::quiet_NaN());
   BlockSolver<kSgd> solver(md, opt, threads);
   const DivergenceGuard guard(0.5 * solver.R2);
+  R2History hist;
+  hist.push(0, solver.R2);
   std::size_t ri = 0;
   for (std::int64_t t = 0;;) {
     if (guard.diverged(0.5 * solver.R2)) {
@@ -133,12 +163,13 @@ RiskCurve run_blocks(const Modes& md, const GenMomentum& opt, const std::vector<
       out.interrupted = true;
       return out;
     }
-    const std::int64_t n = block_length(opt, t, record[ri], r);
+    const std::int64_t n = block_length(opt, t, record[ri], r, hist);
     if (!solver.advance(t, n)) {
       out.diverged_at = t + n;
       return out;
     }
     t += n;
+    hist.push(t, solver.R2);
     control.advance(n);
   }
 }
