@@ -7,9 +7,10 @@ spectra at every record up to the point where that average flattens (within 5% o
 within 5%. P_inf: within 2%.
 NOISY: at alpha >= 1 and beta >= 0.8 the risk before the flattening is carried by a few top
 eigen-directions whose rho fluctuates by O(1) between seeds (per-seed sd of the risk up to 31% of the
-mean), so a 5-seed average itself strays more than 5% from a 200-seed average in most draws (alpha = 1.5:
-94% of draws at beta = 0.8, 100% at beta = 1.5), while the theory is within 2.2% of the 200-seed average.
-There the check also accepts 3 standard errors of the 5-seed average.
+mean), so a 5-seed average itself strays more than 5% from a 200-seed average in most draws (65% and 73%
+of draws at alpha = 1, beta = 0.8 and 1.5; 94% and 100% at alpha = 1.5), while the theory is within 1.0,
+1.3, 1.5 and 2.2% of the 200-seed average. There the check also accepts 3 standard errors of the 5-seed
+average.
 """
 import functools
 
