@@ -1,10 +1,16 @@
-"""Theory spectra (SPEC 6) against the average of 5 sampled-W spectra.
+"""Theory spectra (SPEC 6) against identities that hold for every W, and against sampled-W spectra.
 
-Risk curves: SGD at lr = 0.375 / tr K to T = 1e7 (method="fast"), compared at every record up to the
-point where the sampled curve flattens (within 5% of its final value). A theory curve passes if it is
-within 5% of the 5-seed average, or within 3 standard errors of that average where the average
-itself is that noisy (the top two or three eigen-directions carry most of the risk when beta is
-large, and their rho fluctuates by O(1) between seeds). P_inf: within 2% (or 3 SE).
+Identities (no sampling noise): the initial risk P(0) = 1/2 sum_{j<=v} D_j b_j^2 for every W, and
+E tr K = sum_{j<=v} D_j (tr K fluctuates by ~1e-3 at d = 300).
+Risk curves: SGD at lr = 0.375 / tr K to T = 1e7 (method="fast"), compared with the average of 5 sampled-W
+spectra at every record up to the point where that average flattens (within 5% of its final value):
+within 5%. P_inf: within 2%.
+NOISY: at alpha >= 1 and beta >= 0.8 the risk before the flattening is carried by a few top
+eigen-directions whose rho fluctuates by O(1) between seeds (per-seed sd of the risk up to 31% of the
+mean), so a 5-seed average itself strays more than 5% from a 200-seed average in most draws (65% and 73%
+of draws at alpha = 1, beta = 0.8 and 1.5; 94% and 100% at alpha = 1.5), while the theory is within 1.0,
+1.3, 1.5 and 2.2% of the 200-seed average. There the check also accepts 3 standard errors of the 5-seed
+average.
 """
 import functools
 
@@ -31,27 +37,47 @@ def sampled(alpha, beta, d):
     return lr, rec, curves, np.array([s.p_inf for s in specs])
 
 
-def compare(alpha, beta, d, method):
-    """(max relative error, max error in standard errors) up to the flattening point; P_inf likewise."""
-    lr, rec, curves, pinfs = sampled(alpha, beta, d)
-    mean, se = curves.mean(0), curves.std(0, ddof=1) / np.sqrt(SEEDS)
-    spec = theory_spectrum(alpha, beta, d, method=method)
-    risk = exact_risk(spec, plrf.sgd(lr), T, record=rec, method="fast", rtol=1e-3).risk
+NOISY = {(1.0, 0.8), (1.0, 1.5), (1.5, 0.8), (1.5, 1.5)}
+
+
+def within(gap, tol, se, lenient):
+    """gap <= tol, or (lenient) <= 3 standard errors of the seed average."""
+    return (gap <= tol) | (lenient & (gap <= 3 * se))
+
+
+def risk_check(risk, curves, lenient):
+    """(pass per record, relative gap) up to the point where the seed average flattens."""
+    mean, se = curves.mean(0), curves.std(0, ddof=1) / np.sqrt(len(curves))
     flat = np.flatnonzero(mean <= 1.05 * mean[-1])
-    upto = flat[0] + 1 if flat.size else len(rec)
+    upto = flat[0] + 1 if flat.size else len(mean)
     gap = np.abs(risk - mean)[:upto]
-    ok = (gap <= 0.05 * mean[:upto]) | (gap <= 3 * se[:upto])
-    pinf_mean, pinf_se = pinfs.mean(), pinfs.std(ddof=1) / np.sqrt(SEEDS)
-    pinf_gap = abs(spec.p_inf - pinf_mean)
-    pinf_ok = pinf_gap <= max(0.02 * pinf_mean, 3 * pinf_se)
-    return bool(ok.all()), float((gap / mean[:upto]).max()), pinf_ok, pinf_gap / pinf_mean
+    return within(gap, 0.05 * mean[:upto], se[:upto], lenient), gap / mean[:upto]
 
 
-# Default suite: a corner of each regime at d = 300 (at d = 300, alpha = 1.5, beta = 0.3 is outside:
-# P_inf 6% and the late curve 16% low, a finite-d effect that is gone by d = 1000).
+def compare(spec, alpha, beta, d, lenient):
+    """(risk passes, max relative risk error, P_inf passes, relative P_inf error) against the 5-seed average."""
+    lr, rec, curves, pinfs = sampled(alpha, beta, d)
+    risk = exact_risk(spec, plrf.sgd(lr), T, record=rec, method="fast", rtol=1e-3).risk
+    ok, rel = risk_check(risk, curves, lenient)
+    pinf_gap, pinf_se = abs(spec.p_inf - pinfs.mean()), pinfs.std(ddof=1) / np.sqrt(len(pinfs))
+    pinf_ok = within(pinf_gap, 0.02 * pinfs.mean(), pinf_se, lenient)
+    return bool(ok.all()), float(rel.max()), bool(pinf_ok), pinf_gap / pinfs.mean()
+
+
+def identity_errors(spec, alpha, beta):
+    """Relative errors of P(0) and tr K against their exact (resp. expected) values."""
+    j = np.arange(1, spec.meta["v"] + 1, dtype=np.float64)
+    D = j ** (-2.0 * alpha)
+    return spec.risk0 / (0.5 * np.sum(D * j ** (-2.0 * beta))) - 1, spec.trace / np.sum(D) - 1
+
+
+# Default suite: a corner of each regime at d = 300, lenient everywhere: finite-d effects of a few % remain
+# there (P_inf is 4-5% off in three of these; at alpha = 1.5, beta = 0.3 it is 6% and the late curve 16%
+# low, a finite-d effect that is gone by d = 1000).
 @pytest.mark.parametrize("alpha,beta", [(0.4, 0.3), (0.7, 0.8), (1.0, 1.5), (1.5, 0.8)])
 def test_self_consistent_matches_sampled_d300(alpha, beta):
-    ok, err, pinf_ok, pinf_err = compare(alpha, beta, 300, "self-consistent")
+    spec = theory_spectrum(alpha, beta, 300, method="self-consistent")
+    ok, err, pinf_ok, pinf_err = compare(spec, alpha, beta, 300, lenient=True)
     assert ok, f"risk error {err:.3f}"
     assert pinf_ok, f"P_inf error {pinf_err:.3f}"
 
@@ -59,21 +85,30 @@ def test_self_consistent_matches_sampled_d300(alpha, beta):
 @pytest.mark.slow
 @pytest.mark.parametrize("alpha,beta", GRID)
 def test_self_consistent_matches_sampled_d2000(alpha, beta):
-    ok, err, pinf_ok, pinf_err = compare(alpha, beta, 2000, "self-consistent")
+    spec = theory_spectrum(alpha, beta, 2000, method="self-consistent")
+    ok, err, _, pinf_err = compare(spec, alpha, beta, 2000, lenient=(alpha, beta) in NOISY)
     assert ok, f"risk error {err:.3f}"
-    assert pinf_ok, f"P_inf error {pinf_err:.3f}"
+    assert pinf_err <= 0.02, f"P_inf error {pinf_err:.3f}"
+    assert max(map(abs, identity_errors(spec, alpha, beta))) < 1e-3
+
+
+# Spikes (the top of the spectrum at alpha < 1/2, the top eigenvalues at alpha >= 1) read through a
+# kernel with O(eta) tails lost mass: P(0) was 1.2% low at d = 300 and 4.5% low at d = 1e5 (alpha = 0.4).
+@pytest.mark.parametrize("alpha,beta", [(0.4, 1.5), (0.7, 0.8), (1.5, 0.3)])
+def test_self_consistent_initial_risk_and_trace_d300(alpha, beta):
+    p0_err, trace_err = identity_errors(theory_spectrum(alpha, beta, 300, method="self-consistent"), alpha, beta)
+    assert abs(p0_err) < 3e-3 and abs(trace_err) < 3e-3, (p0_err, trace_err)
 
 
 def test_the_check_rejects_a_wrong_spectrum():
-    """Planted bug: rho without the mixing floor (closed form at beta = 0.8 without c_beta / d) fails."""
+    """Planted bug: rho without the mixing floor (closed form at beta = 0.8 without c_beta / d) fails,
+    even with the 3-standard-error allowance of the noisy cases."""
     alpha, beta, d = 0.7, 0.8, 300
     lr, rec, curves, _ = sampled(alpha, beta, d)
     j = np.arange(1, d + 1, dtype=float)
     bad = plrf.Spectrum(j ** (-2 * alpha), j ** (-2 * beta), curves[:, -1].mean())
     risk = exact_risk(bad, plrf.sgd(lr), T, record=rec, method="fast", rtol=1e-3).risk
-    mean, se = curves.mean(0), curves.std(0, ddof=1) / np.sqrt(SEEDS)
-    gap = np.abs(risk - mean)
-    assert np.any((gap > 0.05 * mean) & (gap > 3 * se))
+    assert not risk_check(risk, curves, lenient=True)[0].all()
 
 
 def test_closed_form_shape_and_floor():
@@ -99,6 +134,7 @@ def test_self_consistent_large_d_is_well_formed():
     s = plrf.Spectrum.theory(1.0, 0.8, 100_000, method="self-consistent")
     assert s.d == 100_000 and np.all(np.diff(s.eigenvalues) <= 0) and np.all(s.rho >= 0)
     assert s.meta["density_mass"] == pytest.approx(1.0, abs=1e-3)
+    assert max(map(abs, identity_errors(s, 1.0, 0.8))) < 1e-3  # was -0.4% before the O(eta^3) kernel
     assert s.meta["source"] == "theory-self-consistent"
 
 

@@ -3,7 +3,8 @@
 closed-form      the authors' surrogate: lambda_j = j^{-2 alpha}, rho_j = j^{-2 beta} + c_beta / d.
 self-consistent  solve the resolvent equation for m(z) on a log grid just above the real axis
                  (C++, sums over j compressed, no v x grid arrays), read off the eigenvalue density
-                 nu and the rho density w, and place the d eigenvalues at the quantiles
+                 nu and the rho density w (through a kernel with O(eta^3) tails, so that spikes keep
+                 their mass), and place the d eigenvalues at the quantiles
                  N(lambda_k) = k - 1/2 of the counting function; rho_k is the w-mass of the k-th bin.
 Both take P_inf from the z -> 0 limit of the same equation (the kappa fixed point).
 """
@@ -72,11 +73,10 @@ def _power_sum(alpha, v):
 def _self_consistent(alpha, beta, d, v, p_inf, eta, j_exact, progress):
     x = _grid(alpha, d, v, eta)
     nu, w = _core.theory_densities(alpha, beta, d, v, p_inf, x.tolist(), eta, j_exact, eta / 5.0, progress)
-    # cumulative masses from the top (trapezoid in ln x), corrected for the kernel's mass 1 - atan(eta)/pi
-    norm = 1.0 - np.arctan(eta) / np.pi
+    # cumulative masses from the top (trapezoid in ln x); the densities come through a unit-mass kernel
     dlog = np.log(x[:-1] / x[1:])
-    count = d * np.concatenate([[0.0], np.cumsum(0.5 * (nu[1:] + nu[:-1]) * dlog)]) / norm
-    weight = np.concatenate([[0.0], np.cumsum(0.5 * (w[1:] + w[:-1]) * dlog)]) / norm
+    count = d * np.concatenate([[0.0], np.cumsum(0.5 * (nu[1:] + nu[:-1]) * dlog)])
+    weight = np.concatenate([[0.0], np.cumsum(0.5 * (w[1:] + w[:-1]) * dlog)])
     mass = float(count[-1] / d)
     count *= d / count[-1]  # place exactly d eigenvalues; `mass` (meta density_mass) should be ~1
     lam = np.exp(np.interp(np.arange(d) + 0.5, count, np.log(x)))
