@@ -102,5 +102,6 @@ void bind_exact(py::module_& m) {
       py::arg("alpha"), py::arg("beta"), py::arg("d"), py::arg("v"), py::arg("p_inf"), py::arg("x"), py::arg("eta"),
       py::arg("j_exact"),
       py::arg("bin"), py::arg("progress") = py::none(),
-      "Per-unit-ln-x eigenvalue density nu and rho density w of the deterministic equivalent on the grid x.");
+      "Per-unit-ln-x eigenvalue density nu and rho density w of the deterministic equivalent on the grid x, "
+      "read through 2 K_eta - K_2eta (unit mass, O(eta^3) tails), so they come out normalised.");
 }
