@@ -30,8 +30,12 @@ void pack_a(ConstView a, std::int64_t m, std::int64_t p0, std::int64_t kc, doubl
   for (std::int64_t r = 0; r * MR < m; ++r, out += MR * kc)
     for (int i = 0; i < MR; ++i) {
       const std::int64_t row = r * MR + i;
+      if (row >= m) {
+        for (std::int64_t p = 0; p < kc; ++p) out[p * MR + i] = 0.0;
+        continue;
+      }
       const double* src = a.data + row * a.ld + p0;
-      for (std::int64_t p = 0; p < kc; ++p) out[p * MR + i] = row < m ? src[p] : 0.0;
+      for (std::int64_t p = 0; p < kc; ++p) out[p * MR + i] = src[p];
     }
 }
 
