@@ -212,3 +212,35 @@ def test_full_space_with_user_features(problem):
     a = plrf.simulate(user, opt, 200, batch=2, seeds=2, space="full")
     b = plrf.simulate(problem, opt, 200, batch=2, seeds=2, space="full")
     np.testing.assert_allclose(a.risk, b.risk, rtol=1e-9)  # spectra agree to rounding, samples exactly
+
+
+@pytest.fixture(scope="module")
+def wide_problem():
+    """Wide enough (d = 200, v = 800) that the GEMM and the passes over W split across threads."""
+    return plrf.PLRF(1.0, 0.5, 200, 800, seed=2)
+
+
+def full_run(problem, path, monkeypatch, **kw):
+    """A full-space run with the gradient evaluation forced ('features' or 'reassociated')."""
+    monkeypatch.setenv("PLRF_FULL_PATH", path)
+    opt = plrf.defaults(problem.spectrum(), kw.get("batch", 1))["dana_decaying"]
+    return plrf.simulate(problem, opt, space="full", **kw)
+
+
+def test_full_paths_follow_one_trajectory(wide_problem, monkeypatch):
+    """Features (F = X W by GEMM) and reassociated (W^T X^T X (W theta - b)) evaluations use the same
+    samples: one seed's curves agree to rounding, over steps that cross several feature blocks."""
+    kw = dict(steps=600, batch=8, seeds=[7], record=np.arange(0, 601, 10))
+    a = full_run(wide_problem, "features", monkeypatch, **kw)
+    b = full_run(wide_problem, "reassociated", monkeypatch, **kw)
+    assert not np.array_equal(a.risk, b.risk)  # two evaluations really ran
+    assert a.risk[0, -1] < 0.5 * a.risk[0, 0]  # and learned something
+    np.testing.assert_allclose(a.risk, b.risk, rtol=1e-9)
+
+
+@pytest.mark.parametrize("path", ["features", "reassociated"])
+def test_full_paths_bitwise_across_inner_threads(wide_problem, monkeypatch, path):
+    """One seed on 3 threads hands them to its GEMM / passes over W: the same bits as 1 thread."""
+    kw = dict(steps=300, batch=4, seeds=[5], record=np.arange(0, 301, 30))
+    same(full_run(wide_problem, path, monkeypatch, threads=1, **kw),
+         full_run(wide_problem, path, monkeypatch, threads=3, **kw))

@@ -4,6 +4,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -42,6 +45,15 @@ std::vector<sim::SeedSlot> make_slots(const py::array& seeds, const py::array& x
   return slots;
 }
 
+// The cost model's choice of gradient evaluation, unless PLRF_FULL_PATH=features|reassociated
+// forces one (tests compare the two; both follow the same trajectory up to rounding).
+sim::FullPath full_path(std::int64_t batch, std::int64_t v, std::int64_t d) {
+  const char* forced = std::getenv("PLRF_FULL_PATH");
+  if (forced && !std::strcmp(forced, "features")) return sim::FullPath::kFeatures;
+  if (forced && !std::strcmp(forced, "reassociated")) return sim::FullPath::kReassociated;
+  return sim::choose_full_path(batch, v, d);
+}
+
 py::tuple advance(py::array_t<double, py::array::c_style | py::array::forcecast> eigenvalues, double p_inf, double risk0,
                   const plrf::GenMomentum& optimizer, std::int64_t steps, std::int64_t batch,
                   std::vector<std::int64_t> record, const std::string& sampler, const py::array& seeds,
@@ -75,9 +87,11 @@ py::tuple advance(py::array_t<double, py::array::c_style | py::array::forcecast>
     const auto parts = full.cast<py::tuple>();  // (W, U, theta_star, alpha, beta)
     const py::array W = parts[0], U = parts[1], ts = parts[2];
     const py::ssize_t d = spec.dim(), v = W.size() / d;
+    // Seeds run in parallel; threads beyond the seed count go to each seed's linear algebra.
+    const int inner = std::max(1, plrf::resolve_threads(threads) / std::max<int>(1, static_cast<int>(slots.size())));
     const sim::FullModel model(spec, inplace<double>(W, v * d, "W"), v, inplace<double>(U, d * d, "eigenvectors"),
                                inplace<double>(ts, d, "theta_star"), parts[3].cast<double>(), parts[4].cast<double>(),
-                               batch, steps, optimizer.is_sgd());
+                               batch, steps, optimizer.is_sgd(), full_path(batch, v, d), inner);
     interrupted = plrf_bind::run_interruptible(
         [&](plrf::RunControl& c) {
           all_done = sim::run_seeds(slots, run, threads, c, budget,

@@ -7,6 +7,7 @@
 #include "plrf/rng/gamma.hpp"
 #include "plrf/simulate/driver.hpp"
 #include "plrf/simulate/eigen_sampler.hpp"
+#include "plrf/simulate/full_model.hpp"
 
 using namespace plrf;
 
@@ -67,4 +68,17 @@ TEST_CASE("a run paused at every pause point equals an uninterrupted run") {
   CHECK(x1 == x2);
   CHECK(y1 == y2);
   for (std::size_t i = 0; i < r1.size(); ++i) CHECK(r1[i] == r2[i]);
+}
+
+TEST_CASE("the full-space path: GEMM features for small batches, reassociation for large ones") {
+  using simulate::FullPath;
+  for (std::int64_t d : {1000, 4000}) {
+    CHECK(simulate::choose_full_path(1, 4 * d, d) == FullPath::kFeatures);
+    CHECK(simulate::choose_full_path(16, 4 * d, d) == FullPath::kFeatures);
+    CHECK(simulate::choose_full_path(64, 4 * d, d) == FullPath::kReassociated);
+    CHECK(simulate::choose_full_path(1024, 4 * d, d) == FullPath::kReassociated);
+  }
+  // Between them, where W (32 MB at d = 1000, 512 MB at d = 4000) is read from cache or memory.
+  CHECK(simulate::choose_full_path(32, 4000, 1000) == FullPath::kReassociated);
+  CHECK(simulate::choose_full_path(32, 16000, 4000) == FullPath::kFeatures);
 }
