@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "plrf/engine/lane_sum.hpp"
+#include "plrf/linalg/dot.hpp"
 #include "plrf/engine/parallel.hpp"
 
 namespace plrf {
@@ -81,9 +81,9 @@ double sweep(std::int64_t d, int threads, std::vector<double>& partial, Body&& b
   return s;
 }
 
-// lambda . x over [j0, j1), in the fixed lane order of lane_sum.
+// lambda . x over [j0, j1), in the fixed lane order of linalg::dot.
 inline double dot(const double* lam, const double* x, std::int64_t j0, std::int64_t j1) {
-  return lane_sum(j0, j1, [&](std::int64_t j) { return lam[j] * x[j]; });
+  return linalg::dot(lam + j0, x + j0, j1 - j0);
 }
 
 }  // namespace exact

@@ -1,19 +1,14 @@
-// Vector kernels with a summation order fixed by the length alone: dot products in eight
-// interleaved lanes (vectorisable, and the same bits whatever the caller or thread), and axpy.
+// Vector kernels with a summation order fixed by the length alone (lane_sum), and axpy.
 #pragma once
 #include <cstdint>
 
+#include "plrf/linalg/lane_sum.hpp"
+
 namespace plrf::linalg {
 
-// sum_i a_i b_i: lane l sums i = l mod 8 in order, the tail sums last, lanes combine pairwise.
+// sum_i a_i b_i in the fixed lane order of lane_sum.
 inline double dot(const double* a, const double* b, std::int64_t n) {
-  double lane[8] = {};
-  std::int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int l = 0; l < 8; ++l) lane[l] += a[i + l] * b[i + l];
-  double tail = 0.0;
-  for (; i < n; ++i) tail += a[i] * b[i];
-  return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])) + tail;
+  return lane_sum(0, n, [&](std::int64_t i) { return a[i] * b[i]; });
 }
 
 // y += alpha x.

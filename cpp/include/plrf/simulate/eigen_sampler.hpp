@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "plrf/engine/divergence.hpp"
-#include "plrf/engine/lane_sum.hpp"
+#include "plrf/linalg/lane_sum.hpp"
 #include "plrf/rng/gamma.hpp"
 #include "plrf/rng/normal.hpp"
 #include "plrf/simulate/state.hpp"
@@ -74,7 +74,7 @@ class EigenStepper {
   double weighted_energy() const {
     const double* lam = m_.spectrum->eigenvalues.data();
     const double* e = slot_.x;
-    return lane_sum(0, d_, [&](std::int64_t j) { return lam[j] * e[j] * e[j]; });
+    return linalg::lane_sum(0, d_, [&](std::int64_t j) { return lam[j] * e[j] * e[j]; });
   }
 
   void fast_step(std::uint64_t t, const MomentumStep& upd) {
@@ -82,7 +82,7 @@ class EigenStepper {
     rng::fill_normals({slot_.seed, rng::kEigenSamples}, t, 0, static_cast<std::size_t>(d_), xi);
     const double* sl = m_.sqrt_lambda.data();
     const double* e = slot_.x;
-    const double ax = lane_sum(0, d_, [&](std::int64_t j) { return sl[j] * e[j] * xi[j]; });  // a . xi
+    const double ax = linalg::lane_sum(0, d_, [&](std::int64_t j) { return sl[j] * e[j] * xi[j]; });  // a . xi
 
     const rng::StreamKey sk{slot_.seed, rng::kScalars};
     const double B = static_cast<double>(m_.batch);
@@ -126,7 +126,7 @@ class EigenStepper {
     const double* lam = m_.spectrum->eigenvalues.data();
     double* e = slot_.x;
     double* y = slot_.y;
-    energy_ = lane_sum(0, d_, [&](std::int64_t j) {
+    energy_ = linalg::lane_sum(0, d_, [&](std::int64_t j) {
       const double ej = upd(e[j], y[j], grad(j));
       e[j] = ej;
       return lam[j] * ej * ej;
