@@ -7,6 +7,7 @@
 
 #include "plrf/engine/control.hpp"
 #include "plrf/engine/divergence.hpp"
+#include "plrf/engine/isa.hpp"
 #include "plrf/exact/moments.hpp"
 #include "plrf/exact/modes.hpp"
 
@@ -20,22 +21,57 @@ struct MomentState {
       : a(md.rho, md.rho + md.d), s(sgd ? 0 : md.d, 0.0), c(sgd ? 0 : md.d, 0.0) {}
 };
 
+// One step of modes [j0, j1): the loop the recursion spends its time in, compiled for each
+// instruction set (engine/isa.hpp); distinct arrays (restrict) let it vectorise.
+template <bool kSgd>
+PLRF_ALWAYS_INLINE void step_modes_body(const StepCoefs& k, const double* __restrict lam, double R2,
+                                        double* __restrict a, double* __restrict s, double* __restrict c,
+                                        std::int64_t j0, std::int64_t j1) {
+  double dummy = 0.0;
+  for (std::int64_t j = j0; j < j1; ++j) {
+    if (kSgd)
+      step<true>(k, lam[j], R2, a[j], dummy, dummy);
+    else
+      step<false>(k, lam[j], R2, a[j], s[j], c[j]);
+  }
+}
+
+template <bool kSgd>
+PLRF_TARGET_AVX512 void step_modes_avx512(const StepCoefs& k, const double* lam, double R2, double* a, double* s,
+                                          double* c, std::int64_t j0, std::int64_t j1) {
+  step_modes_body<kSgd>(k, lam, R2, a, s, c, j0, j1);
+}
+template <bool kSgd>
+PLRF_TARGET_AVX2 void step_modes_avx2(const StepCoefs& k, const double* lam, double R2, double* a, double* s,
+                                      double* c, std::int64_t j0, std::int64_t j1) {
+  step_modes_body<kSgd>(k, lam, R2, a, s, c, j0, j1);
+}
+template <bool kSgd>
+void step_modes_baseline(const StepCoefs& k, const double* lam, double R2, double* a, double* s, double* c,
+                         std::int64_t j0, std::int64_t j1) {
+  step_modes_body<kSgd>(k, lam, R2, a, s, c, j0, j1);
+}
+
+template <bool kSgd>
+inline void step_modes(const StepCoefs& k, const double* lam, double R2, double* a, double* s, double* c,
+                       std::int64_t j0, std::int64_t j1) {
+  switch (isa()) {
+    case Isa::kAvx512: return step_modes_avx512<kSgd>(k, lam, R2, a, s, c, j0, j1);
+    case Isa::kAvx2: return step_modes_avx2<kSgd>(k, lam, R2, a, s, c, j0, j1);
+    default: return step_modes_baseline<kSgd>(k, lam, R2, a, s, c, j0, j1);
+  }
+}
+
 // One step for all modes; returns the new R2.
 template <bool kSgd>
 double step_all(const Modes& md, const StepCoefs& k, double R2, MomentState& x, int threads,
                 std::vector<double>& partial) {
-  double* __restrict a = x.a.data();  // distinct vectors: lets the compiler vectorise the mode loop
-  double* __restrict s = kSgd ? nullptr : x.s.data();
-  double* __restrict c = kSgd ? nullptr : x.c.data();
-  const double* __restrict lam = md.lam;
+  double* a = x.a.data();
+  double* s = kSgd ? nullptr : x.s.data();
+  double* c = kSgd ? nullptr : x.c.data();
   const double sum = sweep(md.d, threads, partial, [&](std::int64_t j0, std::int64_t j1) {
-    if (kSgd) {
-      double dummy = 0.0;
-      for (std::int64_t j = j0; j < j1; ++j) step<true>(k, lam[j], R2, a[j], dummy, dummy);
-    } else {
-      for (std::int64_t j = j0; j < j1; ++j) step<false>(k, lam[j], R2, a[j], s[j], c[j]);
-    }
-    return dot(lam, a, j0, j1);
+    step_modes<kSgd>(k, md.lam, R2, a, s, c, j0, j1);
+    return dot(md.lam, a, j0, j1);
   });
   return 2.0 * md.p_inf + sum;
 }
