@@ -11,6 +11,8 @@
 
 #include "plrf/engine/control.hpp"
 #include "plrf/engine/divergence.hpp"
+#include "plrf/engine/isa.hpp"
+#include "plrf/exact/block_map.hpp"
 #include "plrf/exact/linalg3.hpp"
 #include "plrf/exact/moments.hpp"
 #include "plrf/exact/modes.hpp"
@@ -30,11 +32,74 @@ inline std::vector<double> ode_grid(const std::vector<std::int64_t>& record, dou
   return t;
 }
 
-// Solves ((1 + h) I - h M) y = x in place: the implicit-Euler system of one mode.
-inline void solve_shifted(const Mat3& M, double h, double* x) {
-  double N[9];
-  for (int i = 0; i < 9; ++i) N[i] = -h * M[i] + ((i % 4 == 0) ? 1.0 + h : 0.0);
-  solve3(N, x);
+// One implicit-Euler step of modes [j0, j1): x <- ((1 + h) I - h M)^{-1} x and the response to
+// R2, w = ((1 + h) I - h M)^{-1} h b (one inverse, two right-hand sides). Compiled for each
+// instruction set (engine/isa.hpp).
+struct OdeModes {
+  const double* lam;
+  double *a, *s, *c;  // moments (s, c unused for SGD)
+  double* w[3];       // response to R2
+};
+
+template <bool kSgd>
+PLRF_ALWAYS_INLINE void ode_modes_body(const StepCoefs& kc, double h, const OdeModes& md, std::int64_t j0,
+                                       std::int64_t j1) {
+  constexpr int L = 8;  // modes per pass, lane-minor as in block_map.hpp, so the lane loops vectorise
+  if (kSgd) {
+    for (std::int64_t j = j0; j < j1; ++j) {
+      const SgdMode m = sgd_mode(kc, md.lam[j]);
+      const double n = 1.0 + h * m.one_minus_p;
+      md.a[j] /= n;
+      md.w[0][j] = h * m.q / n;
+    }
+    return;
+  }
+  BlockMaps<L> maps;
+  double lam[L], inv[9][L];
+  double* x[3] = {md.a, md.s, md.c};
+  for (std::int64_t j = j0; j < j1; j += L) {
+    const int count = static_cast<int>(std::min<std::int64_t>(L, j1 - j));
+    for (int l = 0; l < L; ++l) lam[l] = md.lam[j + std::min(l, count - 1)];  // pad with a real mode
+    one_step_maps<L>(kc, lam, maps);
+    for (int l = 0; l < L; ++l) {
+      double N[9];
+      for (int e = 0; e < 9; ++e) N[e] = -h * maps.M[e][l] + ((e % 4 == 0) ? 1.0 + h : 0.0);
+      const Inverse3 one(N);
+      for (int e = 0; e < 9; ++e) inv[e][l] = one.m[e];
+    }
+    for (int l = 0; l < count; ++l) {
+      double y[3], v[3];
+      for (int i = 0; i < 3; ++i) y[i] = x[i][j + l], v[i] = h * maps.P0[i][l];
+      for (int i = 0; i < 3; ++i) {
+        x[i][j + l] = inv[3 * i][l] * y[0] + inv[3 * i + 1][l] * y[1] + inv[3 * i + 2][l] * y[2];
+        md.w[i][j + l] = inv[3 * i][l] * v[0] + inv[3 * i + 1][l] * v[1] + inv[3 * i + 2][l] * v[2];
+      }
+    }
+  }
+}
+
+template <bool kSgd>
+PLRF_TARGET_AVX512 void ode_modes_avx512(const StepCoefs& kc, double h, const OdeModes& md, std::int64_t j0,
+                                         std::int64_t j1) {
+  ode_modes_body<kSgd>(kc, h, md, j0, j1);
+}
+template <bool kSgd>
+PLRF_TARGET_AVX2 void ode_modes_avx2(const StepCoefs& kc, double h, const OdeModes& md, std::int64_t j0,
+                                     std::int64_t j1) {
+  ode_modes_body<kSgd>(kc, h, md, j0, j1);
+}
+template <bool kSgd>
+void ode_modes_baseline(const StepCoefs& kc, double h, const OdeModes& md, std::int64_t j0, std::int64_t j1) {
+  ode_modes_body<kSgd>(kc, h, md, j0, j1);
+}
+
+template <bool kSgd>
+inline void ode_modes(const StepCoefs& kc, double h, const OdeModes& md, std::int64_t j0, std::int64_t j1) {
+  switch (isa()) {
+    case Isa::kAvx512: return ode_modes_avx512<kSgd>(kc, h, md, j0, j1);
+    case Isa::kAvx2: return ode_modes_avx2<kSgd>(kc, h, md, j0, j1);
+    default: return ode_modes_baseline<kSgd>(kc, h, md, j0, j1);
+  }
 }
 
 template <bool kSgd>
@@ -45,7 +110,7 @@ RiskCurve run_ode(const Modes& md, const GenMomentum& opt, const std::vector<std
   MomentState x(md, kSgd);
   const int nv = kSgd ? 1 : 3;
   std::vector<std::vector<double>> w(nv, std::vector<double>(md.d));  // response to R2 per mode
-  std::vector<double> partial;
+  std::vector<double> partial((md.d + kChunk - 1) / kChunk), v_partial;
   double R2 = md.r2_of(x.a.data());
   const DivergenceGuard guard(0.5 * R2);
   const std::vector<double> grid = ode_grid(record, dt);
@@ -67,29 +132,16 @@ RiskCurve run_ode(const Modes& md, const GenMomentum& opt, const std::vector<std
     // coefficients at the new point, within the schedule's steps 0 .. T-1 (arrays have T values)
     const StepCoefs kc(opt.at(std::min(t1, static_cast<double>(record.back() - 1))), md.batch);
     double* a = x.a.data();
+    const OdeModes om{md.lam, a, kSgd ? nullptr : x.s.data(), kSgd ? nullptr : x.c.data(),
+                      {w[0].data(), kSgd ? nullptr : w[1].data(), kSgd ? nullptr : w[2].data()}};
+    v_partial.assign(partial.size(), 0.0);
     const double U = sweep(md.d, threads, partial, [&](std::int64_t j0, std::int64_t j1) {
-      for (std::int64_t j = j0; j < j1; ++j) {
-        const double lam = md.lam[j];
-        if (kSgd) {
-          const SgdMode m = sgd_mode(kc, lam);
-          const double n = 1.0 + h * m.one_minus_p;
-          a[j] /= n;
-          w[0][j] = h * m.q / n;
-        } else {
-          const Mat3 M = mode_matrix(kc, lam);
-          const Vec3 b = forcing(kc, lam);
-          double y[3] = {a[j], x.s[j], x.c[j]}, v[3] = {h * b[0], h * b[1], h * b[2]};
-          solve_shifted(M, h, y);
-          solve_shifted(M, h, v);
-          a[j] = y[0], x.s[j] = y[1], x.c[j] = y[2];
-          for (int i = 0; i < 3; ++i) w[i][j] = v[i];
-        }
-      }
+      ode_modes<kSgd>(kc, h, om, j0, j1);
+      v_partial[static_cast<std::size_t>(j0 / kChunk)] = dot(md.lam, w[0].data(), j0, j1);
       return dot(md.lam, a, j0, j1);
     });
-    const double V = sweep(md.d, threads, partial, [&](std::int64_t j0, std::int64_t j1) {
-      return dot(md.lam, w[0].data(), j0, j1);
-    });
+    double V = 0.0;  // lambda . w_a, summed in chunk order like U
+    for (double p : v_partial) V += p;
     if (!(V < 1.0)) {  // Sherman-Morrison denominator: the coupling is supercritical
       out.diverged_at = static_cast<std::int64_t>(std::ceil(t1));
       return out;
