@@ -93,11 +93,11 @@ class BlockSolver {
     }
     const StepCoefs k(opt_.at(static_cast<double>(t) + 0.5 * static_cast<double>(n - 1)), md_.batch);
     l1_partial_.assign(static_cast<std::size_t>((md_.d + kChunk - 1) / kChunk), 0.0);
-    const double base = 2.0 * md_.p_inf + sweep(md_.d, threads_, partial_, [&](std::int64_t j0, std::int64_t j1) {
+    const double base = md_.r2(sweep(md_.d, threads_, partial_, [&](std::int64_t j0, std::int64_t j1) {
                           propagate(k, n, j0, j1);
                           l1_partial_[static_cast<std::size_t>(j0 / kChunk)] = dot(md_.lam, p1_[0].data(), j0, j1);
                           return dot(md_.lam, x_.a.data(), j0, j1);
-                        }, kSgd ? kParallelMin : 2 * kChunk);  // a 3x3 matrix power per mode is heavy work
+                        }, kSgd ? kParallelMin : 2 * kChunk));  // a 3x3 matrix power per mode is heavy work
     double L1 = 0.0;
     for (double v : l1_partial_) L1 += v;
     const double denom = static_cast<double>(n) - L1;

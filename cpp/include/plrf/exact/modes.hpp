@@ -23,10 +23,12 @@ struct Modes {
   double p_inf;
   int batch;
 
+  // R2 from sum_j lambda_j a_j (the one place the convention R2 = 2 P is written).
+  double r2(double weighted) const { return 2.0 * p_inf + weighted; }
   double r2_of(const double* a) const {
     double s = 0.0;
     for (std::int64_t j = 0; j < d; ++j) s += lam[j] * a[j];
-    return 2.0 * p_inf + s;
+    return r2(s);
   }
 };
 

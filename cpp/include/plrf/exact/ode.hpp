@@ -146,14 +146,14 @@ RiskCurve run_ode(const Modes& md, const GenMomentum& opt, const std::vector<std
       out.diverged_at = static_cast<std::int64_t>(std::ceil(t1));
       return out;
     }
-    R2 = (2.0 * md.p_inf + U) / (1.0 - V);
-    R2 = 2.0 * md.p_inf + sweep(md.d, threads, partial, [&](std::int64_t j0, std::int64_t j1) {
+    R2 = md.r2(U) / (1.0 - V);
+    R2 = md.r2(sweep(md.d, threads, partial, [&](std::int64_t j0, std::int64_t j1) {
            for (int i = 0; i < nv; ++i) {
              double* xi = i == 0 ? a : i == 1 ? x.s.data() : x.c.data();
              for (std::int64_t j = j0; j < j1; ++j) xi[j] += R2 * w[i][j];
            }
            return dot(md.lam, a, j0, j1);
-         });
+         }));
     control.advance(1);
   }
 }

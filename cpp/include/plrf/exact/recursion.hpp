@@ -73,7 +73,7 @@ double step_all(const Modes& md, const StepCoefs& k, double R2, MomentState& x, 
     step_modes<kSgd>(k, md.lam, R2, a, s, c, j0, j1);
     return dot(md.lam, a, j0, j1);
   });
-  return 2.0 * md.p_inf + sum;
+  return md.r2(sum);
 }
 
 // Records risk = R2 / 2 at each record step; stops at divergence (risk non-finite or > guard).
