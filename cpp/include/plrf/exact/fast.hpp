@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "plrf/engine/control.hpp"
-#include "plrf/engine/divergence.hpp"
 #include "plrf/exact/block_map.hpp"
 #include "plrf/exact/block_propagate.hpp"
+#include "plrf/exact/recorder.hpp"
 #include "plrf/exact/recursion.hpp"
 
 namespace plrf {
@@ -145,28 +145,16 @@ class BlockSolver {
 template <bool kSgd>
 RiskCurve run_blocks(const Modes& md, const GenMomentum& opt, const std::vector<std::int64_t>& record, double r,
                      int threads, RunControl& control) {
-  RiskCurve out;
-  out.risk.assign(record.size(), std::numeric_limits<double>::quiet_NaN());
   BlockSolver<kSgd> solver(md, opt, threads);
-  const DivergenceGuard guard(0.5 * solver.R2);
+  Recorder rec(record, solver.R2);
   R2History hist;
   hist.push(0, solver.R2);
-  std::size_t ri = 0;
   for (std::int64_t t = 0;;) {
-    if (guard.diverged(0.5 * solver.R2)) {
-      out.diverged_at = t;
-      return out;
-    }
-    if (t == record[ri]) out.risk[ri++] = 0.5 * solver.R2;
-    if (ri == record.size()) return out;
-    if (control.cancelled()) {
-      out.interrupted = true;
-      return out;
-    }
-    const std::int64_t n = block_length(opt, t, record[ri], r, hist);
+    if (!rec.visit(static_cast<double>(t), solver.R2, control)) return rec.out;
+    const std::int64_t n = block_length(opt, t, rec.next_record(), r, hist);
     if (!solver.advance(t, n)) {
-      out.diverged_at = t + n;
-      return out;
+      rec.diverged(static_cast<double>(t + n));
+      return rec.out;
     }
     t += n;
     hist.push(t, solver.R2);

@@ -6,16 +6,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <vector>
 
 #include "plrf/engine/control.hpp"
-#include "plrf/engine/divergence.hpp"
 #include "plrf/engine/isa.hpp"
 #include "plrf/exact/block_map.hpp"
 #include "plrf/exact/linalg3.hpp"
 #include "plrf/exact/moments.hpp"
 #include "plrf/exact/modes.hpp"
+#include "plrf/exact/recorder.hpp"
 #include "plrf/exact/recursion.hpp"
 
 namespace plrf {
@@ -105,28 +104,16 @@ inline void ode_modes(const StepCoefs& kc, double h, const OdeModes& md, std::in
 template <bool kSgd>
 RiskCurve run_ode(const Modes& md, const GenMomentum& opt, const std::vector<std::int64_t>& record, double dt,
                   int threads, RunControl& control) {
-  RiskCurve out;
-  out.risk.assign(record.size(), std::numeric_limits<double>::quiet_NaN());
   MomentState x(md, kSgd);
   const int nv = kSgd ? 1 : 3;
   std::vector<std::vector<double>> w(nv, std::vector<double>(md.d));  // response to R2 per mode
   std::vector<double> partial((md.d + kChunk - 1) / kChunk), v_partial;
   double R2 = md.r2_of(x.a.data());
-  const DivergenceGuard guard(0.5 * R2);
+  Recorder rec(record, R2);
   const std::vector<double> grid = ode_grid(record, dt);
-  std::size_t ri = 0;
   for (std::size_t k = 0;; ++k) {
     const double t = grid[k];
-    if (guard.diverged(0.5 * R2)) {
-      out.diverged_at = static_cast<std::int64_t>(std::ceil(t));
-      return out;
-    }
-    if (t == static_cast<double>(record[ri])) out.risk[ri++] = 0.5 * R2;
-    if (ri == record.size()) return out;
-    if (control.cancelled()) {
-      out.interrupted = true;
-      return out;
-    }
+    if (!rec.visit(t, R2, control)) return rec.out;
     const double t1 = grid[k + 1];
     const double h = (std::log1p(t1) - std::log1p(t)) * (1.0 + t1);  // dtau times dt/dtau at the new point
     // coefficients at the new point, within the schedule's steps 0 .. T-1 (arrays have T values)
@@ -143,8 +130,8 @@ RiskCurve run_ode(const Modes& md, const GenMomentum& opt, const std::vector<std
     double V = 0.0;  // lambda . w_a, summed in chunk order like U
     for (double p : v_partial) V += p;
     if (!(V < 1.0)) {  // Sherman-Morrison denominator: the coupling is supercritical
-      out.diverged_at = static_cast<std::int64_t>(std::ceil(t1));
-      return out;
+      rec.diverged(t1);
+      return rec.out;
     }
     R2 = md.r2(U) / (1.0 - V);
     R2 = md.r2(sweep(md.d, threads, partial, [&](std::int64_t j0, std::int64_t j1) {

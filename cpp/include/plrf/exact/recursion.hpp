@@ -2,14 +2,13 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <vector>
 
 #include "plrf/engine/control.hpp"
-#include "plrf/engine/divergence.hpp"
 #include "plrf/engine/isa.hpp"
 #include "plrf/exact/moments.hpp"
 #include "plrf/exact/modes.hpp"
+#include "plrf/exact/recorder.hpp"
 
 namespace plrf {
 namespace exact {
@@ -76,29 +75,16 @@ double step_all(const Modes& md, const StepCoefs& k, double R2, MomentState& x, 
   return md.r2(sum);
 }
 
-// Records risk = R2 / 2 at each record step; stops at divergence (risk non-finite or > guard).
+// Records risk = R2 / 2 at each record step; stops at divergence, cancellation or the last record.
 template <bool kSgd>
 RiskCurve run_recursion(const Modes& md, const GenMomentum& opt, const std::vector<std::int64_t>& record,
                         int threads, RunControl& control) {
-  RiskCurve out;
-  out.risk.assign(record.size(), std::numeric_limits<double>::quiet_NaN());
   MomentState x(md, kSgd);
   std::vector<double> partial;
   double R2 = md.r2_of(x.a.data());
-  const DivergenceGuard guard(0.5 * R2);
-  std::size_t ri = 0;
-  const std::int64_t T = record.back();
+  Recorder rec(record, R2);
   for (std::int64_t t = 0;; ++t) {
-    if (guard.diverged(0.5 * R2)) {
-      out.diverged_at = t;
-      return out;
-    }
-    if (t == record[ri]) out.risk[ri++] = 0.5 * R2;
-    if (t == T) return out;
-    if (control.cancelled()) {
-      out.interrupted = true;
-      return out;
-    }
+    if (!rec.visit(static_cast<double>(t), R2, control)) return rec.out;
     R2 = step_all<kSgd>(md, StepCoefs(opt.at(static_cast<double>(t)), md.batch), R2, x, threads, partial);
     if ((t & 1023) == 1023) control.advance(1024);
   }

@@ -1,0 +1,52 @@
+// What every exact-risk driver (recursion, block solver, ODE) does at each time point it reaches,
+// written once: stop at a divergence (risk non-finite or past the guard) with its step, record
+// risk = R2 / 2 at the record steps, and stop after the last record or when cancelled.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "plrf/engine/control.hpp"
+#include "plrf/engine/divergence.hpp"
+#include "plrf/exact/modes.hpp"
+
+namespace plrf {
+namespace exact {
+
+class Recorder {
+ public:
+  Recorder(const std::vector<std::int64_t>& record, double R2_0) : record_(record), guard_(0.5 * R2_0) {
+    out.risk.assign(record.size(), std::numeric_limits<double>::quiet_NaN());
+  }
+
+  RiskCurve out;
+
+  // At time t (a step, or a point of the ODE's grid) with the current R2. False: stop the run.
+  bool visit(double t, double R2, const RunControl& control) {
+    if (guard_.diverged(0.5 * R2)) return diverged(t);
+    if (t == static_cast<double>(record_[next_])) out.risk[next_++] = 0.5 * R2;
+    if (next_ == record_.size()) return false;
+    if (control.cancelled()) {
+      out.interrupted = true;
+      return false;
+    }
+    return true;
+  }
+
+  // Marks divergence at time t (the first step at or after it). Always false: stop the run.
+  bool diverged(double t) {
+    out.diverged_at = static_cast<std::int64_t>(std::ceil(t));
+    return false;
+  }
+
+  std::int64_t next_record() const { return record_[next_]; }
+
+ private:
+  const std::vector<std::int64_t>& record_;
+  DivergenceGuard guard_;
+  std::size_t next_ = 0;
+};
+
+}  // namespace exact
+}  // namespace plrf
