@@ -5,6 +5,7 @@
 
 #include "plrf/exact/block_map.hpp"
 #include "plrf/exact/fast.hpp"
+#include "plrf/exact/ode.hpp"
 #include "plrf/exact/recursion.hpp"
 #include "plrf/exact/stability.hpp"
 
@@ -100,4 +101,21 @@ TEST_CASE("the block pass gives the same states on every instruction set this CP
     for (std::size_t i = 0; i < ref.size(); ++i) CHECK(got[i] == doctest::Approx(ref[i]).epsilon(1e-12));
   }
   MESSAGE("instruction sets compared: baseline + " << others.size());
+}
+
+TEST_CASE("every exact driver stops when cancelled, with the records it reached") {
+  const std::vector<double> lam = {1.0, 0.5, 0.25}, rho = {1.0, 1.0, 1.0};
+  const Modes md{lam.data(), rho.data(), 3, 0.01, 1};
+  const plrf::GenMomentum opt = heavy_ball(0.1, 0.9);
+  const std::vector<std::int64_t> record = {0, 10, 1000};
+  plrf::RunControl control;
+  control.cancel = true;  // already cancelled: each driver records t = 0 and stops
+  const RiskCurve curves[] = {exact_risk(md, opt, record, 1, control), fast_risk(md, opt, record, 1e-4, 1, control),
+                              ode_risk(md, opt, record, 0.01, 1, control)};
+  for (const RiskCurve& c : curves) {
+    CHECK(c.interrupted);
+    CHECK(c.diverged_at == -1);
+    CHECK(c.risk[0] == doctest::Approx(0.5 * md.r2_of(rho.data())));
+    CHECK(std::isnan(c.risk[1]));
+  }
 }
