@@ -97,7 +97,8 @@ class EigenStepper {
     const double rn = std::sqrt(r2 > 0.0 ? r2 : 0.0);
     const double coef_e = na > 0.0 ? (s1 - rn * ax / na) / (na * B) : 0.0;
     const double coef_xi = rn / B;
-    fused_update(upd, [&](Eigen::Index j) { return m_.spectrum->eigenvalues[j] * e[j] * coef_e + sl[j] * xi[j] * coef_xi; });
+    const double* lam = m_.spectrum->eigenvalues.data();
+    fused_update(upd, [&](Eigen::Index j) { return lam[j] * e[j] * coef_e + sl[j] * xi[j] * coef_xi; });
   }
 
   void explicit_step(std::uint64_t t, const MomentumStep& upd) {
