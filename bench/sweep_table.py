@@ -1,6 +1,6 @@
 """Sweep speedup: >= 200 small exact-risk configs, serially vs 2 workers (local pool, LocalCluster).
 
-    python bench/sweep_table.py [--configs 200] [--steps 20000] [--workers 2] [--repeat 3] [--json out.json]
+    python bench/sweep_table.py [--configs 200] [--steps 200000] [--workers 2] [--repeat 3] [--json out.json]
 
 Target: >= 1.7x with 2 workers. Serial runs in-process; the pool time includes starting its
 processes; the LocalCluster is started before timing. Each config uses one engine thread.
@@ -10,19 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from plrf.bench import machine, sweep_speedup
-
-
-def headline(quick=False):
-    r = sweep_speedup("pool", 2, 200, 20_000)
-    return {"ratio": r["speedup"], "detail": f"{r['n_configs']} configs: serial {r['serial_s']:.2f}s, "
-                                             f"pool {r['parallel_s']:.2f}s"}
+from plrf.bench import SWEEP_STEPS, machine, sweep_speedup
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--configs", type=int, default=200)
-    ap.add_argument("--steps", type=int, default=20_000)
+    ap.add_argument("--steps", type=int, default=SWEEP_STEPS)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3, help="alternating serial/parallel runs, medians (default 3)")
     ap.add_argument("--json", help="write the rows to this file")
