@@ -32,8 +32,6 @@ Budgets whose best d is the smallest or largest d of the grid are left out of th
 says which); widen --d-min/--d-max to cover more of them.
 """
 
-OPTIMIZERS = NAMES
-
 
 def add_parser(sub):
     p = sub.add_parser(
@@ -44,7 +42,7 @@ def add_parser(sub):
     )
     p.add_argument("--alpha", type=float, required=True, help="data exponent: x_j ~ N(0, j^-2alpha)")
     p.add_argument("--beta", type=float, required=True, help="target exponent: b_j = j^-beta")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="optimizer (default sgd)")
+    p.add_argument("--optimizer", choices=NAMES, default="sgd", help="optimizer (default sgd)")
     p.add_argument("--d-min", type=float, default=100, help="smallest model size d (default 100)")
     p.add_argument("--d-max", type=float, default=10000, help="largest model size d (default 10000)")
     p.add_argument("--n-d", type=int, default=13, help="number of d values, geometric (default 13)")

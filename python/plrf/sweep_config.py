@@ -23,7 +23,6 @@ from . import _validate as check
 from ._version import __version__
 from .optim import NAMES, GenMomentum
 
-OPTIMIZER_NAMES = NAMES
 SPECTRUM_SOURCES = ("sampled", "theory")
 KEYS = ("alpha", "beta", "d", "v", "seed", "spectrum", "optimizer", "steps", "batch", "seeds", "record",
         "engine", "options")
@@ -126,8 +125,8 @@ def normalize(cfg: dict, engines, default_engine="exact") -> dict:
 def _optimizer(opt):
     if isinstance(opt, GenMomentum):
         return opt
-    if opt not in OPTIMIZER_NAMES:
-        raise ValueError(f"optimizer must be a GenMomentum or one of {OPTIMIZER_NAMES}, got {opt!r}")
+    if opt not in NAMES:
+        raise ValueError(f"optimizer must be a GenMomentum or one of {NAMES}, got {opt!r}")
     return opt
 
 

@@ -92,7 +92,7 @@ class BlockSolver {
       return true;
     }
     const StepCoefs k(opt_.at(static_cast<double>(t) + 0.5 * static_cast<double>(n - 1)), md_.batch);
-    l1_partial_.assign(static_cast<std::size_t>((md_.d + kChunk - 1) / kChunk), 0.0);
+    l1_partial_.assign(static_cast<std::size_t>(chunks(md_.d)), 0.0);
     const double base = md_.r2(sweep(md_.d, threads_, partial_, [&](std::int64_t j0, std::int64_t j1) {
                           propagate(k, n, j0, j1);
                           l1_partial_[static_cast<std::size_t>(j0 / kChunk)] = dot(md_.lam, p1_[0].data(), j0, j1);
@@ -168,14 +168,10 @@ inline double growth_for(double rtol) { return std::min(0.25, 2.5 * std::sqrt(rt
 
 inline RiskCurve fast_risk(const Modes& md, const GenMomentum& opt, const std::vector<std::int64_t>& record,
                            double rtol, int threads, RunControl& control) {
-  check_record(record);
-  opt.check_length(record.back());
-  const double r = growth_for(rtol);
-  auto run = [&](double g) {
-    return opt.is_sgd() ? run_blocks<true>(md, opt, record, g, threads, control)
-                        : run_blocks<false>(md, opt, record, g, threads, control);
-  };
-  return with_doubling_estimate(run, r);
+  return checked_dispatch(opt, record, [&](auto sgd) {
+    auto run = [&](double g) { return run_blocks<decltype(sgd)::value>(md, opt, record, g, threads, control); };
+    return with_doubling_estimate(run, growth_for(rtol));
+  });
 }
 
 }  // namespace exact

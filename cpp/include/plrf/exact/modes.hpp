@@ -6,10 +6,12 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "plrf/linalg/dot.hpp"
 #include "plrf/engine/parallel.hpp"
+#include "plrf/optim/gen_momentum.hpp"
 
 namespace plrf {
 namespace exact {
@@ -62,16 +64,26 @@ inline void check_record(const std::vector<std::int64_t>& record) {
       throw std::invalid_argument("record must be sorted, unique and >= 0");
 }
 
+// What every method does first: validate the record grid and the schedules' length, then run
+// body(std::true_type{}) for SGD (one moment per mode) or body(std::false_type{}) otherwise.
+template <class Body>
+RiskCurve checked_dispatch(const GenMomentum& opt, const std::vector<std::int64_t>& record, Body&& body) {
+  check_record(record);
+  opt.check_length(record.back());
+  return opt.is_sgd() ? body(std::true_type{}) : body(std::false_type{});
+}
+
 // Modes are cut into fixed chunks; body(j0, j1) returns the chunk's partial sum. The partials are
 // added in chunk order, so sums do not depend on the thread count. Threads only pay off for large d.
 constexpr std::int64_t kChunk = 8192;
 constexpr std::int64_t kParallelMin = 262144;
+inline std::int64_t chunks(std::int64_t d) { return (d + kChunk - 1) / kChunk; }
 
 // `parallel_min`: smallest d worth threads (per-step thread start-up must stay small vs the work).
 template <class Body>
 double sweep(std::int64_t d, int threads, std::vector<double>& partial, Body&& body,
              std::int64_t parallel_min = kParallelMin) {
-  const std::int64_t n = (d + kChunk - 1) / kChunk;
+  const std::int64_t n = chunks(d);
   partial.assign(static_cast<std::size_t>(n), 0.0);
   auto run = [&](std::int64_t c) { partial[c] = body(c * kChunk, std::min(d, (c + 1) * kChunk)); };
   if (threads == 1 || d < parallel_min)

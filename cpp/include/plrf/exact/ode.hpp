@@ -107,7 +107,7 @@ RiskCurve run_ode(const Modes& md, const GenMomentum& opt, const std::vector<std
   MomentState x(md, kSgd);
   const int nv = kSgd ? 1 : 3;
   std::vector<std::vector<double>> w(nv, std::vector<double>(md.d));  // response to R2 per mode
-  std::vector<double> partial((md.d + kChunk - 1) / kChunk), v_partial;
+  std::vector<double> partial(static_cast<std::size_t>(chunks(md.d))), v_partial;
   double R2 = md.r2_of(x.a.data());
   Recorder rec(record, R2);
   const std::vector<double> grid = ode_grid(record, dt);
@@ -149,13 +149,10 @@ RiskCurve run_ode(const Modes& md, const GenMomentum& opt, const std::vector<std
 // the time discretisation (not the ODE's own modelling error against the discrete recursion).
 inline RiskCurve ode_risk(const Modes& md, const GenMomentum& opt, const std::vector<std::int64_t>& record,
                           double dt, int threads, RunControl& control) {
-  check_record(record);
-  opt.check_length(record.back());
-  auto run = [&](double h) {
-    return opt.is_sgd() ? run_ode<true>(md, opt, record, h, threads, control)
-                        : run_ode<false>(md, opt, record, h, threads, control);
-  };
-  return with_doubling_estimate(run, dt);
+  return checked_dispatch(opt, record, [&](auto sgd) {
+    auto run = [&](double h) { return run_ode<decltype(sgd)::value>(md, opt, record, h, threads, control); };
+    return with_doubling_estimate(run, dt);
+  });
 }
 
 }  // namespace exact

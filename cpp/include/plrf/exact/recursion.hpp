@@ -92,10 +92,9 @@ RiskCurve run_recursion(const Modes& md, const GenMomentum& opt, const std::vect
 
 inline RiskCurve exact_risk(const Modes& md, const GenMomentum& opt, const std::vector<std::int64_t>& record,
                             int threads, RunControl& control) {
-  check_record(record);
-  opt.check_length(record.back());
-  return opt.is_sgd() ? run_recursion<true>(md, opt, record, threads, control)
-                      : run_recursion<false>(md, opt, record, threads, control);
+  return checked_dispatch(opt, record, [&](auto sgd) {
+    return run_recursion<decltype(sgd)::value>(md, opt, record, threads, control);
+  });
 }
 
 }  // namespace exact
