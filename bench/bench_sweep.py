@@ -3,8 +3,8 @@
 import pytest
 
 import plrf
-from plrf.bench import sweep_configs
-from plrf.sweep import sweep
+from plrf.cli.bench import sweep_configs
+from plrf.sweep import run as sweep
 
 pytestmark = pytest.mark.skipif(not hasattr(plrf, "exact_risk"), reason="plrf.exact_risk not in this build")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from plrf.bench import SWEEP_STEPS, machine, sweep_speedup
+from plrf.cli.bench import SWEEP_STEPS, machine, sweep_speedup
 
 
 def main(argv=None):

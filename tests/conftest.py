@@ -11,7 +11,7 @@ def rng():
 def fake_engines():
     """Register the cheap engines of tests/sweep_fakes.py for one test, then restore the registry."""
     import sweep_fakes
-    from plrf import sweep_tasks
+    from plrf.sweep import tasks as sweep_tasks
 
     saved = dict(sweep_tasks.ENGINES)
     for name in ("numpy_exact", "noisy_seeds", "sleepy", "failing", "exploding", "interrupted"):

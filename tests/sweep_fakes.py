@@ -80,7 +80,7 @@ def sleepy_grid(pid_dir, sleep=1.0):
 
 def stored(store, report):
     """{key: result} of every config of a sweep report, read back from its store."""
-    from plrf.store import Store
+    from plrf.sweep.store import Store
 
     return {k: Store(store).read(k)["result"] for k in report.keys}
 

@@ -4,7 +4,7 @@ import types
 import numpy as np
 import pytest
 
-from plrf import cli_frontier
+from plrf.cli import frontier as cli_frontier
 from plrf.__main__ import main
 
 pytest.importorskip("matplotlib")

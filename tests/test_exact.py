@@ -4,7 +4,7 @@ import pytest
 
 import plrf
 from plrf import exact_risk
-from spec4_oracle import spec4_risk
+from plrf.testing import spec4_risk
 
 TOL = 1e-10  # relative, at every step: both sides are float64 transcriptions of the same recursion
 

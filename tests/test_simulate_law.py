@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 import plrf
-from spec4_oracle import spec4_risk
+from plrf.testing import spec4_risk
 
 Z_BOUND = 4.0
 OPTIMIZERS = ["sgd", "sgd_momentum", "dana_constant", "dana_decaying"]

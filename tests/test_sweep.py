@@ -16,11 +16,11 @@ import pytest
 
 import plrf
 import sweep_fakes
-from plrf import store as S
-from plrf import sweep_config as C
-from plrf import sweep_tasks as T
+from plrf.sweep import store as S
+from plrf.sweep import config as C
+from plrf.sweep import tasks as T
 from plrf.sweep import SweepError, grid, product, register_engine
-from plrf.sweep import sweep as run_sweep
+from plrf.sweep import run as run_sweep
 
 pd = pytest.importorskip("pandas")
 
@@ -133,7 +133,7 @@ def test_spectrum_computed_once_per_problem(tmp_path, monkeypatch):
     calls = []
     real = T.make_spectrum
     monkeypatch.setattr(T, "make_spectrum", lambda p: calls.append(p) or real(p))
-    monkeypatch.setattr(sys.modules["plrf.sweep"], "MIN_TASK_COST", 1.0)  # split each problem into several tasks
+    monkeypatch.setattr(sys.modules["plrf.sweep.driver"], "MIN_TASK_COST", 1.0)  # split each problem into several tasks
     rep = run_sweep(small_grid(), store=tmp_path, workers=1, progress=False)
     assert rep.computed == 16 and len(calls) == 4  # 4 problems (beta x d), 4 optimizers each
 
@@ -238,7 +238,7 @@ def test_pool_sweep_from_an_unguarded_script(tmp_path):
         from plrf.sweep import grid, register_engine
         register_engine("numpy_exact", sweep_fakes.numpy_exact)
         print("RAN", flush=True)
-        rep = plrf.sweep(grid(alpha=1.0, beta=0.3, d=[8, 12], optimizer="sgd", steps=20, engine="numpy_exact"),
+        rep = plrf.sweep.run(grid(alpha=1.0, beta=0.3, d=[8, 12], optimizer="sgd", steps=20, engine="numpy_exact"),
                          store={str(tmp_path / "store")!r}, workers=2, progress=False)
         print("COMPUTED", rep.computed)
     """))
@@ -251,7 +251,7 @@ def test_pool_sweep_from_an_unguarded_script(tmp_path):
 
 
 def test_scheduler_submits_costliest_first_and_throttles():
-    sweep_mod = sys.modules["plrf.sweep"]
+    sweep_mod = sys.modules["plrf.sweep.driver"]
 
     class Recorder:
         max_in_flight = 2

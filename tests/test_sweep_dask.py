@@ -14,9 +14,9 @@ import pytest
 
 import plrf
 import sweep_fakes
-from plrf import store as S
+from plrf.sweep import store as S
 from plrf.sweep import grid
-from plrf.sweep import sweep as run_sweep
+from plrf.sweep import run as run_sweep
 
 distributed = pytest.importorskip("distributed")
 pytestmark = pytest.mark.usefixtures("fake_engines")
@@ -68,7 +68,7 @@ def test_dask_sweep_survives_a_killed_worker(client, tmp_path):
 
 
 def test_dask_reports_failures_with_shared_spectra(client, tmp_path, monkeypatch):
-    monkeypatch.setattr(sys.modules["plrf.sweep"], "MIN_TASK_COST", 1.0)  # one task per config + a spectrum task
+    monkeypatch.setattr(sys.modules["plrf.sweep.driver"], "MIN_TASK_COST", 1.0)  # one task per config + a spectrum task
     g = sweep_fakes.small_grid("failing", d=[8, 13])
     with pytest.raises(Exception, match="planted failure") as err:
         run_sweep(g, store=tmp_path, client=client, progress=False)

@@ -8,7 +8,7 @@ import pytest
 import plrf
 import sweep_fakes
 from plrf.sweep import grid
-from plrf.sweep import sweep as run_sweep
+from plrf.sweep import run as run_sweep
 
 has_exact = pytest.mark.skipif(not hasattr(plrf, "exact_risk"), reason="plrf.exact_risk not on this branch")
 has_sim = pytest.mark.skipif(not hasattr(plrf, "simulate"), reason="plrf.simulate not on this branch")

@@ -76,9 +76,9 @@ void bind_exact(py::module_& m) {
         {
           py::gil_scoped_release release;
           if (v <= d) throw std::invalid_argument("the kappa fixed point needs v > d");
-          const auto nodes = plrf::theory::power_law_nodes(alpha, beta, v, 100000, 1e-4);
-          k = plrf::theory::kappa(nodes, d);
-          p = plrf::theory::p_inf(nodes, k);
+          const auto nodes = plrf::theory_spectrum::power_law_nodes(alpha, beta, v, 100000, 1e-4);
+          k = plrf::theory_spectrum::kappa(nodes, d);
+          p = plrf::theory_spectrum::p_inf(nodes, k);
         }
         return py::make_tuple(k, p);
       },
@@ -87,11 +87,11 @@ void bind_exact(py::module_& m) {
       "theory_densities",
       [](double alpha, double beta, std::int64_t d, std::int64_t v, double p_inf, std::vector<double> x, double eta,
          std::int64_t j_exact, double bin, const py::object& progress) {
-        const auto nodes = plrf::theory::power_law_nodes(alpha, beta, v, j_exact, bin);
+        const auto nodes = plrf::theory_spectrum::power_law_nodes(alpha, beta, v, j_exact, bin);
         std::vector<double> nu, w;
         plrf::RunControl control;
         const bool interrupted = plrf_bind::run_interruptible(
-            [&](plrf::RunControl& c) { plrf::theory::densities(nodes, static_cast<double>(d), p_inf, x, eta, nu, w, c); },
+            [&](plrf::RunControl& c) { plrf::theory_spectrum::densities(nodes, static_cast<double>(d), p_inf, x, eta, nu, w, c); },
             control, progress);
         if (interrupted) {  // a spectrum has no useful partial result
           PyErr_SetNone(PyExc_KeyboardInterrupt);

@@ -1,7 +1,7 @@
 // The plrf._core extension: one bind_*.cpp file per area (rng, problem, optim, simulate, exact).
 #include <pybind11/pybind11.h>
 
-#include "plrf/engine/isa.hpp"
+#include "plrf/runtime/isa.hpp"
 
 namespace py = pybind11;
 

@@ -11,7 +11,7 @@
 #include <mutex>
 #include <thread>
 
-#include "plrf/engine/control.hpp"
+#include "plrf/runtime/control.hpp"
 
 namespace plrf_bind {
 

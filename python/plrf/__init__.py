@@ -21,8 +21,8 @@ from .optim import (
     sgd_momentum,
 )
 from .simulation import resume, simulate
-from .store import load
-from .sweep import sweep  # note: rebinds plrf.sweep to the function; use `from plrf.sweep import grid`
+from . import sweep  # plrf.sweep.run(grid(...), store=...); plrf.sweep.grid, plrf.sweep.load
+from .sweep import load
 
 __all__ = [
     "__version__",

@@ -1,8 +1,8 @@
 // Umbrella header of the plrf C++ core.
 #pragma once
-#include "plrf/engine/control.hpp"
-#include "plrf/engine/divergence.hpp"
-#include "plrf/engine/parallel.hpp"
+#include "plrf/runtime/control.hpp"
+#include "plrf/runtime/divergence.hpp"
+#include "plrf/runtime/parallel.hpp"
 #include "plrf/optim/gen_momentum.hpp"
 #include "plrf/optim/schedule.hpp"
 #include "plrf/problem/plrf_problem.hpp"

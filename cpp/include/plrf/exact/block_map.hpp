@@ -9,11 +9,10 @@
 #include <cstdint>
 #include <utility>
 
-#include "plrf/engine/isa.hpp"
+#include "plrf/runtime/isa.hpp"
 #include "plrf/exact/moments.hpp"
 
-namespace plrf {
-namespace exact {
+namespace plrf::exact {
 
 // The n-step maps of L modes at once, lane-minor (structure of arrays) so that every compose loop
 // runs over the L lanes and vectorises. All lanes share n, so they share the powering pattern.
@@ -111,5 +110,4 @@ inline SgdBlock sgd_block(const SgdMode& md, std::int64_t n_int) {
   return b;
 }
 
-}  // namespace exact
-}  // namespace plrf
+}  // namespace plrf::exact

@@ -1,16 +1,15 @@
 // Advancing a range of modes of the general (momentum) family through one block of the fast
 // solver: x <- M^n (x + pending P1_old) + P0 R2_0, keeping the new P1 for the slope correction.
 // This is the solver's hot loop (a 3x3 binary powering per mode), so it runs L modes per pass and
-// is compiled for each instruction set (engine/isa.hpp).
+// is compiled for each instruction set (runtime/isa.hpp).
 #pragma once
 #include <algorithm>
 #include <cstdint>
 
-#include "plrf/engine/isa.hpp"
+#include "plrf/runtime/isa.hpp"
 #include "plrf/exact/block_map.hpp"
 
-namespace plrf {
-namespace exact {
+namespace plrf::exact {
 
 struct BlockPass {
   StepCoefs k;       // coefficients frozen for the block
@@ -60,5 +59,4 @@ inline void propagate(const BlockPass& b, std::int64_t j0, std::int64_t j1) {
   }
 }
 
-}  // namespace exact
-}  // namespace plrf
+}  // namespace plrf::exact

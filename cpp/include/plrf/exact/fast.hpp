@@ -16,14 +16,13 @@
 #include <limits>
 #include <vector>
 
-#include "plrf/engine/control.hpp"
+#include "plrf/runtime/control.hpp"
 #include "plrf/exact/block_map.hpp"
 #include "plrf/exact/block_propagate.hpp"
 #include "plrf/exact/recorder.hpp"
 #include "plrf/exact/recursion.hpp"
 
-namespace plrf {
-namespace exact {
+namespace plrf::exact {
 
 // Largest relative change of any hyperparameter between steps t0 and t1.
 inline double coefficient_change(const GenMomentum& opt, double t0, double t1) {
@@ -174,5 +173,4 @@ inline RiskCurve fast_risk(const Modes& md, const GenMomentum& opt, const std::v
   });
 }
 
-}  // namespace exact
-}  // namespace plrf
+}  // namespace plrf::exact

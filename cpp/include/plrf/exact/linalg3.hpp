@@ -2,8 +2,7 @@
 // well conditioned away from instability, and this keeps the engines free of Eigen.
 #pragma once
 
-namespace plrf {
-namespace exact {
+namespace plrf::exact {
 
 // The inverse of a row-major 3x3 matrix (adjugate / determinant), formed once for several
 // right-hand sides. `ok` is false if the matrix is singular.
@@ -37,5 +36,4 @@ inline bool solve3(const double* N, double* x) {
   return inv.ok;
 }
 
-}  // namespace exact
-}  // namespace plrf
+}  // namespace plrf::exact

@@ -10,11 +10,10 @@
 #include <vector>
 
 #include "plrf/linalg/dot.hpp"
-#include "plrf/engine/parallel.hpp"
+#include "plrf/runtime/parallel.hpp"
 #include "plrf/optim/gen_momentum.hpp"
 
-namespace plrf {
-namespace exact {
+namespace plrf::exact {
 
 // Spectral data (SPEC 1) as raw arrays, so the engines need no Eigen. R2 = 2 P is the quantity the
 // recursion carries: R2 = 2 p_inf + sum_j lambda_j a_j, i.e. twice Spectrum::risk_from_weights(a).
@@ -100,5 +99,4 @@ inline double dot(const double* lam, const double* x, std::int64_t j0, std::int6
   return linalg::dot(lam + j0, x + j0, j1 - j0);
 }
 
-}  // namespace exact
-}  // namespace plrf
+}  // namespace plrf::exact

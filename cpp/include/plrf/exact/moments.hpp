@@ -11,8 +11,7 @@
 
 #include "plrf/optim/gen_momentum.hpp"
 
-namespace plrf {
-namespace exact {
+namespace plrf::exact {
 
 using Vec3 = std::array<double, 3>;
 using Mat3 = std::array<double, 9>;  // row-major
@@ -73,5 +72,4 @@ inline Vec3 forcing(const StepCoefs& k, double lam) {
   return {a, s, c};
 }
 
-}  // namespace exact
-}  // namespace plrf
+}  // namespace plrf::exact

@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "plrf/engine/control.hpp"
-#include "plrf/engine/isa.hpp"
+#include "plrf/runtime/control.hpp"
+#include "plrf/runtime/isa.hpp"
 #include "plrf/exact/block_map.hpp"
 #include "plrf/exact/linalg3.hpp"
 #include "plrf/exact/moments.hpp"
@@ -17,8 +17,7 @@
 #include "plrf/exact/recorder.hpp"
 #include "plrf/exact/recursion.hpp"
 
-namespace plrf {
-namespace exact {
+namespace plrf::exact {
 
 // Times t_k = e^{k dt} - 1, merged with the record steps so that every record is a grid point.
 inline std::vector<double> ode_grid(const std::vector<std::int64_t>& record, double dt) {
@@ -33,7 +32,7 @@ inline std::vector<double> ode_grid(const std::vector<std::int64_t>& record, dou
 
 // One implicit-Euler step of modes [j0, j1): x <- ((1 + h) I - h M)^{-1} x and the response to
 // R2, w = ((1 + h) I - h M)^{-1} h b (one inverse, two right-hand sides). Compiled for each
-// instruction set (engine/isa.hpp).
+// instruction set (runtime/isa.hpp).
 struct OdeModes {
   const double* lam;
   double *a, *s, *c;  // moments (s, c unused for SGD)
@@ -155,5 +154,4 @@ inline RiskCurve ode_risk(const Modes& md, const GenMomentum& opt, const std::ve
   });
 }
 
-}  // namespace exact
-}  // namespace plrf
+}  // namespace plrf::exact

@@ -7,12 +7,11 @@
 #include <limits>
 #include <vector>
 
-#include "plrf/engine/control.hpp"
-#include "plrf/engine/divergence.hpp"
+#include "plrf/runtime/control.hpp"
+#include "plrf/runtime/divergence.hpp"
 #include "plrf/exact/modes.hpp"
 
-namespace plrf {
-namespace exact {
+namespace plrf::exact {
 
 class Recorder {
  public:
@@ -48,5 +47,4 @@ class Recorder {
   std::size_t next_ = 0;
 };
 
-}  // namespace exact
-}  // namespace plrf
+}  // namespace plrf::exact

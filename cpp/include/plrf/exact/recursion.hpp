@@ -4,14 +4,13 @@
 #include <cstdint>
 #include <vector>
 
-#include "plrf/engine/control.hpp"
-#include "plrf/engine/isa.hpp"
+#include "plrf/runtime/control.hpp"
+#include "plrf/runtime/isa.hpp"
 #include "plrf/exact/moments.hpp"
 #include "plrf/exact/modes.hpp"
 #include "plrf/exact/recorder.hpp"
 
-namespace plrf {
-namespace exact {
+namespace plrf::exact {
 
 // State of the recursion: three moments per mode (SGD uses only a).
 struct MomentState {
@@ -21,7 +20,7 @@ struct MomentState {
 };
 
 // One step of modes [j0, j1): the loop the recursion spends its time in, compiled for each
-// instruction set (engine/isa.hpp); distinct arrays (restrict) let it vectorise.
+// instruction set (runtime/isa.hpp); distinct arrays (restrict) let it vectorise.
 template <bool kSgd>
 PLRF_ALWAYS_INLINE void step_modes_body(const StepCoefs& k, const double* __restrict lam, double R2,
                                         double* __restrict a, double* __restrict s, double* __restrict c,
@@ -97,5 +96,4 @@ inline RiskCurve exact_risk(const Modes& md, const GenMomentum& opt, const std::
   });
 }
 
-}  // namespace exact
-}  // namespace plrf
+}  // namespace plrf::exact

@@ -14,8 +14,7 @@
 #include "plrf/exact/moments.hpp"
 #include "plrf/exact/modes.hpp"
 
-namespace plrf {
-namespace exact {
+namespace plrf::exact {
 
 // Kernel norm of the SGD recursion at step size G; infinity if a mode is unstable on its own.
 inline double sgd_kernel_norm(const Modes& md, double G) {
@@ -55,5 +54,4 @@ inline double max_stable_lr(const Modes& md) {
   return lo;
 }
 
-}  // namespace exact
-}  // namespace plrf
+}  // namespace plrf::exact

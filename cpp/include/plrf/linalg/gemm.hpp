@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "plrf/engine/isa.hpp"
-#include "plrf/engine/parallel.hpp"
+#include "plrf/runtime/isa.hpp"
+#include "plrf/runtime/parallel.hpp"
 #include "plrf/linalg/gemm_kernel.hpp"
 
 namespace plrf::linalg {

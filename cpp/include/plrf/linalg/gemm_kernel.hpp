@@ -1,5 +1,5 @@
 // The register-blocked inner kernels of plrf::linalg::gemm, written once and compiled for
-// AVX-512, AVX2+FMA and the baseline (engine/isa.hpp). A tile of MR rows by NR = NV * W columns
+// AVX-512, AVX2+FMA and the baseline (runtime/isa.hpp). A tile of MR rows by NR = NV * W columns
 // of C lives in MR * NV vector registers of W lanes (GCC vector extensions, so one body serves
 // every width); each step p broadcasts one packed value of A and multiplies it by NV vectors of
 // packed B. Every element of a tile is the sequential sum over p = 0 .. kc-1, whatever the tile
@@ -7,7 +7,7 @@
 #pragma once
 #include <cstdint>
 
-#include "plrf/engine/isa.hpp"
+#include "plrf/runtime/isa.hpp"
 
 namespace plrf::linalg {
 

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "plrf/engine/parallel.hpp"
+#include "plrf/runtime/parallel.hpp"
 #include "plrf/rng/normal.hpp"
 
 namespace plrf {

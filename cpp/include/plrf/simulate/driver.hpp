@@ -11,9 +11,9 @@
 #include <limits>
 #include <vector>
 
-#include "plrf/engine/control.hpp"
-#include "plrf/engine/divergence.hpp"
-#include "plrf/engine/parallel.hpp"
+#include "plrf/runtime/control.hpp"
+#include "plrf/runtime/divergence.hpp"
+#include "plrf/runtime/parallel.hpp"
 #include "plrf/simulate/state.hpp"
 
 namespace plrf::simulate {

@@ -21,7 +21,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "plrf/engine/divergence.hpp"
+#include "plrf/runtime/divergence.hpp"
 #include "plrf/linalg/lane_sum.hpp"
 #include "plrf/rng/gamma.hpp"
 #include "plrf/rng/normal.hpp"

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "plrf/engine/parallel.hpp"
+#include "plrf/runtime/parallel.hpp"
 #include "plrf/linalg/dot.hpp"
 #include "plrf/simulate/full_model.hpp"
 

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <variant>
 
-#include "plrf/engine/divergence.hpp"
+#include "plrf/runtime/divergence.hpp"
 #include "plrf/simulate/full_features.hpp"
 #include "plrf/simulate/full_model.hpp"
 #include "plrf/simulate/full_reassociated.hpp"

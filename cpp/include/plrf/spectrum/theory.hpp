@@ -24,10 +24,9 @@
 #include <utility>
 #include <vector>
 
-#include "plrf/engine/control.hpp"
+#include "plrf/runtime/control.hpp"
 
-namespace plrf {
-namespace theory {
+namespace plrf::theory_spectrum {
 
 using cplx = std::complex<double>;
 
@@ -142,5 +141,4 @@ inline void densities(const Nodes& n, double d, double p_inf, const std::vector<
   }
 }
 
-}  // namespace theory
-}  // namespace plrf
+}  // namespace plrf::theory_spectrum

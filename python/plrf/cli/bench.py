@@ -1,4 +1,4 @@
-"""`python -m plrf.bench`: one table of headline speed ratios, saved as JSON with --out.
+"""`python -m plrf bench`: one table of headline speed ratios, saved as JSON with --out.
 
 Rows: eigen simulator vs NumPy, full simulator vs NumPy, fast exact risk vs the exact recursion,
 spectral setup vs NumPy eigh, and sweep speedup with 2 workers (local pool and LocalCluster).
@@ -111,7 +111,7 @@ SWEEP_STEPS = 200_000
 
 def sweep_configs(n_configs=200, steps=SWEEP_STEPS):
     """>= n_configs small exact-risk configs on 10 problems: 4 optimizers x batches, one thread each."""
-    from .sweep_config import grid
+    from ..sweep.config import grid
 
     n_batch = max(1, -(-n_configs // 40))
     return grid(alpha=1.0, beta=[0.3, 0.7], d=[64, 108, 181, 304, 512], batch=[2**k for k in range(n_batch)],
@@ -125,7 +125,7 @@ def sweep_speedup(backend="pool", workers=2, n_configs=200, steps=SWEEP_STEPS, r
 
     The pool time includes starting its processes; the LocalCluster is started before timing.
     """
-    from .sweep import sweep
+    from ..sweep import run as sweep
 
     _need("exact_risk")
     g = sweep_configs(n_configs, steps)
@@ -202,14 +202,21 @@ def machine() -> dict:
             "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m plrf.bench", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+def _arguments(ap):
     ap.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
     ap.add_argument("--repeat", type=int, default=3, help="timing repeats, median reported (default 3)")
     ap.add_argument("--only", nargs="+", help="run only rows whose name contains one of these words")
     ap.add_argument("--out", help="write the table and machine info to this JSON file")
-    args = ap.parse_args(argv)
+
+
+def add_parser(sub):
+    p = sub.add_parser("bench", help="headline speed ratios of every engine against NumPy", description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _arguments(p)
+    p.set_defaults(func=main_args)
+
+
+def main_args(args) -> int:
     info = machine()
     print(f"plrf {info['plrf']} | {info['cpus']} cpus | load {info['loadavg']} | {info['time_utc']}")
     print(f"{'benchmark':<38} {'ratio':>9}  detail  [source]")
@@ -217,7 +224,3 @@ def main(argv=None):
     if args.out:
         Path(args.out).write_text(json.dumps({"machine": info, "rows": rows}, indent=1))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

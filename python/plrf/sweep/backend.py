@@ -15,7 +15,7 @@ import os
 import queue
 import signal
 
-from .sweep_tasks import WORKER_THREADS_ENV
+from .tasks import WORKER_THREADS_ENV
 
 
 _BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")

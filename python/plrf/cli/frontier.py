@@ -13,7 +13,7 @@ import math
 import time
 import warnings
 
-from .optim import NAMES
+from ..optim import NAMES
 
 DESCRIPTION = """\
 Measure the compute-optimal scaling law of one optimizer on the power-law random features model.
@@ -117,8 +117,8 @@ def format_table(fr, opt_theory, what: str) -> str:
 
 
 def run(args, measure=measure_curves) -> int:
-    from . import theory
-    from .frontier import frontier
+    from .. import theory
+    from ..frontier import frontier
 
     _check(args)
     ds = d_grid(args.d_min, args.d_max, args.n_d)
@@ -146,7 +146,7 @@ def run(args, measure=measure_curves) -> int:
 
 def _write_png(fr, th, args):
     try:
-        from . import plot
+        from .. import plot
 
         title = f"{args.optimizer}, alpha = {args.alpha:g}, beta = {args.beta:g}, B = {args.batch}"
         plot.frontier(fr, theory=None if isinstance(th, str) else th, title=title, path=f"{args.out}.png")

@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 
 from . import store as _store
-from .sweep_config import PROBLEM_KEYS, canonical, optimizer_label, optimizer_state
+from .config import PROBLEM_KEYS, canonical, optimizer_label, optimizer_state
 
 WORKER_THREADS_ENV = "PLRF_SWEEP_THREADS"  # set in local pool workers: engines then use this many threads
 
@@ -45,8 +45,8 @@ def _engine_options(options: dict) -> dict:
 
 
 def run_simulate(spectrum, optimizer, cfg):
-    from . import simulate
-    from .problem import PLRF
+    from ..simulation import simulate
+    from ..problem import PLRF
 
     options = _engine_options(cfg["options"])
     source = spectrum
@@ -57,7 +57,7 @@ def run_simulate(spectrum, optimizer, cfg):
 
 
 def run_exact_risk(spectrum, optimizer, cfg, method="exact"):
-    from . import exact_risk
+    from ..exact import exact_risk
 
     return exact_risk(spectrum, optimizer, cfg["steps"], batch=cfg["batch"], record=cfg["record"], method=method,
                       **_engine_options(cfg["options"]))
@@ -104,8 +104,8 @@ def register_engine(name: str, run: Callable, cost: Callable | None = None, seed
 # ---- tasks ------------------------------------------------------------------------------
 def make_spectrum(problem: dict):
     """The spectral data of a problem (no eigenvectors: small to ship between processes)."""
-    from .problem import PLRF
-    from .spectrum import Spectrum
+    from ..problem import PLRF
+    from ..spectrum import Spectrum
 
     p = problem
     if p["spectrum"].startswith("theory"):
@@ -120,7 +120,7 @@ def make_spectrum(problem: dict):
 
 
 def resolve_optimizer(optimizer, spectrum, batch):
-    from .optim import defaults
+    from ..optim import defaults
 
     return defaults(spectrum, batch)[optimizer] if isinstance(optimizer, str) else optimizer
 

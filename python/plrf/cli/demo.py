@@ -26,11 +26,11 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from . import fit, theory
-    from .exact import exact_risk
-    from .optim import defaults
-    from .problem import PLRF
-    from .simulation import simulate
+    from .. import fit, theory
+    from ..exact import exact_risk
+    from ..optim import defaults
+    from ..problem import PLRF
+    from ..simulation import simulate
 
     t0 = time.perf_counter()
     problem = PLRF(args.alpha, args.beta, args.d, seed=args.seed)
@@ -47,7 +47,7 @@ def run(args) -> int:
         rows.append((name, f, _theory_fpp(args.alpha, args.beta, name), mc[name], exact[name], time.perf_counter() - t0))
     _print_table(rows, args)
     if args.out:
-        from . import plot
+        from .. import plot
 
         plot.curves(mc, exact=[exact[n] for n in OPTIMIZERS], path=args.out,
                     title=f"PLRF alpha={args.alpha}, beta={args.beta}, d={args.d}, B={args.batch}: "
@@ -57,7 +57,7 @@ def run(args) -> int:
 
 
 def _theory_fpp(alpha, beta, name):
-    from . import theory
+    from .. import theory
 
     try:
         return theory.fpp_exponent(alpha, beta, name)

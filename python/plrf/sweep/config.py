@@ -19,9 +19,9 @@ from typing import Iterable
 
 import numpy as np
 
-from . import _validate as check
-from ._version import __version__
-from .optim import NAMES, GenMomentum
+from .. import _validate as check
+from .._version import __version__
+from ..optim import NAMES, GenMomentum
 
 SPECTRUM_SOURCES = ("sampled", "theory")
 KEYS = ("alpha", "beta", "d", "v", "seed", "spectrum", "optimizer", "steps", "batch", "seeds", "record",
@@ -144,7 +144,7 @@ def _seeds(seeds) -> list[int]:
 def _record(record, steps):
     if record is None:
         return None
-    from .curves import check_record
+    from ..curves import check_record
 
     return check_record(record, steps).tolist()
 

@@ -1,7 +1,7 @@
-"""plrf.sweep: run a grid of configs locally or on Dask, into a result store that loses nothing.
+"""plrf.sweep.run: run a grid of configs locally or on Dask, into a result store that loses nothing.
 
     from plrf.sweep import grid
-    report = plrf.sweep(grid(alpha=1.0, beta=0.3, d=[100, 200, 400], optimizer="sgd",
+    report = plrf.sweep.run(grid(alpha=1.0, beta=0.3, d=[100, 200, 400], optimizer="sgd",
                              steps=10_000, engine="fast"), store="results/")
     df = plrf.load("results/")
 
@@ -21,13 +21,13 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .curves import DivergenceWarning
+from ..curves import DivergenceWarning
 from .store import Store, load
-from .sweep_backend import backend_for
-from .sweep_config import config_key, expand, grid, normalize, problem_key, product
-from .sweep_tasks import ENGINES, Engine, chunk_task, cost_spectrum, problem_of, register_engine, spectrum_task
+from .backend import backend_for
+from .config import config_key, expand, grid, normalize, problem_key, product
+from .tasks import ENGINES, Engine, chunk_task, cost_spectrum, problem_of, register_engine, spectrum_task
 
-__all__ = ["sweep", "grid", "product", "register_engine", "SweepReport", "SweepError", "load"]
+__all__ = ["run", "SweepReport", "SweepError"]
 
 MIN_TASK_COST = 2e7  # about 10 ms of engine work: smaller configs are packed together
 TASKS_PER_WORKER = 8  # enough tasks for balancing, few enough that overheads stay small
@@ -127,16 +127,16 @@ class _Scheduler:
         return [j for *_, j in self.ready] + list(self.pending.values())
 
 
-def _engines_for(run):
+def _engines_for(engine):
     """The engine table and the default engine name for configs that don't name one."""
-    if run is None:
+    if engine is None:
         return ENGINES, "exact"
-    if isinstance(run, str):
-        return ENGINES, run
-    if callable(run):
-        name = f"custom:{getattr(run, '__module__', '?')}.{getattr(run, '__qualname__', repr(run))}"
-        return {**ENGINES, name: Engine(run, ENGINES["exact"].cost, seeded=True)}, name
-    raise ValueError(f"run must be None, an engine name or a callable, got {run!r}")
+    if isinstance(engine, str):
+        return ENGINES, engine
+    if callable(engine):
+        name = f"custom:{getattr(engine, '__module__', '?')}.{getattr(engine, '__qualname__', repr(engine))}"
+        return {**ENGINES, name: Engine(engine, ENGINES["exact"].cost, seeded=True)}, name
+    raise ValueError(f"engine must be None, an engine name or a callable, got {engine!r}")
 
 
 def _pack(configs, engines, target):
@@ -164,12 +164,12 @@ def _plan(todo, engines, workers):
     return dict(sorted(plan.items(), key=lambda kv: -sum(t.cost for t in kv[1])))
 
 
-def sweep(grid, run=None, store="results/", client=None, progress=True, workers=None) -> SweepReport:
+def run(grid, engine=None, store="results/", client=None, progress=True, workers=None) -> SweepReport:
     """Run every config of `grid` not yet in `store`; return a SweepReport.
 
-    grid: a dict (expanded with `grid(**dict)`) or a list of config dicts; see plrf.sweep_config.
-    run: default engine for configs without "engine" (a name), or a callable
-        run(spectrum, optimizer, config) -> Curve | Curves used as a custom engine.
+    grid: a dict (expanded with `grid(**dict)`) or a list of config dicts; see plrf.sweep.config.
+    engine: default engine for configs without "engine" (a name), or a callable
+        engine(spectrum, optimizer, config) -> Curve | Curves used as a custom engine.
     store: directory of the result store (created if needed).
     client: None for a local spawn process pool (in this process when workers == 1), a
         concurrent.futures.Executor, a dask.distributed.Client or a scheduler address such as
@@ -179,7 +179,7 @@ def sweep(grid, run=None, store="results/", client=None, progress=True, workers=
     Raises SweepError after the sweep if some configs failed; all others are stored.
     """
     t0 = time.perf_counter()
-    engines, default_engine = _engines_for(run)
+    engines, default_engine = _engines_for(engine)
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     configs = [normalize(c, engines, default_engine) for c in expand(grid)]

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._atomic import atomic_write
-from .curves import Curve, Curves
+from .._atomic import atomic_write
+from ..curves import Curve, Curves
 
 MAGIC = b"PLRFREC1"
 _FOOTER = struct.Struct("<8sQ32s")
