@@ -1,0 +1,55 @@
+"""Closed forms for the sparse-update / mixture-of-experts families (FAMILIES B.6, F).
+
+Heavy ball (gamma1 = 1, gamma2 = 0, step gamma3, Delta = 1 - momentum) on a block that receives
+gradient with probability p per sample: on eigenmode lambda the mean of (e, y) moves by the matrix
+[[1 - x, -gamma3 (1 - Delta)], [p lambda, 1 - Delta]] with x = gamma3 p lambda, whose characteristic
+polynomial is z^2 - (2 - Delta - x) z + (1 - Delta). Its discriminant is (Delta + x)^2 - 4x, so the
+mean error oscillates (complex roots) iff (Delta + x)^2 < 4x; the boundary is
+(Delta + gamma3 p lambda)^2 = 4 gamma3 p lambda, i.e. Delta = 2 sqrt(x) - x for x <= 4.
+Momentum retention T_mom = 1/Delta steps, learning T_learn = Delta / x steps; their ratio
+Delta^2 / x = (2 - sqrt x)^2 is about 4 on the boundary (critical damping), and the critical Delta
+grows like sqrt(p): a global momentum cannot be critical for blocks of different p.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["heavy_ball_roots", "heavy_ball_oscillates", "critical_delta", "timescale_ratio", "moe_exponent"]
+
+
+def _x(gamma3, p, lam):
+    return np.asarray(gamma3, dtype=np.float64) * np.asarray(p, dtype=np.float64) * np.asarray(lam, dtype=np.float64)
+
+
+def heavy_ball_roots(delta, gamma3, p, lam):
+    """The two (complex) roots of z^2 - (2 - Delta - x) z + (1 - Delta), x = gamma3 p lambda."""
+    delta = np.asarray(delta, dtype=np.float64)
+    x = _x(gamma3, p, lam)
+    half = 0.5 * (2.0 - delta - x)
+    root = np.sqrt(((delta + x) ** 2 - 4.0 * x) / 4.0 + 0j)
+    return half + root, half - root
+
+
+def heavy_ball_oscillates(delta, gamma3, p, lam):
+    """True where the mean dynamics oscillate: (Delta + gamma3 p lambda)^2 < 4 gamma3 p lambda."""
+    x = _x(gamma3, p, lam)
+    return (np.asarray(delta, dtype=np.float64) + x) ** 2 < 4.0 * x
+
+
+def critical_delta(gamma3, p, lam):
+    """The Delta on the oscillation boundary with Delta >= 0: 2 sqrt(x) - x (NaN when x > 4)."""
+    x = _x(gamma3, p, lam)
+    return np.where(x <= 4.0, 2.0 * np.sqrt(x) - x, np.nan)
+
+
+def timescale_ratio(delta, gamma3, p, lam):
+    """T_learn / T_mom = Delta^2 / (gamma3 p lambda): >> 1 SGD-like, << 1 under-damped."""
+    return np.asarray(delta, dtype=np.float64) ** 2 / _x(gamma3, p, lam)
+
+
+def moe_exponent(sigma, zeta):
+    """Total-risk decay exponent of Zipf(zeta) experts (m -> oo, zeta > 1): min(sigma, 1 - 1/zeta)
+    [derived, FAMILIES B.6]; sigma is the single-learner exponent, P_SGD(n) - P_inf ~ n^-sigma."""
+    if not zeta > 1:
+        raise ValueError(f"zeta must be > 1, got {zeta}")
+    return min(float(sigma), 1.0 - 1.0 / float(zeta))
