@@ -258,6 +258,13 @@ def test_gaussianised_sgd_has_spec4_mean(ab, batch, name):
     assert zmax(gauss_mc(ab, batch, name, True), ex) < Z_MAX
 
 
+@pytest.mark.parametrize("ab, name", [((1.0, 0.7), "sgd"), ((0.7, 0.3), "dana_decaying")])
+def test_plain_eigenbasis_monte_carlo_has_spec4_mean(ab, name):
+    """The NumPy reference sampler itself (true batch gradient), the baseline of the law test below."""
+    ex = spec4_risk(spectrum(ab), half_lr(ab, 1, name), STEPS, 1)
+    assert zmax(gauss_mc(ab, 1, name, False), ex) < Z_MAX
+
+
 def test_gaussianised_mean_check_rejects_missing_batch_factor():
     ab, batch, name = GAUSS[3]
     ex = spec4_risk(spectrum(ab), half_lr(ab, batch, name), STEPS, batch, bug="missing_1/B")

@@ -1,10 +1,12 @@
 """plrf.families_theory: the heavy-ball oscillation boundary under sparse updates, checked against the
-eigenvalues of the mean map that the MoE/sparse recursion uses (plrf.testing.moments)."""
+eigenvalues of the mean map that the MoE/sparse recursion uses (plrf.testing.moments), and the
+stationary risk of SGD with ridge, decay and noise against the long-run weight-decay recursion."""
 import numpy as np
 import pytest
 
+import plrf
 from plrf import families_theory as ft
-from plrf.testing import moments
+from plrf.testing import families, moments
 
 
 def mean_map(delta, gamma3, p, lam):
@@ -47,3 +49,26 @@ def test_moe_exponent():
     assert ft.moe_exponent(0.3, 2.0) == 0.3
     with pytest.raises(ValueError, match="zeta"):
         ft.moe_exponent(0.8, 1.0)
+
+
+@pytest.mark.parametrize("batch", [1, 4])
+@pytest.mark.parametrize("knobs", [dict(l2=0.05, noise=0.01), dict(decay=0.01, noise=0.003), dict(l2=0.02, decay=0.01)])
+def test_sgd_stationary_risk_is_the_recursions_limit(batch, knobs):
+    """The closed-form floor equals the weight-decay recursion after 3000 steps (contraction >= 1e-2
+    per step on every mode, so the transient is below 1e-13)."""
+    spec = plrf.Spectrum.theory(1.0, 0.7, 20)
+    risk = families.decay_risk(spec, plrf.sgd(0.2), 3000, batch, **knobs)
+    assert abs(risk[-1] / ft.sgd_stationary_risk(spec, 0.2, batch, **knobs) - 1) < 1e-10
+
+
+@pytest.mark.slow
+def test_noise_floor_without_decay():
+    """Noise only: the slowest mode (lr lambda_min = 5e-4) needs ~6e4 steps; the floor is reached."""
+    spec = plrf.Spectrum.theory(1.0, 0.7, 20)
+    risk = families.decay_risk(spec, plrf.sgd(0.2), 60000, 1, noise=0.003)
+    assert abs(risk[-1] / ft.sgd_stationary_risk(spec, 0.2, 1, noise=0.003) - 1) < 1e-8
+
+
+def test_sgd_stationary_risk_rejects_an_unstable_step():
+    with pytest.raises(ValueError, match="lr"):
+        ft.sgd_stationary_risk(plrf.Spectrum.theory(1.0, 0.7, 20), 3.0, 1, noise=0.01)

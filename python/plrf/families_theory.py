@@ -1,4 +1,5 @@
-"""Closed forms for the sparse-update / mixture-of-experts families (FAMILIES B.6, F).
+"""Closed forms for the new families: sparse updates / mixtures of experts (FAMILIES B.6, F) and the
+stationary risk of SGD with weight decay and injected noise (E.2).
 
 Heavy ball (gamma1 = 1, gamma2 = 0, step gamma3, Delta = 1 - momentum) on a block that receives
 gradient with probability p per sample: on eigenmode lambda the mean of (e, y) moves by the matrix
@@ -14,7 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["heavy_ball_roots", "heavy_ball_oscillates", "critical_delta", "timescale_ratio", "moe_exponent"]
+__all__ = [
+    "heavy_ball_roots", "heavy_ball_oscillates", "critical_delta", "timescale_ratio", "moe_exponent", "sgd_stationary_risk",
+]
 
 
 def _x(gamma3, p, lam):
@@ -53,3 +56,27 @@ def moe_exponent(sigma, zeta):
     if not zeta > 1:
         raise ValueError(f"zeta must be > 1, got {zeta}")
     return min(float(sigma), 1.0 - 1.0 / float(zeta))
+
+
+def sgd_stationary_risk(spectrum, lr, batch=1, *, l2=0.0, decay=0.0, noise=0.0):
+    """The exact limit risk of constant-step SGD with ridge l2, decoupled decay w and update noise
+    sigma (FAMILIES E.2): the fixed point of the two-moment recursion (a_j, u_j = phi*_j E e_j).
+
+    With A_j = 1 - w - lr (lambda_j + l2) and h = -(w + lr l2): u_j = h rho_j / (1 - A_j), and
+    a_j (1 - A_j^2 - lr^2 lambda_j^2 / B) = 2 h A_j u_j + h^2 rho_j + lr^2 lambda_j R2 / B + sigma^2,
+    i.e. a_j = alpha_j + beta_j R2, closed by R2 = 2 P_inf + sum lambda_j a_j. Returns P = R2 / 2, or
+    ValueError when some mode has no fixed point (the step is unstable). With l2 = w = 0 and small lr
+    this is the floor a_j ~ lr R2 / (2B) + sigma^2 / (2 lr lambda_j).
+    """
+    lam, rho = spectrum.eigenvalues, spectrum.rho
+    A, h = 1.0 - decay - lr * (lam + l2), -(decay + lr * l2)
+    keep = 1.0 - A**2 - (lr * lam) ** 2 / batch
+    if np.any(keep <= 0) or np.any(np.abs(A) >= 1):
+        raise ValueError(f"lr={lr}: some mode has no stationary point (unstable step)")
+    u = h * rho / (1.0 - A)
+    alpha = (2.0 * h * A * u + h * h * rho + noise**2) / keep
+    beta = lr * lr * lam / batch / keep
+    denom = 1.0 - lam @ beta
+    if denom <= 0:
+        raise ValueError(f"lr={lr}: the noise feedback diverges (sum lambda beta >= 1)")
+    return 0.5 * (2.0 * spectrum.p_inf + lam @ alpha) / denom
