@@ -300,6 +300,8 @@ def test_bad_input_names_the_argument():
             fam.moe_risk(spec, opt, 3, 1, p)
     with pytest.raises(ValueError, match="opt must"):
         fam.moe_risk(spec, [opt] * 3, 3, 1, [0.5, 0.5])
+    with pytest.raises(ValueError, match="clock"):
+        fam.moe_risk(spec, opt, 3, 1, [0.5, 0.5], clock="local")
     with pytest.raises(ValueError, match="activation"):
         fam.sparse_momentum_risk(spec, opt, 3, 1, [1.5])
     with pytest.raises(ValueError, match="l must"):

@@ -43,8 +43,13 @@ def _optimizers(opt, m):
     return opts
 
 
+CLOCKS = ("global", "expert")
+
+
 def _clock(p, t, clock):
     """Schedules run on the global step t, or on the expert's deterministic clock p_i t."""
+    if clock not in CLOCKS:
+        raise ValueError(f"clock must be one of {CLOCKS}, got {clock!r}")
     return p * t if clock == "expert" else t
 
 
@@ -83,7 +88,7 @@ def sparse_momentum_risk(spec, opt, steps, batch, activation, *, bug=None) -> np
 
 
 def binomial_average(curve, t, p) -> float:
-    """sum_n Binom(n; t, p) curve[n]: the B = 1 SGD expert's risk at t from the SGD curve."""
+    """sum_n Binom(n; t, p) curve[n]: the B = 1 SGD expert's risk at t from the SGD curve (needs scipy)."""
     from scipy.stats import binom
 
     n = np.arange(t + 1)

@@ -19,7 +19,6 @@ gamma^2 S_j (lambda_j R2 [+ lambda_j^2 a_j]) / B), which tends to continuous_ris
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import expm
 
 from . import eigen_mc, moments
 
@@ -34,7 +33,9 @@ def _lr(lr, t):
 
 
 def _unit_map(spec, g, batch, model):
-    """exp of the augmented rate matrix [[L, f], [0, 0]] over one unit of time."""
+    """exp of the augmented rate matrix [[L, f], [0, 0]] over one unit of time (needs scipy)."""
+    from scipy.linalg import expm
+
     if model not in MODELS:
         raise ValueError(f"model must be one of {MODELS}, got {model!r}")
     lam, d = spec.eigenvalues, spec.d
