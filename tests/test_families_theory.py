@@ -6,7 +6,7 @@ import pytest
 
 import plrf
 from plrf import families_theory as ft
-from plrf.testing import families, moments
+from plrf.testing import families, moments, spec4_risk
 
 
 def mean_map(delta, gamma3, p, lam):
@@ -72,3 +72,19 @@ def test_noise_floor_without_decay():
 def test_sgd_stationary_risk_rejects_an_unstable_step():
     with pytest.raises(ValueError, match="lr"):
         ft.sgd_stationary_risk(plrf.Spectrum.theory(1.0, 0.7, 20), 3.0, 1, noise=0.01)
+
+
+@pytest.mark.slow
+def test_moe_total_risk_exponent_is_measured():
+    """[derived] t^-min(sigma, 1 - 1/zeta) for Zipf experts, measured with the exact B = 1 SGD binomial
+    identity: alpha = 1, beta = 0.7 (sigma = 1.2), P_inf = 0, d = 500, m = 2000 experts (p_m t << 1),
+    slope fitted on t in [500, 2e4]. Measured -0.505 (zeta = 2, predicted -0.5), -0.665 (zeta = 3, -0.667)."""
+    j = np.arange(1, 501.0)
+    spec = plrf.Spectrum(j**-2.0, j**-1.4, 0.0)
+    sgd = spec4_risk(spec, plrf.sgd(0.2), 20000, 1)
+    ts = np.unique(np.geomspace(500, 20000, 8).astype(int))
+    for zeta in (2.0, 3.0):
+        p = families.zipf_probabilities(2000, zeta)
+        total = [p @ np.array([families.binomial_average(sgd, t, pi) for pi in p]) for t in ts]
+        slope = np.polyfit(np.log(ts), np.log(total), 1)[0]
+        assert abs(slope + ft.moe_exponent(1.2, zeta)) < 0.02, (zeta, slope)
