@@ -140,7 +140,7 @@ def run(quick=False, repeat=3, only=None):
         if only and not any(o in name for o in only):
             continue
         try:
-            rows.append({"name": name, "source": "plrf.bench", **fn(quick, repeat)})
+            rows.append({"name": name, "source": "plrf.cli.bench", **fn(quick, repeat)})
         except NotAvailable as exc:
             rows.append({"name": name, "ratio": None, "detail": f"n/a: {exc}", "source": "-"})
         except Exception as exc:  # a broken row must not hide the others
