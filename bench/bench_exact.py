@@ -3,7 +3,7 @@
 import pytest
 
 import plrf
-from exact_table import power_law_spectrum
+from plrf.testing import power_law_spectrum
 
 
 @pytest.mark.parametrize("name", ["sgd", "dana_decaying"])

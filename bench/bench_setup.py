@@ -2,7 +2,7 @@
 import pytest
 
 import plrf
-from setup_table import numpy_reference
+from plrf.testing import numpy_setup
 
 SIZES = [250, 500, 1000]
 
@@ -14,4 +14,4 @@ def test_setup_plrf(benchmark, d):
 
 @pytest.mark.parametrize("d", SIZES)
 def test_setup_numpy(benchmark, d):
-    benchmark.pedantic(lambda: numpy_reference(1.0, 0.5, d, 4 * d, 0), rounds=3, iterations=1)
+    benchmark.pedantic(lambda: numpy_setup(1.0, 0.5, d, 4 * d, 0), rounds=3, iterations=1)

@@ -1,10 +1,10 @@
-"""pytest-benchmark: plrf.simulate vs the NumPy references of simulate_table.py
+"""pytest-benchmark: plrf.simulate vs the NumPy references of plrf.testing
 (run: PYTHONPATH=python pytest bench/bench_simulate.py; the full table: python bench/simulate_table.py)."""
 import numpy as np
 import pytest
 
 import plrf
-from simulate_table import numpy_eigen, numpy_full, power_law_spectrum
+from plrf.testing import numpy_eigen, numpy_full, simulator_spectrum
 
 STEPS = 200
 
@@ -19,7 +19,7 @@ def small_problem():
 @pytest.mark.parametrize("batch", [1, 32, 1024])
 @pytest.mark.parametrize("d", [1000, 4000])
 def test_eigen_plrf(benchmark, d, batch):
-    spec = power_law_spectrum(d)
+    spec = simulator_spectrum(d)
     opt = plrf.defaults(spec, batch)["dana_decaying"]
     benchmark(lambda: plrf.simulate(spec, opt, STEPS, batch=batch, seeds=1, threads=1, record=[0, STEPS]))
 
@@ -27,7 +27,7 @@ def test_eigen_plrf(benchmark, d, batch):
 @pytest.mark.parametrize("batch", [1, 32])
 @pytest.mark.parametrize("d", [1000, 4000])
 def test_eigen_numpy(benchmark, d, batch):
-    spec = power_law_spectrum(d)
+    spec = simulator_spectrum(d)
     opt = plrf.defaults(spec, batch)["dana_decaying"]
     rng = np.random.default_rng(0)
     benchmark(lambda: numpy_eigen(spec, opt, STEPS, batch, 1, rng))
@@ -35,7 +35,7 @@ def test_eigen_numpy(benchmark, d, batch):
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_eigen_plrf_8_seeds(benchmark, threads):
-    spec = power_law_spectrum(4000)
+    spec = simulator_spectrum(4000)
     opt = plrf.defaults(spec, 1)["dana_decaying"]
     benchmark(lambda: plrf.simulate(spec, opt, STEPS, seeds=8, threads=threads, record=[0, STEPS]))
 

@@ -157,23 +157,27 @@ def max_rel(a, b, mask):
     return float(np.max(np.abs(a[mask] / b[mask] - 1.0)))
 
 
+class TheirHyperparameters:
+    """Their hyperparameters as an optimizer for plrf.testing.spec4_risk: coefficients at step t."""
+
+    def __init__(self, h):
+        self.h = h
+
+    def coefficients(self, t):
+        h = self.h
+        return {"gamma1": h["g1"], "gamma2": h["g2"], "gamma3": h["g3"] * (1.0 + t) ** -h["g3_exp"],
+                "delta": h["delta"] * (1.0 + t) ** -h["delta_exp"]}
+
+
 def spec4_numpy(jx, batch, record):
-    """Float64 NumPy transcription of the SPEC 4 recursion: an independent reference for exact."""
-    h, lam = json.loads(str(jx["spec"]))["hp"], jx["eigenvalues"]
-    a, s, c = jx["rho"].copy(), np.zeros_like(lam), np.zeros_like(lam)
-    out, want = [], set(int(r) for r in record)
-    for t in range(int(record[-1]) + 1):
-        if t in want:
-            out.append(float(jx["p_inf"]) + 0.5 * lam @ a)
-        g1, g2 = h["g1"], h["g2"]
-        g3, m = h["g3"] * (1.0 + t) ** -h["g3_exp"], 1.0 - h["delta"] * (1.0 + t) ** -h["delta_exp"]
-        G = g2 + g1 * g3
-        A = 1.0 - G * lam
-        xi = (lam * lam * a + lam * (2.0 * float(jx["p_inf"]) + lam @ a)) / batch
-        a, s, c = (A * A * a + (g3 * m) ** 2 * s - 2.0 * A * g3 * m * c + G * G * xi,
-                   (g1 * lam) ** 2 * a + m * m * s + 2.0 * g1 * lam * m * c + g1 * g1 * xi,
-                   A * g1 * lam * a - g3 * m * m * s + (A * m - g3 * m * g1 * lam) * c - G * g1 * xi)
-    return np.array(out)
+    """The NumPy oracle of the moment recursion (plrf.testing), an independent reference for exact."""
+    from types import SimpleNamespace
+
+    from plrf.testing import spec4_risk
+
+    spec = SimpleNamespace(eigenvalues=jx["eigenvalues"], rho=jx["rho"], p_inf=float(jx["p_inf"]))
+    hp = TheirHyperparameters(json.loads(str(jx["spec"]))["hp"])
+    return spec4_risk(spec, hp, int(record[-1]), batch, record=record)
 
 
 def numpy_reference(cache, name, jx, batch, record):

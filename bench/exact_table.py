@@ -16,14 +16,7 @@ import time
 import numpy as np
 
 import plrf
-
-ALPHA, BETA = 1.0, 0.8
-
-
-def power_law_spectrum(d, alpha=ALPHA, beta=BETA):
-    j = np.arange(1, d + 1, dtype=np.float64)
-    lam, rho = j ** (-2 * alpha), j ** (-2 * beta)
-    return plrf.Spectrum(lam, rho, 1e-3 * lam @ rho, meta=dict(alpha=alpha, beta=beta, v=4 * d))
+from plrf.testing import power_law_spectrum  # alpha = 1, beta = 0.8, P_inf = 1e-3 of the excess
 
 
 def timed(fn):

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import plrf
 from plrf import fit, theory
-from plrf.cli_frontier import d_grid, measure_curves
+from plrf.cli.frontier import d_grid, measure_curves
 from plrf.frontier import frontier
 
 CASES = [(1.0, 0.3), (1.0, 0.7), (0.7, 1.0), (0.7, 0.7), (0.4, 0.8)]  # Ia, II, III, II/III line, IVa

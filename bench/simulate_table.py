@@ -4,110 +4,13 @@ Run: PYTHONPATH=python python bench/simulate_table.py [--quick]
 Rows: d in {1000, 4000, 16000}, v = 4d, B in {1, 32, 1024}; one seed, and 8 seeds on 1 and 2
 threads. The eigen path runs on a power-law Spectrum (its speed does not depend on the values);
 the full path needs a sampled PLRF with its W (d <= 4000). Rates are seed-steps per second.
+The NumPy references and the rows are plrf.testing's (references.py, timing.py).
 """
 from __future__ import annotations
 
 import argparse
-import math
-import time
 
-import numpy as np
-
-import plrf
-
-TARGET_SECONDS = 1.0
-
-
-# ---- NumPy references ------------------------------------------------------------------------
-def numpy_eigen(spec, opt, steps, batch, seeds, rng):
-    """Eigenbasis simulator, vectorised over seeds and batch: draws the B samples explicitly."""
-    lam, sl = spec.eigenvalues, np.sqrt(spec.eigenvalues)
-    sigma = math.sqrt(2.0 * spec.p_inf)
-    e = np.tile(-np.sqrt(spec.rho), (seeds, 1))
-    y = np.zeros_like(e)
-    for t in range(steps):
-        k = opt.coefficients(t)
-        f = rng.standard_normal((seeds, batch, spec.d)) * sl
-        r = np.matmul(f, e[:, :, None])[:, :, 0] - sigma * rng.standard_normal((seeds, batch))
-        g = np.matmul(r[:, None, :], f)[:, 0, :] / batch
-        y = (1.0 - k["delta"]) * y + k["gamma1"] * g
-        e = e - k["gamma2"] * g - k["gamma3"] * y
-    return spec.p_inf + 0.5 * (e * e) @ lam
-
-
-def numpy_full(problem, W, opt, steps, batch, seeds, rng):
-    """Full-space simulator as a user writes it: a B x v Gaussian times the dense v x d W per step."""
-    sqrt_var, b = np.sqrt(problem.data_variances), problem.target
-    theta = np.zeros((seeds, problem.d))
-    y = np.zeros_like(theta)
-    for t in range(steps):
-        k = opt.coefficients(t)
-        x = rng.standard_normal((seeds, batch, problem.v)) * sqrt_var
-        f = x @ W
-        r = np.matmul(f, theta[:, :, None])[:, :, 0] - x @ b
-        g = np.matmul(r[:, None, :], f)[:, 0, :] / batch
-        y = (1.0 - k["delta"]) * y + k["gamma1"] * g
-        theta = theta - k["gamma2"] * g - k["gamma3"] * y
-    return theta
-
-
-# ---- timing --------------------------------------------------------------------------------------
-def rate(run, seeds, budget=TARGET_SECONDS):
-    """Seed-steps per second of run(steps), growing steps until a run takes >= budget/2."""
-    steps = 2
-    while True:
-        t0 = time.perf_counter()
-        run(steps)
-        dt = time.perf_counter() - t0
-        if dt >= budget / 2 or steps >= 10**8:
-            return seeds * steps / dt
-        steps = int(steps * min(64, max(2, 1.2 * budget / max(dt, 1e-6))))
-
-
-def plrf_rate(source, opt, batch, seeds, threads, space="eigen"):
-    return rate(lambda n: plrf.simulate(source, opt, n, batch=batch, seeds=seeds, threads=threads,
-                                        record=[0, n], space=space), seeds)
-
-
-def power_law_spectrum(d):
-    j = np.arange(1, d + 1, dtype=np.float64)
-    return plrf.Spectrum(j**-2.0, j**-1.0 / d, 1e-4, meta={"alpha": 1.0, "beta": 0.5, "v": 4 * d})
-
-
-def eigen_rows(d, batches, quick):
-    spec = power_law_spectrum(d)
-    rng = np.random.default_rng(0)
-    rows = []
-    for B in batches:
-        opt = plrf.defaults(spec, B)["dana_decaying"]
-        one = plrf_rate(spec, opt, B, 1, 1)
-        np1 = rate(lambda n: numpy_eigen(spec, opt, n, B, 1, rng), 1)
-        if quick:
-            rows.append((d, B, one, np1, math.nan, math.nan, math.nan))
-            continue
-        t1 = plrf_rate(spec, opt, B, 8, 1)
-        t2 = plrf_rate(spec, opt, B, 8, 2)
-        np8 = rate(lambda n: numpy_eigen(spec, opt, n, B, 8, rng), 8)
-        rows.append((d, B, one, np1, t1, t2, np8))
-    return rows
-
-
-def full_rows(d, batches):
-    seeded = plrf.PLRF(1.0, 0.5, d, seed=0)
-    W = seeded.W
-    # Hold W in memory (a seeded problem regenerates it on every call) and reuse the spectrum
-    # already computed for this very W, so that the timings measure the simulation only.
-    problem = plrf.PLRF.from_features(W, 1.0, 0.5)
-    problem._spectrum = seeded.spectrum()
-    rng = np.random.default_rng(0)
-    rows = []
-    for B in batches:
-        opt = plrf.defaults(problem.spectrum(), B)["dana_decaying"]
-        one = plrf_rate(problem, opt, B, 1, 1, space="full")
-        np1 = rate(lambda n: numpy_full(problem, W, opt, n, B, 1, rng), 1)
-        t2 = plrf_rate(problem, opt, B, 8, 2, space="full") if B * d <= 32 * 4000 else math.nan
-        rows.append((d, B, one, np1, t2))
-    return rows
+from plrf.testing.timing import eigen_rows, full_rows
 
 
 def main(argv=None):

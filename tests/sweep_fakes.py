@@ -1,6 +1,6 @@
 """Cheap engines for sweep tests (importable by spawned/Dask workers via the inherited sys.path).
 
-`numpy_exact` is the SPEC section 4 moment recursion in plain NumPy: deterministic, any
+`numpy_exact` is plrf.testing's NumPy oracle of the SPEC section 4 moment recursion: deterministic, any
 Gen-Mom-SGD optimizer, O(d) per step. `noisy_seeds` returns Curves (one curve per seed) so the
 store's multi-seed path is exercised. `sleepy` sleeps (after writing its pid to a file) when
 options["sleep"] is set, so a test can kill the worker running it.
@@ -11,26 +11,14 @@ import time
 import numpy as np
 
 from plrf.curves import Curve, Curves, record_grid
+from plrf.testing import spec4_risk
 
 
 def numpy_exact(spectrum, opt, cfg):
-    lam, steps, batch = spectrum.eigenvalues, cfg["steps"], cfg["batch"]
+    steps = cfg["steps"]
     record = np.asarray(cfg["record"] if cfg["record"] is not None else record_grid(steps))
-    a, s, c = spectrum.rho.copy(), np.zeros_like(lam), np.zeros_like(lam)
-    out = []
-    for t in range(steps + 1):
-        if t in record:
-            out.append(spectrum.p_inf + 0.5 * lam @ a)
-        if t == steps:
-            break
-        k = opt.coefficients(t)
-        g1, g2, g3, m = k["gamma1"], k["gamma2"], k["gamma3"], 1.0 - k["delta"]
-        G, A = g2 + g1 * g3, 1.0 - (g2 + g1 * g3) * lam
-        xi = (lam * lam * a + lam * (2 * spectrum.p_inf + lam @ a)) / batch
-        a, s, c = (A * A * a + (g3 * m) ** 2 * s - 2 * A * g3 * m * c + G * G * xi,
-                   (g1 * lam) ** 2 * a + m * m * s + 2 * g1 * lam * m * c + g1 * g1 * xi,
-                   A * g1 * lam * a - g3 * m * m * s + (A * m - g3 * m * g1 * lam) * c - G * g1 * xi)
-    return Curve(record, np.array(out), meta={"engine": "numpy_exact"})
+    risk = spec4_risk(spectrum, opt, steps, cfg["batch"], record=record)
+    return Curve(record, risk, meta={"engine": "numpy_exact"})
 
 
 def noisy_seeds(spectrum, opt, cfg):

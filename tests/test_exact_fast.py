@@ -6,14 +6,9 @@ import pytest
 
 import plrf
 from plrf import exact_risk
+from plrf.testing import power_law_spectrum
 
 ACCEPT = 1e-3  # issue 4 acceptance: max relative error over ~20 records per decade
-
-
-def power_spectrum(alpha, beta, d):
-    j = np.arange(1, d + 1, dtype=float)
-    lam, rho = j ** (-2 * alpha), j ** (-2 * beta)
-    return plrf.Spectrum(lam, rho, 1e-3 * lam @ rho, meta=dict(alpha=alpha, beta=beta, v=4 * d))
 
 
 def max_rel_error(spec, name, steps, rtols=(1e-4,)):
@@ -42,7 +37,7 @@ AB = [(1.0, 0.8), (0.4, 0.3), (0.7, 1.5)]
 @pytest.mark.parametrize("alpha,beta", AB)
 @pytest.mark.parametrize("name", NAMES)
 def test_fast_matches_exact_small(name, alpha, beta):
-    err, est = max_rel_error(power_spectrum(alpha, beta, 300), name, 30_000)
+    err, est = max_rel_error(power_law_spectrum(300, alpha, beta), name, 30_000)
     assert err < ACCEPT
     assert est < 10 * ACCEPT
 
@@ -58,7 +53,7 @@ def test_fast_matches_exact_d4000_1e6_steps(name, alpha, beta):
 
 def test_fast_is_exact_for_the_first_steps():
     """Blocks have length 1 while r t < 2: there the block solver is the recursion itself."""
-    spec = power_spectrum(1.0, 0.8, 200)
+    spec = power_law_spectrum(200)
     opt = plrf.defaults(spec, 1)["dana_decaying"]
     rec = np.arange(30)
     a = exact_risk(spec, opt, 29, record=rec).risk
@@ -68,7 +63,7 @@ def test_fast_is_exact_for_the_first_steps():
 
 def test_fast_planted_bug_would_fail():
     """The 1e-3 check has teeth: the exact curve with 1/B dropped (B = 7 vs 1) is far outside it."""
-    spec = power_spectrum(1.0, 0.8, 300)
+    spec = power_law_spectrum(300)
     opt = plrf.defaults(spec, 1)["sgd"]
     rec = plrf.record_grid(30_000, 20)
     good = exact_risk(spec, opt, 30_000, record=rec, batch=7, method="fast").risk
@@ -79,7 +74,7 @@ def test_fast_planted_bug_would_fail():
 
 
 def test_fast_long_horizon_runs_and_decreases():
-    spec = power_spectrum(1.0, 0.8, 2000)
+    spec = power_law_spectrum(2000)
     c = exact_risk(spec, plrf.defaults(spec, 1)["dana_decaying"], 10**9, method="fast", rtol=1e-3)
     assert c.diverged_at == -1 and np.all(np.isfinite(c.risk))
     assert c.risk[-1] < c.risk[0] and c.risk[-1] >= spec.p_inf * (1 - 1e-9)

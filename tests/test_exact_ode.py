@@ -4,13 +4,12 @@ import pytest
 
 import plrf
 from plrf import exact_risk
+from plrf.testing import power_law_spectrum
 
 
 @pytest.fixture(scope="module")
 def spec():
-    j = np.arange(1, 501, dtype=float)
-    lam, rho = j**-2.0, j**-1.6
-    return plrf.Spectrum(lam, rho, 1e-3 * lam @ rho, meta=dict(alpha=1.0, beta=0.8, v=2000))
+    return power_law_spectrum(500)  # alpha = 1, beta = 0.8, v = 2000
 
 
 @pytest.mark.parametrize("batch", [1, 7])  # B = 7: a missing 1/B in the ODE forcing is 8-22% off by step 1000

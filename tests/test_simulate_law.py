@@ -1,6 +1,6 @@
 """The simulators against the exact expected-risk recursion (SPEC section 4), in law.
 
-The oracle (tests/spec4_oracle.py) is plain NumPy, independent of any plrf engine. A check passes when the
+The oracle (plrf.testing.spec4_risk) is plain NumPy, independent of any plrf engine. A check passes when the
 mean risk over seeds is within Z_BOUND standard errors of the oracle at every recorded step.
 With Z_BOUND = 4 a single point fails by chance with probability 6.3e-5 (normal approximation,
 hundreds of seeds), so a curve of ~30 points fails with probability <= 2e-3 (Bonferroni; the points
@@ -24,8 +24,8 @@ def problem():
 
 
 def oracle(spec, opt, steps, batch, record, bug=None):
-    """The SPEC 4 oracle (tests/spec4_oracle.py) at the record steps."""
-    return spec4_risk(spec, opt, steps, batch, bug)[np.asarray(record, dtype=int)]
+    """The SPEC 4 oracle (plrf.testing.spec4_risk) at the record steps."""
+    return spec4_risk(spec, opt, steps, batch, bug, record=record)
 
 
 def max_z(curves, expected):

@@ -73,7 +73,7 @@ def test_checkpointed_run_is_bitwise_uninterrupted(problem, tmp_path, space, mon
 
 
 class _CtrlCBar:
-    """Stands in for the tqdm bar: its first update (a poll from inside the C++ run) sends Ctrl-C."""
+    """A tqdm-like progress object whose first update (a poll from inside the C++ run) sends Ctrl-C."""
 
     n = 0
 
@@ -86,17 +86,12 @@ class _CtrlCBar:
         pass
 
 
-@pytest.fixture
-def ctrl_c(monkeypatch):
-    monkeypatch.setattr(simulation, "_progress_bar", lambda job, state: _CtrlCBar() if job["progress"] else None)
-
-
-def test_interrupt_then_resume_is_bitwise(big_spectrum, tmp_path, ctrl_c):
+def test_interrupt_then_resume_is_bitwise(big_spectrum, tmp_path):
     opt = plrf.sgd(0.1)
     kw = dict(batch=4, seeds=[7, 8], threads=2)
     steps = 40_000
     path = tmp_path / "interrupted.ckpt"
-    part = plrf.simulate(big_spectrum, opt, steps, checkpoint=path, progress=True, **kw)
+    part = plrf.simulate(big_spectrum, opt, steps, checkpoint=path, progress=_CtrlCBar(), **kw)
     assert part.interrupted
     assert np.all(part.meta["steps_done"] < steps)
     assert np.isnan(part.risk[:, -1]).all() and np.isfinite(part.risk[:, 0]).all()
@@ -108,8 +103,8 @@ def test_interrupt_then_resume_is_bitwise(big_spectrum, tmp_path, ctrl_c):
     same(resumed, plrf.simulate(big_spectrum, opt, steps, **kw))
 
 
-def test_interrupt_without_checkpoint_returns_partial_curves(big_spectrum, ctrl_c):
-    part = plrf.simulate(big_spectrum, plrf.sgd(0.1), 10**7, seeds=2, threads=2, progress=True)
+def test_interrupt_without_checkpoint_returns_partial_curves(big_spectrum):
+    part = plrf.simulate(big_spectrum, plrf.sgd(0.1), 10**7, seeds=2, threads=2, progress=_CtrlCBar())
     assert part.interrupted and np.isnan(part.risk[:, -1]).all() and np.all(part.ok)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _core
 from . import _validate as check
+from ._progress import Progress
 from .curves import ON_DIVERGENCE, Curve, check_record, report_divergence
 from .optim import check_optimizer
 from .spectrum import as_spectrum
@@ -33,7 +34,7 @@ def exact_risk(
     threads=None,
     on_divergence="warn",
     dt=0.01,
-    progress=None,
+    progress=False,
 ) -> Curve:
     """Expected population risk P (half the MSE) of a Gen-Mom-SGD run, at the record steps.
 
@@ -50,7 +51,8 @@ def exact_risk(
     threads : threads over modes (default: all cores; only used for large d). Results do not depend on it.
     on_divergence : "warn" (DivergenceWarning), "raise" (DivergenceError) or "ignore".
     dt : step in log-time tau = ln(1 + t) for method="ode".
-    progress : optional callable receiving a work counter.
+    progress : False/None, True (a tqdm bar), a tqdm-like class or object, or a callable taking the
+        engine's work units done (the rule of plrf._progress, shared by every entry point).
     """
     spec = as_spectrum(spectrum)
     steps = check.integer("steps", steps, 1)
@@ -63,10 +65,14 @@ def exact_risk(
     check.choice("on_divergence", on_divergence, ON_DIVERGENCE)
     rec = check_record(record, steps)
     check_optimizer(optimizer, rec[-1])
-    res = _core.exact_risk(
-        spec.eigenvalues, spec.rho, spec.p_inf, batch, optimizer, rec.tolist(), method, rtol, check.threads(threads),
-        dt, progress,
-    )
+    bar = Progress(progress, unit="work", desc=f"exact_risk {method}")
+    try:
+        res = _core.exact_risk(
+            spec.eigenvalues, spec.rho, spec.p_inf, batch, optimizer, rec.tolist(), method, rtol, check.threads(threads),
+            dt, bar.callback,
+        )
+    finally:
+        bar.close()
     curve = Curve(
         steps=rec,
         risk=np.asarray(res["risk"]),

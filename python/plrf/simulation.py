@@ -22,6 +22,7 @@ import numpy as np
 from . import _core
 from . import _validate as check
 from ._atomic import atomic_write
+from ._progress import Progress
 from .curves import ON_DIVERGENCE, Curves, check_record, report_divergence
 from .optim import check_optimizer
 from .problem import PLRF
@@ -46,7 +47,8 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
     record : steps at which to record the risk (inside [0, steps]); default: ~10 per decade + last.
     space : "eigen" (default) or "full" (v-dim samples through W; needs a PLRF problem).
     threads : worker threads over seeds (default: all cores). Results do not depend on it.
-    progress : show a tqdm progress bar.
+    progress : False, True (a tqdm bar), a tqdm-like class or object, or a callable taking the
+        seed-steps done (the rule of plrf._progress, shared by every entry point).
     checkpoint : path of a checkpoint file written atomically every `checkpoint_every` seconds,
         at the end, and on interruption; continue with plrf.resume(path).
     sampler : "fast" (O(d) per step for any B, exact in law) or "explicit" (draws the B samples).
@@ -55,7 +57,7 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
     """
     job = _make_job(problem_or_spectrum, optimizer, steps, batch, seeds, record, space, threads, progress,
                     checkpoint, checkpoint_every, sampler, on_divergence)
-    return _run(job, _initial_state(job))
+    return _run(job, _initial_state(job), progress)
 
 
 def resume(path, *, threads=None, progress=False) -> Curves:
@@ -67,8 +69,7 @@ def resume(path, *, threads=None, progress=False) -> Curves:
     job = saved["job"]
     job["checkpoint"] = str(path)
     job["threads"] = job["threads"] if threads is None else check.threads(threads)
-    job["progress"] = bool(progress)
-    return _run(job, saved["state"])
+    return _run(job, saved["state"], progress)
 
 
 # ---- argument checking ------------------------------------------------------------------------
@@ -136,14 +137,14 @@ def _initial_state(job) -> dict:
     )
 
 
-def _run(job, state) -> Curves:
+def _run(job, state, progress=False) -> Curves:
     spec = job["spectrum"]
     full = None
     if job["space"] == "full":
         prob = job["problem"]
         full = (np.ascontiguousarray(prob.W), np.ascontiguousarray(spec.eigenvectors),
                 np.ascontiguousarray(spec.theta_star), prob.alpha, prob.beta)
-    bar = _progress_bar(job, state)
+    bar = _progress_bar(job, state, progress)
     budget = job["checkpoint_every"] if job["checkpoint"] else math.inf
     try:
         while True:
@@ -151,14 +152,13 @@ def _run(job, state) -> Curves:
                 spec.eigenvalues, spec.p_inf, spec.risk0, job["optimizer"], job["steps"], job["batch"],
                 job["record"].tolist(), job["sampler"], job["seeds"], state["x"], state["y"], state["step"],
                 state["diverged_at"], state["risk"], full, job["threads"], budget,
-                None if bar is None else _updater(bar))
+                bar.callback)
             if job["checkpoint"]:
                 _save(job, state)
             if interrupted or finished:
                 break
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     curves = _curves(job, state, interrupted)
     report_divergence(curves.diverged_at, f"simulate({job['optimizer'].name}, space={job['space']!r})",
                       job["on_divergence"])
@@ -167,28 +167,18 @@ def _run(job, state) -> Curves:
 
 def _curves(job, state, interrupted) -> Curves:
     spec = job["spectrum"]
-    meta = dict(spec.meta, optimizer=repr(job["optimizer"]), steps=job["steps"], batch=job["batch"],
+    meta = dict(spec.meta, optimizer=job["optimizer"].name, steps=job["steps"], batch=job["batch"],
                 space=job["space"], sampler=job["sampler"] if job["space"] == "eigen" else None,
                 steps_done=state["step"].copy())
     return Curves(steps=job["record"].copy(), risk=state["risk"].copy(), seeds=job["seeds"].copy(), meta=meta,
                   diverged_at=state["diverged_at"].copy(), interrupted=bool(interrupted))
 
 
-def _progress_bar(job, state):
-    if not job["progress"]:
-        return None
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=job["steps"] * len(job["seeds"]), unit="step", desc=f"simulate {job['optimizer'].name}")
-    bar.update(int(state["step"].sum()))
+def _progress_bar(job, state, progress):
+    bar = Progress(progress, total=job["steps"] * len(job["seeds"]), unit="step",
+                   desc=f"simulate {job['optimizer'].name}")
+    bar.set(int(state["step"].sum()))
     return bar
-
-
-def _updater(bar):
-    def update(done):
-        bar.update(int(done) - bar.n)
-
-    return update
 
 
 def _save(job, state) -> None:

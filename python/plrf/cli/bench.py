@@ -2,104 +2,66 @@
 
 Rows: eigen simulator vs NumPy, full simulator vs NumPy, fast exact risk vs the exact recursion,
 spectral setup vs NumPy eigh, and sweep speedup with 2 workers (local pool and LocalCluster).
-The simulator, exact and setup rows run the repository's bench modules (bench/<name>.py, found in
-$PLRF_BENCH_DIR, the source tree or ./bench), which hold the NumPy references; the sweep rows are
-measured here. A row that cannot run prints "n/a" and the reason. Times are medians of --repeat runs.
+The NumPy references and the measurements ship with the package (plrf.testing), so an installed
+wheel measures every row; a row that cannot run here (e.g. no dask) prints "n/a" and the reason.
+Times are medians of --repeat runs.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
-import io
 import json
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from .._version import __version__
+from ..curves import record_grid
+from ..exact import exact_risk
+from ..optim import defaults
+from ..testing import power_law_spectrum, timing
+
 
 class NotAvailable(Exception):
-    """A row cannot be measured here (missing engine, module or dependency)."""
-
-
-def _median_time(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
-def _need(name):
-    import plrf
-
-    if not hasattr(plrf, name):
-        raise NotAvailable(f"plrf.{name} is not in this build")
-    return getattr(plrf, name)
-
-
-def _bench_module(name):
-    """bench/<name>.py from $PLRF_BENCH_DIR, the source tree, or ./bench.
-
-    The NumPy references live there, once; without them a row is n/a rather than measured against
-    a second copy.
-    """
-    here = Path(__file__).resolve()
-    for d in (os.environ.get("PLRF_BENCH_DIR"), here.parents[2] / "bench", Path.cwd() / "bench"):
-        if d and (Path(d) / f"{name}.py").is_file():
-            if str(d) not in sys.path:
-                sys.path.insert(0, str(d))
-            return importlib.import_module(name)
-    raise NotAvailable(f"bench/{name}.py not found: run from the source tree or set PLRF_BENCH_DIR")
-
-
-def _quiet(fn, *args):
-    with contextlib.redirect_stdout(io.StringIO()):
-        return fn(*args)
+    """A row cannot be measured here (missing optional dependency)."""
 
 
 # ---- rows ------------------------------------------------------------------------------------
 def _row_sim(part):
-    """bench/simulate_table.py's eigen or full row at B = 32 (DANA-decaying, 1 seed, 1 thread)."""
+    """The eigen or full simulator row at B = 32 (DANA-decaying, 1 seed, 1 thread)."""
     def row(quick, repeat):
-        mod = _bench_module("simulate_table")
         d, B = (1000 if quick or part == "full" else 4000), 32
-        rate = _quiet(mod.eigen_rows, d, [B], True)[0] if part == "eigen" else _quiet(mod.full_rows, d, [B])[0]
-        return {"ratio": rate[2] / rate[3], "source": "bench/simulate_table.py",
+        rate = timing.eigen_rows(d, [B], True)[0] if part == "eigen" else timing.full_rows(d, [B])[0]
+        return {"ratio": rate[2] / rate[3], "source": "plrf.testing.timing",
                 "detail": f"DANA-decaying d={d} B={B}, 1 seed 1 thread: plrf {rate[2]:.0f} steps/s, numpy {rate[3]:.1f}"}
     return row
 
 
 def row_fast_exact(quick, repeat):
-    """DANA-decaying, d = 1000, on bench/exact_table.py's power-law spectrum: the exact recursion
-    against the fast block solver (the same curve within rtol)."""
-    import plrf
-
-    exact_risk = _need("exact_risk")
-    spec = _bench_module("exact_table").power_law_spectrum(1000)
+    """DANA-decaying, d = 1000, on plrf.testing's power-law spectrum: the exact recursion against
+    the fast block solver (the same curve within rtol)."""
+    spec = power_law_spectrum(1000)
     steps = 10**5 if quick else 10**6
-    opt, rec = plrf.defaults(spec, 1)["dana_decaying"], plrf.record_grid(steps, 20)
+    opt, rec = defaults(spec, 1)["dana_decaying"], record_grid(steps, 20)
     res = {}
-    times = {m: _median_time(lambda m=m: res.__setitem__(m, exact_risk(spec, opt, steps, record=rec, method=m,
-                                                                           threads=1)), repeat)
+    times = {m: timing.median_time(lambda m=m: res.__setitem__(m, exact_risk(spec, opt, steps, record=rec, method=m,
+                                                                                 threads=1)), repeat)
              for m in ("exact", "fast")}
     err = float(np.max(np.abs(res["fast"].risk / res["exact"].risk - 1)))
-    return {"ratio": times["exact"] / times["fast"], "source": "bench/exact_table.py",
+    return {"ratio": times["exact"] / times["fast"], "source": "plrf.exact_risk",
             "detail": f"DANA-decaying d={spec.d} T={steps:.0e}, 1 thread: exact {times['exact']:.3f}s "
                       f"fast {times['fast']:.4f}s, max rel err {err:.1e}"}
 
 
 def row_setup(quick, repeat):
     d = 500 if quick else 2000
-    (row,) = _quiet(_bench_module("setup_table").main, ["--sizes", str(d), "--repeat", str(repeat)])
-    return {"ratio": row["numpy_s"] / row["plrf_s"], "source": "bench/setup_table.py",
+    row = timing.setup_row(d, repeat)
+    return {"ratio": row["numpy_s"] / row["plrf_s"], "source": "plrf.testing.timing",
             "detail": f"d={d} v={4 * d}: numpy {row['numpy_s']:.3f}s plrf {row['plrf_s']:.3f}s, "
                       f"memory numpy/plrf {row['numpy_mib'] / max(row['plrf_mib'], 1e-9):.2f}x"}
 
@@ -127,13 +89,12 @@ def sweep_speedup(backend="pool", workers=2, n_configs=200, steps=SWEEP_STEPS, r
     """
     from ..sweep import run as sweep
 
-    _need("exact_risk")
     g = sweep_configs(n_configs, steps)
     serial, par = [], []
     with tempfile.TemporaryDirectory() as tmp, _parallel(backend, workers) as options:
         for i in range(repeat):
-            serial.append(_median_time(lambda: sweep(g, store=Path(tmp) / f"s{i}", workers=1, progress=progress), 1))
-            par.append(_median_time(lambda: sweep(g, store=Path(tmp) / f"p{i}", progress=progress, **options), 1))
+            serial.append(timing.median_time(lambda: sweep(g, store=Path(tmp) / f"s{i}", workers=1, progress=progress), 1))
+            par.append(timing.median_time(lambda: sweep(g, store=Path(tmp) / f"p{i}", progress=progress, **options), 1))
     s, p = statistics.median(serial), statistics.median(par)
     return {"n_configs": len(g), "serial_s": s, "parallel_s": p, "speedup": s / p, "repeat": repeat}
 
@@ -179,7 +140,7 @@ def run(quick=False, repeat=3, only=None):
         if only and not any(o in name for o in only):
             continue
         try:
-            rows.append({"name": name, "source": "plrf.bench", **fn(quick, repeat)})
+            rows.append({"name": name, "source": "plrf.cli.bench", **fn(quick, repeat)})
         except NotAvailable as exc:
             rows.append({"name": name, "ratio": None, "detail": f"n/a: {exc}", "source": "-"})
         except Exception as exc:  # a broken row must not hide the others
@@ -194,9 +155,9 @@ def _print_row(r):
 
 
 def machine() -> dict:
-    import plrf
+    from .. import _core
 
-    return {"plrf": plrf.__version__, "numpy": np.__version__, "python": platform.python_version(),
+    return {"plrf": __version__, "isa": _core.isa(), "numpy": np.__version__, "python": platform.python_version(),
             "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
             "loadavg": os.getloadavg() if hasattr(os, "getloadavg") else None, "machine": platform.machine(),
             "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
@@ -218,7 +179,7 @@ def add_parser(sub):
 
 def main_args(args) -> int:
     info = machine()
-    print(f"plrf {info['plrf']} | {info['cpus']} cpus | load {info['loadavg']} | {info['time_utc']}")
+    print(f"plrf {info['plrf']} | kernels {info['isa']} | {info['cpus']} cpus | load {info['loadavg']} | {info['time_utc']}")
     print(f"{'benchmark':<38} {'ratio':>9}  detail  [source]")
     rows = run(args.quick, args.repeat, args.only)
     if args.out:

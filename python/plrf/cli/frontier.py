@@ -56,9 +56,9 @@ def add_parser(sub):
 def default_steps(spectrum, batch: int) -> int:
     """Steps for model size d to reach its limit loss: F_pp saturates at s = gamma t ~ d^(2 alpha);
     run to s = 100 d^(2 alpha) with gamma the default SGD step (capped at 1e12 steps)."""
-    import plrf
+    from ..optim import defaults
 
-    gamma = plrf.defaults(spectrum, batch)["sgd"].gamma2(0.0)
+    gamma = defaults(spectrum, batch)["sgd"].gamma2(0.0)
     return int(min(1e12, max(1e3, 100 * spectrum.d ** (2 * spectrum.meta["alpha"]) / gamma)))
 
 
@@ -83,17 +83,20 @@ def d_grid(d_min, d_max, n):
 def measure_curves(alpha, beta, optimizer, ds, steps, batch, log=print):
     """{d: Curve} of exact expected risk on theory spectra (method="fast"); steps=None picks
     default_steps for each d."""
-    import plrf
+    from ..curves import record_grid
+    from ..exact import exact_risk
+    from ..optim import defaults
+    from ..spectrum import Spectrum
 
     out = {}
     for d in ds:
         t0 = time.perf_counter()
-        spec = plrf.Spectrum.theory(alpha, beta, d)
+        spec = Spectrum.theory(alpha, beta, d)
         spec.meta.setdefault("alpha", alpha)
         spec.meta.setdefault("beta", beta)
         n = int(steps) if steps else default_steps(spec, batch)
-        opt = plrf.defaults(spec, batch)[optimizer]
-        out[d] = plrf.exact_risk(spec, opt, n, batch=batch, record=plrf.record_grid(n, 20), method="fast")
+        opt = defaults(spec, batch)[optimizer]
+        out[d] = exact_risk(spec, opt, n, batch=batch, record=record_grid(n, 20), method="fast")
         if out[d].diverged_at >= 0:
             log(f"  d = {d:>8d}: diverged at step {out[d].diverged_at} (kept up to there)")
         log(f"  d = {d:>8d}: {n:.3g} steps, {time.perf_counter() - t0:6.2f} s")

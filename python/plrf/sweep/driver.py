@@ -21,6 +21,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._progress import Progress
 from ..curves import DivergenceWarning
 from .store import Store, load
 from .backend import backend_for
@@ -175,6 +176,8 @@ def run(grid, engine=None, store="results/", client=None, progress=True, workers
         concurrent.futures.Executor, a dask.distributed.Client or a scheduler address such as
         "tcp://scheduler:8786" (Dask workers need plrf installed, but no shared filesystem:
         results come back to this process, which writes them).
+    progress: True (default, a tqdm bar), False, a tqdm-like class or object, or a callable taking
+        the number of configs done (the rule of plrf._progress, shared by every entry point).
     workers: size of the local pool (default: the CPUs available).
     Raises SweepError after the sweep if some configs failed; all others are stored.
     """
@@ -211,13 +214,10 @@ def run(grid, engine=None, store="results/", client=None, progress=True, workers
 
 def _execute(plan, backend, st, report, progress):
     """Run the plan, write results as they arrive, resubmit jobs of dead local workers."""
-    from tqdm import tqdm
-
     sched = _Scheduler(backend)
     for tasks in plan.values():  # a problem split into several tasks computes its spectrum once, first
         sched.push(_Job("chunk", tasks) if len(tasks) == 1 else _Job("spectrum", tasks))
-    bar = tqdm(total=sum(len(j.items) for j in sched.jobs()), unit="cfg", desc="plrf sweep", disable=not progress,
-               file=sys.stderr)
+    bar = Progress(progress, total=sum(len(j.items) for j in sched.jobs()), unit="cfg", desc="plrf sweep")
     try:
         sched.fill()
         while sched.pending:
@@ -257,7 +257,7 @@ def _handle(fut, job, sched, st, report, bar):
 def _fail(report, items, error, bar):
     for key, cfg, _ in items:
         report.failed.append({"key": key, "config": cfg, "error": error})
-    bar.update(len(items))
+    bar.advance(len(items))
 
 
 def _store_results(st, task, out, report, bar):
@@ -270,4 +270,4 @@ def _store_results(st, task, out, report, bar):
                 report.diverged.append(key)
         else:
             report.failed.append({"key": key, "config": cfgs[key], "error": error})
-        bar.update(1)
+        bar.advance(1)

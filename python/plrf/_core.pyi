@@ -1,0 +1,191 @@
+"""
+plrf C++ core
+"""
+from __future__ import annotations
+import collections.abc
+import numpy
+import numpy.typing
+import typing
+__all__: list[str] = ['GenMomentum', 'Schedule', 'exact_risk', 'feature_rows', 'isa', 'kernel_norm', 'max_stable_lr', 'normals', 'philox4x64_10', 'spectral_setup_eigen', 'theory_densities', 'theory_p_inf', 'uniforms']
+class Schedule:
+    """
+    A hyperparameter schedule evaluated at step t = 0, 1, ...
+    """
+    class Kind:
+        """
+        Members:
+        
+          constant
+        
+          power_law
+        
+          array
+        """
+        __members__: typing.ClassVar[dict[str, Schedule.Kind]]
+        array: typing.ClassVar[Schedule.Kind]
+        constant: typing.ClassVar[Schedule.Kind]
+        power_law: typing.ClassVar[Schedule.Kind]
+        @typing.overload
+        def __eq__(self, other: Schedule.Kind) -> bool:
+            ...
+        @typing.overload
+        def __eq__(self, other: typing.Any) -> bool:
+            ...
+        def __getstate__(self) -> int:
+            ...
+        def __hash__(self) -> int:
+            ...
+        def __index__(self) -> int:
+            ...
+        def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+            ...
+        def __int__(self) -> int:
+            ...
+        @typing.overload
+        def __ne__(self, other: Schedule.Kind) -> bool:
+            ...
+        @typing.overload
+        def __ne__(self, other: typing.Any) -> bool:
+            ...
+        def __repr__(self) -> str:
+            ...
+        def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+            ...
+        def __str__(self) -> str:
+            ...
+        @property
+        def name(self) -> str:
+            ...
+        @property
+        def value(self) -> int:
+            ...
+    __hash__: typing.ClassVar[None] = None
+    @staticmethod
+    def array(values: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> Schedule:
+        """
+        values[t] (must cover every step)
+        """
+    @staticmethod
+    def constant(c: typing.SupportsFloat | typing.SupportsIndex) -> Schedule:
+        ...
+    @staticmethod
+    def power_law(c: typing.SupportsFloat | typing.SupportsIndex, tau: typing.SupportsFloat | typing.SupportsIndex, p: typing.SupportsFloat | typing.SupportsIndex) -> Schedule:
+        """
+        c * (1 + t / tau)**p
+        """
+    def __call__(self, t: typing.SupportsFloat | typing.SupportsIndex) -> float:
+        ...
+    def __eq__(self, arg0: Schedule) -> bool:
+        ...
+    def __getstate__(self) -> tuple:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, arg0: tuple) -> None:
+        ...
+    @property
+    def c(self) -> float:
+        ...
+    @property
+    def kind(self) -> Schedule.Kind:
+        ...
+    @property
+    def p(self) -> float:
+        ...
+    @property
+    def tau(self) -> float:
+        ...
+    @property
+    def values(self) -> list[float]:
+        ...
+class GenMomentum:
+    """
+    Gen-Mom-SGD: y' = (1 - delta) y + gamma1 g; theta' = theta - gamma2 g - gamma3 y'
+    """
+    __hash__: typing.ClassVar[None] = None
+    def __eq__(self, arg0: GenMomentum) -> bool:
+        ...
+    def __getstate__(self) -> tuple[tuple, tuple, tuple, tuple, str]:
+        ...
+    def __init__(self, gamma1: Schedule, gamma2: Schedule, gamma3: Schedule, delta: Schedule, name: str = 'gen_momentum') -> None:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, arg0: tuple) -> None:
+        ...
+    def check_length(self, steps: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def coefficients(self, t: typing.SupportsFloat | typing.SupportsIndex) -> dict:
+        """
+        The four hyperparameters at step t.
+        """
+    def is_sgd(self) -> bool:
+        ...
+    @property
+    def delta(self) -> Schedule:
+        ...
+    @property
+    def gamma1(self) -> Schedule:
+        ...
+    @property
+    def gamma2(self) -> Schedule:
+        ...
+    @property
+    def gamma3(self) -> Schedule:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+def _chi_square_variates(k: typing.SupportsFloat | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, step: typing.SupportsInt | typing.SupportsIndex, n: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    Chi-square(k) variates number 0..n-1 of (seed, kScalars) at `step` (exposed for tests).
+    """
+def _simulate_advance(eigenvalues: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], p_inf: typing.SupportsFloat | typing.SupportsIndex, risk0: typing.SupportsFloat | typing.SupportsIndex, optimizer: GenMomentum, steps: typing.SupportsInt | typing.SupportsIndex, batch: typing.SupportsInt | typing.SupportsIndex, record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], sampler: str, seeds: numpy.ndarray, x: numpy.ndarray, y: numpy.ndarray, step: numpy.ndarray, diverged_at: numpy.ndarray, risk: numpy.ndarray, full: typing.Any, threads: typing.SupportsInt | typing.SupportsIndex, budget: typing.SupportsFloat | typing.SupportsIndex, progress: typing.Any) -> tuple:
+    """
+    Advance a simulation state in place (see plrf.simulation). Returns (interrupted, finished).
+    """
+def exact_risk(lam: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rho: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], p_inf: typing.SupportsFloat | typing.SupportsIndex, batch: typing.SupportsInt | typing.SupportsIndex, optimizer: GenMomentum, record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], method: str, rtol: typing.SupportsFloat | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex, progress: typing.Any = None) -> dict:
+    """
+    Expected risk P at the record steps: dict(risk, diverged_at, interrupted, error_estimate).
+    """
+def feature_rows(seed: typing.SupportsInt | typing.SupportsIndex, d: typing.SupportsInt | typing.SupportsIndex, row0: typing.SupportsInt | typing.SupportsIndex, nrows: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    Rows row0..row0+nrows-1 of the (v, d) feature matrix W for this seed (entries N(0, 1/d)).
+    """
+def isa() -> str:
+    """
+    Instruction set the hot kernels use on this CPU (PLRF_ISA=baseline|avx2 caps it).
+    """
+def kernel_norm(lam: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], batch: typing.SupportsInt | typing.SupportsIndex, optimizer: GenMomentum, t: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> float:
+    """
+    Volterra kernel norm of the moment recursion with the coefficients frozen at step t.
+    """
+def max_stable_lr(lam: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], batch: typing.SupportsInt | typing.SupportsIndex) -> float:
+    """
+    Largest SGD learning rate whose Volterra kernel norm is < 1.
+    """
+def normals(seed: typing.SupportsInt | typing.SupportsIndex, stream: typing.SupportsInt | typing.SupportsIndex, step: typing.SupportsInt | typing.SupportsIndex, first: typing.SupportsInt | typing.SupportsIndex, n: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    Standard normals number first..first+n-1 of stream (seed, stream) at step.
+    """
+def philox4x64_10(counter: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(4)"], key: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"]) -> typing.Annotated[list[int], "FixedSize(4)"]:
+    """
+    Philox4x64-10 block for a 4-word counter and 2-word key.
+    """
+def spectral_setup_eigen(alpha: typing.SupportsFloat | typing.SupportsIndex, beta: typing.SupportsFloat | typing.SupportsIndex, d: typing.SupportsInt | typing.SupportsIndex, v: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple[typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], float]:
+    """
+    The pure-C++ (Eigen) spectral setup: (eigenvalues, rho, p_inf). For C++ users and benchmarks;
+    PLRF.spectrum() is the fast path (LAPACK through numpy).
+    """
+def theory_densities(alpha: typing.SupportsFloat | typing.SupportsIndex, beta: typing.SupportsFloat | typing.SupportsIndex, d: typing.SupportsInt | typing.SupportsIndex, v: typing.SupportsInt | typing.SupportsIndex, p_inf: typing.SupportsFloat | typing.SupportsIndex, x: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], eta: typing.SupportsFloat | typing.SupportsIndex, j_exact: typing.SupportsInt | typing.SupportsIndex, bin: typing.SupportsFloat | typing.SupportsIndex, progress: typing.Any = None) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+    """
+    Per-unit-ln-x eigenvalue density nu and rho density w of the deterministic equivalent on the grid x, read through 2 K_eta - K_2eta (unit mass, O(eta^3) tails), so they come out normalised.
+    """
+def theory_p_inf(alpha: typing.SupportsFloat | typing.SupportsIndex, beta: typing.SupportsFloat | typing.SupportsIndex, d: typing.SupportsInt | typing.SupportsIndex, v: typing.SupportsInt | typing.SupportsIndex) -> tuple[float, float]:
+    """
+    (kappa, P_inf) of the deterministic equivalent.
+    """
+def uniforms(seed: typing.SupportsInt | typing.SupportsIndex, stream: typing.SupportsInt | typing.SupportsIndex, step: typing.SupportsInt | typing.SupportsIndex, first: typing.SupportsInt | typing.SupportsIndex, n: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    Uniforms in [0, 1), addressed like normals().
+    """
