@@ -88,7 +88,7 @@ class _CtrlCBar:
 
 @pytest.fixture
 def ctrl_c(monkeypatch):
-    monkeypatch.setattr(simulation, "_progress_bar", lambda job, state: _CtrlCBar() if job["progress"] else None)
+    monkeypatch.setattr(simulation, "_progress_bar", lambda job, state: _CtrlCBar() if job.progress else None)
 
 
 def test_interrupt_then_resume_is_bitwise(big_spectrum, tmp_path, ctrl_c):
