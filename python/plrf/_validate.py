@@ -60,7 +60,12 @@ def max_threads() -> int:
 
 def threads(x) -> int:
     """Worker threads: None means all cores (0 for the C++ core), else an integer in [1, max_threads()]."""
-    return 0 if x is None else int64("threads", x, 1, max_threads())
+    if x is None:
+        return 0
+    x, cap = int64("threads", x, 1), max_threads()
+    if x > cap:
+        raise ValueError(f"threads must be <= {cap} (4 x the {cap // 4} CPUs available to this process), got {x}")
+    return x
 
 
 def seed(name: str, x) -> int:

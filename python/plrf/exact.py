@@ -84,7 +84,8 @@ def exact_risk(
     if curve.error_estimate is not None and np.isnan(curve.error_estimate) and not curve.interrupted \
             and curve.diverged_at < 0:
         warnings.warn(f"exact_risk(method={method!r}): no error estimate (NaN): the record steps are closer than "
-                      f"dt={dt} in log-time, so halving the resolution changes nothing; use a smaller dt",
+                      f"dt={dt} in log-time and set most of the grid, so doubling dt cannot measure the error; "
+                      "use a smaller dt", 
                       RuntimeWarning, stacklevel=2)
     return curve
 
