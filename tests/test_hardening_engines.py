@@ -281,3 +281,14 @@ def test_simulate_binding_takes_keywords_only(spec):
     interrupted, finished = _core._simulate_advance(**job.binding_args(), **state)
     assert (interrupted, finished) == (False, True)
     np.testing.assert_array_equal(state["risk"], plrf.simulate(spec, plrf.sgd(0.1), 20, seeds=2).risk)
+
+
+def test_a_nan_error_estimate_survives_the_sweep_store(spec):
+    from plrf.sweep import store
+
+    with pytest.warns(plrf.DivergenceWarning):
+        diverged = plrf.exact_risk(spec, plrf.sgd(5.0), 1000, method="fast")
+    back = store.decode(store.encode("k", {"steps": 1000}, diverged))["result"]
+    assert np.isnan(back.error_estimate) and back.diverged_at == diverged.diverged_at
+    fine = plrf.exact_risk(spec, plrf.sgd(0.1), 1000, method="fast")
+    assert store.decode(store.encode("k", {}, fine))["result"].error_estimate == fine.error_estimate
