@@ -30,10 +30,12 @@ py::dict curve_dict(const RiskCurve& r, bool interrupted) {
   return out;
 }
 
-py::dict run(const Array& lam, const Array& rho, double p_inf, int batch, const plrf::GenMomentum& opt,
-             std::vector<std::int64_t> record, const std::string& method, double rtol, int threads, double dt,
-             const py::object& progress) {
+py::dict run(const Array& lam, const Array& rho, double p_inf, std::int64_t batch, const plrf::GenMomentum& opt,
+             std::vector<std::int64_t> record_steps, std::int64_t steps, const std::string& method, double rtol,
+             int threads, double dt, const py::object& progress) {
   if (lam.ndim() != 1 || rho.ndim() != 1 || lam.size() != rho.size()) throw py::value_error("lam/rho shape mismatch");
+  if (batch < 1) throw py::value_error("batch must be >= 1");
+  const plrf::RecordGrid record(std::move(record_steps), steps);
   const Modes md{lam.data(), rho.data(), static_cast<std::int64_t>(lam.size()), p_inf, batch};
   RiskCurve result;
   plrf::RunControl control;
@@ -47,8 +49,9 @@ py::dict run(const Array& lam, const Array& rho, double p_inf, int batch, const 
   return curve_dict(result, interrupted);
 }
 
-Modes modes_of(const Array& lam, int batch) {
+Modes modes_of(const Array& lam, std::int64_t batch) {
   if (lam.ndim() != 1 || lam.size() < 1) throw py::value_error("lam must be a non-empty 1-D array");
+  if (batch < 1) throw py::value_error("batch must be >= 1");
   return Modes{lam.data(), nullptr, static_cast<std::int64_t>(lam.size()), 0.0, batch};
 }
 
@@ -56,19 +59,24 @@ Modes modes_of(const Array& lam, int batch) {
 
 void bind_exact(py::module_& m) {
   m.def("exact_risk", &run, py::arg("lam"), py::arg("rho"), py::arg("p_inf"), py::arg("batch"), py::arg("optimizer"),
-        py::arg("record"), py::arg("method"), py::arg("rtol"), py::arg("threads"), py::arg("dt"),
+        py::arg("record"), py::arg("steps"), py::arg("method"), py::arg("rtol"), py::arg("threads"), py::arg("dt"),
         py::arg("progress") = py::none(),
         "Expected risk P at the record steps: dict(risk, diverged_at, interrupted, error_estimate).");
   m.def(
-      "max_stable_lr", [](const Array& lam, int batch) { return max_stable_lr(modes_of(lam, batch)); },
+      "max_stable_lr", [](const Array& lam, std::int64_t batch) { return max_stable_lr(modes_of(lam, batch)); },
       py::arg("lam"), py::arg("batch"), "Largest SGD learning rate whose Volterra kernel norm is < 1.");
   m.def(
       "kernel_norm",
-      [](const Array& lam, int batch, const plrf::GenMomentum& opt, double t) {
+      [](const Array& lam, std::int64_t batch, const plrf::GenMomentum& opt, double t) {
         return kernel_norm(modes_of(lam, batch), opt.at(t));
       },
       py::arg("lam"), py::arg("batch"), py::arg("optimizer"), py::arg("t") = 0.0,
       "Volterra kernel norm of the moment recursion with the coefficients frozen at step t.");
+  m.def(
+      "check_record",
+      [](std::vector<std::int64_t> record, std::int64_t steps) { (void)plrf::RecordGrid(std::move(record), steps); },
+      py::arg("record"), py::arg("steps"),
+      "Raise ValueError unless record is a valid grid for a run of `steps` steps (plrf/runtime/record_grid.hpp).");
   m.def(
       "theory_p_inf",
       [](double alpha, double beta, std::int64_t d, std::int64_t v) {

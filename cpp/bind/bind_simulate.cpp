@@ -1,20 +1,17 @@
 // Bindings for the streaming simulators: one entry point that advances a resumable state (numpy
-// arrays owned by python/plrf/simulation.py, updated in place) with the GIL released.
+// arrays owned by python/plrf/simulation.py, updated in place) with the GIL released. Thin: the
+// path and thread policy live in plrf/simulate/run.hpp, the checks in RunSpec and Python.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include <algorithm>
-#include <cstdlib>
-#include <cstring>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "plrf/rng/gamma.hpp"
-#include "plrf/simulate/driver.hpp"
-#include "plrf/simulate/eigen_sampler.hpp"
-#include "plrf/simulate/full_space.hpp"
+#include "plrf/simulate/run.hpp"
 #include "run_control.hpp"
 
 namespace py = pybind11;
@@ -45,71 +42,65 @@ std::vector<sim::SeedSlot> make_slots(const py::array& seeds, const py::array& x
   return slots;
 }
 
-// The cost model's choice of gradient evaluation, unless PLRF_FULL_PATH=features|reassociated
-// forces one (tests compare the two; both follow the same trajectory up to rounding).
-sim::FullPath full_path(std::int64_t batch, std::int64_t v, std::int64_t d) {
-  const char* forced = std::getenv("PLRF_FULL_PATH");
-  if (forced && !std::strcmp(forced, "features")) return sim::FullPath::kFeatures;
-  if (forced && !std::strcmp(forced, "reassociated")) return sim::FullPath::kReassociated;
-  return sim::choose_full_path(batch, v, d);
-}
+using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
 
-py::tuple advance(py::array_t<double, py::array::c_style | py::array::forcecast> eigenvalues, double p_inf, double risk0,
-                  const plrf::GenMomentum& optimizer, std::int64_t steps, std::int64_t batch,
-                  std::vector<std::int64_t> record, const std::string& sampler, const py::array& seeds,
-                  const py::array& x, const py::array& y, const py::array& step, const py::array& diverged_at,
-                  const py::array& risk, const py::object& full, int threads, double budget,
-                  const py::object& progress) {
+plrf::Spectrum spectrum_of(const Array& eigenvalues, const Array& rho, double p_inf) {
   plrf::Spectrum spec;
   spec.eigenvalues = Eigen::Map<const Eigen::VectorXd>(eigenvalues.data(), eigenvalues.size());
-  spec.rho = Eigen::VectorXd::Zero(spec.dim());
+  spec.rho = Eigen::Map<const Eigen::VectorXd>(rho.data(), rho.size());
   spec.p_inf = p_inf;
   spec.validate();
-  optimizer.check_length(steps);
-  sim::RunSpec run{&optimizer, steps, batch, std::move(record), risk0};
+  return spec;
+}
+
+// Full-space arrays (all None on the eigen path), used in place.
+sim::FullProblem full_problem(const py::object& W, const py::object& eigenvectors, const py::object& theta_star,
+                              double alpha, double beta, py::ssize_t d) {
+  const py::array w = W, u = eigenvectors, ts = theta_star;
+  const py::ssize_t v = w.size() / d;
+  return {inplace<double>(w, v * d, "W"), v, inplace<double>(u, d * d, "eigenvectors"),
+          inplace<double>(ts, d, "theta_star"), alpha, beta};
+}
+
+py::tuple advance(const Array& eigenvalues, const Array& rho, double p_inf, const plrf::GenMomentum& optimizer,
+                  std::int64_t steps, std::int64_t batch, std::vector<std::int64_t> record, const std::string& sampler,
+                  const py::array& seeds, const py::array& x, const py::array& y, const py::array& step,
+                  const py::array& diverged_at, const py::array& risk, const py::object& W,
+                  const py::object& eigenvectors, const py::object& theta_star, double alpha, double beta, int threads,
+                  double budget, const py::object& progress) {
+  const plrf::Spectrum spec = spectrum_of(eigenvalues, rho, p_inf);
+  const sim::RunSpec run(&optimizer, steps, batch, std::move(record), spec.risk0());
   const auto slots = make_slots(seeds, x, y, step, diverged_at, risk, spec.dim(),
                                 static_cast<py::ssize_t>(run.record.size()));
   plrf::RunControl control;
   for (const auto& s : slots) control.done += *s.step;
   bool all_done = false;
-  bool interrupted;
-  if (full.is_none()) {
+  std::function<bool(plrf::RunControl&)> go;
+  if (W.is_none()) {
     if (sampler != "fast" && sampler != "explicit") throw py::value_error("sampler must be 'fast' or 'explicit'");
-    const sim::EigenModel model(spec, batch, sampler == "fast" ? sim::Sampler::Fast : sim::Sampler::Explicit,
-                                optimizer.is_sgd());
-    interrupted = plrf_bind::run_interruptible(
-        [&](plrf::RunControl& c) {
-          all_done = sim::run_seeds(slots, run, threads, c, budget,
-                                    [&](const sim::SeedSlot& s) { return sim::EigenStepper(model, s); });
-        },
-        control, progress);
+    const auto kind = sampler == "fast" ? sim::Sampler::Fast : sim::Sampler::Explicit;
+    go = [&, kind](plrf::RunControl& c) { return sim::advance_eigen(spec, run, kind, slots, threads, c, budget); };
   } else {
-    const auto parts = full.cast<py::tuple>();  // (W, U, theta_star, alpha, beta)
-    const py::array W = parts[0], U = parts[1], ts = parts[2];
-    const py::ssize_t d = spec.dim(), v = W.size() / d;
-    // Seeds run in parallel; threads beyond the seed count go to each seed's linear algebra.
-    const int inner = std::max(1, plrf::resolve_threads(threads) / std::max<int>(1, static_cast<int>(slots.size())));
-    const sim::FullModel model(spec, inplace<double>(W, v * d, "W"), v, inplace<double>(U, d * d, "eigenvectors"),
-                               inplace<double>(ts, d, "theta_star"), parts[3].cast<double>(), parts[4].cast<double>(),
-                               batch, steps, optimizer.is_sgd(), full_path(batch, v, d), inner);
-    interrupted = plrf_bind::run_interruptible(
-        [&](plrf::RunControl& c) {
-          all_done = sim::run_seeds(slots, run, threads, c, budget,
-                                    [&](const sim::SeedSlot& s) { return sim::FullStepper(model, s); });
-        },
-        control, progress);
+    const auto full = full_problem(W, eigenvectors, theta_star, alpha, beta, spec.dim());
+    go = [&, full](plrf::RunControl& c) { return sim::advance_full(spec, run, full, slots, threads, c, budget); };
   }
+  const bool interrupted =
+      plrf_bind::run_interruptible([&](plrf::RunControl& c) { all_done = go(c); }, control, progress);
   return py::make_tuple(interrupted, all_done);
 }
 
 }  // namespace
 
 void bind_simulate(py::module_& m) {
-  m.def("_simulate_advance", &advance, py::arg("eigenvalues"), py::arg("p_inf"), py::arg("risk0"), py::arg("optimizer"),
-        py::arg("steps"), py::arg("batch"), py::arg("record"), py::arg("sampler"), py::arg("seeds"), py::arg("x"),
-        py::arg("y"), py::arg("step"), py::arg("diverged_at"), py::arg("risk"), py::arg("full"), py::arg("threads"),
-        py::arg("budget"), py::arg("progress"),
-        "Advance a simulation state in place (see plrf.simulation). Returns (interrupted, finished).");
+  m.def("_simulate_advance", &advance, py::kw_only(), py::arg("eigenvalues"), py::arg("rho"), py::arg("p_inf"),
+        py::arg("optimizer"), py::arg("steps"), py::arg("batch"), py::arg("record"), py::arg("sampler"),
+        py::arg("seeds"), py::arg("x"), py::arg("y"), py::arg("step"), py::arg("diverged_at"), py::arg("risk"),
+        py::arg("W") = py::none(), py::arg("eigenvectors") = py::none(), py::arg("theta_star") = py::none(),
+        py::arg("alpha") = 0.0, py::arg("beta") = 0.0, py::arg("threads") = 0,
+        py::arg("budget") = std::numeric_limits<double>::infinity(), py::arg("progress") = py::none(),
+        "Advance a simulation state in place (see plrf.simulation); keywords only. The spectrum "
+        "(eigenvalues, rho, p_inf), the run (optimizer .. sampler), the per-seed state arrays (seeds .. "
+        "risk), and on the full path W, eigenvectors, theta_star, alpha, beta. Returns (interrupted, finished).");
   m.def(
       "_chi_square_variates",
       [](double k, std::uint64_t seed, std::uint64_t step, std::size_t n) {

@@ -9,6 +9,9 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <stdexcept>
+#include <string>
+#include <system_error>
 #include <thread>
 
 #include "plrf/runtime/control.hpp"
@@ -24,16 +27,22 @@ bool run_interruptible(Work&& work, plrf::RunControl& control, const py::object&
   std::condition_variable cv;
   bool finished = false;
   std::exception_ptr error;
-  std::thread worker([&] {
-    try {
-      work(control);
-    } catch (...) {
-      error = std::current_exception();
-    }
-    std::lock_guard<std::mutex> lock(mutex);
-    finished = true;
-    cv.notify_all();
-  });
+  std::thread worker;
+  try {
+    worker = std::thread([&] {
+      try {
+        work(control);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      std::lock_guard<std::mutex> lock(mutex);
+      finished = true;
+      cv.notify_all();
+    });
+  } catch (const std::system_error& e) {  // nothing has started yet: a clean Python RuntimeError
+    throw std::runtime_error(std::string("could not start a worker thread (") + e.what() +
+                             "): the process is at its thread or memory limit");
+  }
   bool interrupted = false;
   for (;;) {
     bool done;

@@ -1,13 +1,16 @@
 // Simulator building blocks: the lockstep Philox, chi-square moments, and pause/resume of the driver.
 #include <doctest.h>
 
+#include <chrono>
 #include <cmath>
+#include <thread>
 #include <vector>
 
 #include "plrf/rng/gamma.hpp"
 #include "plrf/simulate/driver.hpp"
 #include "plrf/simulate/eigen_sampler.hpp"
 #include "plrf/simulate/full_model.hpp"
+#include "plrf/simulate/run.hpp"
 
 using namespace plrf;
 
@@ -68,6 +71,32 @@ TEST_CASE("a run paused at every pause point equals an uninterrupted run") {
   CHECK(x1 == x2);
   CHECK(y1 == y2);
   for (std::size_t i = 0; i < r1.size(); ++i) CHECK(r1[i] == r2[i]);
+}
+
+TEST_CASE("the explicit sampler stops inside a huge batch when cancelled, leaving the state untouched") {
+  const int d = 20;
+  Spectrum spec;
+  spec.eigenvalues.resize(d);
+  spec.rho.resize(d);
+  for (int j = 0; j < d; ++j) spec.eigenvalues[j] = 1.0 / (j + 1.0), spec.rho[j] = 1.0;
+  spec.p_inf = 0.01;
+  const std::int64_t batch = std::int64_t{1} << 40;  // days of work per step
+  const GenMomentum opt{Schedule::constant(0.0), Schedule::constant(0.1), Schedule::constant(0.0),
+                        Schedule::constant(1.0), "sgd"};
+  const simulate::RunSpec run{&opt, 10, batch, {0, 10}, spec.risk0()};
+  std::vector<double> x(d, -1.0), y(d, 0.0), r(2, NAN);
+  std::int64_t step = 0, div = -1;
+  const std::vector<simulate::SeedSlot> slots{{7, x.data(), y.data(), &step, &div, r.data()}};
+  RunControl control;
+  std::thread ctrl_c([&] {  // cancel once the first step is well under way
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    control.cancel = true;
+  });
+  CHECK_FALSE(simulate::advance_eigen(spec, run, simulate::Sampler::Explicit, slots, 1, control, INFINITY));
+  ctrl_c.join();
+  CHECK(step == 0);
+  for (int j = 0; j < d; ++j) CHECK(x[j] == -1.0);
+  CHECK(r[0] == doctest::Approx(spec.risk0()).epsilon(1e-12));
 }
 
 TEST_CASE("the full-space path: GEMM features for small batches, reassociation for large ones") {

@@ -36,9 +36,36 @@ def choice(name: str, x, allowed) -> str:
     return x
 
 
+INT64_MAX = 2**63 - 1
+MAX_STEPS = 2**62  # the C++ core's kMaxSteps (plrf/runtime/record_grid.hpp): t + n never overflows
+
+
+def int64(name: str, x, minimum: int | None = None, maximum: int = INT64_MAX) -> int:
+    """An integer the C++ core takes as int64 (at most `maximum`), refused by name beyond it."""
+    x = integer(name, x, minimum)
+    if x > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {x}")
+    return x
+
+
+def max_threads() -> int:
+    """4 x the CPUs this process may run on: more threads cannot help, and thousands of them can
+    exhaust the process's thread or address-space limit."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return 4 * max(1, cpus)
+
+
 def threads(x) -> int:
-    """Worker threads: None means all cores (0 for the C++ core), else an integer >= 1."""
-    return 0 if x is None else integer("threads", x, 1)
+    """Worker threads: None means all cores (0 for the C++ core), else an integer in [1, max_threads()]."""
+    if x is None:
+        return 0
+    x, cap = int64("threads", x, 1), max_threads()
+    if x > cap:
+        raise ValueError(f"threads must be <= {cap} (4 x the {cap // 4} CPUs available to this process), got {x}")
+    return x
 
 
 def seed(name: str, x) -> int:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _core
 from . import _validate as check
 
 
@@ -29,22 +30,27 @@ class DivergenceError(FloatingPointError):
 
 def record_grid(steps: int, per_decade: int = 10) -> np.ndarray:
     """Default record grid: 0, then about `per_decade` geometric points per decade, and `steps`."""
-    steps = check.integer("steps", steps, 1)
+    steps = check.int64("steps", steps, 1, check.MAX_STEPS)
+    per_decade = check.int64("per_decade", per_decade, 1, 10**6)
     n = max(2, int(np.ceil(per_decade * np.log10(max(steps, 10)))) + 1)
-    grid = np.unique(np.round(np.geomspace(1, steps, n)).astype(np.int64))
-    return np.concatenate([[0], grid[grid < steps], [steps]]).astype(np.int64)
+    grid = np.round(np.geomspace(1, steps, n))
+    grid = grid[grid < steps]  # compared as floats, so the int64 cast below cannot overflow
+    return np.unique(np.concatenate([[0], grid.astype(np.int64), [steps]]).astype(np.int64))
 
 
 def check_record(record, steps: int) -> np.ndarray:
-    """A validated, sorted, unique int64 record grid inside [0, steps]; None gives the default."""
+    """A sorted, unique int64 record grid inside [0, steps]; None gives the default. The grid rule
+    itself (plrf/runtime/record_grid.hpp) is the C++ core's, shared by every engine."""
     if record is None:
         return record_grid(steps)
     rec = np.asarray(record)
     if rec.ndim != 1 or rec.size == 0 or rec.dtype.kind not in "iu":
         raise ValueError(f"record must be a non-empty 1-D array of integer steps, got {rec!r:.80}")
-    if rec.min() < 0 or rec.max() > steps:
-        raise ValueError(f"record must lie inside [0, steps={steps}], got [{rec.min()}, {rec.max()}]")
-    return np.unique(rec.astype(np.int64))
+    if rec.dtype.kind == "u" and rec.max() > check.INT64_MAX:
+        raise ValueError(f"record must lie inside [0, steps={steps}], got {rec.max()}")
+    rec = np.unique(rec.astype(np.int64))
+    _core.check_record(rec.tolist(), steps)
+    return rec
 
 
 ON_DIVERGENCE = ("warn", "raise", "ignore")

@@ -9,6 +9,8 @@ method="ode":   the continuized dynamics, implicit Euler on tau = ln(1 + t) (the
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from . import _core
@@ -55,21 +57,24 @@ def exact_risk(
         engine's work units done (the rule of plrf._progress, shared by every entry point).
     """
     spec = as_spectrum(spectrum)
-    steps = check.integer("steps", steps, 1)
-    batch = check.integer("batch", batch, 1)
+    steps = check.int64("steps", steps, 1, check.MAX_STEPS)
+    batch = check.int64("batch", batch, 1)
     check.choice("method", method, METHODS)
     rtol = check.positive("rtol", rtol)
     if rtol >= 0.5:
         raise ValueError(f"rtol must be < 0.5, got {rtol}")
     dt = check.positive("dt", dt)
+    threads = check.threads(threads)
     check.choice("on_divergence", on_divergence, ON_DIVERGENCE)
     rec = check_record(record, steps)
     check_optimizer(optimizer, rec[-1])
+    if method == "ode":
+        _check_ode_cost(dt, int(rec[-1]), spec.d)
     bar = Progress(progress, unit="work", desc=f"exact_risk {method}")
     try:
         res = _core.exact_risk(
-            spec.eigenvalues, spec.rho, spec.p_inf, batch, optimizer, rec.tolist(), method, rtol, check.threads(threads),
-            dt, bar.callback,
+            spec.eigenvalues, spec.rho, spec.p_inf, batch, optimizer, rec.tolist(), steps, method, rtol, threads, dt,
+            bar.callback,
         )
     finally:
         bar.close()
@@ -82,7 +87,26 @@ def exact_risk(
         error_estimate=None if method == "exact" else float(res["error_estimate"]),
     )
     report_divergence([curve.diverged_at], f"exact_risk(method={method!r})", on_divergence)
+    if curve.error_estimate is not None and np.isnan(curve.error_estimate) and not curve.interrupted \
+            and curve.diverged_at < 0:
+        warnings.warn(f"exact_risk(method={method!r}): no error estimate (NaN): the record steps are closer than "
+                      f"dt={dt} in log-time and set most of the grid, so doubling dt cannot measure the error; "
+                      "use a smaller dt", 
+                      RuntimeWarning, stacklevel=2)
     return curve
+
+
+# Mode updates (ODE grid points x modes, both resolutions) above which a run is refused: ~1e13 is
+# about a day of work, and a grid that fine is a mistake in dt, not a request.
+_MAX_ODE_WORK = 1e13
+
+
+def _check_ode_cost(dt: float, last: int, d: int) -> None:
+    points = np.log1p(last) / dt
+    work = 1.5 * points * d
+    if work > _MAX_ODE_WORK:
+        raise ValueError(f"dt={dt} gives about {points:.3g} ODE grid points x d={d} modes ({work:.3g} mode "
+                         f"updates, limit {_MAX_ODE_WORK:.0e}): use a larger dt (the default is 0.01)")
 
 
 def max_stable_lr(spectrum, batch=1) -> float:
@@ -93,7 +117,7 @@ def max_stable_lr(spectrum, batch=1) -> float:
     that norm is < 1 (which also makes every mode stable). Solved by bisection to 1e-12.
     """
     spec = as_spectrum(spectrum)
-    batch = check.integer("batch", batch, 1)
+    batch = check.int64("batch", batch, 1)
     return float(_core.max_stable_lr(spec.eigenvalues, batch))
 
 
@@ -101,6 +125,6 @@ def kernel_norm(spectrum, optimizer, batch=1, t=0.0) -> float:
     """Volterra kernel norm of the moment recursion with the coefficients frozen at step t (< 1: stable)."""
     spec = as_spectrum(spectrum)
     check_optimizer(optimizer)
-    batch = check.integer("batch", batch, 1)
+    batch = check.int64("batch", batch, 1)
     t = check.finite("t", t)
     return float(_core.kernel_norm(spec.eigenvalues, batch, optimizer, t))

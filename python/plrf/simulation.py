@@ -14,8 +14,10 @@ seconds and when the run is interrupted (Ctrl-C returns partial Curves marked in
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import pickle
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,7 +26,7 @@ from . import _validate as check
 from ._atomic import atomic_write
 from ._progress import Progress
 from .curves import ON_DIVERGENCE, Curves, check_record, report_divergence
-from .optim import check_optimizer
+from .optim import GenMomentum, check_optimizer
 from .problem import PLRF
 from .spectrum import Spectrum
 
@@ -64,19 +66,49 @@ def resume(path, *, threads=None, progress=False) -> Curves:
     """Continue the run saved in checkpoint `path` (bitwise identical to an uninterrupted run)."""
     with open(path, "rb") as fh:
         saved = pickle.load(fh)
-    if not isinstance(saved, dict) or saved.get("format") != _FORMAT:
+    if not isinstance(saved, dict) or saved.get("format") != _FORMAT or not isinstance(saved.get("job"), Job):
         raise ValueError(f"path {str(path)!r} is not a plrf.simulate checkpoint")
-    job = saved["job"]
-    job["checkpoint"] = str(path)
-    job["threads"] = job["threads"] if threads is None else check.threads(threads)
+    job = dataclasses.replace(saved["job"], checkpoint=str(path),
+                              threads=saved["job"].threads if threads is None else check.threads(threads))
     return _run(job, saved["state"], progress)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A checked simulate() call: everything a run needs besides its state (and what a checkpoint keeps)."""
+
+    problem: PLRF | None  # the full path's problem (W); None on the eigen path
+    spectrum: Spectrum
+    optimizer: GenMomentum
+    steps: int
+    batch: int
+    seeds: np.ndarray     # uint64
+    record: np.ndarray    # int64, a valid record grid for `steps`
+    space: str            # "eigen" | "full"
+    sampler: str          # "fast" | "explicit" (eigen path)
+    threads: int          # 0: all cores
+    checkpoint: str | None
+    checkpoint_every: float
+    on_divergence: str
+
+    def binding_args(self) -> dict:
+        """The keywords of _core._simulate_advance that describe the problem and the run."""
+        spec = self.spectrum
+        args = dict(eigenvalues=spec.eigenvalues, rho=spec.rho, p_inf=spec.p_inf, optimizer=self.optimizer,
+                    steps=self.steps, batch=self.batch, record=self.record.tolist(), sampler=self.sampler,
+                    seeds=self.seeds, threads=self.threads)
+        if self.space == "full":
+            args.update(W=np.ascontiguousarray(self.problem.W), eigenvectors=np.ascontiguousarray(spec.eigenvectors),
+                        theta_star=np.ascontiguousarray(spec.theta_star), alpha=self.problem.alpha,
+                        beta=self.problem.beta)
+        return args
 
 
 # ---- argument checking ------------------------------------------------------------------------
 def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, progress, checkpoint,
-              checkpoint_every, sampler, on_divergence) -> dict:
-    steps = check.integer("steps", steps, 1)
-    batch = check.integer("batch", batch, 1)
+              checkpoint_every, sampler, on_divergence) -> Job:
+    steps = check.int64("steps", steps, 1, check.MAX_STEPS)
+    batch = check.int64("batch", batch, 1)
     check_optimizer(optimizer, steps)
     seeds = _seeds(seeds)
     record = check_record(record, steps)
@@ -89,10 +121,13 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
     d = spectrum.d
     extra = 0.0 if problem is None else 8.0 * problem.v * d + 8.0 * d * d
     check.memory(16.0 * len(seeds) * d + extra, f"simulate with {len(seeds)} seeds at d={d}")
-    return dict(problem=problem, spectrum=spectrum, optimizer=optimizer, steps=steps, batch=batch, seeds=seeds,
-                record=record, space=space, sampler=sampler, threads=threads, progress=bool(progress),
-                checkpoint=None if checkpoint is None else str(checkpoint), checkpoint_every=checkpoint_every,
-                on_divergence=on_divergence)
+    if sampler == "explicit" and space == "eigen" and batch * (d + 1) > check.INT64_MAX:
+        raise ValueError(f"batch={batch} is too large for sampler='explicit' at d={d} (its sample indices "
+                         "overflow int64); use sampler='fast', whose cost does not depend on batch")
+    return Job(problem=problem, spectrum=spectrum, optimizer=optimizer, steps=steps, batch=batch, seeds=seeds,
+               record=record, space=space, sampler=sampler, threads=threads,
+               checkpoint=None if checkpoint is None else str(checkpoint), checkpoint_every=checkpoint_every,
+               on_divergence=on_divergence)
 
 
 def _seeds(seeds) -> np.ndarray:
@@ -122,9 +157,9 @@ def _problem_and_spectrum(source, space):
 
 
 # ---- the run --------------------------------------------------------------------------------
-def _initial_state(job) -> dict:
-    spec, n = job["spectrum"], len(job["seeds"])
-    if job["space"] == "eigen":
+def _initial_state(job: Job) -> dict:
+    spec, n = job.spectrum, len(job.seeds)
+    if job.space == "eigen":
         x0 = -np.sqrt(spec.rho)  # e0 = U^T(theta0 - theta*); any fixed signs give the same law
     else:
         x0 = np.zeros(spec.d)    # theta0 = 0, the point at which spectrum.rho was computed
@@ -133,55 +168,45 @@ def _initial_state(job) -> dict:
         y=np.zeros((n, spec.d)),
         step=np.zeros(n, dtype=np.int64),
         diverged_at=np.full(n, -1, dtype=np.int64),
-        risk=np.full((n, len(job["record"])), np.nan),
+        risk=np.full((n, len(job.record)), np.nan),
     )
 
 
-def _run(job, state, progress=False) -> Curves:
-    spec = job["spectrum"]
-    full = None
-    if job["space"] == "full":
-        prob = job["problem"]
-        full = (np.ascontiguousarray(prob.W), np.ascontiguousarray(spec.eigenvectors),
-                np.ascontiguousarray(spec.theta_star), prob.alpha, prob.beta)
+def _run(job: Job, state: dict, progress=False) -> Curves:
+    args = job.binding_args()
     bar = _progress_bar(job, state, progress)
-    budget = job["checkpoint_every"] if job["checkpoint"] else math.inf
+    budget = job.checkpoint_every if job.checkpoint else math.inf
     try:
         while True:
-            interrupted, finished = _core._simulate_advance(
-                spec.eigenvalues, spec.p_inf, spec.risk0, job["optimizer"], job["steps"], job["batch"],
-                job["record"].tolist(), job["sampler"], job["seeds"], state["x"], state["y"], state["step"],
-                state["diverged_at"], state["risk"], full, job["threads"], budget,
-                bar.callback)
-            if job["checkpoint"]:
+            interrupted, finished = _core._simulate_advance(**args, **state, budget=budget, progress=bar.callback)
+            if job.checkpoint:
                 _save(job, state)
             if interrupted or finished:
                 break
     finally:
         bar.close()
     curves = _curves(job, state, interrupted)
-    report_divergence(curves.diverged_at, f"simulate({job['optimizer'].name}, space={job['space']!r})",
-                      job["on_divergence"])
+    report_divergence(curves.diverged_at, f"simulate({job.optimizer.name}, space={job.space!r})",
+                      job.on_divergence)
     return curves
 
 
-def _curves(job, state, interrupted) -> Curves:
-    spec = job["spectrum"]
-    meta = dict(spec.meta, optimizer=job["optimizer"].name, steps=job["steps"], batch=job["batch"],
-                space=job["space"], sampler=job["sampler"] if job["space"] == "eigen" else None,
+def _curves(job: Job, state: dict, interrupted) -> Curves:
+    spec = job.spectrum
+    meta = dict(spec.meta, optimizer=job.optimizer.name, steps=job.steps, batch=job.batch,
+                space=job.space, sampler=job.sampler if job.space == "eigen" else None,
                 steps_done=state["step"].copy())
-    return Curves(steps=job["record"].copy(), risk=state["risk"].copy(), seeds=job["seeds"].copy(), meta=meta,
+    return Curves(steps=job.record.copy(), risk=state["risk"].copy(), seeds=job.seeds.copy(), meta=meta,
                   diverged_at=state["diverged_at"].copy(), interrupted=bool(interrupted))
 
 
-def _progress_bar(job, state, progress):
-    bar = Progress(progress, total=job["steps"] * len(job["seeds"]), unit="step",
-                   desc=f"simulate {job['optimizer'].name}")
+def _progress_bar(job: Job, state: dict, progress):
+    bar = Progress(progress, total=job.steps * len(job.seeds), unit="step", desc=f"simulate {job.optimizer.name}")
     bar.set(int(state["step"].sum()))
     return bar
 
 
 def _save(job, state) -> None:
     """Atomic checkpoint (see _atomic.atomic_write): a crash mid-save leaves the previous one intact."""
-    atomic_write(job["checkpoint"], pickle.dumps({"format": _FORMAT, "job": job, "state": state},
+    atomic_write(job.checkpoint, pickle.dumps({"format": _FORMAT, "job": job, "state": state},
                                                  protocol=pickle.HIGHEST_PROTOCOL))

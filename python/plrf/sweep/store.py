@@ -63,7 +63,7 @@ def encode(key: str, config: dict, result, info: dict | None = None) -> bytes:
         "config": config,
         "kind": "curves" if is_curves else "curve",
         "meta": _jsonable(result.meta),
-        "error_estimate": None if is_curves else result.error_estimate,
+        "error_estimate": None if is_curves else _jsonable(result.error_estimate),  # NaN: not computable
         "info": _jsonable(info or {}),
     }
     arrays = {
@@ -98,7 +98,7 @@ def decode(data: bytes) -> dict:
                         diverged_at=arrays["diverged_at"])
     else:
         result = Curve(arrays["steps"], arrays["risk"], meta=header["meta"], diverged_at=int(arrays["diverged_at"][0]),
-                       error_estimate=header["error_estimate"])
+                       error_estimate=None if header["error_estimate"] is None else float(header["error_estimate"]))
     return {**header, "result": result}
 
 

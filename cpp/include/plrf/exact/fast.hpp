@@ -24,16 +24,27 @@
 
 namespace plrf::exact {
 
-// Largest relative change of any hyperparameter between steps t0 and t1.
-inline double coefficient_change(const GenMomentum& opt, double t0, double t1) {
-  const Coefficients a = opt.at(t0), b = opt.at(t1);
-  const double x[4][2] = {{a.gamma1, b.gamma1}, {a.gamma2, b.gamma2}, {a.gamma3, b.gamma3}, {a.delta, b.delta}};
-  double worst = 0.0;
-  for (const auto& p : x) {
-    const double scale = std::max(std::abs(p[0]), std::abs(p[1]));
-    if (scale > 0) worst = std::max(worst, std::abs(p[1] - p[0]) / scale);
+// Relative spread (max - min) / max|.| of one schedule over steps [t0, t1]. Closed forms are
+// monotone, so their ends suffice; an array is scanned, so that a spike inside a block (one huge
+// learning rate) shrinks the block down to exact steps instead of being frozen away. The scan is
+// O(n) per block, small next to the O(d) per block of the solver for any sensible array length.
+inline double spread(const Schedule& s, std::int64_t t0, std::int64_t t1) {
+  double lo = s(static_cast<double>(t0)), hi = lo;
+  if (s.kind() == Schedule::Kind::Array) {
+    const auto& v = s.values();
+    for (std::int64_t t = t0 + 1; t <= t1; ++t) lo = std::min(lo, v[t]), hi = std::max(hi, v[t]);
+  } else {
+    const double end = s(static_cast<double>(t1));
+    lo = std::min(lo, end), hi = std::max(hi, end);
   }
-  return worst;
+  const double scale = std::max(std::abs(lo), std::abs(hi));
+  return scale > 0 ? (hi - lo) / scale : 0.0;
+}
+
+// Largest relative change of any hyperparameter over steps [t0, t1].
+inline double coefficient_change(const GenMomentum& opt, std::int64_t t0, std::int64_t t1) {
+  return std::max({spread(opt.gamma1, t0, t1), spread(opt.gamma2, t0, t1), spread(opt.gamma3, t0, t1),
+                   spread(opt.delta, t0, t1)});
 }
 
 // The last three block ends (t, R2): their second difference estimates R2'' for the next block.
@@ -67,7 +78,7 @@ inline std::int64_t block_length(const GenMomentum& opt, std::int64_t t, std::in
   const double cap = std::min({r * static_cast<double>(t), hist.curvature_limit(tol),
                                2.0 * hist.last_length(), static_cast<double>(next_record - t)});
   std::int64_t n = std::max<std::int64_t>(1, static_cast<std::int64_t>(cap));
-  while (n > 1 && coefficient_change(opt, static_cast<double>(t), static_cast<double>(t + n - 1)) > 2.0 * r) n /= 2;
+  while (n > 1 && coefficient_change(opt, t, t + n - 1) > 2.0 * r) n /= 2;
   return n;
 }
 
@@ -142,14 +153,14 @@ class BlockSolver {
 };
 
 template <bool kSgd>
-RiskCurve run_blocks(const Modes& md, const GenMomentum& opt, const std::vector<std::int64_t>& record, double r,
+RiskCurve run_blocks(const Modes& md, const GenMomentum& opt, const RecordGrid& record, double r,
                      int threads, RunControl& control) {
   BlockSolver<kSgd> solver(md, opt, threads);
   Recorder rec(record, solver.R2);
   R2History hist;
   hist.push(0, solver.R2);
   for (std::int64_t t = 0;;) {
-    if (!rec.visit(static_cast<double>(t), solver.R2, control)) return rec.out;
+    if (!rec.visit(t, solver.R2, control)) return rec.out;
     const std::int64_t n = block_length(opt, t, rec.next_record(), r, hist);
     if (!solver.advance(t, n)) {
       rec.diverged(static_cast<double>(t + n));
@@ -165,7 +176,7 @@ RiskCurve run_blocks(const Modes& md, const GenMomentum& opt, const std::vector<
 // recursion in tests/test_exact_fast.py).
 inline double growth_for(double rtol) { return std::min(0.25, 2.5 * std::sqrt(rtol)); }
 
-inline RiskCurve fast_risk(const Modes& md, const GenMomentum& opt, const std::vector<std::int64_t>& record,
+inline RiskCurve fast_risk(const Modes& md, const GenMomentum& opt, const RecordGrid& record,
                            double rtol, int threads, RunControl& control) {
   return checked_dispatch(opt, record, [&](auto sgd) {
     auto run = [&](double g) { return run_blocks<decltype(sgd)::value>(md, opt, record, g, threads, control); };

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -11,6 +12,7 @@
 
 #include "plrf/linalg/dot.hpp"
 #include "plrf/runtime/parallel.hpp"
+#include "plrf/runtime/record_grid.hpp"
 #include "plrf/optim/gen_momentum.hpp"
 
 namespace plrf::exact {
@@ -22,7 +24,7 @@ struct Modes {
   const double* rho;
   std::int64_t d;
   double p_inf;
-  int batch;
+  std::int64_t batch;
 
   // R2 from sum_j lambda_j a_j (the one place the convention R2 = 2 P is written).
   double r2(double weighted) const { return 2.0 * p_inf + weighted; }
@@ -38,10 +40,11 @@ struct RiskCurve {
   std::vector<double> risk;
   std::int64_t diverged_at = -1;
   bool interrupted = false;
-  double error_estimate = 0.0;  // block solver / ODE: estimated max relative error over the records
+  // block solver / ODE: estimated max relative error over the records; NaN where it could not be
+  // computed (a diverged or interrupted run, or an ODE grid that doubling does not change)
+  double error_estimate = std::numeric_limits<double>::quiet_NaN();
 };
 
-// A validated record grid: sorted, unique, >= 0, non-empty.
 // Runs a solver at resolution h and 2h; the largest relative gap between the two curves is the
 // error estimate of the finer one (both methods are low order, so the gap bounds the error).
 template <class Run>
@@ -49,6 +52,7 @@ RiskCurve with_doubling_estimate(Run&& run, double h) {
   RiskCurve fine = run(h);
   if (fine.interrupted || fine.diverged_at >= 0) return fine;
   const RiskCurve coarse = run(2.0 * h);
+  fine.error_estimate = 0.0;
   for (std::size_t i = 0; i < fine.risk.size(); ++i)
     if (std::isfinite(coarse.risk[i]))
       fine.error_estimate = std::max(fine.error_estimate, std::abs(fine.risk[i] - coarse.risk[i]) / fine.risk[i]);
@@ -56,18 +60,10 @@ RiskCurve with_doubling_estimate(Run&& run, double h) {
   return fine;
 }
 
-inline void check_record(const std::vector<std::int64_t>& record) {
-  if (record.empty()) throw std::invalid_argument("record must be non-empty");
-  for (std::size_t i = 0; i < record.size(); ++i)
-    if (record[i] < 0 || (i > 0 && record[i] <= record[i - 1]))
-      throw std::invalid_argument("record must be sorted, unique and >= 0");
-}
-
-// What every method does first: validate the record grid and the schedules' length, then run
-// body(std::true_type{}) for SGD (one moment per mode) or body(std::false_type{}) otherwise.
+// What every method does first: check the schedules' length over the (already checked) record
+// grid, then run body(std::true_type{}) for SGD (one moment per mode) or body(std::false_type{}).
 template <class Body>
-RiskCurve checked_dispatch(const GenMomentum& opt, const std::vector<std::int64_t>& record, Body&& body) {
-  check_record(record);
+RiskCurve checked_dispatch(const GenMomentum& opt, const RecordGrid& record, Body&& body) {
   opt.check_length(record.back());
   return opt.is_sgd() ? body(std::true_type{}) : body(std::false_type{});
 }

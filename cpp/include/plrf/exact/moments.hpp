@@ -8,6 +8,7 @@
 // the linear map), so the recursion, the block solver and the ODE cannot disagree.
 #pragma once
 #include <array>
+#include <cstdint>
 
 #include "plrf/optim/gen_momentum.hpp"
 
@@ -19,8 +20,8 @@ using Mat3 = std::array<double, 9>;  // row-major
 // Coefficients of one step, frozen, in the form the moment map uses.
 struct StepCoefs {
   double g1, g3, G, m, inv_b;
-  StepCoefs(const Coefficients& c, int batch)
-      : g1(c.gamma1), g3(c.gamma3), G(c.G()), m(c.m()), inv_b(1.0 / batch) {}
+  StepCoefs(const Coefficients& c, std::int64_t batch)
+      : g1(c.gamma1), g3(c.gamma3), G(c.G()), m(c.m()), inv_b(1.0 / static_cast<double>(batch)) {}
 };
 
 // One step of SPEC 4 for one mode (in place). kSgd: gamma1 = gamma3 = 0, so only a is live.

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "plrf/runtime/control.hpp"
@@ -19,16 +22,42 @@
 
 namespace plrf::exact {
 
-// Times t_k = e^{k dt} - 1, merged with the record steps so that every record is a grid point.
-inline std::vector<double> ode_grid(const std::vector<std::int64_t>& record, double dt) {
-  const double tau_end = std::log1p(static_cast<double>(record.back()));
-  std::vector<double> t;
-  for (std::int64_t k = 0; k * dt < tau_end; ++k) t.push_back(std::expm1(k * dt));
-  for (auto r : record) t.push_back(static_cast<double>(r));
-  std::sort(t.begin(), t.end());
-  t.erase(std::unique(t.begin(), t.end()), t.end());
-  return t;
-}
+// Grid points beyond which a run is refused: at d >= 1 each costs at least a pass over the modes,
+// so 1e12 of them is days of work (and the old materialised grid would have been 8 TB).
+constexpr double kMaxOdePoints = 1e12;
+
+// The time grid t_k = e^{k dt} - 1 merged with the record steps (every record is a grid point),
+// streamed one point at a time: its length is log(1 + T) / dt, unbounded as dt -> 0.
+class OdeGrid {
+ public:
+  OdeGrid(const RecordGrid& record, double dt)
+      : record_(record), dt_(dt), tau_end_(std::log1p(static_cast<double>(record.back()))) {
+    if (!(dt > 0) || tau_end_ / dt > kMaxOdePoints)
+      throw std::invalid_argument("dt=" + std::to_string(dt) + " gives about " + std::to_string(tau_end_ / dt) +
+                                  " ODE grid points (limit 1e12): use a larger dt");
+  }
+
+  // The grid point after t (t itself a grid point); the last record has no successor.
+  double after(double t) {
+    while (log_point(k_) <= t) ++k_;
+    while (r_ < record_.size() && static_cast<double>(record_[r_]) <= t) ++r_;
+    ++points;
+    return std::min(log_point(k_), static_cast<double>(record_[std::min(r_, record_.size() - 1)]));
+  }
+
+  std::int64_t points = 0;  // steps taken so far
+
+ private:
+  double log_point(std::int64_t k) const {
+    const double tau = static_cast<double>(k) * dt_;
+    return tau < tau_end_ ? std::expm1(tau) : std::numeric_limits<double>::infinity();
+  }
+
+  const RecordGrid& record_;
+  double dt_, tau_end_;
+  std::int64_t k_ = 0;
+  std::size_t r_ = 0;
+};
 
 // One implicit-Euler step of modes [j0, j1): x <- ((1 + h) I - h M)^{-1} x and the response to
 // R2, w = ((1 + h) I - h M)^{-1} h b (one inverse, two right-hand sides). Compiled for each
@@ -101,19 +130,21 @@ inline void ode_modes(const StepCoefs& kc, double h, const OdeModes& md, std::in
 }
 
 template <bool kSgd>
-RiskCurve run_ode(const Modes& md, const GenMomentum& opt, const std::vector<std::int64_t>& record, double dt,
-                  int threads, RunControl& control) {
+RiskCurve run_ode(const Modes& md, const GenMomentum& opt, const RecordGrid& record, double dt,
+                  int threads, RunControl& control, std::int64_t* points = nullptr) {
   MomentState x(md, kSgd);
   const int nv = kSgd ? 1 : 3;
   std::vector<std::vector<double>> w(nv, std::vector<double>(md.d));  // response to R2 per mode
   std::vector<double> partial(static_cast<std::size_t>(chunks(md.d))), v_partial;
   double R2 = md.r2_of(x.a.data());
   Recorder rec(record, R2);
-  const std::vector<double> grid = ode_grid(record, dt);
-  for (std::size_t k = 0;; ++k) {
-    const double t = grid[k];
-    if (!rec.visit(t, R2, control)) return rec.out;
-    const double t1 = grid[k + 1];
+  OdeGrid grid(record, dt);
+  for (double t = 0.0, t1;; t = t1) {
+    if (!rec.visit(t, R2, control)) {
+      if (points) *points = grid.points;
+      return rec.out;
+    }
+    t1 = grid.after(t);
     const double h = (std::log1p(t1) - std::log1p(t)) * (1.0 + t1);  // dtau times dt/dtau at the new point
     // coefficients at the new point, within the schedule's steps 0 .. T-1 (arrays have T values)
     const StepCoefs kc(opt.at(std::min(t1, static_cast<double>(record.back() - 1))), md.batch);
@@ -146,11 +177,20 @@ RiskCurve run_ode(const Modes& md, const GenMomentum& opt, const std::vector<std
 
 // Runs with dt and 2 dt; implicit Euler is first order, so |P_dt - P_2dt| estimates the error of
 // the time discretisation (not the ODE's own modelling error against the discrete recursion).
-inline RiskCurve ode_risk(const Modes& md, const GenMomentum& opt, const std::vector<std::int64_t>& record,
+// That holds where dt sets the steps. Where the records are closer than dt they set the steps,
+// the same in both runs, and their error cancels out of the gap (which is 0 if records set every
+// step). So unless dt sets most steps (the dt run takes >= 1.5x the steps of the 2 dt run; 2x
+// when dt sets all, 1x when records do) the estimate is NaN, never a false small number.
+inline RiskCurve ode_risk(const Modes& md, const GenMomentum& opt, const RecordGrid& record,
                           double dt, int threads, RunControl& control) {
   return checked_dispatch(opt, record, [&](auto sgd) {
-    auto run = [&](double h) { return run_ode<decltype(sgd)::value>(md, opt, record, h, threads, control); };
-    return with_doubling_estimate(run, dt);
+    std::int64_t points[2] = {0, 0};
+    auto run = [&](double h) {
+      return run_ode<decltype(sgd)::value>(md, opt, record, h, threads, control, &points[h == dt ? 0 : 1]);
+    };
+    RiskCurve out = with_doubling_estimate(run, dt);
+    if (!(2 * points[0] >= 3 * points[1])) out.error_estimate = std::numeric_limits<double>::quiet_NaN();
+    return out;
   });
 }
 

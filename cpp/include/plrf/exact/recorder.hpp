@@ -15,22 +15,19 @@ namespace plrf::exact {
 
 class Recorder {
  public:
-  Recorder(const std::vector<std::int64_t>& record, double R2_0) : record_(record), guard_(0.5 * R2_0) {
+  Recorder(const RecordGrid& record, double R2_0) : record_(record), guard_(0.5 * R2_0) {
     out.risk.assign(record.size(), std::numeric_limits<double>::quiet_NaN());
   }
 
   RiskCurve out;
 
-  // At time t (a step, or a point of the ODE's grid) with the current R2. False: stop the run.
+  // At step t (recursion, block solver; compared as integers, exact up to kMaxSteps) or at a point
+  // of the ODE's time grid, with the current R2. False: stop the run.
+  bool visit(std::int64_t t, double R2, const RunControl& control) {
+    return visit_at(static_cast<double>(t), t == record_[next_], R2, control);
+  }
   bool visit(double t, double R2, const RunControl& control) {
-    if (guard_.diverged(0.5 * R2)) return diverged(t);
-    if (t == static_cast<double>(record_[next_])) out.risk[next_++] = 0.5 * R2;
-    if (next_ == record_.size()) return false;
-    if (control.cancelled()) {
-      out.interrupted = true;
-      return false;
-    }
-    return true;
+    return visit_at(t, t == static_cast<double>(record_[next_]), R2, control);
   }
 
   // Marks divergence at time t (the first step at or after it). Always false: stop the run.
@@ -42,7 +39,18 @@ class Recorder {
   std::int64_t next_record() const { return record_[next_]; }
 
  private:
-  const std::vector<std::int64_t>& record_;
+  bool visit_at(double t, bool on_record, double R2, const RunControl& control) {
+    if (guard_.diverged(0.5 * R2)) return diverged(t);
+    if (on_record) out.risk[next_++] = 0.5 * R2;
+    if (next_ == record_.size()) return false;
+    if (control.cancelled()) {
+      out.interrupted = true;
+      return false;
+    }
+    return true;
+  }
+
+  const RecordGrid& record_;
   DivergenceGuard guard_;
   std::size_t next_ = 0;
 };

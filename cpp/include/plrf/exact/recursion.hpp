@@ -76,20 +76,20 @@ double step_all(const Modes& md, const StepCoefs& k, double R2, MomentState& x, 
 
 // Records risk = R2 / 2 at each record step; stops at divergence, cancellation or the last record.
 template <bool kSgd>
-RiskCurve run_recursion(const Modes& md, const GenMomentum& opt, const std::vector<std::int64_t>& record,
+RiskCurve run_recursion(const Modes& md, const GenMomentum& opt, const RecordGrid& record,
                         int threads, RunControl& control) {
   MomentState x(md, kSgd);
   std::vector<double> partial;
   double R2 = md.r2_of(x.a.data());
   Recorder rec(record, R2);
   for (std::int64_t t = 0;; ++t) {
-    if (!rec.visit(static_cast<double>(t), R2, control)) return rec.out;
+    if (!rec.visit(t, R2, control)) return rec.out;
     R2 = step_all<kSgd>(md, StepCoefs(opt.at(static_cast<double>(t)), md.batch), R2, x, threads, partial);
     if ((t & 1023) == 1023) control.advance(1024);
   }
 }
 
-inline RiskCurve exact_risk(const Modes& md, const GenMomentum& opt, const std::vector<std::int64_t>& record,
+inline RiskCurve exact_risk(const Modes& md, const GenMomentum& opt, const RecordGrid& record,
                             int threads, RunControl& control) {
   return checked_dispatch(opt, record, [&](auto sgd) {
     return run_recursion<decltype(sgd)::value>(md, opt, record, threads, control);

@@ -5,7 +5,7 @@
 // is < 1. For SGD, 1 - p_j = G lambda_j (2 - G lambda_j (1 + 1/B)) and b_j = G^2 lambda_j / B give
 //   ||K||_1 = sum_j G lambda_j / (B (2 - G lambda_j (1 + 1/B))),
 // which increases with G from 0 to infinity as G lambda_1 (1 + 1/B) -> 2: max_stable_lr solves
-// ||K||_1 = 1 by bisection.
+// ||K||_1 = 1 by bisection on the scale-free u = G lambda_1.
 #pragma once
 #include <cmath>
 #include <limits>
@@ -16,17 +16,24 @@
 
 namespace plrf::exact {
 
-// Kernel norm of the SGD recursion at step size G; infinity if a mode is unstable on its own.
-inline double sgd_kernel_norm(const Modes& md, double G) {
-  const StepCoefs k(Coefficients{0.0, G, 0.0, 1.0}, md.batch);
+// Kernel norm of the SGD recursion at u = G lambda_1, written in x_j = u lambda_j / lambda_1 = G lambda_j
+// only: sum_j x_j / (B (2 - x_j (1 + 1/B))). Squaring G or lambda (as p_j and q_j do) under- or
+// overflows for eigenvalue scales near 1e+-300; this form is scale-free. Infinity if a mode is
+// unstable on its own.
+inline double sgd_kernel_norm_scaled(const Modes& md, double u) {
+  const double inv_b = 1.0 / static_cast<double>(md.batch), batch = static_cast<double>(md.batch);
   double norm = 0.0;
   for (std::int64_t j = 0; j < md.d; ++j) {
-    const SgdMode m = sgd_mode(k, md.lam[j]);
-    if (!(m.one_minus_p > 0)) return std::numeric_limits<double>::infinity();
-    norm += md.lam[j] * m.q / m.one_minus_p;
+    const double x = u * (md.lam[j] / md.lam[0]);
+    const double room = 2.0 - x * (1.0 + inv_b);
+    if (!(room > 0)) return std::numeric_limits<double>::infinity();
+    norm += x / (batch * room);
   }
   return norm;
 }
+
+// The same at step size G.
+inline double sgd_kernel_norm(const Modes& md, double G) { return sgd_kernel_norm_scaled(md, G * md.lam[0]); }
 
 // Kernel norm for general frozen coefficients (per-mode stability is not checked here).
 inline double kernel_norm(const Modes& md, const Coefficients& c) {
@@ -43,15 +50,16 @@ inline double kernel_norm(const Modes& md, const Coefficients& c) {
   return norm;
 }
 
-// The largest constant SGD learning rate with ||K||_1 < 1 (to relative precision 1e-12).
+// The largest constant SGD learning rate with ||K||_1 < 1 (to relative precision 1e-12), found
+// as u = G lambda_1 in (0, 2 / (1 + 1/B)), where every mode is stable.
 inline double max_stable_lr(const Modes& md) {
-  const double inv_b = 1.0 / md.batch;
-  double lo = 0.0, hi = 2.0 / (md.lam[0] * (1.0 + inv_b));  // every mode is stable below hi
+  const double inv_b = 1.0 / static_cast<double>(md.batch);
+  double lo = 0.0, hi = 2.0 / (1.0 + inv_b);
   for (int it = 0; it < 200 && hi - lo > 1e-13 * hi; ++it) {
     const double mid = 0.5 * (lo + hi);
-    (sgd_kernel_norm(md, mid) < 1.0 ? lo : hi) = mid;
+    (sgd_kernel_norm_scaled(md, mid) < 1.0 ? lo : hi) = mid;
   }
-  return lo;
+  return lo / md.lam[0];
 }
 
 }  // namespace plrf::exact

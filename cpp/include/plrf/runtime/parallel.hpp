@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <exception>
 #include <mutex>
+#include <new>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -16,8 +18,11 @@ inline int resolve_threads(int threads) {
   return hw == 0 ? 1 : static_cast<int>(hw);
 }
 
-// Calls body(i) for i in [0, n) on up to `threads` threads (items are handed out in order).
-// The first exception thrown by any body is rethrown here after all threads have joined.
+// Calls body(i) for i in [0, n) on up to `threads` threads (items are handed out in order); the
+// calling thread is one of them. A thread the OS refuses to start (std::system_error: a thread or
+// memory limit) is simply not there: the items go to the threads that did start, at least the
+// caller, so the call still finishes and never reaches std::terminate. The first exception thrown
+// by any body is rethrown here after all threads have joined.
 template <class Body>
 void parallel_for(std::int64_t n, int threads, Body&& body) {
   threads = static_cast<int>(std::min<std::int64_t>(resolve_threads(threads), std::max<std::int64_t>(n, 1)));
@@ -45,7 +50,13 @@ void parallel_for(std::int64_t n, int threads, Body&& body) {
     }
   };
   std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+  try {
+    pool.reserve(static_cast<std::size_t>(threads - 1));
+    for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  } catch (const std::system_error&) {  // fewer threads; the results do not depend on their number
+  } catch (const std::bad_alloc&) {
+  }
+  worker();
   for (auto& th : pool) th.join();
   if (error) std::rethrow_exception(error);
 }

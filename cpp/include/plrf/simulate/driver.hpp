@@ -51,7 +51,7 @@ void drive_seed(Stepper& st, const SeedSlot& s, const RunSpec& spec, RunControl&
     // Pause points (never before the first step, so every call makes progress); the clock is
     // read every 16 steps only, since a step can cost less than a clock read.
     if (t != start && (control.cancelled() || ((t & 15) == 0 && Clock::now() >= deadline))) break;
-    st.step(t, spec.optimizer->at(static_cast<double>(t)));
+    if (!st.step(t, spec.optimizer->at(static_cast<double>(t)), control)) break;  // cancelled mid-step
     *s.step = ++t;
     if (++unreported == 64) {
       control.advance(unreported);

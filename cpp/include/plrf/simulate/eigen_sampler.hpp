@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "plrf/runtime/control.hpp"
 #include "plrf/runtime/divergence.hpp"
 #include "plrf/linalg/lane_sum.hpp"
 #include "plrf/rng/gamma.hpp"
@@ -56,11 +57,13 @@ class EigenStepper {
     energy_ = weighted_energy();
   }
 
-  void step(std::int64_t t, const Coefficients& c) {
-    if (m_.sampler == Sampler::Fast)
-      fast_step(static_cast<std::uint64_t>(t), MomentumStep(c, m_.sgd));
-    else
-      explicit_step(static_cast<std::uint64_t>(t), MomentumStep(c, m_.sgd));
+  // One step; false if cancelled inside it (explicit sampler, huge batch), the state untouched so
+  // that a resume redoes the whole step.
+  bool step(std::int64_t t, const Coefficients& c, const RunControl& control) {
+    if (m_.sampler == Sampler::Explicit)
+      return explicit_step(static_cast<std::uint64_t>(t), MomentumStep(c, m_.sgd), control);
+    fast_step(static_cast<std::uint64_t>(t), MomentumStep(c, m_.sgd));
+    return true;
   }
 
   // Exact population risk of the current iterate, known after every step for free: the weighted
@@ -101,7 +104,9 @@ class EigenStepper {
     fused_update(upd, [&](Eigen::Index j) { return lam[j] * e[j] * coef_e + sl[j] * xi[j] * coef_xi; });
   }
 
-  void explicit_step(std::uint64_t t, const MomentumStep& upd) {
+  // The batch loop is O(B d): it polls for cancellation every ~2^16 sample coordinates (a relaxed
+  // atomic load, nothing next to 2^16 normals), and writes the state only after the whole batch.
+  bool explicit_step(std::uint64_t t, const MomentumStep& upd, const RunControl& control) {
     const rng::StreamKey key{slot_.seed, rng::kEigenSamples};
     const std::int64_t B = m_.batch;
     const double* sl = m_.sqrt_lambda.data();
@@ -109,9 +114,14 @@ class EigenStepper {
     double* z = buf_.data();
     double* g = grad_.data();
     std::fill(grad_.begin(), grad_.end(), 0.0);
+    std::int64_t unpolled = 0;
     for (std::int64_t b = 0; b < B; ++b) {
+      if ((unpolled += d_) >= kPollEvery) {
+        if (control.cancelled()) return false;
+        unpolled = 0;
+      }
       rng::fill_normals(key, t, static_cast<std::uint64_t>(b * d_), static_cast<std::size_t>(d_), z);
-      double eps;
+      double eps = 0.0;
       rng::fill_normals(key, t, static_cast<std::uint64_t>(B * d_ + b), 1, &eps);
       double r = -m_.sigma * eps;  // <f_b, e> - eps_b
       for (Eigen::Index j = 0; j < d_; ++j) r += sl[j] * z[j] * e[j];
@@ -119,7 +129,9 @@ class EigenStepper {
     }
     const double inv_b = 1.0 / static_cast<double>(B);
     fused_update(upd, [&](Eigen::Index j) { return g[j] * inv_b; });
+    return true;
   }
+  static constexpr std::int64_t kPollEvery = std::int64_t{1} << 16;
 
   // Applies the momentum step with gradient grad(j) and refreshes the energy in one pass.
   template <class Grad>

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <variant>
 
+#include "plrf/runtime/control.hpp"
 #include "plrf/runtime/divergence.hpp"
 #include "plrf/simulate/full_features.hpp"
 #include "plrf/simulate/full_model.hpp"
@@ -23,10 +24,12 @@ class FullStepper {
  public:
   FullStepper(const FullModel& model, const SeedSlot& slot) : m_(model), slot_(slot), gradient_(make(model, slot)) {}
 
-  void step(std::int64_t t, const Coefficients& c) {
+  // One step; true when done (a step is at most one GEMM block, ~0.2 s, so it is never cut short).
+  bool step(std::int64_t t, const Coefficients& c, const RunControl&) {
     const double* g = std::visit([&](auto& grad) { return grad(t, slot_.x); }, gradient_);
     const MomentumStep upd(c, m_.sgd);
     for (std::int64_t j = 0; j < m_.d(); ++j) slot_.x[j] = upd(slot_.x[j], slot_.y[j], g[j]);
+    return true;
   }
 
   double risk() const {

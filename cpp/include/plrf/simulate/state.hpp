@@ -4,9 +4,13 @@
 // counter) the continuation is bitwise identical to an uninterrupted run.
 #pragma once
 #include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "plrf/optim/gen_momentum.hpp"
+#include "plrf/runtime/record_grid.hpp"
 
 namespace plrf::simulate {
 
@@ -19,13 +23,21 @@ struct SeedSlot {
   double* risk = nullptr;         // one entry per record step
 };
 
-// What a run needs besides the per-seed state.
+// What a run needs besides the per-seed state, checked on construction.
 struct RunSpec {
-  const GenMomentum* optimizer = nullptr;
-  std::int64_t steps = 0;
-  std::int64_t batch = 1;
-  std::vector<std::int64_t> record;  // sorted, unique, inside [0, steps]
-  double risk0 = 0.0;                // initial risk, the divergence guard's scale
+  const GenMomentum* optimizer;
+  std::int64_t steps;
+  std::int64_t batch;
+  RecordGrid record;  // inside [0, steps]
+  double risk0;       // initial risk, the divergence guard's scale
+
+  RunSpec(const GenMomentum* optimizer_, std::int64_t steps_, std::int64_t batch_, std::vector<std::int64_t> record_,
+          double risk0_)
+      : optimizer(optimizer_), steps(steps_), batch(batch_), record(std::move(record_), steps_), risk0(risk0_) {
+    if (steps < 1) throw std::invalid_argument("steps must be >= 1, got " + std::to_string(steps));
+    if (batch < 1) throw std::invalid_argument("batch must be >= 1, got " + std::to_string(batch));
+    optimizer->check_length(steps);
+  }
 };
 
 // One Gen-Mom-SGD step on coordinate j given the gradient g_j (SPEC section 3):

@@ -1,0 +1,66 @@
+// One call of the streaming simulator on either path: the policy every front end (the Python
+// binding, a C++ program) shares, so that none of it lives in a binding.
+//  - The eigen path needs only the spectrum (lambda, rho, P_inf).
+//  - The full path also reads W, the eigenvectors and theta* in place. Its gradient evaluation
+//    comes from the cost model (full_model.hpp), unless PLRF_FULL_PATH=features|reassociated
+//    forces one (tests compare the two; both follow the same trajectory up to rounding).
+//  - Threads: seeds run in parallel; threads beyond the seed count go to each seed's linear
+//    algebra (full path). Neither choice changes any result.
+// Each call advances every unfinished seed until it is finished, the run is cancelled, or the
+// time budget is spent (so the caller can checkpoint), and returns true when all are finished.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "plrf/runtime/control.hpp"
+#include "plrf/runtime/parallel.hpp"
+#include "plrf/simulate/driver.hpp"
+#include "plrf/simulate/eigen_sampler.hpp"
+#include "plrf/simulate/full_space.hpp"
+#include "plrf/spectrum/spectrum.hpp"
+
+namespace plrf::simulate {
+
+// The full-space problem, borrowed (row-major arrays owned by the caller).
+struct FullProblem {
+  const double* W = nullptr;             // v x d features
+  std::int64_t v = 0;
+  const double* eigenvectors = nullptr;  // d x d, columns are the eigenvectors of K
+  const double* theta_star = nullptr;    // length d
+  double alpha = 0.0, beta = 0.0;        // data and target exponents
+};
+
+inline FullPath full_path(std::int64_t batch, std::int64_t v, std::int64_t d) {
+  const char* forced = std::getenv("PLRF_FULL_PATH");
+  if (forced && !std::strcmp(forced, "features")) return FullPath::kFeatures;
+  if (forced && !std::strcmp(forced, "reassociated")) return FullPath::kReassociated;
+  return choose_full_path(batch, v, d);
+}
+
+inline int inner_threads(int threads, std::size_t seeds) {
+  return std::max(1, resolve_threads(threads) / static_cast<int>(std::max<std::size_t>(1, seeds)));
+}
+
+inline bool advance_eigen(const Spectrum& spec, const RunSpec& run, Sampler sampler,
+                          const std::vector<SeedSlot>& slots, int threads, RunControl& control, double budget_seconds) {
+  spec.validate();
+  const EigenModel model(spec, run.batch, sampler, run.optimizer->is_sgd());
+  return run_seeds(slots, run, threads, control, budget_seconds,
+                   [&](const SeedSlot& s) { return EigenStepper(model, s); });
+}
+
+inline bool advance_full(const Spectrum& spec, const RunSpec& run, const FullProblem& full,
+                         const std::vector<SeedSlot>& slots, int threads, RunControl& control, double budget_seconds) {
+  spec.validate();
+  const std::int64_t d = spec.dim();
+  const FullModel model(spec, full.W, full.v, full.eigenvectors, full.theta_star, full.alpha, full.beta, run.batch,
+                        run.steps, run.optimizer->is_sgd(), full_path(run.batch, full.v, d),
+                        inner_threads(threads, slots.size()));
+  return run_seeds(slots, run, threads, control, budget_seconds,
+                   [&](const SeedSlot& s) { return FullStepper(model, s); });
+}
+
+}  // namespace plrf::simulate
