@@ -38,7 +38,9 @@ def opt(spec):
 
 def _child(code: str, cap_gib: float | None = 2.0) -> subprocess.Popen:
     """A fresh interpreter running SETUP + code, its address space capped at cap_gib."""
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(plrf.__file__)))
+    # One BLAS thread: a many-core BLAS reserves address space per thread, which the cap would count.
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(plrf.__file__)), OPENBLAS_NUM_THREADS="1",
+               OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
 
     def limit():
         if cap_gib is not None:

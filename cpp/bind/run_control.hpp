@@ -72,6 +72,10 @@ bool run_interruptible(Work&& work, plrf::RunControl& control, const py::object&
         if (!e.matches(PyExc_KeyboardInterrupt)) throw;
         if (error) std::rethrow_exception(error);
         return true;
+      } catch (...) {  // e.g. a C++ cast error: same rule, never leave the worker joinable
+        control.cancel = true;
+        { py::gil_scoped_release release; worker.join(); }
+        throw;
       }
     }
     if (done) break;
