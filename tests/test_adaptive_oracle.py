@@ -57,7 +57,7 @@ def full_space(pair, batch, case):
 def eigen(pair, batch, case, bug=None):
     prob, opt, ctrl = setup(pair, batch, case)
     return monte_carlo(prob, opt, ctrl, STEPS, batch=batch, seeds=4000, seed=1, space="eigen",
-                       record=plrf.record_grid(STEPS, 4), bug=bug)
+                       record=plrf.record_grid(STEPS, 4), bug=bug, on_divergence="ignore" if bug else "warn")
 
 
 def two_sample_z(p, q, which):
@@ -73,6 +73,8 @@ def two_sample_z(p, q, which):
 
 def max_z(pair, batch, case, bug=None):
     e, f = eigen(pair, batch, case, bug), full_space(pair, batch, case)
+    if np.any(e.diverged_at >= 0) != np.any(f.diverged_at >= 0):
+        return np.inf  # one side diverged and the other did not: as different as it gets
     return max(np.max(np.abs(two_sample_z(e, f, w))) for w in ("risk", "lr"))
 
 
@@ -104,6 +106,7 @@ def test_every_controller_eigen_agrees_with_full_space(pair, batch, case):
 @pytest.mark.parametrize("batch", [1, 8])
 @pytest.mark.parametrize("case", ["polyak/sgd", "ema_norm/dana"])
 def test_stale_gradient_norm_fails_for_other_controllers(case, batch):
+    """Measured: Polyak diverges within 3 steps; the EMA version reaches max |z| ~ 8-13."""
     z = max_z(PAIRS[0], batch, case, "stale_grad2")
     assert z > Z_BUG, z
 

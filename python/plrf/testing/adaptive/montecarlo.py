@@ -74,15 +74,16 @@ class EigenSampler:
         """(batch gradient g, batch loss f_B), exact in law given e."""
         n, d = e.shape
         w = self.root_lam * e
-        s = np.linalg.norm(w, axis=1)
-        u = np.where(s[:, None] > 0, w / np.where(s > 0, s, 1.0)[:, None], np.eye(1, d))
+        s = np.sqrt(np.einsum("nd,nd->n", w, w))
+        u = w / np.where(s > 0, s, 1.0)[:, None]
+        u[s == 0, 0] = 1.0  # e = 0: any unit vector will do
         zeta = rng.standard_normal((n, self.batch))
         r = s[:, None] * zeta - np.sqrt(2.0 * self.p_inf) * rng.standard_normal((n, self.batch))
         z = rng.standard_normal((n, d))
-        z_perp = z - np.sum(z * u, axis=1, keepdims=True) * u
-        along = np.mean(r * zeta, axis=1)
-        across = np.sqrt(np.sum(r * r, axis=1)) / self.batch
-        g = self.root_lam * (along[:, None] * u + across[:, None] * z_perp)
+        # g = Lambda^{1/2} [u mean(r zeta) + (|r| / B) (z - (z.u) u)]
+        across = np.sqrt(np.einsum("nb,nb->n", r, r)) / self.batch
+        along = np.einsum("nb,nb->n", r, zeta) / self.batch - across * np.einsum("nd,nd->n", z, u)
+        g = self.root_lam * (along[:, None] * u + across[:, None] * z)
         return g, 0.5 * np.mean(r * r, axis=1)
 
 
