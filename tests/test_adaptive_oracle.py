@@ -3,7 +3,7 @@
 * Exact in law: the eigenbasis Monte Carlo (O(B + d) sampler) against the full v-dimensional one
   through W, two-sample z-tests on the mean risk and the mean learning rate at every recorded step
   (about 9 correlated records per curve; |z| < 4 has a false-alarm rate of ~1e-3 per curve). The
-  planted bugs (stale ||g||^2, AdaGrad-Norm's S without the current gradient) must exceed |z| = 8.
+  planted bugs (stale ||g||^2, AdaGrad-Norm's S without the current gradient) must exceed |z| = 6.
 * Without a controller the DE is the exact recursion (tests/oracle's SPEC 4 transcription) and the
   eigenbasis Monte Carlo agrees with it.
 * DE oracles to 1e-3: the isotropic AdaGrad-Norm limit and the two-eigenvalue line-search limit.
@@ -21,7 +21,7 @@ from plrf.testing.adaptive import (
 )
 
 Z_MAX = 4.0
-Z_BUG = 8.0
+Z_BUG = 6.0  # 1.5x the check's threshold: the bug fails the |z| < 4 check with margin
 STEPS = 60
 PAIRS = [(1.0, 0.7), (0.4, 0.6)]  # 2 alpha > 1 and 2 alpha < 1
 CASES = {
@@ -106,7 +106,7 @@ def test_every_controller_eigen_agrees_with_full_space(pair, batch, case):
 @pytest.mark.parametrize("batch", [1, 8])
 @pytest.mark.parametrize("case", ["polyak/sgd", "ema_norm/dana"])
 def test_stale_gradient_norm_fails_for_other_controllers(case, batch):
-    """Measured: Polyak diverges within 3 steps; the EMA version reaches max |z| ~ 8-13."""
+    """Measured: Polyak diverges within 3 steps; the EMA version reaches max |z| 8.6 (B = 1), 12.6 (B = 8)."""
     z = max_z(PAIRS[0], batch, case, "stale_grad2")
     assert z > Z_BUG, z
 
