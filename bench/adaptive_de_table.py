@@ -99,15 +99,15 @@ def plot(rows, path):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 3, figsize=(13, 7), sharex=True)
+    color = dict(zip(CONTROLLERS, plt.get_cmap("tab10").colors))
     t = TIMES[1:]
     for j, alpha in enumerate(ALPHAS):
         for r in (r for r in rows if r["alpha"] == alpha):
-            style = "-" if r["batch"] == 1 else "--"
             for i, which in enumerate(("risk", "lr")):
-                err = np.abs(np.array(r[which]["err"][1:]))
-                axes[i, j].loglog(t, np.maximum(err, 1e-4), style, marker="o", ms=3,
-                                  label=f"{r['controller']} B={r['batch']}")
-        axes[0, j].set_title(f"2α = {2 * alpha:.1f}, β = {BETA}")
+                err = np.abs(np.array(r[which]["err"][1:]))  # floored at 1e-4 to stay on the log axis
+                axes[i, j].loglog(t, np.maximum(err, 1e-4), "-" if r["batch"] == 1 else "--", marker="o", ms=3,
+                                  color=color[r["controller"]], label=f"{r['controller']} B={r['batch']}")
+        axes[0, j].set_title(f"2α = {2 * alpha:.1f}, β = {BETA}  (solid B = 1, dashed B = 16)")
         for i, what in enumerate(("|DE/MC − 1| of E[P]", "|DE/MC − 1| of mean η")):
             axes[i, j].axhline(0.02, color="k", lw=0.8, ls=":")
             axes[i, j].set_ylabel(what)
@@ -143,9 +143,14 @@ def main(argv=None):
     ap.add_argument("--json")
     ap.add_argument("--plot")
     ap.add_argument("--scan", action="store_true")
+    ap.add_argument("--replot", metavar="JSON", help="redraw --plot from a --json of an earlier run")
     args = ap.parse_args(argv)
     if args.scan:
         scan(args.d, max(50, args.seeds // 3))
+        return
+    if args.replot:
+        with open(args.replot) as fh:
+            plot(json.load(fh), args.plot)
         return
     rows, t0 = [], time.time()
     for alpha in ALPHAS:
