@@ -18,8 +18,7 @@ import numpy as np
 
 from ...curves import check_record, report_divergence
 from .controllers import Context, Controller, Stats
-
-_DIVERGENCE_FACTOR = 1e6
+from .montecarlo import DIVERGENCE_FACTOR
 
 
 @dataclass
@@ -46,7 +45,7 @@ def deterministic_equivalent(spectrum, optimizer, ctrl: Controller, steps, *, ba
     a, s, c = spectrum.rho.astype(np.float64), np.zeros_like(lam), np.zeros_like(lam)
     risk_out, lr_out = np.full(rec.size, np.nan), np.full(rec.size, np.nan)
     state, lr, diverged = ctrl.start(), np.nan, -1
-    limit = _DIVERGENCE_FACTOR * (p_inf + 0.5 * lam @ a)
+    limit = DIVERGENCE_FACTOR * (p_inf + 0.5 * lam @ a)
     for t in range(steps + 1):
         R2 = 2.0 * p_inf + lam @ a
         if not R2 / 2.0 <= limit:

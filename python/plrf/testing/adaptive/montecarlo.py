@@ -25,7 +25,7 @@ from .controllers import Context, Controller, Stats
 
 BUGS = ("stale_grad2", "lagged")
 _STREAMS = {"eigen": 101, "full": 102}
-_DIVERGENCE_FACTOR = 1e6  # the engines' definition (cpp/include/plrf/runtime/divergence.hpp)
+DIVERGENCE_FACTOR = 1e6  # the engines' definition (cpp/include/plrf/runtime/divergence.hpp)
 
 
 @dataclass
@@ -133,11 +133,12 @@ def monte_carlo(source, optimizer, ctrl: Controller, steps, *, batch=1, seeds=10
     sampler = _sampler(source, space, batch)
     rec = check_record(record, steps)
     n = int(seeds)
-    x, y, state = sampler.start(n), np.zeros((n, sampler.start(1).shape[1])), ctrl.start(n)
+    x, state = sampler.start(n), ctrl.start(n)
+    y = np.zeros_like(x)
     ctx = Context(batch, sampler.trace2)
     risk_out, lr_out = np.full((n, rec.size), np.nan), np.full((n, rec.size), np.nan)
     diverged = np.full(n, -1, dtype=np.int64)
-    limit = _DIVERGENCE_FACTOR * sampler.energy(x[:1])[0][0]
+    limit = DIVERGENCE_FACTOR * sampler.energy(x[:1])[0][0]
     lr, prev_grad2 = np.full(n, np.nan), None
     for t in range(steps + 1):
         risk, k2, k3 = sampler.energy(x)
