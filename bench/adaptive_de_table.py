@@ -6,6 +6,7 @@ the eigenbasis Monte Carlo (exact in law; +- one standard error of the MC mean).
 
     python bench/adaptive_de_table.py [--seeds 300] [--d 64] [--json out.json] [--plot docs/adaptive_de.png]
     python bench/adaptive_de_table.py --scan     # the AdaGrad-Norm default (G, b0) scan (DE and MC)
+    python bench/adaptive_de_table.py --exponents 1e6   # DE slopes vs FAMILIES A.5.3 at d = 1e5 (nodes)
 """
 from __future__ import annotations
 
@@ -136,6 +137,39 @@ def scan(d, seeds):
                       f"{m[4]:.4g} | {sgd:.4g} |", flush=True)
 
 
+def theory_nodes(alpha, beta, d, keep=64, ratio=1.03):
+    """lambda_k = k^-2alpha, rho_k = k^-2beta (FAMILIES A.5.3's spectrum) as SPEC 10 nodes: the top
+    `keep` modes alone, the rest merged in log-lambda bins of `ratio` (rho-weighted eigenvalue)."""
+    k = np.arange(1, d + 1, dtype=float)
+    lam, rho = k ** (-2 * alpha), k ** (-2 * beta)
+    tail = np.floor(np.log(lam[keep:] / lam[keep]) / np.log(ratio)).astype(int)
+    L, R, M = list(lam[:keep]), list(rho[:keep]), [1.0] * keep
+    for b in np.unique(tail):
+        sel = tail == b
+        L.append(np.average(lam[keep:][sel], weights=rho[keep:][sel]))
+        R.append(rho[keep:][sel].sum())
+        M.append(sel.sum())
+    return plrf.Spectrum(np.array(L), np.array(R), 0.0), np.array(M)
+
+
+def exponents(steps, d=100_000):
+    """Log-log slopes of the DE's learning rate and risk over [steps/100, steps] (AdaGrad-Norm,
+    G = 0.5, b0 = 1, B = 1, P_inf = 0) against plrf.adaptive_theory.adagrad_norm_exponents."""
+    from plrf.adaptive_theory import adagrad_norm_exponents
+
+    rec = np.concatenate([[0], np.unique(np.round(np.geomspace(1, steps, 41)).astype(np.int64))])
+    fit_window = rec >= steps / 100
+    print("| (α, β) | nodes | lr slope | predicted | risk slope | predicted |\n|---|---|---|---|---|---|")
+    for alpha, beta in ((1.0, 0.3), (1.0, 0.1), (0.75, 0.2), (1.0, 0.7)):
+        spec, mult = theory_nodes(alpha, beta, d)
+        de = deterministic_equivalent(spec, plrf.sgd(1.0), controller("adagrad_norm", G=0.5, b0=1.0), steps,
+                                      multiplicity=mult, record=rec)
+        slope = lambda y: np.polyfit(np.log(rec[fit_window]), np.log(y[fit_window]), 1)[0]
+        e = adagrad_norm_exponents(alpha, beta)
+        print(f"| ({alpha}, {beta}) | {spec.d} | {slope(de.lr):.3f} | {-e['lr']:.3f} | {slope(de.risk):.3f} | "
+              f"{-e['risk']:.3f} |", flush=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--d", type=int, default=64)
@@ -143,8 +177,12 @@ def main(argv=None):
     ap.add_argument("--json")
     ap.add_argument("--plot")
     ap.add_argument("--scan", action="store_true")
+    ap.add_argument("--exponents", type=float, metavar="STEPS")
     ap.add_argument("--replot", metavar="JSON", help="redraw --plot from a --json of an earlier run")
     args = ap.parse_args(argv)
+    if args.exponents:
+        exponents(int(args.exponents))
+        return
     if args.scan:
         scan(args.d, max(50, args.seeds // 3))
         return
