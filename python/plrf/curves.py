@@ -30,6 +30,7 @@ class DivergenceError(FloatingPointError):
 def record_grid(steps: int, per_decade: int = 10) -> np.ndarray:
     """Default record grid: 0, then about `per_decade` geometric points per decade, and `steps`."""
     steps = check.integer("steps", steps, 1)
+    per_decade = check.integer("per_decade", per_decade, 1, 10**6)
     n = max(2, int(np.ceil(per_decade * np.log10(max(steps, 10)))) + 1)
     grid = np.unique(np.round(np.geomspace(1, steps, n)).astype(np.int64))
     return np.concatenate([[0], grid[grid < steps], [steps]]).astype(np.int64)

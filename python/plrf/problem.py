@@ -25,12 +25,7 @@ class PLRF:
     """
 
     def __init__(self, alpha, beta, d, v=None, seed=0, *, threads=None):
-        self.alpha = check.positive("alpha", alpha)
-        self.beta = check.finite("beta", beta)
-        self.d = check.integer("d", d, 1)
-        self.v = 4 * self.d if v is None else check.integer("v", v, 1)
-        if self.v < self.d:
-            raise ValueError(f"v must be >= d, got v={self.v}, d={self.d}")
+        self.alpha, self.beta, self.d, self.v = check.problem(alpha, beta, d, v)
         self.seed = check.seed("seed", seed)
         self.threads = check.threads(threads)
         self._W = None
@@ -72,7 +67,8 @@ class PLRF:
     def W(self) -> np.ndarray:
         """The whole (v, d) feature matrix (materialized on demand; prefer row blocks for big v*d)."""
         if self._W is None:
-            check.memory(8.0 * self.v * self.d, f"W of shape ({self.v}, {self.d})")
+            check.memory(8.0 * self.v * self.d, f"W of shape (v={self.v}, d={self.d})",
+                         "use feature_rows() or scaled_blocks() to stream it")
             return self.feature_rows(0, self.v)
         return self._W
 
@@ -110,7 +106,9 @@ class PLRF:
             return self._spectrum
         th0 = None if theta0 is None else check.float_array("theta0", theta0, 1, shape=(self.d,))
         d = self.d
-        check.memory(8.0 * (5 * d * d + self.block_rows() * d * 2), f"the spectral setup at d={d}")
+        # K, U and eigh's workspace (~5 d^2), two blocks of rows, and the v-vectors D^{1/2} and b
+        check.memory(8.0 * (5 * d * d + self.block_rows() * d * 2 + 2 * self.v),
+                     f"the spectral setup of PLRF(d={d}, v={self.v})", "use a smaller d or v")
         K = np.zeros((d, d))
         h = np.zeros(d)
         keep = 8.0 * self.v * d <= min(_REUSE_BYTES, 0.25 * check.available_memory())

@@ -15,21 +15,18 @@ seconds and when the run is interrupted (Ctrl-C returns partial Curves marked in
 from __future__ import annotations
 
 import math
-import pickle
 
 import numpy as np
 
 from . import _core
 from . import _validate as check
-from ._atomic import atomic_write
+from . import checkpoint as ckpt
 from .curves import ON_DIVERGENCE, Curves, check_record, report_divergence
 from .optim import check_optimizer
 from .problem import PLRF
-from .spectrum import Spectrum
+from .spectrum import Spectrum, as_spectrum
 
 __all__ = ["simulate", "resume"]
-
-_FORMAT = "plrf.simulate/1"
 
 
 def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=None, space="eigen", threads=None,
@@ -59,16 +56,16 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
 
 
 def resume(path, *, threads=None, progress=False) -> Curves:
-    """Continue the run saved in checkpoint `path` (bitwise identical to an uninterrupted run)."""
-    with open(path, "rb") as fh:
-        saved = pickle.load(fh)
-    if not isinstance(saved, dict) or saved.get("format") != _FORMAT:
-        raise ValueError(f"path {str(path)!r} is not a plrf.simulate checkpoint")
-    job = saved["job"]
-    job["checkpoint"] = str(path)
-    job["threads"] = job["threads"] if threads is None else check.threads(threads)
+    """Continue the run saved in checkpoint `path` (bitwise identical to an uninterrupted run).
+
+    The file is inert (no pickle) and checksummed: a damaged or foreign file raises
+    plrf.checkpoint.CheckpointError naming it (see docs/limits.md)."""
+    threads = None if threads is None else check.threads(threads)
+    job, state = ckpt.load(path)
+    job["checkpoint"] = ckpt.check_path(path)
+    job["threads"] = job["threads"] if threads is None else threads
     job["progress"] = bool(progress)
-    return _run(job, saved["state"])
+    return _run(job, state)
 
 
 # ---- argument checking ------------------------------------------------------------------------
@@ -77,47 +74,40 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
     steps = check.integer("steps", steps, 1)
     batch = check.integer("batch", batch, 1)
     check_optimizer(optimizer, steps)
-    seeds = _seeds(seeds)
+    n_seeds = check.seed_count(seeds)
     record = check_record(record, steps)
     check.choice("space", space, ("eigen", "full"))
     check.choice("sampler", sampler, ("fast", "explicit"))
     check.choice("on_divergence", on_divergence, ON_DIVERGENCE)
     threads = check.threads(threads)
     checkpoint_every = check.positive("checkpoint_every", checkpoint_every)
+    checkpoint = None if checkpoint is None else ckpt.check_path(checkpoint)
+    if space == "full":
+        check.memory(8.0 * n_seeds, f"seeds={n_seeds}")  # before the full path's O(v d^2) setup
     problem, spectrum = _problem_and_spectrum(source, space)
     d = spectrum.d
-    extra = 0.0 if problem is None else 8.0 * problem.v * d + 8.0 * d * d
-    check.memory(16.0 * len(seeds) * d + extra, f"simulate with {len(seeds)} seeds at d={d}")
+    if problem is not None:
+        check.memory(8.0 * problem.v * d + 8.0 * d * d, f"space='full' with W of shape (v={problem.v}, d={d})")
+    # per seed: x and y (d each), the risk record, step and diverged_at
+    seeds = check.seeds(seeds, 8.0 * (2 * d + len(record) + 2), f" at d={d} (seeds x d state)")
     return dict(problem=problem, spectrum=spectrum, optimizer=optimizer, steps=steps, batch=batch, seeds=seeds,
                 record=record, space=space, sampler=sampler, threads=threads, progress=bool(progress),
-                checkpoint=None if checkpoint is None else str(checkpoint), checkpoint_every=checkpoint_every,
+                checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                 on_divergence=on_divergence)
 
 
-def _seeds(seeds) -> np.ndarray:
-    if np.ndim(seeds) == 0:
-        n = check.integer("seeds", seeds, 1)
-        return np.arange(n, dtype=np.uint64)
-    vals = [check.seed("seeds", s) for s in seeds]
-    if not vals:
-        raise ValueError("seeds must be non-empty")
-    return np.array(vals, dtype=np.uint64)
-
-
 def _problem_and_spectrum(source, space):
-    if isinstance(source, PLRF):
+    if space == "full":
+        if not isinstance(source, PLRF):
+            raise ValueError("space='full' needs a feature matrix W: pass a PLRF problem as problem_or_spectrum, "
+                             f"not a {type(source).__name__}")
         spectrum = source.spectrum()
-        if space == "full" and (spectrum.eigenvectors is None or spectrum.theta_star is None):
+        if spectrum.eigenvectors is None or spectrum.theta_star is None:
             raise ValueError("space='full' needs the problem's eigenvectors and theta_star")
-        if space == "full":
-            return source, spectrum
-        source = spectrum
-    if isinstance(source, Spectrum):
-        if space == "full":
-            raise ValueError("space='full' needs a feature matrix W: pass a PLRF problem, not a Spectrum")
-        # The eigen path needs only (lambda, rho, P_inf): keep d x d eigenvectors out of checkpoints.
-        return None, Spectrum(source.eigenvalues, source.rho, source.p_inf, meta=source.meta)
-    raise ValueError(f"problem_or_spectrum must be a plrf.PLRF or plrf.Spectrum, got {type(source).__name__}")
+        return source, spectrum
+    spec = as_spectrum(source, "problem_or_spectrum")
+    # The eigen path needs only (lambda, rho, P_inf): keep d x d eigenvectors out of checkpoints.
+    return None, Spectrum(spec.eigenvalues, spec.rho, spec.p_inf, meta=spec.meta)
 
 
 # ---- the run --------------------------------------------------------------------------------
@@ -192,6 +182,5 @@ def _updater(bar):
 
 
 def _save(job, state) -> None:
-    """Atomic checkpoint (see _atomic.atomic_write): a crash mid-save leaves the previous one intact."""
-    atomic_write(job["checkpoint"], pickle.dumps({"format": _FORMAT, "job": job, "state": state},
-                                                 protocol=pickle.HIGHEST_PROTOCOL))
+    """Atomic checkpoint (see plrf.checkpoint): a crash mid-save leaves the previous one intact."""
+    ckpt.save(job["checkpoint"], job, state)

@@ -121,10 +121,12 @@ class Spectrum:
         )
 
 
-def as_spectrum(source) -> Spectrum:
-    """A Spectrum from a Spectrum or from a problem with a .spectrum() method (e.g. PLRF)."""
+def as_spectrum(source, name: str = "spectrum") -> Spectrum:
+    """The one way spectral inputs are resolved: a Spectrum as it is, or the .spectrum() of a
+    problem (e.g. PLRF); anything else is refused naming the argument `name`."""
     if isinstance(source, Spectrum):
         return source
     if callable(getattr(source, "spectrum", None)):
         return source.spectrum()
-    raise ValueError(f"spectrum must be a plrf.Spectrum or a problem with .spectrum(), got {type(source).__name__}")
+    raise ValueError(f"{name} must be a plrf.Spectrum or a problem with .spectrum() (e.g. plrf.PLRF), "
+                     f"got {type(source).__name__}")

@@ -32,6 +32,7 @@ __all__ = ["run", "SweepReport", "SweepError"]
 MIN_TASK_COST = 2e7  # about 10 ms of engine work: smaller configs are packed together
 TASKS_PER_WORKER = 8  # enough tasks for balancing, few enough that overheads stay small
 MAX_ATTEMPTS = 3  # a job whose worker dies this many times is reported as failed
+CLAIM_POLL_SECONDS = 0.5  # how often a sweep looks at configs another sweep is computing
 
 
 @dataclass
@@ -193,13 +194,10 @@ def run(grid, engine=None, store="results/", client=None, progress=True, workers
             todo[key] = cfg
     report.skipped = report.total - len(todo)
     if todo:
+        st.check_writable()  # a read-only store fails here, before any config is computed
         needs_main = any(getattr(getattr(e.run, "func", e.run), "__module__", None) == "__main__"
                          for e in engines.values())
-        backend = backend_for(client, workers, needs_main)
-        try:
-            _execute(_plan(todo, engines, backend.workers), backend, st, report, progress)
-        finally:
-            backend.close()
+        _run_claimed(todo, engines, st, report, progress, lambda: backend_for(client, workers, needs_main))
     report.seconds = time.perf_counter() - t0
     if report.diverged:
         warnings.warn(f"{len(report.diverged)} run(s) of this sweep diverged; they are stored with their "
@@ -207,6 +205,33 @@ def run(grid, engine=None, store="results/", client=None, progress=True, workers
     if report.failed:
         raise SweepError(report)
     return report
+
+
+def _run_claimed(todo, engines, st, report, progress, make_backend):
+    """Compute the configs this sweep can claim; wait for those another sweep on the same store
+    holds (counted as skipped once it stores them; taken over if its claim goes stale)."""
+    held, backend, waiting = set(), None, dict(todo)
+    try:
+        while waiting:
+            mine = {}
+            for key in list(waiting):
+                if key not in held and st.claim(key):
+                    held.add(key)
+                if st.is_done(key):  # also after claiming: the other sweep may just have finished it
+                    del waiting[key]
+                    report.skipped += 1
+                elif key in held:
+                    mine[key] = waiting.pop(key)
+            if mine:
+                backend = backend or make_backend()
+                _execute(_plan(mine, engines, backend.workers), backend, st, report, progress)
+            elif waiting:
+                time.sleep(CLAIM_POLL_SECONDS)
+    finally:
+        for key in held:
+            st.release(key)
+        if backend is not None:
+            backend.close()
 
 
 def _execute(plan, backend, st, report, progress):
