@@ -58,7 +58,9 @@ def refusal(code: str, cap_gib: float = 2.0):
                + "    print('REFUSED', type(exc).__name__, '|', ' '.join(str(exc).split()))\n")
     rc, out, err, peak = run_capped(wrapped, cap_gib)
     assert rc == 0, f"child failed (rc={rc}):\n{err[-2000:]}"
-    line = [l for l in out.splitlines() if l.startswith("REFUSED")][0]
+    lines = [l for l in out.splitlines() if l.startswith("REFUSED")]
+    assert lines, f"the child printed no verdict:\n{out[-2000:]}\n{err[-2000:]}"
+    line = lines[0]
     kind, _, message = line[len("REFUSED "):].partition(" | ")
     return kind.strip(), message, peak
 

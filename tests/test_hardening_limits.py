@@ -25,13 +25,13 @@ SETUP = "import numpy as np, plrf\nspec = plrf.Spectrum.theory(1.0, 0.5, 100)\n"
 def test_huge_v_spectrum_refused_before_allocating():
     kind, msg, peak = refusal("import plrf\nplrf.PLRF(1.0, 0.5, 100, v=10**9).spectrum()")
     assert kind == "MemoryError" and "v=1000000000" in msg and "GiB" in msg, msg
-    assert peak < PEAK_LIMIT_MB
+    assert peak < PEAK_LIMIT_MB, f"peak RSS {peak:.0f} MB at the refusal"
 
 
 def test_huge_seeds_refused_before_allocating():
     kind, msg, peak = refusal(SETUP + "plrf.simulate(spec, plrf.sgd(0.1), 50, seeds=10**9)")
     assert kind == "MemoryError" and "seeds=1000000000" in msg and "GiB" in msg, msg
-    assert peak < PEAK_LIMIT_MB
+    assert peak < PEAK_LIMIT_MB, f"peak RSS {peak:.0f} MB at the refusal"
 
 
 def test_seeds_times_d_state_is_checked():
@@ -39,7 +39,7 @@ def test_seeds_times_d_state_is_checked():
     code = "spec = plrf.Spectrum(np.ones(200_000), np.ones(200_000), 0.0)\nplrf.simulate(spec, plrf.sgd(1e-6), 5, seeds=2000)"
     kind, msg, peak = refusal("import numpy as np, plrf\n" + code, cap_gib=2.0)
     assert kind == "MemoryError" and "seeds=2000" in msg and "d=200000" in msg, msg
-    assert peak < PEAK_LIMIT_MB
+    assert peak < PEAK_LIMIT_MB, f"peak RSS {peak:.0f} MB at the refusal"
 
 
 FRONTIER_CURVES = """
@@ -52,7 +52,17 @@ def test_huge_bootstrap_refused_before_allocating():
     code = "import numpy as np, plrf\n" + FRONTIER_CURVES + "plrf.frontier.frontier(curves, n_boot=10**7, warn=False)"
     kind, msg, peak = refusal(code, cap_gib=2.0)
     assert kind == "MemoryError" and "n_boot=10000000" in msg and "GiB" in msg, msg
-    assert peak < PEAK_LIMIT_MB
+    assert peak < PEAK_LIMIT_MB, f"peak RSS {peak:.0f} MB at the refusal"
+
+
+@pytest.mark.parametrize("code, name", [
+    ("t = np.geomspace(1, 1e6, 30000)\nplrf.fit.power_law(t, t**-0.5, per_decade=2000)", "per_decade=2000"),
+    ("p = plrf.PLRF(1.0, 0.5, 100, v=10**6)\np.risk(np.zeros((100_000, 100)))", "theta with 100000 rows"),
+])
+def test_analysis_sizes_refused_before_allocating(code, name):
+    kind, msg, peak = refusal("import numpy as np, plrf\n" + code, cap_gib=1.5)
+    assert kind == "MemoryError" and name in msg and "GiB" in msg, msg
+    assert peak < PEAK_LIMIT_MB, f"peak RSS {peak:.0f} MB at the refusal"
 
 
 def test_memory_guard_respects_ulimit():
@@ -135,6 +145,9 @@ def test_bad_values_name_their_argument(spec):
         (lambda: plrf.frontier.frontier({10: 5, 20: 5, 40: 5}), "curves"),
         (lambda: plrf.Spectrum.theory(1.0, 0.5, 10, method="exact"), "method"),
         (lambda: plrf.sweep.load(5), "store"),
+        (lambda: plrf.sweep.run([], store=None), "store"),
+        (lambda: plrf.simulate(spec, opt, 10, checkpoint=5), "checkpoint"),
+        (lambda: plrf.fit.power_law([1, 2, 3, 4, 5], [1, 2, 3, 4, 5], window=(1, 2)), "window"),
     ]
     for call, name in cases:
         with pytest.raises(ValueError, match=rf"\b{name}\b"):

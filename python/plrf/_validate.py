@@ -232,6 +232,12 @@ def memory(nbytes: float, what: str, hint: str = "") -> None:
 
 
 # ---- files ---------------------------------------------------------------------------------------
+def path(name: str, x) -> Path:
+    if not isinstance(x, (str, os.PathLike)) or str(x) == "":
+        raise ValueError(f"{name} must be a file or folder path (str or os.PathLike), got {x!r:.80}")
+    return Path(x)
+
+
 def writable_dir(name: str, folder) -> Path:
     """A folder that exists and in which a file can really be created (probed: catches read-only
     mounts and permissions alike), else ValueError naming the argument."""

@@ -42,7 +42,7 @@ def streams_version() -> int:
 def check_path(path) -> str:
     """Before a run: the checkpoint's folder exists and is writable, and the path is not a folder;
     temp files of earlier interrupted saves are removed."""
-    path = Path(path)
+    path = check.path("checkpoint", path)
     if path.is_dir():
         raise ValueError(f"checkpoint {str(path)!r} is a folder; give a file path")
     check.writable_dir("checkpoint", path.parent if str(path.parent) else Path("."))

@@ -23,6 +23,7 @@ from . import _validate as check
 
 __all__ = ["PowerLawFit", "SaturatedFit", "power_law", "saturated", "local_slope"]
 
+WINDOW_BYTES = 400  # peak bytes per candidate window of the automatic window search (~50 float64 temporaries)
 LOCAL_HALF_WIDTH = 0.25  # decades on each side of a local-slope estimate
 
 # Noise may be correlated along t, which hides part of it from second differences (a factor ~2.6
@@ -328,7 +329,11 @@ def power_law(t, P, window=None, *, p_inf=0.0, min_decades=1.0, tol=0.05, level=
     tt, yy, nonpos = _prepare(t, P, window, check.finite("p_inf", p_inf))
     x, ly, w = _bin(tt, yy, per_decade)
     if len(x) < 6:
-        raise ValueError(f"need points in at least 6 distinct log-t bins (1/{per_decade} decade), got {len(x)}")
+        raise ValueError(f"t: need points in at least 6 distinct log-t bins (1/{per_decade} decade) in the window, "
+                         f"got {len(x)}")
+    if window is None:  # the window search scores every pair of bins
+        check.memory(WINDOW_BYTES * len(x) ** 2 / 2, f"per_decade={per_decade} ({len(x)} log-t bins to search)",
+                     "use a smaller per_decade, or give window=")
     reasons = [] if not nonpos else [f"{nonpos} point(s) with P <= p_inf were dropped"]
     noise_cap = NOISE_CAP_FACTOR * _roughness(x, ly, w)
     ls, inv_sxx = _local_slopes(x, ly, w)
@@ -386,7 +391,7 @@ def saturated(t, P, window=None, *, level=0.95, per_decade=20, min_decades=1.0, 
     tt, PP, _ = _prepare(t, P, window)
     x, ly, w = _bin(tt, PP, per_decade)
     if len(x) < 5:
-        raise ValueError(f"need points in at least 5 distinct log-t bins, got {len(x)}")
+        raise ValueError(f"t: need points in at least 5 distinct log-t bins in the window, got {len(x)}")
     lt, y = x * math.log(10), ly * math.log(10)  # natural logs
     theta = _saturated_start(lt, y, w)
     theta = _levenberg_marquardt(lt, y, w, theta, max_iter)

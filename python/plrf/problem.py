@@ -90,6 +90,8 @@ class PLRF:
         th = check.float_array("theta", theta, (1, 2))
         if th.shape[-1] != self.d:
             raise ValueError(f"theta must have last dimension d={self.d}, got shape {th.shape}")
+        n = th.shape[0] if th.ndim == 2 else 1
+        check.memory(16.0 * n * self.block_rows(), f"theta with {n} rows (a {n} x {self.block_rows()} residual block)")
         total = np.zeros(th.shape[:-1])
         for _, a, c in self.scaled_blocks():
             r = th @ a.T - c  # (..., rows)

@@ -210,7 +210,7 @@ def run(grid, engine=None, store="results/", client=None, progress=True, workers
 def _run_claimed(todo, engines, st, report, progress, make_backend):
     """Compute the configs this sweep can claim; wait for those another sweep on the same store
     holds (counted as skipped once it stores them; taken over if its claim goes stale)."""
-    held, backend, waiting = set(), None, dict(todo)
+    held, backend, waiting, told = set(), None, dict(todo), False
     try:
         while waiting:
             mine = {}
@@ -226,6 +226,10 @@ def _run_claimed(todo, engines, st, report, progress, make_backend):
                 backend = backend or make_backend()
                 _execute(_plan(mine, engines, backend.workers), backend, st, report, progress)
             elif waiting:
+                if progress and not told:
+                    print(f"plrf sweep: waiting for {len(waiting)} config(s) that another sweep on {st.root} "
+                          "is computing", file=sys.stderr)
+                    told = True
                 time.sleep(CLAIM_POLL_SECONDS)
     finally:
         for key in held:

@@ -99,7 +99,7 @@ class Store:
     being computed (so that concurrent sweeps on one store compute each config once)."""
 
     def __init__(self, root):
-        self.root = Path(root)
+        self.root = check.path("store", root)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -281,9 +281,7 @@ def load(store, seeds: str = "mean"):
 
     if seeds not in ("mean", "all"):
         raise ValueError(f"seeds must be 'mean' or 'all', got {seeds!r}")
-    if not isinstance(store, (Store, str, os.PathLike)):
-        raise ValueError(f"store must be a folder path or a Store, got {type(store).__name__}")
-    root = store.root if isinstance(store, Store) else Path(store)
+    root = store.root if isinstance(store, Store) else check.path("store", store)
     if not root.is_dir():
         raise ValueError(f"store {str(root)!r} is not a directory")
     frames = []
