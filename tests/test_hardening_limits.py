@@ -65,6 +65,14 @@ def test_analysis_sizes_refused_before_allocating(code, name):
     assert peak < PEAK_LIMIT_MB, f"peak RSS {peak:.0f} MB at the refusal"
 
 
+def test_huge_sweep_grid_and_pool_are_refused(tmp_path):
+    with pytest.raises(MemoryError, match=r"grid of 1000000000000 configs"):
+        plrf.sweep.grid(alpha=1.0, beta=0.5, d=range(1, 10**6 + 1), steps=range(1, 10**6 + 1), optimizer="sgd")
+    with pytest.raises(ValueError, match=r"\bworkers\b"):
+        plrf.sweep.run(plrf.sweep.grid(alpha=1.0, beta=0.5, d=10, optimizer="sgd", steps=5), store=tmp_path,
+                       workers=10**6, progress=False)
+
+
 def test_memory_guard_respects_ulimit():
     rc, out, err, _ = run_capped("import plrf\nprint(plrf._validate.available_memory())", cap_gib=1.0)
     assert rc == 0, err
@@ -148,6 +156,8 @@ def test_bad_values_name_their_argument(spec):
         (lambda: plrf.sweep.run([], store=None), "store"),
         (lambda: plrf.simulate(spec, opt, 10, checkpoint=5), "checkpoint"),
         (lambda: plrf.fit.power_law([1, 2, 3, 4, 5], [1, 2, 3, 4, 5], window=(1, 2)), "window"),
+        (lambda: plrf.PLRF(1.0, 0.5, 10).feature_rows(1.5, 3), "start"),
+        (lambda: plrf.sweep.to_xarray(5), "df"),
     ]
     for call, name in cases:
         with pytest.raises(ValueError, match=rf"\b{name}\b"):
@@ -195,6 +205,7 @@ def test_seeds_are_normalised_by_one_rule():
     (["demo", "--d", "abc"], "--d"),
     (["demo", "--seeds", "0", "--d", "20"], "seeds"),
     (["frontier", "--alpha", "-1", "--beta", "0.5"], "--alpha"),
+    (["bench", "--repeat", "0"], "--repeat"),
 ])
 def test_cli_errors_are_one_line_and_exit_2(argv, name, tmp_path):
     out = subprocess.run([sys.executable, "-m", "plrf", *argv], capture_output=True, text=True, env=child_env(),

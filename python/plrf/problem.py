@@ -57,8 +57,9 @@ class PLRF:
 
     def feature_rows(self, start: int, stop: int) -> np.ndarray:
         """Rows start..stop-1 of W (bitwise the same however the rows are blocked)."""
-        if not 0 <= start <= stop <= self.v:
-            raise ValueError(f"need 0 <= start <= stop <= v={self.v}, got {start}, {stop}")
+        start, stop = check.integer("start", start, 0), check.integer("stop", stop, 0)
+        if not start <= stop <= self.v:
+            raise ValueError(f"need 0 <= start <= stop <= v={self.v}, got start={start}, stop={stop}")
         if self._W is not None:
             return self._W[start:stop]
         return _core.feature_rows(self.seed, self.d, start, stop - start, self.threads)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from typing import Iterable
 
 import numpy as np
@@ -25,6 +26,7 @@ from ..optim import NAMES, GenMomentum
 
 KEYS = ("alpha", "beta", "d", "v", "seed", "spectrum", "optimizer", "steps", "batch", "seeds", "record",
         "engine", "options")
+CONFIG_BYTES = 2000  # a config dict, its normalized copy, key and plan entry
 _LIST_VALUED = ("seeds", "record")  # a flat list is ONE value of these keys; a list of lists is an axis
 PROBLEM_KEYS = ("alpha", "beta", "d", "v", "seed", "spectrum")
 
@@ -44,6 +46,9 @@ def grid(**axes) -> list[dict]:
     Example: grid(alpha=1.0, beta=0.3, d=[100, 200], optimizer=["sgd", "dana_decaying"], steps=1000).
     """
     names = list(axes)
+    sizes = [len(axes[n]) if _is_axis(n, axes[n]) else 1 for n in names]
+    n_configs = math.prod(sizes)
+    check.memory(CONFIG_BYTES * n_configs, f"grid of {n_configs} configs (axes {dict(zip(names, sizes))})")
     values = [list(axes[n]) if _is_axis(n, axes[n]) else [axes[n]] for n in names]
     return [dict(zip(names, combo)) for combo in itertools.product(*values)]
 

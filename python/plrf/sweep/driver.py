@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import os
 import sys
 import time
 import uuid
@@ -21,6 +22,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import _validate as check
 from ..curves import DivergenceWarning
 from .store import Store, load
 from .backend import backend_for
@@ -32,6 +34,7 @@ __all__ = ["run", "SweepReport", "SweepError"]
 MIN_TASK_COST = 2e7  # about 10 ms of engine work: smaller configs are packed together
 TASKS_PER_WORKER = 8  # enough tasks for balancing, few enough that overheads stay small
 MAX_ATTEMPTS = 3  # a job whose worker dies this many times is reported as failed
+MAX_WORKERS_PER_CPU = 8
 CLAIM_POLL_SECONDS = 0.5  # how often a sweep looks at configs another sweep is computing
 
 
@@ -181,8 +184,8 @@ def run(grid, engine=None, store="results/", client=None, progress=True, workers
     """
     t0 = time.perf_counter()
     engines, default_engine = _engines_for(engine)
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    if workers is not None:  # processes, not threads: far more than the cores only costs memory
+        workers = check.integer("workers", workers, 1, MAX_WORKERS_PER_CPU * max(1, os.cpu_count() or 1))
     configs = [normalize(c, engines, default_engine) for c in expand(grid)]
     st = Store(store)
     st.remove_stale_tmp()

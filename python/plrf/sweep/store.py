@@ -313,6 +313,10 @@ def to_xarray(df, dims=None):
         import xarray  # noqa: F401
     except ImportError as exc:
         raise ImportError("to_xarray needs xarray (pip install xarray)") from exc
+    if not (hasattr(df, "set_index") and hasattr(df, "columns")):
+        raise ValueError(f"df must be a pandas DataFrame from plrf.load, got {type(df).__name__}")
+    if dims is not None and (isinstance(dims, str) or not all(isinstance(d, str) for d in np.ravel(dims))):
+        raise ValueError(f"dims must be a list of column names, got {dims!r:.80}")
     if dims is None:
         dims = _free_dims(df) + (["seed"] if "seed" in df else []) + ["step"]
     dims = list(dims)
