@@ -116,3 +116,12 @@ def test_interrupted_save_temp_files_are_cleaned(spec, tmp_path):
     plrf.simulate(spec, plrf.sgd(0.1), 20, checkpoint=path)
     assert not orphan.exists() and live.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, live.name])
+
+
+def test_damaged_spectrum_file_names_the_file(spec, tmp_path):
+    good = spec.save(tmp_path / "spec.npz")
+    assert plrf.Spectrum.load(good) == spec
+    for name, content in (("empty.npz", b""), ("cut.npz", good.read_bytes()[:100]), ("text.npz", b"hello")):
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(ValueError, match=name):
+            plrf.Spectrum.load(tmp_path / name)

@@ -7,6 +7,7 @@ problem.
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -101,9 +102,15 @@ class Spectrum:
 
     @classmethod
     def load(cls, path) -> "Spectrum":
-        with np.load(path, allow_pickle=False) as f:
-            opt = {k: f[k] for k in ("eigenvectors", "theta_star") if k in f.files}
-            return cls(f["eigenvalues"], f["rho"], float(f["p_inf"]), meta=json.loads(str(f["meta"])), **opt)
+        """Read a file written by save() (no pickle); a damaged or foreign file is refused naming it."""
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                opt = {k: f[k] for k in ("eigenvectors", "theta_star") if k in f.files}
+                arrays = f["eigenvalues"], f["rho"], float(f["p_inf"])
+                meta = json.loads(str(f["meta"]))
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"path {str(path)!r} is not a readable plrf Spectrum file: {exc}") from None
+        return cls(*arrays, meta=meta, **opt)
 
     def __eq__(self, other):
         if not isinstance(other, Spectrum):
