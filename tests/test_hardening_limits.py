@@ -88,20 +88,20 @@ def test_memory_guard_respects_cgroup_limits(tmp_path, monkeypatch, version):
         leaf = tmp_path / "sys" / "user.slice" / "job"
         leaf.mkdir(parents=True)
         (leaf / "memory.max").write_text("max\n")  # no limit on the leaf: the parent's applies
-        (leaf.parent / "memory.max").write_text(f"{3 * 2**20}\n")
-        (leaf.parent / "memory.current").write_text(f"{2**20}\n")
+        (leaf.parent / "memory.max").write_text(f"{3 * GiB}\n")
+        (leaf.parent / "memory.current").write_text(f"{2 * GiB}\n")
         monkeypatch.setattr(check, "CGROUP_V2", tmp_path / "sys")
     else:
         proc.write_text("4:memory:/job\n1:cpu:/job\n")
         leaf = tmp_path / "sys1" / "job"
         leaf.mkdir(parents=True)
-        (leaf / "memory.limit_in_bytes").write_text(f"{3 * 2**20}\n")
-        (leaf / "memory.usage_in_bytes").write_text(f"{2**20}\n")
+        (leaf / "memory.limit_in_bytes").write_text(f"{3 * GiB}\n")
+        (leaf / "memory.usage_in_bytes").write_text(f"{2 * GiB}\n")
         monkeypatch.setattr(check, "CGROUP_V1", tmp_path / "sys1")
     monkeypatch.setattr(check, "PROC_CGROUP", proc)
-    assert check.available_memory() == 2 * 2**20
-    with pytest.raises(MemoryError, match=r"seeds=10000 .*GiB"):
-        plrf.simulate(plrf.Spectrum.theory(1.0, 0.5, 100), plrf.sgd(0.1), 5, seeds=10000)
+    assert check.available_memory() == GiB
+    with pytest.raises(MemoryError, match=r"seeds=1000000 .*GiB"):
+        plrf.simulate(plrf.Spectrum.theory(1.0, 0.5, 100), plrf.sgd(0.1), 5, seeds=10**6)
 
 
 # ---- integers beyond the bindings, and messages that name the argument ----------------------------

@@ -219,10 +219,15 @@ def available_memory() -> int:
     return int(min(_physical(), _address_space(), _cgroup()))
 
 
+SMALL_BYTES = 32 * 2**20
+
+
 def memory(nbytes: float, what: str, hint: str = "") -> None:
     """Refuse, before allocating, a job whose working set would not fit in memory.
 
     `what` names the argument(s) responsible, e.g. "seeds=1000000000 at d=100"."""
+    if nbytes < SMALL_BYTES:  # not worth the /proc and cgroup reads (~1 ms) on every small call
+        return
     avail = available_memory()
     if nbytes > 0.9 * avail:
         raise MemoryError(
