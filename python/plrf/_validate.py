@@ -9,8 +9,12 @@ from __future__ import annotations
 import math
 import os
 import numbers
-import resource
 from pathlib import Path
+
+try:
+    import resource
+except ImportError:  # not on Windows: no ulimit there
+    resource = None
 
 import numpy as np
 
@@ -72,13 +76,17 @@ def seeds(x, bytes_per_seed: float = 0.0, what: str = "") -> np.ndarray:
     n = seed_count(x)
     if n == 0:
         raise ValueError("seeds must be non-empty")
-    memory(n * (8.0 + bytes_per_seed), f"seeds={n}{what}")
+    memory(n * (32.0 + bytes_per_seed), f"seeds={n}{what}")  # 32: the seed array, a copy and its sort
     if np.ndim(x) == 0:
         return np.arange(n, dtype=np.uint64)
-    vals = [seed("seeds", s) for s in x]
-    if len(set(vals)) != n:
-        raise ValueError(f"seeds must be distinct (a repeated seed repeats its run), got {vals!r:.120}")
-    return np.array(vals, dtype=np.uint64)
+    arr = np.asarray(x)
+    if arr.dtype.kind in "iu" and (arr.dtype.kind == "u" or arr.min() >= 0):  # checked at C speed
+        vals = arr.astype(np.uint64)
+    else:
+        vals = np.array([seed("seeds", s) for s in x], dtype=np.uint64)
+    if len(np.unique(vals)) != n:
+        raise ValueError(f"seeds must be distinct (a repeated seed repeats its run), got {vals.tolist()!r:.120}")
+    return vals
 
 
 # ---- problems and spectrum sources: one rule for the public API and sweep configs ------------------
@@ -176,6 +184,8 @@ def _physical() -> int:
 
 def _address_space() -> float:
     """Room left under `ulimit -v` (RLIMIT_AS minus what this process already maps)."""
+    if resource is None:
+        return math.inf
     soft, _ = resource.getrlimit(resource.RLIMIT_AS)
     if soft == resource.RLIM_INFINITY:
         return math.inf
