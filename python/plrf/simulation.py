@@ -39,7 +39,7 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
     optimizer : a GenMomentum (plrf.sgd, plrf.sgd_momentum, plrf.dana_constant, plrf.dana_decaying, ...).
     steps : number of optimizer steps (>= 1).
     batch : samples per step B (>= 1); the gradient is the batch average.
-    seeds : an int n (seeds 0..n-1) or a sequence of seeds; each seed is an independent run.
+    seeds : an int n (seeds 0..n-1) or a sequence of distinct seeds; each seed is an independent run.
     record : steps at which to record the risk (inside [0, steps]); default: ~10 per decade + last.
     space : "eigen" (default) or "full" (v-dim samples through W; needs a PLRF problem).
     threads : worker threads over seeds (default: all cores). Results do not depend on it.
