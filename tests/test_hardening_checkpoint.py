@@ -125,3 +125,15 @@ def test_damaged_spectrum_file_names_the_file(spec, tmp_path):
         (tmp_path / name).write_bytes(content)
         with pytest.raises(ValueError, match=name):
             plrf.Spectrum.load(tmp_path / name)
+
+
+def test_hand_made_checkpoint_with_a_valid_checksum_is_still_checked(saved):
+    """The sha256 proves integrity, not sanity: a re-sealed file with bad values is refused too."""
+    from plrf._sealed import seal, unseal
+
+    path, _ = saved
+    header, arrays = unseal(checkpoint.MAGIC, path.read_bytes())
+    for field, bad in (("steps", -5), ("threads", 2**70), ("space", "warp")):
+        path.write_bytes(seal(checkpoint.MAGIC, {**header, field: bad}, arrays))
+        with pytest.raises(CheckpointError, match=rf"run\.ckpt.*{field}"):
+            plrf.resume(path)

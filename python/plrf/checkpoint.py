@@ -18,6 +18,8 @@ from . import _validate as check
 from ._atomic import atomic_write, remove_orphans
 from ._sealed import Unsealed, seal, unseal
 from ._version import __version__
+from .curves import ON_DIVERGENCE, check_record
+from .optim import check_optimizer
 from .problem import PLRF
 from .spectrum import Spectrum
 
@@ -65,7 +67,7 @@ def save(path, job, state: dict) -> None:
 def load(path) -> tuple[dict, dict]:
     """(job fields, state) of the checkpoint at `path`; CheckpointError naming the file if it is
     damaged, foreign, or written by another format or random-streams version."""
-    where = f"checkpoint {str(path)!r}"
+    where = f"checkpoint {str(check.path('path', path))!r}"
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -77,6 +79,7 @@ def load(path) -> tuple[dict, dict]:
         job.update(seeds=arrays["seeds"], record=arrays["record"], optimizer=_get_optimizer(header["optimizer"], arrays),
                    spectrum=_get_spectrum(header["spectrum"], arrays), problem=_get_problem(header["problem"], arrays))
         state = {k: np.array(arrays[f"state_{k}"]) for k in STATE}
+        _check_fields(job)
     except CheckpointError:
         raise
     except Unsealed as exc:
@@ -95,6 +98,21 @@ def _check_versions(header, where):
         raise CheckpointError(f"{where} was written with random streams version {header.get('streams_version')!r}, "
                               f"but this plrf ({__version__}) has streams version {streams_version()}: resuming "
                               f"would not continue the same run; rerun it, or resume with plrf {header.get('plrf_version')}")
+
+
+def _check_fields(job):
+    """The same checks as simulate's arguments: a checksum proves integrity, not that a hand-made
+    file holds sane values."""
+    job["steps"] = check.integer("steps", job["steps"], 1)
+    job["batch"] = check.integer("batch", job["batch"], 1)
+    check.choice("space", job["space"], ("eigen", "full"))
+    check.choice("sampler", job["sampler"], ("fast", "explicit"))
+    check.choice("on_divergence", job["on_divergence"], ON_DIVERGENCE)
+    job["threads"] = check.threads(job["threads"] or None)
+    job["checkpoint_every"] = check.positive("checkpoint_every", job["checkpoint_every"])
+    job["record"] = check_record(job["record"], job["steps"])
+    job["seeds"] = check.seeds(job["seeds"])
+    check_optimizer(job["optimizer"], job["steps"])
 
 
 def _check_shapes(job, state, where):
