@@ -72,6 +72,9 @@ def load(path) -> tuple[dict, dict]:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise CheckpointError(f"{where} cannot be read: {exc.strerror}") from None
+    if data[:1] == b"\x80":  # pickle protocol >= 2: plrf's old checkpoint format, never unpickled
+        raise CheckpointError(f"{where} is a pickle (the unsafe format of earlier plrf versions); it is not loaded, "
+                              "since unpickling can run code. Rerun the simulation.")
     try:
         header, arrays = unseal(MAGIC, data)
         _check_versions(header, where)
