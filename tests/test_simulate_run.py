@@ -36,7 +36,7 @@ def same(a, b):
 @pytest.mark.parametrize("space,sampler", [("eigen", "fast"), ("eigen", "explicit"), ("full", "fast")])
 def test_threads_bitwise(problem, space, sampler):
     opt = plrf.defaults(problem.spectrum(), 4)["dana_decaying"]
-    runs = [plrf.simulate(problem, opt, 300, batch=4, seeds=[3, 1, 4, 1, 5], space=space, sampler=sampler, threads=t)
+    runs = [plrf.simulate(problem, opt, 300, batch=4, seeds=[3, 1, 4, 15, 9], space=space, sampler=sampler, threads=t)
             for t in (1, 2)]
     same(*runs)
     # A seed's curve does not depend on which other seeds run with it.
@@ -95,9 +95,8 @@ def test_interrupt_then_resume_is_bitwise(big_spectrum, tmp_path):
     assert part.interrupted
     assert np.all(part.meta["steps_done"] < steps)
     assert np.isnan(part.risk[:, -1]).all() and np.isfinite(part.risk[:, 0]).all()
-    with open(path, "rb") as fh:
-        saved = pickle.load(fh)
-    np.testing.assert_array_equal(saved["state"]["step"], part.meta["steps_done"])
+    _, state = plrf.checkpoint.load(path)
+    np.testing.assert_array_equal(state["step"], part.meta["steps_done"])
     resumed = plrf.resume(path)
     assert not resumed.interrupted
     same(resumed, plrf.simulate(big_spectrum, opt, steps, **kw))

@@ -21,6 +21,7 @@ from .optim import (
     sgd_momentum,
 )
 from .simulation import resume, simulate
+from . import checkpoint  # plrf.checkpoint.load, CheckpointError: the inert checkpoint format
 from . import sweep  # plrf.sweep.run(grid(...), store=...); plrf.sweep.grid, plrf.sweep.load
 from .sweep import load
 

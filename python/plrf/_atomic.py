@@ -34,3 +34,31 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def remove_orphans(path) -> int:
+    """Delete the temporary files of interrupted writes of `path` whose writer process is gone
+    (the pid is in the name; a live writer's file is left alone)."""
+    path, n = Path(path), 0
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        parts = tmp.name[len(path.name) + 2:].split(".")
+        if not parts[0].isdigit() or _alive(int(parts[0])):
+            continue
+        try:
+            tmp.unlink()
+            n += 1
+        except OSError:
+            pass
+    return n
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process has no write in flight when it cleans up
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -30,8 +30,8 @@ class DivergenceError(FloatingPointError):
 
 def record_grid(steps: int, per_decade: int = 10) -> np.ndarray:
     """Default record grid: 0, then about `per_decade` geometric points per decade, and `steps`."""
-    steps = check.int64("steps", steps, 1, check.MAX_STEPS)
-    per_decade = check.int64("per_decade", per_decade, 1, 10**6)
+    steps = check.integer("steps", steps, 1, check.MAX_STEPS)
+    per_decade = check.integer("per_decade", per_decade, 1, 10**6)
     n = max(2, int(np.ceil(per_decade * np.log10(max(steps, 10)))) + 1)
     grid = np.round(np.geomspace(1, steps, n))
     grid = grid[grid < steps]  # compared as floats, so the int64 cast below cannot overflow

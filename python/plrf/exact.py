@@ -57,8 +57,8 @@ def exact_risk(
         engine's work units done (the rule of plrf._progress, shared by every entry point).
     """
     spec = as_spectrum(spectrum)
-    steps = check.int64("steps", steps, 1, check.MAX_STEPS)
-    batch = check.int64("batch", batch, 1)
+    steps = check.integer("steps", steps, 1, check.MAX_STEPS)
+    batch = check.integer("batch", batch, 1)
     check.choice("method", method, METHODS)
     rtol = check.positive("rtol", rtol)
     if rtol >= 0.5:
@@ -117,7 +117,7 @@ def max_stable_lr(spectrum, batch=1) -> float:
     that norm is < 1 (which also makes every mode stable). Solved by bisection to 1e-12.
     """
     spec = as_spectrum(spectrum)
-    batch = check.int64("batch", batch, 1)
+    batch = check.integer("batch", batch, 1)
     return float(_core.max_stable_lr(spec.eigenvalues, batch))
 
 
@@ -125,6 +125,6 @@ def kernel_norm(spectrum, optimizer, batch=1, t=0.0) -> float:
     """Volterra kernel norm of the moment recursion with the coefficients frozen at step t (< 1: stable)."""
     spec = as_spectrum(spectrum)
     check_optimizer(optimizer)
-    batch = check.int64("batch", batch, 1)
+    batch = check.integer("batch", batch, 1)
     t = check.finite("t", t)
     return float(_core.kernel_norm(spec.eigenvalues, batch, optimizer, t))

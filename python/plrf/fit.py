@@ -23,6 +23,7 @@ from . import _validate as check
 
 __all__ = ["PowerLawFit", "SaturatedFit", "power_law", "saturated", "local_slope"]
 
+WINDOW_BYTES = 400  # peak bytes per candidate window of the automatic window search (~50 float64 temporaries)
 LOCAL_HALF_WIDTH = 0.25  # decades on each side of a local-slope estimate
 
 # Noise may be correlated along t, which hides part of it from second differences (a factor ~2.6
@@ -84,6 +85,13 @@ class SaturatedFit:
 
 
 # ---- shared helpers ----------------------------------------------------------------------------
+def _level(level) -> float:
+    level = check.finite("level", level)
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    return level
+
+
 def _t_quantile(level: float, dof: int) -> float:
     """Two-sided Student-t quantile: exact for dof 1 and 2, Cornish-Fisher expansion (~1e-3) above."""
     p = 0.5 + level / 2
@@ -99,15 +107,12 @@ def _t_quantile(level: float, dof: int) -> float:
 
 def _prepare(t, P, window, p_inf=0.0):
     """Validated, positive (t, P - p_inf) restricted to the window; non-finite points dropped."""
-    t = np.asarray(t, dtype=np.float64)
-    P = np.asarray(P, dtype=np.float64)
+    t, P = check.real_array("t", t), check.real_array("P", P)
     if t.ndim != 1 or P.shape != t.shape:
         raise ValueError(f"t and P must be 1-D arrays of equal length, got shapes {t.shape} and {P.shape}")
     ok = np.isfinite(t) & np.isfinite(P) & (t > 0)
     if window is not None:
-        lo, hi = (check.positive("window[0]", window[0]), check.positive("window[1]", window[1]))
-        if hi <= lo:
-            raise ValueError(f"window must be (t_lo, t_hi) with t_lo < t_hi, got {window}")
+        lo, hi = check.interval("window", window)
         ok &= (t >= lo) & (t <= hi)
     y = P - p_inf
     nonpos = int(np.sum(ok & (y <= 0)))
@@ -168,6 +173,8 @@ def local_slope(t, P, half_width: float = 0.25, per_decade: int = 20):
 
     Returns (t_centers, slope). A power-law plateau shows as a flat stretch of the slope.
     """
+    half_width = check.positive("half_width", half_width)
+    per_decade = check.integer("per_decade", per_decade, 1, 10**6)
     tt, yy, _ = _prepare(t, P, None)
     x, ly, w = _bin(tt, yy, per_decade)
     out = np.full(x.shape, np.nan)
@@ -286,10 +293,11 @@ def _select_window(x, y, w, min_decades, tol, noise_cap, min_slope, ls, slack):
     allowed = tol * np.maximum(np.abs(slope), 0.1)
     excess = np.maximum(np.abs(drift) - 2 * se_drift, spread - slack)  # the larger sign of drift
     rel = np.maximum(excess, 0) / np.maximum(np.abs(slope), 0.1)
-    flat = (excess <= allowed) & (L >= min_decades - 1e-9) & (np.abs(slope) >= min_slope)  # not the P_inf floor
+    decaying = -slope >= min_slope  # neither the P_inf floor nor a growing stretch
+    flat = (excess <= allowed) & (L >= min_decades - 1e-9) & decaying
     if not flat.any():
         long_enough = L >= min_decades - 1e-9
-        steep = long_enough & (np.abs(slope) >= min_slope)
+        steep = long_enough & decaying
         ok = np.flatnonzero(steep if steep.any() else long_enough)  # not the P_inf floor if avoidable
         k = ok[np.argmin(rel[ok] + 1e-3 * (L[ok] - min_decades))]
         return i[k], j[k], [f"no plateau: the local log-log slope drifts by more than {tol:g} (relative) "
@@ -311,22 +319,28 @@ def power_law(t, P, window=None, *, p_inf=0.0, min_decades=1.0, tol=0.05, level=
     plateau exists, or when |exponent| < min_slope (the curve is flat: P_inf dominates; subtract it
     or use saturated()).
     """
-    level = check.finite("level", level)
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level}")
-    per_decade = check.integer("per_decade", per_decade, 1)
+    level = _level(level)
+    per_decade = check.integer("per_decade", per_decade, 1, 10**6)
+    min_decades = check.positive("min_decades", min_decades)
+    tol = check.positive("tol", tol)
+    min_slope = check.finite("min_slope", min_slope)
+    if min_slope < 0:
+        raise ValueError(f"min_slope must be >= 0, got {min_slope}")
     tt, yy, nonpos = _prepare(t, P, window, check.finite("p_inf", p_inf))
     x, ly, w = _bin(tt, yy, per_decade)
     if len(x) < 6:
-        raise ValueError(f"need points in at least 6 distinct log-t bins (1/{per_decade} decade), got {len(x)}")
+        raise ValueError(f"t: need points in at least 6 distinct log-t bins (1/{per_decade} decade) in the window, "
+                         f"got {len(x)}")
+    if window is None:  # the window search scores every pair of bins
+        check.memory(WINDOW_BYTES * len(x) ** 2 / 2, f"per_decade={per_decade} ({len(x)} log-t bins to search)",
+                     "use a smaller per_decade, or give window=")
     reasons = [] if not nonpos else [f"{nonpos} point(s) with P <= p_inf were dropped"]
     noise_cap = NOISE_CAP_FACTOR * _roughness(x, ly, w)
     ls, inv_sxx = _local_slopes(x, ly, w)
     slack = _range_slack(len(x), noise_cap, inv_sxx)
     lo, hi = 0, len(x) - 1
     if window is None:
-        lo, hi, why = _select_window(x, ly, w, check.positive("min_decades", min_decades), tol, noise_cap,
-                                     min_slope, ls, slack)
+        lo, hi, why = _select_window(x, ly, w, min_decades, tol, noise_cap, min_slope, ls, slack)
         reasons += why
     ends = (np.array([lo]), np.array([hi]))
     _, drift, se_drift, _ = (float(v[0]) for v in _window_stats(x, ly, w, noise_cap, *ends))
@@ -348,13 +362,15 @@ def power_law(t, P, window=None, *, p_inf=0.0, min_decades=1.0, tol=0.05, level=
 def _flag_power_law(fit, min_decades, tol, excess, min_slope):
     if fit.decades < min_decades - 1e-9:
         fit.reasons.append(f"window spans only {fit.decades:.2f} decades (< {min_decades:g})")
-    if abs(fit.exponent) < min_slope:
+    if fit.exponent <= -min_slope:
+        fit.reasons.append(f"growing curve: P increases with t on the window (exponent {fit.exponent:.3g} < 0)")
+    elif abs(fit.exponent) < min_slope:
         fit.reasons.append(f"P_inf dominating: the curve is nearly flat (exponent {fit.exponent:.3g}); "
                            "subtract P_inf or use plrf.fit.saturated")
     elif excess > tol * max(abs(fit.exponent), 0.1) and not any("plateau" in r for r in fit.reasons):
         fit.reasons.append(f"no plateau: the local exponent ranges over [{fit.slope_range[0]:.3f}, "
                            f"{fit.slope_range[1]:.3f}] in the window")
-    fit.reliable = not any(r.startswith(("window", "P_inf", "no plateau")) for r in fit.reasons)
+    fit.reliable = not any(r.startswith(("window", "P_inf", "no plateau", "growing")) for r in fit.reasons)
 
 
 def saturated(t, P, window=None, *, level=0.95, per_decade=20, min_decades=1.0, min_fraction=0.1,
@@ -365,13 +381,17 @@ def saturated(t, P, window=None, *, level=0.95, per_decade=20, min_decades=1.0, 
     min_decades decades of the window (P_inf dominating), when the window is too short, or when
     the interval of a is wider than a itself.
     """
-    level = check.finite("level", level)
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level}")
+    level = _level(level)
+    per_decade = check.integer("per_decade", per_decade, 1, 10**6)
+    min_decades = check.positive("min_decades", min_decades)
+    min_fraction = check.finite("min_fraction", min_fraction)
+    if not 0 < min_fraction < 1:
+        raise ValueError(f"min_fraction must be in (0, 1), got {min_fraction}")
+    max_iter = check.integer("max_iter", max_iter, 1, 10**6)
     tt, PP, _ = _prepare(t, P, window)
-    x, ly, w = _bin(tt, PP, check.integer("per_decade", per_decade, 1))
+    x, ly, w = _bin(tt, PP, per_decade)
     if len(x) < 5:
-        raise ValueError(f"need points in at least 5 distinct log-t bins, got {len(x)}")
+        raise ValueError(f"t: need points in at least 5 distinct log-t bins in the window, got {len(x)}")
     lt, y = x * math.log(10), ly * math.log(10)  # natural logs
     theta = _saturated_start(lt, y, w)
     theta = _levenberg_marquardt(lt, y, w, theta, max_iter)
@@ -391,6 +411,8 @@ def saturated(t, P, window=None, *, level=0.95, per_decade=20, min_decades=1.0, 
                            f"{informative:.2f} decades")
     if ha > abs(a):
         fit.reasons.append("exponent poorly determined: its interval is wider than the exponent")
+    if a < 0:
+        fit.reasons.append(f"growing curve: P - P_inf increases with t (exponent {a:.3g} < 0)")
     fit.reliable = not fit.reasons
     return fit
 

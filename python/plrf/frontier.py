@@ -13,6 +13,7 @@ FrontierWarning: extend the d grid or the number of steps there.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from dataclasses import dataclass, field
 
@@ -21,6 +22,8 @@ import numpy as np
 from . import _validate as check
 
 __all__ = ["FrontierWarning", "ExponentFit", "Frontier", "frontier", "as_curve_table"]
+
+BOOT_BYTES = 40  # peak bytes per bootstrap replicate and budget: int64 indices, y*, lstsq copies
 
 
 class FrontierWarning(UserWarning):
@@ -86,6 +89,9 @@ def as_curve_table(curves) -> dict:
     """{d: (steps, risk)} from a mapping d -> (steps, risk) / Curve, or a list of Curve with meta["d"]."""
     if isinstance(curves, dict):
         items = curves.items()
+    elif isinstance(curves, (str, bytes)) or not hasattr(curves, "__iter__"):
+        raise ValueError(f"curves must be a mapping d -> (steps, risk) or Curve, or a list of Curve; "
+                         f"got {type(curves).__name__}")
     else:
         items = []
         for c in curves:
@@ -94,14 +100,21 @@ def as_curve_table(curves) -> dict:
             items.append((c.meta["d"], c))
     out = {}
     for d, c in items:
-        d = check.integer("d", int(d) if float(d).is_integer() else d, 1)
-        steps, risk = (c.steps, c.risk) if hasattr(c, "risk") else c
-        steps = np.asarray(steps, dtype=np.float64)
-        risk = np.asarray(risk, dtype=np.float64)
+        d = check.integer("curves: d", int(d) if isinstance(d, numbers.Real) and float(d).is_integer() else d, 1)
+        if d in out:
+            raise ValueError(f"curves: d={d} is given twice")
+        if hasattr(c, "risk"):
+            steps, risk = c.steps, c.risk
+        elif isinstance(c, (tuple, list)) and len(c) == 2:
+            steps, risk = c
+        else:
+            raise ValueError(f"curves: d={d} must map to a Curve or a (steps, risk) pair, got {type(c).__name__}")
+        steps, risk = check.real_array(f"curves: d={d} steps", steps), check.real_array(f"curves: d={d} risk", risk)
         if risk.ndim == 2:
             risk = risk.mean(axis=0)  # seed mean of Monte Carlo curves
         if steps.shape != risk.shape or steps.ndim != 1:
             raise ValueError(f"curves: d={d} has steps {steps.shape} and risk {risk.shape}; need equal 1-D shapes")
+        steps, risk = _sorted_steps(d, steps, risk)
         ok = (steps > 0) & np.isfinite(risk) & (risk > 0)
         if ok.sum() < 2:
             raise ValueError(f"curves: d={d} needs at least 2 finite positive risks at steps > 0")
@@ -109,6 +122,18 @@ def as_curve_table(curves) -> dict:
     if len(out) < 3:
         raise ValueError(f"curves: need at least 3 model sizes d, got {len(out)}")
     return dict(sorted(out.items()))
+
+
+def _sorted_steps(d, steps, risk):
+    """Steps in increasing order (a shuffled curve gives the same frontier); a step given twice is refused."""
+    if not np.all(np.isfinite(steps)):
+        raise ValueError(f"curves: d={d} has non-finite steps")
+    order = np.argsort(steps, kind="stable")
+    steps, risk = steps[order], risk[order]
+    if np.any(np.diff(steps) == 0):
+        dup = steps[1:][np.diff(steps) == 0]
+        raise ValueError(f"curves: d={d} has duplicate steps (e.g. {dup[0]:g}); give each step once")
+    return steps, risk
 
 
 def frontier(curves, batch=1, *, per_decade=20, fit_range=None, n_boot=1000, level=0.95, seed=0,
@@ -121,11 +146,13 @@ def frontier(curves, batch=1, *, per_decade=20, fit_range=None, n_boot=1000, lev
     """
     batch = check.integer("batch", batch, 1)
     if fit_range is not None:
-        lo, hi = check.positive("fit_range[0]", fit_range[0]), check.positive("fit_range[1]", fit_range[1])
-        if lo >= hi:
-            raise ValueError(f"fit_range must be (f_lo, f_hi) with f_lo < f_hi, got {fit_range}")
-    per_decade = check.integer("per_decade", per_decade, 2)
+        fit_range = check.interval("fit_range", fit_range)
+    per_decade = check.integer("per_decade", per_decade, 2, 10**4)
     n_boot = check.integer("n_boot", n_boot, 10)
+    level = check.finite("level", level)
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    seed = check.seed("seed", seed)
     table = as_curve_table(curves)
     d = np.array(sorted(table), dtype=np.float64)
     f_lo = min(batch * dk * s[0] for dk, (s, _) in zip(d, table.values()))
@@ -193,6 +220,7 @@ def _slope_with_bootstrap(x, y, block, n_boot, level, rng):
     coef = np.linalg.lstsq(A, y, rcond=None)[0]
     fitted, r = A @ coef, y - A @ coef
     n = len(x)
+    check.memory(BOOT_BYTES * n_boot * n, f"n_boot={n_boot} (bootstrap over {n} budgets)")
     block = max(1, min(block, n // 2 or 1))
     starts = rng.integers(0, n - block + 1, size=(n_boot, -(-n // block)))
     idx = (starts[:, :, None] + np.arange(block)).reshape(n_boot, -1)[:, :n]

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _validate as check
 from ._core import GenMomentum, Schedule
+from .spectrum import as_spectrum
 
 __all__ = [
     "Schedule", "GenMomentum", "schedule", "sgd", "sgd_momentum", "dana_constant", "dana_decaying", "defaults", "NAMES",
@@ -18,25 +19,26 @@ __all__ = [
 NAMES = ("sgd", "sgd_momentum", "dana_constant", "dana_decaying")
 
 
-def schedule(x) -> Schedule:
-    """A Schedule from a Schedule, a number (constant) or a sequence (array schedule)."""
+def schedule(x, name: str = "schedule") -> Schedule:
+    """A Schedule from a Schedule, a number (constant) or a sequence (array schedule); errors name `name`."""
     if isinstance(x, Schedule):
         return x
     if np.ndim(x) == 0:
-        return Schedule.constant(check.finite("schedule value", x))
-    return Schedule.array(check.float_array("schedule values", x, 1).tolist())
+        return Schedule.constant(check.finite(name, x))
+    return Schedule.array(check.float_array(name, x, 1).tolist())
 
 
 def sgd(lr) -> GenMomentum:
     """Plain SGD: theta' = theta - lr * g."""
-    return GenMomentum(Schedule.constant(0.0), schedule(lr), Schedule.constant(0.0), Schedule.constant(1.0), "sgd")
+    return GenMomentum(Schedule.constant(0.0), schedule(lr, "lr"), Schedule.constant(0.0), Schedule.constant(1.0),
+                       "sgd")
 
 
 def sgd_momentum(lr, momentum) -> GenMomentum:
     """Heavy ball: y' = momentum * y + g; theta' = theta - lr * y'."""
-    mu = schedule(momentum)
+    mu = schedule(momentum, "momentum")
     delta = Schedule.constant(1.0 - mu.c) if mu.kind == Schedule.Kind.constant else _one_minus(mu)
-    return GenMomentum(Schedule.constant(1.0), Schedule.constant(0.0), schedule(lr), delta, "sgd_momentum")
+    return GenMomentum(Schedule.constant(1.0), Schedule.constant(0.0), schedule(lr, "lr"), delta, "sgd_momentum")
 
 
 def dana_constant(g2, g3, delta, *, d) -> GenMomentum:
@@ -44,7 +46,7 @@ def dana_constant(g2, g3, delta, *, d) -> GenMomentum:
     d = check.integer("d", d, 1)
     g3 = check.finite("g3", g3)
     return GenMomentum(
-        Schedule.constant(1.0), schedule(g2), Schedule.constant(g3 / d), _decay(delta), "dana_constant"
+        Schedule.constant(1.0), schedule(g2, "g2"), Schedule.constant(g3 / d), _decay(delta), "dana_constant"
     )
 
 
@@ -54,7 +56,7 @@ def dana_decaying(g2, g3, delta, alpha) -> GenMomentum:
     g3 = check.finite("g3", g3)
     return GenMomentum(
         Schedule.constant(1.0),
-        schedule(g2),
+        schedule(g2, "g2"),
         Schedule.power_law(g3, 1.0, -1.0 / (2.0 * alpha)),
         _decay(delta),
         "dana_decaying",
@@ -79,7 +81,7 @@ def _decay(delta) -> Schedule:
 
 def _one_minus(s: Schedule) -> Schedule:
     if s.kind != Schedule.Kind.array:
-        raise ValueError("a varying momentum must be given as an array schedule")
+        raise ValueError("momentum: a varying momentum must be given as an array schedule")
     return Schedule.array([1.0 - x for x in s.values])
 
 
@@ -98,6 +100,7 @@ def defaults(spectrum, batch=1, alpha=None) -> dict:
     SGD and SGD-M use lr = g2 (SGD-M with momentum 0.9 and lr scaled by 1 - momentum, so that its
     effective step lr / (1 - momentum) equals SGD's).
     """
+    spectrum = as_spectrum(spectrum)
     batch = check.integer("batch", batch, 1)
     alpha = spectrum.meta.get("alpha") if alpha is None else check.positive("alpha", alpha)
     beta = spectrum.meta.get("beta")

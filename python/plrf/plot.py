@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from . import _validate as check
+
 __all__ = ["curves", "frontier", "phase_diagram"]
 
 
@@ -45,10 +47,11 @@ def curves(items, exact=None, *, band=(0.1, 0.9), labels=None, ax=None, title=No
     items: a Curve/Curves, or a list or {label: curve} mapping of them. exact: optional
     Curve (or list/mapping, in the same order) drawn dashed in the colour of the matching item.
     """
+    band = check.interval("band", band, 0.0, 1.0, closed=True)
     plt = _pyplot()
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 4.4))
     names, objs = _labelled(items, labels)
-    _, exacts = _labelled(exact, None) if exact is not None else ([], [])
+    _, exacts = _labelled(exact, None, "exact") if exact is not None else ([], [])
     for i, (name, c) in enumerate(zip(names, objs)):
         color = f"C{i}"
         if hasattr(c, "seeds"):
@@ -69,10 +72,15 @@ def curves(items, exact=None, *, band=(0.1, 0.9), labels=None, ax=None, title=No
     return _finish(fig, path)
 
 
-def _labelled(items, labels):
+def _labelled(items, labels, name="items"):
+    objs = list(items.values()) if isinstance(items, dict) else list(items) if isinstance(items, (list, tuple)) else [items]
+    for i, c in enumerate(objs):
+        if not (hasattr(c, "steps") and hasattr(c, "risk")):
+            raise ValueError(f"{name}[{i}] must be a plrf.Curve or plrf.Curves, got {type(c).__name__}")
     if isinstance(items, dict):
-        return list(map(str, items)), list(items.values())
-    objs = list(items) if isinstance(items, (list, tuple)) else [items]
+        return list(map(str, items)), objs
+    if labels is not None and (isinstance(labels, str) or not hasattr(labels, "__len__") or len(labels) != len(objs)):
+        raise ValueError(f"labels must be a list of {len(objs)} names (one per item), got {labels!r:.80}")
     names = list(labels) if labels is not None else [
         str(getattr(c, "meta", {}).get("optimizer", getattr(c, "meta", {}).get("label", f"run {i}")))
         for i, c in enumerate(objs)]
@@ -86,6 +94,10 @@ def frontier(fr, *, theory=None, n_isoflop=6, title=None, path=None):
 
     fr: a plrf.frontier.Frontier. theory: optional plrf.theory.Optimal drawn as slopes for reference.
     """
+    if not hasattr(fr, "approach1") or not hasattr(fr, "isoflop"):
+        raise ValueError(f"fr must be a plrf.frontier.Frontier, got {type(fr).__name__}")
+    n_isoflop = check.integer("n_isoflop", n_isoflop, 1, 100)
+    _check_theory(theory)
     plt = _pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
     _frontier_losses(axes[0], fr, theory)
@@ -94,6 +106,11 @@ def frontier(fr, *, theory=None, n_isoflop=6, title=None, path=None):
     if title:
         fig.suptitle(title)
     return _finish(fig, path)
+
+
+def _check_theory(theory):
+    if theory is not None and not all(hasattr(theory, k) for k in ("source", "eta", "xi")):
+        raise ValueError(f"theory must be a plrf.theory.Optimal (plrf.theory.compute_optimal), got {type(theory).__name__}")
 
 
 def _d_colors(plt, d):
@@ -166,8 +183,11 @@ def phase_diagram(quantity="eta", optimizer="sgd", *, measured=None, alpha=(0.02
     """
     from . import theory
 
-    if quantity not in ("eta", "xi"):
-        raise ValueError(f"quantity must be 'eta' or 'xi', got {quantity!r}")
+    check.choice("quantity", quantity, ("eta", "xi"))
+    alpha, beta = check.interval("alpha", alpha), check.interval("beta", beta, -math.inf)
+    n = check.integer("n", n, 2, 4000)
+    if measured is not None and not isinstance(measured, dict):
+        raise ValueError(f"measured must be a dict {{(alpha, beta): value}}, got {type(measured).__name__}")
     plt = _pyplot()
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 5.4))
     A, Bt = np.meshgrid(np.linspace(*alpha, n), np.linspace(*beta, n))

@@ -25,12 +25,7 @@ class PLRF:
     """
 
     def __init__(self, alpha, beta, d, v=None, seed=0, *, threads=None):
-        self.alpha = check.positive("alpha", alpha)
-        self.beta = check.finite("beta", beta)
-        self.d = check.integer("d", d, 1)
-        self.v = 4 * self.d if v is None else check.integer("v", v, 1)
-        if self.v < self.d:
-            raise ValueError(f"v must be >= d, got v={self.v}, d={self.d}")
+        self.alpha, self.beta, self.d, self.v = check.problem(alpha, beta, d, v)
         self.seed = check.seed("seed", seed)
         self.threads = check.threads(threads)
         self._W = None
@@ -62,8 +57,9 @@ class PLRF:
 
     def feature_rows(self, start: int, stop: int) -> np.ndarray:
         """Rows start..stop-1 of W (bitwise the same however the rows are blocked)."""
-        if not 0 <= start <= stop <= self.v:
-            raise ValueError(f"need 0 <= start <= stop <= v={self.v}, got {start}, {stop}")
+        start, stop = check.integer("start", start, 0), check.integer("stop", stop, 0)
+        if not start <= stop <= self.v:
+            raise ValueError(f"need 0 <= start <= stop <= v={self.v}, got start={start}, stop={stop}")
         if self._W is not None:
             return self._W[start:stop]
         return _core.feature_rows(self.seed, self.d, start, stop - start, self.threads)
@@ -72,7 +68,8 @@ class PLRF:
     def W(self) -> np.ndarray:
         """The whole (v, d) feature matrix (materialized on demand; prefer row blocks for big v*d)."""
         if self._W is None:
-            check.memory(8.0 * self.v * self.d, f"W of shape ({self.v}, {self.d})")
+            check.memory(8.0 * self.v * self.d, f"W of shape (v={self.v}, d={self.d})",
+                         "use feature_rows() or scaled_blocks() to stream it")
             return self.feature_rows(0, self.v)
         return self._W
 
@@ -94,6 +91,8 @@ class PLRF:
         th = check.float_array("theta", theta, (1, 2))
         if th.shape[-1] != self.d:
             raise ValueError(f"theta must have last dimension d={self.d}, got shape {th.shape}")
+        n = th.shape[0] if th.ndim == 2 else 1
+        check.memory(16.0 * n * self.block_rows(), f"theta with {n} rows (a {n} x {self.block_rows()} residual block)")
         total = np.zeros(th.shape[:-1])
         for _, a, c in self.scaled_blocks():
             r = th @ a.T - c  # (..., rows)
@@ -110,7 +109,9 @@ class PLRF:
             return self._spectrum
         th0 = None if theta0 is None else check.float_array("theta0", theta0, 1, shape=(self.d,))
         d = self.d
-        check.memory(8.0 * (5 * d * d + self.block_rows() * d * 2), f"the spectral setup at d={d}")
+        # K, U and eigh's workspace (~5 d^2), two blocks of rows, and the v-vectors D^{1/2} and b
+        check.memory(8.0 * (5 * d * d + self.block_rows() * d * 2 + 2 * self.v),
+                     f"the spectral setup of PLRF(d={d}, v={self.v})", "use a smaller d or v")
         K = np.zeros((d, d))
         h = np.zeros(d)
         keep = 8.0 * self.v * d <= min(_REUSE_BYTES, 0.25 * check.available_memory())

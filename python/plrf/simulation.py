@@ -16,23 +16,20 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import pickle
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import _core
 from . import _validate as check
-from ._atomic import atomic_write
+from . import checkpoint as ckpt
 from ._progress import Progress
 from .curves import ON_DIVERGENCE, Curves, check_record, report_divergence
 from .optim import GenMomentum, check_optimizer
 from .problem import PLRF
-from .spectrum import Spectrum
+from .spectrum import Spectrum, as_spectrum
 
 __all__ = ["simulate", "resume"]
-
-_FORMAT = "plrf.simulate/1"
 
 
 def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=None, space="eigen", threads=None,
@@ -45,7 +42,7 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
     optimizer : a GenMomentum (plrf.sgd, plrf.sgd_momentum, plrf.dana_constant, plrf.dana_decaying, ...).
     steps : number of optimizer steps (>= 1).
     batch : samples per step B (>= 1); the gradient is the batch average.
-    seeds : an int n (seeds 0..n-1) or a sequence of seeds; each seed is an independent run.
+    seeds : an int n (seeds 0..n-1) or a sequence of distinct seeds; each seed is an independent run.
     record : steps at which to record the risk (inside [0, steps]); default: ~10 per decade + last.
     space : "eigen" (default) or "full" (v-dim samples through W; needs a PLRF problem).
     threads : worker threads over seeds (default: all cores). Results do not depend on it.
@@ -63,14 +60,16 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
 
 
 def resume(path, *, threads=None, progress=False) -> Curves:
-    """Continue the run saved in checkpoint `path` (bitwise identical to an uninterrupted run)."""
-    with open(path, "rb") as fh:
-        saved = pickle.load(fh)
-    if not isinstance(saved, dict) or saved.get("format") != _FORMAT or not isinstance(saved.get("job"), Job):
-        raise ValueError(f"path {str(path)!r} is not a plrf.simulate checkpoint")
-    job = dataclasses.replace(saved["job"], checkpoint=str(path),
-                              threads=saved["job"].threads if threads is None else check.threads(threads))
-    return _run(job, saved["state"], progress)
+    """Continue the run saved in checkpoint `path` (bitwise identical to an uninterrupted run).
+
+    The file is inert (no pickle) and checksummed: a damaged or foreign file raises
+    plrf.checkpoint.CheckpointError naming it (see docs/limits.md)."""
+    threads = None if threads is None else check.threads(threads)
+    fields, state = ckpt.load(path)
+    job = Job(**fields, checkpoint=ckpt.check_path(path))
+    if threads is not None:
+        job = dataclasses.replace(job, threads=threads)
+    return _run(job, state, progress)
 
 
 @dataclass(frozen=True)
@@ -107,53 +106,45 @@ class Job:
 # ---- argument checking ------------------------------------------------------------------------
 def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, progress, checkpoint,
               checkpoint_every, sampler, on_divergence) -> Job:
-    steps = check.int64("steps", steps, 1, check.MAX_STEPS)
-    batch = check.int64("batch", batch, 1)
+    steps = check.integer("steps", steps, 1, check.MAX_STEPS)
+    batch = check.integer("batch", batch, 1)
     check_optimizer(optimizer, steps)
-    seeds = _seeds(seeds)
+    n_seeds = check.seed_count(seeds)
     record = check_record(record, steps)
     check.choice("space", space, ("eigen", "full"))
     check.choice("sampler", sampler, ("fast", "explicit"))
     check.choice("on_divergence", on_divergence, ON_DIVERGENCE)
     threads = check.threads(threads)
     checkpoint_every = check.positive("checkpoint_every", checkpoint_every)
+    checkpoint = None if checkpoint is None else ckpt.check_path(checkpoint)
+    if space == "full":
+        check.memory(8.0 * n_seeds, f"seeds={n_seeds}")  # before the full path's O(v d^2) setup
     problem, spectrum = _problem_and_spectrum(source, space)
     d = spectrum.d
-    extra = 0.0 if problem is None else 8.0 * problem.v * d + 8.0 * d * d
-    check.memory(16.0 * len(seeds) * d + extra, f"simulate with {len(seeds)} seeds at d={d}")
+    if problem is not None:
+        check.memory(8.0 * problem.v * d + 8.0 * d * d, f"space='full' with W of shape (v={problem.v}, d={d})")
+    # per seed: x and y (d each), the risk record, step and diverged_at
+    seeds = check.seeds(seeds, 8.0 * (2 * d + len(record) + 2), f" at d={d} (seeds x d state)")
     if sampler == "explicit" and space == "eigen" and batch * (d + 1) > check.INT64_MAX:
         raise ValueError(f"batch={batch} is too large for sampler='explicit' at d={d} (its sample indices "
                          "overflow int64); use sampler='fast', whose cost does not depend on batch")
     return Job(problem=problem, spectrum=spectrum, optimizer=optimizer, steps=steps, batch=batch, seeds=seeds,
-               record=record, space=space, sampler=sampler, threads=threads,
-               checkpoint=None if checkpoint is None else str(checkpoint), checkpoint_every=checkpoint_every,
-               on_divergence=on_divergence)
-
-
-def _seeds(seeds) -> np.ndarray:
-    if np.ndim(seeds) == 0:
-        n = check.integer("seeds", seeds, 1)
-        return np.arange(n, dtype=np.uint64)
-    vals = [check.seed("seeds", s) for s in seeds]
-    if not vals:
-        raise ValueError("seeds must be non-empty")
-    return np.array(vals, dtype=np.uint64)
+               record=record, space=space, sampler=sampler, threads=threads, checkpoint=checkpoint,
+               checkpoint_every=checkpoint_every, on_divergence=on_divergence)
 
 
 def _problem_and_spectrum(source, space):
-    if isinstance(source, PLRF):
+    if space == "full":
+        if not isinstance(source, PLRF):
+            raise ValueError("space='full' needs a feature matrix W: pass a PLRF problem as problem_or_spectrum, "
+                             f"not a {type(source).__name__}")
         spectrum = source.spectrum()
-        if space == "full" and (spectrum.eigenvectors is None or spectrum.theta_star is None):
+        if spectrum.eigenvectors is None or spectrum.theta_star is None:
             raise ValueError("space='full' needs the problem's eigenvectors and theta_star")
-        if space == "full":
-            return source, spectrum
-        source = spectrum
-    if isinstance(source, Spectrum):
-        if space == "full":
-            raise ValueError("space='full' needs a feature matrix W: pass a PLRF problem, not a Spectrum")
-        # The eigen path needs only (lambda, rho, P_inf): keep d x d eigenvectors out of checkpoints.
-        return None, Spectrum(source.eigenvalues, source.rho, source.p_inf, meta=source.meta)
-    raise ValueError(f"problem_or_spectrum must be a plrf.PLRF or plrf.Spectrum, got {type(source).__name__}")
+        return source, spectrum
+    spec = as_spectrum(source, "problem_or_spectrum")
+    # The eigen path needs only (lambda, rho, P_inf): keep d x d eigenvectors out of checkpoints.
+    return None, Spectrum(spec.eigenvalues, spec.rho, spec.p_inf, meta=spec.meta)
 
 
 # ---- the run --------------------------------------------------------------------------------
@@ -207,6 +198,5 @@ def _progress_bar(job: Job, state: dict, progress):
 
 
 def _save(job, state) -> None:
-    """Atomic checkpoint (see _atomic.atomic_write): a crash mid-save leaves the previous one intact."""
-    atomic_write(job.checkpoint, pickle.dumps({"format": _FORMAT, "job": job, "state": state},
-                                                 protocol=pickle.HIGHEST_PROTOCOL))
+    """Atomic checkpoint (see plrf.checkpoint): a crash mid-save leaves the previous one intact."""
+    ckpt.save(job.checkpoint, job, state)

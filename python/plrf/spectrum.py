@@ -7,6 +7,7 @@ problem.
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -101,9 +102,15 @@ class Spectrum:
 
     @classmethod
     def load(cls, path) -> "Spectrum":
-        with np.load(path, allow_pickle=False) as f:
-            opt = {k: f[k] for k in ("eigenvectors", "theta_star") if k in f.files}
-            return cls(f["eigenvalues"], f["rho"], float(f["p_inf"]), meta=json.loads(str(f["meta"])), **opt)
+        """Read a file written by save() (no pickle); a damaged or foreign file is refused naming it."""
+        try:
+            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:  # our handle: closed even when
+                opt = {k: f[k] for k in ("eigenvectors", "theta_star") if k in f.files}  # the zip is damaged
+                arrays = f["eigenvalues"], f["rho"], float(f["p_inf"])
+                meta = json.loads(str(f["meta"]))
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"path {str(path)!r} is not a readable plrf Spectrum file: {exc}") from None
+        return cls(*arrays, meta=meta, **opt)
 
     def __eq__(self, other):
         if not isinstance(other, Spectrum):
@@ -121,10 +128,12 @@ class Spectrum:
         )
 
 
-def as_spectrum(source) -> Spectrum:
-    """A Spectrum from a Spectrum or from a problem with a .spectrum() method (e.g. PLRF)."""
+def as_spectrum(source, name: str = "spectrum") -> Spectrum:
+    """The one way spectral inputs are resolved: a Spectrum as it is, or the .spectrum() of a
+    problem (e.g. PLRF); anything else is refused naming the argument `name`."""
     if isinstance(source, Spectrum):
         return source
     if callable(getattr(source, "spectrum", None)):
         return source.spectrum()
-    raise ValueError(f"spectrum must be a plrf.Spectrum or a problem with .spectrum(), got {type(source).__name__}")
+    raise ValueError(f"{name} must be a plrf.Spectrum or a problem with .spectrum() (e.g. plrf.PLRF), "
+                     f"got {type(source).__name__}")

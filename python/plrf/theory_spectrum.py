@@ -16,7 +16,7 @@ from . import _core
 from . import _validate as check
 from .spectrum import Spectrum
 
-METHODS = ("closed-form", "self-consistent")
+METHODS = check.THEORY_METHODS
 
 
 def theory_spectrum(alpha, beta, d, v=None, method="closed-form", *, eta=0.01, j_exact=2000, progress=None):
@@ -26,14 +26,8 @@ def theory_spectrum(alpha, beta, d, v=None, method="closed-form", *, eta=0.01, j
         eigenvalue density is resolved on that relative scale.
     j_exact : data directions summed exactly; beyond, sums use bins of relative width eta / 5.
     """
-    alpha = check.positive("alpha", alpha)
-    beta = check.finite("beta", beta)
-    d = check.integer("d", d, 1)
-    v = 4 * d if v is None else check.integer("v", v, 1)
-    if v <= d:
-        raise ValueError(f"v must be > d for the deterministic equivalent, got v={v}, d={d}")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    alpha, beta, d, v = check.problem(alpha, beta, d, v, theory=True)
+    check.choice("method", method, METHODS)
     eta = check.positive("eta", eta)
     if eta > 0.2:
         raise ValueError(f"eta must be <= 0.2, got {eta}")

@@ -7,6 +7,7 @@ bench    -- headline speed ratios of every engine against plain NumPy
 from __future__ import annotations
 
 import argparse
+import sys
 
 from . import bench, demo, frontier
 
@@ -19,4 +20,13 @@ def main(argv=None) -> int:
     for command in SUBCOMMANDS:
         command.add_parser(sub)
     args = parser.parse_args(argv)
-    return args.func(args) or 0
+    try:
+        return args.func(args) or 0
+    except (ValueError, MemoryError, OSError, ImportError, NotImplementedError) as exc:
+        # a refused argument is a usage error: one line and exit 2, as argparse does for bad flags
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"{parser.prog} {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{parser.prog} {args.command}: interrupted", file=sys.stderr)
+        return 130

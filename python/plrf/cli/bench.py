@@ -178,6 +178,8 @@ def add_parser(sub):
 
 
 def main_args(args) -> int:
+    if args.repeat < 1:
+        raise ValueError(f"--repeat must be >= 1, got {args.repeat}")
     info = machine()
     print(f"plrf {info['plrf']} | kernels {info['isa']} | {info['cpus']} cpus | load {info['loadavg']} | {info['time_utc']}")
     print(f"{'benchmark':<38} {'ratio':>9}  detail  [source]")

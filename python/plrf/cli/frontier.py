@@ -63,15 +63,18 @@ def default_steps(spectrum, batch: int) -> int:
 
 
 def _check(args):
+    """Refuse bad flags up front (ValueError naming the flag: the CLI prints it and exits 2)."""
     for name in ("alpha", "beta"):
         if not (getattr(args, name) > 0 and math.isfinite(getattr(args, name))):
-            raise SystemExit(f"error: --{name} must be a positive number")
+            raise ValueError(f"--{name} must be a positive number, got {getattr(args, name)}")
     if 2 * (args.alpha + args.beta) <= 1:
-        raise SystemExit("error: the model is degenerate for 2(alpha + beta) <= 1; pick larger --alpha/--beta")
-    if not 1 <= args.d_min < args.d_max:
-        raise SystemExit("error: need 1 <= --d-min < --d-max")
+        raise ValueError("the model is degenerate for 2(alpha + beta) <= 1; pick larger --alpha/--beta")
+    if not (1 <= args.d_min < args.d_max and math.isfinite(args.d_max)):
+        raise ValueError(f"need 1 <= --d-min < --d-max (finite), got {args.d_min:g}, {args.d_max:g}")
     if args.n_d < 3 or args.batch < 1:
-        raise SystemExit("error: need --n-d >= 3 and --batch >= 1")
+        raise ValueError(f"need --n-d >= 3 and --batch >= 1, got {args.n_d}, {args.batch}")
+    if args.steps is not None and not 1 <= args.steps <= 1e15:
+        raise ValueError(f"--steps must be in [1, 1e15], got {args.steps:g}")
 
 
 def d_grid(d_min, d_max, n):

@@ -11,14 +11,19 @@ import contextlib
 from concurrent.futures.process import BrokenProcessPool
 import multiprocessing
 import multiprocessing.spawn as mp_spawn
+import ctypes
 import os
 import queue
 import signal
+import sys
+import threading
+import time
 
 from .tasks import WORKER_THREADS_ENV
 
 
 _BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @contextlib.contextmanager
@@ -54,9 +59,30 @@ def _spawn_settings(skip_main: bool, threads: int):
                 os.environ.pop(k, None)
 
 
-def _pool_worker_init(threads: int) -> None:
+def _pool_worker_init(threads: int, driver: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ[WORKER_THREADS_ENV] = str(threads)
+    _die_with_parent(driver)
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker must not outlive its driver (e.g. a SIGKILLed one): on Linux the kernel kills it
+    (PR_SET_PDEATHSIG); everywhere, a watchdog thread exits when the parent pid changes."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the driver died before the signal was armed
+        os._exit(1)
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="plrf-parent-watchdog", daemon=True).start()
 
 
 class _DoneQueue:
@@ -126,7 +152,7 @@ class PoolBackend(_DoneQueue):
 
     def _new(self):
         return cf.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                      initializer=_pool_worker_init, initargs=(self.threads,))
+                                      initializer=_pool_worker_init, initargs=(self.threads, os.getpid()))
 
     def submit(self, fn, *args, priority=0, key=None):
         if self.owned:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from typing import Iterable
 
 import numpy as np
@@ -23,9 +24,9 @@ from .. import _validate as check
 from .._version import __version__
 from ..optim import NAMES, GenMomentum
 
-SPECTRUM_SOURCES = ("sampled", "theory")
 KEYS = ("alpha", "beta", "d", "v", "seed", "spectrum", "optimizer", "steps", "batch", "seeds", "record",
         "engine", "options")
+CONFIG_BYTES = 2000  # a config dict, its normalized copy, key and plan entry
 _LIST_VALUED = ("seeds", "record")  # a flat list is ONE value of these keys; a list of lists is an axis
 PROBLEM_KEYS = ("alpha", "beta", "d", "v", "seed", "spectrum")
 
@@ -45,6 +46,9 @@ def grid(**axes) -> list[dict]:
     Example: grid(alpha=1.0, beta=0.3, d=[100, 200], optimizer=["sgd", "dana_decaying"], steps=1000).
     """
     names = list(axes)
+    sizes = [len(axes[n]) if _is_axis(n, axes[n]) else 1 for n in names]
+    n_configs = math.prod(sizes)
+    check.memory(CONFIG_BYTES * n_configs, f"grid of {n_configs} configs (axes {dict(zip(names, sizes))})")
     values = [list(axes[n]) if _is_axis(n, axes[n]) else [axes[n]] for n in names]
     return [dict(zip(names, combo)) for combo in itertools.product(*values)]
 
@@ -83,24 +87,19 @@ def normalize(cfg: dict, engines, default_engine="exact") -> dict:
     for k in ("alpha", "beta", "d", "optimizer", "steps"):
         if k not in cfg:
             raise ValueError(f"config is missing {k!r}: {cfg!r:.200}")
-    d = check.integer("d", cfg["d"], 1)
-    v = 4 * d if cfg.get("v") is None else check.integer("v", cfg["v"], 1)
-    if v < d:
-        raise ValueError(f"v must be >= d, got v={v}, d={d}")
     engine = cfg.get("engine") or default_engine
     if engine not in engines:
         raise ValueError(f"engine must be one of {sorted(engines)}, got {engine!r}")
     spectrum = cfg.get("spectrum", "sampled")
-    if spectrum not in SPECTRUM_SOURCES and not (isinstance(spectrum, str) and spectrum.startswith("theory:")):
-        raise ValueError(f"spectrum must be one of {SPECTRUM_SOURCES} or 'theory:<method>', got {spectrum!r}")
-    theory = spectrum.startswith("theory")
+    theory = check.spectrum_source(spectrum)[0] == "theory"
+    alpha, beta, d, v = check.problem(cfg["alpha"], cfg["beta"], cfg["d"], cfg.get("v"), theory=theory)
     if not isinstance(cfg.get("options") or {}, dict):
         raise ValueError(f"options must be a dict of engine keywords, got {cfg['options']!r}")
     options = dict(cfg.get("options") or {})
     steps = check.integer("steps", cfg["steps"], 1)
     out = {
-        "alpha": check.positive("alpha", cfg["alpha"]),
-        "beta": check.finite("beta", cfg["beta"]),
+        "alpha": alpha,
+        "beta": beta,
         "d": d,
         "v": v,
         "seed": None if theory else check.seed("seed", cfg.get("seed", 0)),
@@ -108,7 +107,7 @@ def normalize(cfg: dict, engines, default_engine="exact") -> dict:
         "optimizer": _optimizer(cfg["optimizer"]),
         "steps": steps,
         "batch": check.integer("batch", cfg.get("batch", 1), 1),
-        "seeds": _seeds(cfg.get("seeds", [0])) if engines[engine].seeded else None,
+        "seeds": check.seeds(cfg.get("seeds", [0])).tolist() if engines[engine].seeded else None,
         "record": _record(cfg.get("record"), steps),
         "engine": engine,
         "options": options,
@@ -128,17 +127,6 @@ def _optimizer(opt):
     if opt not in NAMES:
         raise ValueError(f"optimizer must be a GenMomentum or one of {NAMES}, got {opt!r}")
     return opt
-
-
-def _seeds(seeds) -> list[int]:
-    if np.ndim(seeds) == 0 and not isinstance(seeds, (str, bool)):  # n seeds 0..n-1, as in plrf.simulate
-        seeds = list(range(check.integer("seeds", int(seeds) if isinstance(seeds, np.integer) else seeds, 1)))
-    if np.ndim(seeds) != 1 or len(seeds) == 0:
-        raise ValueError(f"seeds must be a non-empty list of integer seeds, got {seeds!r}")
-    out = [check.seed("seeds", int(s) if isinstance(s, np.integer) else s) for s in seeds]
-    if len(set(out)) != len(out):
-        raise ValueError(f"seeds must be distinct, got {out}")
-    return out
 
 
 def _record(record, steps):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import os
 import sys
 import time
 import uuid
@@ -21,6 +22,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import _validate as check
 from .._progress import Progress
 from ..curves import DivergenceWarning
 from .store import Store, load
@@ -33,6 +35,8 @@ __all__ = ["run", "SweepReport", "SweepError"]
 MIN_TASK_COST = 2e7  # about 10 ms of engine work: smaller configs are packed together
 TASKS_PER_WORKER = 8  # enough tasks for balancing, few enough that overheads stay small
 MAX_ATTEMPTS = 3  # a job whose worker dies this many times is reported as failed
+MAX_WORKERS_PER_CPU = 8
+CLAIM_POLL_SECONDS = 0.5  # how often a sweep looks at configs another sweep is computing
 
 
 @dataclass
@@ -183,8 +187,8 @@ def run(grid, engine=None, store="results/", client=None, progress=True, workers
     """
     t0 = time.perf_counter()
     engines, default_engine = _engines_for(engine)
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    if workers is not None:  # processes, not threads: far more than the cores only costs memory
+        workers = check.integer("workers", workers, 1, MAX_WORKERS_PER_CPU * max(1, os.cpu_count() or 1))
     configs = [normalize(c, engines, default_engine) for c in expand(grid)]
     st = Store(store)
     st.remove_stale_tmp()
@@ -196,13 +200,10 @@ def run(grid, engine=None, store="results/", client=None, progress=True, workers
             todo[key] = cfg
     report.skipped = report.total - len(todo)
     if todo:
+        st.check_writable()  # a read-only store fails here, before any config is computed
         needs_main = any(getattr(getattr(e.run, "func", e.run), "__module__", None) == "__main__"
                          for e in engines.values())
-        backend = backend_for(client, workers, needs_main)
-        try:
-            _execute(_plan(todo, engines, backend.workers), backend, st, report, progress)
-        finally:
-            backend.close()
+        _run_claimed(todo, engines, st, report, progress, lambda: backend_for(client, workers, needs_main))
     report.seconds = time.perf_counter() - t0
     if report.diverged:
         warnings.warn(f"{len(report.diverged)} run(s) of this sweep diverged; they are stored with their "
@@ -210,6 +211,37 @@ def run(grid, engine=None, store="results/", client=None, progress=True, workers
     if report.failed:
         raise SweepError(report)
     return report
+
+
+def _run_claimed(todo, engines, st, report, progress, make_backend):
+    """Compute the configs this sweep can claim; wait for those another sweep on the same store
+    holds (counted as skipped once it stores them; taken over if its claim goes stale)."""
+    held, backend, waiting, told = set(), None, dict(todo), False
+    try:
+        while waiting:
+            mine = {}
+            for key in list(waiting):
+                if key not in held and st.claim(key):
+                    held.add(key)
+                if st.is_done(key):  # also after claiming: the other sweep may just have finished it
+                    del waiting[key]
+                    report.skipped += 1
+                elif key in held:
+                    mine[key] = waiting.pop(key)
+            if mine:
+                backend = backend or make_backend()
+                _execute(_plan(mine, engines, backend.workers), backend, st, report, progress)
+            elif waiting:
+                if progress and not told:
+                    print(f"plrf sweep: waiting for {len(waiting)} config(s) that another sweep on {st.root} "
+                          "is computing", file=sys.stderr)
+                    told = True
+                time.sleep(CLAIM_POLL_SECONDS)
+    finally:
+        for key in held:
+            st.release(key)
+        if backend is not None:
+            backend.close()
 
 
 def _execute(plan, backend, st, report, progress):

@@ -9,23 +9,25 @@ leaves either the old state or the complete new file.
 """
 from __future__ import annotations
 
-import hashlib
-import io
+import contextlib
 import json
-import struct
+import os
+import socket
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from .. import _validate as check
 from .._atomic import atomic_write
+from .._sealed import Unsealed, seal, unseal
 from ..curves import Curve, Curves
 
 MAGIC = b"PLRFREC1"
-_FOOTER = struct.Struct("<8sQ32s")
 SUFFIX = ".plrf"
 _STALE_TMP_SECONDS = 3600.0
+CLAIM_TIMEOUT = 24 * 3600.0  # a claim by a process on another host is trusted this long
 
 CONFIG_COLUMNS = ("engine", "optimizer", "alpha", "beta", "d", "v", "problem_seed", "spectrum", "steps", "batch",
                   "options", "plrf_version")
@@ -73,26 +75,15 @@ def encode(key: str, config: dict, result, info: dict | None = None) -> bytes:
     }
     if is_curves:
         arrays["seeds"] = np.asarray(result.seeds, dtype=np.uint64)
-    buf = io.BytesIO()
-    np.savez(buf, header=np.array(json.dumps(header, allow_nan=False)), **arrays)
-    payload = buf.getvalue()
-    return payload + _FOOTER.pack(MAGIC, len(payload), hashlib.sha256(payload).digest())
+    return seal(MAGIC, header, arrays)
 
 
 def decode(data: bytes) -> dict:
     """Record bytes to {header..., "result": Curve | Curves}; CorruptRecord if anything is off."""
-    if len(data) < _FOOTER.size:
-        raise CorruptRecord("shorter than the footer")
-    magic, length, digest = _FOOTER.unpack(data[-_FOOTER.size:])
-    payload = data[: -_FOOTER.size]
-    if magic != MAGIC or length != len(payload) or hashlib.sha256(payload).digest() != digest:
-        raise CorruptRecord("bad footer, length or checksum")
     try:
-        with np.load(io.BytesIO(payload), allow_pickle=False) as f:
-            header = json.loads(str(f["header"]))
-            arrays = {k: f[k] for k in f.files if k != "header"}
-    except Exception as exc:  # a checksummed payload that does not parse is still corrupt
-        raise CorruptRecord(f"unreadable payload: {exc}") from None
+        header, arrays = unseal(MAGIC, data)
+    except Unsealed as exc:
+        raise CorruptRecord(str(exc)) from None
     if header["kind"] == "curves":
         result = Curves(arrays["steps"], arrays["risk"], arrays["seeds"], meta=header["meta"],
                         diverged_at=arrays["diverged_at"])
@@ -104,11 +95,46 @@ def decode(data: bytes) -> dict:
 
 # ---- the store ------------------------------------------------------------------------------
 class Store:
-    """A directory of verified record files keyed by config hash."""
+    """A directory of verified record files keyed by config hash, with a claim file per config
+    being computed (so that concurrent sweeps on one store compute each config once)."""
 
     def __init__(self, root):
-        self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = check.path("store", root)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(f"store: cannot create folder {str(self.root)!r} ({exc.strerror})") from None
+
+    def check_writable(self) -> None:
+        """ValueError naming the store unless a record can really be written there (probed)."""
+        check.writable_dir("store", self.root)
+
+    # ---- claims ----------------------------------------------------------------------------
+    def _claim_path(self, key: str) -> Path:
+        return self.root / f".{key}.claim"
+
+    def claim(self, key: str) -> bool:
+        """Take the claim on computing `key` (O_EXCL file holding pid, host, process start, time);
+        a stale claim (its process is gone, or it is older than CLAIM_TIMEOUT) is taken over."""
+        path = self._claim_path(key)
+        for _ in range(2):
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                if not _stale(path):
+                    return False
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                continue
+            with os.fdopen(fd, "w") as fh:
+                json.dump(_me(), fh)
+            return True
+        return False
+
+    def release(self, key: str) -> None:
+        with contextlib.suppress(OSError):
+            if _holder(self._claim_path(key)) == _me()["id"]:
+                self._claim_path(key).unlink()
 
     def path(self, key: str) -> Path:
         return self.root / f"{key}{SUFFIX}"
@@ -154,6 +180,52 @@ class Store:
             except OSError:
                 pass
         return n
+
+
+def _start_time(pid: int) -> str | None:
+    """The start time of process pid (tells a live process from a reused pid), None if it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        if not Path("/proc").is_dir():  # no procfs: fall back to whether the pid exists
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return None
+            except PermissionError:
+                pass
+            return "?"
+        return None
+
+
+def _me() -> dict:
+    pid, host = os.getpid(), socket.gethostname()
+    start = _start_time(pid)
+    return {"pid": pid, "host": host, "start": start, "time": time.time(), "id": f"{host}:{pid}:{start}"}
+
+
+def _holder(path: Path) -> str | None:
+    try:
+        return json.loads(path.read_text()).get("id")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _stale(path: Path) -> bool:
+    """A claim is stale when its process is gone (same host) or it is older than CLAIM_TIMEOUT."""
+    try:
+        age = time.time() - path.stat().st_mtime
+        info = json.loads(path.read_text())
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return age > 60.0  # unreadable: a writer died between creating and filling it
+    if age > CLAIM_TIMEOUT:
+        return True
+    if info.get("host") == socket.gethostname():
+        start = _start_time(int(info.get("pid", -1)))
+        return start is None or (start != "?" and start != info.get("start"))
+    return False
 
 
 # ---- tidy tables ----------------------------------------------------------------------------
@@ -209,7 +281,7 @@ def load(store, seeds: str = "mean"):
 
     if seeds not in ("mean", "all"):
         raise ValueError(f"seeds must be 'mean' or 'all', got {seeds!r}")
-    root = store.root if isinstance(store, Store) else Path(store)
+    root = store.root if isinstance(store, Store) else check.path("store", store)
     if not root.is_dir():
         raise ValueError(f"store {str(root)!r} is not a directory")
     frames = []
@@ -241,6 +313,10 @@ def to_xarray(df, dims=None):
         import xarray  # noqa: F401
     except ImportError as exc:
         raise ImportError("to_xarray needs xarray (pip install xarray)") from exc
+    if not (hasattr(df, "set_index") and hasattr(df, "columns")):
+        raise ValueError(f"df must be a pandas DataFrame from plrf.load, got {type(df).__name__}")
+    if dims is not None and (isinstance(dims, str) or not all(isinstance(d, str) for d in np.ravel(dims))):
+        raise ValueError(f"dims must be a list of column names, got {dims!r:.80}")
     if dims is None:
         dims = _free_dims(df) + (["seed"] if "seed" in df else []) + ["step"]
     dims = list(dims)

@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from .. import _validate as check
 from . import store as _store
 from .config import PROBLEM_KEYS, canonical, optimizer_label, optimizer_state
 
@@ -79,7 +80,7 @@ def cost_fast(cfg) -> float:
 
 
 def cost_spectrum(problem: dict) -> float:
-    if problem["spectrum"].startswith("theory"):
+    if check.spectrum_source(problem["spectrum"])[0] == "theory":
         return 1e3 * problem["d"]
     return 2.0 * problem["v"] * problem["d"] ** 2 + 10.0 * problem["d"] ** 3
 
@@ -108,8 +109,8 @@ def make_spectrum(problem: dict):
     from ..spectrum import Spectrum
 
     p = problem
-    if p["spectrum"].startswith("theory"):
-        method = p["spectrum"].partition(":")[2]
+    kind, method = check.spectrum_source(p["spectrum"])
+    if kind == "theory":
         spec = Spectrum.theory(p["alpha"], p["beta"], p["d"], v=p["v"], **({"method": method} if method else {}))
     else:
         threads = int(os.environ.get(WORKER_THREADS_ENV, 0)) or None
