@@ -115,6 +115,9 @@ def _problem_and_spectrum(source, space):
     if isinstance(source, Spectrum):
         if space == "full":
             raise ValueError("space='full' needs a feature matrix W: pass a PLRF problem, not a Spectrum")
+        if source.has_nodes:  # the simulator draws one coordinate per direction
+            raise ValueError("problem_or_spectrum has multiplicities > 1 (nodes); simulate needs one entry per "
+                             "direction: pass spectrum.expand()")
         # The eigen path needs only (lambda, rho, P_inf): keep d x d eigenvectors out of checkpoints.
         return None, Spectrum(source.eigenvalues, source.rho, source.p_inf, meta=source.meta)
     raise ValueError(f"problem_or_spectrum must be a plrf.PLRF or plrf.Spectrum, got {type(source).__name__}")

@@ -16,6 +16,7 @@
 
 namespace plrf::exact {
 
+// A node of multiplicity m has m times the forcing of one mode (SPEC 10), so its term is m times.
 // Kernel norm of the SGD recursion at step size G; infinity if a mode is unstable on its own.
 inline double sgd_kernel_norm(const Modes& md, double G) {
   const StepCoefs k(Coefficients{0.0, G, 0.0, 1.0}, md.batch);
@@ -23,7 +24,7 @@ inline double sgd_kernel_norm(const Modes& md, double G) {
   for (std::int64_t j = 0; j < md.d; ++j) {
     const SgdMode m = sgd_mode(k, md.lam[j]);
     if (!(m.one_minus_p > 0)) return std::numeric_limits<double>::infinity();
-    norm += md.lam[j] * m.q / m.one_minus_p;
+    norm += md.multiplicity(j) * md.lam[j] * m.q / m.one_minus_p;
   }
   return norm;
 }
@@ -38,7 +39,7 @@ inline double kernel_norm(const Modes& md, const Coefficients& c) {
     double N[9];
     for (int i = 0; i < 9; ++i) N[i] = ((i % 4 == 0) ? 1.0 : 0.0) - M[i];
     if (!solve3(N, b.data())) return std::numeric_limits<double>::infinity();
-    norm += md.lam[j] * b[0];
+    norm += md.multiplicity(j) * md.lam[j] * b[0];
   }
   return norm;
 }
