@@ -11,13 +11,13 @@ from plrf.optim import NAMES
 PHASES = [(1.0, 0.3), (0.4, 0.3), (1.0, 0.7), (0.7, 0.8), (0.35, 0.7), (1.0, 1.2)]
 
 
-def compression_error(alpha, beta, d, name, batch, steps, rtol=1e-4, method="exact"):
+def compression_error(alpha, beta, d, name, batch, steps, rtol=1e-4, method="exact", fast_rtol=1e-6):
     """Largest relative gap, over the records, between the compressed and the full spectrum."""
     spec = plrf.Spectrum.theory(alpha, beta, d, compress=False)
     opt = plrf.defaults(spec, batch)[name]
     rec = plrf.record_grid(steps, 20)
-    full = plrf.exact_risk(spec, opt, steps, batch=batch, record=rec, method=method, rtol=1e-6).risk
-    comp = plrf.exact_risk(spec, opt, steps, batch=batch, record=rec, method=method, rtol=1e-6, compress=rtol).risk
+    run = lambda **kw: plrf.exact_risk(spec, opt, steps, batch=batch, record=rec, method=method, rtol=fast_rtol, **kw)
+    full, comp = run().risk, run(compress=rtol).risk
     return float(np.max(np.abs(comp / full - 1)))
 
 
@@ -36,13 +36,13 @@ def test_planted_bug_coarse_bins_fail_the_check():
 @pytest.mark.parametrize("name", NAMES)
 def test_compressed_exact_grid(alpha, beta, name):
     batch = 32 if name in ("sgd_momentum", "dana_constant") else 1
-    assert compression_error(alpha, beta, 10_000, name, batch, 100_000) < 1e-4
+    assert compression_error(alpha, beta, 10_000, name, batch, 30_000) < 1e-4
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("alpha, beta, name", [(1.0, 0.3, "dana_decaying"), (0.4, 0.3, "sgd"), (0.7, 0.8, "dana_constant")])
-def test_compressed_fast_to_1e8(alpha, beta, name):
-    assert compression_error(alpha, beta, 100_000, name, 32, 10**8, method="fast") < 1e-4
+@pytest.mark.parametrize("alpha, beta, name", [(1.0, 0.3, "sgd"), (0.4, 0.3, "sgd"), (0.35, 0.7, "sgd")])
+def test_compressed_fast_to_1e9(alpha, beta, name):
+    assert compression_error(alpha, beta, 100_000, name, 32, 10**9, method="fast", fast_rtol=1e-4) < 1e-4
 
 
 def test_compress_keeps_counts_and_head():
