@@ -13,6 +13,9 @@ of draws at alpha = 1, beta = 0.8 and 1.5; 94% and 100% at alpha = 1.5), while t
 average.
 """
 import functools
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -208,3 +211,13 @@ def test_power_sum_is_exact():
 def test_bad_compress_names_rtol(compress):
     with pytest.raises(ValueError, match="rtol"):
         theory_spectrum(1.0, 0.5, 100, compress=compress)
+
+
+def test_theory_spectrum_at_1e9_peak_memory_under_1gb():
+    code = ("import resource, plrf; s = plrf.Spectrum.theory(1.0, 0.5, 10**9); plrf.defaults(s); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.dirname(plrf.__file__)),
+                                                       os.environ.get("PYTHONPATH", "")]))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) < 2**20  # kB: peak RSS of the whole interpreter below 1 GiB (measured: ~40 MB)
