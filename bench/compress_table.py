@@ -27,9 +27,12 @@ def max_rel(a, b):
     return float(np.max(np.abs(a / b - 1)))
 
 
-def accuracy(method, d, steps, rtol=1e-4):
+def accuracy(method, d, steps, rtol=1e-4, fast_rtol=1e-6):
+    """fast_rtol: the accuracy of method="fast" on both sides. At its default 1e-4 fast's own error
+    (up to ~4e-4 for DANA-decaying at d = 1e6, T = 1e9) and the block lengths chosen from each curve
+    make two fast runs differ by ~2e-4 whatever the spectrum, which would hide the compression error."""
     print(f"\n(1) method={method!r}, d = {d:.0e}, T = {steps:.0e}: max relative error of compress({rtol:g}) "
-          "over the records (authors' defaults)")
+          f"over the records (authors' defaults{'' if method != 'fast' else f', fast rtol {fast_rtol:g}'})")
     print(f"  {'alpha':>5} {'beta':>5} {'phase':>5} {'B':>3} {'nodes':>6} " + " ".join(f"{n:>13}" for n in NAMES))
     worst = 0.0
     for alpha, beta, phase in PHASES:
@@ -41,7 +44,7 @@ def accuracy(method, d, steps, rtol=1e-4):
                 opt = plrf.defaults(spec, batch)[name]
                 rec = plrf.record_grid(steps, 20)
                 run = lambda s: plrf.exact_risk(s, opt, steps, batch=batch, record=rec, method=method,
-                                                on_divergence="ignore").risk
+                                                rtol=fast_rtol, on_divergence="ignore").risk
                 full, small = run(spec), run(comp)
                 ok = np.isfinite(full)
                 errs.append(max_rel(small[ok], full[ok]))
@@ -85,13 +88,14 @@ def main():
     ap.add_argument("--quick", action="store_true", help="T = 1e5 (exact) and d = 1e5, T = 1e8 (fast)")
     ap.add_argument("--part", choices=("accuracy", "speed", "all"), default="all")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--fast-rtol", type=float, default=1e-6, help="accuracy of method='fast' in (1) (default 1e-6)")
     args = ap.parse_args()
     print(f"plrf {plrf.__version__}, isa {plrf._core.isa()}")
     if args.part in ("speed", "all"):
         speed(args.repeats)
     if args.part in ("accuracy", "all"):
         accuracy("exact", 10**4, 10**5 if args.quick else 10**6)
-        accuracy("fast", 10**5 if args.quick else 10**6, 10**8 if args.quick else 10**9)
+        accuracy("fast", 10**5 if args.quick else 10**6, 10**8 if args.quick else 10**9, fast_rtol=args.fast_rtol)
 
 
 if __name__ == "__main__":
