@@ -31,3 +31,13 @@ def test_ode_1e6_steps_d1000(benchmark):
 @pytest.mark.parametrize("method", ["closed-form", "self-consistent"])
 def test_theory_spectrum_d1e5(benchmark, method):
     benchmark(lambda: plrf.Spectrum.theory(1.0, 0.8, 100_000, method=method))
+
+
+def test_theory_spectrum_d1e9_compressed(benchmark):
+    benchmark(lambda: plrf.Spectrum.theory(1.0, 0.8, 10**9))
+
+
+def test_fast_d1e9_to_1e12_compressed(benchmark):
+    spec = plrf.Spectrum.theory(1.0, 0.8, 10**9)
+    opt = plrf.defaults(spec, 1)["dana_decaying"]
+    benchmark(lambda: plrf.exact_risk(spec, opt, 10**12, method="fast", threads=1))

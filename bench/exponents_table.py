@@ -1,36 +1,40 @@
-"""Measured scaling exponents against SPEC 8 theory (issue 5, item 4) -> docs/exponents.md.
+"""Measured scaling exponents against SPEC 8 theory, in the large-d limit -> docs/exponents.md.
 
-For (alpha, beta) in phases Ia, II, III (and the paper's point alpha = beta = 0.7) and IVa, and
-for SGD and DANA-decaying: theory spectra (plrf.Spectrum.theory) at a geometric grid of d up to
-1e5, exact expected risk with method="fast" and the authors' default hyperparameters, then
-- the F_pp loss-curve exponent at the largest d (plrf.fit.power_law, automatic plateau window);
-- xi and eta of the compute-optimal frontier (plrf.frontier, IsoFLOP and approach 1).
-Every number comes with its 95% interval and sits beside theory (with SPEC 8's source flag).
+For one (alpha, beta) in each phase Ia, Ib, Ic, II, III, IVa, IVb and each optimizer (SGD, SGD-M,
+DANA-constant, DANA-decaying): theory spectra (plrf.Spectrum.theory, compressed into log-lambda
+nodes at rtol 1e-4, so a run costs the same at every d) on a geometric grid of d up to 1e9, exact
+expected risk with method="fast" and the authors' default hyperparameters, each run until
+s = gamma t = 100 d^(2 alpha) (at most 1e18 steps), then
+- F_pp: the loss-curve exponent at the largest d (plrf.fit.power_law, automatic plateau window);
+- xi and eta of the compute-optimal frontier (plrf.frontier, IsoFLOP fit), with 95% intervals;
+- convergence: the same fits on the sizes up to d_max / 100;
+- a verdict per [D] entry of SPEC 8: confirmed when theory lies within max(interval half-width,
+  drift between d_max / 100 and d_max, 0.005) of the measurement, refuted otherwise.
+A figure (docs/exponents_plane.png) puts eta, measured against theory, on the (alpha, beta) plane
+for SGD and DANA-decaying.
 
-    PYTHONPATH=python python bench/exponents_table.py            # full table, d up to 1e5 (~10 min)
-    PYTHONPATH=python python bench/exponents_table.py --quick    # d up to 1e4, a smoke run
+    PYTHONPATH=python python bench/exponents_table.py            # d up to 1e9 (< 10 min on 2 cores)
+    PYTHONPATH=python python bench/exponents_table.py --quick    # d up to 1e6, two optimizers
 """
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
 import warnings
 from pathlib import Path
 
-
 import plrf
 from plrf import fit, theory
 from plrf.cli.frontier import d_grid, measure_curves
 from plrf.frontier import frontier
+from plrf.optim import NAMES
 
-CASES = [(1.0, 0.3), (1.0, 0.7), (0.7, 1.0), (0.7, 0.7), (0.4, 0.8)]  # Ia, II, III, II/III line, IVa
-OPTIMIZERS = ["sgd", "dana_decaying"]
-# Phase II momentum cases where SPEC 8's formula and the balancing of its own terms disagree
-# (docs/analysis.md, finding 3), with one where they agree as a control; d up to 1e4.
-CONSISTENCY = [("dana_constant", 1.0, 0.7), ("dana_constant", 1.5, 0.7), ("dana_decaying", 1.8, 0.7),
-               ("dana_decaying", 1.0, 0.7)]
+CASES = [(1.0, 0.3), (0.4, 0.3), (0.2, 0.7), (1.0, 0.7), (0.7, 1.0), (0.4, 0.8), (0.27, 0.8)]
+PLANE = ("sgd", "dana_decaying")  # the optimizers drawn on the (alpha, beta) plane
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def _cell(v, iv):
@@ -38,101 +42,128 @@ def _cell(v, iv):
 
 
 def _theory(alpha, beta, name):
+    """(xi, eta, source letter) of SPEC 8, or None where it gives no formula."""
     try:
         o = theory.compute_optimal(alpha, beta, name)
-        return f"{o.xi:.3f} ({o.source[0].upper()})", f"{o.eta:.3f} ({o.source[0].upper()})"
+        return o.xi, o.eta, o.source[0].upper()
     except NotImplementedError:
-        return "n/a", "n/a"
+        return None
+
+
+def _fpp_theory(alpha, beta, name):
+    try:
+        return theory.fpp_exponent(alpha, beta, name)
+    except NotImplementedError:
+        return None
 
 
 def measure(alpha, beta, name, ds):
-    curves = measure_curves(alpha, beta, name, ds, None, 1, log=lambda msg: print(msg, file=sys.stderr))
+    curves = measure_curves(alpha, beta, name, ds, None, 1, log=lambda msg: None)
     big = curves[ds[-1]]
     fpp = fit.power_law(big.steps, big.risk)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fr = frontier(curves, 1)
-    return fpp, fr
+        small = frontier({d: c for d, c in curves.items() if d <= ds[-1] / 100}, 1)
+    return fpp, fr.isoflop, small.isoflop
 
 
-def row(alpha, beta, name, fpp, fr):
-    try:
-        fpp_th = f"{theory.fpp_exponent(alpha, beta, name):.3f}"
-    except NotImplementedError:
-        fpp_th = "n/a"
-    xi_th, eta_th = _theory(alpha, beta, name)
-    iso, ap1 = fr.isoflop, fr.approach1
-    flags = "; ".join(sorted(set(([] if fpp.reliable else ["F_pp: " + r for r in fpp.reasons]) + iso.reasons)))
+def verdict(what, value, interval, previous, th):
+    tol = max(0.5 * (interval[1] - interval[0]), abs(value - previous), 0.005)
+    word = "confirmed" if abs(value - th) <= tol else "refuted"
+    return f"{what} {word} ({value:.3f} vs {th:.3f}, tol {tol:.3f})"
+
+
+def row(alpha, beta, name, fpp, iso, small):
+    fpp_th, th = _fpp_theory(alpha, beta, name), _theory(alpha, beta, name)
+    verdicts = []
+    if th is not None and th[2] == "D":
+        verdicts.append(verdict("xi", iso.xi, iso.xi_interval, small.xi, th[0]))
+        verdicts.append(verdict("eta", iso.eta, iso.eta_interval, small.eta, th[1]))
+    flags = sorted(set(([] if fpp.reliable else ["F_pp: " + r for r in fpp.reasons]) + iso.reasons))
+    th_xi, th_eta = ("n/a", "n/a") if th is None else (f"{th[0]:.3f} ({th[2]})", f"{th[1]:.3f} ({th[2]})")
     return (f"| {theory.phase(alpha, beta)} | {alpha:g} | {beta:g} | {name} | {_cell(fpp.exponent, fpp.interval)} | "
-            f"{fpp_th} | {_cell(iso.xi, iso.xi_interval)} | {ap1.xi:.3f} | {xi_th} | "
-            f"{_cell(iso.eta, iso.eta_interval)} | {ap1.eta:.3f} | {eta_th} | {flags or 'ok'} |")
-
-
-CONSISTENCY_HEADER = """
-
-## SPEC 8's momentum Phase II formula against the balancing of its own loss terms
-
-Where F_ac decays more slowly as d grows at fixed f (alpha > 3/4 for DANA-constant,
-alpha > (3 + sqrt 5)/4 for DANA-decaying), SPEC 8's Phase II formula (F_pp = F_ac) and the maximum
-of min_k e_k(x) over SPEC 8's own terms (`plrf.theory.balance`, where F_0 meets F_ac) differ.
-Measured with d = {dgrid}, IsoFLOP fits with 95% intervals:
-
-| alpha | beta | optimizer | xi measured | xi SPEC 8 | xi balance | eta measured | eta SPEC 8 | eta balance |
-|---|---|---|---|---|---|---|---|---|
-"""
-
-
-def consistency_row(alpha, beta, name, fr):
-    o = theory.compute_optimal(alpha, beta, name)
-    xi_b, eta_b = theory.balance(theory.loss_terms(alpha, beta, name))
-    iso = fr.isoflop
-    return (f"| {alpha:g} | {beta:g} | {name} | {_cell(iso.xi, iso.xi_interval)} | {o.xi:.3f} | {xi_b:.3f} | "
-            f"{_cell(iso.eta, iso.eta_interval)} | {o.eta:.3f} | {eta_b:.3f} |")
+            f"{'n/a' if fpp_th is None else f'{fpp_th:.3f}'} | {_cell(iso.xi, iso.xi_interval)} | {small.xi:.3f} | "
+            f"{th_xi} | {_cell(iso.eta, iso.eta_interval)} | {small.eta:.3f} | {th_eta} | "
+            f"{'; '.join(verdicts) or '-'} | {'; '.join(flags) or 'ok'} |")
 
 
 HEADER = """# Measured scaling exponents vs theory
 
-Produced by `bench/exponents_table.py` ({when}; {machine}). Theory spectra (`plrf.Spectrum.theory`),
-exact expected risk with `method="fast"`, default hyperparameters (`plrf.defaults`, B = 1), d on a
-geometric grid {dgrid}; every run goes until s = gamma t = 100 d^(2 alpha) (past its limit loss).
+Produced by `bench/exponents_table.py` ({when}; {machine}; {secs:.0f} s on 2 shared cores, load {load:.1f}).
+Theory spectra (`plrf.Spectrum.theory`, compressed into log-lambda nodes at rtol 1e-4: the cost of a
+run does not grow with d), exact expected risk with `method="fast"`, default hyperparameters
+(`plrf.defaults`, B = 1), d on a geometric grid {dgrid}; every run goes until
+s = gamma t = 100 d^(2 alpha) (past its limit loss; at most 1e18 steps).
 
 - F_pp: loss-curve exponent at the largest d, `plrf.fit.power_law` on its automatic plateau window.
-- xi (d* ~ f^xi) and eta (P* ~ f^-eta): `plrf.frontier`, flops f = steps x B x d; IsoFLOP fit with
-  its 95% block-bootstrap interval, approach 1 (per-f minimum over the d grid) beside it.
+- xi (d* ~ f^xi) and eta (P* ~ f^-eta): `plrf.frontier` IsoFLOP fit, flops f = steps x B x d, with
+  its 95% block-bootstrap interval; "@ d_max/100" is the same fit on the sizes up to d_max / 100
+  (the convergence check: the drift between the two bounds the finite-d bias that remains).
 - Theory: `plrf.theory` (SPEC 8), (D) = derived, (P) = read in the paper; n/a = SPEC 8 gives no formula.
-- Intervals are 95%. They cover fitting noise and the drift of the local slope across the window,
-  not the finite-d bias: finite-d fits tend to fall below the asymptote (SPEC 8).
+- Verdict, per [D] entry: confirmed when theory lies within max(interval half-width, drift, 0.005)
+  of the measurement; refuted otherwise (the numbers are given).
 
-| phase | alpha | beta | optimizer | F_pp measured | F_pp theory | xi IsoFLOP | xi appr. 1 | xi theory | eta IsoFLOP | eta appr. 1 | eta theory | flags |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|
+| phase | alpha | beta | optimizer | F_pp measured | F_pp theory | xi | xi @ d_max/100 | xi theory | eta | eta @ d_max/100 | eta theory | verdict [D] | flags |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 """
+
+
+def plane_figure(results, path):
+    """eta measured (filled) against theory (open) on the (alpha, beta) plane, one panel per optimizer."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, axes = plt.subplots(1, len(PLANE), figsize=(6 * len(PLANE), 5), sharey=True)
+    a = np.linspace(0.01, 1.6, 200)
+    for ax, name in zip(axes, PLANE):
+        ax.plot(a, np.full_like(a, 0.5), "k:", lw=0.8)
+        ax.axvline(0.5, color="k", ls=":", lw=0.8)
+        ax.axvline(0.25, color="k", ls=":", lw=0.8)
+        ax.axvline(1 - 2**-0.5, color="k", ls=":", lw=0.8)
+        ax.plot(a, a, "k--", lw=0.6)
+        ax.fill_between(a, 0, np.maximum(0.5 - a, 0), color="0.9")
+        for (alpha, beta, opt), (iso, th) in results.items():
+            if opt != name:
+                continue
+            label = f"{iso.eta:.3f}" + ("" if th is None else f"\n({th[1]:.3f})")
+            ax.plot(alpha, beta, "o", color="C0" if th is None or abs(iso.eta - th[1]) < 0.02 else "C3")
+            ax.annotate(f"{theory.phase(alpha, beta)}: {label}", (alpha, beta), textcoords="offset points",
+                        xytext=(5, 4), fontsize=8)
+        ax.set(xlim=(0, 1.3), ylim=(0, 1.3), xlabel="alpha", title=f"{name}: eta measured (theory)")
+    axes[0].set_ylabel("beta")
+    fig.suptitle("Compute-optimal eta on the (alpha, beta) plane, d up to 1e9 (red: |measured - theory| >= 0.02)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="d up to 1e4 (smoke run)")
-    p.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "docs" / "exponents.md"))
+    p.add_argument("--quick", action="store_true", help="d up to 1e6, SGD and DANA-decaying only (smoke run)")
+    p.add_argument("--out", default=str(DOCS / "exponents.md"))
     args = p.parse_args(argv)
-    ds = d_grid(100, 1e4 if args.quick else 1e5, 9 if args.quick else 16)
-    lines, t0 = [], time.perf_counter()
+    ds = d_grid(100, 1e6 if args.quick else 1e9, 13 if args.quick else 25)
+    names = PLANE if args.quick else NAMES
+    lines, results, t0 = [], {}, time.perf_counter()
     for alpha, beta in CASES:
-        for name in OPTIMIZERS:
+        for name in names:
             t1 = time.perf_counter()
-            fpp, fr = measure(alpha, beta, name, ds)
-            lines.append(row(alpha, beta, name, fpp, fr))
+            fpp, iso, small = measure(alpha, beta, name, ds)
+            results[(alpha, beta, name)] = (iso, _theory(alpha, beta, name))
+            lines.append(row(alpha, beta, name, fpp, iso, small))
             print(lines[-1], f"({time.perf_counter() - t1:.0f} s)", flush=True)
-    small = d_grid(100, 1e4, 13)
-    extra = []
-    for name, alpha, beta in CONSISTENCY:
-        extra.append(consistency_row(alpha, beta, name, measure(alpha, beta, name, small)[1]))
-        print(extra[-1], flush=True)
-    head = HEADER.format(when=time.strftime("%Y-%m-%d"), machine=f"{platform.machine()}, {plrf.__version__}",
+    head = HEADER.format(when=time.strftime("%Y-%m-%d"), machine=f"{platform.machine()}, plrf {plrf.__version__}, "
+                         f"isa {plrf._core.isa()}", secs=time.perf_counter() - t0, load=os.getloadavg()[0],
                          dgrid=f"{ds[0]} .. {ds[-1]} ({len(ds)} sizes)")
-    tail = CONSISTENCY_HEADER.format(dgrid=f"{small[0]} .. {small[-1]} ({len(small)} sizes)") + "\n".join(extra)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(head + "\n".join(lines) + tail + f"\n\nTotal time {time.perf_counter() - t0:.0f} s "
-                              "(2 shared cores).\n")
-    print(f"wrote {args.out}")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure = out.with_name(out.stem + "_plane.png")
+    plane_figure(results, figure)
+    out.write_text(head + "\n".join(lines) + f"\n\n![eta on the (alpha, beta) plane]({figure.name})\n")
+    print(f"wrote {out} and {figure}")
     return 0
 
 

@@ -1,6 +1,5 @@
 """Sweeps with the real default engines (exact / fast recursion, simulator): a swept result is
 bitwise the direct engine call on the problem's spectrum, whichever backend ran it."""
-import importlib.util
 
 import numpy as np
 import pytest
@@ -47,8 +46,6 @@ def test_simulate_engine_matches_direct_call(tmp_path):
     assert set(plrf.load(tmp_path, seeds="all").seed) == {0, 5}
 
 
-@pytest.mark.skipif(importlib.util.find_spec("plrf.theory_spectrum") is None or not hasattr(plrf, "exact_risk"),
-                    reason="plrf.theory_spectrum or exact_risk not on this branch")
 def test_theory_spectrum_problems(tmp_path):
     g = grid(alpha=1.0, beta=0.3, d=[32, 64], spectrum=["theory", "theory:self-consistent"], optimizer="sgd",
              steps=100, engine="fast", seed=[0, 1])  # the W seed does not matter for theory spectra
@@ -60,3 +57,12 @@ def test_theory_spectrum_problems(tmp_path):
         spec = plrf.Spectrum.theory(1.0, 0.3, cfg["d"], method=method)
         want = plrf.exact_risk(spec, plrf.defaults(spec)["sgd"], 100, method="fast")
         assert np.array_equal(sweep_fakes.stored(tmp_path, rep)[key].risk, want.risk)
+
+
+@has_exact
+def test_theory_sweep_at_d_1e9(tmp_path):
+    g = grid(alpha=1.0, beta=0.3, d=[10**9], spectrum="theory", optimizer="dana_decaying", steps=10**12,
+             engine="fast")  # the theory spectrum is compressed above d = 1e6: the run costs what d = 1e4 does
+    rep = run_sweep(g, store=tmp_path, workers=1, progress=False)
+    df = plrf.load(tmp_path)
+    assert rep.computed == 1 and df.risk.notna().all() and df.step.max() == 10**12

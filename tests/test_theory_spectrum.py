@@ -13,13 +13,16 @@ of draws at alpha = 1, beta = 0.8 and 1.5; 94% and 100% at alpha = 1.5), while t
 average.
 """
 import functools
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import plrf
 from plrf import exact_risk
-from plrf.theory_spectrum import theory_spectrum
+from plrf.spectrum import theory_spectrum
 
 ALPHAS, BETAS = (0.4, 0.7, 1.0, 1.5), (0.3, 0.8, 1.5)
 GRID = [(a, b) for a in ALPHAS for b in BETAS]
@@ -154,3 +157,67 @@ def test_bad_inputs(kwargs, name):
     args.update(kwargs)
     with pytest.raises(ValueError, match=name):
         theory_spectrum(**args)
+
+
+def compressed_gap(method, alpha, beta, d, steps, names=("sgd", "dana_decaying"), rtol=1e-6):
+    """Largest relative gap between the risk curves of the direct nodes and the per-direction spectrum
+    (method="fast" at accuracy rtol on both)."""
+    full = theory_spectrum(alpha, beta, d, method=method, compress=False)
+    nodes = theory_spectrum(alpha, beta, d, method=method, compress=True)
+    assert nodes.d == d and nodes.has_nodes and nodes.meta["compressed"]["nodes"] == nodes.n_nodes
+    gap = 0.0
+    for name in names:
+        opt = plrf.defaults(full, 1)[name]
+        rec = plrf.record_grid(steps, 20)
+        a, b = (exact_risk(s, opt, steps, record=rec, method="fast", rtol=rtol).risk for s in (full, nodes))
+        gap = max(gap, float(np.max(np.abs(b / a - 1))))
+    return gap
+
+
+@pytest.mark.parametrize("method", ["closed-form", "self-consistent"])
+def test_direct_nodes_match_the_full_theory_spectrum(method):
+    assert compressed_gap(method, 1.0, 0.5, 10_000, 10**6) < 1e-4
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["closed-form", "self-consistent"])
+def test_direct_nodes_match_the_full_theory_spectrum_at_1e6(method):
+    assert compressed_gap(method, 0.7, 0.8, 10**6, 10**8, names=("sgd",), rtol=1e-4) < 1e-4  # SGD: fast is cheap at 1e6
+
+
+def test_closed_form_nodes_at_1e12_cost_nothing():
+    s = plrf.Spectrum.theory(1.0, 0.5, 10**12)  # compressed by default above d = 1e6
+    assert s.d == 10**12 and s.n_nodes < 5000 and s.meta["compressed"]["rtol"] == 1e-4
+    assert s.trace == pytest.approx(float(plrf.spectrum.power_sum(2.0, 1, 10**12)), rel=1e-12)
+    assert np.all(np.diff(s.eigenvalues) < 0)
+    curve = exact_risk(s, plrf.defaults(s)["dana_decaying"], 10**12, method="fast")
+    assert np.all(np.isfinite(curve.risk)) and curve.risk[-1] < curve.risk[0]
+
+
+def test_huge_v_costs_nothing():
+    s = plrf.Spectrum.theory(1.0, 0.5, 100, v=10**12)
+    g2 = plrf.defaults(s)["sgd"].coefficients(0)["gamma2"]
+    assert g2 == pytest.approx(0.375 / float(plrf.spectrum.power_sum(2.0, 1, 10**12)), rel=1e-12)
+
+
+def test_power_sum_is_exact():
+    j = np.arange(1, 300_001, dtype=float)
+    for s in (0.3, 1.0, 1.4, 2.0):
+        assert plrf.spectrum.power_sum(s, 1, 300_000) == pytest.approx(np.sum(j**-s), rel=1e-13)
+        assert plrf.spectrum.power_sum(s, 100, 5000) == pytest.approx(np.sum(j[99:5000] ** -s), rel=1e-13)
+
+
+@pytest.mark.parametrize("compress", [0.5, -1e-4, 0.0])
+def test_bad_compress_names_rtol(compress):
+    with pytest.raises(ValueError, match="rtol"):
+        theory_spectrum(1.0, 0.5, 100, compress=compress)
+
+
+def test_theory_spectrum_at_1e9_peak_memory_under_1gb():
+    code = ("import resource, plrf; s = plrf.Spectrum.theory(1.0, 0.5, 10**9); plrf.defaults(s); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.dirname(plrf.__file__)),
+                                                       os.environ.get("PYTHONPATH", "")]))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) < 2**20  # kB: peak RSS of the whole interpreter below 1 GiB (measured: ~40 MB)

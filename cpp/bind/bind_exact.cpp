@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,13 +31,20 @@ py::dict curve_dict(const RiskCurve& r, bool interrupted) {
   return out;
 }
 
-py::dict run(const Array& lam, const Array& rho, double p_inf, std::int64_t batch, const plrf::GenMomentum& opt,
-             std::vector<std::int64_t> record_steps, std::int64_t steps, const std::string& method, double rtol,
-             int threads, double dt, const py::object& progress) {
+// The node multiplicities: None (all ones) or an array of lam's length.
+const double* mult_of(const std::optional<Array>& mult, const Array& lam) {
+  if (!mult) return nullptr;
+  if (mult->ndim() != 1 || mult->size() != lam.size()) throw py::value_error("multiplicity/lam shape mismatch");
+  return mult->data();
+}
+
+py::dict run(const Array& lam, const Array& rho, const std::optional<Array>& mult, double p_inf, std::int64_t batch,
+             const plrf::GenMomentum& opt, std::vector<std::int64_t> record_steps, std::int64_t steps,
+             const std::string& method, double rtol, int threads, double dt, const py::object& progress) {
   if (lam.ndim() != 1 || rho.ndim() != 1 || lam.size() != rho.size()) throw py::value_error("lam/rho shape mismatch");
   if (batch < 1) throw py::value_error("batch must be >= 1");
   const plrf::RecordGrid record(std::move(record_steps), steps);
-  const Modes md{lam.data(), rho.data(), static_cast<std::int64_t>(lam.size()), p_inf, batch};
+  const Modes md{{lam.data(), rho.data(), static_cast<std::int64_t>(lam.size()), p_inf, mult_of(mult, lam)}, batch};
   RiskCurve result;
   plrf::RunControl control;
   auto work = [&](plrf::RunControl& ctl) {
@@ -49,28 +57,31 @@ py::dict run(const Array& lam, const Array& rho, double p_inf, std::int64_t batc
   return curve_dict(result, interrupted);
 }
 
-Modes modes_of(const Array& lam, std::int64_t batch) {
+Modes modes_of(const Array& lam, const std::optional<Array>& mult, std::int64_t batch) {
   if (lam.ndim() != 1 || lam.size() < 1) throw py::value_error("lam must be a non-empty 1-D array");
   if (batch < 1) throw py::value_error("batch must be >= 1");
-  return Modes{lam.data(), nullptr, static_cast<std::int64_t>(lam.size()), 0.0, batch};
+  return Modes{{lam.data(), nullptr, static_cast<std::int64_t>(lam.size()), 0.0, mult_of(mult, lam)}, batch};
 }
 
 }  // namespace
 
 void bind_exact(py::module_& m) {
-  m.def("exact_risk", &run, py::arg("lam"), py::arg("rho"), py::arg("p_inf"), py::arg("batch"), py::arg("optimizer"),
-        py::arg("record"), py::arg("steps"), py::arg("method"), py::arg("rtol"), py::arg("threads"), py::arg("dt"),
-        py::arg("progress") = py::none(),
+  m.def("exact_risk", &run, py::arg("lam"), py::arg("rho"), py::arg("multiplicity"), py::arg("p_inf"),
+        py::arg("batch"), py::arg("optimizer"), py::arg("record"), py::arg("steps"), py::arg("method"),
+        py::arg("rtol"), py::arg("threads"), py::arg("dt"), py::arg("progress") = py::none(),
         "Expected risk P at the record steps: dict(risk, diverged_at, interrupted, error_estimate).");
   m.def(
-      "max_stable_lr", [](const Array& lam, std::int64_t batch) { return max_stable_lr(modes_of(lam, batch)); },
-      py::arg("lam"), py::arg("batch"), "Largest SGD learning rate whose Volterra kernel norm is < 1.");
+      "max_stable_lr",
+      [](const Array& lam, const std::optional<Array>& mult, std::int64_t batch) {
+        return max_stable_lr(modes_of(lam, mult, batch));
+      },
+      py::arg("lam"), py::arg("multiplicity"), py::arg("batch"), "Largest SGD learning rate whose Volterra kernel norm is < 1.");
   m.def(
       "kernel_norm",
-      [](const Array& lam, std::int64_t batch, const plrf::GenMomentum& opt, double t) {
-        return kernel_norm(modes_of(lam, batch), opt.at(t));
+      [](const Array& lam, const std::optional<Array>& mult, std::int64_t batch, const plrf::GenMomentum& opt, double t) {
+        return kernel_norm(modes_of(lam, mult, batch), opt.at(t));
       },
-      py::arg("lam"), py::arg("batch"), py::arg("optimizer"), py::arg("t") = 0.0,
+      py::arg("lam"), py::arg("multiplicity"), py::arg("batch"), py::arg("optimizer"), py::arg("t") = 0.0,
       "Volterra kernel norm of the moment recursion with the coefficients frozen at step t.");
   m.def(
       "check_record",

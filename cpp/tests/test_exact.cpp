@@ -67,7 +67,7 @@ TEST_CASE("SGD closed-form block sums agree with direct sums in every regime") {
 TEST_CASE("fast and exact agree; kernel norm boundary") {
   std::vector<double> lam, rho;
   for (int j = 1; j <= 50; ++j) lam.push_back(std::pow(j, -2.0)), rho.push_back(std::pow(j, -1.0));
-  const Modes md{lam.data(), rho.data(), 50, 1e-3, 1};
+  const Modes md{{lam.data(), rho.data(), 50, 1e-3}, 1};
   const std::vector<std::int64_t> rec{0, 10, 100, 1000, 10000};
   plrf::RunControl ctl;
   const auto opt = heavy_ball(0.02, 0.9);
@@ -105,7 +105,7 @@ TEST_CASE("the block pass gives the same states on every instruction set this CP
 
 TEST_CASE("every exact driver stops when cancelled, with the records it reached") {
   const std::vector<double> lam = {1.0, 0.5, 0.25}, rho = {1.0, 1.0, 1.0};
-  const Modes md{lam.data(), rho.data(), 3, 0.01, 1};
+  const Modes md{{lam.data(), rho.data(), 3, 0.01}, 1};
   const plrf::GenMomentum opt = heavy_ball(0.1, 0.9);
   const std::vector<std::int64_t> record = {0, 10, 1000};
   plrf::RunControl control;
@@ -118,4 +118,35 @@ TEST_CASE("every exact driver stops when cancelled, with the records it reached"
     CHECK(c.risk[0] == doctest::Approx(0.5 * md.r2_of(rho.data())));
     CHECK(std::isnan(c.risk[1]));
   }
+}
+
+TEST_CASE("a spectrum with every eigenvalue doubled equals its node form (SPEC 10), in every method") {
+  std::vector<double> lam, rho, lam2, rho2, mult;
+  for (int j = 1; j <= 40; ++j) {
+    const double l = std::pow(j, -1.5), r = std::pow(j, -1.2);
+    lam.push_back(l), rho.push_back(2 * r), mult.push_back(2.0);  // node: summed rho, multiplicity 2
+    for (int k = 0; k < 2; ++k) lam2.push_back(l), rho2.push_back(r);
+  }
+  const Modes nodes{{lam.data(), rho.data(), 40, 2e-3, mult.data()}, 3};
+  const Modes modes{{lam2.data(), rho2.data(), 80, 2e-3}, 3};
+  const Modes no_mult{{lam.data(), rho.data(), 40, 2e-3}, 3};  // the multiplicity left out
+  CHECK(nodes.count() == 80.0);
+  CHECK(nodes.trace() == doctest::Approx(modes.trace()).epsilon(1e-15));
+  const std::vector<std::int64_t> rec{0, 10, 100, 1000, 10000};
+  plrf::RunControl ctl;
+  for (const plrf::GenMomentum& opt : {heavy_ball(0.02, 0.9), plrf::GenMomentum{Schedule::constant(0), Schedule::constant(0.1),
+                                                                                 Schedule::constant(0), Schedule::constant(1)}}) {
+    const RiskCurve runs[3][3] = {
+        {exact_risk(nodes, opt, rec, 1, ctl), fast_risk(nodes, opt, rec, 1e-4, 1, ctl), ode_risk(nodes, opt, rec, 0.01, 1, ctl)},
+        {exact_risk(modes, opt, rec, 1, ctl), fast_risk(modes, opt, rec, 1e-4, 1, ctl), ode_risk(modes, opt, rec, 0.01, 1, ctl)},
+        {exact_risk(no_mult, opt, rec, 1, ctl), fast_risk(no_mult, opt, rec, 1e-4, 1, ctl),
+         ode_risk(no_mult, opt, rec, 0.01, 1, ctl)}};
+    for (int method = 0; method < 3; ++method)
+      for (std::size_t i = 1; i < rec.size(); ++i) {
+        CHECK(runs[0][method].risk[i] == doctest::Approx(runs[1][method].risk[i]).epsilon(1e-13));
+        CHECK(std::abs(runs[2][method].risk[i] / runs[1][method].risk[i] - 1) > 1e-3);  // planted bug is visible
+      }
+  }
+  CHECK(max_stable_lr(nodes) == doctest::Approx(max_stable_lr(modes)).epsilon(1e-12));
+  CHECK(max_stable_lr(no_mult) > 1.01 * max_stable_lr(modes));
 }

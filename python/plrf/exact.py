@@ -37,6 +37,7 @@ def exact_risk(
     on_divergence="warn",
     dt=0.01,
     progress=False,
+    compress=None,
 ) -> Curve:
     """Expected population risk P (half the MSE) of a Gen-Mom-SGD run, at the record steps.
 
@@ -55,8 +56,13 @@ def exact_risk(
     dt : step in log-time tau = ln(1 + t) for method="ode".
     progress : False/None, True (a tqdm bar), a tqdm-like class or object, or a callable taking the
         engine's work units done (the rule of plrf._progress, shared by every entry point).
+    compress : None/False (use the spectrum as given), True (spectrum.compress(1e-4)) or an rtol in
+        (0, 0.1]: run on spectrum.compress(rtol), whose nodes change the curve by about rtol and make the
+        cost independent of d. Never applied unless asked; meta["compressed"] records it.
     """
     spec = as_spectrum(spectrum)
+    if compress is not None and compress is not False:
+        spec = spec.compress() if compress is True else spec.compress(compress)
     steps = check.integer("steps", steps, 1, check.MAX_STEPS)
     batch = check.integer("batch", batch, 1)
     check.choice("method", method, METHODS)
@@ -69,12 +75,12 @@ def exact_risk(
     rec = check_record(record, steps)
     check_optimizer(optimizer, rec[-1])
     if method == "ode":
-        _check_ode_cost(dt, int(rec[-1]), spec.d)
+        _check_ode_cost(dt, int(rec[-1]), spec.n_nodes)
     bar = Progress(progress, unit="work", desc=f"exact_risk {method}")
     try:
         res = _core.exact_risk(
-            spec.eigenvalues, spec.rho, spec.p_inf, batch, optimizer, rec.tolist(), steps, method, rtol, threads, dt,
-            bar.callback,
+            spec.eigenvalues, spec.rho, spec.multiplicity_or_none(), spec.p_inf, batch, optimizer, rec.tolist(), steps,
+            method, rtol, threads, dt, bar.callback,
         )
     finally:
         bar.close()
@@ -105,7 +111,7 @@ def _check_ode_cost(dt: float, last: int, d: int) -> None:
     points = np.log1p(last) / dt
     work = 1.5 * points * d
     if work > _MAX_ODE_WORK:
-        raise ValueError(f"dt={dt} gives about {points:.3g} ODE grid points x d={d} modes ({work:.3g} mode "
+        raise ValueError(f"dt={dt} gives about {points:.3g} ODE grid points x {d} nodes ({work:.3g} mode "
                          f"updates, limit {_MAX_ODE_WORK:.0e}): use a larger dt (the default is 0.01)")
 
 
@@ -118,7 +124,7 @@ def max_stable_lr(spectrum, batch=1) -> float:
     """
     spec = as_spectrum(spectrum)
     batch = check.integer("batch", batch, 1)
-    return float(_core.max_stable_lr(spec.eigenvalues, batch))
+    return float(_core.max_stable_lr(spec.eigenvalues, spec.multiplicity_or_none(), batch))
 
 
 def kernel_norm(spectrum, optimizer, batch=1, t=0.0) -> float:
@@ -127,4 +133,4 @@ def kernel_norm(spectrum, optimizer, batch=1, t=0.0) -> float:
     check_optimizer(optimizer)
     batch = check.integer("batch", batch, 1)
     t = check.finite("t", t)
-    return float(_core.kernel_norm(spec.eigenvalues, batch, optimizer, t))
+    return float(_core.kernel_norm(spec.eigenvalues, spec.multiplicity_or_none(), batch, optimizer, t))

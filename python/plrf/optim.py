@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _validate as check
 from ._core import GenMomentum, Schedule
-from .spectrum import as_spectrum
+from .spectrum import as_spectrum, power_sum
 
 __all__ = [
     "Schedule", "GenMomentum", "schedule", "sgd", "sgd_momentum", "dana_constant", "dana_decaying", "defaults", "NAMES",
@@ -90,7 +90,7 @@ def population_trace(spectrum) -> float:
     alpha, v = spectrum.meta.get("alpha"), spectrum.meta.get("v")
     if alpha is None or v is None:
         return spectrum.trace
-    return float(np.sum(np.arange(1, int(v) + 1, dtype=np.float64) ** (-2.0 * float(alpha))))
+    return float(power_sum(2.0 * float(alpha), 1, int(v)))  # closed form: O(1) for any v
 
 
 def defaults(spectrum, batch=1, alpha=None) -> dict:

@@ -143,6 +143,9 @@ def _problem_and_spectrum(source, space):
             raise ValueError("space='full' needs the problem's eigenvectors and theta_star")
         return source, spectrum
     spec = as_spectrum(source, "problem_or_spectrum")
+    if spec.has_nodes:  # the simulator draws one coordinate per direction
+        raise ValueError("problem_or_spectrum has multiplicities > 1 (nodes); simulate needs one entry per "
+                         "direction: pass spectrum.expand()")
     # The eigen path needs only (lambda, rho, P_inf): keep d x d eigenvectors out of checkpoints.
     return None, Spectrum(spec.eigenvalues, spec.rho, spec.p_inf, meta=spec.meta)
 

@@ -19,6 +19,7 @@ struct BlockPass {
   const double* lam;
   double* x[3];      // (a, s, c) per mode
   double* p1[3];     // P1 per mode: read as the previous block's, written as this block's
+  const double* mult = nullptr;  // node multiplicities (nullptr: all 1); they scale the forcing
 };
 
 template <int L>
@@ -30,12 +31,13 @@ PLRF_ALWAYS_INLINE void propagate_body(const BlockPass& b, std::int64_t j0, std:
     for (int l = 0; l < L; ++l) lam[l] = b.lam[j + std::min(l, count - 1)];  // pad with a real mode
     block_maps<L>(b.k, lam, b.n, maps);
     for (int l = 0; l < count; ++l) {
+      const double m = b.mult ? b.mult[j + l] : 1.0;  // P0, P1 are linear in the forcing (SPEC 10)
       double x0[3];
       for (int i = 0; i < 3; ++i) x0[i] = b.x[i][j + l] + b.pending * b.p1[i][j + l];
       for (int i = 0; i < 3; ++i) {
         b.x[i][j + l] = maps.M[3 * i][l] * x0[0] + maps.M[3 * i + 1][l] * x0[1] + maps.M[3 * i + 2][l] * x0[2] +
-                        maps.P0[i][l] * b.R2;
-        b.p1[i][j + l] = maps.P1[i][l];
+                        m * maps.P0[i][l] * b.R2;
+        b.p1[i][j + l] = m * maps.P1[i][l];
       }
     }
   }

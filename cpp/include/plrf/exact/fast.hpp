@@ -131,15 +131,16 @@ class BlockSolver {
   void propagate(const StepCoefs& k, std::int64_t n, std::int64_t j0, std::int64_t j1) {
     if (!kSgd) {
       exact::propagate({k, n, pending_, R2, md_.lam, {state(0), state(1), state(2)},
-                        {p1_[0].data(), p1_[1].data(), p1_[2].data()}}, j0, j1);
+                        {p1_[0].data(), p1_[1].data(), p1_[2].data()}, md_.mult}, j0, j1);
       return;
     }
     const double pend = pending_;
     for (std::int64_t j = j0; j < j1; ++j) {
       const SgdMode m = sgd_mode(k, md_.lam[j]);
       const SgdBlock b = sgd_block(m, n);
-      x_.a[j] = b.E * (x_.a[j] + pend * p1_[0][j]) + m.q * b.S0 * R2;
-      p1_[0][j] = m.q * b.S1;
+      const double q = m.q * md_.multiplicity(j);  // a node's forcing (SPEC 10)
+      x_.a[j] = b.E * (x_.a[j] + pend * p1_[0][j]) + q * b.S0 * R2;
+      p1_[0][j] = q * b.S1;
     }
   }
 

@@ -14,25 +14,14 @@
 #include "plrf/runtime/parallel.hpp"
 #include "plrf/runtime/record_grid.hpp"
 #include "plrf/optim/gen_momentum.hpp"
+#include "plrf/spectrum/spectrum.hpp"
 
 namespace plrf::exact {
 
-// Spectral data (SPEC 1) as raw arrays, so the engines need no Eigen. R2 = 2 P is the quantity the
-// recursion carries: R2 = 2 p_inf + sum_j lambda_j a_j, i.e. twice Spectrum::risk_from_weights(a).
-struct Modes {
-  const double* lam;
-  const double* rho;
-  std::int64_t d;
-  double p_inf;
-  std::int64_t batch;
-
-  // R2 from sum_j lambda_j a_j (the one place the convention R2 = 2 P is written).
-  double r2(double weighted) const { return 2.0 * p_inf + weighted; }
-  double r2_of(const double* a) const {
-    double s = 0.0;
-    for (std::int64_t j = 0; j < d; ++j) s += lam[j] * a[j];
-    return r2(s);
-  }
+// What every exact method reads: the spectral view (nodes, multiplicities and the risk convention
+// R2 = 2 P, spectrum/spectrum.hpp) and the batch size.
+struct Modes : SpectrumView {
+  std::int64_t batch = 1;
 };
 
 // risk[i] = P after record[i] steps; entries after a divergence are NaN.

@@ -64,6 +64,7 @@ class OdeGrid {
 // instruction set (runtime/isa.hpp).
 struct OdeModes {
   const double* lam;
+  const double* mult;  // node multiplicities (nullptr: all 1); they scale the forcing (SPEC 10)
   double *a, *s, *c;  // moments (s, c unused for SGD)
   double* w[3];       // response to R2
 };
@@ -77,7 +78,7 @@ PLRF_ALWAYS_INLINE void ode_modes_body(const StepCoefs& kc, double h, const OdeM
       const SgdMode m = sgd_mode(kc, md.lam[j]);
       const double n = 1.0 + h * m.one_minus_p;
       md.a[j] /= n;
-      md.w[0][j] = h * m.q / n;
+      md.w[0][j] = h * m.q * (md.mult ? md.mult[j] : 1.0) / n;
     }
     return;
   }
@@ -95,8 +96,9 @@ PLRF_ALWAYS_INLINE void ode_modes_body(const StepCoefs& kc, double h, const OdeM
       for (int e = 0; e < 9; ++e) inv[e][l] = one.m[e];
     }
     for (int l = 0; l < count; ++l) {
+      const double hm = h * (md.mult ? md.mult[j + l] : 1.0);
       double y[3], v[3];
-      for (int i = 0; i < 3; ++i) y[i] = x[i][j + l], v[i] = h * maps.P0[i][l];
+      for (int i = 0; i < 3; ++i) y[i] = x[i][j + l], v[i] = hm * maps.P0[i][l];
       for (int i = 0; i < 3; ++i) {
         x[i][j + l] = inv[3 * i][l] * y[0] + inv[3 * i + 1][l] * y[1] + inv[3 * i + 2][l] * y[2];
         md.w[i][j + l] = inv[3 * i][l] * v[0] + inv[3 * i + 1][l] * v[1] + inv[3 * i + 2][l] * v[2];
@@ -149,7 +151,7 @@ RiskCurve run_ode(const Modes& md, const GenMomentum& opt, const RecordGrid& rec
     // coefficients at the new point, within the schedule's steps 0 .. T-1 (arrays have T values)
     const StepCoefs kc(opt.at(std::min(t1, static_cast<double>(record.back() - 1))), md.batch);
     double* a = x.a.data();
-    const OdeModes om{md.lam, a, kSgd ? nullptr : x.s.data(), kSgd ? nullptr : x.c.data(),
+    const OdeModes om{md.lam, md.mult, a, kSgd ? nullptr : x.s.data(), kSgd ? nullptr : x.c.data(),
                       {w[0].data(), kSgd ? nullptr : w[1].data(), kSgd ? nullptr : w[2].data()}};
     v_partial.assign(partial.size(), 0.0);
     const double U = sweep(md.d, threads, partial, [&](std::int64_t j0, std::int64_t j1) {

@@ -27,7 +27,7 @@ inline double sgd_kernel_norm_scaled(const Modes& md, double u) {
     const double x = u * (md.lam[j] / md.lam[0]);
     const double room = 2.0 - x * (1.0 + inv_b);
     if (!(room > 0)) return std::numeric_limits<double>::infinity();
-    norm += x / (batch * room);
+    norm += md.multiplicity(j) * x / (batch * room);  // a node of multiplicity m: m times the forcing (SPEC 10)
   }
   return norm;
 }
@@ -45,7 +45,7 @@ inline double kernel_norm(const Modes& md, const Coefficients& c) {
     double N[9];
     for (int i = 0; i < 9; ++i) N[i] = ((i % 4 == 0) ? 1.0 : 0.0) - M[i];
     if (!solve3(N, b.data())) return std::numeric_limits<double>::infinity();
-    norm += md.lam[j] * b[0];
+    norm += md.multiplicity(j) * md.lam[j] * b[0];
   }
   return norm;
 }
