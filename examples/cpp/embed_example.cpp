@@ -30,7 +30,7 @@ int main() {
   const plrf::GenMomentum opt = dana_decaying(p, batch);
 
   plrf::RunControl control;
-  const plrf::exact::Modes modes{spec.eigenvalues.data(), spec.rho.data(), d, spec.p_inf, batch};
+  const plrf::exact::Modes modes{spec.view(), batch};
   const plrf::exact::RiskCurve exact = plrf::exact::exact_risk(modes, opt, plrf::RecordGrid(record, steps), 1, control);
 
   // Monte Carlo: per-seed state in caller-owned arrays, started at e0 = -sqrt(rho).
