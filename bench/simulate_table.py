@@ -1,9 +1,12 @@
 """Steps per second of plrf.simulate against vectorised NumPy references, in the same process.
 
 Run: PYTHONPATH=python python bench/simulate_table.py [--quick]
-Rows: d in {1000, 4000, 16000}, v = 4d, B in {1, 32, 1024}; one seed, and 8 seeds on 1 and 2
-threads. The eigen path runs on a power-law Spectrum (its speed does not depend on the values);
-the full path needs a sampled PLRF with its W (d <= 4000). Rates are seed-steps per second.
+First the random numbers: normals per second on one core against NumPy's default generator, and
+the eigen path at d = 4000, B = 1 split into generation and update. Then the tables: d in
+{1000, 4000, 16000}, v = 4d, B in {1, 32, 1024}; one seed, and 8 seeds on 1 and 2 threads. The
+eigen path runs on a power-law Spectrum (its speed does not depend on the values); the full path
+needs a sampled PLRF with its W (d <= 4000). Rates are seed-steps per second. The instruction set
+is printed first (PLRF_ISA=avx2|baseline caps it).
 """
 from __future__ import annotations
 
@@ -69,6 +72,47 @@ def plrf_rate(source, opt, batch, seeds, threads, space="eigen"):
                                         record=[0, n], space=space), seeds)
 
 
+def median_rate(run, repeats=5):
+    return float(np.median([run() for _ in range(repeats)]))
+
+
+def normals_rows():
+    """Normals per second on one core: plrf (_core.normals) and NumPy's standard_normal, per size."""
+    from plrf import _core
+    gen = np.random.default_rng(0)
+    rows = []
+    for n in (4000, 1_000_000):
+        ours = median_rate(lambda: rate(lambda k: [_core.normals(1, 1, t, 0, n) for t in range(k)], n))
+        theirs = median_rate(lambda: rate(lambda k: [gen.standard_normal(n) for _ in range(k)], n))
+        rows.append((n, ours, theirs))
+    return rows
+
+
+def eigen_split(d=4000):
+    """Eigen path at B = 1: steps/s of plrf and NumPy, and the time a step spends drawing its d
+    normals (a call of d normals less a call of 1, i.e. without the Python call overhead)."""
+    from plrf import _core
+    spec = power_law_spectrum(d)
+    opt = plrf.defaults(spec, 1)["dana_decaying"]
+    rng = np.random.default_rng(0)
+    ours = median_rate(lambda: plrf_rate(spec, opt, 1, 1, 1))
+    theirs = median_rate(lambda: rate(lambda n: numpy_eigen(spec, opt, n, 1, 1, rng), 1), 3)
+    calls = [median_rate(lambda: rate(lambda k: [_core.normals(1, 1, t, 0, n) for t in range(k)], 1)) for n in (d, 1)]
+    return ours, theirs, 1.0 / calls[0] - 1.0 / calls[1]
+
+
+def rng_table():
+    print("normals on one core (normals/s)")
+    print(f"{'n per call':>10} | {'plrf':>12} {'numpy':>12} {'ratio':>7}")
+    for n, ours, theirs in normals_rows():
+        print(f"{n:>10} | {ours:>12.3g} {theirs:>12.3g} {ours / theirs:>6.1f}x", flush=True)
+    ours, theirs, gen = eigen_split()
+    step = 1.0 / ours
+    print(f"\neigen d=4000 B=1: plrf {ours:.0f} steps/s, numpy {theirs:.0f} steps/s: {ours / theirs:.1f}x; "
+          f"a step is {step * 1e6:.1f} us = {gen * 1e6:.1f} us drawing 4000 normals "
+          f"+ {(step - gen) * 1e6:.1f} us update ({(step - gen) / 4000 * 1e9:.2f} ns/coordinate)\n", flush=True)
+
+
 def power_law_spectrum(d):
     j = np.arange(1, d + 1, dtype=np.float64)
     return plrf.Spectrum(j**-2.0, j**-1.0 / d, 1e-4, meta={"alpha": 1.0, "beta": 0.5, "v": 4 * d})
@@ -115,7 +159,13 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="d=1000 and 4000 only, single seed")
     ap.add_argument("--no-full", action="store_true", help="skip the full-space path")
     ap.add_argument("--no-eigen", action="store_true", help="skip the eigenbasis path")
+    ap.add_argument("--rng-only", action="store_true", help="only the normals and the eigen split")
     args = ap.parse_args(argv)
+    from plrf import _core
+    print(f"isa: {_core.isa()}, streams version {_core.STREAMS_VERSION}\n")
+    rng_table()
+    if args.rng_only:
+        return
     dims = [1000, 4000] if args.quick else [1000, 4000, 16000]
     batches = [1, 32, 1024]
     if not args.no_eigen:
