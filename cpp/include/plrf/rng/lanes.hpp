@@ -13,6 +13,13 @@
 #include <immintrin.h>
 #endif
 
+// __builtin_shufflevector (shuffles into a wider vector) arrived in GCC 12; Clang always had it.
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+#define PLRF_SHUFFLEVECTOR 1
+#else
+#define PLRF_SHUFFLEVECTOR 0
+#endif
+
 namespace plrf::rng::lanes {
 
 template <int W>
@@ -72,7 +79,7 @@ PLRF_ALWAYS_INLINE void store(double* p, F64<W> v) {
 // iterations.
 template <int W>
 PLRF_ALWAYS_INLINE void lookup_pairs(const double* table, U64<W> index, F64<W>& first, F64<W>& second) {
-  if constexpr (W == 8) {
+  if constexpr (W == 8 && PLRF_SHUFFLEVECTOR) {
     typedef double f64x2 __attribute__((vector_size(16)));
     typedef double f64x4 __attribute__((vector_size(32)));
     f64x2 p[8];
@@ -113,17 +120,20 @@ PLRF_ALWAYS_INLINE bool any(U64<W> v) {
 // Lanes of a and b taken alternately, (a0, b0, a1, b1, ...), into out[0 .. 2W).
 template <int W>
 PLRF_ALWAYS_INLINE void store_interleaved(std::uint64_t* out, U64<W> a, U64<W> b) {
+#if PLRF_SHUFFLEVECTOR
   if constexpr (W == 8) {
-    store<8>(out, __builtin_shuffle(a, b, U64<8>{0, 8, 1, 9, 2, 10, 3, 11}));
-    store<8>(out + 8, __builtin_shuffle(a, b, U64<8>{4, 12, 5, 13, 6, 14, 7, 15}));
+    store<8>(out, __builtin_shufflevector(a, b, 0, 8, 1, 9, 2, 10, 3, 11));
+    store<8>(out + 8, __builtin_shufflevector(a, b, 4, 12, 5, 13, 6, 14, 7, 15));
+    return;
   } else if constexpr (W == 4) {
-    store<4>(out, __builtin_shuffle(a, b, U64<4>{0, 4, 1, 5}));
-    store<4>(out + 4, __builtin_shuffle(a, b, U64<4>{2, 6, 3, 7}));
-  } else {
-    for (int l = 0; l < W; ++l) {
-      out[2 * l] = a[l];
-      out[2 * l + 1] = b[l];
-    }
+    store<4>(out, __builtin_shufflevector(a, b, 0, 4, 1, 5));
+    store<4>(out + 4, __builtin_shufflevector(a, b, 2, 6, 3, 7));
+    return;
+  }
+#endif
+  for (int l = 0; l < W; ++l) {
+    out[2 * l] = a[l];
+    out[2 * l + 1] = b[l];
   }
 }
 
