@@ -22,11 +22,14 @@ def z_scores(problem, opt, batch, steps, seeds, oracle_batch=None, space="eigen"
     return (mc.mean[ok] - ex.risk[ok]) / se[ok]
 
 
+# 4000 seeds: at B = 1 the early risks are very heavy-tailed (dana_decaying at step 12: skewness
+# ~100, excess kurtosis ~1.5e4 over 40,000 seeds), so the standard error of 2000 seeds is itself
+# unreliable: one block of 2000 seeds in 20 strayed 5.3 SE below the exact value (streams v2).
 @pytest.mark.parametrize("batch", [1, 7])
 @pytest.mark.parametrize("name", ["sgd", "sgd_momentum", "dana_constant", "dana_decaying"])
 def test_exact_agrees_with_monte_carlo(problem, name, batch):
     opt = plrf.defaults(problem.spectrum(), batch)[name]
-    z = z_scores(problem, opt, batch, 300, 2000)
+    z = z_scores(problem, opt, batch, 300, 4000)
     assert np.max(np.abs(z)) < Z_MAX, z
 
 

@@ -1,4 +1,6 @@
-// Philox known-answer vectors (Random123 kat_vectors, philox4x64 R=10) and index addressing.
+// Philox4x32-10 known-answer vectors (Random123 tests/kat_vectors, every "philox4x32 10" line),
+// scalar and in lanes on every instruction set this CPU has; index addressing; the same words
+// and normals on every instruction set; normal moments.
 #include <doctest.h>
 
 #include <cmath>
@@ -6,17 +8,67 @@
 
 #include "plrf/rng/normal.hpp"
 
+using namespace plrf;
 using namespace plrf::rng;
 
-TEST_CASE("philox4x64_10 known-answer vectors") {
-  CHECK(philox4x64_10({0, 0, 0, 0}, {0, 0}) ==
-        Counter{0x16554d9eca36314cULL, 0xdb20fe9d672d0fdcULL, 0xd7e772cee186176bULL, 0x7e68b68aec7ba23bULL});
-  const std::uint64_t f = ~0ULL;
-  CHECK(philox4x64_10({f, f, f, f}, {f, f}) ==
-        Counter{0x87b092c3013fe90bULL, 0x438c3c67be8d0224ULL, 0x9cc7d7c69cd777b6ULL, 0xa09caebf594f0ba0ULL});
-  CHECK(philox4x64_10({0x243f6a8885a308d3ULL, 0x13198a2e03707344ULL, 0xa4093822299f31d0ULL, 0x082efa98ec4e6c89ULL},
-                      {0x452821e638d01377ULL, 0xbe5466cf34e90c6cULL}) ==
-        Counter{0xa528f45403e61d95ULL, 0x38c72dbd566e9788ULL, 0xa5a1610e72fd18b5ULL, 0x57bd43b5e52b7fe6ULL});
+namespace {
+struct Kat {
+  Counter counter;
+  Key key;
+  Counter expected;
+};
+const Kat kKats[] = {
+    {{0, 0, 0, 0}, {0, 0}, {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}},
+    {{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}, {0xffffffff, 0xffffffff},
+     {0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}},
+    {{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}, {0xa4093822, 0x299f31d0},
+     {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}},
+};
+
+// Every instruction set up to the one in use (PLRF_ISA caps it).
+std::vector<Isa> available_isas() {
+  std::vector<Isa> out;
+  for (int i = 0; i <= static_cast<int>(isa()); ++i) out.push_back(static_cast<Isa>(i));
+  return out;
+}
+}  // namespace
+
+TEST_CASE("philox4x32_10 known-answer vectors, scalar") {
+  for (const Kat& k : kKats) CHECK(philox4x32_10(k.counter, k.key) == k.expected);
+}
+
+TEST_CASE("philox4x32_10 known-answer vectors, in lanes on every instruction set") {
+  for (Isa on : available_isas()) {
+    CAPTURE(isa_name(on));
+    for (const Kat& k : kKats) {
+      std::uint64_t out[16];
+      const std::uint64_t block = join(k.counter[0], k.counter[1]);
+      lane_words_on(on, RoundKeys(k.key), k.counter[2], k.counter[3], block, out);
+      CHECK(out[0] == join(k.expected[0], k.expected[1]));
+      CHECK(out[1] == join(k.expected[2], k.expected[3]));
+    }
+  }
+}
+
+TEST_CASE("words and normals are the same on every instruction set and equal the scalar path") {
+  const StreamKey key{0x123456789abcdefULL, kEigenSamples};
+  const std::uint64_t step = (1ULL << 40) + 3, first = 1001;  // odd first: starts mid-block
+  const std::size_t n = 5003;
+  std::vector<std::uint64_t> scalar_words(n);
+  std::vector<double> scalar_normals(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    scalar_words[i] = main_word(key, step, first + i);
+    scalar_normals[i] = rng::detail::ziggurat_draw(scalar_words[i], key, step, first + i);
+  }
+  for (Isa on : available_isas()) {
+    CAPTURE(isa_name(on));
+    std::vector<std::uint64_t> words(n);
+    std::vector<double> normals(n);
+    rng::detail::fill<rng::detail::Draw::kWord>(on, key, step, first, n, words.data());
+    rng::detail::fill<rng::detail::Draw::kNormal>(on, key, step, first, n, normals.data());
+    CHECK(words == scalar_words);
+    CHECK(normals == scalar_normals);
+  }
 }
 
 TEST_CASE("normals do not depend on how the index range is split") {
@@ -41,12 +93,35 @@ TEST_CASE("normal moments (brute force, 4e6 draws, 6-sigma bounds)") {
     m1 += z;
     m2 += z * z;
     m4 += z * z * z * z;
-    tail += std::abs(z) > 3.6541528853610088;  // the ziggurat's tail branch
+    tail += std::abs(z) > rng::detail::ZigguratTables::kR;  // the ziggurat's tail branch
   }
   m1 /= n; m2 /= n; m4 /= n; tail /= n;
   CHECK(std::abs(m1) < 6 * std::sqrt(1.0 / n));
   CHECK(std::abs(m2 - 1) < 6 * std::sqrt(2.0 / n));
   CHECK(std::abs(m4 - 3) < 6 * std::sqrt(96.0 / n));
-  const double p_tail = 2.5821e-4;  // P(|Z| > 3.6541528853610088)
+  const double p_tail = 2 * 0.5 * std::erfc(rng::detail::ZigguratTables::kR / std::sqrt(2.0));  // P(|Z| > R)
   CHECK(std::abs(tail - p_tail) < 6 * std::sqrt(p_tail / n));
+}
+
+TEST_CASE("the ziggurat's tail beyond R follows the normal tail out to 6 sigma (1e6 conditional draws)") {
+  // A word in the base layer whose m fails the fast test goes straight to the tail sampler, so
+  // ziggurat_draw(w, ..., index) for many indices samples |Z| given |Z| > R. Expected fraction
+  // beyond t: Q(t) / Q(R); counts within 5 Poisson standard deviations (3.7e-5 * 1e6 = 37 beyond 6).
+  const std::uint64_t tail_word = ((1ULL << 52) - 1) << 12;  // layer 0, sign +, largest m
+  const double R = rng::detail::ZigguratTables::kR;
+  auto Q = [](double t) { return 0.5 * std::erfc(t / std::sqrt(2.0)); };
+  const double cuts[] = {4.25, 4.5, 5.0, 5.5, 6.0};
+  double count[5] = {}, not_in_tail = 0;
+  const int n = 1'000'000;
+  for (int i = 0; i < n; ++i) {
+    const double z = rng::detail::ziggurat_draw(tail_word, {3, kScalars}, 0, static_cast<std::uint64_t>(i));
+    not_in_tail += z <= R;
+    for (int c = 0; c < 5; ++c) count[c] += z > cuts[c];
+  }
+  CHECK(not_in_tail == 0);
+  for (int c = 0; c < 5; ++c) {
+    CAPTURE(cuts[c]);
+    const double expected = n * Q(cuts[c]) / Q(R);
+    CHECK(std::abs(count[c] - expected) < 5 * std::sqrt(expected));
+  }
 }

@@ -1,4 +1,4 @@
-// Simulator building blocks: the lockstep Philox, chi-square moments, and pause/resume of the driver.
+// Simulator building blocks: chi-square moments, and pause/resume of the driver.
 #include <doctest.h>
 
 #include <chrono>
@@ -13,13 +13,6 @@
 #include "plrf/simulate/run.hpp"
 
 using namespace plrf;
-
-TEST_CASE("philox4x64_10_x4 equals four single blocks") {
-  const rng::Key key{123, 4};
-  rng::Counter four[4];
-  rng::philox4x64_10_x4(40, 9, 1, key, four);
-  for (std::uint64_t b = 0; b < 4; ++b) CHECK(four[b] == rng::philox4x64_10({40 + b, 9, 1, 0}, key));
-}
 
 TEST_CASE("chi-square moments (2e5 draws, 6-sigma bounds)") {
   for (double k : {0.0, 1.0, 2.0, 7.0, 1023.0}) {

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "plrf/rng/normal.hpp"
+#include "plrf/rng/ziggurat.hpp"
 
 namespace plrf::rng {
 

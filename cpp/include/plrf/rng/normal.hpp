@@ -1,120 +1,118 @@
-// Standard normal variates by a 256-layer ziggurat (Marsaglia & Tsang 2000), addressed by index:
-// normal number i of (key, step) takes word i of the stream and, in the ~1% of cases that the
-// fast path rejects, extra words private to i. So fill_normals(first, n) gives the same values
-// for index i whatever `first` and `n` are: block size and thread count cannot change results.
+// Filling arrays with draws number first .. first+n-1 of (key, step): 64-bit words, uniforms in
+// [0, 1), or standard normals. Draw i depends on i only (its word, and for the ~0.4% of normals
+// the ziggurat rejects, extra words private to i), so any split of an index range, any thread
+// count and any resume point give the same values.
+//
+// Speed: the words come W blocks at a time (philox_lanes.hpp) into a small buffer, and the
+// ziggurat's fast path runs on W lanes (ziggurat.hpp), for W = 8 (AVX-512), 4 (AVX2) or
+// 2 (baseline), chosen at run time (runtime/isa.hpp). Words are identical on every
+// instruction set; so are the normals, since every path does the same exact integer work and
+// the same correctly rounded multiply (only the tables' exp/log come from the platform's libm).
 #pragma once
-#include <cmath>
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
-#include "plrf/rng/streams.hpp"
+#include "plrf/rng/philox_lanes.hpp"
+#include "plrf/rng/ziggurat.hpp"
 
 namespace plrf::rng {
 
 namespace detail {
 
-struct ZigguratTables {
-  static constexpr int kLayers = 256;
-  static constexpr double kR = 3.6541528853610088;        // start of the tail
-  static constexpr double kArea = 0.00492867323399;       // area of each layer
-  double x[kLayers + 1];        // layer i is [0, x[i]) wide; x[kLayers] = 0
-  double fx[kLayers + 1];       // exp(-x^2/2)
-  std::uint64_t accept[kLayers];  // fast accept if 53-bit mantissa < accept[i]
+enum class Draw { kWord, kUniform, kNormal };
 
-  ZigguratTables() {
-    auto f = [](double t) { return std::exp(-0.5 * t * t); };
-    x[0] = kArea / f(kR);
-    x[1] = kR;
-    for (int i = 1; i < kLayers - 1; ++i) x[i + 1] = std::sqrt(-2.0 * std::log(f(x[i]) + kArea / x[i]));
-    x[kLayers] = 0.0;
-    for (int i = 0; i <= kLayers; ++i) fx[i] = f(x[i]);
-    for (int i = 0; i < kLayers; ++i)
-      accept[i] = static_cast<std::uint64_t>(std::floor(0x1.0p53 * (x[i + 1] / x[i])));
-  }
-};
-
-inline const ZigguratTables& ziggurat() {
-  static const ZigguratTables tables;
-  return tables;
+// Normals from words[0 .. W): the fast path on all lanes, then the slow path for any rejected.
+template <int W>
+PLRF_ALWAYS_INLINE void normal_lanes(const std::uint64_t* words, const ZigguratTables& z, StreamKey key,
+                                     std::uint64_t step, std::uint64_t index, double* out) {
+  using U = lanes::U64<W>;
+  using F = lanes::F64<W>;
+  const U w = lanes::load<W>(words), layer = w & kLayerMask;
+  const F m = (F)((w >> kMantissaShift) | kTwo52Bits) - 0x1.0p52;
+  F scale, accept;
+  lanes::lookup_pairs<W>(z.fast, layer, scale, accept);
+  lanes::store<W>(out, (F)((U)(m * scale) ^ ((w << (63 - kSignBit)) & (1ULL << 63))));
+  const U rejected = (U)(m >= accept);
+  if (__builtin_expect(lanes::any<W>(rejected), 0))
+    for (int l = 0; l < W; ++l)
+      if (rejected[l]) out[l] = ziggurat_draw(words[l], key, step, index + l);
 }
 
-// Slow path: the word fell outside the layer's inner rectangle.
-inline double ziggurat_slow(std::uint64_t w, ExtraWords& extra) {
-  const ZigguratTables& z = ziggurat();
-  for (;;) {
-    const int i = static_cast<int>(w & 0xff);
-    const double sign = (w >> 8) & 1 ? -1.0 : 1.0;
-    const std::uint64_t m = w >> 11;
-    const double xx = static_cast<double>(m) * 0x1.0p-53 * z.x[i];
-    if (m < z.accept[i]) return sign * xx;
-    if (i == 0) {  // the tail beyond kR
-      double t, y;
-      do {
-        t = -std::log(extra.unit_open0()) / ZigguratTables::kR;
-        y = -std::log(extra.unit_open0());
-      } while (2.0 * y < t * t);
-      return sign * (ZigguratTables::kR + t);
-    }
-    const double y = z.fx[i] + to_unit(extra.next()) * (z.fx[i + 1] - z.fx[i]);
-    if (y < std::exp(-0.5 * xx * xx)) return sign * xx;
-    w = extra.next();
+// out[j] for words[j], j < n, of draws first .. first+n-1.
+template <int W, Draw kind, class T>
+PLRF_ALWAYS_INLINE void transform(const std::uint64_t* words, std::size_t n, StreamKey key, std::uint64_t step,
+                                  std::uint64_t first, T* out) {
+  std::size_t j = 0;
+  if constexpr (kind == Draw::kNormal) {
+    const ZigguratTables& z = ziggurat();
+    for (; j + W <= n; j += W) normal_lanes<W>(words + j, z, key, step, first + j, out + j);
+  }
+  for (; j < n; ++j) {
+    if constexpr (kind == Draw::kWord) out[j] = words[j];
+    if constexpr (kind == Draw::kUniform) out[j] = to_unit(words[j]);
+    if constexpr (kind == Draw::kNormal) out[j] = ziggurat_draw(words[j], key, step, first + j);
   }
 }
 
-// Negates x when bit 8 of w is set, without a (50% mispredicted) branch: same value as -x.
-inline double apply_sign_bit(double x, std::uint64_t w) {
-  std::uint64_t bits;
-  std::memcpy(&bits, &x, sizeof bits);
-  bits ^= ((w >> 8) & 1) << 63;
-  std::memcpy(&x, &bits, sizeof bits);
-  return x;
+// Draws first .. first+n-1 in chunks of kChunk words: generate, then transform while in L1.
+template <int W, Draw kind, class T>
+PLRF_ALWAYS_INLINE void fill_body(StreamKey key, std::uint64_t step, std::uint64_t first, std::size_t n, T* out) {
+  constexpr std::size_t kChunk = 256;
+  alignas(64) std::uint64_t words[kChunk + 2 * W];
+  const RoundKeys rk(key.key());
+  const std::uint32_t step_lo = static_cast<std::uint32_t>(step), tag = tag_word(key, step, kMainSpace);
+  while (n > 0) {
+    const std::size_t skip = first % 2, take = std::min(n, kChunk - skip), blocks = (skip + take + 1) / 2;
+    for (std::size_t b = 0; b < blocks; b += W) lane_words<W>(rk, step_lo, tag, first / 2 + b, words + 2 * b);
+    transform<W, kind>(words + skip, take, key, step, first, out);
+    first += take;
+    out += take;
+    n -= take;
+  }
 }
 
-inline double ziggurat_from_word(std::uint64_t w, StreamKey key, std::uint64_t step, std::uint64_t index,
-                                 const ZigguratTables& z) {
-  const int i = static_cast<int>(w & 0xff);
-  const std::uint64_t m = w >> 11;
-  if (__builtin_expect(m < z.accept[i], 1)) return apply_sign_bit(static_cast<double>(m) * 0x1.0p-53 * z.x[i], w);
-  ExtraWords extra(key, step, index);
-  return ziggurat_slow(w, extra);
+template <Draw kind, class T>
+PLRF_TARGET_AVX512 void fill_avx512(StreamKey key, std::uint64_t step, std::uint64_t first, std::size_t n, T* out) {
+  fill_body<8, kind>(key, step, first, n, out);
+}
+template <Draw kind, class T>
+PLRF_TARGET_AVX2 void fill_avx2(StreamKey key, std::uint64_t step, std::uint64_t first, std::size_t n, T* out) {
+  fill_body<4, kind>(key, step, first, n, out);
+}
+template <Draw kind, class T>
+void fill_baseline(StreamKey key, std::uint64_t step, std::uint64_t first, std::size_t n, T* out) {
+  fill_body<PLRF_X86_DISPATCH ? 2 : 1, kind>(key, step, first, n, out);
+}
+
+// On a given instruction set (tests compare them; everything else passes isa()).
+template <Draw kind, class T>
+void fill(Isa on, StreamKey key, std::uint64_t step, std::uint64_t first, std::size_t n, T* out) {
+#if PLRF_X86_DISPATCH
+  switch (on) {
+    case Isa::kAvx512: return fill_avx512<kind>(key, step, first, n, out);
+    case Isa::kAvx2: return fill_avx2<kind>(key, step, first, n, out);
+    default: break;
+  }
+#endif
+  fill_baseline<kind>(key, step, first, n, out);
 }
 
 }  // namespace detail
 
-// Writes normals number first .. first+n-1 of (key, step) to out.
-// Whole groups of four blocks are generated in lockstep (philox4x64_10_x4) for instruction-level
-// parallelism; the words, hence the values, are exactly those of the one-block-at-a-time loop.
-inline void fill_normals(StreamKey key, std::uint64_t step, std::uint64_t first, std::size_t n, double* out) {
-  const Key k = key.key();
-  const detail::ZigguratTables& z = detail::ziggurat();
-  std::uint64_t index = first;
-  const std::uint64_t end = first + n;
-  while (index < end) {
-    if (index % 4 == 0 && end - index >= 16) {
-      Counter blocks[4];
-      philox4x64_10_x4(index / 4, step, kMainSpace, k, blocks);
-      for (int b = 0; b < 4; ++b)
-        for (int lane = 0; lane < 4; ++lane, ++index)
-          *out++ = detail::ziggurat_from_word(blocks[b][lane], key, step, index, z);
-      continue;
-    }
-    const Counter block = philox4x64_10({index / 4, step, kMainSpace, 0}, k);
-    for (int lane = static_cast<int>(index % 4); lane < 4 && index < end; ++lane, ++index)
-      *out++ = detail::ziggurat_from_word(block[lane], key, step, index, z);
-  }
+// Words first .. first+n-1 of (key, step) (streams.hpp).
+inline void fill_words(StreamKey key, std::uint64_t step, std::uint64_t first, std::size_t n, std::uint64_t* out) {
+  detail::fill<detail::Draw::kWord>(isa(), key, step, first, n, out);
 }
 
-// Writes uniforms in [0, 1) number first .. first+n-1 of (key, step) to out.
+// Uniforms in [0, 1) number first .. first+n-1 of (key, step): the top 53 bits of each word.
 inline void fill_uniforms(StreamKey key, std::uint64_t step, std::uint64_t first, std::size_t n, double* out) {
-  const Key k = key.key();
-  std::uint64_t index = first;
-  const std::uint64_t end = first + n;
-  while (index < end) {
-    const Counter block = philox4x64_10({index / 4, step, kMainSpace, 0}, k);
-    for (int lane = static_cast<int>(index % 4); lane < 4 && index < end; ++lane, ++index)
-      *out++ = to_unit(block[lane]);
-  }
+  detail::fill<detail::Draw::kUniform>(isa(), key, step, first, n, out);
+}
+
+// Standard normals number first .. first+n-1 of (key, step).
+inline void fill_normals(StreamKey key, std::uint64_t step, std::uint64_t first, std::size_t n, double* out) {
+  detail::fill<detail::Draw::kNormal>(isa(), key, step, first, n, out);
 }
 
 }  // namespace plrf::rng

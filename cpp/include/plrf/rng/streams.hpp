@@ -1,13 +1,26 @@
 // Where every random number in plrf comes from: a stream is keyed by (seed, stream id), and
-// inside it a draw is addressed by (step, index). Word i of (key, step) is lane i%4 of Philox
-// block (i/4, step, 0, 0); counter words 2 and 3 address the rare extra words that rejection
-// sampling needs (see normal.hpp). Nothing here holds state.
+// inside it a draw is addressed by (step, index). Nothing here holds state.
+//
+// Philox4x32 has a 64-bit key and a 128-bit counter, so the address is packed:
+//   key      = the 64-bit seed (low word first);
+//   counter  = (block low 32 bits, block bits 32-47, step low 32 bits, tag),
+//   tag      = step bits 32-47 | stream id << 16 | counter space << 24.
+// Word i of (key, step) is the 64-bit word (lo = lane 0, hi = lane 1) or (lanes 2, 3) of main
+// block i / 2, for i % 2 = 0 or 1. Rejection loops read the extra space instead: block
+// (index, n) of extra words for draw `index` has the counter (index low 32 bits,
+// index bits 32-47 | n << 16, step, tag). Hence the limits: step and index below 2^48,
+// stream ids below 256.
 #pragma once
 #include <cstdint>
 
 #include "plrf/rng/philox.hpp"
 
 namespace plrf::rng {
+
+// Changes whenever any stream changes (generator, packing or transform): stored with
+// checkpoints, so that a run is never resumed on different random numbers.
+// 1: Philox4x64-10, 2: Philox4x32-10 in lanes with a 52-bit ziggurat.
+constexpr int kStreamsVersion = 2;
 
 // Stream ids: one per purpose, so that draws for different purposes never collide.
 enum Stream : std::uint64_t {
@@ -17,35 +30,62 @@ enum Stream : std::uint64_t {
   kScalars = 3,      // per-step scalar draws (e.g. chi-square variates of batch samplers)
 };
 
+constexpr std::uint64_t kAddressLimit = 1ULL << 48;  // steps and indices are below this
+constexpr std::uint64_t kStreamLimit = 256;           // stream ids are below this
+
 struct StreamKey {
   std::uint64_t seed = 0;
   std::uint64_t stream = 0;
-  Key key() const { return {seed, stream}; }
+  Key key() const { return {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}; }
 };
 
-// Counter space for the words that index `index` may consume after its first one.
-enum CounterSpace : std::uint64_t { kMainSpace = 0, kExtraSpace = 1 };
+enum CounterSpace : std::uint32_t { kMainSpace = 0, kExtraSpace = 1 };
+
+// Counter word 3, shared by every block of (key, step, space).
+inline std::uint32_t tag_word(StreamKey key, std::uint64_t step, CounterSpace space) {
+  return (static_cast<std::uint32_t>(step >> 32) & 0xffffu) | static_cast<std::uint32_t>(key.stream & 0xff) << 16 |
+         static_cast<std::uint32_t>(space) << 24;
+}
+
+// 64 bits from two 32-bit lanes, low lane first.
+inline std::uint64_t join(std::uint32_t lo, std::uint32_t hi) { return static_cast<std::uint64_t>(hi) << 32 | lo; }
+
+// Main block `block` of (key, step): words 2 block and 2 block + 1.
+inline Counter main_block(StreamKey key, std::uint64_t step, std::uint64_t block) {
+  return philox4x32_10({static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32),
+                        static_cast<std::uint32_t>(step), tag_word(key, step, kMainSpace)},
+                       key.key());
+}
+
+// Word i of (key, step), one at a time (the lanes of philox_lanes.hpp give the same words).
+inline std::uint64_t main_word(StreamKey key, std::uint64_t step, std::uint64_t i) {
+  const Counter b = main_block(key, step, i / 2);
+  return i % 2 ? join(b[2], b[3]) : join(b[0], b[1]);
+}
 
 // A sequential reader of extra words for one (key, step, index): used only by rejection loops.
 class ExtraWords {
  public:
   ExtraWords(StreamKey key, std::uint64_t step, std::uint64_t index)
-      : key_(key.key()), step_(step), index_(index) {}
+      : key_(key.key()), c0_(static_cast<std::uint32_t>(index)),
+        c1_(static_cast<std::uint32_t>(index >> 32) & 0xffffu), c2_(static_cast<std::uint32_t>(step)),
+        c3_(tag_word(key, step, kExtraSpace)) {}
   std::uint64_t next() {
-    if (pos_ == 4) {
-      block_ = philox4x64_10({index_, step_, kExtraSpace, next_block_++}, key_);
+    if (pos_ == 2) {
+      block_ = philox4x32_10({c0_, c1_ | (next_block_++ & 0xffffu) << 16, c2_, c3_}, key_);
       pos_ = 0;
     }
-    return block_[pos_++];
+    const int lane = 2 * pos_++;
+    return join(block_[lane], block_[lane + 1]);
   }
   double unit_open0() { return to_unit_open0(next()); }
 
  private:
   Key key_;
-  std::uint64_t step_, index_;
-  std::uint64_t next_block_ = 0;
+  std::uint32_t c0_, c1_, c2_, c3_;
+  std::uint32_t next_block_ = 0;
   Counter block_{};
-  int pos_ = 4;
+  int pos_ = 2;
 };
 
 }  // namespace plrf::rng

@@ -1,0 +1,67 @@
+// Philox4x32-10 on W consecutive blocks at once, one block per 64-bit lane: the four counter
+// words are four vectors, each 32-bit value in the low half of its lane. The multiply reads only
+// the low halves (vpmuludq), so the high halves may hold garbage until the final mask; this
+// keeps a round at 2 multiplies, 2 shifts and 4 xors (2 ternary-logic ops on AVX-512) for
+// W blocks. The words are bit for bit those of main_word() (streams.hpp) on every W.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "plrf/rng/lanes.hpp"
+#include "plrf/rng/streams.hpp"
+
+namespace plrf::rng {
+
+// Round keys of one (key): the key bumped r times, r = 0 .. 9.
+struct RoundKeys {
+  std::uint64_t k0[detail::kRounds], k1[detail::kRounds];
+  explicit RoundKeys(Key k) {
+    for (int r = 0; r < detail::kRounds; ++r) {
+      k0[r] = k[0];
+      k1[r] = k[1];
+      k[0] += detail::kW0;
+      k[1] += detail::kW1;
+    }
+  }
+};
+
+// Words 2 block0 .. 2 (block0 + W) - 1 of (key, step) into out, in index order.
+template <int W>
+PLRF_ALWAYS_INLINE void lane_words(const RoundKeys& rk, std::uint32_t step_lo, std::uint32_t tag,
+                                   std::uint64_t block0, std::uint64_t* out) {
+  using U = lanes::U64<W>;
+  const U m0 = U{} + detail::kM0, m1 = U{} + detail::kM1, low = U{} + 0xffffffffULL;
+  const U blocks = lanes::iota<W>(block0);
+  U c0 = blocks, c1 = blocks >> 32, c2 = U{} + step_lo, c3 = U{} + tag;
+#pragma GCC unroll 10
+  for (int r = 0; r < detail::kRounds; ++r) {
+    const U p0 = lanes::mul32<W>(c0, m0), p1 = lanes::mul32<W>(c2, m1);
+    c0 = (p1 >> 32) ^ c1 ^ rk.k0[r];
+    c1 = p1;
+    c2 = (p0 >> 32) ^ c3 ^ rk.k1[r];
+    c3 = p0;
+  }
+  // Word 2 b is (lanes 0, 1) of block b, word 2 b + 1 is (lanes 2, 3).
+  lanes::store_interleaved<W>(out, c1 << 32 | (c0 & low), c3 << 32 | (c2 & low));
+}
+
+// Blocks block0 .. block0+W-1 (2 W words, W = 8 at most) on a given instruction set: the
+// known-answer tests run every lane width through this.
+PLRF_TARGET_AVX512 inline void lane_words_avx512(const RoundKeys& rk, std::uint32_t c2, std::uint32_t c3,
+                                                 std::uint64_t block0, std::uint64_t* out) {
+  lane_words<8>(rk, c2, c3, block0, out);
+}
+PLRF_TARGET_AVX2 inline void lane_words_avx2(const RoundKeys& rk, std::uint32_t c2, std::uint32_t c3,
+                                             std::uint64_t block0, std::uint64_t* out) {
+  lane_words<4>(rk, c2, c3, block0, out);
+}
+inline void lane_words_on(Isa on, const RoundKeys& rk, std::uint32_t c2, std::uint32_t c3, std::uint64_t block0,
+                          std::uint64_t* out) {
+#if PLRF_X86_DISPATCH
+  if (on == Isa::kAvx512) return lane_words_avx512(rk, c2, c3, block0, out);
+  if (on == Isa::kAvx2) return lane_words_avx2(rk, c2, c3, block0, out);
+#endif
+  lane_words<PLRF_X86_DISPATCH ? 2 : 1>(rk, c2, c3, block0, out);
+}
+
+}  // namespace plrf::rng
