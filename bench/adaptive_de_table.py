@@ -138,7 +138,7 @@ def scan(d, seeds):
 
 
 def theory_nodes(alpha, beta, d, keep=64, ratio=1.03):
-    """lambda_k = k^-2alpha, rho_k = k^-2beta (FAMILIES A.5.3's spectrum) as SPEC 10 nodes: the top
+    """lambda_k = k^-2alpha, rho_k = k^-2beta (FAMILIES A.5.3's spectrum) as docs/theory.md §10 nodes: the top
     `keep` modes alone, the rest merged in log-lambda bins of `ratio` (rho-weighted eigenvalue)."""
     k = np.arange(1, d + 1, dtype=float)
     lam, rho = k ** (-2 * alpha), k ** (-2 * beta)

@@ -12,9 +12,9 @@ inputs and outputs go through .npz files.
 
 Conventions mapped (checked against their source, see docs/jax_comparison.md):
 - their ODE returns 2P on the grid t_k = exp(k dt) - 1, k < ceil(ln(T)/dt); we divide by 2;
-- hyperparameters are the SPEC 3 recipe with their trace proxy tr K = sum_{j<=4d} j^{-2 alpha},
+- hyperparameters are the docs/theory.md §3 recipe with their trace proxy tr K = sum_{j<=4d} j^{-2 alpha},
   passed to them as functions of the (continuous) step count t and to plrf as Schedules in t;
-- their batch enters as the batch-averaged gradient (forcing / B, (B+1)/B on lambda^2), as SPEC 4.
+- their batch enters as the batch-averaged gradient (forcing / B, (B+1)/B on lambda^2), as docs/theory.md §4.
 """
 from __future__ import annotations
 
@@ -43,9 +43,9 @@ ACCURACY = [
 TIMING = [(100_000, 10**8), (1_000_000, 10**6)]
 
 
-# ---------------------------------------------------------------- shared settings (SPEC 3)
+# ---------------------------------------------------------------- shared settings (docs/theory.md §3)
 def recipe(alpha, beta, d, batch, name):
-    """The SPEC 3 default hyperparameters as plain numbers: gamma_i(t) = c_i (1 + t)^{-p_i}."""
+    """The docs/theory.md §3 default hyperparameters as plain numbers: gamma_i(t) = c_i (1 + t)^{-p_i}."""
     tr = float(np.sum(np.arange(1, 4 * d + 1, dtype=np.float64) ** (-2.0 * alpha)))  # v = 4d proxy
     g2 = 0.375 * min(2.0 / (batch + 1), 1.0 / tr)
     delta = max(2.0 + (2.0 * beta - 1.0) / alpha, 2.0 - 1.0 / alpha) + 1.0
@@ -77,7 +77,7 @@ def jax_worker(spec_path, out_path):
     from power_law_rf import ode
 
     alpha, beta, d, T, B = spec["alpha"], spec["beta"], spec["d"], spec["T"], spec["batch"]
-    eigs, rho = de.theory_rhos(alpha, beta, d)  # their closed-form surrogate spectrum (SPEC 6)
+    eigs, rho = de.theory_rhos(alpha, beta, d)  # their closed-form surrogate spectrum (docs/theory.md §6)
     p_inf = float(de.theory_limit_loss(alpha, beta, 4 * d, d))
     h = spec["hp"]
     hp = ode.DanaHparams(
@@ -193,7 +193,7 @@ def numpy_reference(cache, name, jx, batch, record):
 
 
 def accuracy_rows(plrf, cache, quick, use_numpy):
-    """Max relative errors against the reference: plrf method="exact" (else the NumPy SPEC 4)."""
+    """Max relative errors against the reference: plrf method="exact" (else the NumPy docs/theory.md §4)."""
     d, T = 1000, 10**6
     rows = []
     for alpha, beta, opt, batch in ACCURACY[:2] if quick else ACCURACY:
@@ -298,7 +298,7 @@ def main():
     ap.add_argument("--jax-worker", nargs=2, metavar=("SPEC_JSON", "OUT_NPZ"), help=argparse.SUPPRESS)
     ap.add_argument("--cache", default="bench_jax_cache", help="directory for the JAX .npz results")
     ap.add_argument("--quick", action="store_true", help="two accuracy cases, no long-horizon rows")
-    ap.add_argument("--numpy", action="store_true", help="also check exact against NumPy SPEC 4 (slow)")
+    ap.add_argument("--numpy", action="store_true", help="also check exact against NumPy docs/theory.md §4 (slow)")
     ap.add_argument("--fresh", action="store_true", help="rerun the JAX side even if cached")
     ap.add_argument("--jax-only", action="store_true", help="only run (and cache) the JAX side")
     args = ap.parse_args()
@@ -317,12 +317,12 @@ def main():
 
     if not hasattr(plrf, "exact_risk"):
         print("compare_jax_ode: this plrf has no exact_risk yet; plrf columns are n/a and the "
-              "reference is the NumPy SPEC 4 recursion")
+              "reference is the NumPy docs/theory.md §4 recursion")
         plrf = None
     use_numpy = args.numpy or plrf is None
     acc = accuracy_rows(plrf, args.cache, args.quick, use_numpy)
     tim = [] if args.quick else timing_rows(plrf, args.cache)
-    print_tables(acc, tim, "plrf method='exact'" if plrf is not None else "NumPy SPEC 4 (float64)")
+    print_tables(acc, tim, "plrf method='exact'" if plrf is not None else "NumPy docs/theory.md §4 (float64)")
     return 0
 
 

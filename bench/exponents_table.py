@@ -1,4 +1,4 @@
-"""Measured scaling exponents against SPEC 8 theory, in the large-d limit -> docs/exponents.md.
+"""Measured scaling exponents against docs/theory.md §8 theory, in the large-d limit -> docs/exponents.md.
 
 For one (alpha, beta) in each phase Ia, Ib, Ic, II, III, IVa, IVb and each optimizer (SGD, SGD-M,
 DANA-constant, DANA-decaying): theory spectra (plrf.Spectrum.theory, compressed into log-lambda
@@ -8,7 +8,7 @@ s = gamma t = 100 d^(2 alpha) (at most 1e18 steps), then
 - F_pp: the loss-curve exponent at the largest d (plrf.fit.power_law, automatic plateau window);
 - xi and eta of the compute-optimal frontier (plrf.frontier, IsoFLOP fit), with 95% intervals;
 - convergence: the same fits on the sizes up to d_max / 100;
-- a verdict per [D] entry of SPEC 8: confirmed when theory lies within max(interval half-width,
+- a verdict per [D] entry of docs/theory.md §8: confirmed when theory lies within max(interval half-width,
   drift between d_max / 100 and d_max, 0.005) of the measurement, refuted otherwise.
 A figure (docs/exponents_plane.png) puts eta, measured against theory, on the (alpha, beta) plane
 for SGD and DANA-decaying.
@@ -42,7 +42,7 @@ def _cell(v, iv):
 
 
 def _theory(alpha, beta, name):
-    """(xi, eta, source letter) of SPEC 8, or None where it gives no formula."""
+    """(xi, eta, source letter) of docs/theory.md §8, or None where it gives no formula."""
     try:
         o = theory.compute_optimal(alpha, beta, name)
         return o.xi, o.eta, o.source[0].upper()
@@ -100,7 +100,7 @@ s = gamma t = 100 d^(2 alpha) (past its limit loss; at most 1e18 steps).
 - xi (d* ~ f^xi) and eta (P* ~ f^-eta): `plrf.frontier` IsoFLOP fit, flops f = steps x B x d, with
   its 95% block-bootstrap interval; "@ d_max/100" is the same fit on the sizes up to d_max / 100
   (the convergence check: the drift between the two bounds the finite-d bias that remains).
-- Theory: `plrf.theory` (SPEC 8), (D) = derived, (P) = read in the paper; n/a = SPEC 8 gives no formula.
+- Theory: `plrf.theory` (docs/theory.md §8), (D) = derived, (P) = read in the paper; n/a = docs/theory.md §8 gives no formula.
 - Verdict, per [D] entry: confirmed when theory lies within max(interval half-width, drift, 0.005)
   of the measurement; refuted otherwise (the numbers are given).
 

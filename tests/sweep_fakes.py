@@ -1,6 +1,6 @@
 """Cheap engines for sweep tests (importable by spawned/Dask workers via the inherited sys.path).
 
-`numpy_exact` is plrf.testing's NumPy oracle of the SPEC section 4 moment recursion: deterministic, any
+`numpy_exact` is plrf.testing's NumPy oracle of the docs/theory.md §4 moment recursion: deterministic, any
 Gen-Mom-SGD optimizer, O(d) per step. `noisy_seeds` returns Curves (one curve per seed) so the
 store's multi-seed path is exercised. `sleepy` sleeps (after writing its pid to a file) when
 options["sleep"] is set, so a test can kill the worker running it.

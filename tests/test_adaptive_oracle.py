@@ -1,10 +1,10 @@
-"""The NumPy groundwork of issue 12 (plrf.testing.adaptive), checked against itself and SPEC 4.
+"""The NumPy groundwork of issue 12 (plrf.testing.adaptive), checked against itself and docs/theory.md §4.
 
 * Exact in law: the eigenbasis Monte Carlo (O(B + d) sampler) against the full v-dimensional one
   through W, two-sample z-tests on the mean risk and the mean learning rate at every recorded step
   (about 9 correlated records per curve; |z| < 4 has a false-alarm rate of ~1e-3 per curve). The
   planted bugs (stale ||g||^2, AdaGrad-Norm's S without the current gradient) must exceed |z| = 6.
-* Without a controller the DE is the exact recursion (tests/oracle's SPEC 4 transcription) and the
+* Without a controller the DE is the exact recursion (tests/oracle's docs/theory.md §4 transcription) and the
   eigenbasis Monte Carlo agrees with it.
 * DE oracles to 1e-3: the isotropic AdaGrad-Norm limit and the two-eigenvalue line-search limit.
 """

@@ -1,4 +1,4 @@
-"""Spectrum.compress: the head kept, the tail merged into log-lambda nodes (SPEC 10). The risk
+"""Spectrum.compress: the head kept, the tail merged into log-lambda nodes (docs/theory.md §10). The risk
 curve of every exact engine moves by less than the requested rtol; the full acceptance grid
 (exact to T = 1e6 at d = 1e4, fast to T = 1e9 at d = 1e6) is bench/compress_table.py."""
 import numpy as np

@@ -1,4 +1,4 @@
-"""method="exact" against an independent float64 NumPy transcription of SPEC section 4."""
+"""method="exact" against an independent float64 NumPy transcription of docs/theory.md §4."""
 import numpy as np
 import pytest
 

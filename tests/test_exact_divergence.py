@@ -55,7 +55,7 @@ def test_divergence_raise_mode(spec, method):
 
 
 def test_momentum_divergence_is_reported(spec):
-    """DANA with a gamma3 prefactor far above the recipe (SPEC 8: 30x diverged at d=1e5)."""
+    """DANA with a gamma3 prefactor far above the recipe (docs/theory.md §8: 30x diverged at d=1e5)."""
     opt = plrf.dana_decaying(0.3 / spec.trace, 1000.0, 3.0, 1.0)
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")

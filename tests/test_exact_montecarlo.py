@@ -43,7 +43,7 @@ def test_monte_carlo_check_rejects_missing_batch_factor(problem):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["sgd", "dana_decaying"])
 def test_exact_agrees_with_full_space_monte_carlo(problem, name):
-    """Through W and v-dimensional samples (SPEC 1), not only the eigenbasis reduction."""
+    """Through W and v-dimensional samples (docs/theory.md §1), not only the eigenbasis reduction."""
     opt = plrf.defaults(problem.spectrum(), 3)[name]
     z = z_scores(problem, opt, 3, 300, 2000, space="full")
     assert np.max(np.abs(z)) < Z_MAX, z

@@ -1,7 +1,7 @@
-"""Loss-curve exponents measured with our own engine against SPEC 8 (issue 5, item 4, cheap cases).
+"""Loss-curve exponents measured with our own engine against docs/theory.md §8 (issue 5, item 4, cheap cases).
 
 alpha = 1, beta = 0.3 (phase Ia), theory spectrum, default hyperparameters, B = 1: F_pp ~ t^-0.8
-for SGD and t^-1.2 for DANA-decaying (SPEC 8). Tolerances from the issue: 0.05 (SGD) and 0.08
+for SGD and t^-1.2 for DANA-decaying (docs/theory.md §8). Tolerances from the issue: 0.05 (SGD) and 0.08
 (DANA-decaying). DANA's local exponent approaches 1.2 slowly from below: its effective time
 gamma2 t + b t^1.5 turns into t^1.5 only gradually, so the exponent reaches ~1.14 at t ~ 1e5, and
 the plateau must not be cut short by saturation; d = 3e4 leaves room for it (d = 1e4 gives 1.115).

@@ -1,5 +1,5 @@
 """Issue 11 families: the NumPy exact recursions of plrf.testing.families against Monte Carlo that is
-exact in law (eigenbasis, SPEC 2), plus their exact reductions to SPEC 4.
+exact in law (eigenbasis, docs/theory.md §2), plus their exact reductions to docs/theory.md §4.
 
 Statistics: every check looks at the ~11 log-spaced recorded steps of one curve, z = (MC mean - exact)
 / SE with 2000-4000 seeds. Z_MAX = 4: under the null P(any of ~11 correlated |z| > 4) is about 1e-3.
@@ -154,7 +154,7 @@ def close(x, ref):
 
 @pytest.mark.parametrize("batch, name", REDUCE)
 def test_families_reduce_to_spec4(batch, name):
-    """MoE with p = 1, weight decay and noise at 0, and SVAG with l = 1 are SPEC 4 (oracle.py)."""
+    """MoE with p = 1, weight decay and noise at 0, and SVAG with l = 1 are docs/theory.md §4 (oracle.py)."""
     spec, opt = spectrum((1.0, 0.7)), optimizer((1.0, 0.7), batch, name)
     ref = spec4_risk(spec, opt, STEPS, batch)
     total, per = fam.moe_risk(spec, opt, STEPS, batch, [1.0])
@@ -182,7 +182,7 @@ def test_moe_binomial_identity_fails_for_momentum():
 
 
 def test_continuized_model_is_poisson_average_of_sgd():
-    """The continuized model is SGD at the jumps of a rate-1 Poisson clock: a Poisson mixture of SPEC 4."""
+    """The continuized model is SGD at the jumps of a rate-1 Poisson clock: a Poisson mixture of docs/theory.md §4."""
     spec, batch, lr = spectrum((1.0, 0.7)), 4, 0.3
     n = np.arange(400)
     sgd = spec4_risk(spec, plrf.sgd(lr), n[-1], batch)
@@ -229,7 +229,7 @@ def test_sde_simulator_mean_matches_continuous_time(ab, batch, rank_one, model):
 
 @pytest.mark.parametrize("rank_one", [False, True])
 def test_sde_check_tells_the_sde_from_discrete_sgd(rank_one):
-    """Twin: at B = 1 and a step 0.3 (recipe: 0.23) the same check rejects SPEC 4 as the SDE's mean
+    """Twin: at B = 1 and a step 0.3 (recipe: 0.23) the same check rejects docs/theory.md §4 as the SDE's mean
     (measured z ~ 22 for HSGD, ~ 8 for the Ito SDE): where SGD departs from its SDE (the SVAG question)."""
     spec, lr = spectrum((1.0, 0.7)), 0.3
     mc = fam.hsgd_monte_carlo(spec, lr, STEPS, 1, SEEDS, substeps=8, rank_one=rank_one, seed=16)

@@ -1,4 +1,4 @@
-"""The simulators against the exact expected-risk recursion (SPEC section 4), in law.
+"""The simulators against the exact expected-risk recursion (docs/theory.md §4), in law.
 
 The oracle (plrf.testing.spec4_risk) is plain NumPy, independent of any plrf engine. A check passes when the
 mean risk over seeds is within Z_BOUND standard errors of the oracle at every recorded step.
@@ -24,7 +24,7 @@ def problem():
 
 
 def oracle(spec, opt, steps, batch, record, bug=None):
-    """The SPEC 4 oracle (plrf.testing.spec4_risk) at the record steps."""
+    """The docs/theory.md §4 oracle (plrf.testing.spec4_risk) at the record steps."""
     return spec4_risk(spec, opt, steps, batch, bug, record=record)
 
 

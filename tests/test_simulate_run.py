@@ -46,7 +46,7 @@ def test_threads_bitwise(problem, space, sampler):
 
 @pytest.mark.parametrize("space,sampler", [("eigen", "fast"), ("eigen", "explicit"), ("full", "fast")])
 def test_schedule_is_read_at_the_step_index(problem, space, sampler):
-    """SPEC 3's time convention, with no randomness involved: lr[t] drives the update from step t to
+    """docs/theory.md §3's time convention, with no randomness involved: lr[t] drives the update from step t to
     t + 1, so five zero rates leave risk[0..5] at risk0 exactly and the first real step moves risk[6].
     Reading lr[t + 1] (or lr[t - 1]) breaks one of the two assertions."""
     spec = problem.spectrum()

@@ -1,4 +1,4 @@
-"""Spectra with multiplicities (nodes, SPEC 10): a node of m equal eigenvalues is exact in every
+"""Spectra with multiplicities (nodes, docs/theory.md §10): a node of m equal eigenvalues is exact in every
 exact engine, and everything that counts directions (d, trace, defaults, max_stable_lr) honours m."""
 import pickle
 

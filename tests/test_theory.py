@@ -1,4 +1,4 @@
-"""plrf.theory: phases, SPEC 8 worked values, continuity at every phase boundary, and an
+"""plrf.theory: phases, docs/theory.md §8 worked values, continuity at every phase boundary, and an
 independent re-derivation of the tables by balancing the loss terms."""
 import math
 
@@ -79,7 +79,7 @@ def test_spec8_worked_values():
 
 
 def test_spec8_preliminary_check_values():
-    """SPEC 8 quotes theory eta 0.706 (II, SGD) and 0.878 (II, DANA-decaying, alpha=1, beta=0.7)."""
+    """docs/theory.md §8 quotes theory eta 0.706 (II, SGD) and 0.878 (II, DANA-decaying, alpha=1, beta=0.7)."""
     assert round(compute_optimal(1.0, 0.7, "sgd").eta, 3) == 0.706
     assert round(compute_optimal(1.0, 0.7, "dana_decaying").eta, 3) == 0.878
 
@@ -99,8 +99,8 @@ def test_sources_kept_as_spec_flags():
     assert compute_optimal(0.7, 1.0).source == "paper"
     assert compute_optimal(0.7, 1.0, "sgd_momentum").source == "paper"
     assert compute_optimal(1, 0.3, "dana_decaying").source == "derived"
-    assert "not written in SPEC 8" in compute_optimal(0.27, 0.8).note  # IVb eta
-    assert "not written in SPEC 8" in compute_optimal(0.2, 0.8).note  # Ic xi
+    assert "not written in docs/theory.md §8" in compute_optimal(0.27, 0.8).note  # IVb eta
+    assert "not written in docs/theory.md §8" in compute_optimal(0.2, 0.8).note  # Ic xi
 
 
 def test_momentum_outside_ia_ii_is_not_implemented():
@@ -124,7 +124,7 @@ def test_effective_time():
     assert th.effective_time_exponents("sgd", 0.3) == pytest.approx((1.0, 0.4))
     assert th.effective_time_exponents("dana_constant", 1.0) == (2.0, 1.0)
     assert th.effective_time_exponents("dana_decaying", 1.0) == (1.5, 0.0)
-    # Away from alpha = 1 too, so a formula hard-coded at the worked values fails (values from SPEC 8 by hand):
+    # Away from alpha = 1 too, so a formula hard-coded at the worked values fails (values from docs/theory.md §8 by hand):
     assert th.effective_time_exponents("dana_decaying", 1.5) == pytest.approx((5 / 3, 0.0))
     assert th.fpp_exponent(0.7, 0.8, "sgd") == pytest.approx(10 / 7)  # sigma = (1.4 + 1.6 - 1) / 1.4
     assert th.fpp_exponent(1.5, 0.3, "dana_decaying") == pytest.approx(13 / 9)  # sigma q = (2.6/3)(5/3)
@@ -138,7 +138,7 @@ def _grid(name):
 
 @pytest.mark.parametrize("name", th.PHASES)
 def test_sgd_table_matches_term_balancing(name):
-    """Independent check: eta = max_x min_k e_k(x) from SPEC 8's loss terms reproduces the table."""
+    """Independent check: eta = max_x min_k e_k(x) from docs/theory.md §8's loss terms reproduces the table."""
     pts = _grid(name)
     assert len(pts) >= 3
     for a, b in pts:
@@ -169,9 +169,9 @@ def test_momentum_formulas_match_term_balancing(opt):
 
 @pytest.mark.parametrize("opt,alpha_max", [("dana_constant", 0.75), ("dana_decaying", (3 + 5**0.5) / 4)])
 def test_momentum_phase_ii_formula_breaks_down_beyond(opt, alpha_max):
-    """Reported SPEC 8 inconsistency: beyond alpha_max (DANA-constant 3/4, DANA-decaying (3+sqrt5)/4)
-    the Phase II formula is not the maximum of min_k e_k(x) of SPEC 8's own terms; balancing gives a
-    larger eta. compute_optimal keeps the SPEC value and says so in .note."""
+    """Reported docs/theory.md §8 inconsistency: beyond alpha_max (DANA-constant 3/4, DANA-decaying (3+sqrt5)/4)
+    the Phase II formula is not the maximum of min_k e_k(x) of docs/theory.md §8's own terms; balancing gives a
+    larger eta. compute_optimal keeps the value of docs/theory.md §8 and says so in .note."""
     assert _fac_grows_with_d(alpha_max - 1e-6, opt) and not _fac_grows_with_d(alpha_max + 1e-6, opt)
     a = alpha_max + 0.3
     o = compute_optimal(a, 0.6, opt)
@@ -180,14 +180,14 @@ def test_momentum_phase_ii_formula_breaks_down_beyond(opt, alpha_max):
 
 
 def test_dana_constant_phase_ii_disagrees_with_its_own_terms():
-    """Reported inconsistency in SPEC 8 (not tuned away): with tau = t^2/d, F_ac = d^-1 tau^-(1-1/2a)
+    """Reported inconsistency in docs/theory.md §8 (not tuned away): with tau = t^2/d, F_ac = d^-1 tau^-(1-1/2a)
     decays more slowly as d grows at fixed f, so the F_pp = F_ac crossing used by the Phase II formula
     is not the optimum; F_0 against F_ac is. At (1, 0.7): formula (0.452, 0.774), balance (0.4, 0.8)."""
     o = compute_optimal(1.0, 0.7, "dana_constant")
     xi, eta = balance(loss_terms(1.0, 0.7, "dana_constant"))
     assert (round(o.xi, 3), round(o.eta, 3)) == (0.452, 0.774)
     assert (round(xi, 3), round(eta, 3)) == (0.4, 0.8)
-    assert eta > o.eta  # the formula's allocation is not compute-optimal under SPEC 8's own terms
+    assert eta > o.eta  # the formula's allocation is not compute-optimal under docs/theory.md §8's own terms
 
 
 def test_balance_simple():

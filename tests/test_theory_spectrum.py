@@ -1,4 +1,4 @@
-"""Theory spectra (SPEC 6) against identities that hold for every W, and against sampled-W spectra.
+"""Theory spectra (docs/theory.md §6) against identities that hold for every W, and against sampled-W spectra.
 
 Identities (no sampling noise): the initial risk P(0) = 1/2 sum_{j<=v} D_j b_j^2 for every W, and
 E tr K = sum_{j<=v} D_j (tr K fluctuates by ~1e-3 at d = 300).

@@ -120,7 +120,7 @@ TEST_CASE("every exact driver stops when cancelled, with the records it reached"
   }
 }
 
-TEST_CASE("a spectrum with every eigenvalue doubled equals its node form (SPEC 10), in every method") {
+TEST_CASE("a spectrum with every eigenvalue doubled equals its node form (docs/theory.md §10), in every method") {
   std::vector<double> lam, rho, lam2, rho2, mult;
   for (int j = 1; j <= 40; ++j) {
     const double l = std::pow(j, -1.5), r = std::pow(j, -1.2);

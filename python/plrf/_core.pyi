@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['GenMomentum', 'Schedule', 'exact_risk', 'feature_rows', 'isa', 'kernel_norm', 'max_stable_lr', 'normals', 'philox4x64_10', 'spectral_setup_eigen', 'theory_densities', 'theory_p_inf', 'uniforms']
+__all__: list[str] = ['GenMomentum', 'STREAMS_VERSION', 'Schedule', 'check_record', 'exact_risk', 'feature_rows', 'isa', 'kernel_norm', 'max_stable_lr', 'normals', 'philox4x32_10', 'spectral_setup_eigen', 'theory_densities', 'theory_p_inf', 'uniforms', 'words']
 class Schedule:
     """
     A hyperparameter schedule evaluated at step t = 0, 1, ...
@@ -140,11 +140,15 @@ def _chi_square_variates(k: typing.SupportsFloat | typing.SupportsIndex, seed: t
     """
     Chi-square(k) variates number 0..n-1 of (seed, kScalars) at `step` (exposed for tests).
     """
-def _simulate_advance(eigenvalues: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], p_inf: typing.SupportsFloat | typing.SupportsIndex, risk0: typing.SupportsFloat | typing.SupportsIndex, optimizer: GenMomentum, steps: typing.SupportsInt | typing.SupportsIndex, batch: typing.SupportsInt | typing.SupportsIndex, record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], sampler: str, seeds: numpy.ndarray, x: numpy.ndarray, y: numpy.ndarray, step: numpy.ndarray, diverged_at: numpy.ndarray, risk: numpy.ndarray, full: typing.Any, threads: typing.SupportsInt | typing.SupportsIndex, budget: typing.SupportsFloat | typing.SupportsIndex, progress: typing.Any) -> tuple:
+def _simulate_advance(*, eigenvalues: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rho: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], p_inf: typing.SupportsFloat | typing.SupportsIndex, optimizer: GenMomentum, steps: typing.SupportsInt | typing.SupportsIndex, batch: typing.SupportsInt | typing.SupportsIndex, record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], sampler: str, seeds: numpy.ndarray, x: numpy.ndarray, y: numpy.ndarray, step: numpy.ndarray, diverged_at: numpy.ndarray, risk: numpy.ndarray, W: typing.Any = None, eigenvectors: typing.Any = None, theta_star: typing.Any = None, alpha: typing.SupportsFloat | typing.SupportsIndex = 0.0, beta: typing.SupportsFloat | typing.SupportsIndex = 0.0, threads: typing.SupportsInt | typing.SupportsIndex = 0, budget: typing.SupportsFloat | typing.SupportsIndex = ..., progress: typing.Any = None) -> tuple:
     """
-    Advance a simulation state in place (see plrf.simulation). Returns (interrupted, finished).
+    Advance a simulation state in place (see plrf.simulation); keywords only. The spectrum (eigenvalues, rho, p_inf), the run (optimizer .. sampler), the per-seed state arrays (seeds .. risk), and on the full path W, eigenvectors, theta_star, alpha, beta. Returns (interrupted, finished).
     """
-def exact_risk(lam: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rho: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], p_inf: typing.SupportsFloat | typing.SupportsIndex, batch: typing.SupportsInt | typing.SupportsIndex, optimizer: GenMomentum, record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], method: str, rtol: typing.SupportsFloat | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex, progress: typing.Any = None) -> dict:
+def check_record(record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], steps: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Raise ValueError unless record is a valid grid for a run of `steps` steps (plrf/runtime/record_grid.hpp).
+    """
+def exact_risk(lam: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rho: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], multiplicity: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, p_inf: typing.SupportsFloat | typing.SupportsIndex, batch: typing.SupportsInt | typing.SupportsIndex, optimizer: GenMomentum, record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], steps: typing.SupportsInt | typing.SupportsIndex, method: str, rtol: typing.SupportsFloat | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex, progress: typing.Any = None) -> dict:
     """
     Expected risk P at the record steps: dict(risk, diverged_at, interrupted, error_estimate).
     """
@@ -156,11 +160,11 @@ def isa() -> str:
     """
     Instruction set the hot kernels use on this CPU (PLRF_ISA=baseline|avx2 caps it).
     """
-def kernel_norm(lam: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], batch: typing.SupportsInt | typing.SupportsIndex, optimizer: GenMomentum, t: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> float:
+def kernel_norm(lam: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], multiplicity: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, batch: typing.SupportsInt | typing.SupportsIndex, optimizer: GenMomentum, t: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> float:
     """
     Volterra kernel norm of the moment recursion with the coefficients frozen at step t.
     """
-def max_stable_lr(lam: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], batch: typing.SupportsInt | typing.SupportsIndex) -> float:
+def max_stable_lr(lam: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], multiplicity: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, batch: typing.SupportsInt | typing.SupportsIndex) -> float:
     """
     Largest SGD learning rate whose Volterra kernel norm is < 1.
     """
@@ -168,9 +172,9 @@ def normals(seed: typing.SupportsInt | typing.SupportsIndex, stream: typing.Supp
     """
     Standard normals number first..first+n-1 of stream (seed, stream) at step.
     """
-def philox4x64_10(counter: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(4)"], key: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"]) -> typing.Annotated[list[int], "FixedSize(4)"]:
+def philox4x32_10(counter: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(4)"], key: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"]) -> typing.Annotated[list[int], "FixedSize(4)"]:
     """
-    Philox4x64-10 block for a 4-word counter and 2-word key.
+    Philox4x32-10 block for a 4-word counter and 2-word key (32-bit words).
     """
 def spectral_setup_eigen(alpha: typing.SupportsFloat | typing.SupportsIndex, beta: typing.SupportsFloat | typing.SupportsIndex, d: typing.SupportsInt | typing.SupportsIndex, v: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple[typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], float]:
     """
@@ -189,3 +193,8 @@ def uniforms(seed: typing.SupportsInt | typing.SupportsIndex, stream: typing.Sup
     """
     Uniforms in [0, 1), addressed like normals().
     """
+def words(seed: typing.SupportsInt | typing.SupportsIndex, stream: typing.SupportsInt | typing.SupportsIndex, step: typing.SupportsInt | typing.SupportsIndex, first: typing.SupportsInt | typing.SupportsIndex, n: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.uint64]:
+    """
+    Raw 64-bit words number first..first+n-1 of stream (seed, stream) at step.
+    """
+STREAMS_VERSION: int = 2

@@ -1,4 +1,4 @@
-"""Expected risk without Monte Carlo (SPEC sections 4-5).
+"""Expected risk without Monte Carlo (docs/theory.md §4-5).
 
 method="exact": the discrete moment recursion, exact for every t, d and B, O(d) per step.
 method="fast":  the same curve in O(d log T): geometric blocks, each an exact per-mode matrix power

@@ -1,6 +1,6 @@
 """Compute-optimal frontier from loss curves at a geometric set of model sizes d.
 
-Flops are counted as f = steps x B x d (SPEC 7). For every budget f on a geometric grid the
+Flops are counted as f = steps x B x d (docs/theory.md §7). For every budget f on a geometric grid the
 frontier compares P(f / (B d), d) across d (log-log interpolation of each curve in steps):
 - approach 1 (Chinchilla "approach 1"): the per-f minimum over the d grid, d*(f) and P*(f);
 - IsoFLOP: a parabola in log d through the points around that minimum; its vertex gives a

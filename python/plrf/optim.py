@@ -1,4 +1,4 @@
-"""The Gen-Mom-SGD optimizer family (SPEC section 3) and its named members.
+"""The Gen-Mom-SGD optimizer family (docs/theory.md §3) and its named members.
 
 Optimizers are data: four schedules (gamma1, gamma2, gamma3, delta) evaluated in C++ at the step
 index t = 0, 1, ... by every engine (simulator, exact recursion, ODE) alike.
@@ -94,7 +94,7 @@ def population_trace(spectrum) -> float:
 
 
 def defaults(spectrum, batch=1, alpha=None) -> dict:
-    """The authors' hyperparameter recipe (SPEC section 3) for each named optimizer.
+    """The authors' hyperparameter recipe (docs/theory.md §3) for each named optimizer.
 
     Returns {"sgd", "sgd_momentum", "dana_constant", "dana_decaying"} -> GenMomentum.
     SGD and SGD-M use lr = g2 (SGD-M with momentum 0.9 and lr scaled by 1 - momentum, so that its

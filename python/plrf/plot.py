@@ -177,8 +177,8 @@ def _d_star(ax, fr, theory):
 # ---- phase diagram -----------------------------------------------------------------------------
 def phase_diagram(quantity="eta", optimizer="sgd", *, measured=None, alpha=(0.02, 1.6), beta=(0.02, 1.6), n=240,
                   ax=None, path=None):
-    """The (alpha, beta) plane: SPEC 8 phase boundaries and labels, over a heat map of the theoretical
-    compute-optimal exponent `quantity` ("eta" or "xi") of `optimizer` (blank where SPEC 8 has no
+    """The (alpha, beta) plane: docs/theory.md §8 phase boundaries and labels, over a heat map of the theoretical
+    compute-optimal exponent `quantity` ("eta" or "xi") of `optimizer` (blank where docs/theory.md §8 has no
     formula). measured: optional {(alpha, beta): value} drawn as annotated dots on the same colour scale.
     """
     from . import theory

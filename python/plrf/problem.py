@@ -1,4 +1,4 @@
-"""PLRF least-squares problems (SPEC section 1) and their exact spectral data.
+"""PLRF least-squares problems (docs/theory.md §1) and their exact spectral data.
 
 W is never stored for a seeded problem: its rows are regenerated from the counter-based stream
 in blocks, so K = W^T D W is accumulated block by block and memory stays O(d^2).

@@ -3,7 +3,7 @@
 `simulate` trains the model with fresh batches at every step and records the exact population
 risk on a grid of steps, for many seeds in parallel (C++ threads, GIL released). Two paths:
 
-- space="eigen" (default): samples in the eigenbasis of K (SPEC section 2), O(d) per step with
+- space="eigen" (default): samples in the eigenbasis of K (docs/theory.md §2), O(d) per step with
   the B-independent "fast" gradient sampler, or O(B d) with sampler="explicit". Needs only the
   spectral data, so it also runs on a theory or user Spectrum.
 - space="full": honest v-dimensional samples through W (needs a PLRF problem), the reference.

@@ -1,10 +1,10 @@
-"""Spectral data: the eigenvalues of K, the initial error weights rho, and P_inf (SPEC section 1).
+"""Spectral data: the eigenvalues of K, the initial error weights rho, and P_inf (docs/theory.md §1).
 
 Every engine consumes a Spectrum. It can come from a sampled problem (PLRF.spectrum), from
-theory with no W (Spectrum.theory, the deterministic equivalent of SPEC 6), or straight from the
+theory with no W (Spectrum.theory, the deterministic equivalent of docs/theory.md §6), or straight from the
 user for any Gaussian least-squares problem.
 
-An entry may be a node (SPEC 10): one eigenvalue shared by `multiplicity` eigen-directions, whose
+An entry may be a node (docs/theory.md §10): one eigenvalue shared by `multiplicity` eigen-directions, whose
 rho is the sum over those directions. The exact engines treat a node exactly (its moments are the
 sums of its modes'; only the noise forcing sees the multiplicity); `d` counts directions.
 """
@@ -114,7 +114,7 @@ class Spectrum:
     # ---- construction from theory (no W) -----------------------------------------------
     @classmethod
     def theory(cls, alpha, beta, d, v=None, method="closed-form", **kwargs) -> "Spectrum":
-        """Spectral data from the deterministic equivalent (SPEC section 6), with no W (see theory_spectrum)."""
+        """Spectral data from the deterministic equivalent (docs/theory.md §6), with no W (see theory_spectrum)."""
         return theory_spectrum(alpha, beta, d, v=v, method=method, **kwargs)
 
     # ---- nodes ------------------------------------------------------------------------------
@@ -229,7 +229,7 @@ def _multiplicity(x, n) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-# ---- the deterministic equivalent (SPEC 6) ------------------------------------------------
+# ---- the deterministic equivalent (docs/theory.md §6) ------------------------------------------------
 # Spectral data from the deterministic equivalent: no W, and at any d when compressed.
 #
 # closed-form      the authors' surrogate: lambda_j = j^{-2 alpha}, rho_j = j^{-2 beta} + c_beta / d.

@@ -1,9 +1,9 @@
-"""Scaling-law theory of the PLRF model (SPEC sections 7-8): phases, loss-term exponents and the
+"""Scaling-law theory of the PLRF model (docs/theory.md §7-8): phases, loss-term exponents and the
 compute-optimal exponents xi (d* ~ f^xi) and eta (P* ~ f^-eta), with flops f = steps x B x d.
 
-Every formula here is written exactly as SPEC section 8 states it, with its source flag kept:
+Every formula here is written exactly as docs/theory.md §8 states it, with its source flag kept:
 "paper" ([P], read in the papers' public text) or "derived" ([D], obtained by balancing the
-asymptotic loss terms; a hypothesis the engines must confirm). Two SGD entries that SPEC 8 leaves
+asymptotic loss terms; a hypothesis the engines must confirm). Two SGD entries that docs/theory.md §8 leaves
 as "see [D] note" (xi in phase Ic, eta in phase IVb) are filled in by the same balancing and
 flagged "derived"; `balance()` re-derives every table entry from the per-term exponents, which the
 tests use to check the table independently.
@@ -38,7 +38,7 @@ __all__ = [
 
 PHASES = ("Ia", "Ib", "Ic", "II", "III", "IVa", "IVb")
 OPTIMIZERS = NAMES
-ALPHA_IV = 1.0 - 1.0 / math.sqrt(2.0)  # IVa/IVb boundary (SPEC 8, [D])
+ALPHA_IV = 1.0 - 1.0 / math.sqrt(2.0)  # IVa/IVb boundary (docs/theory.md §8, [D])
 
 
 def _pair(alpha, beta):
@@ -60,7 +60,7 @@ def phase(alpha, beta) -> str:
     II/III/IV, alpha = beta to III, alpha = 1/4 to IVb, alpha = 1 - 1/sqrt 2 to IVa (eta is
     continuous across every boundary, so the choice only matters for xi at the IVa/IVb line).
 
-    SPEC 8 leaves {alpha < 1/4, 2 beta < 1, 2(alpha + beta) > 1} unassigned (Ib is stated for
+    docs/theory.md §8 leaves {alpha < 1/4, 2 beta < 1, 2(alpha + beta) > 1} unassigned (Ib is stated for
     alpha > 1/4, Ic for 2 beta > 1). It is returned as "Ib": the paper states it believes Ib holds
     there, and balancing F_pp against F_0 there gives Ib's formulas.
     """
@@ -76,7 +76,7 @@ def phase(alpha, beta) -> str:
     return "IVb" if alpha >= 0.25 else "Ic"
 
 
-# ---- per-term exponents (SPEC 8, SGD; time in units s = gamma t) -----------------------------
+# ---- per-term exponents (docs/theory.md §8, SGD; time in units s = gamma t) -----------------------------
 def sigma(alpha, beta) -> float:
     """F_pp(t) ~ s^-sigma with sigma = (2 alpha + 2 beta - 1) / (2 alpha)  [P]."""
     alpha, beta = _pair(alpha, beta)
@@ -111,11 +111,11 @@ def noise_exponent(alpha) -> float:
 
 
 def effective_time_exponents(optimizer, alpha) -> tuple[float, float]:
-    """(q, mu) with effective time tau = t^q d^-mu (SPEC 8).
+    """(q, mu) with effective time tau = t^q d^-mu (docs/theory.md §8).
 
     SGD and SGD-M: (1, 0) above the line 2 alpha > 1; below it the step scales like d^(2 alpha - 1),
     so tau = t d^(2 alpha - 1) and mu = 1 - 2 alpha. DANA-constant: (2, 1). DANA-decaying:
-    (2 - 1/(2 alpha), 0). SPEC 8 gives DANA's effective time only for 2 alpha > 1; below the line
+    (2 - 1/(2 alpha), 0). docs/theory.md §8 gives DANA's effective time only for 2 alpha > 1; below the line
     this raises NotImplementedError.
     """
     optimizer = _optimizer(optimizer)
@@ -124,7 +124,7 @@ def effective_time_exponents(optimizer, alpha) -> tuple[float, float]:
         return 1.0, max(0.0, 1.0 - 2.0 * alpha)
     if 2.0 * alpha < 1.0:
         raise NotImplementedError(
-            f"{optimizer}: SPEC 8 gives DANA's effective time only above the line 2 alpha > 1 "
+            f"{optimizer}: docs/theory.md §8 gives DANA's effective time only above the line 2 alpha > 1 "
             f"(alpha = {alpha}); measure it with plrf.frontier instead"
         )
     if optimizer == "dana_constant":
@@ -137,7 +137,7 @@ def effective_time_exponents(optimizer, alpha) -> tuple[float, float]:
 class Optimal:
     """Compute-optimal exponents: d* ~ f^xi and P* ~ f^-eta (f = steps x B x d).
 
-    source is "paper" or "derived" exactly as SPEC 8 flags the entry; note says where the formula
+    source is "paper" or "derived" exactly as docs/theory.md §8 flags the entry; note says where the formula
     comes from.
     """
 
@@ -152,33 +152,33 @@ class Optimal:
 
 
 def _sgd_table(ph: str, a: float, b: float):
-    """(xi, eta, source, note) of the SGD phase table of SPEC 8 (formula of phase `ph` at (a, b))."""
+    """(xi, eta, source, note) of the SGD phase table of docs/theory.md §8 (formula of phase `ph` at (a, b))."""
     e = 2 * a + 2 * b - 1
     if ph == "Ia":
-        return 1 / (2 * a + 1), e / (2 * a + 1), "derived", "SPEC 8 table [D]"
+        return 1 / (2 * a + 1), e / (2 * a + 1), "derived", "docs/theory.md §8 table [D]"
     if ph == "Ib":
-        return 0.5, e / 2, "derived", "SPEC 8 table [D]"
+        return 0.5, e / 2, "derived", "docs/theory.md §8 table [D]"
     if ph == "II":
-        return b / (a + b), e / (2 * (a + b)), "derived", "SPEC 8 table [D]"
+        return b / (a + b), e / (2 * (a + b)), "derived", "docs/theory.md §8 table [D]"
     if ph == "III":
-        return 0.5, 1 - 1 / (4 * a), "paper", "SPEC 8 table [P] (checked in the paper at alpha = beta = 0.7)"
+        return 0.5, 1 - 1 / (4 * a), "paper", "docs/theory.md §8 table [P] (checked in the paper at alpha = beta = 0.7)"
     if ph == "IVa":
-        return 0.5, a, "derived", "SPEC 8 table [D]"
+        return 0.5, a, "derived", "docs/theory.md §8 table [D]"
     if ph == "IVb":
         xi = (b - a) / (2 * b - a - 2 * a * b)
         return xi, e * (1 - 2 * a) / (2 * (2 * b - a - 2 * a * b)), "derived", (
-            "xi: SPEC 8 table [D]; eta: not written in SPEC 8, obtained by balancing F_pp against SGD noise"
+            "xi: docs/theory.md §8 table [D]; eta: not written in docs/theory.md §8, obtained by balancing F_pp against SGD noise"
         )
     if ph == "Ic":
         xi = e / (2 * (3 * a + 2 * b - 2 * a * b - 1))
         return xi, 2 * a * xi, "derived", (
-            "eta = 2 alpha xi: SPEC 8 table [D]; xi: not written in SPEC 8, obtained by balancing F_pp against F_0"
+            "eta = 2 alpha xi: docs/theory.md §8 table [D]; xi: not written in docs/theory.md §8, obtained by balancing F_pp against F_0"
         )
     raise ValueError(f"phase must be one of {PHASES}, got {ph!r}")
 
 
 def _momentum_formula(ph: str, a: float, b: float, q: float, mu: float):
-    """SPEC 8's compute-optimal formulas with effective time tau = t^q d^-mu (phases Ia and II)."""
+    """docs/theory.md §8's compute-optimal formulas with effective time tau = t^q d^-mu (phases Ia and II)."""
     if ph == "Ia":
         xi = q / (q + 2 * a + mu)
         return xi, (2 * a + 2 * b - 1) * xi
@@ -186,13 +186,13 @@ def _momentum_formula(ph: str, a: float, b: float, q: float, mu: float):
         xi = q * b / (q * b + a + mu * b)
         return xi, (2 * a + 2 * b - 1) / (2 * b) * xi
     raise NotImplementedError(
-        f"SPEC 8 gives the momentum compute-optimal formulas only in phases Ia and II, not {ph} "
+        f"docs/theory.md §8 gives the momentum compute-optimal formulas only in phases Ia and II, not {ph} "
         "(the noise term under momentum is not given); measure it with plrf.frontier"
     )
 
 
 def compute_optimal(alpha, beta, optimizer="sgd", *, phase_name=None) -> Optimal:
-    """Theoretical compute-optimal exponents (SPEC 8) for one optimizer.
+    """Theoretical compute-optimal exponents (docs/theory.md §8) for one optimizer.
 
     optimizer: "sgd" (all seven phases), "sgd_momentum" (SGD's exponents, [P]), "dana_constant"
     and "dana_decaying" (phases Ia and II only, [D]; other phases raise NotImplementedError).
@@ -216,18 +216,18 @@ def compute_optimal(alpha, beta, optimizer="sgd", *, phase_name=None) -> Optimal
     else:
         q, mu = effective_time_exponents(optimizer, alpha)
         xi, eta = _momentum_formula(ph, alpha, beta, q, mu)
-        source, note = "derived", f"SPEC 8 momentum formula [D], q = {q:g}, mu = {mu:g}"
+        source, note = "derived", f"docs/theory.md §8 momentum formula [D], q = {q:g}, mu = {mu:g}"
         note += _consistency_note(alpha, beta, optimizer, eta)
     return Optimal(alpha, beta, optimizer, ph, float(xi), float(eta), source, note)
 
 
 def _consistency_note(alpha, beta, optimizer, eta) -> str:
-    """Say so when balancing SPEC 8's own loss terms gives a different optimum than its formula."""
+    """Say so when balancing docs/theory.md §8's own loss terms gives a different optimum than its formula."""
     xi_b, eta_b = balance(loss_terms(alpha, beta, optimizer))
     if abs(eta_b - eta) <= 1e-9:
         return ""
     return (
-        f"; WARNING: balancing SPEC 8's loss terms here gives xi = {xi_b:.4g}, eta = {eta_b:.4g} "
+        f"; WARNING: balancing docs/theory.md §8's loss terms here gives xi = {xi_b:.4g}, eta = {eta_b:.4g} "
         "(F_ac decays more slowly as d grows at fixed f, so F_0 against F_ac sets the optimum)"
     )
 
@@ -247,11 +247,11 @@ class Term:
 
 
 def loss_terms(alpha, beta, optimizer="sgd", *, noise=True) -> list[Term]:
-    """SPEC 8's asymptotic loss terms as powers of (t, d) for one optimizer.
+    """docs/theory.md §8's asymptotic loss terms as powers of (t, d) for one optimizer.
 
     s = gamma t with gamma ~ d^(2 alpha - 1) below the line; momentum replaces s by the effective
     time tau = t^q d^-mu in the forcing terms. The SGD-noise term is included for SGD and SGD-M
-    only (SPEC 8 does not give it under momentum).
+    only (docs/theory.md §8 does not give it under momentum).
     """
     alpha, beta = _pair(alpha, beta)
     q, mu = effective_time_exponents(optimizer, alpha)

@@ -140,7 +140,7 @@ def run(args, measure=measure_curves) -> int:
     try:
         th = theory.compute_optimal(args.alpha, args.beta, args.optimizer)
     except NotImplementedError as exc:
-        th = f"not given by SPEC 8 here ({exc})"
+        th = f"not given by docs/theory.md §8 here ({exc})"
     print(format_table(fr, th, "compute-optimal exponents (95% block-bootstrap intervals):"))
     f = fr.isoflop.flops
     if len(f):

@@ -1,4 +1,4 @@
-"""Plain-NumPy Monte Carlo in K's eigenbasis, exact in law (SPEC 2, FAMILIES 0.4), many seeds at once.
+"""Plain-NumPy Monte Carlo in K's eigenbasis, exact in law (docs/theory.md §2, FAMILIES 0.4), many seeds at once.
 
 A sample is f = Lambda^{1/2} z (z ~ N(0, I_d)) with residual r = <f, e> - eps, eps ~ N(0, 2 P_inf),
 where e = phi - phi* is the eigenbasis error; the batch-averaged gradient is (1/B) sum_b f_b r_b.
@@ -88,7 +88,7 @@ def gaussian_gradient(spec, e, batch, rng):
 
 
 def momentum_update(e, y, g, k, phi_star=0.0, *, w=0.0, l2=0.0, noise=0.0, rng=None):
-    """One Gen-Mom-SGD step (SPEC 3) on gradient g, with optional ridge l2 (added to g), decoupled
+    """One Gen-Mom-SGD step (docs/theory.md §3) on gradient g, with optional ridge l2 (added to g), decoupled
     decay w and isotropic noise of standard deviation `noise` added to theta. k holds the four
     coefficients (numbers or arrays broadcasting against e)."""
     gh = g + l2 * (phi_star + e) if np.any(l2) else g

@@ -1,6 +1,6 @@
 """NumPy oracles for the optimizer families of issue 11 (FAMILIES.md; design note docs/families.md).
 
-Each family has an exact expected-risk recursion (per-mode moments, like oracle.py for SPEC 4) with a
+Each family has an exact expected-risk recursion (per-mode moments, like oracle.py for docs/theory.md §4) with a
 `bug=` switch that plants a named error, and a Monte Carlo in K's eigenbasis that is exact in law:
 
 * mixtures of experts / sparse updates (moe.py): moe_risk, sparse_momentum_risk, moe_monte_carlo,

@@ -4,7 +4,7 @@ m experts share W and the target; each sample is routed to expert i with probabi
 loss is averaged over the whole batch, so expert i's gradient is g_i = (1/B) sum_b 1[J_b = i] f_b r_b.
 Given e, each term has mean p lambda_j e_j and variance p lambda_j R2(e) + p (2 - p) lambda_j^2 e_j^2
 (Isserlis: E f_j^2 r^2 = lambda_j R2 + 2 lambda_j^2 e_j^2, minus the squared mean p^2 lambda_j^2 e_j^2).
-Hence SPEC 4 per expert with the mean gain lambda -> p lambda and
+Hence docs/theory.md §4 per expert with the mean gain lambda -> p lambda and
 xi_j = [p (2 - p) lambda_j^2 a_j + p lambda_j R2_i] / B, R2_i = 2 P_inf + sum_k lambda_k a_k^(i).
 The total risk is sum_i p_i P_i. Sparse-update momentum (a block that receives gradient with
 probability p per sample) is the same computation per block.

@@ -18,7 +18,7 @@ Because n is uncorrelated with z and every coefficient is deterministic, the mom
 first moments u = phi* E[e], v = phi* E[y] (u' , v') = M (u, v) + h q, and the second moments
 Z = [[a, c], [c, s]] follow Z' = M Z M^T + M mu h^T + h mu^T M^T + h h^T q + N N^T xi + sigma^2 e1 e1^T,
 with mu = (u, v) and q = phi*^2 = rho (theta_0 = 0, so e_0 = -phi*, u(0) = -rho). With w = l2 = 0
-and gain = lambda this is SPEC 4 term by term (a test checks it against plrf.testing.spec4_risk).
+and gain = lambda this is docs/theory.md §4 term by term (a test checks it against plrf.testing.spec4_risk).
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 With l >= 1, each step draws two independent batches and combines their gradients as
 g_l = c+ g1 + c- g2, c+- = (1 +- sqrt(2l - 1)) / 2 (c+ + c- = 1, c+^2 + c-^2 = l), and takes the step
 gamma / l. g_l has the batch gradient's mean and l times its covariance, so the exact recursion is
-SPEC 4 with the step coefficients gamma2, gamma3 divided by l and xi multiplied by l (1/B -> l/B in
+docs/theory.md §4 with the step coefficients gamma2, gamma3 divided by l and xi multiplied by l (1/B -> l/B in
 both the (1 + 1/B) lambda^2 a factor and the forcing). gamma1 and Delta are left alone: for SGD this
 is SVAG exactly; for momentum members it is the literal "step gamma / l" (a time-rescaled heavy ball
 would also need Delta / l). Schedules are evaluated at the SVAG step index; SVAG step k is SGD time k / l.

@@ -1,4 +1,4 @@
-// The exact n-step map of one mode with frozen coefficients (SPEC 5), when R2 is linear in time
+// The exact n-step map of one mode with frozen coefficients (docs/theory.md §5), when R2 is linear in time
 // across the block, R2(t0 + i) = R2_0 + slope * i:
 //   x(t0 + n) = M^n x(t0) + P0 R2_0 + P1 slope,  P0 = sum_i M^{n-1-i} b,  P1 = sum_i i M^{n-1-i} b,
 // with b the forcing per unit R2. General modes use binary powering of (M, P0, P1) (log2 n

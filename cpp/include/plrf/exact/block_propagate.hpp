@@ -31,7 +31,7 @@ PLRF_ALWAYS_INLINE void propagate_body(const BlockPass& b, std::int64_t j0, std:
     for (int l = 0; l < L; ++l) lam[l] = b.lam[j + std::min(l, count - 1)];  // pad with a real mode
     block_maps<L>(b.k, lam, b.n, maps);
     for (int l = 0; l < count; ++l) {
-      const double m = b.mult ? b.mult[j + l] : 1.0;  // P0, P1 are linear in the forcing (SPEC 10)
+      const double m = b.mult ? b.mult[j + l] : 1.0;  // P0, P1 are linear in the forcing (docs/theory.md §10)
       double x0[3];
       for (int i = 0; i < 3; ++i) x0[i] = b.x[i][j + l] + b.pending * b.p1[i][j + l];
       for (int i = 0; i < 3; ++i) {

@@ -1,4 +1,4 @@
-// method="fast": the exact risk to 1e9+ steps at O(d log T) cost (SPEC 5).
+// method="fast": the exact risk to 1e9+ steps at O(d log T) cost (docs/theory.md §5).
 //
 // Time is cut into blocks of n <= r t steps (n = 1, i.e. the exact step, while r t < 2), shorter
 // where R2 curves fast (momentum transients: the curvature of the last block ends bounds the
@@ -138,7 +138,7 @@ class BlockSolver {
     for (std::int64_t j = j0; j < j1; ++j) {
       const SgdMode m = sgd_mode(k, md_.lam[j]);
       const SgdBlock b = sgd_block(m, n);
-      const double q = m.q * md_.multiplicity(j);  // a node's forcing (SPEC 10)
+      const double q = m.q * md_.multiplicity(j);  // a node's forcing (docs/theory.md §10)
       x_.a[j] = b.E * (x_.a[j] + pend * p1_[0][j]) + q * b.S0 * R2;
       p1_[0][j] = q * b.S1;
     }

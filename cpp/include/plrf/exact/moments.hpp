@@ -1,10 +1,10 @@
-// The per-mode moment map of SPEC section 4, written once for every exact-risk method.
+// The per-mode moment map of docs/theory.md §4, written once for every exact-risk method.
 //
 // Mode j carries x_j = (a_j, s_j, c_j) = (E e_j^2, E y_j^2, E e_j y_j). One optimizer step maps
 //   x_j' = M_j x_j + f lambda_j R2 / B,   f = (G^2, gamma1^2, -G gamma1),
 // where R2 = 2 P_inf + sum_k lambda_k a_k is twice the current expected risk (the rank-one
 // coupling). M_j already contains the mode's own gradient noise lambda_j^2 a_j / B.
-// `step` is the transcription of SPEC 4; `mode_matrix`/`forcing` are derived from it (columns of
+// `step` is the transcription of docs/theory.md §4; `mode_matrix`/`forcing` are derived from it (columns of
 // the linear map), so the recursion, the block solver and the ODE cannot disagree.
 #pragma once
 #include <array>
@@ -24,7 +24,7 @@ struct StepCoefs {
       : g1(c.gamma1), g3(c.gamma3), G(c.G()), m(c.m()), inv_b(1.0 / static_cast<double>(batch)) {}
 };
 
-// One step of SPEC 4 for one mode (in place). kSgd: gamma1 = gamma3 = 0, so only a is live.
+// One step of docs/theory.md §4 for one mode (in place). kSgd: gamma1 = gamma3 = 0, so only a is live.
 template <bool kSgd>
 inline void step(const StepCoefs& k, double lam, double R2, double& a, double& s, double& c) {
   const double A = 1.0 - k.G * lam;

@@ -1,4 +1,4 @@
-// method="ode": the continuized dynamics of SPEC 5, dx_j/dt = (M_j - I) x_j + b_j R2, integrated by
+// method="ode": the continuized dynamics of docs/theory.md §5, dx_j/dt = (M_j - I) x_j + b_j R2, integrated by
 // implicit Euler on tau = ln(1 + t) as in the authors' code: per step a 3x3 solve per mode and a
 // Sherman-Morrison (rank-one) solve for R2. It approximates the discrete risk (it is off by a few
 // percent over the first few dozen steps); we return P, not 2P.
@@ -64,7 +64,7 @@ class OdeGrid {
 // instruction set (runtime/isa.hpp).
 struct OdeModes {
   const double* lam;
-  const double* mult;  // node multiplicities (nullptr: all 1); they scale the forcing (SPEC 10)
+  const double* mult;  // node multiplicities (nullptr: all 1); they scale the forcing (docs/theory.md §10)
   double *a, *s, *c;  // moments (s, c unused for SGD)
   double* w[3];       // response to R2
 };

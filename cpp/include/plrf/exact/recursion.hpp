@@ -1,4 +1,4 @@
-// method="exact": the discrete moment recursion of SPEC 4, O(d) per step, exact for all t, d, B.
+// method="exact": the discrete moment recursion of docs/theory.md §4, O(d) per step, exact for all t, d, B.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -21,7 +21,7 @@ struct MomentState {
 
 // One step of modes [j0, j1): the loop the recursion spends its time in, compiled for each
 // instruction set (runtime/isa.hpp); distinct arrays (restrict) let it vectorise. A node of
-// multiplicity m is forced by m lambda R2 / B (SPEC 10), i.e. it steps with R2 scaled by m.
+// multiplicity m is forced by m lambda R2 / B (docs/theory.md §10), i.e. it steps with R2 scaled by m.
 template <bool kSgd>
 PLRF_ALWAYS_INLINE void step_modes_body(const StepCoefs& k, const double* __restrict lam, const double* __restrict mult,
                                         double R2, double* __restrict a, double* __restrict s,

@@ -1,4 +1,4 @@
-// Divergence of the expected risk (SPEC 4 as a discrete Volterra equation). With frozen
+// Divergence of the expected risk (docs/theory.md §4 as a discrete Volterra equation). With frozen
 // coefficients, mode j answers to R2 through the kernel K(k) = sum_j lambda_j e_a^T M_j^k b_j,
 // so R2 stays bounded iff every mode is stable and the kernel norm
 //   ||K||_1 = sum_j lambda_j e_a^T (I - M_j)^{-1} b_j
@@ -27,7 +27,7 @@ inline double sgd_kernel_norm_scaled(const Modes& md, double u) {
     const double x = u * (md.lam[j] / md.lam[0]);
     const double room = 2.0 - x * (1.0 + inv_b);
     if (!(room > 0)) return std::numeric_limits<double>::infinity();
-    norm += md.multiplicity(j) * x / (batch * room);  // a node of multiplicity m: m times the forcing (SPEC 10)
+    norm += md.multiplicity(j) * x / (batch * room);  // a node of multiplicity m: m times the forcing (docs/theory.md §10)
   }
   return norm;
 }

@@ -1,4 +1,4 @@
-// The Gen-Mom-SGD family (SPEC section 3), with g the batch-averaged gradient:
+// The Gen-Mom-SGD family (docs/theory.md §3), with g the batch-averaged gradient:
 //   y_{t+1}     = (1 - Delta_t) y_t + gamma1_t g_t,      y_0 = 0
 //   theta_{t+1} = theta_t - gamma2_t g_t - gamma3_t y_{t+1}
 // SGD, SGD-M and DANA are members. Every engine reads the coefficients through at(t).

@@ -1,4 +1,4 @@
-// A hyperparameter schedule, evaluated at the step index t = 0, 1, 2, ... (SPEC section 3).
+// A hyperparameter schedule, evaluated at the step index t = 0, 1, 2, ... (docs/theory.md §3).
 // Schedules are plain data so that the simulator, the exact recursion and the ODE evaluate
 // exactly the same numbers at the same t.
 #pragma once

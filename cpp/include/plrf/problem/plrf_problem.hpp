@@ -1,4 +1,4 @@
-// The PLRF least-squares problem (SPEC section 1): data variances D_j = j^{-2 alpha}, target
+// The PLRF least-squares problem (docs/theory.md §1): data variances D_j = j^{-2 alpha}, target
 // b_j = j^{-beta}, and random features W (v x d, entries N(0, 1/d)) drawn from the seed.
 // W is addressed entry by entry, so any block of rows can be regenerated on demand and W never
 // has to be stored whole.

@@ -1,4 +1,4 @@
-// The eigenbasis simulator (SPEC section 2): iterate the error e = U^T (theta - theta*) with
+// The eigenbasis simulator (docs/theory.md §2): iterate the error e = U^T (theta - theta*) with
 // samples f = Lambda^{1/2} z, z ~ N(0, I_d), and label noise eps ~ N(0, 2 P_inf), so that the
 // batch gradient is g = (1/B) sum_b f_b (<f_b, e> - eps_b).
 //

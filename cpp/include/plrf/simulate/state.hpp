@@ -40,7 +40,7 @@ struct RunSpec {
   }
 };
 
-// One Gen-Mom-SGD step on coordinate j given the gradient g_j (SPEC section 3):
+// One Gen-Mom-SGD step on coordinate j given the gradient g_j (docs/theory.md §3):
 //   y' = (1 - Delta) y + gamma1 g;  x' = x - gamma2 g - gamma3 y'.
 // SGD skips the momentum entirely (y stays 0).
 struct MomentumStep {

@@ -1,4 +1,4 @@
-// Spectral data (SPEC section 1, and nodes of SPEC 10): everything the eigenbasis engines need.
+// Spectral data (docs/theory.md §1, and nodes of docs/theory.md §10): everything the eigenbasis engines need.
 //
 // An entry j is a node: an eigenvalue lambda_j of K shared by mult_j eigen-directions (1 for a
 // plain mode), with rho_j the summed squared initial error of those directions. In the moment

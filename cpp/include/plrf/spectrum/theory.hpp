@@ -1,4 +1,4 @@
-// The deterministic equivalent of the PLRF spectrum (SPEC 6), with no W and no v-sized arrays.
+// The deterministic equivalent of the PLRF spectrum (docs/theory.md §6), with no W and no v-sized arrays.
 //
 // With D_j = j^{-2 alpha}, b_j^2 = j^{-2 beta} (j = 1..v) and s(z) = (1/d) tr (K - z)^{-1} = -m(z)/z:
 //   1 = m + (1/d) sum_j D_j m / (D_j m - z)                       (resolvent equation)

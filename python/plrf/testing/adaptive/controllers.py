@@ -1,5 +1,5 @@
 """Step-size controllers (issue 12): rules that turn per-step statistics into a multiplier of some
-of the Gen-Mom-SGD coefficients (gamma1, gamma2, gamma3; SPEC section 3).
+of the Gen-Mom-SGD coefficients (gamma1, gamma2, gamma3; docs/theory.md §3).
 
 One controller object serves both engines, which is the concept the C++ port keeps:
 * the Monte Carlo feeds it the *realised* statistics of each seed (arrays over seeds), so the

@@ -1,7 +1,7 @@
 """Deterministic equivalent (DE) of Gen-Mom-SGD under a step-size controller (issue 12).
 
-The per-mode moment recursion of SPEC 4 (a = E e^2, s = E y^2, c = E e y per mode, or per node of
-equal eigenvalues with multiplicity m, SPEC 10) is run with the coefficients of step t multiplied by
+The per-mode moment recursion of docs/theory.md §4 (a = E e^2, s = E y^2, c = E e y per mode, or per node of
+equal eigenvalues with multiplicity m, docs/theory.md §10) is run with the coefficients of step t multiplied by
 the controller's m_t, and the controller is fed the *expected* statistics (FAMILIES 0.2):
     E||g||^2      = (1 + 1/B) sum lambda^2 a + tr K * R2 / B,    R2 = 2 P_inf + sum lambda a
     P = E f_B     = R2 / 2
@@ -66,7 +66,7 @@ def deterministic_equivalent(spectrum, optimizer, ctrl: Controller, steps, *, ba
 
 
 def moment_step(k, lam, mult, a, s, c, R2, batch):
-    """One step of SPEC 4 for nodes (SPEC 10): the noise forcing of a node is m * lambda * R2 / B."""
+    """One step of docs/theory.md §4 for nodes (docs/theory.md §10): the noise forcing of a node is m * lambda * R2 / B."""
     g1, g2, g3, keep = k["gamma1"], k["gamma2"], k["gamma3"], 1.0 - k["delta"]
     G = g2 + g1 * g3
     A = 1.0 - G * lam

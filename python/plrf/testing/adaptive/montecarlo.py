@@ -1,12 +1,12 @@
 """Monte Carlo of Gen-Mom-SGD under a step-size controller, exact in law (issue 12).
 
-Plain NumPy, vectorised over seeds, written from SPEC sections 1-3 and FAMILIES A.2/A.3 only.
+Plain NumPy, vectorised over seeds, written from docs/theory.md §1-3 and FAMILIES A.2/A.3 only.
 Two samplers give the same law:
 * space="full": v-dimensional samples x_j ~ N(0, j^{-2 alpha}) pushed through the problem's own W
   (f = W^T x, y = <x, b>), parameters theta in R^d. The statistics are read as a real run would:
   ||g||^2 and the batch loss from the batch; P(theta), ||K e||^2 and e^T K^3 e from the "running
   energy" e = theta - theta* with the sampled K = W^T D W.
-* space="eigen": the error e = U^T (theta - theta*) directly (SPEC 2). Given e, a batch enters the
+* space="eigen": the error e = U^T (theta - theta*) directly (docs/theory.md §2). Given e, a batch enters the
   gradient only through B residuals and one d-vector: with u = Lambda^{1/2} e / s, s = |Lambda^{1/2} e|,
   write z_i = zeta_i u + z_i_perp; then r_i = s zeta_i - eps_i and sum_i r_i z_i_perp is
   |r| times a standard normal projected off u. So one step costs O(B + d) per seed, still exact in law.
@@ -88,7 +88,7 @@ class EigenSampler:
 
 
 class FullSampler:
-    """State: parameters theta (n, d); samples through W (SPEC 1)."""
+    """State: parameters theta (n, d); samples through W (docs/theory.md §1)."""
 
     def __init__(self, problem, batch):
         spec = problem.spectrum()
@@ -184,7 +184,7 @@ def _mark_divergence(diverged, bad, t, x, y):
 
 
 def _gen_mom_step(k, x, y, g):
-    """SPEC 3 with per-seed coefficients: y' = (1 - Delta) y + gamma1 g; x' = x - gamma2 g - gamma3 y'."""
+    """docs/theory.md §3 with per-seed coefficients: y' = (1 - Delta) y + gamma1 g; x' = x - gamma2 g - gamma3 y'."""
     col = {name: np.asarray(v, dtype=np.float64)[..., None] for name, v in k.items()}
     y = (1.0 - col["delta"]) * y + col["gamma1"] * g
     return x - col["gamma2"] * g - col["gamma3"] * y, y
