@@ -99,3 +99,19 @@ def test_plot_invalid_parameters_are_refused():
     for call, name in cases:
         with pytest.raises(ValueError, match=rf"\b{name}\b"):
             call()
+
+
+@pytest.mark.parametrize("name,make", [
+    ("tau", lambda: plrf.Schedule.power_law(1.0, float("nan"), -0.5)),
+    ("c", lambda: plrf.Schedule.power_law(float("inf"), 1.0, -0.5)),
+    ("p", lambda: plrf.Schedule.power_law(1.0, 1.0, float("nan"))),
+])
+def test_schedule_parameters_are_named_when_not_finite(name, make):
+    with pytest.raises(ValueError, match=f"schedule parameter {name} must be finite"):
+        make()
+
+
+def test_theory_spectrum_refuses_an_alpha_whose_eigenvalues_underflow():
+    with pytest.raises(ValueError, match="alpha=1e\\+19 is too large"):
+        plrf.Spectrum.theory(1e19, 0.5, 100)
+    assert plrf.Spectrum.theory(50.0, 0.5, 100).eigenvalues[-1] > 0  # 2 alpha ln d = 460: still representable

@@ -2,8 +2,8 @@
 
 Identities (no sampling noise): the initial risk P(0) = 1/2 sum_{j<=v} D_j b_j^2 for every W, and
 E tr K = sum_{j<=v} D_j (tr K fluctuates by ~1e-3 at d = 300).
-Risk curves: SGD at lr = 0.375 / tr K to T = 1e7 (method="fast"), compared with the average of 5 sampled-W
-spectra at every record up to the point where that average flattens (within 5% of its final value):
+Risk curves: SGD at lr = 0.375 / tr K to T = 1e7 (method="fast"), compared with the average of 5 (d = 300)
+or 20 (d = 2000) sampled-W spectra at every record up to the point where that average flattens (within 5% of its final value):
 within 5%. P_inf: within 2%.
 NOISY: at alpha >= 1 and beta >= 0.8 the risk before the flattening is carried by a few top
 eigen-directions whose rho fluctuates by O(1) between seeds (per-seed sd of the risk up to 31% of the
@@ -27,13 +27,14 @@ from plrf.spectrum import theory_spectrum
 ALPHAS, BETAS = (0.4, 0.7, 1.0, 1.5), (0.3, 0.8, 1.5)
 GRID = [(a, b) for a in ALPHAS for b in BETAS]
 SEEDS = 5
+SEEDS_D2000 = 20  # 5-seed means at d = 2000 strayed 2.6-8.7% (0.7, 0.8) and 5-14% (1.5, 0.8) between disjoint blocks
 T = 10**7
 
 
 @functools.lru_cache(maxsize=None)
-def sampled(alpha, beta, d):
+def sampled(alpha, beta, d, seeds=SEEDS):
     """Risk curves (seeds x records) and P_inf of 5 sampled-W spectra, with the shared SGD rate."""
-    specs = [plrf.PLRF(alpha, beta, d, seed=s).spectrum(keep_vectors=False) for s in range(SEEDS)]
+    specs = [plrf.PLRF(alpha, beta, d, seed=s).spectrum(keep_vectors=False) for s in range(seeds)]
     lr = 0.375 * min(1.0, 1.0 / np.mean([s.trace for s in specs]))
     rec = plrf.record_grid(T, 10)
     curves = np.array([exact_risk(s, plrf.sgd(lr), T, record=rec, method="fast", rtol=1e-3).risk for s in specs])
@@ -59,12 +60,20 @@ def risk_check(risk, curves, lenient):
 
 def compare(spec, alpha, beta, d, lenient):
     """(risk passes, max relative risk error, P_inf passes, relative P_inf error) against the 5-seed average."""
-    lr, rec, curves, pinfs = sampled(alpha, beta, d)
+    lr, rec, curves, pinfs = sampled(alpha, beta, d, SEEDS_D2000 if d == 2000 else SEEDS)
     risk = exact_risk(spec, plrf.sgd(lr), T, record=rec, method="fast", rtol=1e-3).risk
     ok, rel = risk_check(risk, curves, lenient)
     pinf_gap, pinf_se = abs(spec.p_inf - pinfs.mean()), pinfs.std(ddof=1) / np.sqrt(len(pinfs))
     pinf_ok = within(pinf_gap, 0.02 * pinfs.mean(), pinf_se, lenient)
     return bool(ok.all()), float(rel.max()), bool(pinf_ok), pinf_gap / pinfs.mean()
+
+
+def compare_p_inf(spec, alpha, beta, d):
+    """(gap, standard error, within 2% or 3 standard errors, relative gap) of P_inf against the 5-seed
+    mean (the cached draws of sampled(): nothing is sampled again)."""
+    pinfs = sampled(alpha, beta, d, SEEDS_D2000 if d == 2000 else SEEDS)[3]
+    gap, se = abs(spec.p_inf - pinfs.mean()), pinfs.std(ddof=1) / np.sqrt(len(pinfs))
+    return gap, se, bool(within(gap, 0.02 * pinfs.mean(), se, True)), gap / pinfs.mean()
 
 
 def identity_errors(spec, alpha, beta):
@@ -92,19 +101,18 @@ def test_self_consistent_matches_sampled_d300(alpha, beta):
     assert pinf_ok, f"P_inf error {pinf_err:.3f}"
 
 
-# The 12 corners share the same 5 W draws (seeds 0-4), so they pass or fail together. The per-seed
-# P_inf at d = 2000 scatters ~4% around the theory, as much for NumPy's W as for plrf's (measured,
-# alpha = 0.4, beta = 0.8: -6.5, 0.0, -5.9, +2.6% vs +2.3, 0.2, -3.9, -0.7%), so a 2% bound on a
-# 5-seed mean is ~1 standard error: with streams v2 the draw is 3-4% off and 10 of 12 fail.
-# xfail until the bound accounts for that standard error (or uses more seeds).
+# d = 2000 averages 20 sampled W (seeds 0-19): with streams v2, disjoint 5-seed blocks strayed from the
+# theory by 2.6-8.7% at (0.7, 0.8) and 5-14% at (1.5, 0.8), so a 5-seed mean could not decide a 5% bar.
+# The per-seed P_inf scatters ~4% around the theory (for NumPy's W as for plrf's), so P_inf is held to
+# 2% or 3 standard errors of the mean; the noise-free identities (P(0), E tr K) stay strict at 1e-3.
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="2% bound on a 5-seed P_inf mean is ~1 SE (see comment)")
 @pytest.mark.parametrize("alpha,beta", GRID)
 def test_self_consistent_matches_sampled_d2000(alpha, beta):
     spec = theory_spectrum(alpha, beta, 2000, method="self-consistent")
     ok, err, _, pinf_err = compare(spec, alpha, beta, 2000, lenient=(alpha, beta) in NOISY)
     assert ok, f"risk error {err:.3f}"
-    assert pinf_err <= 0.02, f"P_inf error {pinf_err:.3f}"
+    _, _, pinf_ok, _ = compare_p_inf(spec, alpha, beta, 2000)
+    assert pinf_ok, f"P_inf error {pinf_err:.3f}, beyond 2% and 3 standard errors of the seed mean"
     assert max(map(abs, identity_errors(spec, alpha, beta))) < 1e-3
 
 

@@ -262,6 +262,9 @@ def theory_spectrum(alpha, beta, d, v=None, method="closed-form", *, compress=No
     alpha, beta, d, v = check.problem(alpha, beta, d, v, theory=True)
     if d >= 2**53 or v >= 2**53:
         raise ValueError(f"d and v must be < 2**53 (float64 counts), got d={d}, v={v}")
+    if 2.0 * alpha * np.log(max(d, 2)) > 700.0:  # lambda_d ~ d^(-2 alpha) would underflow float64
+        raise ValueError(f"alpha={alpha} is too large at d={d}: the smallest eigenvalue d^(-2 alpha) underflows "
+                         "float64 (need 2 alpha ln d <= 700)")
     check.choice("method", method, THEORY_METHODS)
     rtol = _theory_rtol(compress, d)
     eta = check.positive("eta", eta)

@@ -54,12 +54,16 @@ class Schedule {
  private:
   Schedule(Kind kind, double c, double tau, double p, std::vector<double> values)
       : kind_(kind), c_(c), tau_(tau), p_(p), values_(std::move(values)) {
-    if (!std::isfinite(c_) || !std::isfinite(tau_) || !std::isfinite(p_))
-      throw std::invalid_argument("schedule parameters must be finite");
-    if (kind_ == Kind::PowerLaw && tau_ <= 0) throw std::invalid_argument("power-law schedule needs tau > 0");
+    finite("c", c_), finite("tau", tau_), finite("p", p_);  // the message names the parameter
+    if (kind_ == Kind::PowerLaw && tau_ <= 0)
+      throw std::invalid_argument("power-law schedule needs tau > 0, got " + std::to_string(tau_));
     if (kind_ == Kind::Array && values_.empty()) throw std::invalid_argument("array schedule must be non-empty");
     for (double x : values_)
       if (!std::isfinite(x)) throw std::invalid_argument("array schedule values must be finite");
+  }
+  static void finite(const char* name, double x) {
+    if (!std::isfinite(x))
+      throw std::invalid_argument(std::string("schedule parameter ") + name + " must be finite, got " + std::to_string(x));
   }
   Kind kind_;
   double c_, tau_, p_;
