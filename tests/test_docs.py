@@ -40,11 +40,11 @@ def spec_refs_tool():
 
 
 @pytest.mark.parametrize("old,new", [
-    ("docs/theory.md §4 recursion", "docs/theory.md §4 recursion"),
-    ("(docs/theory.md §6)", "(docs/theory.md §6)"),
-    ("docs/theory.md §4-5", "docs/theory.md §4-5"),
-    ("docs/theory.md §10's nodes; docs/theory.md §8,", "docs/theory.md §10's nodes; docs/theory.md §8,"),
-    ("see docs/theory.md", "see docs/theory.md"),
+    ("SPEC 4 recursion", "docs/theory.md §4 recursion"),
+    ("(SPEC section 6)", "(docs/theory.md §6)"),
+    ("SPEC sections 4-5", "docs/theory.md §4-5"),
+    ("SPEC 10's nodes; SPEC 8,", "docs/theory.md §10's nodes; docs/theory.md §8,"),
+    ("see SPEC.md", "see docs/theory.md"),
     ("the SPEC value", "the SPEC value"),  # left for a human, and listed by the tool
     ("SPECTRUM_SOURCES", "SPECTRUM_SOURCES"),
 ])
@@ -54,7 +54,7 @@ def test_spec_refs_rewrites_references_only(old, new):
 
 def test_readme_points_at_the_shipped_theory():
     text = (REPO / "README.md").read_text()
-    assert "docs/theory.md" in text and "docs/theory.md" not in text and "shared folder" not in text
+    assert "docs/theory.md" in text and "SPEC" + ".md" not in text and "shared folder" not in text
     first = text.split("```bash")[1].split("```")[0]
     assert 'pip install ".[test]" && python -m plrf demo' in first
     assert 'pip install ".[test]" && python -m pytest' in first
