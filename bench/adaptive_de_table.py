@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 import plrf
+from plrf.cli.bench import machine_line
 from plrf.testing.adaptive import controller, deterministic_equivalent, monte_carlo
 
 ALPHAS = (0.3, 0.7, 1.0)
@@ -180,6 +181,7 @@ def main(argv=None):
     ap.add_argument("--exponents", type=float, metavar="STEPS")
     ap.add_argument("--replot", metavar="JSON", help="redraw --plot from a --json of an earlier run")
     args = ap.parse_args(argv)
+    print(machine_line())  # the Monte Carlo and the DE here are NumPy, but the spectra come from plrf._core
     if args.exponents:
         exponents(int(args.exponents))
         return

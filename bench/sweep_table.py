@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from plrf.cli.bench import SWEEP_STEPS, machine, sweep_speedup
+from plrf.cli.bench import SWEEP_STEPS, machine, machine_line, sweep_speedup
 
 
 def main(argv=None):
@@ -22,7 +22,7 @@ def main(argv=None):
     ap.add_argument("--json", help="write the rows to this file")
     args = ap.parse_args(argv)
     info = machine()
-    print(f"{info['cpus']} cpus, load {info['loadavg']}")
+    print(machine_line(info))
     print(f"{'backend':<14} {'configs':>7} {'serial s':>9} {'parallel s':>10} {'speedup':>8}")
     rows = []
     for backend in ("pool", "dask"):

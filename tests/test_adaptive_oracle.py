@@ -91,13 +91,14 @@ def test_planted_bug_fails_the_z_test(bug):
     assert z > Z_BUG, z
 
 
+# Every (pair, case) but the one test_eigen_agrees_with_full_space runs in the default suite.
+SLOW_CASES = [(pair, case) for pair in PAIRS for case in CASES if (pair, case) != (PAIRS[0], "adagrad_norm/sgd")]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("case", list(CASES))
 @pytest.mark.parametrize("batch", [1, 8])
-@pytest.mark.parametrize("pair", PAIRS)
+@pytest.mark.parametrize("pair,case", SLOW_CASES)
 def test_every_controller_eigen_agrees_with_full_space(pair, batch, case):
-    if pair == PAIRS[0] and case == "adagrad_norm/sgd":
-        pytest.skip("in the default suite")
     z = max_z(pair, batch, case)
     assert z < Z_MAX, z
 

@@ -197,7 +197,10 @@ def test_hsgd_frozen_risk_scheme_converges_to_continuous_time():
     for rank_one, model in ((False, "hsgd"), (True, "ito")):
         ct = fam.continuous_risk(spec, lr, STEPS, 1, model)
         err = [np.max(np.abs(fam.hsgd_risk(spec, lr, STEPS, 1, substeps=n, rank_one=rank_one) / ct - 1)) for n in (4, 8, 16)]
+        # halving the substep halves the error (first order), and the error itself is small: the scheme
+        # converges to this continuous-time model, not merely to something (measured 2.4e-3 hsgd, 4.2e-3 ito)
         assert 1.8 < err[0] / err[1] < 2.2 and 1.8 < err[1] / err[2] < 2.2, err
+        assert err[2] < 6e-3, err
 
 
 def test_svag_tends_to_the_ito_model():

@@ -154,6 +154,12 @@ def _print_row(r):
     print(f"{r['name']:<38} {ratio:>9}  {r['detail']}  [{r['source']}]", flush=True)
 
 
+def machine_line(info=None) -> str:
+    """The header every benchmark table prints: machines differ (AVX-512 vs AVX2), so the kernels' ISA leads."""
+    info = info or machine()
+    return f"plrf {info['plrf']} | kernels {info['isa']} | {info['cpus']} cpus | load {info['loadavg']} | {info['time_utc']}"
+
+
 def machine() -> dict:
     from .. import _core
 
@@ -181,7 +187,7 @@ def main_args(args) -> int:
     if args.repeat < 1:
         raise ValueError(f"--repeat must be >= 1, got {args.repeat}")
     info = machine()
-    print(f"plrf {info['plrf']} | kernels {info['isa']} | {info['cpus']} cpus | load {info['loadavg']} | {info['time_utc']}")
+    print(machine_line(info))
     print(f"{'benchmark':<38} {'ratio':>9}  detail  [source]")
     rows = run(args.quick, args.repeat, args.only)
     if args.out:
