@@ -49,8 +49,7 @@ plrf::Spectrum spectrum_of(const Array& eigenvalues, const Array& rho, double p_
   spec.eigenvalues = Eigen::Map<const Eigen::VectorXd>(eigenvalues.data(), eigenvalues.size());
   spec.rho = Eigen::Map<const Eigen::VectorXd>(rho.data(), rho.size());
   spec.p_inf = p_inf;
-  spec.validate();
-  return spec;
+  return spec;  // validated once, by simulate/run.hpp
 }
 
 // Full-space arrays (all None on the eigen path), used in place.

@@ -105,6 +105,19 @@ def seeds(x, bytes_per_seed: float = 0.0, what: str = "") -> np.ndarray:
     return vals
 
 
+def compress_rtol(name: str, x) -> float | None:
+    """The one rule for a compression request: None/False -> None (no compression), True -> the
+    default 1e-4, else an rtol in (0, 0.1] (the nodes change the risk curve by about rtol)."""
+    if x is None or x is False:
+        return None
+    if x is True:
+        return 1e-4
+    x = positive(name, x)
+    if x > 0.1:
+        raise ValueError(f"{name} must be in (0, 0.1], got {x}")
+    return x
+
+
 # ---- problems and spectrum sources: one rule for the public API and sweep configs ------------------
 THEORY_METHODS = ("closed-form", "self-consistent")
 SPECTRUM_SOURCES = ("sampled", "theory")

@@ -61,8 +61,7 @@ def exact_risk(
         cost independent of d. Never applied unless asked; meta["compressed"] records it.
     """
     spec = as_spectrum(spectrum)
-    if compress is not None and compress is not False:
-        spec = spec.compress() if compress is True else spec.compress(compress)
+    compress = check.compress_rtol("compress (the compression rtol)", compress)
     steps = check.integer("steps", steps, 1, check.MAX_STEPS)
     batch = check.integer("batch", batch, 1)
     check.choice("method", method, METHODS)
@@ -74,6 +73,8 @@ def exact_risk(
     check.choice("on_divergence", on_divergence, ON_DIVERGENCE)
     rec = check_record(record, steps)
     check_optimizer(optimizer, rec[-1])
+    if compress is not None:  # after every argument is checked: compression is O(d) work
+        spec = spec.compress(compress)
     if method == "ode":
         _check_ode_cost(dt, int(rec[-1]), spec.n_nodes)
     bar = Progress(progress, unit="work", desc=f"exact_risk {method}")

@@ -125,9 +125,13 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
         check.memory(8.0 * problem.v * d + 8.0 * d * d, f"space='full' with W of shape (v={problem.v}, d={d})")
     # per seed: x and y (d each), the risk record, step and diverged_at
     seeds = check.seeds(seeds, 8.0 * (2 * d + len(record) + 2), f" at d={d} (seeds x d state)")
-    if sampler == "explicit" and space == "eigen" and batch * (d + 1) > check.INT64_MAX:
+    if steps >= 2**48:
+        raise ValueError(f"steps must be < 2**48 for a Monte Carlo run (the random streams address a step in "
+                         f"48 bits), got {steps}")
+    if sampler == "explicit" and space == "eigen" and batch * (d + 1) >= 2**48:
         raise ValueError(f"batch={batch} is too large for sampler='explicit' at d={d} (its sample indices "
-                         "overflow int64); use sampler='fast', whose cost does not depend on batch")
+                         "exceed the 2**48 addresses of a step's stream); use sampler='fast', whose cost does "
+                         "not depend on batch")
     return Job(problem=problem, spectrum=spectrum, optimizer=optimizer, steps=steps, batch=batch, seeds=seeds,
                record=record, space=space, sampler=sampler, threads=threads, checkpoint=checkpoint,
                checkpoint_every=checkpoint_every, on_divergence=on_divergence)

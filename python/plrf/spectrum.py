@@ -141,9 +141,9 @@ class Spectrum:
         below rtol. Deterministic; meta["compressed"] says how many nodes it made. Where a bin holds
         one entry it is kept as it is, so the head of a power-law spectrum stays exact by itself.
         """
-        rtol = check.positive("rtol", rtol)
-        if rtol > 0.1:
-            raise ValueError(f"rtol must be in (0, 0.1], got {rtol}")
+        rtol = check.compress_rtol("rtol", rtol)
+        if rtol is None:
+            raise ValueError("rtol must be in (0, 0.1], got None or False")
         head = check.integer("head", head, 0)
         lam, mult = self.eigenvalues, self.multiplicity.astype(np.float64)
         bins = np.floor(np.log(lam[0] / lam) / compress_bin_width(rtol))
@@ -288,12 +288,7 @@ def theory_spectrum(alpha, beta, d, v=None, method="closed-form", *, compress=No
 def _theory_rtol(compress, d):
     if compress is None:
         return 1e-4 if d > AUTO_COMPRESS_D else None
-    if compress is False:
-        return None
-    rtol = 1e-4 if compress is True else check.positive("rtol", compress)
-    if rtol > 0.1:
-        raise ValueError(f"rtol must be in (0, 0.1], got {rtol}")
-    return rtol
+    return check.compress_rtol("compress (the compression rtol)", compress)
 
 
 def power_sum(s, a, b):

@@ -215,15 +215,21 @@ def _stale(path: Path) -> bool:
     """A claim is stale when its process is gone (same host) or it is older than CLAIM_TIMEOUT."""
     try:
         age = time.time() - path.stat().st_mtime
-        info = json.loads(path.read_text())
     except FileNotFoundError:
         return True
-    except (OSError, ValueError):
-        return age > 60.0  # unreadable: a writer died between creating and filling it
+    except OSError:
+        return False  # cannot even stat it: leave it to its owner rather than compute twice
+    try:
+        info = json.loads(path.read_text())
+        pid = int(info.get("pid", -1))
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError, TypeError, AttributeError):
+        return age > 60.0  # unreadable or foreign: a writer died between creating and filling it
     if age > CLAIM_TIMEOUT:
         return True
     if info.get("host") == socket.gethostname():
-        start = _start_time(int(info.get("pid", -1)))
+        start = _start_time(pid)
         return start is None or (start != "?" and start != info.get("start"))
     return False
 

@@ -29,6 +29,7 @@ namespace plrf::exact {
 // learning rate) shrinks the block down to exact steps instead of being frozen away. The scan is
 // O(n) per block, small next to the O(d) per block of the solver for any sensible array length.
 inline double spread(const Schedule& s, std::int64_t t0, std::int64_t t1) {
+  if (s.is_constant()) return 0.0;
   double lo = s(static_cast<double>(t0)), hi = lo;
   if (s.kind() == Schedule::Kind::Array) {
     const auto& v = s.values();

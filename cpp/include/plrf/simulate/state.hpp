@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "plrf/optim/gen_momentum.hpp"
+#include "plrf/rng/streams.hpp"
 #include "plrf/runtime/record_grid.hpp"
 
 namespace plrf::simulate {
@@ -35,6 +36,10 @@ struct RunSpec {
           double risk0_)
       : optimizer(optimizer_), steps(steps_), batch(batch_), record(std::move(record_), steps_), risk0(risk0_) {
     if (steps < 1) throw std::invalid_argument("steps must be >= 1, got " + std::to_string(steps));
+    // The random streams address a step in 48 bits: beyond, steps would reuse earlier draws.
+    if (static_cast<std::uint64_t>(steps) >= rng::kAddressLimit)
+      throw std::invalid_argument("steps must be < 2**48 for a Monte Carlo run (the streams' step address), got " +
+                                  std::to_string(steps));
     if (batch < 1) throw std::invalid_argument("batch must be >= 1, got " + std::to_string(batch));
     optimizer->check_length(steps);
   }
