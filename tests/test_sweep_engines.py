@@ -66,3 +66,11 @@ def test_theory_sweep_at_d_1e9(tmp_path):
     rep = run_sweep(g, store=tmp_path, workers=1, progress=False)
     df = plrf.load(tmp_path)
     assert rep.computed == 1 and df.risk.notna().all() and df.step.max() == 10**12
+
+
+def test_simulate_on_a_compressed_theory_spectrum_is_refused_when_the_grid_is_checked(tmp_path):
+    # above d = 1e6 Spectrum.theory returns nodes, which the simulator cannot run: say so before any
+    # work is queued, not on a worker
+    g = grid(alpha=1.0, beta=0.3, d=[2 * 10**6], spectrum="theory", optimizer="sgd", steps=10, engine="simulate")
+    with pytest.raises(ValueError, match="d=2000000.*simulate needs one entry per direction"):
+        run_sweep(g, store=tmp_path, workers=1, progress=False)

@@ -55,6 +55,11 @@ def remove_orphans(path) -> int:
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
         return False  # this process has no write in flight when it cleans up
+    return pid_exists(pid)
+
+
+def pid_exists(pid: int) -> bool:
+    """Whether process pid exists on this host (one we may not signal exists too)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -23,6 +23,7 @@ import numpy as np
 from .. import _validate as check
 from .._version import __version__
 from ..optim import NAMES, GenMomentum
+from ..spectrum import AUTO_COMPRESS_D
 
 KEYS = ("alpha", "beta", "d", "v", "seed", "spectrum", "optimizer", "steps", "batch", "seeds", "record",
         "engine", "options")
@@ -114,6 +115,9 @@ def normalize(cfg: dict, engines, default_engine="exact") -> dict:
     }
     if theory and options.get("space") == "full":
         raise ValueError("options: space='full' needs a sampled W, not spectrum='theory'")
+    if theory and engine == "simulate" and d > AUTO_COMPRESS_D:
+        raise ValueError(f"d={d}: a theory spectrum above d={AUTO_COMPRESS_D:.0e} is made of nodes (compressed), "
+                         "and simulate needs one entry per direction; use an exact engine at this d")
     try:
         json.dumps(options, allow_nan=False)
     except (TypeError, ValueError) as exc:

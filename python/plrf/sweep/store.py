@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import _validate as check
-from .._atomic import atomic_write
+from .._atomic import atomic_write, pid_exists
 from .._sealed import Unsealed, seal, unseal
 from ..curves import Curve, Curves
 
@@ -188,13 +188,7 @@ def _start_time(pid: int) -> str | None:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
     except (OSError, IndexError):
         if not Path("/proc").is_dir():  # no procfs: fall back to whether the pid exists
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return None
-            except PermissionError:
-                pass
-            return "?"
+            return "?" if pid_exists(pid) else None
         return None
 
 
