@@ -45,6 +45,7 @@ py::dict run(const Array& lam, const Array& rho, const std::optional<Array>& mul
   if (batch < 1) throw py::value_error("batch must be >= 1");
   const plrf::RecordGrid record(std::move(record_steps), steps);
   const Modes md{{lam.data(), rho.data(), static_cast<std::int64_t>(lam.size()), p_inf, mult_of(mult, lam)}, batch};
+  md.validate();  // the C++ rule, whatever the caller checked
   RiskCurve result;
   plrf::RunControl control;
   auto work = [&](plrf::RunControl& ctl) {
@@ -60,7 +61,9 @@ py::dict run(const Array& lam, const Array& rho, const std::optional<Array>& mul
 Modes modes_of(const Array& lam, const std::optional<Array>& mult, std::int64_t batch) {
   if (lam.ndim() != 1 || lam.size() < 1) throw py::value_error("lam must be a non-empty 1-D array");
   if (batch < 1) throw py::value_error("batch must be >= 1");
-  return Modes{{lam.data(), nullptr, static_cast<std::int64_t>(lam.size()), 0.0, mult_of(mult, lam)}, batch};
+  const Modes md{{lam.data(), nullptr, static_cast<std::int64_t>(lam.size()), 0.0, mult_of(mult, lam)}, batch};
+  md.validate();
+  return md;
 }
 
 }  // namespace

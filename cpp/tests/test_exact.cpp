@@ -150,3 +150,17 @@ TEST_CASE("a spectrum with every eigenvalue doubled equals its node form (docs/t
   CHECK(max_stable_lr(nodes) == doctest::Approx(max_stable_lr(modes)).epsilon(1e-12));
   CHECK(max_stable_lr(no_mult) > 1.01 * max_stable_lr(modes));
 }
+
+TEST_CASE("a spectral view refuses what no engine can run, multiplicities included") {
+  std::vector<double> lam{1.0, 0.5, 0.25}, rho{1.0, 1.0, 1.0}, mult{1.0, 2.0, 3.0};
+  const plrf::SpectrumView good{lam.data(), rho.data(), 3, 0.1, mult.data()};
+  CHECK_NOTHROW(good.validate());
+  for (double bad : {0.0, -1.0, 2.5, std::nan("")}) {
+    mult[1] = bad;
+    CHECK_THROWS_WITH_AS(good.validate(), "multiplicity must be an integer >= 1 (index 1)", std::invalid_argument);
+  }
+  mult[1] = 2.0, lam[2] = 0.75;  // not descending
+  CHECK_THROWS_AS(good.validate(), std::invalid_argument);
+  lam[2] = 0.25, rho[0] = -1.0;
+  CHECK_THROWS_AS(good.validate(), std::invalid_argument);
+}

@@ -52,6 +52,24 @@ struct SpectrumView {
   }
   double r2_of(const double* a) const { return r2(energy_of(a)); }
   double risk0() const { return risk_from_energy(energy_of(rho)); }
+
+  // The one check of spectral data, for views from any source (C++ users, bindings, Spectrum).
+  // rho may be absent (nullptr) where a caller needs only the eigenvalues (stability bounds).
+  void validate() const {
+    if (d < 1 || !lam) throw std::invalid_argument("eigenvalues must be non-empty");
+    if (!std::isfinite(p_inf) || p_inf < 0) throw std::invalid_argument("p_inf must be finite and >= 0");
+    for (std::int64_t j = 0; j < d; ++j) {
+      if (!std::isfinite(lam[j]) || lam[j] <= 0)
+        throw std::invalid_argument("eigenvalues must be finite and > 0 (index " + std::to_string(j) + ")");
+      if (j > 0 && lam[j] > lam[j - 1])
+        throw std::invalid_argument("eigenvalues must be in descending order (index " + std::to_string(j) + ")");
+      if (rho && (!std::isfinite(rho[j]) || rho[j] < 0))
+        throw std::invalid_argument("rho must be finite and >= 0 (index " + std::to_string(j) + ")");
+      // a multiplicity counts directions: a whole number >= 1 (NaN fails the comparison)
+      if (mult && !(mult[j] >= 1 && mult[j] == std::floor(mult[j]) && mult[j] < 9.007199254740992e15))
+        throw std::invalid_argument("multiplicity must be an integer >= 1 (index " + std::to_string(j) + ")");
+    }
+  }
 };
 
 // Owning spectral data (Eigen storage) for C++ users and the simulators; engines take view().
@@ -78,23 +96,12 @@ struct Spectrum {
 
   void validate() const {
     const Eigen::Index d = eigenvalues.size();
-    if (d < 1) throw std::invalid_argument("eigenvalues must be non-empty");
     if (rho.size() != d)
       throw std::invalid_argument("rho must have the same length as eigenvalues (" + std::to_string(d) + "), got " +
                                   std::to_string(rho.size()));
     if (multiplicity.size() != 0 && multiplicity.size() != d)
       throw std::invalid_argument("multiplicity must be empty or have the length of eigenvalues");
-    if (!std::isfinite(p_inf) || p_inf < 0) throw std::invalid_argument("p_inf must be finite and >= 0");
-    for (Eigen::Index j = 0; j < d; ++j) {
-      if (!std::isfinite(eigenvalues[j]) || eigenvalues[j] <= 0)
-        throw std::invalid_argument("eigenvalues must be finite and > 0 (index " + std::to_string(j) + ")");
-      if (j > 0 && eigenvalues[j] > eigenvalues[j - 1])
-        throw std::invalid_argument("eigenvalues must be in descending order (index " + std::to_string(j) + ")");
-      if (!std::isfinite(rho[j]) || rho[j] < 0)
-        throw std::invalid_argument("rho must be finite and >= 0 (index " + std::to_string(j) + ")");
-      if (multiplicity.size() && !(multiplicity[j] >= 1 && multiplicity[j] == std::floor(multiplicity[j])))
-        throw std::invalid_argument("multiplicity must be an integer >= 1 (index " + std::to_string(j) + ")");
-    }
+    view().validate();
   }
 };
 
