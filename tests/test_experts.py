@@ -81,9 +81,12 @@ def test_sgd_b1_expert_is_binomial_average_of_sgd(ab):
     p = (0.2, 0.5, 0.3)
     sgd = plrf.exact_risk(spec, opt, STEPS, record=ALL).risk
     c = plrf.exact_risk(spec, opt, STEPS, record=ALL, experts=plrf.Experts(p))
+    from scipy.stats import binom
+
     for i, pi in enumerate(p):
-        want = [oracle.binomial_average(sgd, t, pi) for t in ALL]
+        want = binom.pmf(ALL[None, :], ALL[:, None], pi) @ sgd  # sum_n Binom(n; t, p_i) P_SGD(n), every t
         np.testing.assert_allclose(c.parts[i], want, rtol=1e-12, atol=0)
+        assert c.parts[i][STEPS] == pytest.approx(oracle.binomial_average(sgd, STEPS, pi), rel=1e-12)
 
 
 @pytest.mark.parametrize("name", ["sgd", "dana_decaying"])
@@ -247,3 +250,15 @@ def test_sweeps_reach_experts_through_options(tmp_path):
     assert mc.parts.shape == (2, 3, len(mc.steps)) and mc.meta["clock"] == "expert"
     with pytest.raises(ValueError, match="experts"):
         plrf.Experts.from_config({"zipf": [3, 1.0], "p": [1.0]})
+
+
+def test_cli_frontier_takes_experts(tmp_path, capsys):
+    from plrf.cli import main
+
+    out = tmp_path / "fr"
+    assert main(["frontier", "--alpha", "1", "--beta", "0.3", "--d-min", "20", "--d-max", "160", "--n-d", "4",
+                 "--steps", "2000", "--experts", "4,2", "--expert-clock", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Experts(m=4, clock='expert', sparse=False)" in text and "covers one learner" in text
+    assert main(["frontier", "--alpha", "1", "--beta", "0.3", "--experts", "four"]) == 2
+    assert "--experts" in capsys.readouterr().err
