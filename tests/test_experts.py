@@ -262,3 +262,16 @@ def test_cli_frontier_takes_experts(tmp_path, capsys):
     assert "Experts(m=4, clock='expert', sparse=False)" in text and "covers one learner" in text
     assert main(["frontier", "--alpha", "1", "--beta", "0.3", "--experts", "four"]) == 2
     assert "--experts" in capsys.readouterr().err
+
+
+def test_divergence_is_reported_with_its_step():
+    """An expert that diverges stops its own curve; the total records the first divergence."""
+    spec = spectrum((1.0, 0.7))
+    E = plrf.Experts((0.05, 0.95))
+    with pytest.warns(plrf.DivergenceWarning, match="step"):
+        c = plrf.exact_risk(spec, plrf.sgd(2.5), STEPS, record=ALL, experts=E)
+    first = np.flatnonzero(~np.isfinite(c.parts[1]))[0]
+    assert c.diverged_at == first and np.all(np.isnan(c.risk[first:])) and np.all(np.isfinite(c.risk[:first]))
+    with pytest.warns(plrf.DivergenceWarning):
+        mc = plrf.simulate(spec, plrf.sgd(2.5), STEPS, seeds=3, record=RECORD, experts=E)
+    assert np.all(mc.diverged_at >= 0)

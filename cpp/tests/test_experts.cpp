@@ -36,3 +36,26 @@ TEST_CASE("p = 1 is the single learner, bit for bit") {
   step<false>(routed, 0.37, 1.1, y[0], y[1], y[2]);
   for (int i = 0; i < 3; ++i) CHECK(x[i] == y[i]);
 }
+
+TEST_CASE("every expert stops when cancelled, on one thread or several") {
+  const std::vector<double> lam = {1.0, 0.5, 0.25}, rho = {1.0, 1.0, 1.0};
+  const Modes md{{lam.data(), rho.data(), 3, 0.01}, 1};
+  const plrf::GenMomentum sgd{plrf::Schedule::constant(0), plrf::Schedule::constant(0.1), plrf::Schedule::constant(0),
+                              plrf::Schedule::constant(0)};
+  const std::vector<plrf::GenMomentum> opts(3, sgd);
+  const std::vector<double> p = {0.2, 0.3, 0.5};
+  const plrf::RecordGrid record({0, 10, 1000}, 1000);
+  for (int threads : {1, 2}) {
+    plrf::RunControl control;
+    control.cancel = true;
+    const auto curves = expert_risks(md, opts, p, false, threads, control,
+                                     [&](const Modes& m, const plrf::GenMomentum& o, int th, plrf::RunControl& c) {
+                                       return exact_risk(m, o, record, th, c);
+                                     });
+    REQUIRE(curves.size() == 3);
+    for (const RiskCurve& c : curves) {
+      CHECK(c.interrupted);
+      CHECK(std::isnan(c.risk[1]));
+    }
+  }
+}
