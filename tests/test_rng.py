@@ -66,7 +66,7 @@ def test_every_instruction_set_gives_the_same_stream():
 
 
 def test_streams_version_is_an_int():
-    assert isinstance(_core.STREAMS_VERSION, int) and _core.STREAMS_VERSION == 2
+    assert isinstance(_core.STREAMS_VERSION, int) and _core.STREAMS_VERSION == 3
 
 
 @pytest.mark.parametrize("kw,name", [(dict(stream=256), "stream"), (dict(step=2**48), "step"),

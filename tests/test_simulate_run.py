@@ -48,12 +48,13 @@ def test_threads_bitwise(problem, space, sampler):
 def test_schedule_is_read_at_the_step_index(problem, space, sampler):
     """docs/theory.md §3's time convention, with no randomness involved: lr[t] drives the update from step t to
     t + 1, so five zero rates leave risk[0..5] at risk0 exactly and the first real step moves risk[6].
-    Reading lr[t + 1] (or lr[t - 1]) breaks one of the two assertions."""
+    Reading lr[t + 1] (or lr[t - 1]) breaks one of the two assertions. "Moves", not "lowers": one noisy
+    step at B = 2 raises the risk for ~6% of seeds."""
     spec = problem.spectrum()
     lr = plrf.Schedule.array([0.0] * 5 + [0.3 / spec.trace] * 20)
     c = plrf.simulate(problem, plrf.sgd(lr), 25, batch=2, seeds=3, record=np.arange(26), space=space, sampler=sampler)
     np.testing.assert_allclose(c.risk[:, :6], spec.risk0, rtol=1e-12)
-    assert np.all(c.risk[:, 6] < spec.risk0 * (1 - 1e-9))
+    assert np.all(np.abs(c.risk[:, 6] - spec.risk0) > 1e-9 * spec.risk0)
 
 
 @pytest.mark.parametrize("space", ["eigen", "full"])

@@ -4,10 +4,13 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "plrf/exact/experts.hpp"
 #include "plrf/exact/fast.hpp"
 #include "plrf/exact/ode.hpp"
 #include "plrf/exact/recursion.hpp"
@@ -38,6 +41,24 @@ const double* mult_of(const std::optional<Array>& mult, const Array& lam) {
   return mult->data();
 }
 
+// The method as a function (modes, optimizer, threads, control) -> RiskCurve.
+std::function<RiskCurve(const Modes&, const plrf::GenMomentum&, int, plrf::RunControl&)> method_of(
+    const std::string& method, const plrf::RecordGrid& record, double rtol, double dt) {
+  if (method == "exact")
+    return [&record](const Modes& md, const plrf::GenMomentum& o, int th, plrf::RunControl& c) {
+      return exact_risk(md, o, record, th, c);
+    };
+  if (method == "fast")
+    return [&record, rtol](const Modes& md, const plrf::GenMomentum& o, int th, plrf::RunControl& c) {
+      return fast_risk(md, o, record, rtol, th, c);
+    };
+  if (method == "ode")
+    return [&record, dt](const Modes& md, const plrf::GenMomentum& o, int th, plrf::RunControl& c) {
+      return ode_risk(md, o, record, dt, th, c);
+    };
+  throw std::invalid_argument("unknown method " + method);
+}
+
 py::dict run(const Array& lam, const Array& rho, const std::optional<Array>& mult, double p_inf, std::int64_t batch,
              const plrf::GenMomentum& opt, std::vector<std::int64_t> record_steps, std::int64_t steps,
              const std::string& method, double rtol, int threads, double dt, const py::object& progress) {
@@ -48,14 +69,45 @@ py::dict run(const Array& lam, const Array& rho, const std::optional<Array>& mul
   md.validate();  // the C++ rule, whatever the caller checked
   RiskCurve result;
   plrf::RunControl control;
-  auto work = [&](plrf::RunControl& ctl) {
-    if (method == "exact") result = exact_risk(md, opt, record, threads, ctl);
-    else if (method == "fast") result = fast_risk(md, opt, record, rtol, threads, ctl);
-    else if (method == "ode") result = ode_risk(md, opt, record, dt, threads, ctl);
-    else throw std::invalid_argument("unknown method " + method);
-  };
+  const auto method_fn = method_of(method, record, rtol, dt);
+  auto work = [&](plrf::RunControl& ctl) { result = method_fn(md, opt, threads, ctl); };
   const bool interrupted = plrf_bind::run_interruptible(work, control, progress);
   return curve_dict(result, interrupted);
+}
+
+// Every expert's curve (docs/families.md §1): dict(parts = m x records, diverged_at = per expert,
+// interrupted, error_estimate = per expert).
+py::dict run_experts(const Array& lam, const Array& rho, const std::optional<Array>& mult, double p_inf,
+                     std::int64_t batch, const std::vector<plrf::GenMomentum>& opts, const std::vector<double>& p,
+                     bool expert_clock, std::vector<std::int64_t> record_steps, std::int64_t steps,
+                     const std::string& method, double rtol, int threads, double dt, const py::object& progress) {
+  if (lam.ndim() != 1 || rho.ndim() != 1 || lam.size() != rho.size()) throw py::value_error("lam/rho shape mismatch");
+  if (batch < 1) throw py::value_error("batch must be >= 1");
+  if (opts.size() != p.size() || p.empty()) throw py::value_error("need one optimizer per expert");
+  const plrf::RecordGrid record(std::move(record_steps), steps);
+  const Modes md{{lam.data(), rho.data(), static_cast<std::int64_t>(lam.size()), p_inf, mult_of(mult, lam)}, batch};
+  std::vector<RiskCurve> parts;
+  plrf::RunControl control;
+  const auto method_fn = method_of(method, record, rtol, dt);
+  auto work = [&](plrf::RunControl& ctl) { parts = expert_risks(md, opts, p, expert_clock, threads, ctl, method_fn); };
+  const bool interrupted = plrf_bind::run_interruptible(work, control, progress);
+  const std::size_t m = parts.size(), n = record.size();
+  py::array_t<double> risk({m, n});
+  py::array_t<std::int64_t> diverged(m);
+  py::array_t<double> error(m);
+  bool any_interrupted = interrupted;
+  for (std::size_t i = 0; i < m; ++i) {
+    std::copy(parts[i].risk.begin(), parts[i].risk.end(), risk.mutable_data(i, 0));
+    diverged.mutable_at(i) = parts[i].diverged_at;
+    error.mutable_at(i) = parts[i].error_estimate;
+    any_interrupted = any_interrupted || parts[i].interrupted;
+  }
+  py::dict out;
+  out["parts"] = risk;
+  out["diverged_at"] = diverged;
+  out["interrupted"] = any_interrupted;
+  out["error_estimate"] = error;
+  return out;
 }
 
 Modes modes_of(const Array& lam, const std::optional<Array>& mult, std::int64_t batch) {
@@ -73,6 +125,11 @@ void bind_exact(py::module_& m) {
         py::arg("batch"), py::arg("optimizer"), py::arg("record"), py::arg("steps"), py::arg("method"),
         py::arg("rtol"), py::arg("threads"), py::arg("dt"), py::arg("progress") = py::none(),
         "Expected risk P at the record steps: dict(risk, diverged_at, interrupted, error_estimate).");
+  m.def("exact_risk_experts", &run_experts, py::arg("lam"), py::arg("rho"), py::arg("multiplicity"),
+        py::arg("p_inf"), py::arg("batch"), py::arg("optimizers"), py::arg("p"), py::arg("expert_clock"),
+        py::arg("record"), py::arg("steps"), py::arg("method"), py::arg("rtol"), py::arg("threads"), py::arg("dt"),
+        py::arg("progress") = py::none(),
+        "Every expert's expected risk (docs/families.md §1): dict(parts, diverged_at, interrupted, error_estimate).");
   m.def(
       "max_stable_lr",
       [](const Array& lam, const std::optional<Array>& mult, std::int64_t batch) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "plrf/rng/gamma.hpp"
+#include "plrf/simulate/routing.hpp"
 #include "plrf/simulate/run.hpp"
 #include "run_control.hpp"
 
@@ -88,6 +89,35 @@ py::tuple advance(const Array& eigenvalues, const Array& rho, double p_inf, cons
   return py::make_tuple(interrupted, all_done);
 }
 
+// A mixture of experts (docs/families.md §1) on the eigen path with the fast sampler: x and y hold
+// seeds x (m d), parts seeds x m x records; runs to the end (no time budget).
+py::tuple advance_experts(const Array& eigenvalues, const Array& rho, double p_inf,
+                          const std::vector<plrf::GenMomentum>& optimizers, std::vector<double> p,
+                          std::vector<double> weight, bool expert_clock, bool sparse, std::int64_t steps,
+                          std::int64_t batch, std::vector<std::int64_t> record, const py::array& seeds,
+                          const py::array& x, const py::array& y, const py::array& step, const py::array& diverged_at,
+                          const py::array& risk, const py::array& parts, int threads, const py::object& progress) {
+  if (optimizers.empty() || optimizers.size() != p.size() || weight.size() != p.size())
+    throw py::value_error("need one optimizer and one weight per expert");
+  const plrf::Spectrum spec = spectrum_of(eigenvalues, rho, p_inf);
+  const sim::RunSpec run(&optimizers[0], steps, batch, std::move(record), spec.risk0());
+  for (const auto& o : optimizers) o.check_length(steps);
+  std::vector<const plrf::GenMomentum*> opts;
+  for (const auto& o : optimizers) opts.push_back(&o);
+  const sim::Routing routing(std::move(p), std::move(weight), std::move(opts), expert_clock, sparse);
+  const auto m = static_cast<py::ssize_t>(routing.m()), n_record = static_cast<py::ssize_t>(run.record.size());
+  const auto slots = make_slots(seeds, x, y, step, diverged_at, risk, spec.dim() * m, n_record);
+  double* pp = inplace<double>(parts, seeds.size() * m * n_record, "parts");
+  plrf::RunControl control;
+  for (const auto& s : slots) control.done += *s.step;
+  bool all_done = false;
+  const double budget = std::numeric_limits<double>::infinity();
+  const bool interrupted = plrf_bind::run_interruptible(
+      [&](plrf::RunControl& c) { all_done = sim::advance_experts(spec, run, routing, slots, pp, threads, c, budget); },
+      control, progress);
+  return py::make_tuple(interrupted, all_done);
+}
+
 }  // namespace
 
 void bind_simulate(py::module_& m) {
@@ -100,6 +130,13 @@ void bind_simulate(py::module_& m) {
         "Advance a simulation state in place (see plrf.simulation); keywords only. The spectrum "
         "(eigenvalues, rho, p_inf), the run (optimizer .. sampler), the per-seed state arrays (seeds .. "
         "risk), and on the full path W, eigenvectors, theta_star, alpha, beta. Returns (interrupted, finished).");
+  m.def("_simulate_experts", &advance_experts, py::kw_only(), py::arg("eigenvalues"), py::arg("rho"),
+        py::arg("p_inf"), py::arg("optimizers"), py::arg("p"), py::arg("weight"), py::arg("expert_clock"),
+        py::arg("sparse"), py::arg("steps"), py::arg("batch"), py::arg("record"), py::arg("seeds"), py::arg("x"),
+        py::arg("y"), py::arg("step"), py::arg("diverged_at"), py::arg("risk"), py::arg("parts"),
+        py::arg("threads") = 0, py::arg("progress") = py::none(),
+        "Run a mixture-of-experts simulation state in place (see plrf.simulation); keywords only. "
+        "Returns (interrupted, finished).");
   m.def(
       "_chi_square_variates",
       [](double k, std::uint64_t seed, std::uint64_t step, std::size_t n) {

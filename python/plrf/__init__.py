@@ -9,6 +9,7 @@ from .spectrum import Spectrum
 from .curves import Curve, Curves, DivergenceError, DivergenceWarning, record_grid
 from .problem import PLRF
 from .exact import exact_risk, max_stable_lr
+from .experts import Experts
 from . import fit, frontier, plot, theory  # analysis: plrf.theory.compute_optimal, plrf.fit.power_law, ... (plot imports matplotlib lazily)
 from .optim import (
     GenMomentum,
@@ -46,6 +47,7 @@ __all__ = [
     "resume",
     "exact_risk",
     "max_stable_lr",
+    "Experts",
     "sweep",
     "load",
 ]

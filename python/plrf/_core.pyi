@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['GenMomentum', 'STREAMS_VERSION', 'Schedule', 'check_record', 'exact_risk', 'feature_rows', 'isa', 'kernel_norm', 'max_stable_lr', 'normals', 'philox4x32_10', 'spectral_setup_eigen', 'theory_densities', 'theory_p_inf', 'uniforms', 'words']
+__all__: list[str] = ['GenMomentum', 'STREAMS_VERSION', 'Schedule', 'check_record', 'exact_risk', 'exact_risk_experts', 'feature_rows', 'isa', 'kernel_norm', 'max_stable_lr', 'normals', 'philox4x32_10', 'spectral_setup_eigen', 'theory_densities', 'theory_p_inf', 'uniforms', 'words']
 class Schedule:
     """
     A hyperparameter schedule evaluated at step t = 0, 1, ...
@@ -144,6 +144,10 @@ def _simulate_advance(*, eigenvalues: typing.Annotated[numpy.typing.ArrayLike, n
     """
     Advance a simulation state in place (see plrf.simulation); keywords only. The spectrum (eigenvalues, rho, p_inf), the run (optimizer .. sampler), the per-seed state arrays (seeds .. risk), and on the full path W, eigenvectors, theta_star, alpha, beta. Returns (interrupted, finished).
     """
+def _simulate_experts(*, eigenvalues: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rho: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], p_inf: typing.SupportsFloat | typing.SupportsIndex, optimizers: collections.abc.Sequence[GenMomentum], p: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], weight: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], expert_clock: bool, sparse: bool, steps: typing.SupportsInt | typing.SupportsIndex, batch: typing.SupportsInt | typing.SupportsIndex, record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], seeds: numpy.ndarray, x: numpy.ndarray, y: numpy.ndarray, step: numpy.ndarray, diverged_at: numpy.ndarray, risk: numpy.ndarray, parts: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex = 0, progress: typing.Any = None) -> tuple:
+    """
+    Run a mixture-of-experts simulation state in place (see plrf.simulation); keywords only. Returns (interrupted, finished).
+    """
 def check_record(record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], steps: typing.SupportsInt | typing.SupportsIndex) -> None:
     """
     Raise ValueError unless record is a valid grid for a run of `steps` steps (plrf/runtime/record_grid.hpp).
@@ -151,6 +155,10 @@ def check_record(record: collections.abc.Sequence[typing.SupportsInt | typing.Su
 def exact_risk(lam: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rho: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], multiplicity: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, p_inf: typing.SupportsFloat | typing.SupportsIndex, batch: typing.SupportsInt | typing.SupportsIndex, optimizer: GenMomentum, record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], steps: typing.SupportsInt | typing.SupportsIndex, method: str, rtol: typing.SupportsFloat | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex, progress: typing.Any = None) -> dict:
     """
     Expected risk P at the record steps: dict(risk, diverged_at, interrupted, error_estimate).
+    """
+def exact_risk_experts(lam: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rho: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], multiplicity: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, p_inf: typing.SupportsFloat | typing.SupportsIndex, batch: typing.SupportsInt | typing.SupportsIndex, optimizers: collections.abc.Sequence[GenMomentum], p: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], expert_clock: bool, record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], steps: typing.SupportsInt | typing.SupportsIndex, method: str, rtol: typing.SupportsFloat | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex, progress: typing.Any = None) -> dict:
+    """
+    Every expert's expected risk (docs/families.md §1): dict(parts, diverged_at, interrupted, error_estimate).
     """
 def feature_rows(seed: typing.SupportsInt | typing.SupportsIndex, d: typing.SupportsInt | typing.SupportsIndex, row0: typing.SupportsInt | typing.SupportsIndex, nrows: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
     """

@@ -79,6 +79,7 @@ class Curve:
     diverged_at: int = -1
     interrupted: bool = False
     error_estimate: float | None = None  # engines that approximate report their estimated max relative error
+    parts: np.ndarray | None = None  # mixture of experts: each expert's curve, shape (m, n_steps)
 
     def to_dataframe(self):
         import pandas as pd
@@ -96,6 +97,7 @@ class Curves:
     meta: dict = field(default_factory=dict)
     diverged_at: np.ndarray | None = None  # per seed, -1 if it did not diverge
     interrupted: bool = False
+    parts: np.ndarray | None = None  # mixture of experts: each expert's risk, shape (n_seeds, m, n_steps)
 
     def __post_init__(self):
         if self.diverged_at is None:

@@ -16,6 +16,7 @@ import numpy as np
 from . import _core
 from . import _validate as check
 from ._progress import Progress
+from .experts import check_experts
 from .curves import ON_DIVERGENCE, Curve, check_record, report_divergence
 from .optim import check_optimizer
 from .spectrum import as_spectrum
@@ -38,6 +39,7 @@ def exact_risk(
     dt=0.01,
     progress=False,
     compress=None,
+    experts=None,
 ) -> Curve:
     """Expected population risk P (half the MSE) of a Gen-Mom-SGD run, at the record steps.
 
@@ -59,6 +61,8 @@ def exact_risk(
     compress : None/False (use the spectrum as given), True (spectrum.compress(1e-4)) or an rtol in
         (0, 0.1]: run on spectrum.compress(rtol), whose nodes change the curve by about rtol and make the
         cost independent of d. Never applied unless asked; meta["compressed"] records it.
+    experts : None, or a plrf.Experts (mixture of experts or sparse blocks, docs/families.md §1): risk is
+        then the total sum_i w_i P_i, parts[i] expert i's curve, meta["experts"] the probabilities.
     """
     spec = as_spectrum(spectrum)
     compress = check.compress_rtol("compress (the compression rtol)", compress)
@@ -73,25 +77,31 @@ def exact_risk(
     check.choice("on_divergence", on_divergence, ON_DIVERGENCE)
     rec = check_record(record, steps)
     check_optimizer(optimizer, rec[-1])
+    experts = check_experts(experts)
     if compress is not None:  # after every argument is checked: compression is O(d) work
         spec = spec.compress(compress)
     if method == "ode":
         _check_ode_cost(dt, int(rec[-1]), spec.n_nodes)
     bar = Progress(progress, unit="work", desc=f"exact_risk {method}")
     try:
-        res = _core.exact_risk(
-            spec.eigenvalues, spec.rho, spec.multiplicity_or_none(), spec.p_inf, batch, optimizer, rec.tolist(), steps,
-            method, rtol, threads, dt, bar.callback,
-        )
+        if experts is None:
+            res = _core.exact_risk(
+                spec.eigenvalues, spec.rho, spec.multiplicity_or_none(), spec.p_inf, batch, optimizer, rec.tolist(),
+                steps, method, rtol, threads, dt, bar.callback,
+            )
+        else:
+            res = _experts_run(spec, batch, optimizer, experts, rec, steps, method, rtol, threads, dt, bar.callback)
     finally:
         bar.close()
+    meta = {**spec.meta, "method": method, "optimizer": optimizer.name, "batch": batch, "steps": steps}
     curve = Curve(
         steps=rec,
         risk=np.asarray(res["risk"]),
-        meta={**spec.meta, "method": method, "optimizer": optimizer.name, "batch": batch, "steps": steps},
+        meta=meta if experts is None else {**meta, **experts.meta()},
         diverged_at=int(res["diverged_at"]),
         interrupted=bool(res["interrupted"]),
         error_estimate=None if method == "exact" else float(res["error_estimate"]),
+        parts=res.get("parts"),
     )
     report_divergence([curve.diverged_at], f"exact_risk(method={method!r})", on_divergence)
     if curve.error_estimate is not None and np.isnan(curve.error_estimate) and not curve.interrupted \
@@ -101,6 +111,19 @@ def exact_risk(
                       "use a smaller dt", 
                       RuntimeWarning, stacklevel=2)
     return curve
+
+
+def _experts_run(spec, batch, optimizer, experts, rec, steps, method, rtol, threads, dt, callback) -> dict:
+    """Every expert's curve from the C++ engines, and the total risk sum_i w_i P_i."""
+    res = _core.exact_risk_experts(
+        spec.eigenvalues, spec.rho, spec.multiplicity_or_none(), spec.p_inf, batch,
+        experts.optimizer_list(optimizer, rec[-1]), experts.p.tolist(), experts.clock == "expert", rec.tolist(), steps,
+        method, rtol, threads, dt, callback,
+    )
+    parts, div = np.asarray(res["parts"]), np.asarray(res["diverged_at"])
+    return dict(risk=experts.weights @ parts, parts=parts, interrupted=res["interrupted"],
+                diverged_at=int(div[div >= 0].min()) if np.any(div >= 0) else -1,
+                error_estimate=float(np.max(res["error_estimate"])))
 
 
 # Mode updates (ODE grid points x modes, both resolutions) above which a run is refused: ~1e13 is

@@ -24,6 +24,7 @@ from . import _core
 from . import _validate as check
 from . import checkpoint as ckpt
 from ._progress import Progress
+from .experts import check_experts
 from .curves import ON_DIVERGENCE, Curves, check_record, report_divergence
 from .optim import GenMomentum, check_optimizer
 from .problem import PLRF
@@ -33,7 +34,8 @@ __all__ = ["simulate", "resume"]
 
 
 def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=None, space="eigen", threads=None,
-             progress=False, checkpoint=None, checkpoint_every=60.0, sampler="fast", on_divergence="warn") -> Curves:
+             progress=False, checkpoint=None, checkpoint_every=60.0, sampler="fast", on_divergence="warn",
+             experts=None) -> Curves:
     """Train with streaming batches and record the population risk P (half the MSE) per seed.
 
     Parameters
@@ -53,7 +55,13 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
     sampler : "fast" (O(d) per step for any B, exact in law) or "explicit" (draws the B samples).
     on_divergence : "warn" (default), "raise" or "ignore"; diverged seeds are always recorded in
         Curves.diverged_at with NaN risk from that step on.
+    experts : None, or a plrf.Experts (docs/families.md §1): a mixture of experts (or sparse blocks) on the
+        eigen path with the fast sampler, routing counts drawn per step from the seed's kRouting stream;
+        risk is each seed's total sum_i w_i P_i, parts[seed, i] expert i's risk. Not checkpointed.
     """
+    if check_experts(experts) is not None:
+        return _simulate_experts(problem_or_spectrum, optimizer, steps, batch, seeds, record, space, threads,
+                                 progress, checkpoint, sampler, on_divergence, experts)
     job = _make_job(problem_or_spectrum, optimizer, steps, batch, seeds, record, space, threads, progress,
                     checkpoint, checkpoint_every, sampler, on_divergence)
     return _run(job, _initial_state(job), progress)
@@ -207,3 +215,35 @@ def _progress_bar(job: Job, state: dict, progress):
 def _save(job, state) -> None:
     """Atomic checkpoint (see plrf.checkpoint): a crash mid-save leaves the previous one intact."""
     ckpt.save(job.checkpoint, job, state)
+
+
+# ---- mixtures of experts (docs/families.md §1) -------------------------------------------------
+def _simulate_experts(source, optimizer, steps, batch, seeds, record, space, threads, progress, checkpoint, sampler,
+                      on_divergence, experts) -> Curves:
+    if space != "eigen" or sampler != "fast":
+        raise ValueError(f"experts run on space='eigen' with sampler='fast', got space={space!r}, sampler={sampler!r}")
+    if checkpoint is not None:
+        raise ValueError("checkpoint is not supported with experts (a mixture runs to the end)")
+    job = _make_job(source, optimizer, steps, batch, seeds, record, space, threads, progress, None, 60.0, sampler,
+                    on_divergence)
+    opts = experts.optimizer_list(optimizer, job.steps)
+    spec, n, m, k = job.spectrum, len(job.seeds), experts.m, len(job.record)
+    check.memory(8.0 * n * (2 * m * spec.d + (m + 1) * k), f"experts={m} x seeds={n} x d={spec.d} state")
+    state = dict(
+        x=np.tile(-np.sqrt(spec.rho), (n, m)), y=np.zeros((n, m * spec.d)), step=np.zeros(n, dtype=np.int64),
+        diverged_at=np.full(n, -1, dtype=np.int64), risk=np.full((n, k), np.nan), parts=np.full((n, m, k), np.nan),
+    )
+    bar = _progress_bar(job, state, progress)
+    try:
+        interrupted, _ = _core._simulate_experts(
+            eigenvalues=spec.eigenvalues, rho=spec.rho, p_inf=spec.p_inf, optimizers=opts, p=experts.p.tolist(),
+            weight=experts.weights.tolist(), expert_clock=experts.clock == "expert", sparse=experts.sparse,
+            steps=job.steps, batch=job.batch, record=job.record.tolist(), seeds=job.seeds, threads=job.threads,
+            progress=bar.callback, **{key: state[key] for key in ("x", "y", "step", "diverged_at", "risk", "parts")})
+    finally:
+        bar.close()
+    curves = _curves(job, state, interrupted)
+    curves.meta.update(experts.meta())
+    curves.parts = state["parts"]
+    report_divergence(curves.diverged_at, f"simulate({job.optimizer.name}, experts={m})", job.on_divergence)
+    return curves

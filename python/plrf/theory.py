@@ -18,6 +18,10 @@ from dataclasses import dataclass
 
 from . import _validate as check
 from .optim import NAMES
+# Mixtures of experts and sparse-update momentum (docs/families.md §1), defined once in families_theory:
+# the heavy-ball oscillation boundary (Delta + gamma3 p lambda)^2 = 4 gamma3 p lambda and the MoE
+# total-risk exponent min(sigma, 1 - 1/zeta).
+from .families_theory import critical_delta, heavy_ball_oscillates, heavy_ball_roots, moe_exponent, timescale_ratio
 
 __all__ = [
     "PHASES",
@@ -34,6 +38,11 @@ __all__ = [
     "Term",
     "loss_terms",
     "balance",
+    "heavy_ball_roots",
+    "heavy_ball_oscillates",
+    "critical_delta",
+    "timescale_ratio",
+    "moe_exponent",
 ]
 
 PHASES = ("Ia", "Ib", "Ic", "II", "III", "IVa", "IVb")

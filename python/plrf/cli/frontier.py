@@ -50,6 +50,9 @@ def add_parser(sub):
     p.add_argument("--steps", type=float, default=None,
                    help="steps per run (default: long enough for the largest d to reach its limit loss)")
     p.add_argument("--batch", type=int, default=1, help="batch size B (default 1)")
+    p.add_argument("--experts", default=None, metavar="M,ZETA",
+                   help="a mixture of M experts with p_i ~ i^-ZETA sharing each model size (docs/families.md §1)")
+    p.add_argument("--expert-clock", action="store_true", help="with --experts: schedules at p_i t (per-expert clock)")
     p.add_argument("--out", default="plrf-frontier", help="output prefix: writes <out>.png (default plrf-frontier)")
     p.set_defaults(func=run)
 
@@ -78,15 +81,28 @@ def _check(args):
         raise ValueError(f"--steps must be in [1, 1e18], got {args.steps:g}")
 
 
+def experts_of(args):
+    """--experts M,ZETA as a plrf.Experts (None without the flag); ValueError naming the flag."""
+    if getattr(args, "experts", None) is None:
+        return None
+    from ..experts import Experts
+
+    try:
+        m, zeta = args.experts.split(",")
+        return Experts.zipf(int(m), float(zeta), clock="expert" if args.expert_clock else "shared")
+    except ValueError as exc:
+        raise ValueError(f"--experts must be M,ZETA (e.g. 100,2), got {args.experts!r}: {exc}") from None
+
+
 def d_grid(d_min, d_max, n):
     import numpy as np
 
     return sorted({int(round(x)) for x in np.geomspace(d_min, d_max, n)})
 
 
-def measure_curves(alpha, beta, optimizer, ds, steps, batch, log=print):
+def measure_curves(alpha, beta, optimizer, ds, steps, batch, log=print, experts=None):
     """{d: Curve} of exact expected risk on theory spectra (method="fast"); steps=None picks
-    default_steps for each d."""
+    default_steps for each d; experts: a plrf.Experts sharing each size (total risk)."""
     from ..curves import record_grid
     from ..exact import exact_risk
     from ..optim import defaults
@@ -100,7 +116,8 @@ def measure_curves(alpha, beta, optimizer, ds, steps, batch, log=print):
         spec.meta.setdefault("beta", beta)
         n = int(steps) if steps else default_steps(spec, batch)
         opt = defaults(spec, batch)[optimizer]
-        out[d] = exact_risk(spec, opt, n, batch=batch, record=record_grid(n, 20), method="fast")
+        out[d] = exact_risk(spec, opt, n, batch=batch, record=record_grid(n, 20), method="fast",
+                             experts=experts)
         if out[d].diverged_at >= 0:
             log(f"  d = {d:>10d}: diverged at step {out[d].diverged_at} (kept up to there)")
         log(f"  d = {d:>10d}: {n:.3g} steps, {time.perf_counter() - t0:6.2f} s")
@@ -128,16 +145,21 @@ def run(args, measure=measure_curves) -> int:
     from ..frontier import frontier
 
     _check(args)
+    experts = experts_of(args)
     ds = d_grid(args.d_min, args.d_max, args.n_d)
     ph = theory.phase(args.alpha, args.beta)
     what = f"{args.steps:.3g} steps each" if args.steps else "steps: until each d reaches its limit loss"
     print(f"frontier: {args.optimizer} at alpha = {args.alpha:g}, beta = {args.beta:g} (phase {ph}), "
-          f"B = {args.batch}, d = {ds[0]} .. {ds[-1]} ({len(ds)} sizes), {what}")
-    curves = measure(args.alpha, args.beta, args.optimizer, ds, args.steps, args.batch)
+          f"B = {args.batch}, d = {ds[0]} .. {ds[-1]} ({len(ds)} sizes), {what}"
+          + ("" if experts is None else f", {experts}"))
+    curves = measure(args.alpha, args.beta, args.optimizer, ds, args.steps, args.batch,
+                     **({} if experts is None else {"experts": experts}))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fr = frontier(curves, args.batch)
     try:
+        if experts is not None:
+            raise NotImplementedError(f"{experts}: docs/theory.md §8 covers one learner")
         th = theory.compute_optimal(args.alpha, args.beta, args.optimizer)
     except NotImplementedError as exc:
         th = f"not given by docs/theory.md §8 here ({exc})"

@@ -75,6 +75,8 @@ def encode(key: str, config: dict, result, info: dict | None = None) -> bytes:
     }
     if is_curves:
         arrays["seeds"] = np.asarray(result.seeds, dtype=np.uint64)
+    if getattr(result, "parts", None) is not None:  # mixtures of experts: each expert's curve
+        arrays["parts"] = np.asarray(result.parts, dtype=np.float64)
     return seal(MAGIC, header, arrays)
 
 
@@ -86,10 +88,11 @@ def decode(data: bytes) -> dict:
         raise CorruptRecord(str(exc)) from None
     if header["kind"] == "curves":
         result = Curves(arrays["steps"], arrays["risk"], arrays["seeds"], meta=header["meta"],
-                        diverged_at=arrays["diverged_at"])
+                        diverged_at=arrays["diverged_at"], parts=arrays.get("parts"))
     else:
         result = Curve(arrays["steps"], arrays["risk"], meta=header["meta"], diverged_at=int(arrays["diverged_at"][0]),
-                       error_estimate=None if header["error_estimate"] is None else float(header["error_estimate"]))
+                       error_estimate=None if header["error_estimate"] is None else float(header["error_estimate"]),
+                       parts=arrays.get("parts"))
     return {**header, "result": result}
 
 

@@ -40,6 +40,10 @@ def _engine_options(options: dict) -> dict:
     """Config options plus sweep defaults: divergence is recorded (the driver warns once), and
     local pool workers use their share of the cores."""
     out = {"on_divergence": "ignore", **options}
+    if out.get("experts") is not None:  # kept JSON-able in the config: {"zipf": [m, zeta]}, {"p": [...]}, ...
+        from ..experts import Experts
+
+        out["experts"] = Experts.from_config(out["experts"])
     if "threads" not in out and os.environ.get(WORKER_THREADS_ENV):
         out["threads"] = int(os.environ[WORKER_THREADS_ENV])
     return out

@@ -99,10 +99,10 @@ class BlockSolver {
   bool advance(std::int64_t t, std::int64_t n) {
     if (n == 1) {
       flush();
-      R2 = step_all<kSgd>(md_, StepCoefs(opt_.at(static_cast<double>(t)), md_.batch), R2, x_, threads_, partial_);
+      R2 = step_all<kSgd>(md_, step_coefs(md_, opt_, static_cast<double>(t)), R2, x_, threads_, partial_);
       return true;
     }
-    const StepCoefs k(opt_.at(static_cast<double>(t) + 0.5 * static_cast<double>(n - 1)), md_.batch);
+    const StepCoefs k = step_coefs(md_, opt_, static_cast<double>(t) + 0.5 * static_cast<double>(n - 1));
     l1_partial_.assign(static_cast<std::size_t>(chunks(md_.d)), 0.0);
     const double base = md_.r2(sweep(md_.d, threads_, partial_, [&](std::int64_t j0, std::int64_t j1) {
                           propagate(k, n, j0, j1);

@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "plrf/exact/moments.hpp"
 #include "plrf/linalg/dot.hpp"
 #include "plrf/runtime/parallel.hpp"
 #include "plrf/runtime/record_grid.hpp"
@@ -19,10 +20,17 @@
 namespace plrf::exact {
 
 // What every exact method reads: the spectral view (nodes, multiplicities and the risk convention
-// R2 = 2 P, spectrum/spectrum.hpp) and the batch size.
+// R2 = 2 P, spectrum/spectrum.hpp), the batch size, and the learner's routing (one expert of a
+// mixture, docs/families.md §1; the default is the single learner).
 struct Modes : SpectrumView {
   std::int64_t batch = 1;
+  Route route{};
 };
+
+// The frozen step coefficients of every method at (possibly fractional) time t, on the route's clock.
+inline StepCoefs step_coefs(const Modes& md, const GenMomentum& opt, double t) {
+  return StepCoefs(opt.at(md.route.clock * t), md.batch, md.route);
+}
 
 // risk[i] = P after record[i] steps; entries after a divergence are NaN.
 struct RiskCurve {

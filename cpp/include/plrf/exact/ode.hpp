@@ -149,7 +149,7 @@ RiskCurve run_ode(const Modes& md, const GenMomentum& opt, const RecordGrid& rec
     t1 = grid.after(t);
     const double h = (std::log1p(t1) - std::log1p(t)) * (1.0 + t1);  // dtau times dt/dtau at the new point
     // coefficients at the new point, within the schedule's steps 0 .. T-1 (arrays have T values)
-    const StepCoefs kc(opt.at(std::min(t1, static_cast<double>(record.back() - 1))), md.batch);
+    const StepCoefs kc = step_coefs(md, opt, std::min(t1, static_cast<double>(record.back() - 1)));
     double* a = x.a.data();
     const OdeModes om{md.lam, md.mult, a, kSgd ? nullptr : x.s.data(), kSgd ? nullptr : x.c.data(),
                       {w[0].data(), kSgd ? nullptr : w[1].data(), kSgd ? nullptr : w[2].data()}};

@@ -89,7 +89,7 @@ RiskCurve run_recursion(const Modes& md, const GenMomentum& opt, const RecordGri
   Recorder rec(record, R2);
   for (std::int64_t t = 0;; ++t) {
     if (!rec.visit(t, R2, control)) return rec.out;
-    R2 = step_all<kSgd>(md, StepCoefs(opt.at(static_cast<double>(t)), md.batch), R2, x, threads, partial);
+    R2 = step_all<kSgd>(md, step_coefs(md, opt, static_cast<double>(t)), R2, x, threads, partial);
     if ((t & 1023) == 1023) control.advance(1024);
   }
 }

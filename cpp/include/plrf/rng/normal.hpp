@@ -1,17 +1,20 @@
 // Filling arrays with draws number first .. first+n-1 of (key, step): 64-bit words, uniforms in
-// [0, 1), or standard normals. Draw i depends on i only (its word, and for the ~0.4% of normals
-// the ziggurat rejects, extra words private to i), so any split of an index range, any thread
-// count and any resume point give the same values.
+// [0, 1), or standard normals. Draw i depends on i only (its word or 32-bit value, and for the
+// ~0.4% of normals the ziggurat rejects, extra words private to i), so any split of an index
+// range, any thread count and any resume point give the same values.
 //
-// Speed: the words come W blocks at a time (philox_lanes.hpp) into a small buffer, and the
-// ziggurat's fast path runs on W lanes (ziggurat.hpp), for W = 8 (AVX-512), 4 (AVX2) or
-// 2 (baseline), chosen at run time (runtime/isa.hpp). Words are identical on every
-// instruction set; so are the normals, since every path does the same exact integer work and
-// the same correctly rounded multiply (only the tables' exp/log come from the platform's libm).
+// Speed: the Philox blocks come W at a time (philox_lanes.hpp), for W = 8 (AVX-512), 4 (AVX2)
+// or 2 (baseline), chosen at run time (runtime/isa.hpp). Words go through a small buffer. Normals
+// do not: lane k of W consecutive blocks is W consecutive normals (streams.hpp), so the
+// ziggurat's fast test (ziggurat.hpp) runs on the generator's registers and stores doubles; the
+// few rejected lanes take the scalar slow path. Words are identical on every instruction set; so
+// are the normals, since every path does the same exact integer work and the same correctly
+// rounded multiply (only the tables' exp/log come from the platform's libm).
 #pragma once
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "plrf/rng/philox_lanes.hpp"
 #include "plrf/rng/ziggurat.hpp"
@@ -22,42 +25,83 @@ namespace detail {
 
 enum class Draw { kWord, kUniform, kNormal };
 
-// Normals from words[0 .. W): the fast path on all lanes, then the slow path for any rejected.
+// The state every group of normals of (key, step) shares.
+struct NormalStream {
+  StreamKey key;
+  std::uint64_t step;
+  RoundKeys rk;
+  std::uint32_t step_lo, tag;
+  const ZigguratTables* z;
+  NormalStream(StreamKey key_, std::uint64_t step_)
+      : key(key_), step(step_), rk(key_.key()), step_lo(static_cast<std::uint32_t>(step_)),
+        tag(tag_word(key_, step_, kNormalSpace)), z(&ziggurat()) {}
+};
+
+// Normals index .. index+W-1 from their 32-bit values (the low halves of v's lanes): the fast
+// test on every lane, then the slow path for any rejected.
 template <int W>
-PLRF_ALWAYS_INLINE void normal_lanes(const std::uint64_t* words, const ZigguratTables& z, StreamKey key,
-                                     std::uint64_t step, std::uint64_t index, double* out) {
+PLRF_ALWAYS_INLINE void normal_lanes(const NormalStream& s, lanes::U64<W> v, std::uint64_t index, double* out) {
   using U = lanes::U64<W>;
   using F = lanes::F64<W>;
-  const U w = lanes::load<W>(words), layer = w & kLayerMask;
-  const F m = (F)((w >> kMantissaShift) | kTwo52Bits) - 0x1.0p52;
-  F scale, accept;
-  lanes::lookup_pairs<W>(z.fast, layer, scale, accept);
-  lanes::store<W>(out, (F)((U)(m * scale) ^ ((w << (63 - kSignBit)) & (1ULL << 63))));
-  const U rejected = (U)(m >= accept);
+  const F u = (F)((v << kLatticeShift & kLatticeBits) | kOneAndHalfStep) - 1.0;
+  F width, next;
+  lanes::lookup_pairs<W>(s.z->x, v & kLayerMask, width, next);
+  const F x = u * width;
+  lanes::store<W>(out, (F)((U)x ^ ((v << (63 - kSignBit)) & (1ULL << 63))));
+  const U rejected = (U)(x >= next);
   if (__builtin_expect(lanes::any<W>(rejected), 0))
     for (int l = 0; l < W; ++l)
-      if (rejected[l]) out[l] = ziggurat_draw(words[l], key, step, index + l);
+      if (rejected[l]) out[l] = ziggurat_draw(static_cast<std::uint32_t>(v[l]), s.key, s.step, index + l);
 }
 
-// out[j] for words[j], j < n, of draws first .. first+n-1.
-template <int W, Draw kind, class T>
-PLRF_ALWAYS_INLINE void transform(const std::uint64_t* words, std::size_t n, StreamKey key, std::uint64_t step,
-                                  std::uint64_t first, T* out) {
-  std::size_t j = 0;
-  if constexpr (kind == Draw::kNormal) {
-    const ZigguratTables& z = ziggurat();
-    for (; j + W <= n; j += W) normal_lanes<W>(words + j, z, key, step, first + j, out + j);
+// Normals 32 g .. 32 g + 31 (one group, streams.hpp) into out.
+template <int W>
+PLRF_ALWAYS_INLINE void normal_group(const NormalStream& s, std::uint64_t g, double* out) {
+  for (int h = 0; h < static_cast<int>(kGroupBlocks); h += W) {
+    lanes::U64<W> v[4];
+    philox_blocks<W>(s.rk, s.step_lo, s.tag, kGroupBlocks * g + h, v);
+    for (int k = 0; k < 4; ++k) normal_lanes<W>(s, v[k], kGroupNormals * g + kGroupBlocks * k + h, out + kGroupBlocks * k + h);
   }
-  for (; j < n; ++j) {
+}
+
+// Normals first .. first+n-1: whole groups straight into out, partial ones through a buffer.
+template <int W>
+PLRF_ALWAYS_INLINE void normals_body(StreamKey key, std::uint64_t step, std::uint64_t first, std::size_t n, double* out) {
+  const NormalStream s(key, step);
+  std::uint64_t g = first / kGroupNormals;
+  std::size_t skip = first % kGroupNormals;
+  for (; n > 0; ++g) {
+    std::size_t take = kGroupNormals;
+    if (skip == 0 && n >= kGroupNormals) {
+      normal_group<W>(s, g, out);
+    } else {
+      alignas(64) double buf[kGroupNormals];
+      normal_group<W>(s, g, buf);
+      take = std::min(n, kGroupNormals - skip);
+      std::memcpy(out, buf + skip, take * sizeof(double));
+      skip = 0;
+    }
+    out += take;
+    n -= take;
+  }
+}
+
+// out[j] for words[j], j < n.
+template <Draw kind, class T>
+PLRF_ALWAYS_INLINE void transform(const std::uint64_t* words, std::size_t n, T* out) {
+  for (std::size_t j = 0; j < n; ++j) {
     if constexpr (kind == Draw::kWord) out[j] = words[j];
     if constexpr (kind == Draw::kUniform) out[j] = to_unit(words[j]);
-    if constexpr (kind == Draw::kNormal) out[j] = ziggurat_draw(words[j], key, step, first + j);
   }
 }
 
 // Draws first .. first+n-1 in chunks of kChunk words: generate, then transform while in L1.
 template <int W, Draw kind, class T>
 PLRF_ALWAYS_INLINE void fill_body(StreamKey key, std::uint64_t step, std::uint64_t first, std::size_t n, T* out) {
+  if constexpr (kind == Draw::kNormal) {
+    normals_body<W>(key, step, first, n, out);
+    return;
+  }
   constexpr std::size_t kChunk = 256;
   alignas(64) std::uint64_t words[kChunk + 2 * W];
   const RoundKeys rk(key.key());
@@ -65,7 +109,7 @@ PLRF_ALWAYS_INLINE void fill_body(StreamKey key, std::uint64_t step, std::uint64
   while (n > 0) {
     const std::size_t skip = first % 2, take = std::min(n, kChunk - skip), blocks = (skip + take + 1) / 2;
     for (std::size_t b = 0; b < blocks; b += W) lane_words<W>(rk, step_lo, tag, first / 2 + b, words + 2 * b);
-    transform<W, kind>(words + skip, take, key, step, first, out);
+    transform<kind>(words + skip, take, out);
     first += take;
     out += take;
     n -= take;

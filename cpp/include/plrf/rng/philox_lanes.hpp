@@ -25,12 +25,13 @@ struct RoundKeys {
   }
 };
 
-// Words 2 block0 .. 2 (block0 + W) - 1 of (key, step) into out, in index order.
+// Blocks block0 .. block0+W-1 of counters (block, step_lo, tag): lane k of block block0 + l
+// in the low 32 bits of out[k][l] (the high bits are not cleared).
 template <int W>
-PLRF_ALWAYS_INLINE void lane_words(const RoundKeys& rk, std::uint32_t step_lo, std::uint32_t tag,
-                                   std::uint64_t block0, std::uint64_t* out) {
+PLRF_ALWAYS_INLINE void philox_blocks(const RoundKeys& rk, std::uint32_t step_lo, std::uint32_t tag,
+                                      std::uint64_t block0, lanes::U64<W> (&out)[4]) {
   using U = lanes::U64<W>;
-  const U m0 = U{} + detail::kM0, m1 = U{} + detail::kM1, low = U{} + 0xffffffffULL;
+  const U m0 = U{} + detail::kM0, m1 = U{} + detail::kM1;
   const U blocks = lanes::iota<W>(block0);
   U c0 = blocks, c1 = blocks >> 32, c2 = U{} + step_lo, c3 = U{} + tag;
 #pragma GCC unroll 10
@@ -41,8 +42,22 @@ PLRF_ALWAYS_INLINE void lane_words(const RoundKeys& rk, std::uint32_t step_lo, s
     c2 = (p0 >> 32) ^ c3 ^ rk.k1[r];
     c3 = p0;
   }
+  out[0] = c0;
+  out[1] = c1;
+  out[2] = c2;
+  out[3] = c3;
+}
+
+// Words 2 block0 .. 2 (block0 + W) - 1 of (key, step) into out, in index order.
+template <int W>
+PLRF_ALWAYS_INLINE void lane_words(const RoundKeys& rk, std::uint32_t step_lo, std::uint32_t tag,
+                                   std::uint64_t block0, std::uint64_t* out) {
+  using U = lanes::U64<W>;
+  const U low = U{} + 0xffffffffULL;
+  U c[4];
+  philox_blocks<W>(rk, step_lo, tag, block0, c);
   // Word 2 b is (lanes 0, 1) of block b, word 2 b + 1 is (lanes 2, 3).
-  lanes::store_interleaved<W>(out, c1 << 32 | (c0 & low), c3 << 32 | (c2 & low));
+  lanes::store_interleaved<W>(out, c[1] << 32 | (c[0] & low), c[3] << 32 | (c[2] & low));
 }
 
 // Blocks block0 .. block0+W-1 (2 W words, W = 8 at most) on a given instruction set: the

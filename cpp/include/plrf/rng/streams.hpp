@@ -6,7 +6,10 @@
 //   counter  = (block low 32 bits, block bits 32-47, step low 32 bits, tag),
 //   tag      = step bits 32-47 | stream id << 16 | counter space << 24.
 // Word i of (key, step) is the 64-bit word (lo = lane 0, hi = lane 1) or (lanes 2, 3) of main
-// block i / 2, for i % 2 = 0 or 1. Rejection loops read the extra space instead: block
+// block i / 2, for i % 2 = 0 or 1. Normal i starts from one 32-bit value of the normals' space:
+// lane (i % 32) / 8 of block 8 (i / 32) + i % 8, so that lane k of 8 consecutive blocks holds
+// 8 consecutive normals (one AVX-512 register, two AVX2 ones: no transpose on any width).
+// Rejection loops read the extra space instead: block
 // (index, n) of extra words for draw `index` has the counter (index low 32 bits,
 // index bits 32-47 | n << 16, step, tag). Hence the limits: step and index below 2^48,
 // stream ids below 256.
@@ -19,8 +22,9 @@ namespace plrf::rng {
 
 // Changes whenever any stream changes (generator, packing or transform): stored with
 // checkpoints, so that a run is never resumed on different random numbers.
-// 1: Philox4x64-10, 2: Philox4x32-10 in lanes with a 52-bit ziggurat.
-constexpr int kStreamsVersion = 2;
+// 1: Philox4x64-10, 2: Philox4x32-10 in lanes with a 52-bit ziggurat, 3: normals from 32-bit
+// values in their own counter space (21-bit lattice ziggurat, ziggurat.hpp).
+constexpr int kStreamsVersion = 3;
 
 // Stream ids: one per purpose, so that draws for different purposes never collide.
 enum Stream : std::uint64_t {
@@ -28,6 +32,7 @@ enum Stream : std::uint64_t {
   kEigenSamples = 1, // eigenbasis simulator samples
   kFullSamples = 2,  // full-space simulator samples
   kScalars = 3,      // per-step scalar draws (e.g. chi-square variates of batch samplers)
+  kRouting = 4,      // mixture-of-experts routing: one uniform per sample (per sample and block if sparse)
 };
 
 constexpr std::uint64_t kAddressLimit = 1ULL << 48;  // steps and indices are below this
@@ -39,7 +44,7 @@ struct StreamKey {
   Key key() const { return {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}; }
 };
 
-enum CounterSpace : std::uint32_t { kMainSpace = 0, kExtraSpace = 1 };
+enum CounterSpace : std::uint32_t { kMainSpace = 0, kExtraSpace = 1, kNormalSpace = 2 };
 
 // Counter word 3, shared by every block of (key, step, space).
 inline std::uint32_t tag_word(StreamKey key, std::uint64_t step, CounterSpace space) {
@@ -50,10 +55,10 @@ inline std::uint32_t tag_word(StreamKey key, std::uint64_t step, CounterSpace sp
 // 64 bits from two 32-bit lanes, low lane first.
 inline std::uint64_t join(std::uint32_t lo, std::uint32_t hi) { return static_cast<std::uint64_t>(hi) << 32 | lo; }
 
-// Main block `block` of (key, step): words 2 block and 2 block + 1.
-inline Counter main_block(StreamKey key, std::uint64_t step, std::uint64_t block) {
+// Block `block` of (key, step) in a counter space (main: words 2 block and 2 block + 1).
+inline Counter main_block(StreamKey key, std::uint64_t step, std::uint64_t block, CounterSpace space = kMainSpace) {
   return philox4x32_10({static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32),
-                        static_cast<std::uint32_t>(step), tag_word(key, step, kMainSpace)},
+                        static_cast<std::uint32_t>(step), tag_word(key, step, space)},
                        key.key());
 }
 
@@ -61,6 +66,15 @@ inline Counter main_block(StreamKey key, std::uint64_t step, std::uint64_t block
 inline std::uint64_t main_word(StreamKey key, std::uint64_t step, std::uint64_t i) {
   const Counter b = main_block(key, step, i / 2);
   return i % 2 ? join(b[2], b[3]) : join(b[0], b[1]);
+}
+
+// Normals per group: 8 blocks of 4 values.
+constexpr std::uint64_t kGroupBlocks = 8, kGroupNormals = 32;
+
+// The 32-bit value of normal i of (key, step), one at a time (normal.hpp reads it in lanes).
+inline std::uint32_t normal_value(StreamKey key, std::uint64_t step, std::uint64_t i) {
+  const std::uint64_t block = kGroupBlocks * (i / kGroupNormals) + i % kGroupBlocks;
+  return main_block(key, step, block, kNormalSpace)[(i % kGroupNormals) / kGroupBlocks];
 }
 
 // A sequential reader of extra words for one (key, step, index): used only by rejection loops.

@@ -29,6 +29,14 @@ inline void mark_divergence(const SeedSlot& s, const RunSpec& spec, std::int64_t
     if (spec.record[k] >= t) s.risk[k] = std::numeric_limits<double>::quiet_NaN();
 }
 
+// Steppers with several risks per record (mixtures of experts, routing.hpp) store them at record k.
+template <class Stepper>
+auto record_parts(const Stepper& st, std::size_t k, int) -> decltype(st.record_parts(k), void()) {
+  st.record_parts(k);
+}
+template <class Stepper>
+void record_parts(const Stepper&, std::size_t, long) {}
+
 // Runs one seed from its current step until the end, divergence, cancellation or the deadline.
 template <class Stepper>
 void drive_seed(Stepper& st, const SeedSlot& s, const RunSpec& spec, RunControl& control, Clock::time_point deadline) {
@@ -45,6 +53,7 @@ void drive_seed(Stepper& st, const SeedSlot& s, const RunSpec& spec, RunControl&
         mark_divergence(s, spec, t);
         break;
       }
+      record_parts(st, k, 0);
       s.risk[k++] = r;
     }
     if (t == spec.steps) break;

@@ -62,7 +62,7 @@ class EigenStepper {
   bool step(std::int64_t t, const Coefficients& c, const RunControl& control) {
     if (m_.sampler == Sampler::Explicit)
       return explicit_step(static_cast<std::uint64_t>(t), MomentumStep(c, m_.sgd), control);
-    fast_step(static_cast<std::uint64_t>(t), MomentumStep(c, m_.sgd));
+    fast_step(static_cast<std::uint64_t>(t), MomentumStep(c, m_.sgd), m_.batch);
     return true;
   }
 
@@ -72,6 +72,16 @@ class EigenStepper {
 
   bool blew_up(const DivergenceGuard& guard, std::int64_t) const { return guard.diverged(risk()); }
 
+  // A mixture-of-experts step (simulate/routing.hpp): n of the step's B samples reach this learner
+  // (n = 0: a step without gradient, the momentum still moves); its draws sit at lane `lane` of
+  // the step's streams, so that the experts of one seed never share a draw.
+  void routed_step(std::uint64_t t, const MomentumStep& upd, std::int64_t n, std::uint64_t lane) {
+    if (n == 0)
+      fused_update(upd, [](Eigen::Index) { return 0.0; });
+    else
+      fast_step(t, upd, n, lane);
+  }
+
  private:
   // sum_j lambda_j e_j^2 = |a|^2, accumulated in the same order as the fused update loop.
   double weighted_energy() const {
@@ -80,18 +90,21 @@ class EigenStepper {
     return linalg::lane_sum(0, d_, [&](std::int64_t j) { return lam[j] * e[j] * e[j]; });
   }
 
-  void fast_step(std::uint64_t t, const MomentumStep& upd) {
+  // The fast sampler on n samples (normals at lane d, scalars 3 lane .. 3 lane + 2); the sum over
+  // them is divided by the whole batch B (the loss is averaged over the batch).
+  void fast_step(std::uint64_t t, const MomentumStep& upd, std::int64_t n, std::uint64_t lane = 0) {
     double* xi = buf_.data();
-    rng::fill_normals({slot_.seed, rng::kEigenSamples}, t, 0, static_cast<std::size_t>(d_), xi);
+    rng::fill_normals({slot_.seed, rng::kEigenSamples}, t, lane * static_cast<std::uint64_t>(d_),
+                      static_cast<std::size_t>(d_), xi);
     const double* sl = m_.sqrt_lambda.data();
     const double* e = slot_.x;
     const double ax = linalg::lane_sum(0, d_, [&](std::int64_t j) { return sl[j] * e[j] * xi[j]; });  // a . xi
 
     const rng::StreamKey sk{slot_.seed, rng::kScalars};
-    const double B = static_cast<double>(m_.batch);
-    const double c1sq = rng::chi_square(B, sk, t, 0);
-    const double c2sq = rng::chi_square(B - 1.0, sk, t, 1);
-    const double n21 = rng::scalar_normal(sk, t, 2);
+    const double B = static_cast<double>(m_.batch), N = static_cast<double>(n);
+    const double c1sq = rng::chi_square(N, sk, t, 3 * lane);
+    const double c2sq = rng::chi_square(N - 1.0, sk, t, 3 * lane + 1);
+    const double n21 = rng::scalar_normal(sk, t, 3 * lane + 2);
     const double a2 = energy_, na = std::sqrt(a2), sigma = m_.sigma;
     const double w_eps = std::sqrt(c1sq) * n21;  // w . eps'
     const double eps2 = n21 * n21 + c2sq;        // |eps'|^2

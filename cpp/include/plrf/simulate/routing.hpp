@@ -1,0 +1,136 @@
+// Mixture-of-experts and sparse-update Monte Carlo in the eigenbasis, exact in law (docs/families.md §1).
+//
+// Every step draws the routing first: each of the B samples goes to expert J_b with probability
+// p (one uniform per sample from (seed, kRouting) at the step, so the counts are Multinomial(B, p)),
+// or, for sparse blocks, reaches block i independently with probability p_i (one uniform per
+// (sample, block): Binomial(B, p_i) counts). Given the count N_i, expert i's gradient
+// (1/B) sum_{b -> i} f_b r_b is the sum of N_i independent sample gradients on its own error e_i
+// divided by B: the fast sampler of eigen_sampler.hpp with N_i samples (its draws at lane i of the
+// step's streams), so a step costs O(B log m + m d) (O(B m + m d) sparse) for any B. Per-sample
+// routing draws are only needed through the counts, and given the counts the samples routed to
+// different experts are independent, which is why the per-expert fast draws are exact.
+// The seed's state holds the m experts' (e, y) one after another; expert i runs its own optimizer
+// on its own clock (schedules at p_i t for the deterministic per-expert clock).
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "plrf/rng/normal.hpp"
+#include "plrf/simulate/driver.hpp"
+#include "plrf/simulate/eigen_sampler.hpp"
+
+namespace plrf::simulate {
+
+// The routing of a run, shared by its seeds.
+struct Routing {
+  std::vector<double> p;                  // routing (sum 1) or activation probabilities
+  std::vector<double> weight;             // total risk = sum_i weight_i P_i
+  std::vector<const GenMomentum*> opts;   // one per expert
+  std::vector<double> clock;              // expert i's schedules run at clock_i t
+  bool sparse = false;
+  std::vector<double> cumulative;         // running sums of p (multinomial routing)
+
+  Routing(std::vector<double> p_, std::vector<double> weight_, std::vector<const GenMomentum*> opts_,
+          bool expert_clock, bool sparse_)
+      : p(std::move(p_)), weight(std::move(weight_)), opts(std::move(opts_)), clock(p.size(), 1.0), sparse(sparse_) {
+    double acc = 0.0;
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      cumulative.push_back(acc += p[i]);
+      if (expert_clock) clock[i] = p[i];
+    }
+  }
+  std::size_t m() const { return p.size(); }
+};
+
+// Counts N_i of the step's B samples per expert, from the routing uniforms (in chunks, so memory
+// stays O(chunk) for any B).
+inline void route_counts(const Routing& r, std::uint64_t seed, std::uint64_t t, std::int64_t batch,
+                         std::vector<std::int64_t>& counts, std::vector<double>& u) {
+  constexpr std::int64_t kChunkDraws = 4096;
+  const auto m = static_cast<std::int64_t>(r.m());
+  const std::int64_t per_sample = r.sparse ? m : 1, total = batch * per_sample;
+  std::fill(counts.begin(), counts.end(), 0);
+  for (std::int64_t first = 0; first < total; first += kChunkDraws) {
+    const std::int64_t n = std::min(kChunkDraws, total - first);
+    u.resize(static_cast<std::size_t>(n));
+    rng::fill_uniforms({seed, rng::kRouting}, t, static_cast<std::uint64_t>(first), static_cast<std::size_t>(n), u.data());
+    for (std::int64_t k = 0; k < n; ++k) {
+      if (r.sparse) {
+        const std::int64_t i = (first + k) % m;
+        counts[static_cast<std::size_t>(i)] += u[static_cast<std::size_t>(k)] < r.p[static_cast<std::size_t>(i)];
+      } else {  // the first expert whose running sum exceeds u (the last one if rounding leaves a gap)
+        const auto it = std::upper_bound(r.cumulative.begin(), r.cumulative.end(), u[static_cast<std::size_t>(k)]);
+        counts[std::min<std::size_t>(static_cast<std::size_t>(it - r.cumulative.begin()), r.m() - 1)] += 1;
+      }
+    }
+  }
+}
+
+// Per-seed stepper: m eigenbasis learners on slices of the seed's state; `parts` (m x records of
+// this seed) receives each expert's risk at the record steps.
+class ExpertStepper {
+ public:
+  ExpertStepper(const EigenModel& model, const Routing& routing, const SeedSlot& slot, double* parts,
+                std::size_t n_record)
+      : r_(routing), seed_(slot.seed), batch_(model.batch), parts_(parts), n_record_(n_record),
+        counts_(routing.m(), 0) {
+    const std::int64_t d = model.spectrum->dim();
+    experts_.reserve(routing.m());
+    for (std::size_t i = 0; i < routing.m(); ++i) {
+      SeedSlot s = slot;
+      s.x = slot.x + static_cast<std::int64_t>(i) * d;
+      s.y = slot.y + static_cast<std::int64_t>(i) * d;
+      experts_.emplace_back(model, s);
+    }
+  }
+
+  // The coefficients the driver passes are ignored: each expert reads its own optimizer and clock.
+  bool step(std::int64_t t, const Coefficients&, const RunControl&) {
+    const auto tu = static_cast<std::uint64_t>(t);
+    route_counts(r_, seed_, tu, batch_, counts_, u_);
+    for (std::size_t i = 0; i < r_.m(); ++i) {
+      const GenMomentum& o = *r_.opts[i];
+      experts_[i].routed_step(tu, MomentumStep(o.at(r_.clock[i] * static_cast<double>(t)), o.is_sgd()), counts_[i], i);
+    }
+    return true;
+  }
+
+  double risk() const {
+    double total = 0.0;
+    for (std::size_t i = 0; i < r_.m(); ++i) total += r_.weight[i] * experts_[i].risk();
+    return total;
+  }
+
+  bool blew_up(const DivergenceGuard& guard, std::int64_t) const { return guard.diverged(risk()); }
+
+  // Called by the driver at record k (driver.hpp): each expert's risk.
+  void record_parts(std::size_t k) const {
+    for (std::size_t i = 0; i < r_.m(); ++i) parts_[i * n_record_ + k] = experts_[i].risk();
+  }
+
+ private:
+  const Routing& r_;
+  std::uint64_t seed_;
+  std::int64_t batch_;
+  double* parts_;
+  std::size_t n_record_;
+  std::vector<EigenStepper> experts_;
+  std::vector<std::int64_t> counts_;
+  std::vector<double> u_;
+};
+
+// Advances every unfinished seed (see run.hpp); parts holds seeds x m x records.
+inline bool advance_experts(const Spectrum& spec, const RunSpec& run, const Routing& routing,
+                            const std::vector<SeedSlot>& slots, double* parts, int threads, RunControl& control,
+                            double budget_seconds) {
+  spec.validate();
+  const EigenModel model(spec, run.batch, Sampler::Fast, false);
+  const std::size_t n = run.record.size(), stride = routing.m() * n;
+  return run_seeds(slots, run, threads, control, budget_seconds, [&](const SeedSlot& s) {
+    const auto seed_index = static_cast<std::size_t>(&s - slots.data());
+    return ExpertStepper(model, routing, s, parts + seed_index * stride, n);
+  });
+}
+
+}  // namespace plrf::simulate

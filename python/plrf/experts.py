@@ -1,0 +1,138 @@
+"""Mixtures of experts and sparse-update momentum (docs/families.md §1).
+
+m experts share the features and the target, each with its own parameters. Each sample is routed
+to expert i with probability p_i (the counts per step are Multinomial(B, p)); the loss is averaged
+over the whole batch. With ``sparse=True`` the p_i are activation probabilities instead: block i
+receives each sample independently with probability p_i (Binomial(B, p_i) counts), and they need
+not sum to 1. Either way every expert's expected risk is exact (the one moment map with gain
+p_i lambda and noise [p_i (2 - p_i) lambda^2 a + p_i lambda R2_i] / B), on every exact method.
+
+    E = plrf.Experts.zipf(10, 2.0)                   # p_i proportional to i^-2
+    c = plrf.exact_risk(spec, opt, 10**5, experts=E)  # c.risk = sum_i p_i P_i, c.parts[i] = P_i
+    mc = plrf.simulate(spec, opt, 1000, seeds=100, experts=E)
+
+Total risk: sum_i w_i P_i with w = p (w = p / sum p for sparse blocks, whose p need not sum to 1).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .optim import GenMomentum, check_optimizer
+
+__all__ = ["Experts", "CLOCKS"]
+
+CLOCKS = ("shared", "expert")
+
+
+class Experts:
+    """Routing of a mixture of experts (or sparse blocks) and, optionally, one optimizer per expert.
+
+    Parameters
+    ----------
+    p : routing probabilities (non-negative, summing to 1), or with sparse=True activation
+        probabilities, each in (0, 1].
+    clock : "shared" (every expert's schedules run on the global step t) or "expert" (expert i's
+        schedules run on its deterministic clock p_i t; still exact).
+    sparse : activation probabilities instead of a routing distribution.
+    optimizers : None (the engine's optimizer for every expert) or a list of plrf.GenMomentum, one
+        per expert.
+    """
+
+    def __init__(self, p, clock="shared", sparse=False, optimizers=None):
+        if clock not in CLOCKS:
+            raise ValueError(f"clock must be one of {CLOCKS}, got {clock!r}")
+        self.sparse = bool(sparse)
+        self.p = _probabilities(p, self.sparse)
+        self.clock = clock
+        self.optimizers = None if optimizers is None else _optimizer_list(optimizers, self.p.size)
+
+    @classmethod
+    def zipf(cls, m, zeta, **kw) -> "Experts":
+        """p_i proportional to i^{-zeta}, i = 1 .. m."""
+        m = int(m)
+        if m < 1:
+            raise ValueError(f"m must be >= 1, got {m}")
+        if not np.isfinite(zeta):
+            raise ValueError(f"zeta must be finite, got {zeta}")
+        w = np.arange(1, m + 1, dtype=np.float64) ** (-float(zeta))
+        return cls(w / w.sum(), **kw)
+
+    @classmethod
+    def two(cls, p, **kw) -> "Experts":
+        """Two experts with probabilities (1 - p, p)."""
+        p = float(p)
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"p must lie in [0, 1], got {p}")
+        return cls([1.0 - p, p], **kw)
+
+    @property
+    def m(self) -> int:
+        return int(self.p.size)
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Weights of the total risk: p (a routing distribution) or p / sum p (sparse blocks)."""
+        return self.p / self.p.sum() if self.sparse else self.p
+
+    def optimizer_list(self, optimizer, steps) -> list:
+        """One checked optimizer per expert: the per-expert list, or `optimizer` for all."""
+        opts = self.optimizers if self.optimizers is not None else [optimizer] * self.m
+        for o in opts:
+            check_optimizer(o, steps)
+        return opts
+
+    @classmethod
+    def from_config(cls, cfg) -> "Experts":
+        """From the JSON-able form sweeps keep in a config's options (docs/sweep.md): an Experts, or a dict
+        with one of p=[...], zipf=[m, zeta], two=p, and optionally clock and sparse."""
+        if isinstance(cfg, Experts):
+            return cfg
+        forms = ("p", "zipf", "two")
+        if not isinstance(cfg, dict) or sum(k in cfg for k in forms) != 1 or set(cfg) - {*forms, "clock", "sparse"}:
+            raise ValueError(f"experts must be a plrf.Experts or a dict with one of {forms} (and optionally clock, "
+                             f"sparse), got {cfg!r:.120}")
+        kw = {k: cfg[k] for k in ("clock", "sparse") if k in cfg}
+        if "zipf" in cfg:
+            return cls.zipf(*cfg["zipf"], **kw)
+        return cls.two(cfg["two"], **kw) if "two" in cfg else cls(cfg["p"], **kw)
+
+    def meta(self) -> dict:
+        return {"experts": self.p.tolist(), "clock": self.clock, "sparse": self.sparse}
+
+    def __repr__(self):
+        return f"Experts(m={self.m}, clock={self.clock!r}, sparse={self.sparse})"
+
+
+def check_experts(experts) -> Experts | None:
+    if experts is None or isinstance(experts, Experts):
+        return experts
+    raise ValueError(f"experts must be a plrf.Experts or None, got {type(experts).__name__}")
+
+
+def _probabilities(p, sparse) -> np.ndarray:
+    try:
+        p = np.atleast_1d(np.asarray(p, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise ValueError(f"p must be a vector of probabilities, got {p!r:.80}") from None
+    if p.ndim != 1 or p.size == 0:
+        raise ValueError(f"p must be a non-empty 1-D vector of probabilities, got shape {p.shape}")
+    if not np.all(np.isfinite(p)):
+        raise ValueError(f"p must be finite (no NaN), got {p}")
+    if sparse:
+        if np.any(p <= 0) or np.any(p > 1):
+            raise ValueError(f"p (activation probabilities, sparse=True) must each lie in (0, 1], got {p}")
+        return p
+    if np.any(p < 0):
+        raise ValueError(f"p must be non-negative, got {p}")
+    if abs(p.sum() - 1.0) > 1e-12:
+        raise ValueError(f"p must sum to 1 (or pass sparse=True for activation probabilities), got sum {p.sum()!r}")
+    return p
+
+
+def _optimizer_list(optimizers, m) -> list:
+    opts = list(optimizers) if isinstance(optimizers, (list, tuple)) else None
+    if opts is None or not all(isinstance(o, GenMomentum) for o in opts):
+        raise ValueError("optimizers must be a list of plrf.GenMomentum, one per expert")
+    if len(opts) != m:
+        raise ValueError(f"optimizers has {len(opts)} entries but p has {m} experts")
+    return opts
