@@ -6,7 +6,7 @@
   - exact) / SE at the 11 log-spaced steps 1 .. 100 with 2000 seeds; pass if max |z| < Z_MAX = 4
   (under the null P(any of ~11 correlated |z| > 4) is about 1e-3). Each family has a planted-bug
   twin in the oracle (weight decay: the s_j cross term dropped; SVAG: l/B replaced by 1/B) that must
-  give max |z| > 4 on the same runs (measured: decay 37-250, SVAG 17-34).
+  give max |z| > 4 on the same runs (measured: decay 37-263, SVAG 9-32; docs/families.md §2-3).
 - Grid: (alpha, beta) in {(1, 0.7), (0.7, 0.3)} x B in {1, 4} x {SGD, DANA-decaying}: a Latin square
   by default, the other half (and the explicit sampler on it) under -m slow.
 """
@@ -260,3 +260,16 @@ def test_sweep_config_knobs_reach_the_engines(tmp_path):
     opt = plrf.svag(plrf.with_decay(plrf.defaults(spec)["sgd"], decay=0.02), 2.0)
     last = df[(df.optimizer == "sgd+decay0.02+svag2") & (df.step == 50)].risk.item()
     assert last == pytest.approx(plrf.exact_risk(spec, opt, 50, record=[50]).risk[-1], rel=1e-12)
+
+
+def test_cli_frontier_takes_svag(capsys):
+    from plrf.cli import main
+    from plrf.cli.frontier import measure_curves
+
+    curves = measure_curves(1.0, 0.7, "sgd", [10], 200, 2, log=lambda *a: None, svag=2.0)
+    spec = plrf.Spectrum.theory(1.0, 0.7, 10, compress=True)
+    ref = plrf.exact_risk(spec, plrf.svag(plrf.defaults(spec, 2)["sgd"], 2.0), 200, 2, record=curves[10].steps,
+                          method="fast")
+    assert curves[10].meta["optimizer"] == "sgd+svag2" and np.array_equal(curves[10].risk, ref.risk)
+    assert main(["frontier", "--alpha", "1", "--beta", "0.7", "--svag", "0.5"]) == 2
+    assert "--svag must be" in capsys.readouterr().err

@@ -50,6 +50,9 @@ def add_parser(sub):
     p.add_argument("--steps", type=float, default=None,
                    help="steps per run (default: long enough for the largest d to reach its limit loss)")
     p.add_argument("--batch", type=int, default=1, help="batch size B (default 1)")
+    p.add_argument("--svag", type=float, default=1.0,
+                   help="SVAG with this l >= 1 (docs/families.md §3; default 1 = off): two batches per step, "
+                        "so flops count 2 B samples per step")
     p.add_argument("--out", default="plrf-frontier", help="output prefix: writes <out>.png (default plrf-frontier)")
     p.set_defaults(func=run)
 
@@ -74,6 +77,9 @@ def _check(args):
         raise ValueError(f"need 1 <= --d-min < --d-max <= 1e12, got {args.d_min:g}, {args.d_max:g}")
     if args.n_d < 3 or args.batch < 1:
         raise ValueError(f"need --n-d >= 3 and --batch >= 1, got {args.n_d}, {args.batch}")
+    svag = getattr(args, "svag", 1.0)
+    if not (svag >= 1 and math.isfinite(svag)):
+        raise ValueError(f"--svag must be a number >= 1, got {svag}")
     if args.steps is not None and not 1 <= args.steps <= 1e18:
         raise ValueError(f"--steps must be in [1, 1e18], got {args.steps:g}")
 
@@ -84,12 +90,12 @@ def d_grid(d_min, d_max, n):
     return sorted({int(round(x)) for x in np.geomspace(d_min, d_max, n)})
 
 
-def measure_curves(alpha, beta, optimizer, ds, steps, batch, log=print):
+def measure_curves(alpha, beta, optimizer, ds, steps, batch, log=print, svag=1.0):
     """{d: Curve} of exact expected risk on theory spectra (method="fast"); steps=None picks
-    default_steps for each d."""
+    default_steps for each d; svag > 1 runs plrf.svag(optimizer, svag)."""
     from ..curves import record_grid
     from ..exact import exact_risk
-    from ..optim import defaults
+    from ..optim import defaults, svag as with_svag
     from ..spectrum import Spectrum
 
     out = {}
@@ -100,6 +106,7 @@ def measure_curves(alpha, beta, optimizer, ds, steps, batch, log=print):
         spec.meta.setdefault("beta", beta)
         n = int(steps) if steps else default_steps(spec, batch)
         opt = defaults(spec, batch)[optimizer]
+        opt = with_svag(opt, svag) if svag != 1.0 else opt
         out[d] = exact_risk(spec, opt, n, batch=batch, record=record_grid(n, 20), method="fast")
         if out[d].diverged_at >= 0:
             log(f"  d = {d:>10d}: diverged at step {out[d].diverged_at} (kept up to there)")
@@ -133,10 +140,12 @@ def run(args, measure=measure_curves) -> int:
     what = f"{args.steps:.3g} steps each" if args.steps else "steps: until each d reaches its limit loss"
     print(f"frontier: {args.optimizer} at alpha = {args.alpha:g}, beta = {args.beta:g} (phase {ph}), "
           f"B = {args.batch}, d = {ds[0]} .. {ds[-1]} ({len(ds)} sizes), {what}")
-    curves = measure(args.alpha, args.beta, args.optimizer, ds, args.steps, args.batch)
+    svag = getattr(args, "svag", 1.0)
+    curves = measure(args.alpha, args.beta, args.optimizer, ds, args.steps, args.batch,
+                     **({"svag": svag} if svag != 1.0 else {}))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fr = frontier(curves, args.batch)
+        fr = frontier(curves, args.batch * (2 if svag != 1.0 else 1))  # SVAG: two batches per step
     try:
         th = theory.compute_optimal(args.alpha, args.beta, args.optimizer)
     except NotImplementedError as exc:
