@@ -10,6 +10,7 @@
 namespace py = pybind11;
 using plrf::GenMomentum;
 using plrf::Schedule;
+using plrf::UpdateKnobs;
 
 namespace {
 
@@ -37,6 +38,35 @@ std::string schedule_repr(const Schedule& s) {
   return os.str();
 }
 
+// The extra knobs (optim/update_knobs.hpp): (l2, decay, noise, svag_l).
+py::tuple knobs_state(const UpdateKnobs& k) {
+  return py::make_tuple(schedule_state(k.l2), schedule_state(k.decay), schedule_state(k.noise), k.svag_l);
+}
+
+UpdateKnobs knobs_from(Schedule l2, Schedule decay, Schedule noise, double svag_l) {
+  UpdateKnobs k{std::move(l2), std::move(decay), std::move(noise), svag_l};
+  k.validate();
+  return k;
+}
+
+UpdateKnobs knobs_from_state(const py::tuple& t) {
+  return knobs_from(schedule_from_state(t[0]), schedule_from_state(t[1]), schedule_from_state(t[2]),
+                    t[3].cast<double>());
+}
+
+// (gamma1, gamma2, gamma3, delta, name, knobs); a 5-tuple (no knobs) also loads.
+py::tuple optimizer_state(const GenMomentum& o) {
+  return py::make_tuple(schedule_state(o.gamma1), schedule_state(o.gamma2), schedule_state(o.gamma3),
+                        schedule_state(o.delta), o.name, knobs_state(o.knobs));
+}
+
+GenMomentum optimizer_from_state(const py::tuple& t) {
+  GenMomentum o{schedule_from_state(t[0]), schedule_from_state(t[1]), schedule_from_state(t[2]),
+                schedule_from_state(t[3]), t[4].cast<std::string>()};
+  if (t.size() > 5) o.knobs = knobs_from_state(t[5]);
+  return o;
+}
+
 }  // namespace
 
 void bind_optim(py::module_& m) {
@@ -61,44 +91,53 @@ void bind_optim(py::module_& m) {
 
   py::class_<GenMomentum>(m, "GenMomentum",
                           "Gen-Mom-SGD: y' = (1 - delta) y + gamma1 g; theta' = theta - gamma2 g - gamma3 y'")
-      .def(py::init([](Schedule g1, Schedule g2, Schedule g3, Schedule delta, std::string name) {
-             return GenMomentum{std::move(g1), std::move(g2), std::move(g3), std::move(delta), std::move(name)};
+      .def(py::init([](Schedule g1, Schedule g2, Schedule g3, Schedule delta, std::string name, Schedule l2,
+                       Schedule decay, Schedule noise, double svag_l) {
+             return GenMomentum{std::move(g1), std::move(g2), std::move(g3), std::move(delta), std::move(name),
+                                knobs_from(std::move(l2), std::move(decay), std::move(noise), svag_l)};
            }),
-           py::arg("gamma1"), py::arg("gamma2"), py::arg("gamma3"), py::arg("delta"), py::arg("name") = "gen_momentum")
+           py::arg("gamma1"), py::arg("gamma2"), py::arg("gamma3"), py::arg("delta"), py::arg("name") = "gen_momentum",
+           py::kw_only(), py::arg("l2") = Schedule::constant(0.0), py::arg("decay") = Schedule::constant(0.0),
+           py::arg("noise") = Schedule::constant(0.0), py::arg("svag_l") = 1.0,
+           "l2 (ridge), decay (decoupled weight decay) and noise (injected noise std) are schedules, svag_l >= 1 "
+           "the SVAG parameter (docs/families.md §2-3); see plrf.with_decay and plrf.svag.")
       .def_readonly("gamma1", &GenMomentum::gamma1)
       .def_readonly("gamma2", &GenMomentum::gamma2)
       .def_readonly("gamma3", &GenMomentum::gamma3)
       .def_readonly("delta", &GenMomentum::delta)
       .def_readonly("name", &GenMomentum::name)
+      .def_property_readonly("l2", [](const GenMomentum& o) { return o.knobs.l2; })
+      .def_property_readonly("decay", [](const GenMomentum& o) { return o.knobs.decay; })
+      .def_property_readonly("noise", [](const GenMomentum& o) { return o.knobs.noise; })
+      .def_property_readonly("svag_l", [](const GenMomentum& o) { return o.knobs.svag_l; })
+      .def("has_affine_knobs", [](const GenMomentum& o) { return o.knobs.affine(); },
+           "True if ridge, decay or noise is on (the exact recursion then carries five moments per mode).")
       .def("is_sgd", &GenMomentum::is_sgd)
       .def("check_length", &GenMomentum::check_length, py::arg("steps"))
       .def(
           "coefficients",
           [](const GenMomentum& o, double t) {
             const auto c = o.at(t);
-            return py::dict(py::arg("gamma1") = c.gamma1, py::arg("gamma2") = c.gamma2, py::arg("gamma3") = c.gamma3,
-                            py::arg("delta") = c.delta);
+            py::dict out(py::arg("gamma1") = c.gamma1, py::arg("gamma2") = c.gamma2, py::arg("gamma3") = c.gamma3,
+                         py::arg("delta") = c.delta);
+            if (o.knobs.affine() || o.knobs.svag())
+              out["l2"] = c.l2, out["decay"] = c.decay, out["noise"] = c.noise, out["svag_l"] = c.noise_scale;
+            return out;
           },
-          py::arg("t"), "The four hyperparameters at step t.")
+          py::arg("t"),
+          "The four hyperparameters at step t (gamma2, gamma3 already divided by SVAG's l), and l2, decay, "
+          "noise, svag_l when any of those knobs is on.")
       .def("__repr__",
            [](const GenMomentum& o) {
+             std::string knobs;
+             if (o.knobs.affine())
+               knobs += ", l2=" + schedule_repr(o.knobs.l2) + ", decay=" + schedule_repr(o.knobs.decay) +
+                        ", noise=" + schedule_repr(o.knobs.noise);
+             if (o.knobs.svag()) knobs += ", svag_l=" + std::to_string(o.knobs.svag_l);
              return o.name + "(gamma1=" + schedule_repr(o.gamma1) + ", gamma2=" + schedule_repr(o.gamma2) +
-                    ", gamma3=" + schedule_repr(o.gamma3) + ", delta=" + schedule_repr(o.delta) + ")";
+                    ", gamma3=" + schedule_repr(o.gamma3) + ", delta=" + schedule_repr(o.delta) + knobs + ")";
            })
       .def("__eq__",
-           [](const GenMomentum& a, const GenMomentum& b) {
-             return a.name == b.name && schedule_state(a.gamma1).equal(schedule_state(b.gamma1)) &&
-                    schedule_state(a.gamma2).equal(schedule_state(b.gamma2)) &&
-                    schedule_state(a.gamma3).equal(schedule_state(b.gamma3)) &&
-                    schedule_state(a.delta).equal(schedule_state(b.delta));
-           })
-      .def(py::pickle(
-          [](const GenMomentum& o) {
-            return py::make_tuple(schedule_state(o.gamma1), schedule_state(o.gamma2), schedule_state(o.gamma3),
-                                  schedule_state(o.delta), o.name);
-          },
-          [](const py::tuple& t) {
-            return GenMomentum{schedule_from_state(t[0]), schedule_from_state(t[1]), schedule_from_state(t[2]),
-                               schedule_from_state(t[3]), t[4].cast<std::string>()};
-          }));
+           [](const GenMomentum& a, const GenMomentum& b) { return optimizer_state(a).equal(optimizer_state(b)); })
+      .def(py::pickle(&optimizer_state, &optimizer_from_state));
 }

@@ -14,12 +14,15 @@ from . import fit, frontier, plot, theory  # analysis: plrf.theory.compute_optim
 from .optim import (
     GenMomentum,
     Schedule,
+    adana_decay,
     dana_constant,
     dana_decaying,
     defaults,
     schedule,
     sgd,
     sgd_momentum,
+    svag,
+    with_decay,
 )
 from .simulation import resume, simulate
 from . import checkpoint  # plrf.checkpoint.load, CheckpointError: the inert checkpoint format
@@ -42,6 +45,9 @@ __all__ = [
     "sgd_momentum",
     "dana_constant",
     "dana_decaying",
+    "with_decay",
+    "svag",
+    "adana_decay",
     "defaults",
     "simulate",
     "resume",

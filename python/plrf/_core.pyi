@@ -105,10 +105,12 @@ class GenMomentum:
     __hash__: typing.ClassVar[None] = None
     def __eq__(self, arg0: GenMomentum) -> bool:
         ...
-    def __getstate__(self) -> tuple[tuple, tuple, tuple, tuple, str]:
+    def __getstate__(self) -> tuple:
         ...
-    def __init__(self, gamma1: Schedule, gamma2: Schedule, gamma3: Schedule, delta: Schedule, name: str = 'gen_momentum') -> None:
-        ...
+    def __init__(self, gamma1: Schedule, gamma2: Schedule, gamma3: Schedule, delta: Schedule, name: str = 'gen_momentum', *, l2: Schedule = ..., decay: Schedule = ..., noise: Schedule = ..., svag_l: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> None:
+        """
+        l2 (ridge), decay (decoupled weight decay) and noise (injected noise std) are schedules, svag_l >= 1 the SVAG parameter (docs/families.md §2-3); see plrf.with_decay and plrf.svag.
+        """
     def __repr__(self) -> str:
         ...
     def __setstate__(self, arg0: tuple) -> None:
@@ -117,9 +119,16 @@ class GenMomentum:
         ...
     def coefficients(self, t: typing.SupportsFloat | typing.SupportsIndex) -> dict:
         """
-        The four hyperparameters at step t.
+        The four hyperparameters at step t (gamma2, gamma3 already divided by SVAG's l), and l2, decay, noise, svag_l when any of those knobs is on.
+        """
+    def has_affine_knobs(self) -> bool:
+        """
+        True if ridge, decay or noise is on (the exact recursion then carries five moments per mode).
         """
     def is_sgd(self) -> bool:
+        ...
+    @property
+    def decay(self) -> Schedule:
         ...
     @property
     def delta(self) -> Schedule:
@@ -134,7 +143,16 @@ class GenMomentum:
     def gamma3(self) -> Schedule:
         ...
     @property
+    def l2(self) -> Schedule:
+        ...
+    @property
     def name(self) -> str:
+        ...
+    @property
+    def noise(self) -> Schedule:
+        ...
+    @property
+    def svag_l(self) -> float:
         ...
 def _chi_square_variates(k: typing.SupportsFloat | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, step: typing.SupportsInt | typing.SupportsIndex, n: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
     """
@@ -205,4 +223,4 @@ def words(seed: typing.SupportsInt | typing.SupportsIndex, stream: typing.Suppor
     """
     Raw 64-bit words number first..first+n-1 of stream (seed, stream) at step.
     """
-STREAMS_VERSION: int = 2
+STREAMS_VERSION: int = 3

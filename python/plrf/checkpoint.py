@@ -31,6 +31,7 @@ FORMAT_VERSION = 2  # 1 was a pickle (unsafe); it is refused
 STATE = ("x", "y", "step", "diverged_at", "risk")
 SCALARS = ("steps", "batch", "space", "sampler", "threads", "checkpoint_every", "on_divergence")
 SCHEDULES = ("gamma1", "gamma2", "gamma3", "delta")
+KNOBS = ("l2", "decay", "noise")  # the optimizer's extra knobs, stored like its schedules
 
 
 class CheckpointError(ValueError):
@@ -128,18 +129,25 @@ def _check_shapes(job, state, where):
 
 # ---- parts ----------------------------------------------------------------------------------
 def _put_optimizer(opt, arrays) -> dict:
-    *schedules, name = opt.__getstate__()
-    out = {"name": name}
-    for key, (kind, c, tau, p, values) in zip(SCHEDULES, schedules):
+    *schedules, name, (l2, decay, noise, svag_l) = opt.__getstate__()
+    out = {"name": name, "svag_l": svag_l}
+    for key, (kind, c, tau, p, values) in zip(SCHEDULES + KNOBS, (*schedules, l2, decay, noise)):
         out[key] = [int(kind), c, tau, p]
         arrays[f"opt_{key}"] = np.asarray(values, dtype=np.float64)
     return out
 
 
 def _get_optimizer(h, arrays):
-    state = tuple((*h[k][:1], *map(float, h[k][1:]), arrays[f"opt_{k}"].tolist()) for k in SCHEDULES)
+    def sched(k):
+        return (*h[k][:1], *map(float, h[k][1:]), arrays[f"opt_{k}"].tolist())
+
+    state = tuple(sched(k) for k in SCHEDULES)
+    if "svag_l" in h:  # the extra knobs (docs/families.md §2-3); older files have none
+        state = (*state, str(h["name"]), (*(sched(k) for k in KNOBS), float(h["svag_l"])))
+    else:
+        state = (*state, str(h["name"]))
     opt = _core.GenMomentum.__new__(_core.GenMomentum)
-    opt.__setstate__((*state, str(h["name"])))
+    opt.__setstate__(state)
     return opt
 
 

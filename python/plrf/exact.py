@@ -18,7 +18,7 @@ from . import _validate as check
 from ._progress import Progress
 from .experts import check_experts
 from .curves import ON_DIVERGENCE, Curve, check_record, report_divergence
-from .optim import check_optimizer
+from .optim import check_optimizer, knobs_of
 from .spectrum import as_spectrum
 
 __all__ = ["exact_risk", "max_stable_lr"]
@@ -46,7 +46,8 @@ def exact_risk(
     Parameters
     ----------
     spectrum : plrf.Spectrum, or a problem with .spectrum() (e.g. plrf.PLRF).
-    optimizer : plrf.GenMomentum (plrf.sgd, sgd_momentum, dana_constant, dana_decaying, ...).
+    optimizer : plrf.GenMomentum (plrf.sgd, sgd_momentum, dana_constant, dana_decaying, ...), optionally with
+        ridge/decay/noise (plrf.with_decay: method="exact" only) or SVAG (plrf.svag: every method).
     steps : number of optimizer steps; the schedules are evaluated at t = 0 .. steps-1.
     batch : batch size B (the gradient is batch-averaged).
     record : steps at which to report the risk (default plrf.record_grid(steps)); risk[i] is P after
@@ -78,6 +79,9 @@ def exact_risk(
     rec = check_record(record, steps)
     check_optimizer(optimizer, rec[-1])
     experts = check_experts(experts)
+    if method != "exact" and optimizer.has_affine_knobs():
+        raise ValueError(f"optimizer: decay/l2/noise need method='exact' (method={method!r} propagates the linear "
+                         "moment map only; SVAG works with every method)")
     if compress is not None:  # after every argument is checked: compression is O(d) work
         spec = spec.compress(compress)
     if method == "ode":
@@ -97,7 +101,7 @@ def exact_risk(
     curve = Curve(
         steps=rec,
         risk=np.asarray(res["risk"]),
-        meta=meta if experts is None else {**meta, **experts.meta()},
+        meta={**meta, **knobs_of(optimizer)} if experts is None else {**meta, **experts.meta()},
         diverged_at=int(res["diverged_at"]),
         interrupted=bool(res["interrupted"]),
         error_estimate=None if method == "exact" else float(res["error_estimate"]),

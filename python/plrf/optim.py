@@ -13,6 +13,7 @@ from .spectrum import as_spectrum, power_sum
 
 __all__ = [
     "Schedule", "GenMomentum", "schedule", "sgd", "sgd_momentum", "dana_constant", "dana_decaying", "defaults", "NAMES",
+    "with_decay", "svag", "adana_decay", "knobs_of",
 ]
 
 # The named members, in the order tables and CLIs list them.
@@ -73,6 +74,61 @@ def check_optimizer(optimizer, steps=None) -> GenMomentum:
         except ValueError as exc:  # an array schedule too short for the run: name the argument
             raise ValueError(f"optimizer: {exc}") from None
     return optimizer
+
+
+# ---- extra knobs: ridge, decoupled weight decay, injected noise, SVAG (docs/families.md §2-3) -------
+def _knob(name, x) -> Schedule:
+    """A knob schedule whose values are >= 0 (never NaN), else ValueError naming `name`."""
+    s = schedule(x, name)
+    values = [s.c] if s.kind != Schedule.Kind.array else s.values
+    if not all(v >= 0 for v in values):
+        raise ValueError(f"{name} must be >= 0 and not NaN, got {x!r}")
+    return s
+
+
+def _rebuild(opt: GenMomentum, *, l2, decay, noise, svag_l, suffix) -> GenMomentum:
+    return GenMomentum(opt.gamma1, opt.gamma2, opt.gamma3, opt.delta, opt.name + suffix, l2=l2, decay=decay,
+                       noise=noise, svag_l=svag_l)
+
+
+def with_decay(optimizer, *, l2=0.0, decay=0.0, noise=0.0) -> GenMomentum:
+    """A copy of `optimizer` with ridge l2 (added to the gradient, so it enters the momentum), decoupled
+    weight decay (theta -= decay_t theta) and isotropic injected noise of per-coordinate standard
+    deviation noise_t added to every update; each a number, a sequence or a Schedule, >= 0.
+
+    The name gains "+l2", "+decay", "+noise" for the knobs that are on. Only method="exact" and
+    simulate's eigen path run these knobs (docs/families.md §2).
+    """
+    opt = check_optimizer(optimizer)
+    knobs = {k: _knob(k, v) for k, v in (("l2", l2), ("decay", decay), ("noise", noise))}
+    suffix = "".join(f"+{k}" for k, s in knobs.items() if not (s.kind == Schedule.Kind.constant and s.c == 0.0))
+    return _rebuild(opt, **knobs, svag_l=opt.svag_l, suffix=suffix)
+
+
+def svag(optimizer, l) -> GenMomentum:
+    """SVAG with parameter l >= 1 (docs/families.md §3): each step draws two independent batches,
+    combines their gradients with c+- = (1 +- sqrt(2l - 1)) / 2 and divides gamma2, gamma3 by l.
+    Schedules are read at the SVAG step index (SGD time = step / l). Name gains "+svag<l>"."""
+    opt = check_optimizer(optimizer)
+    l = check.finite("l", l)
+    if not l >= 1.0:
+        raise ValueError(f"l must be >= 1, got {l}")
+    return _rebuild(opt, l2=opt.l2, decay=opt.decay, noise=opt.noise, svag_l=l, suffix=f"+svag{l:g}")
+
+
+def adana_decay(omega) -> Schedule:
+    """ADana's decoupled weight decay w_t = omega / t with t counted from 1: omega / (1 + t) here."""
+    return Schedule.power_law(check.finite("omega", omega), 1.0, -1.0)
+
+
+def knobs_of(optimizer) -> dict:
+    """The extra knobs that are on, for Curve meta: {} for a plain Gen-Mom optimizer."""
+    out = {}
+    if optimizer.has_affine_knobs():
+        out.update(l2=repr(optimizer.l2), decay=repr(optimizer.decay), noise=repr(optimizer.noise))
+    if optimizer.svag_l != 1.0:
+        out["svag_l"] = optimizer.svag_l
+    return out
 
 
 def _decay(delta) -> Schedule:

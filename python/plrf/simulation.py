@@ -26,7 +26,7 @@ from . import checkpoint as ckpt
 from ._progress import Progress
 from .experts import check_experts
 from .curves import ON_DIVERGENCE, Curves, check_record, report_divergence
-from .optim import GenMomentum, check_optimizer
+from .optim import GenMomentum, check_optimizer, knobs_of
 from .problem import PLRF
 from .spectrum import Spectrum, as_spectrum
 
@@ -41,7 +41,8 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
     Parameters
     ----------
     problem_or_spectrum : a PLRF problem, or a Spectrum (eigen path only).
-    optimizer : a GenMomentum (plrf.sgd, plrf.sgd_momentum, plrf.dana_constant, plrf.dana_decaying, ...).
+    optimizer : a GenMomentum (plrf.sgd, plrf.sgd_momentum, plrf.dana_constant, plrf.dana_decaying, ...), optionally
+        with ridge/decay/noise (plrf.with_decay; both spaces) or SVAG (plrf.svag; space="eigen" only).
     steps : number of optimizer steps (>= 1).
     batch : samples per step B (>= 1); the gradient is the batch average.
     seeds : an int n (seeds 0..n-1) or a sequence of distinct seeds; each seed is an independent run.
@@ -136,7 +137,9 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
     if steps >= 2**48:
         raise ValueError(f"steps must be < 2**48 for a Monte Carlo run (the random streams address a step in "
                          f"48 bits), got {steps}")
-    if sampler == "explicit" and space == "eigen" and batch * (d + 1) >= 2**48:
+    if space == "full" and optimizer.svag_l != 1.0:
+        raise ValueError("optimizer: svag needs space='eigen' (the full-space sampler draws one batch per step)")
+    if sampler == "explicit" and space == "eigen" and batch * (d + 1) * (2 if optimizer.svag_l != 1.0 else 1) >= 2**48:
         raise ValueError(f"batch={batch} is too large for sampler='explicit' at d={d} (its sample indices "
                          "exceed the 2**48 addresses of a step's stream); use sampler='fast', whose cost does "
                          "not depend on batch")
@@ -201,7 +204,7 @@ def _curves(job: Job, state: dict, interrupted) -> Curves:
     spec = job.spectrum
     meta = dict(spec.meta, optimizer=job.optimizer.name, steps=job.steps, batch=job.batch,
                 space=job.space, sampler=job.sampler if job.space == "eigen" else None,
-                steps_done=state["step"].copy())
+                steps_done=state["step"].copy(), **knobs_of(job.optimizer))
     return Curves(steps=job.record.copy(), risk=state["risk"].copy(), seeds=job.seeds.copy(), meta=meta,
                   diverged_at=state["diverged_at"].copy(), interrupted=bool(interrupted))
 

@@ -53,6 +53,9 @@ def add_parser(sub):
     p.add_argument("--experts", default=None, metavar="M,ZETA",
                    help="a mixture of M experts with p_i ~ i^-ZETA sharing each model size (docs/families.md §1)")
     p.add_argument("--expert-clock", action="store_true", help="with --experts: schedules at p_i t (per-expert clock)")
+    p.add_argument("--svag", type=float, default=1.0,
+                   help="SVAG with this l >= 1 (docs/families.md §3; default 1 = off): two batches per step, "
+                        "so flops count 2 B samples per step")
     p.add_argument("--out", default="plrf-frontier", help="output prefix: writes <out>.png (default plrf-frontier)")
     p.set_defaults(func=run)
 
@@ -77,6 +80,9 @@ def _check(args):
         raise ValueError(f"need 1 <= --d-min < --d-max <= 1e12, got {args.d_min:g}, {args.d_max:g}")
     if args.n_d < 3 or args.batch < 1:
         raise ValueError(f"need --n-d >= 3 and --batch >= 1, got {args.n_d}, {args.batch}")
+    svag = getattr(args, "svag", 1.0)
+    if not (svag >= 1 and math.isfinite(svag)):
+        raise ValueError(f"--svag must be a number >= 1, got {svag}")
     if args.steps is not None and not 1 <= args.steps <= 1e18:
         raise ValueError(f"--steps must be in [1, 1e18], got {args.steps:g}")
 
@@ -100,12 +106,13 @@ def d_grid(d_min, d_max, n):
     return sorted({int(round(x)) for x in np.geomspace(d_min, d_max, n)})
 
 
-def measure_curves(alpha, beta, optimizer, ds, steps, batch, log=print, experts=None):
+def measure_curves(alpha, beta, optimizer, ds, steps, batch, log=print, experts=None, svag=1.0):
     """{d: Curve} of exact expected risk on theory spectra (method="fast"); steps=None picks
-    default_steps for each d; experts: a plrf.Experts sharing each size (total risk)."""
+    default_steps for each d; experts: a plrf.Experts sharing each size (total risk); svag > 1 runs
+    plrf.svag(optimizer, svag)."""
     from ..curves import record_grid
     from ..exact import exact_risk
-    from ..optim import defaults
+    from ..optim import defaults, svag as with_svag
     from ..spectrum import Spectrum
 
     out = {}
@@ -116,8 +123,9 @@ def measure_curves(alpha, beta, optimizer, ds, steps, batch, log=print, experts=
         spec.meta.setdefault("beta", beta)
         n = int(steps) if steps else default_steps(spec, batch)
         opt = defaults(spec, batch)[optimizer]
+        opt = with_svag(opt, svag) if svag != 1.0 else opt
         out[d] = exact_risk(spec, opt, n, batch=batch, record=record_grid(n, 20), method="fast",
-                             experts=experts)
+                            experts=experts)
         if out[d].diverged_at >= 0:
             log(f"  d = {d:>10d}: diverged at step {out[d].diverged_at} (kept up to there)")
         log(f"  d = {d:>10d}: {n:.3g} steps, {time.perf_counter() - t0:6.2f} s")
@@ -152,11 +160,12 @@ def run(args, measure=measure_curves) -> int:
     print(f"frontier: {args.optimizer} at alpha = {args.alpha:g}, beta = {args.beta:g} (phase {ph}), "
           f"B = {args.batch}, d = {ds[0]} .. {ds[-1]} ({len(ds)} sizes), {what}"
           + ("" if experts is None else f", {experts}"))
-    curves = measure(args.alpha, args.beta, args.optimizer, ds, args.steps, args.batch,
-                     **({} if experts is None else {"experts": experts}))
+    svag = getattr(args, "svag", 1.0)
+    extra = ({} if experts is None else {"experts": experts}) | ({"svag": svag} if svag != 1.0 else {})
+    curves = measure(args.alpha, args.beta, args.optimizer, ds, args.steps, args.batch, **extra)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fr = frontier(curves, args.batch)
+        fr = frontier(curves, args.batch * (2 if svag != 1.0 else 1))  # SVAG: two batches per step
     try:
         if experts is not None:
             raise NotImplementedError(f"{experts}: docs/theory.md §8 covers one learner")

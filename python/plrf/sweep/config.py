@@ -5,7 +5,9 @@ spectrum ("sampled" from the seeded W, "theory" with no W, or "theory:<method>" 
 Spectrum.theory(method=...)). Run: optimizer (a GenMomentum or one of the names of
 `plrf.defaults`), steps, batch (default 1), seeds (simulation seeds: a list, or n for 0..n-1;
 default [0]), record (default grid when None), engine (default "exact"), options (extra
-engine keywords).
+engine keywords), and the optimizer knobs l2, decay, noise (constants >= 0) and svag (l >= 1),
+applied to the optimizer by plrf.with_decay / plrf.svag (decay/l2/noise need engine "exact" or
+"simulate").
 
 The key of a config is the sha256 of the canonical JSON of its normalized form plus the plrf
 version, so the same run always lands in the same file and a new version never reuses old data.
@@ -26,7 +28,10 @@ from ..optim import NAMES, GenMomentum
 from ..spectrum import AUTO_COMPRESS_D
 
 KEYS = ("alpha", "beta", "d", "v", "seed", "spectrum", "optimizer", "steps", "batch", "seeds", "record",
-        "engine", "options")
+        "engine", "options", "l2", "decay", "noise", "svag")
+# Optimizer knobs applied on top of `optimizer` (docs/families.md §2-3): key -> value meaning "off".
+# A config keeps them only when on, so the keys of existing configs do not change.
+KNOB_KEYS = {"l2": 0.0, "decay": 0.0, "noise": 0.0, "svag": 1.0}
 CONFIG_BYTES = 2000  # a config dict, its normalized copy, key and plan entry
 _LIST_VALUED = ("seeds", "record")  # a flat list is ONE value of these keys; a list of lists is an axis
 PROBLEM_KEYS = ("alpha", "beta", "d", "v", "seed", "spectrum")
@@ -113,6 +118,7 @@ def normalize(cfg: dict, engines, default_engine="exact") -> dict:
         "engine": engine,
         "options": options,
     }
+    out.update(_knobs(cfg))
     if theory and options.get("space") == "full":
         raise ValueError("options: space='full' needs a sampled W, not spectrum='theory'")
     if theory and engine == "simulate" and d > AUTO_COMPRESS_D:
@@ -133,6 +139,31 @@ def _optimizer(opt):
     return opt
 
 
+def _knobs(cfg) -> dict:
+    out = {}
+    for k, off in KNOB_KEYS.items():
+        v = check.finite(k, cfg.get(k, off))
+        if not (v >= 1.0 if k == "svag" else v >= 0.0):
+            raise ValueError(f"{k} must be {'>= 1' if k == 'svag' else '>= 0'}, got {v}")
+        if v != off:
+            out[k] = v
+    return out
+
+
+def with_knobs(opt, cfg: dict):
+    """The resolved optimizer with the config's knobs (if any) applied."""
+    from ..optim import svag, with_decay
+
+    if any(k in cfg for k in ("l2", "decay", "noise")):
+        opt = with_decay(opt, **{k: cfg.get(k, 0.0) for k in ("l2", "decay", "noise")})
+    return svag(opt, cfg["svag"]) if "svag" in cfg else opt
+
+
+def knob_label(cfg: dict) -> str:
+    """The config's knobs for table labels: "" or e.g. "+decay0.01+svag4" (appended to the optimizer's)."""
+    return "".join(f"+{k}{cfg[k]:g}" for k in KNOB_KEYS if k in cfg)
+
+
 def _record(record, steps):
     if record is None:
         return None
@@ -145,8 +176,11 @@ def optimizer_state(opt) -> dict:
     """Canonical JSON-able form: a default name, or the optimizer's schedule states."""
     if isinstance(opt, str):
         return {"defaults": opt}
-    g1, g2, g3, delta, name = opt.__getstate__()
-    return {"name": name, "gamma1": list(g1), "gamma2": list(g2), "gamma3": list(g3), "delta": list(delta)}
+    g1, g2, g3, delta, name, (l2, decay, noise, svag_l) = opt.__getstate__()
+    out = {"name": name, "gamma1": list(g1), "gamma2": list(g2), "gamma3": list(g3), "delta": list(delta)}
+    if opt.has_affine_knobs() or svag_l != 1.0:  # only then: plain optimizers keep their keys
+        out.update(l2=list(l2), decay=list(decay), noise=list(noise), svag_l=svag_l)
+    return out
 
 
 def canonical(cfg: dict) -> dict:

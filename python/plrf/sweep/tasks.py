@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import _validate as check
 from . import store as _store
-from .config import PROBLEM_KEYS, canonical, optimizer_label, optimizer_state
+from .config import PROBLEM_KEYS, canonical, knob_label, optimizer_label, optimizer_state, with_knobs
 
 WORKER_THREADS_ENV = "PLRF_SWEEP_THREADS"  # set in local pool workers: engines then use this many threads
 
@@ -132,13 +132,13 @@ def resolve_optimizer(optimizer, spectrum, batch):
 
 def run_config(key: str, cfg: dict, run: Callable, spectrum) -> tuple[bytes, bool]:
     """Run one config: (record bytes, diverged). An interrupted run is never stored as done."""
-    opt = resolve_optimizer(cfg["optimizer"], spectrum, cfg["batch"])
+    opt = with_knobs(resolve_optimizer(cfg["optimizer"], spectrum, cfg["batch"]), cfg)
     t0 = time.perf_counter()
     result = run(spectrum, opt, cfg)
     if getattr(result, "interrupted", False):  # Ctrl-C inside the engine: stop the sweep, store nothing
         raise KeyboardInterrupt(f"engine interrupted while running config {key[:12]}")
     info = {
-        "optimizer": optimizer_label(cfg["optimizer"]),
+        "optimizer": optimizer_label(cfg["optimizer"]) + knob_label(cfg),
         "resolved_optimizer": optimizer_state(opt),
         "seconds": time.perf_counter() - t0,
         "host": socket.gethostname(),

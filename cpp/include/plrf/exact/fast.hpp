@@ -180,6 +180,7 @@ inline double growth_for(double rtol) { return std::min(0.25, 2.5 * std::sqrt(rt
 
 inline RiskCurve fast_risk(const Modes& md, const GenMomentum& opt, const RecordGrid& record,
                            double rtol, int threads, RunControl& control) {
+  require_linear_map(opt, "fast");
   return checked_dispatch(opt, record, [&](auto sgd) {
     auto run = [&](double g) { return run_blocks<decltype(sgd)::value>(md, opt, record, g, threads, control); };
     return with_doubling_estimate(run, growth_for(rtol));

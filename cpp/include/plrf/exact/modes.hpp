@@ -61,6 +61,7 @@ RiskCurve with_doubling_estimate(Run&& run, double h) {
 // grid, then run body(std::true_type{}) for SGD (one moment per mode) or body(std::false_type{}).
 template <class Body>
 RiskCurve checked_dispatch(const GenMomentum& opt, const RecordGrid& record, Body&& body) {
+  opt.knobs.validate();
   opt.check_length(record.back());
   return opt.is_sgd() ? body(std::true_type{}) : body(std::false_type{});
 }

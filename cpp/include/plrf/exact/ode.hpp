@@ -185,6 +185,7 @@ RiskCurve run_ode(const Modes& md, const GenMomentum& opt, const RecordGrid& rec
 // when dt sets all, 1x when records do) the estimate is NaN, never a false small number.
 inline RiskCurve ode_risk(const Modes& md, const GenMomentum& opt, const RecordGrid& record,
                           double dt, int threads, RunControl& control) {
+  require_linear_map(opt, "ode");
   return checked_dispatch(opt, record, [&](auto sgd) {
     std::int64_t points[2] = {0, 0};
     auto run = [&](double h) {

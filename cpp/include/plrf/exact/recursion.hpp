@@ -6,6 +6,7 @@
 
 #include "plrf/runtime/control.hpp"
 #include "plrf/runtime/isa.hpp"
+#include "plrf/exact/affine.hpp"
 #include "plrf/exact/moments.hpp"
 #include "plrf/exact/modes.hpp"
 #include "plrf/exact/recorder.hpp"
@@ -97,7 +98,9 @@ RiskCurve run_recursion(const Modes& md, const GenMomentum& opt, const RecordGri
 inline RiskCurve exact_risk(const Modes& md, const GenMomentum& opt, const RecordGrid& record,
                             int threads, RunControl& control) {
   return checked_dispatch(opt, record, [&](auto sgd) {
-    return run_recursion<decltype(sgd)::value>(md, opt, record, threads, control);
+    constexpr bool kSgd = decltype(sgd)::value;
+    if (opt.knobs.affine()) return run_affine_recursion<kSgd>(md, opt, record, threads, control);  // docs/families.md §2
+    return run_recursion<kSgd>(md, opt, record, threads, control);
   });
 }
 

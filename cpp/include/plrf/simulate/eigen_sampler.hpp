@@ -15,10 +15,15 @@
 //   and when a = 0, g_j = lambda_j^{1/2} xi_j |r| / B with |r| = sigma |eps'|.
 //
 // Randomness: xi (or z_b, eps_b) are normals of (seed, kEigenSamples) at step t; the three
-// scalars are variates 0, 1, 2 of (seed, kScalars) at step t.
+// scalars are variates 0, 1, 2 of (seed, kScalars) at step t. SVAG (docs/families.md §3) draws a
+// second, independent gradient from the next counters (normals d .. 2d-1 and scalars 3, 4, 5; the
+// explicit sampler's second batch starts at normal B (d + 1)) and combines them as c+ g1 + c- g2.
+// Ridge, decay and injected noise wrap the update (simulate/knob_step.hpp) with phi* = -e_0 =
+// sqrt(rho): the run starts from e_0 = -sqrt(rho) (python/plrf/simulation.py).
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "plrf/runtime/control.hpp"
@@ -26,6 +31,7 @@
 #include "plrf/linalg/lane_sum.hpp"
 #include "plrf/rng/gamma.hpp"
 #include "plrf/rng/normal.hpp"
+#include "plrf/simulate/knob_step.hpp"
 #include "plrf/simulate/state.hpp"
 #include "plrf/spectrum/spectrum.hpp"
 
@@ -41,11 +47,15 @@ struct EigenModel {
   std::int64_t batch;
   Sampler sampler;
   bool sgd;
+  UpdateKnobs knobs;
+  std::vector<double> phi_star;  // sqrt(rho), only with ridge/decay/noise
 
-  EigenModel(const Spectrum& spec, std::int64_t batch_, Sampler sampler_, bool sgd_)
+  EigenModel(const Spectrum& spec, std::int64_t batch_, Sampler sampler_, bool sgd_, UpdateKnobs knobs_ = {})
       : spectrum(&spec), sqrt_lambda(spec.dim()), sigma(std::sqrt(2.0 * spec.p_inf)), batch(batch_),
-        sampler(sampler_), sgd(sgd_) {
+        sampler(sampler_), sgd(sgd_), knobs(std::move(knobs_)) {
     for (Eigen::Index j = 0; j < spec.dim(); ++j) sqrt_lambda[j] = std::sqrt(spec.eigenvalues[j]);
+    if (knobs.affine()) phi_star.assign(spec.rho.data(), spec.rho.data() + spec.dim());
+    for (double& p : phi_star) p = std::sqrt(p);
   }
 };
 
@@ -53,13 +63,15 @@ struct EigenModel {
 class EigenStepper {
  public:
   EigenStepper(const EigenModel& model, const SeedSlot& slot)
-      : m_(model), slot_(slot), d_(model.spectrum->dim()), buf_(d_), grad_(model.sampler == Sampler::Explicit ? d_ : 0) {
+      : m_(model), slot_(slot), d_(model.spectrum->dim()), buf_(model.knobs.svag() ? 2 * d_ : d_),
+        grad_(model.sampler == Sampler::Explicit ? d_ : 0), knob_(model.knobs, model.phi_star.data(), d_) {
     energy_ = weighted_energy();
   }
 
   // One step; false if cancelled inside it (explicit sampler, huge batch), the state untouched so
   // that a resume redoes the whole step.
   bool step(std::int64_t t, const Coefficients& c, const RunControl& control) {
+    if (knob_.on) knob_.prepare(slot_.seed, static_cast<std::uint64_t>(t), c);
     if (m_.sampler == Sampler::Explicit)
       return explicit_step(static_cast<std::uint64_t>(t), MomentumStep(c, m_.sgd), control);
     fast_step(static_cast<std::uint64_t>(t), MomentumStep(c, m_.sgd), m_.batch);
@@ -90,10 +102,12 @@ class EigenStepper {
     return linalg::lane_sum(0, d_, [&](std::int64_t j) { return lam[j] * e[j] * e[j]; });
   }
 
-  // The fast sampler on n samples (normals at lane d, scalars 3 lane .. 3 lane + 2); the sum over
-  // them is divided by the whole batch B (the loss is averaged over the batch).
-  void fast_step(std::uint64_t t, const MomentumStep& upd, std::int64_t n, std::uint64_t lane = 0) {
-    double* xi = buf_.data();
+  // Lane `lane` of the fast sampler on n of the step's samples (normals lane d .. lane d + d - 1,
+  // scalars 3 lane .. 3 lane + 2): fills xi and returns (coef_e, coef_xi) with
+  // g_j = lambda_j e_j coef_e + lambda_j^{1/2} xi_j coef_xi. The sum over the n samples is divided by
+  // the whole batch B (the loss is averaged over the batch). Lanes: SVAG's second batch is lane 1, a
+  // mixture's expert i is lane i; the two are never combined (refused in python/plrf/simulation.py).
+  std::pair<double, double> fast_draw(std::uint64_t t, std::uint64_t lane, std::int64_t n, double* xi) const {
     rng::fill_normals({slot_.seed, rng::kEigenSamples}, t, lane * static_cast<std::uint64_t>(d_),
                       static_cast<std::size_t>(d_), xi);
     const double* sl = m_.sqrt_lambda.data();
@@ -111,10 +125,25 @@ class EigenStepper {
     const double s1 = na * c1sq - sigma * w_eps;  // w . r
     const double r2 = a2 * c1sq - 2.0 * na * sigma * w_eps + sigma * sigma * eps2;
     const double rn = std::sqrt(r2 > 0.0 ? r2 : 0.0);
-    const double coef_e = na > 0.0 ? (s1 - rn * ax / na) / (na * B) : 0.0;
-    const double coef_xi = rn / B;
+    return {na > 0.0 ? (s1 - rn * ax / na) / (na * B) : 0.0, rn / B};
+  }
+
+  // The fast sampler's step on n samples at lane `lane` (a plain run: all B samples at lane 0).
+  void fast_step(std::uint64_t t, const MomentumStep& upd, std::int64_t n, std::uint64_t lane = 0) {
+    const double* sl = m_.sqrt_lambda.data();
+    const double* e = slot_.x;
     const double* lam = m_.spectrum->eigenvalues.data();
-    fused_update(upd, [&](Eigen::Index j) { return lam[j] * e[j] * coef_e + sl[j] * xi[j] * coef_xi; });
+    double* xi = buf_.data();
+    const auto [coef_e, coef_xi] = fast_draw(t, lane, n, xi);
+    if (!m_.knobs.svag()) {
+      fused_update(upd, [&](Eigen::Index j) { return lam[j] * e[j] * coef_e + sl[j] * xi[j] * coef_xi; });
+      return;
+    }
+    double* xi2 = xi + d_;
+    const auto [coef_e2, coef_xi2] = fast_draw(t, 1, n, xi2);
+    const double cp = m_.knobs.c_plus(), cm = m_.knobs.c_minus(), ce = cp * coef_e + cm * coef_e2;
+    const double cx1 = cp * coef_xi, cx2 = cm * coef_xi2;
+    fused_update(upd, [&](Eigen::Index j) { return lam[j] * e[j] * ce + sl[j] * (xi[j] * cx1 + xi2[j] * cx2); });
   }
 
   // The batch loop is O(B d): it polls for cancellation every ~2^16 sample coordinates (a relaxed
@@ -128,17 +157,23 @@ class EigenStepper {
     double* g = grad_.data();
     std::fill(grad_.begin(), grad_.end(), 0.0);
     std::int64_t unpolled = 0;
-    for (std::int64_t b = 0; b < B; ++b) {
-      if ((unpolled += d_) >= kPollEvery) {
-        if (control.cancelled()) return false;
-        unpolled = 0;
+    const bool svag = m_.knobs.svag();
+    for (std::int64_t k = 0; k < (svag ? 2 : 1); ++k) {  // SVAG: a second batch at normals B (d + 1) on
+      const std::int64_t base = k * B * (d_ + 1);
+      const double weight = !svag ? 1.0 : k == 0 ? m_.knobs.c_plus() : m_.knobs.c_minus();
+      for (std::int64_t b = 0; b < B; ++b) {
+        if ((unpolled += d_) >= kPollEvery) {
+          if (control.cancelled()) return false;
+          unpolled = 0;
+        }
+        rng::fill_normals(key, t, static_cast<std::uint64_t>(base + b * d_), static_cast<std::size_t>(d_), z);
+        double eps = 0.0;
+        rng::fill_normals(key, t, static_cast<std::uint64_t>(base + B * d_ + b), 1, &eps);
+        double r = -m_.sigma * eps;  // <f_b, e> - eps_b
+        for (Eigen::Index j = 0; j < d_; ++j) r += sl[j] * z[j] * e[j];
+        if (svag) r *= weight;
+        for (Eigen::Index j = 0; j < d_; ++j) g[j] += sl[j] * z[j] * r;
       }
-      rng::fill_normals(key, t, static_cast<std::uint64_t>(b * d_), static_cast<std::size_t>(d_), z);
-      double eps = 0.0;
-      rng::fill_normals(key, t, static_cast<std::uint64_t>(B * d_ + b), 1, &eps);
-      double r = -m_.sigma * eps;  // <f_b, e> - eps_b
-      for (Eigen::Index j = 0; j < d_; ++j) r += sl[j] * z[j] * e[j];
-      for (Eigen::Index j = 0; j < d_; ++j) g[j] += sl[j] * z[j] * r;
     }
     const double inv_b = 1.0 / static_cast<double>(B);
     fused_update(upd, [&](Eigen::Index j) { return g[j] * inv_b; });
@@ -146,14 +181,21 @@ class EigenStepper {
   }
   static constexpr std::int64_t kPollEvery = std::int64_t{1} << 16;
 
-  // Applies the momentum step with gradient grad(j) and refreshes the energy in one pass.
+  // Applies the momentum step with gradient grad(j) (and the knobs, if on) and refreshes the
+  // energy in one pass.
   template <class Grad>
   void fused_update(const MomentumStep& upd, Grad&& grad) {
+    if (knob_.on)
+      return fused_loop([&](std::int64_t j, double x, double& y) { return knob_(upd, j, x, y, grad(j)); });
+    fused_loop([&](std::int64_t j, double x, double& y) { return upd(x, y, grad(j)); });
+  }
+  template <class Update>
+  void fused_loop(Update&& update) {
     const double* lam = m_.spectrum->eigenvalues.data();
     double* e = slot_.x;
     double* y = slot_.y;
     energy_ = linalg::lane_sum(0, d_, [&](std::int64_t j) {
-      const double ej = upd(e[j], y[j], grad(j));
+      const double ej = update(j, e[j], y[j]);
       e[j] = ej;
       return lam[j] * ej * ej;
     });
@@ -163,6 +205,7 @@ class EigenStepper {
   SeedSlot slot_;
   Eigen::Index d_;
   std::vector<double> buf_, grad_;
+  KnobStep knob_;
   double energy_ = 0.0;
 };
 

@@ -16,18 +16,26 @@
 #include "plrf/simulate/full_features.hpp"
 #include "plrf/simulate/full_model.hpp"
 #include "plrf/simulate/full_reassociated.hpp"
+#include "plrf/simulate/knob_step.hpp"
 #include "plrf/simulate/state.hpp"
 
 namespace plrf::simulate {
 
 class FullStepper {
  public:
-  FullStepper(const FullModel& model, const SeedSlot& slot) : m_(model), slot_(slot), gradient_(make(model, slot)) {}
+  FullStepper(const FullModel& model, const SeedSlot& slot, const UpdateKnobs& knobs = {})
+      : m_(model), slot_(slot), gradient_(make(model, slot)), knob_(knobs, nullptr, model.d()) {}
 
   // One step; true when done (a step is at most one GEMM block, ~0.2 s, so it is never cut short).
+  // Ridge, decay and noise act on theta itself (simulate/knob_step.hpp with phi* = 0).
   bool step(std::int64_t t, const Coefficients& c, const RunControl&) {
     const double* g = std::visit([&](auto& grad) { return grad(t, slot_.x); }, gradient_);
     const MomentumStep upd(c, m_.sgd);
+    if (knob_.on) {
+      knob_.prepare(slot_.seed, static_cast<std::uint64_t>(t), c);
+      for (std::int64_t j = 0; j < m_.d(); ++j) slot_.x[j] = knob_(upd, j, slot_.x[j], slot_.y[j], g[j]);
+      return true;
+    }
     for (std::int64_t j = 0; j < m_.d(); ++j) slot_.x[j] = upd(slot_.x[j], slot_.y[j], g[j]);
     return true;
   }
@@ -55,6 +63,7 @@ class FullStepper {
   const FullModel& m_;
   SeedSlot slot_;
   Gradient gradient_;
+  KnobStep knob_;
 };
 
 }  // namespace plrf::simulate

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <vector>
 
 #include "plrf/runtime/control.hpp"
@@ -47,7 +48,8 @@ inline int inner_threads(int threads, std::size_t seeds) {
 inline bool advance_eigen(const Spectrum& spec, const RunSpec& run, Sampler sampler,
                           const std::vector<SeedSlot>& slots, int threads, RunControl& control, double budget_seconds) {
   spec.validate();
-  const EigenModel model(spec, run.batch, sampler, run.optimizer->is_sgd());
+  run.optimizer->knobs.validate();
+  const EigenModel model(spec, run.batch, sampler, run.optimizer->is_sgd(), run.optimizer->knobs);
   return run_seeds(slots, run, threads, control, budget_seconds,
                    [&](const SeedSlot& s) { return EigenStepper(model, s); });
 }
@@ -55,12 +57,15 @@ inline bool advance_eigen(const Spectrum& spec, const RunSpec& run, Sampler samp
 inline bool advance_full(const Spectrum& spec, const RunSpec& run, const FullProblem& full,
                          const std::vector<SeedSlot>& slots, int threads, RunControl& control, double budget_seconds) {
   spec.validate();
+  run.optimizer->knobs.validate();
+  if (run.optimizer->knobs.svag())  // its second batch would need a second counter range in the full sampler
+    throw std::invalid_argument("svag needs space='eigen' (the full-space sampler draws one batch per step)");
   const std::int64_t d = spec.dim();
   const FullModel model(spec, full.W, full.v, full.eigenvectors, full.theta_star, full.alpha, full.beta, run.batch,
                         run.steps, run.optimizer->is_sgd(), full_path(run.batch, full.v, d),
                         inner_threads(threads, slots.size()));
   return run_seeds(slots, run, threads, control, budget_seconds,
-                   [&](const SeedSlot& s) { return FullStepper(model, s); });
+                   [&](const SeedSlot& s) { return FullStepper(model, s, run.optimizer->knobs); });
 }
 
 }  // namespace plrf::simulate
