@@ -275,3 +275,14 @@ def test_divergence_is_reported_with_its_step():
     with pytest.warns(plrf.DivergenceWarning):
         mc = plrf.simulate(spec, plrf.sgd(2.5), STEPS, seeds=3, record=RECORD, experts=E)
     assert np.all(mc.diverged_at >= 0)
+
+
+@pytest.mark.parametrize("name", ["sgd", "dana_decaying"])
+def test_one_expert_monte_carlo_is_todays_simulator(name):
+    """Experts([1.0]): all B samples reach expert 0, whose draws are lane 0 of the single learner's."""
+    spec = spectrum((0.7, 0.3))
+    opt = optimizer((0.7, 0.3), 4, name)
+    plain = plrf.simulate(spec, opt, 50, batch=4, seeds=3)
+    moe = plrf.simulate(spec, opt, 50, batch=4, seeds=3, experts=plrf.Experts([1.0]))
+    np.testing.assert_array_equal(moe.risk, plain.risk)
+    np.testing.assert_array_equal(moe.parts[:, 0], plain.risk)

@@ -85,7 +85,7 @@ def exact_risk(
     if compress is not None:  # after every argument is checked: compression is O(d) work
         spec = spec.compress(compress)
     if method == "ode":
-        _check_ode_cost(dt, int(rec[-1]), spec.n_nodes)
+        _check_ode_cost(dt, int(rec[-1]), spec.n_nodes * (1 if experts is None else experts.m))
     bar = Progress(progress, unit="work", desc=f"exact_risk {method}")
     try:
         if experts is None:
