@@ -6,6 +6,9 @@ method="fast":  the same curve in O(d log T): geometric blocks, each an exact pe
                 solved implicitly) across a block. Reports an a-posteriori error estimate.
 method="ode":   the continuized dynamics, implicit Euler on tau = ln(1 + t) (the authors' scheme),
                 returning P (not 2P).
+method="continuous": SGD's continuous-time models (model="hsgd" | "ito" | "continuized",
+                docs/families.md §4) with the step frozen on each unit of time, exact to rounding:
+                O(d) Taylor terms of the diagonal-plus-rank-one rate matrix per unit.
 """
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ from .spectrum import as_spectrum
 
 __all__ = ["exact_risk", "max_stable_lr"]
 
-METHODS = ("exact", "fast", "ode")
+METHODS = ("exact", "fast", "ode", "continuous")
+MODELS = ("hsgd", "ito", "continuized")  # method="continuous" (docs/families.md §4)
 
 
 def exact_risk(
@@ -38,6 +42,7 @@ def exact_risk(
     dt=0.01,
     progress=False,
     compress=None,
+    model=None,
 ) -> Curve:
     """Expected population risk P (half the MSE) of a Gen-Mom-SGD run, at the record steps.
 
@@ -49,7 +54,7 @@ def exact_risk(
     batch : batch size B (the gradient is batch-averaged).
     record : steps at which to report the risk (default plrf.record_grid(steps)); risk[i] is P after
         record[i] steps, record 0 being the initial risk.
-    method : "exact" | "fast" | "ode" (see the module docstring).
+    method : "exact" | "fast" | "ode" | "continuous" (see the module docstring).
     rtol : target relative accuracy of method="fast" (sets the block growth).
     threads : threads over modes (default: all cores; only used for large d). Results do not depend on it.
     on_divergence : "warn" (DivergenceWarning), "raise" (DivergenceError) or "ignore".
@@ -59,6 +64,10 @@ def exact_risk(
     compress : None/False (use the spectrum as given), True (spectrum.compress(1e-4)) or an rtol in
         (0, 0.1]: run on spectrum.compress(rtol), whose nodes change the curve by about rtol and make the
         cost independent of d. Never applied unless asked; meta["compressed"] records it.
+    model : method="continuous" only (plain SGD): "hsgd" (default; homogenized SGD, the mean of
+        simulate(dynamics="hsgd") as its substeps -> oo), "ito" (the Ito SDE with SGD's covariance, the
+        mean of dynamics="ito" and SVAG's l -> oo limit) or "continuized" (SGD at the jumps of a
+        rate-1 Poisson clock: sum_n Poisson(n; t) P_SGD(n)).
     """
     spec = as_spectrum(spectrum)
     compress = check.compress_rtol("compress (the compression rtol)", compress)
@@ -73,6 +82,7 @@ def exact_risk(
     check.choice("on_divergence", on_divergence, ON_DIVERGENCE)
     rec = check_record(record, steps)
     check_optimizer(optimizer, rec[-1])
+    model = _continuous_model(method, model, optimizer)
     if compress is not None:  # after every argument is checked: compression is O(d) work
         spec = spec.compress(compress)
     if method == "ode":
@@ -81,17 +91,18 @@ def exact_risk(
     try:
         res = _core.exact_risk(
             spec.eigenvalues, spec.rho, spec.multiplicity_or_none(), spec.p_inf, batch, optimizer, rec.tolist(), steps,
-            method, rtol, threads, dt, bar.callback,
+            method, rtol, threads, dt, bar.callback, model=model or "hsgd",
         )
     finally:
         bar.close()
     curve = Curve(
         steps=rec,
         risk=np.asarray(res["risk"]),
-        meta={**spec.meta, "method": method, "optimizer": optimizer.name, "batch": batch, "steps": steps},
+        meta={**spec.meta, "method": method, "optimizer": optimizer.name, "batch": batch, "steps": steps,
+              **({"model": model} if model else {})},
         diverged_at=int(res["diverged_at"]),
         interrupted=bool(res["interrupted"]),
-        error_estimate=None if method == "exact" else float(res["error_estimate"]),
+        error_estimate=None if method in ("exact", "continuous") else float(res["error_estimate"]),
     )
     report_divergence([curve.diverged_at], f"exact_risk(method={method!r})", on_divergence)
     if curve.error_estimate is not None and np.isnan(curve.error_estimate) and not curve.interrupted \
@@ -101,6 +112,19 @@ def exact_risk(
                       "use a smaller dt", 
                       RuntimeWarning, stacklevel=2)
     return curve
+
+
+def _continuous_model(method, model, optimizer):
+    """The continuous-time model (method="continuous", plain SGD only), or None for the other methods."""
+    if method != "continuous":
+        if model is not None:
+            raise ValueError(f"model is read by method='continuous' only, got model={model!r} with method={method!r}")
+        return None
+    model = check.choice("model", "hsgd" if model is None else model, MODELS)
+    if not optimizer.is_sgd():
+        raise ValueError(f"optimizer must be plain SGD for method='continuous' (the continuous-time models are SDEs "
+                         f"of SGD), got {optimizer.name}; method='ode' is the continuized model of any member")
+    return model
 
 
 # Mode updates (ODE grid points x modes, both resolutions) above which a run is refused: ~1e13 is

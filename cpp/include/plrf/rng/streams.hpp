@@ -28,6 +28,7 @@ enum Stream : std::uint64_t {
   kEigenSamples = 1, // eigenbasis simulator samples
   kFullSamples = 2,  // full-space simulator samples
   kScalars = 3,      // per-step scalar draws (e.g. chi-square variates of batch samplers)
+  kSde = 8,          // SDE and Gaussianised-gradient normals (simulate/sde_stepper.hpp)
 };
 
 constexpr std::uint64_t kAddressLimit = 1ULL << 48;  // steps and indices are below this
