@@ -44,16 +44,15 @@ inline ContinuousModel continuous_model(const std::string& name) {
   throw std::invalid_argument("model must be 'continuized', 'ito' or 'hsgd', got '" + name + "'");
 }
 
-// kappa_j of the model, from the discrete SGD map (one definition of the coefficients).
-inline double continuous_kappa(ContinuousModel model, const StepCoefs& k, double lam) {
+// kappa_j of the model, from the discrete SGD map m = sgd_mode(k, lam) (one definition of the coefficients).
+inline double continuous_kappa(ContinuousModel model, const StepCoefs& k, double lam, const SgdMode& m) {
   const double gl2 = (k.G * lam) * (k.G * lam);
-  const double minus = -sgd_mode(k, lam).one_minus_p;  // p - 1 = -2 G lam + (1 + 1/B) (G lam)^2
   switch (model) {
-    case ContinuousModel::Continuized: return minus;
-    case ContinuousModel::Ito: return minus - gl2;
+    case ContinuousModel::Continuized: return -m.one_minus_p;  // p - 1 = -2 G lam + (1 + 1/B) (G lam)^2
+    case ContinuousModel::Ito: return -m.one_minus_p - gl2;
     case ContinuousModel::Hsgd: return -2.0 * k.G * lam;
   }
-  return minus;
+  return -m.one_minus_p;
 }
 
 // The unit map's coefficients for one frozen step size: rates, forcings and the Taylor plan.
@@ -68,8 +67,9 @@ inline void unit_rates(ContinuousModel model, const Modes& md, const StepCoefs& 
   r.q.resize(static_cast<std::size_t>(md.d));
   double kmax = 0.0, coupling = 0.0;
   for (std::int64_t j = 0; j < md.d; ++j) {
-    r.kappa[j] = continuous_kappa(model, k, md.lam[j]);
-    r.q[j] = sgd_mode(k, md.lam[j]).q * md.multiplicity(j);
+    const SgdMode m = sgd_mode(k, md.lam[j]);
+    r.kappa[j] = continuous_kappa(model, k, md.lam[j], m);
+    r.q[j] = m.q * md.multiplicity(j);
     kmax = std::max(kmax, std::abs(r.kappa[j]));
     coupling += r.q[j] * md.lam[j];
   }
