@@ -30,9 +30,9 @@ def recipe_lr(ab, batch):
     return plrf.defaults(spectrum(ab), batch)["sgd"].coefficients(0)["gamma2"]
 
 
-def continuous(spec, lr, batch, model, steps=STEPS, record=None):
+def continuous(spec, lr, batch, model, steps=STEPS, record=None, substeps=None):
     return plrf.exact_risk(spec, plrf.sgd(lr), steps, batch=batch, method="continuous", model=model,
-                           record=np.arange(steps + 1) if record is None else record).risk
+                           record=np.arange(steps + 1) if record is None else record, substeps=substeps).risk
 
 
 def zmax(curves, exact):
@@ -55,6 +55,20 @@ def test_continuous_matches_the_matrix_exponential(model, ab, batch, d):
         assert got.meta["model"] == model and got.error_estimate is None
 
 
+@pytest.mark.parametrize("model", ["hsgd", "ito"])
+def test_substep_mean_matches_the_numpy_scheme(model):
+    """substeps=n: the exact mean of simulate(dynamics=model, substeps=n) (measured <= 9e-15), which
+    converges at first order to the continuous model (error halves with each doubling)."""
+    for ab, batch in (((1.0, 0.7), 1), ((0.7, 0.3), 4)):
+        spec = spectrum(ab)
+        for lr in (0.3, plrf.Schedule.power_law(0.3, 3.0, -0.5)):
+            ref = oracle.hsgd_risk(spec, lr, STEPS, batch, substeps=SUBSTEPS, rank_one=model == "ito")
+            assert np.max(np.abs(continuous(spec, lr, batch, model, substeps=SUBSTEPS) / ref - 1)) < 1e-12
+    spec, ct = spectrum((1.0, 0.7)), continuous(spectrum((1.0, 0.7)), 0.25, 1, model)
+    err = [np.max(np.abs(continuous(spec, 0.25, 1, model, substeps=n) / ct - 1)) for n in (4, 8, 16)]
+    assert 1.8 < err[0] / err[1] < 2.2 and 1.8 < err[1] / err[2] < 2.2 and err[2] < 6e-3, err
+
+
 def test_continuized_model_is_poisson_average_of_sgd():
     """SGD at the jumps of a rate-1 Poisson clock: sum_n Poisson(n; t) P_SGD(n) (measured 2e-14)."""
     spec, batch, lr = spectrum((1.0, 0.7)), 4, 0.3
@@ -72,8 +86,9 @@ def test_continuous_with_nodes_equals_the_expanded_spectrum():
     lam, rho = j**-2.0, m * j**-1.2
     nodes = plrf.Spectrum(lam, rho, 1e-3, multiplicity=m)
     modes = plrf.Spectrum(np.repeat(lam, m), np.repeat(rho / m, m), 1e-3)
-    for model in MODELS:
-        a, b = continuous(nodes, 0.2, 2, model, steps=300), continuous(modes, 0.2, 2, model, steps=300)
+    for model, substeps in [(m, None) for m in MODELS] + [("hsgd", 3), ("ito", 3)]:
+        a = continuous(nodes, 0.2, 2, model, steps=300, substeps=substeps)
+        b = continuous(modes, 0.2, 2, model, steps=300, substeps=substeps)
         assert np.max(np.abs(a / b - 1)) < 1e-13
 
 
@@ -113,11 +128,10 @@ def sde_runs(ab, batch, dynamics, lr=None):
 @pytest.mark.parametrize("ab, batch, dynamics", SIM_GRID)
 def test_sde_simulator_mean_matches_its_expected_risk(ab, batch, dynamics):
     """Against the continuous-time model (8 substeps: frozen-risk bias <= 0.7% of P, <= 0.3 SE; measured
-    max |z| 1.1-2.4) and against the substep scheme's own exact expectation (NumPy hsgd_risk, no bias)."""
+    max |z| 1.1-2.4) and against the substep scheme's own exact expectation (substeps=8, no bias)."""
     spec, lr, runs = spectrum(ab), recipe_lr(ab, batch), sde_runs(ab, batch, dynamics)
     assert zmax(runs, continuous(spec, lr, batch, dynamics, record=RECORD)) < Z_MAX
-    scheme = oracle.hsgd_risk(spec, lr, STEPS, batch, substeps=SUBSTEPS, rank_one=dynamics == "ito")
-    assert zmax(runs, scheme[RECORD]) < Z_MAX
+    assert zmax(runs, continuous(spec, lr, batch, dynamics, record=RECORD, substeps=SUBSTEPS)) < Z_MAX
 
 
 def test_sde_check_rejects_the_rank_one_term_dropped():
@@ -240,6 +254,12 @@ def test_bad_input_names_the_argument():
         plrf.exact_risk(spec, sgd, 3, method="exact", model="ito")
     with pytest.raises(ValueError, match="optimizer must be plain SGD"):
         plrf.exact_risk(spec, dana, 3, method="continuous")
+    with pytest.raises(ValueError, match="substeps"):
+        plrf.exact_risk(spec, sgd, 3, method="continuous", model="continuized", substeps=4)
+    with pytest.raises(ValueError, match="substeps"):
+        plrf.exact_risk(spec, sgd, 3, method="continuous", model="ito", substeps=0)
+    with pytest.raises(ValueError, match="substeps"):
+        plrf.exact_risk(spec, sgd, 3, substeps=4)
 
 
 def test_sweeps_reach_the_continuous_method_and_the_dynamics(tmp_path):

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "plrf/exact/continuous.hpp"
+#include "plrf/exact/sde_scheme.hpp"
 #include "plrf/exact/fast.hpp"
 #include "plrf/exact/ode.hpp"
 #include "plrf/exact/recursion.hpp"
@@ -42,7 +43,7 @@ const double* mult_of(const std::optional<Array>& mult, const Array& lam) {
 py::dict run(const Array& lam, const Array& rho, const std::optional<Array>& mult, double p_inf, std::int64_t batch,
              const plrf::GenMomentum& opt, std::vector<std::int64_t> record_steps, std::int64_t steps,
              const std::string& method, double rtol, int threads, double dt, const py::object& progress,
-             const std::string& model) {
+             const std::string& model, int substeps) {
   if (lam.ndim() != 1 || rho.ndim() != 1 || lam.size() != rho.size()) throw py::value_error("lam/rho shape mismatch");
   if (batch < 1) throw py::value_error("batch must be >= 1");
   const plrf::RecordGrid record(std::move(record_steps), steps);
@@ -53,6 +54,8 @@ py::dict run(const Array& lam, const Array& rho, const std::optional<Array>& mul
     if (method == "exact") result = exact_risk(md, opt, record, threads, ctl);
     else if (method == "fast") result = fast_risk(md, opt, record, rtol, threads, ctl);
     else if (method == "ode") result = ode_risk(md, opt, record, dt, threads, ctl);
+    else if (method == "continuous" && substeps > 0)  // the SDE simulator's own mean (risk frozen per substep)
+      result = sde_scheme_risk(md, opt, continuous_model(model) == ContinuousModel::Ito, substeps, record, threads, ctl);
     else if (method == "continuous") result = continuous_risk(md, opt, continuous_model(model), record, threads, ctl);
     else throw std::invalid_argument("unknown method " + method);
   };
@@ -72,9 +75,10 @@ void bind_exact(py::module_& m) {
   m.def("exact_risk", &run, py::arg("lam"), py::arg("rho"), py::arg("multiplicity"), py::arg("p_inf"),
         py::arg("batch"), py::arg("optimizer"), py::arg("record"), py::arg("steps"), py::arg("method"),
         py::arg("rtol"), py::arg("threads"), py::arg("dt"), py::arg("progress") = py::none(),
-        py::arg("model") = "hsgd",
+        py::arg("model") = "hsgd", py::arg("substeps") = 0,
         "Expected risk P at the record steps: dict(risk, diverged_at, interrupted, error_estimate); "
-        "model ('continuized', 'ito', 'hsgd') is read by method='continuous' only.");
+        "model ('continuized', 'ito', 'hsgd') and substeps (0: the continuous model; n: the mean of the SDE "
+        "simulator with n substeps per step) are read by method='continuous' only.");
   m.def(
       "max_stable_lr",
       [](const Array& lam, const std::optional<Array>& mult, std::int64_t batch) {

@@ -43,6 +43,7 @@ def exact_risk(
     progress=False,
     compress=None,
     model=None,
+    substeps=None,
 ) -> Curve:
     """Expected population risk P (half the MSE) of a Gen-Mom-SGD run, at the record steps.
 
@@ -68,6 +69,9 @@ def exact_risk(
         simulate(dynamics="hsgd") as its substeps -> oo), "ito" (the Ito SDE with SGD's covariance, the
         mean of dynamics="ito" and SVAG's l -> oo limit) or "continuized" (SGD at the jumps of a
         rate-1 Poisson clock: sum_n Poisson(n; t) P_SGD(n)).
+    substeps : method="continuous" with model "hsgd" or "ito" only: None (default) for the continuous-time
+        model, or n >= 1 for the exact mean of simulate(dynamics=model, substeps=n), whose path risk is
+        frozen over each substep (first order in 1/n towards the model).
     """
     spec = as_spectrum(spectrum)
     compress = check.compress_rtol("compress (the compression rtol)", compress)
@@ -83,6 +87,7 @@ def exact_risk(
     rec = check_record(record, steps)
     check_optimizer(optimizer, rec[-1])
     model = _continuous_model(method, model, optimizer)
+    substeps = _substeps(model, substeps)
     if compress is not None:  # after every argument is checked: compression is O(d) work
         spec = spec.compress(compress)
     if method == "ode":
@@ -92,6 +97,7 @@ def exact_risk(
         res = _core.exact_risk(
             spec.eigenvalues, spec.rho, spec.multiplicity_or_none(), spec.p_inf, batch, optimizer, rec.tolist(), steps,
             method, rtol, threads, dt, bar.callback, model=model or "hsgd",
+            substeps=substeps or 0,
         )
     finally:
         bar.close()
@@ -99,7 +105,7 @@ def exact_risk(
         steps=rec,
         risk=np.asarray(res["risk"]),
         meta={**spec.meta, "method": method, "optimizer": optimizer.name, "batch": batch, "steps": steps,
-              **({"model": model} if model else {})},
+              **({"model": model} if model else {}), **({"substeps": substeps} if substeps else {})},
         diverged_at=int(res["diverged_at"]),
         interrupted=bool(res["interrupted"]),
         error_estimate=None if method in ("exact", "continuous") else float(res["error_estimate"]),
@@ -125,6 +131,15 @@ def _continuous_model(method, model, optimizer):
         raise ValueError(f"optimizer must be plain SGD for method='continuous' (the continuous-time models are SDEs "
                          f"of SGD), got {optimizer.name}; method='ode' is the continuized model of any member")
     return model
+
+
+def _substeps(model, substeps):
+    if substeps is None:
+        return None
+    if model not in ("hsgd", "ito"):
+        raise ValueError(f"substeps is read by method='continuous' with model 'hsgd' or 'ito' only (the mean of "
+                         f"simulate(dynamics=model, substeps=n)); got substeps={substeps!r} with model={model!r}")
+    return check.integer("substeps", substeps, 1, 2**31 - 1)
 
 
 # Mode updates (ODE grid points x modes, both resolutions) above which a run is refused: ~1e13 is

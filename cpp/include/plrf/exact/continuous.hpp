@@ -110,28 +110,41 @@ inline double continuous_substep(const Modes& md, const UnitRates& r, double R2,
   return md.r2(sweep(md.d, threads, partial, [&](std::int64_t j0, std::int64_t j1) { return dot(md.lam, a.data(), j0, j1); }));
 }
 
-inline RiskCurve continuous_risk(const Modes& md, const GenMomentum& opt, ContinuousModel model,
-                                 const RecordGrid& record, int threads, RunControl& control) {
+// The unit loop shared by the continuous models and the SDE substep scheme (sde_scheme.hpp): plain SGD
+// only; prepare(coefficients) runs when the step size changes, unit(R2) advances one unit of time.
+template <class Prepare, class Unit>
+RiskCurve run_units(const Modes& md, const GenMomentum& opt, const RecordGrid& record, RunControl& control,
+                    Prepare&& prepare, Unit&& unit) {
   opt.check_length(record.back());
   if (!opt.is_sgd())
     throw std::invalid_argument("method='continuous' models plain SGD only (gamma1 = gamma3 = 0): the three "
                                 "continuous-time models are defined for SGD");
-  std::vector<double> a(md.rho, md.rho + md.d), y, partial;
-  double R2 = md.r2_of(a.data());
+  double R2 = md.r2_of(md.rho);
   Recorder rec(record, R2);
-  UnitRates rates;
   double gamma = std::numeric_limits<double>::quiet_NaN();
   for (std::int64_t t = 0;; ++t) {
     if (!rec.visit(t, R2, control)) return rec.out;
     const Coefficients c = opt.at(static_cast<double>(t));
-    if (!(c.G() == gamma)) {  // rates change only with the step size
+    if (!(c.G() == gamma)) {  // the maps change only with the step size
       gamma = c.G();
-      unit_rates(model, md, StepCoefs(c, md.batch), rates);
+      prepare(StepCoefs(c, md.batch));
     }
-    for (int i = 0; i < rates.substeps && std::isfinite(R2); ++i)
-      R2 = continuous_substep(md, rates, R2, a, y, threads, partial);
+    R2 = unit(R2);
     control.advance(1);
   }
+}
+
+inline RiskCurve continuous_risk(const Modes& md, const GenMomentum& opt, ContinuousModel model,
+                                 const RecordGrid& record, int threads, RunControl& control) {
+  std::vector<double> a(md.rho, md.rho + md.d), y, partial;
+  UnitRates rates;
+  return run_units(
+      md, opt, record, control, [&](const StepCoefs& k) { unit_rates(model, md, k, rates); },
+      [&](double R2) {
+        for (int i = 0; i < rates.substeps && std::isfinite(R2); ++i)
+          R2 = continuous_substep(md, rates, R2, a, y, threads, partial);
+        return R2;
+      });
 }
 
 }  // namespace plrf::exact

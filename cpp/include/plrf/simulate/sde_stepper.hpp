@@ -11,8 +11,8 @@
 //   zeta per substep), which adds SGD's covariance part Lambda e e^T Lambda / B: the Ito SDE with SGD's
 //   full covariance (each mode gets the right variance; the cross-mode correlation inside a substep
 //   is approximated, which the expected risk does not see).
-//   Expected risk of both: a_j <- E_j^2 a_j + gamma^2 S_j (lambda_j R2 [+ lambda_j^2 a_j]) / B per
-//   substep, first order in h towards method="continuous" (models "hsgd" / "ito").
+//   Expected risk of both: exact/sde_scheme.hpp (method="continuous" with substeps), first order in h
+//   towards method="continuous" (models "hsgd" / "ito").
 // dynamics="gaussianised": Gen-Mom-SGD (any member) on a Gaussian gradient with SGD's conditional mean
 //   and covariance, g = Lambda e + B^{-1/2} (sqrt(2 P lambda) xi + (Lambda e) zeta): exactly
 //   docs/theory.md §4 in expectation, another law (the Euler step h = 1 of the full-covariance SDE).
@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "plrf/exact/sde_scheme.hpp"
 #include "plrf/linalg/lane_sum.hpp"
 #include "plrf/rng/normal.hpp"
 #include "plrf/runtime/control.hpp"
@@ -104,10 +105,9 @@ class SdeStepper {
     const double h = 1.0 / m_.substeps, inv_b = 1.0 / static_cast<double>(m_.batch);
     const double* lam = m_.spectrum->eigenvalues.data();
     for (Eigen::Index j = 0; j < d_; ++j) {
-      const double rate = 2.0 * gamma * lam[j];
-      const double S = rate != 0.0 ? -std::expm1(-rate * h) / rate : h;  // int_0^h e^{-rate s} ds
-      decay_[j] = std::exp(-0.5 * rate * h);
-      const double f = gamma * std::sqrt(S * inv_b);
+      const exact::OuSubstep ou = exact::ou_substep(gamma, lam[j], h);
+      decay_[j] = ou.E;
+      const double f = gamma * std::sqrt(ou.S * inv_b);
       noise_[j] = f * m_.sqrt_lambda[j];
       rank_[j] = f * lam[j];
     }
