@@ -281,3 +281,14 @@ def test_sweeps_reach_the_continuous_method_and_the_dynamics(tmp_path):
     assert np.array_equal(cont, want_c.risk)
     sim = df[df.engine == "simulate"].sort_values(["seed", "step"]).risk.to_numpy()
     assert np.array_equal(sim, want_s.risk.ravel())
+
+
+def test_continuous_does_not_depend_on_threads_at_large_d():
+    """d above the modes' parallel threshold (262144): chunked sums in a fixed order, bitwise equal."""
+    d = 300_000
+    j = np.arange(1.0, d + 1)
+    spec = plrf.Spectrum(j**-2.0, j**-1.4 / np.sum(j**-1.4), 1e-3)
+    for substeps in (None, 2):
+        runs = [plrf.exact_risk(spec, plrf.sgd(0.3), 4, method="continuous", model="ito", substeps=substeps,
+                                threads=n).risk for n in (1, 2)]
+        assert np.array_equal(*runs)
