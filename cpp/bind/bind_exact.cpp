@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "plrf/exact/continuous.hpp"
 #include "plrf/exact/experts.hpp"
+#include "plrf/exact/sde_scheme.hpp"
 #include "plrf/exact/fast.hpp"
 #include "plrf/exact/ode.hpp"
 #include "plrf/exact/recursion.hpp"
@@ -43,7 +45,8 @@ const double* mult_of(const std::optional<Array>& mult, const Array& lam) {
 
 // The method as a function (modes, optimizer, threads, control) -> RiskCurve.
 std::function<RiskCurve(const Modes&, const plrf::GenMomentum&, int, plrf::RunControl&)> method_of(
-    const std::string& method, const plrf::RecordGrid& record, double rtol, double dt) {
+    const std::string& method, const plrf::RecordGrid& record, double rtol, double dt,
+    const std::string& model = "hsgd", int substeps = 0) {
   if (method == "exact")
     return [&record](const Modes& md, const plrf::GenMomentum& o, int th, plrf::RunControl& c) {
       return exact_risk(md, o, record, th, c);
@@ -56,12 +59,23 @@ std::function<RiskCurve(const Modes&, const plrf::GenMomentum&, int, plrf::RunCo
     return [&record, dt](const Modes& md, const plrf::GenMomentum& o, int th, plrf::RunControl& c) {
       return ode_risk(md, o, record, dt, th, c);
     };
+  if (method == "continuous") {
+    const ContinuousModel cm = continuous_model(model);
+    if (substeps > 0)  // the SDE simulator's own mean (risk frozen per substep)
+      return [&record, cm, substeps](const Modes& md, const plrf::GenMomentum& o, int th, plrf::RunControl& c) {
+        return sde_scheme_risk(md, o, cm == ContinuousModel::Ito, substeps, record, th, c);
+      };
+    return [&record, cm](const Modes& md, const plrf::GenMomentum& o, int th, plrf::RunControl& c) {
+      return continuous_risk(md, o, cm, record, th, c);
+    };
+  }
   throw std::invalid_argument("unknown method " + method);
 }
 
 py::dict run(const Array& lam, const Array& rho, const std::optional<Array>& mult, double p_inf, std::int64_t batch,
              const plrf::GenMomentum& opt, std::vector<std::int64_t> record_steps, std::int64_t steps,
-             const std::string& method, double rtol, int threads, double dt, const py::object& progress) {
+             const std::string& method, double rtol, int threads, double dt, const py::object& progress,
+             const std::string& model, int substeps) {
   if (lam.ndim() != 1 || rho.ndim() != 1 || lam.size() != rho.size()) throw py::value_error("lam/rho shape mismatch");
   if (batch < 1) throw py::value_error("batch must be >= 1");
   const plrf::RecordGrid record(std::move(record_steps), steps);
@@ -69,7 +83,7 @@ py::dict run(const Array& lam, const Array& rho, const std::optional<Array>& mul
   md.validate();  // the C++ rule, whatever the caller checked
   RiskCurve result;
   plrf::RunControl control;
-  const auto method_fn = method_of(method, record, rtol, dt);
+  const auto method_fn = method_of(method, record, rtol, dt, model, substeps);
   auto work = [&](plrf::RunControl& ctl) { result = method_fn(md, opt, threads, ctl); };
   const bool interrupted = plrf_bind::run_interruptible(work, control, progress);
   return curve_dict(result, interrupted);
@@ -124,7 +138,10 @@ void bind_exact(py::module_& m) {
   m.def("exact_risk", &run, py::arg("lam"), py::arg("rho"), py::arg("multiplicity"), py::arg("p_inf"),
         py::arg("batch"), py::arg("optimizer"), py::arg("record"), py::arg("steps"), py::arg("method"),
         py::arg("rtol"), py::arg("threads"), py::arg("dt"), py::arg("progress") = py::none(),
-        "Expected risk P at the record steps: dict(risk, diverged_at, interrupted, error_estimate).");
+        py::arg("model") = "hsgd", py::arg("substeps") = 0,
+        "Expected risk P at the record steps: dict(risk, diverged_at, interrupted, error_estimate); "
+        "model ('continuized', 'ito', 'hsgd') and substeps (0: the continuous model; n: the mean of the SDE "
+        "simulator with n substeps per step) are read by method='continuous' only.");
   m.def("exact_risk_experts", &run_experts, py::arg("lam"), py::arg("rho"), py::arg("multiplicity"),
         py::arg("p_inf"), py::arg("batch"), py::arg("optimizers"), py::arg("p"), py::arg("expert_clock"),
         py::arg("record"), py::arg("steps"), py::arg("method"), py::arg("rtol"), py::arg("threads"), py::arg("dt"),

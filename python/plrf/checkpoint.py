@@ -29,7 +29,9 @@ MAGIC = b"PLRFCKP1"
 FORMAT = "plrf.simulate.checkpoint"
 FORMAT_VERSION = 2  # 1 was a pickle (unsafe); it is refused
 STATE = ("x", "y", "step", "diverged_at", "risk")
-SCALARS = ("steps", "batch", "space", "sampler", "threads", "checkpoint_every", "on_divergence")
+SCALARS = ("steps", "batch", "space", "sampler", "threads", "checkpoint_every", "on_divergence", "dynamics",
+           "substeps")
+_ADDED = {"dynamics": "sgd", "substeps": 1}  # scalars newer than the format: older files run plain SGD
 SCHEDULES = ("gamma1", "gamma2", "gamma3", "delta")
 KNOBS = ("l2", "decay", "noise")  # the optimizer's extra knobs, stored like its schedules
 
@@ -79,7 +81,7 @@ def load(path) -> tuple[dict, dict]:
     try:
         header, arrays = unseal(MAGIC, data)
         _check_versions(header, where)
-        job = {k: header[k] for k in SCALARS}
+        job = {k: header[k] if k in header or k not in _ADDED else _ADDED[k] for k in SCALARS}
         job.update(seeds=arrays["seeds"], record=arrays["record"], optimizer=_get_optimizer(header["optimizer"], arrays),
                    spectrum=_get_spectrum(header["spectrum"], arrays), problem=_get_problem(header["problem"], arrays))
         state = {k: np.array(arrays[f"state_{k}"]) for k in STATE}
@@ -117,6 +119,9 @@ def _check_fields(job):
     job["record"] = check_record(job["record"], job["steps"])
     job["seeds"] = check.seeds(job["seeds"])
     check_optimizer(job["optimizer"], job["steps"])
+    from .simulation import check_dynamics  # simulation imports this module
+
+    job["substeps"] = check_dynamics(job["dynamics"], job["substeps"], job["optimizer"], job["space"], job["sampler"])
 
 
 def _check_shapes(job, state, where):

@@ -6,6 +6,9 @@ method="fast":  the same curve in O(d log T): geometric blocks, each an exact pe
                 solved implicitly) across a block. Reports an a-posteriori error estimate.
 method="ode":   the continuized dynamics, implicit Euler on tau = ln(1 + t) (the authors' scheme),
                 returning P (not 2P).
+method="continuous": SGD's continuous-time models (model="hsgd" | "ito" | "continuized",
+                docs/families.md §4) with the step frozen on each unit of time, exact to rounding:
+                O(d) Taylor terms of the diagonal-plus-rank-one rate matrix per unit.
 """
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ from .spectrum import as_spectrum
 
 __all__ = ["exact_risk", "max_stable_lr"]
 
-METHODS = ("exact", "fast", "ode")
+METHODS = ("exact", "fast", "ode", "continuous")
+MODELS = ("hsgd", "ito", "continuized")  # method="continuous" (docs/families.md §4)
 
 
 def exact_risk(
@@ -40,6 +44,8 @@ def exact_risk(
     progress=False,
     compress=None,
     experts=None,
+    model=None,
+    substeps=None,
 ) -> Curve:
     """Expected population risk P (half the MSE) of a Gen-Mom-SGD run, at the record steps.
 
@@ -52,7 +58,7 @@ def exact_risk(
     batch : batch size B (the gradient is batch-averaged).
     record : steps at which to report the risk (default plrf.record_grid(steps)); risk[i] is P after
         record[i] steps, record 0 being the initial risk.
-    method : "exact" | "fast" | "ode" (see the module docstring).
+    method : "exact" | "fast" | "ode" | "continuous" (see the module docstring).
     rtol : target relative accuracy of method="fast" (sets the block growth).
     threads : threads over modes (default: all cores; only used for large d). Results do not depend on it.
     on_divergence : "warn" (DivergenceWarning), "raise" (DivergenceError) or "ignore".
@@ -64,6 +70,13 @@ def exact_risk(
         cost independent of d. Never applied unless asked; meta["compressed"] records it.
     experts : None, or a plrf.Experts (mixture of experts or sparse blocks, docs/families.md §1): risk is
         then the total sum_i w_i P_i, parts[i] expert i's curve, meta["experts"] the probabilities.
+    model : method="continuous" only (plain SGD): "hsgd" (default; homogenized SGD, the mean of
+        simulate(dynamics="hsgd") as its substeps -> oo), "ito" (the Ito SDE with SGD's covariance, the
+        mean of dynamics="ito" and SVAG's l -> oo limit) or "continuized" (SGD at the jumps of a
+        rate-1 Poisson clock: sum_n Poisson(n; t) P_SGD(n)).
+    substeps : method="continuous" with model "hsgd" or "ito" only: None (default) for the continuous-time
+        model, or n >= 1 for the exact mean of simulate(dynamics=model, substeps=n), whose path risk is
+        frozen over each substep (first order in 1/n towards the model).
     """
     spec = as_spectrum(spectrum)
     compress = check.compress_rtol("compress (the compression rtol)", compress)
@@ -81,7 +94,9 @@ def exact_risk(
     experts = check_experts(experts)
     if method != "exact" and optimizer.has_affine_knobs():
         raise ValueError(f"optimizer: decay/l2/noise need method='exact' (method={method!r} propagates the linear "
-                         "moment map only; SVAG works with every method)")
+                         "moment map only; SVAG works with every discrete method)")
+    model = _continuous_model(method, model, optimizer, experts)
+    substeps = _substeps(model, substeps)
     if compress is not None:  # after every argument is checked: compression is O(d) work
         spec = spec.compress(compress)
     if method == "ode":
@@ -91,7 +106,7 @@ def exact_risk(
         if experts is None:
             res = _core.exact_risk(
                 spec.eigenvalues, spec.rho, spec.multiplicity_or_none(), spec.p_inf, batch, optimizer, rec.tolist(),
-                steps, method, rtol, threads, dt, bar.callback,
+                steps, method, rtol, threads, dt, bar.callback, model=model or "hsgd", substeps=substeps or 0,
             )
         else:
             res = _experts_run(spec, batch, optimizer, experts, rec, steps, method, rtol, threads, dt, bar.callback)
@@ -101,10 +116,11 @@ def exact_risk(
     curve = Curve(
         steps=rec,
         risk=np.asarray(res["risk"]),
-        meta={**meta, **knobs_of(optimizer)} if experts is None else {**meta, **experts.meta()},
+        meta={**meta, **knobs_of(optimizer), **({"model": model} if model else {}),
+              **({"substeps": substeps} if substeps else {})} if experts is None else {**meta, **experts.meta()},
         diverged_at=int(res["diverged_at"]),
         interrupted=bool(res["interrupted"]),
-        error_estimate=None if method == "exact" else float(res["error_estimate"]),
+        error_estimate=None if method in ("exact", "continuous") else float(res["error_estimate"]),
         parts=res.get("parts"),
     )
     report_divergence([curve.diverged_at], f"exact_risk(method={method!r})", on_divergence)
@@ -128,6 +144,30 @@ def _experts_run(spec, batch, optimizer, experts, rec, steps, method, rtol, thre
     return dict(risk=experts.weights @ parts, parts=parts, interrupted=res["interrupted"],
                 diverged_at=int(div[div >= 0].min()) if np.any(div >= 0) else -1,
                 error_estimate=float(np.max(res["error_estimate"])))
+
+
+def _continuous_model(method, model, optimizer, experts):
+    """The continuous-time model (method="continuous", plain single-learner SGD only), or None for the others."""
+    if method != "continuous":
+        if model is not None:
+            raise ValueError(f"model is read by method='continuous' only, got model={model!r} with method={method!r}")
+        return None
+    model = check.choice("model", "hsgd" if model is None else model, MODELS)
+    if not optimizer.is_sgd() or optimizer.svag_l != 1.0:
+        raise ValueError(f"optimizer must be plain SGD for method='continuous' (the continuous-time models are SDEs "
+                         f"of SGD), got {optimizer.name}; method='ode' is the continuized model of any member")
+    if experts is not None:
+        raise ValueError("experts: method='continuous' runs one learner; use 'exact', 'fast' or 'ode' for a mixture")
+    return model
+
+
+def _substeps(model, substeps):
+    if substeps is None:
+        return None
+    if model not in ("hsgd", "ito"):
+        raise ValueError(f"substeps is read by method='continuous' with model 'hsgd' or 'ito' only (the mean of "
+                         f"simulate(dynamics=model, substeps=n)); got substeps={substeps!r} with model={model!r}")
+    return check.integer("substeps", substeps, 1, 2**31 - 1)
 
 
 # Mode updates (ODE grid points x modes, both resolutions) above which a run is refused: ~1e13 is

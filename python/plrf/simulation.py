@@ -8,6 +8,11 @@ risk on a grid of steps, for many seeds in parallel (C++ threads, GIL released).
   spectral data, so it also runs on a theory or user Spectrum.
 - space="full": honest v-dimensional samples through W (needs a PLRF problem), the reference.
 
+dynamics= swaps SGD's batch gradient for one of its stochastic models (eigen path only, docs/families.md
+§4): "hsgd" (homogenized SGD) and "ito" (the Ito SDE with SGD's covariance), integrated exactly per mode
+over `substeps` substeps per step with the path risk frozen (plain SGD only), or "gaussianised" (any
+optimizer on a Gaussian gradient with SGD's conditional mean and covariance).
+
 The state is resumable: with checkpoint=path it is saved atomically every `checkpoint_every`
 seconds and when the run is interrupted (Ctrl-C returns partial Curves marked interrupted);
 `resume(path)` continues it, bitwise identically to an uninterrupted run.
@@ -35,7 +40,7 @@ __all__ = ["simulate", "resume"]
 
 def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=None, space="eigen", threads=None,
              progress=False, checkpoint=None, checkpoint_every=60.0, sampler="fast", on_divergence="warn",
-             experts=None) -> Curves:
+             experts=None, dynamics="sgd", substeps=1) -> Curves:
     """Train with streaming batches and record the population risk P (half the MSE) per seed.
 
     Parameters
@@ -59,12 +64,20 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
     experts : None, or a plrf.Experts (docs/families.md §1): a mixture of experts (or sparse blocks) on the
         eigen path with the fast sampler, routing counts drawn per step from the seed's kRouting stream;
         risk is each seed's total sum_i w_i P_i, parts[seed, i] expert i's risk. Not checkpointed.
+    dynamics : "sgd" (default: the true batch gradient), or on the eigen path "hsgd" (homogenized SGD,
+        mean risk exact_risk(method="continuous", model="hsgd") as substeps grow), "ito" (adds the
+        rank-one covariance term: model="ito"), both for plain SGD only, or "gaussianised" (any
+        optimizer; the same expected risk as "sgd", a different law). See docs/families.md §4.
+    substeps : substeps per step of "hsgd" / "ito" (the path risk is frozen over each; the mean is
+        first order in 1/substeps); must be 1 for the other dynamics.
     """
     if check_experts(experts) is not None:
+        if dynamics != "sgd" or substeps != 1:
+            raise ValueError(f"dynamics: a mixture of experts runs dynamics='sgd' only, got {dynamics!r}")
         return _simulate_experts(problem_or_spectrum, optimizer, steps, batch, seeds, record, space, threads,
                                  progress, checkpoint, sampler, on_divergence, experts)
     job = _make_job(problem_or_spectrum, optimizer, steps, batch, seeds, record, space, threads, progress,
-                    checkpoint, checkpoint_every, sampler, on_divergence)
+                    checkpoint, checkpoint_every, sampler, on_divergence, dynamics, substeps)
     return _run(job, _initial_state(job), progress)
 
 
@@ -98,13 +111,15 @@ class Job:
     checkpoint: str | None
     checkpoint_every: float
     on_divergence: str
+    dynamics: str = "sgd"  # "sgd" | "hsgd" | "ito" | "gaussianised" (eigen path)
+    substeps: int = 1      # per step, "hsgd" / "ito"
 
     def binding_args(self) -> dict:
         """The keywords of _core._simulate_advance that describe the problem and the run."""
         spec = self.spectrum
         args = dict(eigenvalues=spec.eigenvalues, rho=spec.rho, p_inf=spec.p_inf, optimizer=self.optimizer,
                     steps=self.steps, batch=self.batch, record=self.record.tolist(), sampler=self.sampler,
-                    seeds=self.seeds, threads=self.threads)
+                    seeds=self.seeds, threads=self.threads, dynamics=self.dynamics, substeps=self.substeps)
         if self.space == "full":
             args.update(W=np.ascontiguousarray(self.problem.W), eigenvectors=np.ascontiguousarray(spec.eigenvectors),
                         theta_star=np.ascontiguousarray(spec.theta_star), alpha=self.problem.alpha,
@@ -114,7 +129,7 @@ class Job:
 
 # ---- argument checking ------------------------------------------------------------------------
 def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, progress, checkpoint,
-              checkpoint_every, sampler, on_divergence) -> Job:
+              checkpoint_every, sampler, on_divergence, dynamics="sgd", substeps=1) -> Job:
     steps = check.integer("steps", steps, 1, check.MAX_STEPS)
     batch = check.integer("batch", batch, 1)
     check_optimizer(optimizer, steps)
@@ -123,6 +138,7 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
     check.choice("space", space, ("eigen", "full"))
     check.choice("sampler", sampler, ("fast", "explicit"))
     check.choice("on_divergence", on_divergence, ON_DIVERGENCE)
+    substeps = check_dynamics(dynamics, substeps, optimizer, space, sampler)
     threads = check.threads(threads)
     checkpoint_every = check.positive("checkpoint_every", checkpoint_every)
     checkpoint = None if checkpoint is None else ckpt.check_path(checkpoint)
@@ -143,9 +159,37 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
         raise ValueError(f"batch={batch} is too large for sampler='explicit' at d={d} (its sample indices "
                          "exceed the 2**48 addresses of a step's stream); use sampler='fast', whose cost does "
                          "not depend on batch")
+    if substeps * (d + 1) >= 2**48:
+        raise ValueError(f"substeps={substeps} is too large at d={d} (its normals exceed the 2**48 addresses of a "
+                         "step's stream)")
     return Job(problem=problem, spectrum=spectrum, optimizer=optimizer, steps=steps, batch=batch, seeds=seeds,
                record=record, space=space, sampler=sampler, threads=threads, checkpoint=checkpoint,
-               checkpoint_every=checkpoint_every, on_divergence=on_divergence)
+               checkpoint_every=checkpoint_every, on_divergence=on_divergence, dynamics=dynamics, substeps=substeps)
+
+
+DYNAMICS = ("sgd", "hsgd", "ito", "gaussianised")
+
+
+def check_dynamics(dynamics, substeps, optimizer, space, sampler) -> int:
+    """Checks dynamics= and substeps= against the rest of the call; returns substeps as an int."""
+    check.choice("dynamics", dynamics, DYNAMICS)
+    substeps = check.integer("substeps", substeps, 1, 2**31 - 1)
+    if dynamics == "sgd" or dynamics == "gaussianised":
+        if substeps != 1:
+            raise ValueError(f"substeps is read by dynamics='hsgd' and 'ito' only; got substeps={substeps} with "
+                             f"dynamics={dynamics!r}")
+    elif not optimizer.is_sgd():
+        raise ValueError(f"dynamics={dynamics!r} is an SDE of plain SGD: optimizer must be plrf.sgd (gamma1 = "
+                         f"gamma3 = 0), got {optimizer.name}; dynamics='gaussianised' takes any optimizer")
+    if dynamics != "sgd" and (optimizer.has_affine_knobs() or optimizer.svag_l != 1.0):
+        raise ValueError(f"dynamics={dynamics!r} replaces SGD's gradient; the optimizer's decay/l2/noise or SVAG "
+                         f"knobs run with dynamics='sgd' only ({optimizer.name})")
+    if dynamics != "sgd" and space != "eigen":
+        raise ValueError(f"dynamics={dynamics!r} runs on the eigen path only: use space='eigen'")
+    if dynamics != "sgd" and sampler != "fast":
+        raise ValueError(f"sampler={sampler!r} chooses how SGD's batch gradient is drawn: it applies to "
+                         f"dynamics='sgd' only")
+    return substeps
 
 
 def _problem_and_spectrum(source, space):
@@ -204,6 +248,7 @@ def _curves(job: Job, state: dict, interrupted) -> Curves:
     spec = job.spectrum
     meta = dict(spec.meta, optimizer=job.optimizer.name, steps=job.steps, batch=job.batch,
                 space=job.space, sampler=job.sampler if job.space == "eigen" else None,
+                dynamics=job.dynamics, substeps=job.substeps,
                 steps_done=state["step"].copy(), **knobs_of(job.optimizer))
     return Curves(steps=job.record.copy(), risk=state["risk"].copy(), seeds=job.seeds.copy(), meta=meta,
                   diverged_at=state["diverged_at"].copy(), interrupted=bool(interrupted))

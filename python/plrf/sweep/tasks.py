@@ -79,6 +79,10 @@ def cost_exact(cfg) -> float:
     return 20.0 * cfg["steps"] * cfg["d"]
 
 
+def cost_continuous(cfg) -> float:
+    return 40.0 * cost_exact(cfg)  # ~20 Taylor terms of two flops each per mode and unit
+
+
 def cost_fast(cfg) -> float:
     return 400.0 * cfg["d"] * math.log2(cfg["steps"] + 2)
 
@@ -94,6 +98,8 @@ ENGINES: dict[str, Engine] = {
     "exact": Engine(functools.partial(run_exact_risk, method="exact"), cost_exact),
     "fast": Engine(functools.partial(run_exact_risk, method="fast"), cost_fast),
     "ode": Engine(functools.partial(run_exact_risk, method="ode"), cost_fast),
+    # SGD's continuous-time models; options={"model": "hsgd" | "ito" | "continuized"} (docs/families.md §4)
+    "continuous": Engine(functools.partial(run_exact_risk, method="continuous"), cost_continuous),
 }
 
 

@@ -34,6 +34,7 @@ enum Stream : std::uint64_t {
   kScalars = 3,      // per-step scalar draws (e.g. chi-square variates of batch samplers)
   kRouting = 4,      // mixture-of-experts routing: one uniform per sample (per sample and block if sparse)
   kInjectedNoise = 5, // isotropic noise added to the update (docs/families.md §2), one normal per coordinate
+  kSde = 6,          // SDE and Gaussianised-gradient normals (simulate/sde_stepper.hpp)
 };
 
 constexpr std::uint64_t kAddressLimit = 1ULL << 48;  // steps and indices are below this

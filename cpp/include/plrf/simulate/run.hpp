@@ -21,6 +21,7 @@
 #include "plrf/simulate/driver.hpp"
 #include "plrf/simulate/eigen_sampler.hpp"
 #include "plrf/simulate/full_space.hpp"
+#include "plrf/simulate/sde_stepper.hpp"
 #include "plrf/spectrum/spectrum.hpp"
 
 namespace plrf::simulate {
@@ -52,6 +53,15 @@ inline bool advance_eigen(const Spectrum& spec, const RunSpec& run, Sampler samp
   const EigenModel model(spec, run.batch, sampler, run.optimizer->is_sgd(), run.optimizer->knobs);
   return run_seeds(slots, run, threads, control, budget_seconds,
                    [&](const SeedSlot& s) { return EigenStepper(model, s); });
+}
+
+// dynamics != "sgd" (sde_stepper.hpp): the SDE models and the Gaussianised gradient, eigen path only.
+inline bool advance_sde(const Spectrum& spec, const RunSpec& run, Dynamics dynamics, int substeps,
+                        const std::vector<SeedSlot>& slots, int threads, RunControl& control, double budget_seconds) {
+  spec.validate();
+  const SdeModel model(spec, run.batch, dynamics, substeps, run.optimizer->is_sgd());
+  return run_seeds(slots, run, threads, control, budget_seconds,
+                   [&](const SeedSlot& s) { return SdeStepper(model, s); });
 }
 
 inline bool advance_full(const Spectrum& spec, const RunSpec& run, const FullProblem& full,
