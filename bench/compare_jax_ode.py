@@ -41,6 +41,13 @@ ACCURACY = [
 ]
 # (d, T) wall-time rows, DANA-decaying at alpha = 1, beta = 0.7, B = 1 (the issue's settings).
 TIMING = [(100_000, 10**8), (1_000_000, 10**6)]
+# d = 1e6 to T = 1e6, alpha = 1, beta = 0.7, B = 1: their ODE against plrf fast and ode on the
+# compressed spectrum (issue 10: at least 100x), errors against plrf exact on the same nodes.
+LARGE = [(1_000_000, 10**6, "sgd"), (1_000_000, 10**6, "dana_decaying")]
+LARGE_REPEATS = 1  # one warm call after the cold one: a call takes ~1-2 minutes at d = 1e6
+# Their risk-normalised ODE modes (`adaptive=`), float64, against plrf's controllers (issue 12).
+ADAPTIVE = [(1000, 10**5, 1.0, 0.7, "dana_decaying", 1, "adam"), (1000, 10**5, 1.0, 0.7, "dana_decaying", 1, "rmsprop_dana"),
+            (1000, 10**5, 1.0, 0.7, "dana_constant", 1, "adam"), (1000, 10**5, 0.4, 0.7, "dana_decaying", 8, "rmsprop_dana")]
 
 
 # ---------------------------------------------------------------- shared settings (docs/theory.md §3)
@@ -58,8 +65,8 @@ def recipe(alpha, beta, d, batch, name):
     raise ValueError(f"unknown optimizer {name!r}")
 
 
-def case_name(d, T, alpha, beta, opt, batch, x64=False):
-    return f"d{d}_T{T:.0e}_a{alpha}_b{beta}_{opt}_B{batch}" + ("_x64" if x64 else "")
+def case_name(d, T, alpha, beta, opt, batch, x64=False, adaptive=None):
+    return f"d{d}_T{T:.0e}_a{alpha}_b{beta}_{opt}_B{batch}" + ("_x64" if x64 else "") + (f"_{adaptive}" if adaptive else "")
 
 
 # ---------------------------------------------------------------- JAX side (their code, called)
@@ -92,7 +99,7 @@ def jax_worker(spec_path, out_path):
     walls = []
     for _ in range(1 + spec["repeats"]):
         t0 = time.perf_counter()
-        times, twice = ode.ode_resolvent_log_implicit(inputs, hp, B, d, T, spec["dt"])
+        times, twice = ode.ode_resolvent_log_implicit(inputs, hp, B, d, T, spec["dt"], adaptive=spec.get("adaptive"))
         twice.block_until_ready()
         walls.append(time.perf_counter() - t0)
     np.savez(
@@ -106,16 +113,16 @@ def jax_worker(spec_path, out_path):
 FRESH = False  # --fresh: rerun their ODE even when a cached result exists (same-load timings)
 
 
-def jax_case(cache, d, T, alpha, beta, opt, batch, x64=False, repeats=REPEATS):
+def jax_case(cache, d, T, alpha, beta, opt, batch, x64=False, repeats=REPEATS, adaptive=None):
     """Their result for a case, from the cache or by running their ODE in a subprocess.
 
     walls[0] is the cold call (trace + compile + run), walls[1:] the warm ones.
     """
-    name = case_name(d, T, alpha, beta, opt, batch, x64)
+    name = case_name(d, T, alpha, beta, opt, batch, x64, adaptive)
     out = Path(cache) / f"{name}.npz"
     if FRESH or not out.exists():
         spec = dict(alpha=alpha, beta=beta, d=d, T=T, batch=batch, opt=opt, x64=x64, dt=DT,
-                    repeats=repeats, hp=recipe(alpha, beta, d, batch, opt))
+                    repeats=repeats, hp=recipe(alpha, beta, d, batch, opt), adaptive=adaptive)
         spec_path = Path(cache) / f"{name}.json"
         spec_path.write_text(json.dumps(spec))
         py = os.environ.get("PLRF_JAX_PYTHON", sys.executable)
@@ -245,6 +252,88 @@ def timing_rows(plrf, cache):
     return rows
 
 
+def median_wall(fn, repeats=3):
+    walls = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        walls.append(time.perf_counter() - t0)
+    return out, float(np.median(walls))
+
+
+def large_rows(plrf, cache):
+    """d = 1e6 to T = 1e6: their float32 ODE (cold, warm) against plrf fast and ode on the nodes of
+    spectrum.compress() (default rtol 1e-4); errors against plrf exact on the same nodes."""
+    rows = []
+    for d, T, opt in LARGE:
+        jx = jax_case(cache, d, T, 1.0, 0.7, opt, 1, repeats=LARGE_REPEATS)
+        row = dict(case=f"{opt} d={d:.0e} T={T:.0e}", jax_s=warm(jx), jax_cold=jx["walls"][0])
+        spec = json.loads(str(jx["spec"]))
+        full = plrf.Spectrum(jx["eigenvalues"], jx["rho"], float(jx["p_inf"]))
+        nodes, row["compress_s"] = median_wall(full.compress)
+        row["nodes"] = nodes.n_nodes
+        optimizer = plrf_optimizer(plrf, spec["alpha"], d, opt, spec["hp"])
+        record = grid(T, jx)
+        run = lambda method: plrf.exact_risk(nodes, optimizer, T, 1, record=record, method=method)
+        ref, row["exact_s"] = median_wall(lambda: run("exact"), 1)
+        late = record >= 100
+        for method in ("fast", "ode"):
+            c, row[method + "_s"] = median_wall(lambda: run(method))
+            row[method] = (max_rel(c.risk, ref.risk, record >= 0), max_rel(c.risk, ref.risk, late))
+            row[method + "_est"] = c.error_estimate
+        theirs = at_steps(jx, record)
+        row["jax"] = (max_rel(theirs, ref.risk, record >= 0), max_rel(theirs, ref.risk, late))
+        rows.append(row)
+    return rows
+
+
+def print_large(rows):
+    print("\nd = 1e6, T = 1e6, alpha = 1, beta = 0.7, B = 1, dt = 0.01: their float32 ODE (cold / warm) against "
+          "plrf on spectrum.compress() nodes; max relative error vs plrf exact on the nodes (all / t >= 100)")
+    print("| case | nodes | JAX ODE s | plrf fast s | plrf ode s | JAX/fast | JAX/ode | JAX err | fast err (est) | ode err (est) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['case']} | {r['nodes']} | {r['jax_cold']:.1f} / {r['jax_s']:.1f} | {r['fast_s']:.3f} | "
+              f"{r['ode_s']:.3f} | {r['jax_s'] / r['fast_s']:.0f}x | {r['jax_s'] / r['ode_s']:.0f}x | "
+              f"{_cell(r, 'jax', '{:.1e}')} | {_cell(r, 'fast', '{:.1e}')} ({r['fast_est']:.1e}) | "
+              f"{_cell(r, 'ode', '{:.1e}')} ({r['ode_est']:.1e}) |")
+    if rows:
+        print(f"(compress() of the d = 1e6 spectrum: {rows[0]['compress_s']:.3f} s, once per spectrum; "
+              f"plrf exact on the nodes: {rows[0]['exact_s']:.2f} s)")
+
+
+def adaptive_rows(plrf, cache):
+    """Their risk-normalised ODE (adaptive="adam" | "rmsprop_dana", float64) against plrf's ODE with
+    the matching controller (issue 12): acceptance is agreement within 1e-3 at every recorded step."""
+    rows = []
+    for d, T, alpha, beta, opt, batch, mode in ADAPTIVE:
+        jx = jax_case(cache, d, T, alpha, beta, opt, batch, x64=True, repeats=0, adaptive=mode)
+        record = grid(T, jx)
+        theirs = at_steps(jx, record)
+        row = dict(case=f"{mode} a={alpha} b={beta} {opt} B={batch} d={d} T={T:.0e}", jax_s=jx["walls"][0],
+                   p_end=float(theirs[-1]), finite=bool(np.all(np.isfinite(jx["risk"]))))
+        if plrf is not None and hasattr(plrf, "controllers"):
+            spec = json.loads(str(jx["spec"]))
+            spectrum = plrf.Spectrum(jx["eigenvalues"], jx["rho"], float(jx["p_inf"]))
+            optimizer = plrf_optimizer(plrf, alpha, d, opt, spec["hp"])
+            controller = getattr(plrf.controllers, mode)()
+            c = plrf.exact_risk(spectrum, optimizer, T, batch, record=record, method="ode", dt=DT,
+                                controller=controller)
+            row["plrf_vs_jax64"] = max_rel(c.risk, theirs, record >= 0)
+        rows.append(row)
+    return rows
+
+
+def print_adaptive(rows, plrf):
+    print("\nTheir adaptive ODE modes (float64, dt = 0.01) against plrf exact_risk(method='ode', controller=...)")
+    if plrf is None or not hasattr(plrf, "controllers"):
+        print("n/a: plrf has no controllers yet (their side only)")
+    print("| case | JAX f64 s | P(last t) | finite | plrf ode vs JAX f64 (accept < 1e-3) |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['case']} | {r['jax_s']:.2f} | {r['p_end']:.4e} | {r['finite']} | {_cell(r, 'plrf_vs_jax64', '{:.1e}')} |")
+
+
 def _cell(row, key, fmt):
     v = row.get(key)
     if v is None:
@@ -282,7 +371,7 @@ def print_tables(acc, tim, reference):
 def print_jax_only(cache, quick):
     """Their side alone (wall seconds: every call, and the final P) for all cases."""
     cases = [(1000, 10**6, a, b, o, B, x) for a, b, o, B in ACCURACY for x in (False, True)]
-    cases += [] if quick else [(d, T, 1.0, 0.7, "dana_decaying", 1, False) for d, T in TIMING]
+    cases += [] if quick else [(d, T, 1.0, 0.7, "dana_decaying", 1, False) for d, T in TIMING[:1]]
     print("| case | calls s (cold first) | warm median s | grid points | P(0) | P(last t) | last t |")
     print("|---|---|---|---|---|---|---|")
     for d, T, a, b, o, B, x in cases:
@@ -301,6 +390,9 @@ def main():
     ap.add_argument("--numpy", action="store_true", help="also check exact against NumPy docs/theory.md §4 (slow)")
     ap.add_argument("--fresh", action="store_true", help="rerun the JAX side even if cached")
     ap.add_argument("--jax-only", action="store_true", help="only run (and cache) the JAX side")
+    ap.add_argument("--part", choices=("all", "small", "large", "adaptive"), default="all",
+                    help="small: d = 1000 accuracy and long horizons; large: d = 1e6 against compressed "
+                         "spectra; adaptive: their adaptive= modes against plrf controllers")
     args = ap.parse_args()
     if args.jax_worker:
         return jax_worker(*args.jax_worker)
@@ -319,10 +411,19 @@ def main():
         print("compare_jax_ode: this plrf has no exact_risk yet; plrf columns are n/a and the "
               "reference is the NumPy docs/theory.md §4 recursion")
         plrf = None
+    else:
+        from plrf.cli.bench import machine_line
+
+        print(machine_line())
     use_numpy = args.numpy or plrf is None
-    acc = accuracy_rows(plrf, args.cache, args.quick, use_numpy)
-    tim = [] if args.quick else timing_rows(plrf, args.cache)
-    print_tables(acc, tim, "plrf method='exact'" if plrf is not None else "NumPy docs/theory.md §4 (float64)")
+    if args.part in ("all", "small"):
+        acc = accuracy_rows(plrf, args.cache, args.quick, use_numpy)
+        tim = [] if args.quick else timing_rows(plrf, args.cache)
+        print_tables(acc, tim, "plrf method='exact'" if plrf is not None else "NumPy docs/theory.md §4 (float64)")
+    if args.part in ("all", "large") and plrf is not None and not args.quick:
+        print_large(large_rows(plrf, args.cache))
+    if args.part in ("all", "adaptive"):
+        print_adaptive(adaptive_rows(plrf, args.cache), plrf)
     return 0
 
 

@@ -230,8 +230,9 @@ def test_bad_compress_names_rtol(compress):
         theory_spectrum(1.0, 0.5, 100, compress=compress)
 
 
-def test_theory_spectrum_at_1e9_peak_memory_under_1gb():
-    code = ("import resource, plrf; s = plrf.Spectrum.theory(1.0, 0.5, 10**9); plrf.defaults(s); "
+@pytest.mark.parametrize("method", ["closed-form", "self-consistent"])
+def test_theory_spectrum_at_1e9_peak_memory_under_1gb(method):
+    code = (f"import resource, plrf; s = plrf.Spectrum.theory(1.0, 0.5, 10**9, method={method!r}); plrf.defaults(s); "
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.dirname(plrf.__file__)),
                                                        os.environ.get("PYTHONPATH", "")]))

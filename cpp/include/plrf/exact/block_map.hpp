@@ -110,4 +110,18 @@ inline SgdBlock sgd_block(const SgdMode& md, std::int64_t n_int) {
   return b;
 }
 
+// SGD through a head of n1 steps (mode m1) then a tail of n2 >= 0 steps (mode m2), as one map
+// a -> E a + P0 R2_0 + P1 slope (the composition rule of `compose`, with the forcing q folded in).
+struct SgdMap {
+  double E, P0, P1;
+};
+
+inline SgdMap sgd_map(const SgdMode& m1, std::int64_t n1, const SgdMode& m2, std::int64_t n2) {
+  const SgdBlock b1 = sgd_block(m1, n1);
+  if (n2 == 0) return {b1.E, m1.q * b1.S0, m1.q * b1.S1};
+  const SgdBlock b2 = sgd_block(m2, n2);
+  return {b2.E * b1.E, b2.E * m1.q * b1.S0 + m2.q * b2.S0,
+          b2.E * m1.q * b1.S1 + m2.q * (b2.S1 + static_cast<double>(n1) * b2.S0)};
+}
+
 }  // namespace plrf::exact

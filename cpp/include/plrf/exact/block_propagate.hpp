@@ -1,5 +1,6 @@
 // Advancing a range of modes of the general (momentum) family through one block of the fast
 // solver: x <- M^n (x + pending P1_old) + P0 R2_0, keeping the new P1 for the slope correction.
+// A split block (fast.hpp split_tail) is the composition of a head and a tail map.
 // This is the solver's hot loop (a 3x3 binary powering per mode), so it runs L modes per pass and
 // is compiled for each instruction set (runtime/isa.hpp).
 #pragma once
@@ -12,14 +13,16 @@
 namespace plrf::exact {
 
 struct BlockPass {
-  StepCoefs k;       // coefficients frozen for the block
-  std::int64_t n;    // block length
+  StepCoefs k;       // coefficients frozen for the block (its head, if split)
+  std::int64_t n;    // block length (of the head, if split)
   double pending;    // slope of the previous block, not yet applied to x
   double R2;         // R2 at the block start
   const double* lam;
   double* x[3];      // (a, s, c) per mode
   double* p1[3];     // P1 per mode: read as the previous block's, written as this block's
   const double* mult = nullptr;  // node multiplicities (nullptr: all 1); they scale the forcing
+  const StepCoefs* k_tail = nullptr;  // coefficients of the tail sub-block (fast.hpp split_tail)
+  std::int64_t n_tail = 0;            // tail length, 0 for an unsplit block
 };
 
 template <int L>
@@ -29,7 +32,14 @@ PLRF_ALWAYS_INLINE void propagate_body(const BlockPass& b, std::int64_t j0, std:
   for (std::int64_t j = j0; j < j1; j += L) {
     const int count = static_cast<int>(std::min<std::int64_t>(L, j1 - j));
     for (int l = 0; l < L; ++l) lam[l] = b.lam[j + std::min(l, count - 1)];  // pad with a real mode
-    block_maps<L>(b.k, lam, b.n, maps);
+    if (b.n_tail > 0) {  // head then tail, each with its own frozen coefficients
+      BlockMaps<L> head, tail;
+      block_maps<L>(b.k, lam, b.n, head);
+      block_maps<L>(*b.k_tail, lam, b.n_tail, tail);
+      compose<L>(head, static_cast<double>(b.n), tail, maps);
+    } else {
+      block_maps<L>(b.k, lam, b.n, maps);
+    }
     for (int l = 0; l < count; ++l) {
       const double m = b.mult ? b.mult[j + l] : 1.0;  // P0, P1 are linear in the forcing (docs/theory.md §10)
       double x0[3];
