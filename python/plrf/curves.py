@@ -79,6 +79,7 @@ class Curve:
     diverged_at: int = -1
     interrupted: bool = False
     error_estimate: float | None = None  # engines that approximate report their estimated max relative error
+    lr: np.ndarray | None = None  # with a controller: the DE's multiplier that produced theta_t (NaN at t=0)
 
     def to_dataframe(self):
         import pandas as pd
@@ -96,6 +97,7 @@ class Curves:
     meta: dict = field(default_factory=dict)
     diverged_at: np.ndarray | None = None  # per seed, -1 if it did not diverge
     interrupted: bool = False
+    lr: np.ndarray | None = None  # with a controller: each seed's multiplier that produced theta_t (NaN at t=0)
 
     def __post_init__(self):
         if self.diverged_at is None:

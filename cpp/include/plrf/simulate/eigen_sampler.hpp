@@ -41,6 +41,8 @@ struct EigenModel {
   std::int64_t batch;
   Sampler sampler;
   bool sgd;
+  const Controller* ctrl = nullptr;  // a step-size controller (docs/adaptive.md), or none
+  double trace2 = 0.0;               // tr K^2
 
   EigenModel(const Spectrum& spec, std::int64_t batch_, Sampler sampler_, bool sgd_)
       : spectrum(&spec), sqrt_lambda(spec.dim()), sigma(std::sqrt(2.0 * spec.p_inf)), batch(batch_),
@@ -60,9 +62,8 @@ class EigenStepper {
   // One step; false if cancelled inside it (explicit sampler, huge batch), the state untouched so
   // that a resume redoes the whole step.
   bool step(std::int64_t t, const Coefficients& c, const RunControl& control) {
-    if (m_.sampler == Sampler::Explicit)
-      return explicit_step(static_cast<std::uint64_t>(t), MomentumStep(c, m_.sgd), control);
-    fast_step(static_cast<std::uint64_t>(t), MomentumStep(c, m_.sgd));
+    if (m_.sampler == Sampler::Explicit) return explicit_step(static_cast<std::uint64_t>(t), c, control);
+    fast_step(static_cast<std::uint64_t>(t), c);
     return true;
   }
 
@@ -80,7 +81,7 @@ class EigenStepper {
     return linalg::lane_sum(0, d_, [&](std::int64_t j) { return lam[j] * e[j] * e[j]; });
   }
 
-  void fast_step(std::uint64_t t, const MomentumStep& upd) {
+  void fast_step(std::uint64_t t, const Coefficients& c) {
     double* xi = buf_.data();
     rng::fill_normals({slot_.seed, rng::kEigenSamples}, t, 0, static_cast<std::size_t>(d_), xi);
     const double* sl = m_.sqrt_lambda.data();
@@ -101,12 +102,13 @@ class EigenStepper {
     const double coef_e = na > 0.0 ? (s1 - rn * ax / na) / (na * B) : 0.0;
     const double coef_xi = rn / B;
     const double* lam = m_.spectrum->eigenvalues.data();
+    const MomentumStep upd(adapt(c, t, [&] { return fast_stats(xi, coef_e, coef_xi, r2); }), m_.sgd);
     fused_update(upd, [&](Eigen::Index j) { return lam[j] * e[j] * coef_e + sl[j] * xi[j] * coef_xi; });
   }
 
   // The batch loop is O(B d): it polls for cancellation every ~2^16 sample coordinates (a relaxed
   // atomic load, nothing next to 2^16 normals), and writes the state only after the whole batch.
-  bool explicit_step(std::uint64_t t, const MomentumStep& upd, const RunControl& control) {
+  bool explicit_step(std::uint64_t t, const Coefficients& c, const RunControl& control) {
     const rng::StreamKey key{slot_.seed, rng::kEigenSamples};
     const std::int64_t B = m_.batch;
     const double* sl = m_.sqrt_lambda.data();
@@ -115,6 +117,7 @@ class EigenStepper {
     double* g = grad_.data();
     std::fill(grad_.begin(), grad_.end(), 0.0);
     std::int64_t unpolled = 0;
+    double r2 = 0.0;  // sum_b r_b^2, the batch loss's numerator
     for (std::int64_t b = 0; b < B; ++b) {
       if ((unpolled += d_) >= kPollEvery) {
         if (control.cancelled()) return false;
@@ -126,11 +129,55 @@ class EigenStepper {
       double r = -m_.sigma * eps;  // <f_b, e> - eps_b
       for (Eigen::Index j = 0; j < d_; ++j) r += sl[j] * z[j] * e[j];
       for (Eigen::Index j = 0; j < d_; ++j) g[j] += sl[j] * z[j] * r;
+      r2 += r * r;
     }
     const double inv_b = 1.0 / static_cast<double>(B);
+    const MomentumStep upd(adapt(c, t, [&] {
+      StepStats s = error_stats();
+      s.grad2 = linalg::lane_sum(0, d_, [&](std::int64_t j) { return g[j] * g[j]; }) * inv_b * inv_b;
+      s.batch_loss = 0.5 * r2 * inv_b;
+      return s;
+    }), m_.sgd);
     fused_update(upd, [&](Eigen::Index j) { return g[j] * inv_b; });
     return true;
   }
+  template <class Stats>
+  Coefficients adapt(const Coefficients& c, std::uint64_t t, Stats&& stats) {
+    return plrf::adapt(m_.ctrl, c, static_cast<std::int64_t>(t), slot_.ctrl, static_cast<double>(m_.batch), m_.trace2,
+                       stats);
+  }
+
+  // The statistics of the current error (risk, and the oracle's ||K e||^2, e^T K^3 e).
+  StepStats error_stats() const {
+    StepStats s;
+    s.risk = risk();
+    if (m_.ctrl->needs_oracle()) {
+      const double* lam = m_.spectrum->eigenvalues.data();
+      const double* e = slot_.x;
+      s.k2 = linalg::lane_sum(0, d_, [&](std::int64_t j) { return lam[j] * lam[j] * e[j] * e[j]; });
+      s.k3 = linalg::lane_sum(0, d_, [&](std::int64_t j) { return lam[j] * lam[j] * lam[j] * e[j] * e[j]; });
+    }
+    return s;
+  }
+
+  // Fast sampler: with g_j = lambda_j e_j ce + lambda_j^{1/2} xi_j cx, the realised
+  //   ||g||^2 = ce^2 sum lambda^2 e^2 + 2 ce cx sum lambda^{3/2} e xi + cx^2 sum lambda xi^2,
+  // and the batch loss is |r|^2 / (2B). An extra O(d) pass, paid only by controllers that read them.
+  StepStats fast_stats(const double* xi, double ce, double cx, double r2) const {
+    StepStats s = error_stats();
+    if (m_.ctrl->needs_grad2()) {
+      const double* lam = m_.spectrum->eigenvalues.data();
+      const double* sl = m_.sqrt_lambda.data();
+      const double* e = slot_.x;
+      const double ee = linalg::lane_sum(0, d_, [&](std::int64_t j) { return lam[j] * lam[j] * e[j] * e[j]; });
+      const double ex = linalg::lane_sum(0, d_, [&](std::int64_t j) { return lam[j] * sl[j] * e[j] * xi[j]; });
+      const double xx = linalg::lane_sum(0, d_, [&](std::int64_t j) { return lam[j] * xi[j] * xi[j]; });
+      s.grad2 = ce * ce * ee + 2.0 * ce * cx * ex + cx * cx * xx;
+    }
+    s.batch_loss = 0.5 * (r2 > 0.0 ? r2 : 0.0) / static_cast<double>(m_.batch);
+    return s;
+  }
+
   static constexpr std::int64_t kPollEvery = std::int64_t{1} << 16;
 
   // Applies the momentum step with gradient grad(j) and refreshes the energy in one pass.

@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "plrf/runtime/control.hpp"
@@ -47,7 +49,8 @@ inline int inner_threads(int threads, std::size_t seeds) {
 inline bool advance_eigen(const Spectrum& spec, const RunSpec& run, Sampler sampler,
                           const std::vector<SeedSlot>& slots, int threads, RunControl& control, double budget_seconds) {
   spec.validate();
-  const EigenModel model(spec, run.batch, sampler, run.optimizer->is_sgd());
+  EigenModel model(spec, run.batch, sampler, run.optimizer->is_sgd());
+  if (run.controller && run.controller->active()) model.ctrl = run.controller, model.trace2 = run.trace2;
   return run_seeds(slots, run, threads, control, budget_seconds,
                    [&](const SeedSlot& s) { return EigenStepper(model, s); });
 }
@@ -59,8 +62,13 @@ inline bool advance_full(const Spectrum& spec, const RunSpec& run, const FullPro
   const FullModel model(spec, full.W, full.v, full.eigenvectors, full.theta_star, full.alpha, full.beta, run.batch,
                         run.steps, run.optimizer->is_sgd(), full_path(run.batch, full.v, d),
                         inner_threads(threads, slots.size()));
+  const Controller* ctrl = run.controller && run.controller->active() ? run.controller : nullptr;
+  // The batch loss (polyak) and K e (line search) are not formed on this path.
+  if (ctrl && (ctrl->needs_batch_loss() || ctrl->needs_oracle()))
+    throw std::invalid_argument("space='full' cannot run controller " + ctrl->name + " (it needs the batch loss or "
+                                "K e); use space='eigen'");
   return run_seeds(slots, run, threads, control, budget_seconds,
-                   [&](const SeedSlot& s) { return FullStepper(model, s); });
+                   [&](const SeedSlot& s) { return FullStepper(model, s, ctrl); });
 }
 
 }  // namespace plrf::simulate

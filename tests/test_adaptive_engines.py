@@ -1,0 +1,222 @@
+"""The C++ engines with step-size controllers (issue 12) against the plain NumPy reference of the
+same rules (plrf.testing.adaptive, docs/adaptive.md).
+
+* simulate(..., controller=C), exact in law: two-sample z-tests of the mean risk and the mean
+  learning rate at every record of a 60-step run (d = 20, v = 80) between plrf.simulate (fast and
+  explicit eigen samplers, full space) and plrf.testing.adaptive.monte_carlo (eigenbasis and full
+  space). About 9 correlated records per curve: |z| < 4 has a false-alarm rate of ~1e-3 per curve.
+  The default suite runs a Latin square of (pair, B, controller, engine); the rest is slow.
+* Planted bugs in the reference (||g||^2 of the previous step; AdaGrad-Norm's S without the current
+  gradient) must give |z| > 4 against the C++ engine.
+"""
+import _thread
+import functools
+import pickle
+
+import numpy as np
+import pytest
+
+import plrf
+from plrf import controllers
+from plrf.testing.adaptive import controller as reference_controller
+from plrf.testing.adaptive import monte_carlo
+
+Z_MAX = 4.0
+STEPS = 60
+SEEDS = 4000
+PAIRS = [(1.0, 0.7), (0.4, 0.6)]  # 2 alpha > 1 and 2 alpha < 1
+CASES = {  # controller, its parameters, optimizer
+    "adagrad_norm/sgd": ("adagrad_norm", {"G": 1.0, "b0": 0.5}, "sgd1"),
+    "adagrad_norm/dana": ("adagrad_norm", {"G": 1.0, "b0": 0.5}, "dana_decaying"),
+    "polyak/sgd": ("polyak", {}, "sgd1"),
+    "line_search/sgd": ("line_search", {}, "sgd1"),
+    "adam/dana": ("adam", {}, "dana_decaying"),
+    "rmsprop_dana/dana": ("rmsprop_dana", {}, "dana_decaying"),
+    "ema_norm/dana": ("ema_norm", {}, "dana_decaying"),
+}
+ENGINES = ("fast", "explicit", "full")
+RECORD = plrf.record_grid(STEPS, 4)
+
+
+@functools.lru_cache(maxsize=None)
+def problem(alpha, beta):
+    return plrf.PLRF(alpha, beta, 20, seed=3)
+
+
+def optimizer(pair, batch, case):
+    opt_name = CASES[case][2]
+    return plrf.sgd(1.0) if opt_name == "sgd1" else plrf.defaults(problem(*pair).spectrum(), batch)[opt_name]
+
+
+@functools.lru_cache(maxsize=None)
+def reference(pair, batch, case, space="eigen", bug=None):
+    name, params, _ = CASES[case]
+    seeds = SEEDS if space == "eigen" else 1500
+    return monte_carlo(problem(*pair), optimizer(pair, batch, case), reference_controller(name, **params), STEPS,
+                       batch=batch, seeds=seeds, seed=11, space=space, record=RECORD, bug=bug,
+                       on_divergence="ignore" if bug else "warn")
+
+
+def cpp(pair, batch, case, engine, seeds=SEEDS, **kw):
+    name, params, _ = CASES[case]
+    space, sampler = ("full", "fast") if engine == "full" else ("eigen", engine)
+    return plrf.simulate(problem(*pair), optimizer(pair, batch, case), STEPS, batch=batch, seeds=seeds,
+                         record=RECORD, space=space, sampler=sampler, controller=controllers.get(name, **params), **kw)
+
+
+def stats(run, which):
+    """(mean, standard error) over the seeds that did not diverge, for a Curves or a reference Paths."""
+    ok = run.diverged_at < 0
+    x = getattr(run, which)[ok]
+    return x.mean(axis=0), x.std(axis=0, ddof=1) / np.sqrt(x.shape[0])
+
+
+def max_z(p, q):
+    """Largest |z| over both quantities and every record; records deterministic on both sides (step
+    0, the first learning rate of rules that read only theta_0) must agree to rounding instead."""
+    if np.any(p.diverged_at >= 0) != np.any(q.diverged_at >= 0):
+        return np.inf  # one side diverged and the other did not
+    zs = []
+    for which in ("risk", "lr"):
+        (mp, sp), (mq, sq) = stats(p, which), stats(q, which)
+        se = np.hypot(sp, sq)
+        finite = np.isfinite(se)
+        fixed = finite & (se <= 1e-9 * np.abs(mq))
+        np.testing.assert_allclose(mp[fixed], mq[fixed], rtol=1e-9)
+        zs.append(np.abs((mp - mq)[finite & ~fixed] / se[finite & ~fixed]))
+    return float(np.max(np.concatenate(zs)))
+
+
+def reference_space(engine):
+    return "full" if engine == "full" else "eigen"
+
+
+# A Latin square over (pair, B, controller, engine) for the default suite; the rest is slow.
+DEFAULT = [
+    (PAIRS[0], 1, "adagrad_norm/sgd", "fast"),
+    (PAIRS[1], 8, "adagrad_norm/dana", "explicit"),
+    (PAIRS[0], 8, "ema_norm/dana", "full"),
+    (PAIRS[1], 1, "polyak/sgd", "fast"),
+    (PAIRS[0], 8, "line_search/sgd", "explicit"),
+    (PAIRS[1], 8, "adam/dana", "fast"),
+    (PAIRS[0], 1, "rmsprop_dana/dana", "fast"),
+]
+ALL = [(pair, b, case, engine) for pair in PAIRS for b in (1, 8) for case in CASES for engine in ENGINES
+       if not (engine == "full" and CASES[case][0] in ("polyak", "line_search"))]
+SLOW = [c for c in ALL if c not in DEFAULT]
+
+
+@pytest.mark.parametrize("pair,batch,case,engine", DEFAULT)
+def test_simulate_with_controller_agrees_with_numpy_reference(pair, batch, case, engine):
+    z = max_z(cpp(pair, batch, case, engine, seeds=SEEDS if engine != "full" else 1000),
+              reference(pair, batch, case, reference_space(engine)))
+    assert z < Z_MAX, z
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pair,batch,case,engine", SLOW)
+def test_every_controller_and_engine_agrees_with_numpy_reference(pair, batch, case, engine):
+    z = max_z(cpp(pair, batch, case, engine, seeds=SEEDS if engine != "full" else 1000),
+              reference(pair, batch, case, reference_space(engine)))
+    assert z < Z_MAX, z
+
+
+@pytest.mark.parametrize("bug,engine", [("lagged", "fast"), ("stale_grad2", "explicit")])
+def test_planted_bug_in_reference_fails(bug, engine):
+    z = max_z(cpp(PAIRS[0], 1, "adagrad_norm/sgd", engine), reference(PAIRS[0], 1, "adagrad_norm/sgd", bug=bug))
+    assert z > Z_MAX, z
+
+
+# ---- the lr curve, resume, divergence, bad input ---------------------------------------------------
+def test_lr_curve_is_recorded_pickled_and_nan_at_step_zero():
+    curves = cpp(PAIRS[0], 2, "adagrad_norm/sgd", "fast", seeds=3)
+    assert curves.lr.shape == curves.risk.shape
+    assert np.all(np.isnan(curves.lr[:, 0])) and np.all(np.isfinite(curves.lr[:, 1:]))
+    assert np.all(np.diff(curves.lr[:, 1:], axis=1) <= 0)  # AdaGrad-Norm's step only shrinks
+    back = pickle.loads(pickle.dumps(curves))
+    np.testing.assert_array_equal(back.lr, curves.lr)
+    assert curves.meta["controller"]["name"] == "adagrad_norm"
+
+
+def test_default_G_and_b0_follow_the_rule():
+    spec = problem(*PAIRS[0]).spectrum()
+    ctrl = controllers.adagrad_norm().resolve(spec, 4)
+    lam, rho = spec.eigenvalues, spec.rho
+    b0 = np.sqrt(1.25 * lam**2 @ rho + lam.sum() * (2 * spec.p_inf + lam @ rho) / 4)
+    g2 = 0.375 * min(2 / 5, 1 / lam.sum())
+    assert ctrl.b0 == pytest.approx(b0, rel=1e-12) and ctrl.G == pytest.approx(2 * 2 * g2 * np.sqrt(2) * b0, rel=1e-12)
+
+
+@pytest.mark.parametrize("case", ["adagrad_norm/sgd", "ema_norm/dana"])
+def test_chopped_run_is_bitwise(tmp_path, case):
+    """checkpoint_every ~ 0 makes every advance stop after <= 16 steps and rebuild its steppers from
+    the state arrays: the controller state must travel with them for the result to be bitwise."""
+    whole = cpp(PAIRS[0], 2, case, "fast", seeds=3)
+    chopped = cpp(PAIRS[0], 2, case, "fast", seeds=3, checkpoint=tmp_path / "run.ckpt", checkpoint_every=1e-9)
+    np.testing.assert_array_equal(chopped.risk, whole.risk)
+    np.testing.assert_array_equal(chopped.lr, whole.lr)
+    job, state = plrf.checkpoint.load(tmp_path / "run.ckpt")
+    assert job["controller"] == controllers.get(CASES[case][0], **CASES[case][1])
+    np.testing.assert_array_equal(state["lr"], whole.lr)
+
+
+class _CtrlCBar:
+    """A tqdm-like progress object whose first update (a poll from inside the C++ run) sends Ctrl-C."""
+
+    n = 0
+
+    def update(self, k):
+        if self.n == 0:
+            _thread.interrupt_main()
+        self.n += max(k, 1)
+
+    def close(self):
+        pass
+
+
+def test_interrupt_then_resume_carries_controller_state(tmp_path):
+    spec = problem(*PAIRS[0]).spectrum()
+    kw = dict(batch=2, seeds=[4, 5], controller=controllers.adagrad_norm())
+    path, steps = tmp_path / "cut.ckpt", 300_000
+    part = plrf.simulate(spec, plrf.sgd(1.0), steps, checkpoint=path, progress=_CtrlCBar(), **kw)
+    assert part.interrupted and np.all(part.meta["steps_done"] < steps)
+    _, state = plrf.checkpoint.load(path)
+    assert np.all(state["ctrl"][:, 0] > 0.5**2)  # S has grown since b0^2
+    resumed = plrf.resume(path)
+    whole = plrf.simulate(spec, plrf.sgd(1.0), steps, **kw)
+    np.testing.assert_array_equal(resumed.risk, whole.risk)
+    np.testing.assert_array_equal(resumed.lr, whole.lr)
+
+
+def test_divergence_under_controller_is_reported_with_its_step():
+    spec = problem(*PAIRS[0]).spectrum()
+    with pytest.warns(plrf.DivergenceWarning, match="first at step"):
+        curves = plrf.simulate(spec, plrf.sgd(1.0), 20, seeds=10, controller=controllers.polyak(c=1e-3))
+    assert np.all(curves.diverged_at > 0) and np.all(np.isnan(curves.lr[:, -1]))
+
+
+@pytest.mark.parametrize("build, word", [
+    (lambda: controllers.adagrad_norm(G=0.0), "G"),
+    (lambda: controllers.adagrad_norm(G=float("nan")), "G"),
+    (lambda: controllers.adagrad_norm(b0=-1.0), "b0"),
+    (lambda: controllers.adagrad_norm(b0=float("nan")), "b0"),
+    (lambda: controllers.polyak(c=0.0), "c"),
+    (lambda: controllers.polyak(floor=-1.0), "floor"),
+    (lambda: controllers.ema_norm(beta=1.0), "beta"),
+    (lambda: controllers.adagrad_norm(placement="delta"), "placement"),
+    (lambda: controllers.get("adamw"), "controller"),
+    (lambda: controllers.get("polyak", G=1.0), "G"),
+])
+def test_bad_controller_arguments_are_named(build, word):
+    with pytest.raises(ValueError, match=word):
+        build()
+
+
+def test_engine_that_cannot_run_the_controller_is_refused():
+    prob = problem(*PAIRS[0])
+    with pytest.raises(ValueError, match="space"):
+        plrf.simulate(prob, plrf.sgd(1.0), 5, space="full", controller=controllers.line_search())
+    with pytest.raises(ValueError, match="controller"):
+        plrf.simulate(prob, plrf.sgd(1.0), 5, controller="adamw")
+    with pytest.raises(ValueError, match="controller"):
+        plrf.simulate(prob, plrf.sgd(1.0), 5, controller=3)
