@@ -8,6 +8,8 @@ same rules (plrf.testing.adaptive, docs/adaptive.md).
   The default suite runs a Latin square of (pair, B, controller, engine); the rest is slow.
 * Planted bugs in the reference (||g||^2 of the previous step; AdaGrad-Norm's S without the current
   gradient) must give |z| > 4 against the C++ engine.
+* exact_risk(..., controller=C): the deterministic equivalent, equal to the NumPy DE to 1e-12 (method
+  "exact"), tending to it (method "ode"), and meeting FAMILIES A.5's oracles.
 """
 import _thread
 import functools
@@ -17,9 +19,10 @@ import numpy as np
 import pytest
 
 import plrf
+from plrf import adaptive_theory as theory
 from plrf import controllers
 from plrf.testing.adaptive import controller as reference_controller
-from plrf.testing.adaptive import monte_carlo
+from plrf.testing.adaptive import deterministic_equivalent, monte_carlo
 
 Z_MAX = 4.0
 STEPS = 60
@@ -220,3 +223,99 @@ def test_engine_that_cannot_run_the_controller_is_refused():
         plrf.simulate(prob, plrf.sgd(1.0), 5, controller="adamw")
     with pytest.raises(ValueError, match="controller"):
         plrf.simulate(prob, plrf.sgd(1.0), 5, controller=3)
+
+
+# ---- exact_risk with a controller: the deterministic equivalent -------------------------------------
+DE_CASES = [(name, params, opt) for name, params, opt in CASES.values()]
+
+
+@pytest.mark.parametrize("nodes", [False, True])
+@pytest.mark.parametrize("name,params,opt_name", DE_CASES)
+def test_exact_de_equals_numpy_de(name, params, opt_name, nodes):
+    """method="exact" with a controller is plrf.testing.adaptive.deterministic_equivalent to 1e-12
+    (measured <= 1e-15), per mode and on compressed nodes (multiplicities)."""
+    k = np.arange(1, 301, dtype=float)
+    spec = plrf.Spectrum(k**-1.4, k**-0.9, 0.05, meta={"alpha": 0.7, "beta": 0.45})
+    spec = spec.compress(1e-3) if nodes else spec
+    opt = plrf.sgd(1.0) if opt_name == "sgd1" else plrf.defaults(spec, 2)[opt_name]
+    rec = plrf.record_grid(400)
+    ref = deterministic_equivalent(spec, opt, reference_controller(name, **params), 400, batch=2, record=rec,
+                                   multiplicity=spec.multiplicity)
+    got = plrf.exact_risk(spec, opt, 400, batch=2, record=rec, controller=controllers.get(name, **params))
+    np.testing.assert_allclose(got.risk, ref.risk, rtol=1e-12)
+    np.testing.assert_allclose(got.lr, ref.lr, rtol=1e-12)
+    assert got.meta["approximation"] == "deterministic equivalent" and np.isnan(got.lr[0])
+
+
+@pytest.mark.parametrize("name", ["adam", "rmsprop_dana", "ema_norm"])
+def test_ode_de_tends_to_exact_de(name):
+    """The ODE (statistics read at the previous grid point) is off over the first steps like the
+    plain ODE, and meets the discrete DE later: measured |P_ode/P_exact - 1| < 1e-4 at t = 1e4."""
+    spec = plrf.Spectrum.theory(1.0, 0.7, d=2000)
+    opt = plrf.defaults(spec, 2)["dana_decaying"]
+    rec = np.array([0, 10, 10_000])
+    kw = dict(batch=2, record=rec, controller=controllers.get(name))
+    exact, ode = plrf.exact_risk(spec, opt, 10_000, **kw), plrf.exact_risk(spec, opt, 10_000, method="ode", dt=1e-3, **kw)
+    assert abs(ode.risk[-1] / exact.risk[-1] - 1) < 1e-3 and abs(ode.lr[-1] / exact.lr[-1] - 1) < 1e-3
+    assert abs(ode.risk[1] / exact.risk[1] - 1) > 1e-3  # the early transient is the ODE's, not a controller bug
+
+
+@pytest.mark.parametrize("lam, G, x0, error2", [(1.0, 1.0, 1.5, 1.0), (0.5, 0.7, 1.0, 0.2)])
+def test_exact_de_isotropic_adagrad_norm_limit(lam, G, x0, error2):
+    """K = lam I_100 (one node of multiplicity 100), noiseless, B = 1: the limiting learning rate of
+    FAMILIES' isotropic formula to 1e-3 (the discrete DE at d = 100 is within 4e-4)."""
+    d, c = 100, 102.0
+    b0 = G * lam * c / x0
+    eta = theory.adagrad_norm_isotropic_limit(lam, d, G, b0, error2)
+    steps = int(25 / (eta * lam))
+    spec = plrf.Spectrum([lam], [error2], 0.0, multiplicity=[d])
+    de = plrf.exact_risk(spec, plrf.sgd(1.0), steps, record=np.array([0, steps]),
+                         controller=controllers.adagrad_norm(G=G, b0=b0))
+    assert abs(de.lr[-1] / eta - 1) < 1e-3
+
+
+def _line_search_limit(lam1, lam2, d):
+    spec = plrf.Spectrum([lam1, lam2], [1.0, 1.0], 0.0, multiplicity=[d // 2, d // 2])
+    steps = int(30 * d * lam1 / lam2)
+    de = plrf.exact_risk(spec, plrf.sgd(1.0), steps, record=np.array([0, steps]),
+                         controller=controllers.line_search())
+    return de.lr[-1] * d
+
+
+@pytest.mark.parametrize("lam1, lam2", [(1.0, 0.5), (3.0, 2.0)])
+def test_exact_de_two_eigenvalue_line_search_limit(lam1, lam2):
+    """Richardson on d = 100, 200 removes the DE's 1/d term and lands within 1e-3 of [HL]'s closed form."""
+    ref = theory.line_search_two_eigenvalues(lam1, lam2)
+    g1, g2 = _line_search_limit(lam1, lam2, 100), _line_search_limit(lam1, lam2, 200)
+    assert abs((2 * g2 - g1) / ref["gamma"] - 1) < 1e-3
+    assert abs(g1 / ref["gamma"] - 1) > 1e-3 * (lam1 != lam2)  # the finite-d value is not the limit
+
+
+@pytest.mark.parametrize("alpha,beta", [(1.0, 0.3), (1.0, 0.1), (0.75, 0.2), (1.0, 0.7)])
+def test_de_exponents_match_families_formulas(alpha, beta):
+    """lambda_k = k^-2alpha, rho_k = k^-2beta, d = 1e6 compressed to ~1000 nodes, AdaGrad-Norm G = 0.5,
+    b0 = 1, B = 1; log-log slopes over t in [1e5, 1e7] by the ODE DE. Measured deviations <= 0.016
+    (the exact DE gives the same slopes to 1e-3); the acceptance is 0.03."""
+    k = np.arange(1, 10**6 + 1, dtype=float)
+    spec = plrf.Spectrum(k ** (-2 * alpha), k ** (-2 * beta), 0.0).compress(1e-4)
+    steps = 10**7
+    rec = np.concatenate([[0], np.unique(np.round(np.geomspace(1, steps, 61)).astype(np.int64))])
+    de = plrf.exact_risk(spec, plrf.sgd(1.0), steps, record=rec, method="ode", dt=1e-3,
+                         controller=controllers.adagrad_norm(G=0.5, b0=1.0))
+    window = rec >= steps / 100
+    slope = lambda y: np.polyfit(np.log(rec[window]), np.log(y[window]), 1)[0]
+    want = theory.adagrad_norm_exponents(alpha, beta)
+    assert abs(slope(de.lr) + want["lr"]) < 0.03 and abs(slope(de.risk) + want["risk"]) < 0.03
+
+
+def test_exact_de_divergence_is_reported_with_its_step():
+    spec = problem(*PAIRS[0]).spectrum()
+    with pytest.warns(plrf.DivergenceWarning, match="step"):
+        de = plrf.exact_risk(spec, plrf.sgd(1.0), 20, controller=controllers.polyak(c=1e-3))
+    assert de.diverged_at > 0 and np.isnan(de.lr[-1])
+
+
+def test_method_that_cannot_run_a_controller_is_refused():
+    with pytest.raises(ValueError, match="method"):
+        plrf.exact_risk(problem(*PAIRS[0]).spectrum(), plrf.sgd(1.0), 10, method="fast",
+                        controller=controllers.adam())

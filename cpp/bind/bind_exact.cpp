@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "plrf/exact/adaptive.hpp"
 #include "plrf/exact/fast.hpp"
 #include "plrf/exact/ode.hpp"
 #include "plrf/exact/recursion.hpp"
@@ -28,6 +29,7 @@ py::dict curve_dict(const RiskCurve& r, bool interrupted) {
   out["diverged_at"] = r.diverged_at;
   out["interrupted"] = interrupted || r.interrupted;
   out["error_estimate"] = r.error_estimate;
+  out["lr"] = py::array_t<double>(r.lr.size(), r.lr.data());
   return out;
 }
 
@@ -40,15 +42,20 @@ const double* mult_of(const std::optional<Array>& mult, const Array& lam) {
 
 py::dict run(const Array& lam, const Array& rho, const std::optional<Array>& mult, double p_inf, std::int64_t batch,
              const plrf::GenMomentum& opt, std::vector<std::int64_t> record_steps, std::int64_t steps,
-             const std::string& method, double rtol, int threads, double dt, const py::object& progress) {
+             const std::string& method, double rtol, int threads, double dt, const py::object& progress,
+             const py::object& controller) {
   if (lam.ndim() != 1 || rho.ndim() != 1 || lam.size() != rho.size()) throw py::value_error("lam/rho shape mismatch");
   if (batch < 1) throw py::value_error("batch must be >= 1");
   const plrf::RecordGrid record(std::move(record_steps), steps);
   const Modes md{{lam.data(), rho.data(), static_cast<std::int64_t>(lam.size()), p_inf, mult_of(mult, lam)}, batch};
   RiskCurve result;
   plrf::RunControl control;
+  const plrf::Controller* ctrl = controller.is_none() ? nullptr : &controller.cast<const plrf::Controller&>();
   auto work = [&](plrf::RunControl& ctl) {
-    if (method == "exact") result = exact_risk(md, opt, record, threads, ctl);
+    if (ctrl && method == "exact") result = exact_risk_controlled(md, opt, *ctrl, record, threads, ctl);
+    else if (ctrl && method == "ode") result = ode_risk_controlled(md, opt, *ctrl, record, dt, threads, ctl);
+    else if (ctrl) throw std::invalid_argument("method " + method + " cannot run a step-size controller");
+    else if (method == "exact") result = exact_risk(md, opt, record, threads, ctl);
     else if (method == "fast") result = fast_risk(md, opt, record, rtol, threads, ctl);
     else if (method == "ode") result = ode_risk(md, opt, record, dt, threads, ctl);
     else throw std::invalid_argument("unknown method " + method);
@@ -69,7 +76,9 @@ void bind_exact(py::module_& m) {
   m.def("exact_risk", &run, py::arg("lam"), py::arg("rho"), py::arg("multiplicity"), py::arg("p_inf"),
         py::arg("batch"), py::arg("optimizer"), py::arg("record"), py::arg("steps"), py::arg("method"),
         py::arg("rtol"), py::arg("threads"), py::arg("dt"), py::arg("progress") = py::none(),
-        "Expected risk P at the record steps: dict(risk, diverged_at, interrupted, error_estimate).");
+        py::arg("controller") = py::none(),
+        "Expected risk P at the record steps: dict(risk, diverged_at, interrupted, error_estimate, lr); with a "
+        "controller (methods exact, ode) its deterministic equivalent and lr curve.");
   m.def(
       "max_stable_lr",
       [](const Array& lam, const std::optional<Array>& mult, std::int64_t batch) {

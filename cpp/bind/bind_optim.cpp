@@ -128,7 +128,7 @@ void bind_optim(py::module_& m) {
       .def("start", &plrf::Controller::start)
       .def(
           "multiplier",
-          [](const plrf::Controller& ctrl, std::int64_t t, double grad2, double risk, double batch_loss, double k2,
+          [](const plrf::Controller& ctrl, double t, double grad2, double risk, double batch_loss, double k2,
              double k3, double state, double batch, double trace2) {
             const double m = ctrl.multiplier(t, {grad2, risk, batch_loss, k2, k3}, state, batch, trace2);
             return py::make_tuple(m, state);

@@ -21,6 +21,7 @@ from .optim import (
     sgd_momentum,
 )
 from .simulation import resume, simulate
+from . import controllers  # plrf.controllers.adagrad_norm(), ...: step-size controllers (docs/adaptive.md)
 from . import checkpoint  # plrf.checkpoint.load, CheckpointError: the inert checkpoint format
 from . import sweep  # plrf.sweep.run(grid(...), store=...); plrf.sweep.grid, plrf.sweep.load
 from .sweep import load
@@ -48,4 +49,5 @@ __all__ = [
     "max_stable_lr",
     "sweep",
     "load",
+    "controllers",
 ]

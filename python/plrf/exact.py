@@ -15,6 +15,7 @@ import numpy as np
 
 from . import _core
 from . import _validate as check
+from . import controllers
 from ._progress import Progress
 from .curves import ON_DIVERGENCE, Curve, check_record, report_divergence
 from .optim import check_optimizer
@@ -38,6 +39,7 @@ def exact_risk(
     dt=0.01,
     progress=False,
     compress=None,
+    controller=None,
 ) -> Curve:
     """Expected population risk P (half the MSE) of a Gen-Mom-SGD run, at the record steps.
 
@@ -59,6 +61,9 @@ def exact_risk(
     compress : None/False (use the spectrum as given), True (spectrum.compress(1e-4)) or an rtol in
         (0, 0.1]: run on spectrum.compress(rtol), whose nodes change the curve by about rtol and make the
         cost independent of d. Never applied unless asked; meta["compressed"] records it.
+    controller : a step-size controller (plrf.controllers; docs/adaptive.md) for method "exact" or "ode".
+        The result is then the deterministic equivalent, an approximation (meta["approximation"]),
+        with its learning-rate curve in Curve.lr.
     """
     spec = as_spectrum(spectrum)
     compress = check.compress_rtol("compress (the compression rtol)", compress)
@@ -71,6 +76,7 @@ def exact_risk(
     dt = check.positive("dt", dt)
     threads = check.threads(threads)
     check.choice("on_divergence", on_divergence, ON_DIVERGENCE)
+    controller = controllers.check(controller, "eigen", method)
     rec = check_record(record, steps)
     check_optimizer(optimizer, rec[-1])
     if compress is not None:  # after every argument is checked: compression is O(d) work
@@ -82,6 +88,7 @@ def exact_risk(
         res = _core.exact_risk(
             spec.eigenvalues, spec.rho, spec.multiplicity_or_none(), spec.p_inf, batch, optimizer, rec.tolist(), steps,
             method, rtol, threads, dt, bar.callback,
+            controller=None if controller is None else controller.resolve(spec, batch).core(),
         )
     finally:
         bar.close()
@@ -93,6 +100,10 @@ def exact_risk(
         interrupted=bool(res["interrupted"]),
         error_estimate=None if method == "exact" else float(res["error_estimate"]),
     )
+    if controller is not None:
+        curve.lr = np.asarray(res["lr"])
+        curve.meta.update(approximation="deterministic equivalent",
+                          controller=controller.resolve(spec, batch).to_dict())
     report_divergence([curve.diverged_at], f"exact_risk(method={method!r})", on_divergence)
     if curve.error_estimate is not None and np.isnan(curve.error_estimate) and not curve.interrupted \
             and curve.diverged_at < 0:

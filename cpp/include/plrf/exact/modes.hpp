@@ -32,6 +32,7 @@ struct RiskCurve {
   // block solver / ODE: estimated max relative error over the records; NaN where it could not be
   // computed (a diverged or interrupted run, or an ODE grid that doubling does not change)
   double error_estimate = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> lr;  // with a step-size controller: the multiplier that produced each record (NaN at 0)
 };
 
 // Runs a solver at resolution h and 2h; the largest relative gap between the two curves is the

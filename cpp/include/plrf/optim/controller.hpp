@@ -57,11 +57,13 @@ struct Controller {
     return std::nan("");
   }
 
-  // m_t for step t; advances `state`. batch = B, trace2 = tr K^2.
-  double multiplier(std::int64_t t, const StepStats& s, double& state, double batch, double trace2) const {
+  // m_t for step t; advances `state` over dt steps (dt = 1 for a step; the ODE of the deterministic
+  // equivalent integrates S' = grad2 and v' = ln(1/beta) (grad2 - v) over dt with grad2 frozen, which
+  // for dt = 1 is the per-step rule exactly). batch = B, trace2 = tr K^2.
+  double multiplier(double t, const StepStats& s, double& state, double batch, double trace2, double dt = 1.0) const {
     switch (kind) {
       case Kind::None: return 1.0;
-      case Kind::AdaGradNorm: state += s.grad2; return G / std::sqrt(state);
+      case Kind::AdaGradNorm: state += dt * s.grad2; return G / std::sqrt(state);
       case Kind::Polyak: {
         const double den = c * s.grad2;
         return den > 0.0 ? std::max(s.batch_loss - floor, 0.0) / den : 0.0;
@@ -69,8 +71,9 @@ struct Controller {
       case Kind::LineSearch: return s.k2 / ((1.0 + 1.0 / batch) * s.k3 + trace2 * 2.0 * s.risk / batch);
       case Kind::RiskNorm: return 1.0 / std::sqrt(2.0 * s.risk);
       case Kind::EmaNorm: {
-        state = beta * state + (1.0 - beta) * s.grad2;
-        return 1.0 / std::sqrt(state / (1.0 - std::pow(beta, static_cast<double>(t + 1))) + eps);
+        const double keep = std::pow(beta, dt);
+        state = keep * state + (1.0 - keep) * s.grad2;
+        return 1.0 / std::sqrt(state / (1.0 - std::pow(beta, t + dt)) + eps);
       }
     }
     return 1.0;
@@ -109,7 +112,7 @@ template <class Stats>
 Coefficients adapt(const Controller* ctrl, const Coefficients& k, std::int64_t t, double* slot, double batch,
                    double trace2, Stats&& stats) {
   if (!ctrl) return k;
-  const double m = ctrl->multiplier(t, stats(), slot[0], batch, trace2);
+  const double m = ctrl->multiplier(static_cast<double>(t), stats(), slot[0], batch, trace2);
   slot[1] = m;
   return ctrl->scale(k, m);
 }
