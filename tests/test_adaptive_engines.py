@@ -319,3 +319,59 @@ def test_method_that_cannot_run_a_controller_is_refused():
     with pytest.raises(ValueError, match="method"):
         plrf.exact_risk(problem(*PAIRS[0]).spectrum(), plrf.sgd(1.0), 10, method="fast",
                         controller=controllers.adam())
+
+
+# ---- analysis reach: fit, plot, sweeps, CLI, defaults -----------------------------------------------
+def test_fit_learning_rate_recovers_the_de_exponent():
+    k = np.arange(1, 10**5 + 1, dtype=float)
+    spec = plrf.Spectrum(k**-2.0, k**-0.2, 0.0).compress(1e-4)  # (alpha, beta) = (1, 0.1)
+    de = plrf.exact_risk(spec, plrf.sgd(1.0), 10**7, method="ode", dt=1e-3,
+                         controller=controllers.adagrad_norm(G=0.5, b0=1.0))
+    f = plrf.fit.learning_rate(de, window=(1e5, 1e7))
+    assert abs(f.exponent - theory.adagrad_norm_exponents(1.0, 0.1)["lr"]) < 0.03
+    mc = cpp(PAIRS[0], 1, "adagrad_norm/sgd", "fast", seeds=50)
+    assert np.isfinite(plrf.fit.learning_rate(mc, min_slope=0.0).exponent)
+    with pytest.raises(ValueError, match="controller"):
+        plrf.fit.learning_rate(plrf.exact_risk(spec, plrf.sgd(0.5), 100))
+
+
+def test_plot_draws_learning_rate_curves(tmp_path):
+    mc = cpp(PAIRS[0], 1, "adagrad_norm/sgd", "fast", seeds=20)
+    de = plrf.exact_risk(problem(*PAIRS[0]).spectrum(), plrf.sgd(1.0), STEPS, record=RECORD,
+                         controller=controllers.get("adagrad_norm", G=1.0, b0=0.5))
+    fig = plrf.plot.curves({"MC": mc}, exact=[de], quantity="lr", path=tmp_path / "lr.png")
+    assert (tmp_path / "lr.png").stat().st_size > 0 and "learning-rate" in fig.axes[0].get_ylabel()
+    with pytest.raises(ValueError, match="lr"):
+        plrf.plot.curves(plrf.exact_risk(problem(*PAIRS[0]).spectrum(), plrf.sgd(1.0), 10), quantity="lr")
+
+
+def test_sweep_runs_controllers_by_name_and_stores_lr(tmp_path):
+    from plrf.sweep import grid
+    g = grid(alpha=1.0, beta=0.7, d=12, optimizer="sgd", steps=100, engine=["exact", "simulate"], seeds=[0, 1],
+             options={"controller": {"name": "adagrad_norm", "G": 1.0, "b0": 0.5}})
+    rep = plrf.sweep.run(g, store=tmp_path, workers=1, progress=False)
+    assert rep.computed == 2
+    from plrf.sweep.store import Store
+    records = [Store(tmp_path).read(k)["result"] for k in rep.keys]
+    assert records and all(r.lr is not None and r.lr.shape == r.risk.shape for r in records)
+    with pytest.raises(ValueError, match="method"):
+        plrf.sweep.run(grid(alpha=1.0, beta=0.7, d=12, optimizer="sgd", steps=10, engine="fast",
+                            options={"controller": "adam"}), store=tmp_path / "b", progress=False)
+    with pytest.raises(ValueError, match="controller"):
+        plrf.sweep.run(grid(alpha=1.0, beta=0.7, d=12, optimizer="sgd", steps=10,
+                            options={"controller": "adamw"}), store=tmp_path / "c", progress=False)
+
+
+def test_controller_defaults_by_name():
+    spec = problem(*PAIRS[0]).spectrum()
+    table = controllers.defaults(spec, 4)
+    assert tuple(table) == controllers.NAMES
+    assert table["adagrad_norm"] == controllers.adagrad_norm().resolve(spec, 4) and table["adagrad_norm"].G > 0
+
+
+def test_cli_demo_takes_a_controller(tmp_path, capsys):
+    from plrf.cli import main
+    assert main(["demo", "--d", "30", "--steps", "200", "--exact-steps", "1000", "--fit-d", "1e4", "--fit-steps",
+                 "1e6", "--seeds", "4", "--out", "", "--controller", "adagrad_norm"]) == 0
+    assert "sgd" in capsys.readouterr().out
+    assert main(["demo", "--d", "30", "--out", "", "--controller", "adamw"]) == 2

@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['GenMomentum', 'STREAMS_VERSION', 'Schedule', 'check_record', 'exact_risk', 'feature_rows', 'isa', 'kernel_norm', 'max_stable_lr', 'normals', 'philox4x32_10', 'spectral_setup_eigen', 'theory_densities', 'theory_p_inf', 'uniforms', 'words']
+__all__: list[str] = ['Controller', 'GenMomentum', 'STREAMS_VERSION', 'Schedule', 'check_record', 'exact_risk', 'feature_rows', 'isa', 'kernel_norm', 'max_stable_lr', 'normals', 'philox4x32_10', 'spectral_setup_eigen', 'theory_densities', 'theory_p_inf', 'uniforms', 'words']
 class Schedule:
     """
     A hyperparameter schedule evaluated at step t = 0, 1, ...
@@ -136,21 +136,39 @@ class GenMomentum:
     @property
     def name(self) -> str:
         ...
+class Controller:
+    """
+    A step-size controller (build it with plrf.controllers)
+    """
+    def __init__(self, name: str, placement: typing.SupportsInt | typing.SupportsIndex, G: typing.SupportsFloat | typing.SupportsIndex = 1.0, b0: typing.SupportsFloat | typing.SupportsIndex = 1.0, c: typing.SupportsFloat | typing.SupportsIndex = 0.5, floor: typing.SupportsFloat | typing.SupportsIndex = 0.0, beta: typing.SupportsFloat | typing.SupportsIndex = 0.99, eps: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> None:
+        ...
+    def multiplier(self, t: typing.SupportsFloat | typing.SupportsIndex, grad2: typing.SupportsFloat | typing.SupportsIndex, risk: typing.SupportsFloat | typing.SupportsIndex, batch_loss: typing.SupportsFloat | typing.SupportsIndex, k2: typing.SupportsFloat | typing.SupportsIndex, k3: typing.SupportsFloat | typing.SupportsIndex, state: typing.SupportsFloat | typing.SupportsIndex, batch: typing.SupportsFloat | typing.SupportsIndex, trace2: typing.SupportsFloat | typing.SupportsIndex) -> tuple[float, float]:
+        """
+        (m_t, next state) for the given statistics.
+        """
+    def start(self) -> float:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def placement(self) -> int:
+        ...
 def _chi_square_variates(k: typing.SupportsFloat | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, step: typing.SupportsInt | typing.SupportsIndex, n: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
     """
     Chi-square(k) variates number 0..n-1 of (seed, kScalars) at `step` (exposed for tests).
     """
-def _simulate_advance(*, eigenvalues: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rho: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], p_inf: typing.SupportsFloat | typing.SupportsIndex, optimizer: GenMomentum, steps: typing.SupportsInt | typing.SupportsIndex, batch: typing.SupportsInt | typing.SupportsIndex, record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], sampler: str, seeds: numpy.ndarray, x: numpy.ndarray, y: numpy.ndarray, step: numpy.ndarray, diverged_at: numpy.ndarray, risk: numpy.ndarray, W: typing.Any = None, eigenvectors: typing.Any = None, theta_star: typing.Any = None, alpha: typing.SupportsFloat | typing.SupportsIndex = 0.0, beta: typing.SupportsFloat | typing.SupportsIndex = 0.0, threads: typing.SupportsInt | typing.SupportsIndex = 0, budget: typing.SupportsFloat | typing.SupportsIndex = ..., progress: typing.Any = None) -> tuple:
+def _simulate_advance(*, eigenvalues: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rho: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], p_inf: typing.SupportsFloat | typing.SupportsIndex, optimizer: GenMomentum, steps: typing.SupportsInt | typing.SupportsIndex, batch: typing.SupportsInt | typing.SupportsIndex, record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], sampler: str, seeds: numpy.ndarray, x: numpy.ndarray, y: numpy.ndarray, step: numpy.ndarray, diverged_at: numpy.ndarray, risk: numpy.ndarray, W: typing.Any = None, eigenvectors: typing.Any = None, theta_star: typing.Any = None, alpha: typing.SupportsFloat | typing.SupportsIndex = 0.0, beta: typing.SupportsFloat | typing.SupportsIndex = 0.0, threads: typing.SupportsInt | typing.SupportsIndex = 0, budget: typing.SupportsFloat | typing.SupportsIndex = ..., progress: typing.Any = None, controller: typing.Any = None, trace2: typing.SupportsFloat | typing.SupportsIndex = 0.0, ctrl: typing.Any = None, lr: typing.Any = None) -> tuple:
     """
-    Advance a simulation state in place (see plrf.simulation); keywords only. The spectrum (eigenvalues, rho, p_inf), the run (optimizer .. sampler), the per-seed state arrays (seeds .. risk), and on the full path W, eigenvectors, theta_star, alpha, beta. Returns (interrupted, finished).
+    Advance a simulation state in place (see plrf.simulation); keywords only. The spectrum (eigenvalues, rho, p_inf), the run (optimizer .. sampler), the per-seed state arrays (seeds .. risk), and on the full path W, eigenvectors, theta_star, alpha, beta; with a controller, tr K^2 and the per-seed ctrl (n, 2) and lr (n, records) arrays. Returns (interrupted, finished).
     """
 def check_record(record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], steps: typing.SupportsInt | typing.SupportsIndex) -> None:
     """
     Raise ValueError unless record is a valid grid for a run of `steps` steps (plrf/runtime/record_grid.hpp).
     """
-def exact_risk(lam: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rho: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], multiplicity: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, p_inf: typing.SupportsFloat | typing.SupportsIndex, batch: typing.SupportsInt | typing.SupportsIndex, optimizer: GenMomentum, record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], steps: typing.SupportsInt | typing.SupportsIndex, method: str, rtol: typing.SupportsFloat | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex, progress: typing.Any = None) -> dict:
+def exact_risk(lam: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rho: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], multiplicity: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, p_inf: typing.SupportsFloat | typing.SupportsIndex, batch: typing.SupportsInt | typing.SupportsIndex, optimizer: GenMomentum, record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], steps: typing.SupportsInt | typing.SupportsIndex, method: str, rtol: typing.SupportsFloat | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex, progress: typing.Any = None, controller: typing.Any = None) -> dict:
     """
-    Expected risk P at the record steps: dict(risk, diverged_at, interrupted, error_estimate).
+    Expected risk P at the record steps: dict(risk, diverged_at, interrupted, error_estimate, lr); with a controller (methods exact, ode) its deterministic equivalent and lr curve.
     """
 def feature_rows(seed: typing.SupportsInt | typing.SupportsIndex, d: typing.SupportsInt | typing.SupportsIndex, row0: typing.SupportsInt | typing.SupportsIndex, nrows: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
     """

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from . import _core
 
 __all__ = ["NAMES", "COEFFICIENTS", "Controller", "adagrad_norm", "polyak", "line_search", "adam", "rmsprop_dana",
-           "ema_norm", "get"]
+           "ema_norm", "get", "defaults"]
 
 COEFFICIENTS = ("gamma1", "gamma2", "gamma3")
 NAMES = ("adagrad_norm", "polyak", "line_search", "adam", "rmsprop_dana", "ema_norm")
@@ -154,12 +154,21 @@ def get(name, **params) -> Controller:
     return _BUILDERS[name](**params)
 
 
+def defaults(spectrum, batch=1) -> dict:
+    """Every controller by name with its default parameters, AdaGrad-Norm's G and b0 computed for this
+    spectrum and batch (docs/adaptive.md §4); the companion of plrf.defaults, which gives the optimizers."""
+    return {name: get(name).resolve(spectrum, batch) for name in NAMES}
+
+
 def check(controller, space: str, method: str | None = None):
-    """The controller of an engine call (None or a Controller); ValueError naming what cannot run it."""
+    """The controller of an engine call (None, a Controller, a name or a {"name": ..., **params} dict);
+    ValueError naming what cannot run it."""
     if controller is None:
         return None
-    if isinstance(controller, str):
+    if isinstance(controller, str):  # a name (sweep options, the CLI) with the builder's defaults
         controller = get(controller)
+    elif isinstance(controller, dict):  # {"name": ..., **params}: JSON-able, as sweep configs store it
+        controller = get(**controller) if "name" in controller else controller
     if not isinstance(controller, Controller):
         raise ValueError(f"controller must be built by plrf.controllers (e.g. plrf.controllers.adam()), got "
                          f"{type(controller).__name__}")

@@ -114,6 +114,11 @@ def normalize(cfg: dict, engines, default_engine="exact") -> dict:
     }
     if theory and options.get("space") == "full":
         raise ValueError("options: space='full' needs a sampled W, not spectrum='theory'")
+    if options.get("controller") is not None:  # a name or {"name": ..., params}: checked here, built by the engine
+        from .. import controllers
+
+        controllers.check(options["controller"], options.get("space", "eigen"),
+                          engine if engine in ("exact", "fast", "ode") else None)
     try:
         json.dumps(options, allow_nan=False)
     except (TypeError, ValueError) as exc:

@@ -75,6 +75,8 @@ def encode(key: str, config: dict, result, info: dict | None = None) -> bytes:
     }
     if is_curves:
         arrays["seeds"] = np.asarray(result.seeds, dtype=np.uint64)
+    if getattr(result, "lr", None) is not None:  # a run with a step-size controller
+        arrays["lr"] = np.asarray(result.lr, dtype=np.float64)
     return seal(MAGIC, header, arrays)
 
 
@@ -90,6 +92,7 @@ def decode(data: bytes) -> dict:
     else:
         result = Curve(arrays["steps"], arrays["risk"], meta=header["meta"], diverged_at=int(arrays["diverged_at"][0]),
                        error_estimate=None if header["error_estimate"] is None else float(header["error_estimate"]))
+    result.lr = arrays["lr"] if "lr" in arrays else None
     return {**header, "result": result}
 
 
