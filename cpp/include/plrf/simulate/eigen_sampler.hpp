@@ -141,6 +141,8 @@ class EigenStepper {
     fused_update(upd, [&](Eigen::Index j) { return g[j] * inv_b; });
     return true;
   }
+
+  // The coefficients of step t under the run's controller (unchanged without one).
   template <class Stats>
   Coefficients adapt(const Coefficients& c, std::uint64_t t, Stats&& stats) {
     return plrf::adapt(m_.ctrl, c, static_cast<std::int64_t>(t), slot_.ctrl, static_cast<double>(m_.batch), m_.trace2,
