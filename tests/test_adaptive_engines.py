@@ -138,6 +138,7 @@ def test_lr_curve_is_recorded_pickled_and_nan_at_step_zero():
     assert np.all(np.diff(curves.lr[:, 1:], axis=1) <= 0)  # AdaGrad-Norm's step only shrinks
     back = pickle.loads(pickle.dumps(curves))
     np.testing.assert_array_equal(back.lr, curves.lr)
+    np.testing.assert_array_equal(curves.to_dataframe().lr.to_numpy(), curves.lr.ravel())
     assert curves.meta["controller"]["name"] == "adagrad_norm"
 
 

@@ -84,7 +84,8 @@ class Curve:
     def to_dataframe(self):
         import pandas as pd
 
-        return pd.DataFrame({"step": self.steps, "risk": self.risk})
+        lr = {} if self.lr is None else {"lr": self.lr}
+        return pd.DataFrame({"step": self.steps, "risk": self.risk, **lr})
 
 
 @dataclass
@@ -130,5 +131,6 @@ class Curves:
                 "seed": np.repeat(self.seeds, n_steps),
                 "step": np.tile(self.steps, n_seeds),
                 "risk": self.risk.ravel(),
+                **({} if self.lr is None else {"lr": self.lr.ravel()}),
             }
         )
