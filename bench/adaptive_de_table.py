@@ -1,12 +1,13 @@
 """How far is the deterministic equivalent (DE) of an adaptive step size from the truth?
 
-For each controller of plrf.testing.adaptive, 2 alpha in {0.6, 1.4, 2} (beta = 0.7), B in {1, 16}:
-relative error DE / MC - 1 of E[P] and of the mean learning rate at t = 10, 1e2, 1e3, 1e4, against
-the eigenbasis Monte Carlo (exact in law; +- one standard error of the MC mean). Plain NumPy.
+For each controller of plrf.controllers, 2 alpha in {0.6, 1.4, 2} (beta = 0.7), B in {1, 16}:
+relative error DE / MC - 1 of E[P] and of the mean learning rate at t = 10, 1e2, 1e3, 1e4, where the
+DE is plrf.exact_risk(..., controller=C) and the MC plrf.simulate(..., controller=C) on the eigen path
+(fast sampler, exact in law; +- one standard error of the MC mean).
 
-    python bench/adaptive_de_table.py [--seeds 300] [--d 64] [--json out.json] [--plot docs/adaptive_de.png]
+    python bench/adaptive_de_table.py [--seeds 2000] [--d 64] [--json out.json] [--plot docs/adaptive_de.png]
     python bench/adaptive_de_table.py --scan     # the AdaGrad-Norm default (G, b0) scan (DE and MC)
-    python bench/adaptive_de_table.py --exponents 1e6   # DE slopes vs FAMILIES A.5.3 at d = 1e5 (nodes)
+    python bench/adaptive_de_table.py --exponents 1e7   # DE slopes vs FAMILIES A.5.3 at d = 1e6 (compressed)
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import numpy as np
 
 import plrf
 from plrf.cli.bench import machine_line
-from plrf.testing.adaptive import controller, deterministic_equivalent, monte_carlo
+from plrf import controllers
 
 ALPHAS = (0.3, 0.7, 1.0)
 BETA = 0.7
@@ -46,32 +47,42 @@ def adagrad_defaults(spec, batch, k=None) -> dict:
 
 
 def setup(name, spec, batch):
-    """(optimizer, controller): SGD with gamma2 = 1 for the step-size rules; DANA-decaying (the
-    recipe) for the risk-normalised modes, gamma3 rescaled by sqrt(tr K / B) for the EMA version."""
+    """(optimizer, controller): SGD with gamma2 = 1 for the step-size rules (AdaGrad-Norm with its
+    default G, b0); DANA-decaying (the recipe) for the risk-normalised modes, gamma3 rescaled by
+    sqrt(tr K / B) for the EMA version."""
     sgd1 = plrf.sgd(1.0)
-    if name == "adagrad_norm":
-        return sgd1, controller(name, **adagrad_defaults(spec, batch))
-    if name in ("polyak", "line_search"):
-        return sgd1, controller(name)
+    if name in ("adagrad_norm", "polyak", "line_search"):
+        return sgd1, controllers.get(name)
     dana = plrf.defaults(spec, batch)["dana_decaying"]
     if name == "ema_norm":
         k = dana.coefficients
         g3 = k(0)["gamma3"] * math.sqrt(spec.trace / batch)
         alpha = spec.meta["alpha"]
         dana = plrf.dana_decaying(k(0)["gamma2"], g3, k(0)["delta"], alpha)
-    return dana, controller(name)
+    return dana, controllers.get(name)
+
+
+def de_and_mc(spec, opt, ctrl, batch, seeds, steps=int(TIMES[-1])):
+    """The DE (exact recursion) and the Monte Carlo (eigen path, fast sampler) of one setting."""
+    de = plrf.exact_risk(spec, opt, steps, batch=batch, record=TIMES, controller=ctrl, on_divergence="ignore")
+    mc = plrf.simulate(spec, opt, steps, batch=batch, seeds=seeds, record=TIMES, controller=ctrl,
+                       on_divergence="ignore")
+    return de, mc
+
+
+def mean_sem(mc, which):
+    x = getattr(mc, which)[mc.ok]
+    return x.mean(axis=0), x.std(axis=0, ddof=1) / np.sqrt(x.shape[0])
 
 
 def measure(alpha, batch, name, d, seeds):
     spec = plrf.PLRF(alpha, BETA, d, seed=7).spectrum()
     opt, ctrl = setup(name, spec, batch)
-    steps = int(TIMES[-1])
-    de = deterministic_equivalent(spec, opt, ctrl, steps, batch=batch, record=TIMES, on_divergence="ignore")
-    mc = monte_carlo(spec, opt, ctrl, steps, batch=batch, seeds=seeds, seed=11, record=TIMES, on_divergence="ignore")
+    de, mc = de_and_mc(spec, opt, ctrl, batch, seeds)
     out = {"alpha": alpha, "batch": batch, "controller": name, "diverged_mc": int(np.sum(mc.diverged_at >= 0)),
            "diverged_de": int(de.diverged_at)}
     for which, de_curve in (("risk", de.risk), ("lr", de.lr)):
-        m, se = mc.mean(which), mc.sem(which)
+        m, se = mean_sem(mc, which)
         out[which] = {"de": de_curve.tolist(), "mc": m.tolist(), "mc_sem": se.tolist(),
                       "err": (de_curve / m - 1).tolist(), "err_se": (de_curve / m * se / m).tolist()}
     return out
@@ -128,60 +139,49 @@ def scan(d, seeds):
         for batch in BATCHES:
             sgd = plrf.exact_risk(spec, plrf.defaults(spec, batch)["sgd"], 10000, batch=batch, record=TIMES).risk[-1]
             for k in (0.5, 1.0, 2.0, 4.0, 8.0):
-                ctrl = controller("adagrad_norm", **adagrad_defaults(spec, batch, k))
-                de = deterministic_equivalent(spec, plrf.sgd(1.0), ctrl, 10000, batch=batch, record=TIMES,
-                                              on_divergence="ignore")
-                mc = monte_carlo(spec, plrf.sgd(1.0), ctrl, 10000, batch=batch, seeds=seeds, seed=3, record=TIMES,
-                                 on_divergence="ignore")
+                ctrl = controllers.adagrad_norm(**adagrad_defaults(spec, batch, k))
+                de, mc = de_and_mc(spec, plrf.sgd(1.0), ctrl, batch, seeds)
                 m = mc.mean()
                 print(f"| {2 * alpha:.1f} | {batch} | {k:g} | {de.risk[3]:.4g} | {m[3]:.4g} | {de.risk[4]:.4g} | "
                       f"{m[4]:.4g} | {sgd:.4g} |", flush=True)
 
 
-def theory_nodes(alpha, beta, d, keep=64, ratio=1.03):
-    """lambda_k = k^-2alpha, rho_k = k^-2beta (FAMILIES A.5.3's spectrum) as docs/theory.md §10 nodes: the top
-    `keep` modes alone, the rest merged in log-lambda bins of `ratio` (rho-weighted eigenvalue)."""
-    k = np.arange(1, d + 1, dtype=float)
-    lam, rho = k ** (-2 * alpha), k ** (-2 * beta)
-    tail = np.floor(np.log(lam[keep:] / lam[keep]) / np.log(ratio)).astype(int)
-    L, R, M = list(lam[:keep]), list(rho[:keep]), [1.0] * keep
-    for b in np.unique(tail):
-        sel = tail == b
-        L.append(np.average(lam[keep:][sel], weights=rho[keep:][sel]))
-        R.append(rho[keep:][sel].sum())
-        M.append(sel.sum())
-    return plrf.Spectrum(np.array(L), np.array(R), 0.0), np.array(M)
-
-
-def exponents(steps, d=100_000):
+def exponents(steps, d=1_000_000):
     """Log-log slopes of the DE's learning rate and risk over [steps/100, steps] (AdaGrad-Norm,
-    G = 0.5, b0 = 1, B = 1, P_inf = 0) against plrf.adaptive_theory.adagrad_norm_exponents."""
+    G = 0.5, b0 = 1, B = 1, P_inf = 0) against plrf.adaptive_theory.adagrad_norm_exponents, on
+    lambda_k = k^-2alpha, rho_k = k^-2beta (FAMILIES A.5.3's spectrum), compressed to nodes (rtol 1e-4),
+    by both DE methods (exact recursion and ODE, dt = 1e-3)."""
     from plrf.adaptive_theory import adagrad_norm_exponents
 
-    rec = np.concatenate([[0], np.unique(np.round(np.geomspace(1, steps, 41)).astype(np.int64))])
+    rec = np.concatenate([[0], np.unique(np.round(np.geomspace(1, steps, 61)).astype(np.int64))])
     fit_window = rec >= steps / 100
-    print("| (α, β) | nodes | lr slope | predicted | risk slope | predicted |\n|---|---|---|---|---|---|")
+    slope = lambda y: np.polyfit(np.log(rec[fit_window]), np.log(y[fit_window]), 1)[0]
+    print(f"d = {d:.0e}, slopes over t in [{steps / 100:.0e}, {steps:.0e}]")
+    print("| (α, β) | nodes | method | lr slope | predicted | risk slope | predicted | seconds |\n"
+          "|---|---|---|---|---|---|---|---|")
     for alpha, beta in ((1.0, 0.3), (1.0, 0.1), (0.75, 0.2), (1.0, 0.7)):
-        spec, mult = theory_nodes(alpha, beta, d)
-        de = deterministic_equivalent(spec, plrf.sgd(1.0), controller("adagrad_norm", G=0.5, b0=1.0), steps,
-                                      multiplicity=mult, record=rec)
-        slope = lambda y: np.polyfit(np.log(rec[fit_window]), np.log(y[fit_window]), 1)[0]
+        k = np.arange(1, d + 1, dtype=float)
+        spec = plrf.Spectrum(k ** (-2 * alpha), k ** (-2 * beta), 0.0).compress(1e-4)
         e = adagrad_norm_exponents(alpha, beta)
-        print(f"| ({alpha}, {beta}) | {spec.d} | {slope(de.lr):.3f} | {-e['lr']:.3f} | {slope(de.risk):.3f} | "
-              f"{-e['risk']:.3f} |", flush=True)
+        for method in ("exact", "ode"):
+            t0 = time.perf_counter()
+            de = plrf.exact_risk(spec, plrf.sgd(1.0), steps, record=rec, method=method, dt=1e-3,
+                                 controller=controllers.adagrad_norm(G=0.5, b0=1.0))
+            print(f"| ({alpha}, {beta}) | {spec.n_nodes} | {method} | {slope(de.lr):.3f} | {-e['lr']:.3f} | "
+                  f"{slope(de.risk):.3f} | {-e['risk']:.3f} | {time.perf_counter() - t0:.1f} |", flush=True)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--d", type=int, default=64)
-    ap.add_argument("--seeds", type=int, default=300)
+    ap.add_argument("--seeds", type=int, default=2000)
     ap.add_argument("--json")
     ap.add_argument("--plot")
     ap.add_argument("--scan", action="store_true")
     ap.add_argument("--exponents", type=float, metavar="STEPS")
     ap.add_argument("--replot", metavar="JSON", help="redraw --plot from a --json of an earlier run")
     args = ap.parse_args(argv)
-    print(machine_line())  # the Monte Carlo and the DE here are NumPy, but the spectra come from plrf._core
+    print(machine_line())
     if args.exponents:
         exponents(int(args.exponents))
         return
@@ -198,7 +198,8 @@ def main(argv=None):
             for name in CONTROLLERS:
                 rows.append(measure(alpha, batch, name, args.d, args.seeds))
                 print(f"# {2 * alpha:.1f} B={batch} {name}: {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
-    print(f"d = {args.d}, v = {4 * args.d}, beta = {BETA}, {args.seeds} Monte Carlo seeds; DE/MC - 1 in %, ± 1 s.e.\n")
+    print(f"d = {args.d}, v = {4 * args.d}, beta = {BETA}, {args.seeds} Monte Carlo seeds; DE/MC - 1 in %, ± 1 s.e.; "
+          f"{time.time() - t0:.0f} s\n")
     print(table(rows))
     if args.json:
         with open(args.json, "w") as fh:

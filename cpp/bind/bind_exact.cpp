@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "plrf/exact/adaptive.hpp"
 #include "plrf/exact/continuous.hpp"
 #include "plrf/exact/experts.hpp"
 #include "plrf/exact/sde_scheme.hpp"
@@ -33,6 +34,7 @@ py::dict curve_dict(const RiskCurve& r, bool interrupted) {
   out["diverged_at"] = r.diverged_at;
   out["interrupted"] = interrupted || r.interrupted;
   out["error_estimate"] = r.error_estimate;
+  out["lr"] = py::array_t<double>(r.lr.size(), r.lr.data());
   return out;
 }
 
@@ -72,10 +74,24 @@ std::function<RiskCurve(const Modes&, const plrf::GenMomentum&, int, plrf::RunCo
   throw std::invalid_argument("unknown method " + method);
 }
 
+// The deterministic equivalent of a step-size controller (docs/adaptive.md): methods exact and ode.
+std::function<RiskCurve(const Modes&, const plrf::GenMomentum&, int, plrf::RunControl&)> controlled_method_of(
+    const std::string& method, const plrf::Controller& ctrl, const plrf::RecordGrid& record, double dt) {
+  if (method == "exact")
+    return [&record, &ctrl](const Modes& md, const plrf::GenMomentum& o, int th, plrf::RunControl& c) {
+      return exact_risk_controlled(md, o, ctrl, record, th, c);
+    };
+  if (method == "ode")
+    return [&record, &ctrl, dt](const Modes& md, const plrf::GenMomentum& o, int th, plrf::RunControl& c) {
+      return ode_risk_controlled(md, o, ctrl, record, dt, th, c);
+    };
+  throw std::invalid_argument("method " + method + " cannot run a step-size controller");
+}
+
 py::dict run(const Array& lam, const Array& rho, const std::optional<Array>& mult, double p_inf, std::int64_t batch,
              const plrf::GenMomentum& opt, std::vector<std::int64_t> record_steps, std::int64_t steps,
              const std::string& method, double rtol, int threads, double dt, const py::object& progress,
-             const std::string& model, int substeps) {
+             const std::string& model, int substeps, const py::object& controller) {
   if (lam.ndim() != 1 || rho.ndim() != 1 || lam.size() != rho.size()) throw py::value_error("lam/rho shape mismatch");
   if (batch < 1) throw py::value_error("batch must be >= 1");
   const plrf::RecordGrid record(std::move(record_steps), steps);
@@ -83,7 +99,9 @@ py::dict run(const Array& lam, const Array& rho, const std::optional<Array>& mul
   md.validate();  // the C++ rule, whatever the caller checked
   RiskCurve result;
   plrf::RunControl control;
-  const auto method_fn = method_of(method, record, rtol, dt, model, substeps);
+  const plrf::Controller* ctrl = controller.is_none() ? nullptr : &controller.cast<const plrf::Controller&>();
+  const auto method_fn = ctrl ? controlled_method_of(method, *ctrl, record, dt)
+                              : method_of(method, record, rtol, dt, model, substeps);
   auto work = [&](plrf::RunControl& ctl) { result = method_fn(md, opt, threads, ctl); };
   const bool interrupted = plrf_bind::run_interruptible(work, control, progress);
   return curve_dict(result, interrupted);
@@ -138,10 +156,11 @@ void bind_exact(py::module_& m) {
   m.def("exact_risk", &run, py::arg("lam"), py::arg("rho"), py::arg("multiplicity"), py::arg("p_inf"),
         py::arg("batch"), py::arg("optimizer"), py::arg("record"), py::arg("steps"), py::arg("method"),
         py::arg("rtol"), py::arg("threads"), py::arg("dt"), py::arg("progress") = py::none(),
-        py::arg("model") = "hsgd", py::arg("substeps") = 0,
-        "Expected risk P at the record steps: dict(risk, diverged_at, interrupted, error_estimate); "
+        py::arg("model") = "hsgd", py::arg("substeps") = 0, py::arg("controller") = py::none(),
+        "Expected risk P at the record steps: dict(risk, diverged_at, interrupted, error_estimate, lr); "
         "model ('continuized', 'ito', 'hsgd') and substeps (0: the continuous model; n: the mean of the SDE "
-        "simulator with n substeps per step) are read by method='continuous' only.");
+        "simulator with n substeps per step) are read by method='continuous' only; with a controller (methods "
+        "exact, ode) the deterministic equivalent and its lr curve.");
   m.def("exact_risk_experts", &run_experts, py::arg("lam"), py::arg("rho"), py::arg("multiplicity"),
         py::arg("p_inf"), py::arg("batch"), py::arg("optimizers"), py::arg("p"), py::arg("expert_clock"),
         py::arg("record"), py::arg("steps"), py::arg("method"), py::arg("rtol"), py::arg("threads"), py::arg("dt"),

@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "plrf/optim/controller.hpp"
 #include "plrf/optim/gen_momentum.hpp"
 
 namespace py = pybind11;
@@ -25,6 +26,23 @@ Schedule schedule_from_state(const py::tuple& t) {
     case Schedule::Kind::Array: return Schedule::array(t[4].cast<std::vector<double>>());
   }
   throw std::runtime_error("bad Schedule state");
+}
+
+// A controller from its name and parameters (python/plrf/controllers.py builds and checks them).
+plrf::Controller make_controller(const std::string& name, unsigned placement, double G, double b0, double c,
+                                 double floor, double beta, double eps) {
+  using K = plrf::Controller::Kind;
+  plrf::Controller ctrl;
+  if (name == "adagrad_norm") ctrl.kind = K::AdaGradNorm;
+  else if (name == "polyak") ctrl.kind = K::Polyak;
+  else if (name == "line_search") ctrl.kind = K::LineSearch;
+  else if (name == "adam" || name == "rmsprop_dana") ctrl.kind = K::RiskNorm;
+  else if (name == "ema_norm") ctrl.kind = K::EmaNorm;
+  else if (name != "none") throw py::value_error("unknown controller " + name);
+  ctrl.name = name, ctrl.placement = placement, ctrl.G = G, ctrl.b0 = b0, ctrl.c = c, ctrl.floor = floor;
+  ctrl.beta = beta, ctrl.eps = eps;
+  ctrl.validate();
+  return ctrl;
 }
 
 std::string schedule_repr(const Schedule& s) {
@@ -140,4 +158,20 @@ void bind_optim(py::module_& m) {
       .def("__eq__",
            [](const GenMomentum& a, const GenMomentum& b) { return optimizer_state(a).equal(optimizer_state(b)); })
       .def(py::pickle(&optimizer_state, &optimizer_from_state));
+
+  py::class_<plrf::Controller>(m, "Controller", "A step-size controller (build it with plrf.controllers)")
+      .def(py::init(&make_controller), py::arg("name"), py::arg("placement"), py::arg("G") = 1.0, py::arg("b0") = 1.0,
+           py::arg("c") = 0.5, py::arg("floor") = 0.0, py::arg("beta") = 0.99, py::arg("eps") = 0.0)
+      .def_readonly("name", &plrf::Controller::name)
+      .def_readonly("placement", &plrf::Controller::placement)
+      .def("start", &plrf::Controller::start)
+      .def(
+          "multiplier",
+          [](const plrf::Controller& ctrl, double t, double grad2, double risk, double batch_loss, double k2,
+             double k3, double state, double batch, double trace2) {
+            const double m = ctrl.multiplier(t, {grad2, risk, batch_loss, k2, k3}, state, batch, trace2);
+            return py::make_tuple(m, state);
+          },
+          py::arg("t"), py::arg("grad2"), py::arg("risk"), py::arg("batch_loss"), py::arg("k2"), py::arg("k3"),
+          py::arg("state"), py::arg("batch"), py::arg("trace2"), "(m_t, next state) for the given statistics.");
 }

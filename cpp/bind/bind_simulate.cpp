@@ -67,11 +67,18 @@ py::tuple advance(const Array& eigenvalues, const Array& rho, double p_inf, cons
                   const py::array& seeds, const py::array& x, const py::array& y, const py::array& step,
                   const py::array& diverged_at, const py::array& risk, const py::object& W,
                   const py::object& eigenvectors, const py::object& theta_star, double alpha, double beta, int threads,
-                  double budget, const py::object& progress, const std::string& dynamics, int substeps) {
+                  double budget, const py::object& progress, const std::string& dynamics, int substeps,
+                  const py::object& controller, double trace2, const py::object& ctrl, const py::object& lr) {
   const plrf::Spectrum spec = spectrum_of(eigenvalues, rho, p_inf);
-  const sim::RunSpec run(&optimizer, steps, batch, std::move(record), spec.risk0());
-  const auto slots = make_slots(seeds, x, y, step, diverged_at, risk, spec.dim(),
-                                static_cast<py::ssize_t>(run.record.size()));
+  sim::RunSpec run(&optimizer, steps, batch, std::move(record), spec.risk0());
+  auto slots = make_slots(seeds, x, y, step, diverged_at, risk, spec.dim(), static_cast<py::ssize_t>(run.record.size()));
+  if (!controller.is_none()) {  // per-seed [state, last multiplier] and the lr record
+    run.controller = &controller.cast<const plrf::Controller&>(), run.trace2 = trace2;
+    const auto n = static_cast<py::ssize_t>(slots.size()), r = static_cast<py::ssize_t>(run.record.size());
+    double* pc = inplace<double>(ctrl, n * plrf::kControllerSlots, "ctrl");
+    double* pl = inplace<double>(lr, n * r, "lr");
+    for (py::ssize_t i = 0; i < n; ++i) slots[i].ctrl = pc + i * plrf::kControllerSlots, slots[i].lr = pl + i * r;
+  }
   plrf::RunControl control;
   for (const auto& s : slots) control.done += *s.step;
   bool all_done = false;
@@ -79,6 +86,7 @@ py::tuple advance(const Array& eigenvalues, const Array& rho, double p_inf, cons
   const sim::Dynamics dyn = sim::dynamics_of(dynamics);
   if (dyn != sim::Dynamics::Sgd) {
     if (!W.is_none()) throw py::value_error("dynamics other than 'sgd' run on the eigen path only");
+    if (!controller.is_none()) throw py::value_error("a step-size controller runs with dynamics='sgd' only");
     go = [&, dyn](plrf::RunControl& c) { return sim::advance_sde(spec, run, dyn, substeps, slots, threads, c, budget); };
   } else if (W.is_none()) {
     if (sampler != "fast" && sampler != "explicit") throw py::value_error("sampler must be 'fast' or 'explicit'");
@@ -131,11 +139,13 @@ void bind_simulate(py::module_& m) {
         py::arg("W") = py::none(), py::arg("eigenvectors") = py::none(), py::arg("theta_star") = py::none(),
         py::arg("alpha") = 0.0, py::arg("beta") = 0.0, py::arg("threads") = 0,
         py::arg("budget") = std::numeric_limits<double>::infinity(), py::arg("progress") = py::none(),
-        py::arg("dynamics") = "sgd", py::arg("substeps") = 1,
+        py::arg("dynamics") = "sgd", py::arg("substeps") = 1, py::arg("controller") = py::none(),
+        py::arg("trace2") = 0.0, py::arg("ctrl") = py::none(), py::arg("lr") = py::none(),
         "Advance a simulation state in place (see plrf.simulation); keywords only. The spectrum "
         "(eigenvalues, rho, p_inf), the run (optimizer .. sampler), the per-seed state arrays (seeds .. "
-        "risk), on the full path W, eigenvectors, theta_star, alpha, beta, and the dynamics ('sgd', 'hsgd', 'ito', "
-        "'gaussianised') with its substeps per step. Returns (interrupted, finished).");
+        "risk), on the full path W, eigenvectors, theta_star, alpha, beta, the dynamics ('sgd', 'hsgd', 'ito', "
+        "'gaussianised') with its substeps per step, and with a controller, tr K^2 and the per-seed ctrl (n, 2) "
+        "and lr (n, records) arrays. Returns (interrupted, finished).");
   m.def("_simulate_experts", &advance_experts, py::kw_only(), py::arg("eigenvalues"), py::arg("rho"),
         py::arg("p_inf"), py::arg("optimizers"), py::arg("p"), py::arg("weight"), py::arg("expert_clock"),
         py::arg("sparse"), py::arg("steps"), py::arg("batch"), py::arg("record"), py::arg("seeds"), py::arg("x"),

@@ -25,6 +25,7 @@ from .optim import (
     with_decay,
 )
 from .simulation import resume, simulate
+from . import controllers  # plrf.controllers.adagrad_norm(), ...: step-size controllers (docs/adaptive.md)
 from . import checkpoint  # plrf.checkpoint.load, CheckpointError: the inert checkpoint format
 from . import sweep  # plrf.sweep.run(grid(...), store=...); plrf.sweep.grid, plrf.sweep.load
 from .sweep import load
@@ -56,4 +57,5 @@ __all__ = [
     "Experts",
     "sweep",
     "load",
+    "controllers",
 ]

@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['GenMomentum', 'STREAMS_VERSION', 'Schedule', 'check_record', 'exact_risk', 'exact_risk_experts', 'feature_rows', 'isa', 'kernel_norm', 'max_stable_lr', 'normals', 'philox4x32_10', 'spectral_setup_eigen', 'theory_densities', 'theory_p_inf', 'uniforms', 'words']
+__all__: list[str] = ['Controller', 'GenMomentum', 'STREAMS_VERSION', 'Schedule', 'check_record', 'exact_risk', 'exact_risk_experts', 'feature_rows', 'isa', 'kernel_norm', 'max_stable_lr', 'normals', 'philox4x32_10', 'spectral_setup_eigen', 'theory_densities', 'theory_p_inf', 'uniforms', 'words']
 class Schedule:
     """
     A hyperparameter schedule evaluated at step t = 0, 1, ...
@@ -154,13 +154,31 @@ class GenMomentum:
     @property
     def svag_l(self) -> float:
         ...
+class Controller:
+    """
+    A step-size controller (build it with plrf.controllers)
+    """
+    def __init__(self, name: str, placement: typing.SupportsInt | typing.SupportsIndex, G: typing.SupportsFloat | typing.SupportsIndex = 1.0, b0: typing.SupportsFloat | typing.SupportsIndex = 1.0, c: typing.SupportsFloat | typing.SupportsIndex = 0.5, floor: typing.SupportsFloat | typing.SupportsIndex = 0.0, beta: typing.SupportsFloat | typing.SupportsIndex = 0.99, eps: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> None:
+        ...
+    def multiplier(self, t: typing.SupportsFloat | typing.SupportsIndex, grad2: typing.SupportsFloat | typing.SupportsIndex, risk: typing.SupportsFloat | typing.SupportsIndex, batch_loss: typing.SupportsFloat | typing.SupportsIndex, k2: typing.SupportsFloat | typing.SupportsIndex, k3: typing.SupportsFloat | typing.SupportsIndex, state: typing.SupportsFloat | typing.SupportsIndex, batch: typing.SupportsFloat | typing.SupportsIndex, trace2: typing.SupportsFloat | typing.SupportsIndex) -> tuple[float, float]:
+        """
+        (m_t, next state) for the given statistics.
+        """
+    def start(self) -> float:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def placement(self) -> int:
+        ...
 def _chi_square_variates(k: typing.SupportsFloat | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, step: typing.SupportsInt | typing.SupportsIndex, n: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
     """
     Chi-square(k) variates number 0..n-1 of (seed, kScalars) at `step` (exposed for tests).
     """
-def _simulate_advance(*, eigenvalues: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rho: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], p_inf: typing.SupportsFloat | typing.SupportsIndex, optimizer: GenMomentum, steps: typing.SupportsInt | typing.SupportsIndex, batch: typing.SupportsInt | typing.SupportsIndex, record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], sampler: str, seeds: numpy.ndarray, x: numpy.ndarray, y: numpy.ndarray, step: numpy.ndarray, diverged_at: numpy.ndarray, risk: numpy.ndarray, W: typing.Any = None, eigenvectors: typing.Any = None, theta_star: typing.Any = None, alpha: typing.SupportsFloat | typing.SupportsIndex = 0.0, beta: typing.SupportsFloat | typing.SupportsIndex = 0.0, threads: typing.SupportsInt | typing.SupportsIndex = 0, budget: typing.SupportsFloat | typing.SupportsIndex = ..., progress: typing.Any = None, dynamics: str = 'sgd', substeps: typing.SupportsInt | typing.SupportsIndex = 1) -> tuple:
+def _simulate_advance(*, eigenvalues: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rho: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], p_inf: typing.SupportsFloat | typing.SupportsIndex, optimizer: GenMomentum, steps: typing.SupportsInt | typing.SupportsIndex, batch: typing.SupportsInt | typing.SupportsIndex, record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], sampler: str, seeds: numpy.ndarray, x: numpy.ndarray, y: numpy.ndarray, step: numpy.ndarray, diverged_at: numpy.ndarray, risk: numpy.ndarray, W: typing.Any = None, eigenvectors: typing.Any = None, theta_star: typing.Any = None, alpha: typing.SupportsFloat | typing.SupportsIndex = 0.0, beta: typing.SupportsFloat | typing.SupportsIndex = 0.0, threads: typing.SupportsInt | typing.SupportsIndex = 0, budget: typing.SupportsFloat | typing.SupportsIndex = ..., progress: typing.Any = None, dynamics: str = 'sgd', substeps: typing.SupportsInt | typing.SupportsIndex = 1, controller: typing.Any = None, trace2: typing.SupportsFloat | typing.SupportsIndex = 0.0, ctrl: typing.Any = None, lr: typing.Any = None) -> tuple:
     """
-    Advance a simulation state in place (see plrf.simulation); keywords only. The spectrum (eigenvalues, rho, p_inf), the run (optimizer .. sampler), the per-seed state arrays (seeds .. risk), on the full path W, eigenvectors, theta_star, alpha, beta, and the dynamics ('sgd', 'hsgd', 'ito', 'gaussianised') with its substeps per step. Returns (interrupted, finished).
+    Advance a simulation state in place (see plrf.simulation); keywords only. The spectrum (eigenvalues, rho, p_inf), the run (optimizer .. sampler), the per-seed state arrays (seeds .. risk), on the full path W, eigenvectors, theta_star, alpha, beta, the dynamics ('sgd', 'hsgd', 'ito', 'gaussianised') with its substeps per step, and with a controller, tr K^2 and the per-seed ctrl (n, 2) and lr (n, records) arrays. Returns (interrupted, finished).
     """
 def _simulate_experts(*, eigenvalues: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rho: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], p_inf: typing.SupportsFloat | typing.SupportsIndex, optimizers: collections.abc.Sequence[GenMomentum], p: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], weight: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], expert_clock: bool, sparse: bool, steps: typing.SupportsInt | typing.SupportsIndex, batch: typing.SupportsInt | typing.SupportsIndex, record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], seeds: numpy.ndarray, x: numpy.ndarray, y: numpy.ndarray, step: numpy.ndarray, diverged_at: numpy.ndarray, risk: numpy.ndarray, parts: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex = 0, progress: typing.Any = None) -> tuple:
     """
@@ -170,9 +188,9 @@ def check_record(record: collections.abc.Sequence[typing.SupportsInt | typing.Su
     """
     Raise ValueError unless record is a valid grid for a run of `steps` steps (plrf/runtime/record_grid.hpp).
     """
-def exact_risk(lam: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rho: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], multiplicity: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, p_inf: typing.SupportsFloat | typing.SupportsIndex, batch: typing.SupportsInt | typing.SupportsIndex, optimizer: GenMomentum, record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], steps: typing.SupportsInt | typing.SupportsIndex, method: str, rtol: typing.SupportsFloat | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex, progress: typing.Any = None, model: str = 'hsgd', substeps: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
+def exact_risk(lam: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rho: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], multiplicity: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, p_inf: typing.SupportsFloat | typing.SupportsIndex, batch: typing.SupportsInt | typing.SupportsIndex, optimizer: GenMomentum, record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], steps: typing.SupportsInt | typing.SupportsIndex, method: str, rtol: typing.SupportsFloat | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex, progress: typing.Any = None, model: str = 'hsgd', substeps: typing.SupportsInt | typing.SupportsIndex = 0, controller: typing.Any = None) -> dict:
     """
-    Expected risk P at the record steps: dict(risk, diverged_at, interrupted, error_estimate); model ('continuized', 'ito', 'hsgd') and substeps (0: the continuous model; n: the mean of the SDE simulator with n substeps per step) are read by method='continuous' only.
+    Expected risk P at the record steps: dict(risk, diverged_at, interrupted, error_estimate, lr); model ('continuized', 'ito', 'hsgd') and substeps (0: the continuous model; n: the mean of the SDE simulator with n substeps per step) are read by method='continuous' only; with a controller (methods exact, ode) the deterministic equivalent and its lr curve.
     """
 def exact_risk_experts(lam: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rho: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], multiplicity: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, p_inf: typing.SupportsFloat | typing.SupportsIndex, batch: typing.SupportsInt | typing.SupportsIndex, optimizers: collections.abc.Sequence[GenMomentum], p: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], expert_clock: bool, record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], steps: typing.SupportsInt | typing.SupportsIndex, method: str, rtol: typing.SupportsFloat | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex, progress: typing.Any = None) -> dict:
     """

@@ -18,6 +18,7 @@ from . import _validate as check
 from ._atomic import atomic_write, remove_orphans
 from ._sealed import Unsealed, seal, unseal
 from ._version import __version__
+from .controllers import Controller
 from .curves import ON_DIVERGENCE, check_record
 from .optim import check_optimizer
 from .problem import PLRF
@@ -29,6 +30,7 @@ MAGIC = b"PLRFCKP1"
 FORMAT = "plrf.simulate.checkpoint"
 FORMAT_VERSION = 2  # 1 was a pickle (unsafe); it is refused
 STATE = ("x", "y", "step", "diverged_at", "risk")
+CONTROLLER_STATE = ("ctrl", "lr")  # with a controller: [state, last multiplier] per seed, and the lr record
 SCALARS = ("steps", "batch", "space", "sampler", "threads", "checkpoint_every", "on_divergence", "dynamics",
            "substeps")
 _ADDED = {"dynamics": "sgd", "substeps": 1}  # scalars newer than the format: older files run plain SGD
@@ -64,6 +66,9 @@ def save(path, job, state: dict) -> None:
     header["optimizer"] = _put_optimizer(get("optimizer"), arrays)
     header["spectrum"] = _put_spectrum(get("spectrum"), arrays)
     header["problem"] = _put_problem(get("problem"), arrays)
+    ctrl = job.get("controller") if isinstance(job, dict) else getattr(job, "controller", None)
+    header["controller"] = None if ctrl is None else ctrl.to_dict()
+    arrays.update({f"state_{k}": state[k] for k in CONTROLLER_STATE if k in state})
     atomic_write(path, seal(MAGIC, header, arrays))
 
 
@@ -85,6 +90,9 @@ def load(path) -> tuple[dict, dict]:
         job.update(seeds=arrays["seeds"], record=arrays["record"], optimizer=_get_optimizer(header["optimizer"], arrays),
                    spectrum=_get_spectrum(header["spectrum"], arrays), problem=_get_problem(header["problem"], arrays))
         state = {k: np.array(arrays[f"state_{k}"]) for k in STATE}
+        if header.get("controller") is not None:
+            job["controller"] = Controller.from_dict(header["controller"])
+            state.update({k: np.array(arrays[f"state_{k}"]) for k in CONTROLLER_STATE})
         _check_fields(job)
     except CheckpointError:
         raise
@@ -127,6 +135,8 @@ def _check_fields(job):
 def _check_shapes(job, state, where):
     n, d, r = len(job["seeds"]), job["spectrum"].d, len(job["record"])
     want = {"x": (n, d), "y": (n, d), "step": (n,), "diverged_at": (n,), "risk": (n, r)}
+    if "ctrl" in state:
+        want.update(ctrl=(n, 2), lr=(n, r))
     for k, shape in want.items():
         if state[k].shape != shape:
             raise CheckpointError(f"{where}: state {k} has shape {state[k].shape}, expected {shape}")

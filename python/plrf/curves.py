@@ -80,11 +80,13 @@ class Curve:
     interrupted: bool = False
     error_estimate: float | None = None  # engines that approximate report their estimated max relative error
     parts: np.ndarray | None = None  # mixture of experts: each expert's curve, shape (m, n_steps)
+    lr: np.ndarray | None = None  # with a controller: the DE's multiplier that produced theta_t (NaN at t=0)
 
     def to_dataframe(self):
         import pandas as pd
 
-        return pd.DataFrame({"step": self.steps, "risk": self.risk})
+        lr = {} if self.lr is None else {"lr": self.lr}
+        return pd.DataFrame({"step": self.steps, "risk": self.risk, **lr})
 
 
 @dataclass
@@ -98,6 +100,7 @@ class Curves:
     diverged_at: np.ndarray | None = None  # per seed, -1 if it did not diverge
     interrupted: bool = False
     parts: np.ndarray | None = None  # mixture of experts: each expert's risk, shape (n_seeds, m, n_steps)
+    lr: np.ndarray | None = None  # with a controller: each seed's multiplier that produced theta_t (NaN at t=0)
 
     def __post_init__(self):
         if self.diverged_at is None:
@@ -130,5 +133,6 @@ class Curves:
                 "seed": np.repeat(self.seeds, n_steps),
                 "step": np.tile(self.steps, n_seeds),
                 "risk": self.risk.ravel(),
+                **({} if self.lr is None else {"lr": self.lr.ravel()}),
             }
         )

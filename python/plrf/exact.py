@@ -18,6 +18,7 @@ import numpy as np
 
 from . import _core
 from . import _validate as check
+from . import controllers
 from ._progress import Progress
 from .experts import check_experts
 from .curves import ON_DIVERGENCE, Curve, check_record, report_divergence
@@ -46,6 +47,7 @@ def exact_risk(
     experts=None,
     model=None,
     substeps=None,
+    controller=None,
 ) -> Curve:
     """Expected population risk P (half the MSE) of a Gen-Mom-SGD run, at the record steps.
 
@@ -77,6 +79,9 @@ def exact_risk(
     substeps : method="continuous" with model "hsgd" or "ito" only: None (default) for the continuous-time
         model, or n >= 1 for the exact mean of simulate(dynamics=model, substeps=n), whose path risk is
         frozen over each substep (first order in 1/n towards the model).
+    controller : a step-size controller (plrf.controllers; docs/adaptive.md) for method "exact" or "ode".
+        The result is then the deterministic equivalent, an approximation (meta["approximation"]),
+        with its learning-rate curve in Curve.lr.
     """
     spec = as_spectrum(spectrum)
     compress = check.compress_rtol("compress (the compression rtol)", compress)
@@ -89,9 +94,11 @@ def exact_risk(
     dt = check.positive("dt", dt)
     threads = check.threads(threads)
     check.choice("on_divergence", on_divergence, ON_DIVERGENCE)
+    controller = controllers.check(controller, "eigen", method)
     rec = check_record(record, steps)
     check_optimizer(optimizer, rec[-1])
     experts = check_experts(experts)
+    _check_combination(optimizer, experts, controller)
     if method != "exact" and optimizer.has_affine_knobs():
         raise ValueError(f"optimizer: decay/l2/noise need method='exact' (method={method!r} propagates the linear "
                          "moment map only; SVAG works with every discrete method)")
@@ -107,6 +114,7 @@ def exact_risk(
             res = _core.exact_risk(
                 spec.eigenvalues, spec.rho, spec.multiplicity_or_none(), spec.p_inf, batch, optimizer, rec.tolist(),
                 steps, method, rtol, threads, dt, bar.callback, model=model or "hsgd", substeps=substeps or 0,
+                controller=None if controller is None else controller.resolve(spec, batch).core(),
             )
         else:
             res = _experts_run(spec, batch, optimizer, experts, rec, steps, method, rtol, threads, dt, bar.callback)
@@ -123,6 +131,10 @@ def exact_risk(
         error_estimate=None if method in ("exact", "continuous") else float(res["error_estimate"]),
         parts=res.get("parts"),
     )
+    if controller is not None:
+        curve.lr = np.asarray(res["lr"])
+        curve.meta.update(approximation="deterministic equivalent",
+                          controller=controller.resolve(spec, batch).to_dict())
     report_divergence([curve.diverged_at], f"exact_risk(method={method!r})", on_divergence)
     if curve.error_estimate is not None and np.isnan(curve.error_estimate) and not curve.interrupted \
             and curve.diverged_at < 0:
@@ -144,6 +156,17 @@ def _experts_run(spec, batch, optimizer, experts, rec, steps, method, rtol, thre
     return dict(risk=experts.weights @ parts, parts=parts, interrupted=res["interrupted"],
                 diverged_at=int(div[div >= 0].min()) if np.any(div >= 0) else -1,
                 error_estimate=float(np.max(res["error_estimate"])))
+
+
+def _check_combination(optimizer, experts, controller):
+    """The families compose with plain Gen-Mom-SGD, not with each other (docs/families.md, docs/adaptive.md)."""
+    if controller is None:
+        return
+    if experts is not None:
+        raise ValueError("controller: a step-size controller runs one learner, not a mixture of experts")
+    if optimizer.has_affine_knobs() or optimizer.svag_l != 1.0:
+        raise ValueError(f"controller: a step-size controller runs the plain Gen-Mom-SGD family; {optimizer.name} "
+                         "has decay/l2/noise or SVAG knobs")
 
 
 def _continuous_model(method, model, optimizer, experts):

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import _validate as check
 
-__all__ = ["PowerLawFit", "SaturatedFit", "power_law", "saturated", "local_slope"]
+__all__ = ["PowerLawFit", "SaturatedFit", "power_law", "saturated", "local_slope", "learning_rate"]
 
 WINDOW_BYTES = 400  # peak bytes per candidate window of the automatic window search (~50 float64 temporaries)
 LOCAL_HALF_WIDTH = 0.25  # decades on each side of a local-slope estimate
@@ -357,6 +357,19 @@ def power_law(t, P, window=None, *, p_inf=0.0, min_decades=1.0, tol=0.05, level=
     fit.slope_range = (float(np.min(-ls[inside])), float(np.max(-ls[inside]))) if inside.any() else (a, a)
     _flag_power_law(fit, min_decades, tol, excess, min_slope)
     return fit
+
+
+def learning_rate(curve, window=None, **kwargs) -> PowerLawFit:
+    """Fit lr(t) ~ C t^-a to the learning-rate curve of a run with a step-size controller
+    (docs/adaptive.md): Curve.lr, or the mean over the non-diverged seeds of Curves.lr. The keywords
+    are power_law's; a constant learning rate (|a| < min_slope) is flagged as flat."""
+    lr = getattr(curve, "lr", None)
+    if lr is None:
+        raise ValueError("curve has no learning-rate curve: run simulate or exact_risk with controller=")
+    lr = np.asarray(lr, dtype=np.float64)
+    if lr.ndim == 2:
+        lr = lr[curve.ok].mean(axis=0) if curve.ok.any() else np.full(lr.shape[1], np.nan)
+    return power_law(curve.steps, lr, window, **kwargs)  # step 0 (NaN) is dropped with the non-finite points
 
 
 def _flag_power_law(fit, min_decades, tol, excess, min_slope):

@@ -41,13 +41,18 @@ def _positive(steps, risk):
 
 
 # ---- loss curves ------------------------------------------------------------------------------
-def curves(items, exact=None, *, band=(0.1, 0.9), labels=None, ax=None, title=None, path=None):
+_YLABEL = {"risk": "risk P (half the MSE)", "lr": "learning-rate multiplier m_t"}
+
+
+def curves(items, exact=None, *, band=(0.1, 0.9), labels=None, ax=None, title=None, path=None, quantity="risk"):
     """Loss curves: each plrf.Curves as its seed mean with a quantile band, each plrf.Curve as a line.
 
     items: a Curve/Curves, or a list or {label: curve} mapping of them. exact: optional
     Curve (or list/mapping, in the same order) drawn dashed in the colour of the matching item.
+    quantity: "risk", or "lr" for the learning-rate curves of runs with a step-size controller.
     """
     band = check.interval("band", band, 0.0, 1.0, closed=True)
+    check.choice("quantity", quantity, tuple(_YLABEL))
     plt = _pyplot()
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 4.4))
     names, objs = _labelled(items, labels)
@@ -55,21 +60,28 @@ def curves(items, exact=None, *, band=(0.1, 0.9), labels=None, ax=None, title=No
     for i, (name, c) in enumerate(zip(names, objs)):
         color = f"C{i}"
         if hasattr(c, "seeds"):
-            t, r = _positive(c.steps, c.risk[c.ok])
+            t, r = _positive(c.steps, _values(c, quantity)[c.ok])
             lo, hi = np.quantile(r, band, axis=0)
             ax.fill_between(t, lo, hi, color=color, alpha=0.25, lw=0,
                             label=f"{name}: {int(band[0] * 100)}-{int(band[1] * 100)}% of {r.shape[0]} seeds")
             ax.plot(t, r.mean(axis=0), color=color, lw=1.2, label=f"{name}: seed mean")
         else:
-            t, r = _positive(c.steps, c.risk)
+            t, r = _positive(c.steps, _values(c, quantity))
             ax.plot(t, r, color=color, lw=1.5, label=name)
         if i < len(exacts):
-            t, r = _positive(exacts[i].steps, exacts[i].risk)
-            ax.plot(t, r, color="k" if len(objs) == 1 else color, ls="--", lw=1.0, label=f"{name}: exact E[P]")
-    ax.set(xscale="log", yscale="log", xlabel="steps t", ylabel="risk P (half the MSE)", title=title)
+            t, r = _positive(exacts[i].steps, _values(exacts[i], quantity))
+            ax.plot(t, r, color="k" if len(objs) == 1 else color, ls="--", lw=1.0, label=f"{name}: exact E[P]" if quantity == "risk" else f"{name}: reference")
+    ax.set(xscale="log", yscale="log", xlabel="steps t", ylabel=_YLABEL[quantity], title=title)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8)
     return _finish(fig, path)
+
+
+def _values(c, quantity):
+    y = getattr(c, quantity, None)
+    if y is None:
+        raise ValueError(f"quantity={quantity!r}: a curve has no {quantity} (learning rates need controller=)")
+    return y
 
 
 def _labelled(items, labels, name="items"):

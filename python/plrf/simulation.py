@@ -28,9 +28,11 @@ import numpy as np
 from . import _core
 from . import _validate as check
 from . import checkpoint as ckpt
+from . import controllers
 from ._progress import Progress
 from .experts import check_experts
 from .curves import ON_DIVERGENCE, Curves, check_record, report_divergence
+from .controllers import Controller
 from .optim import GenMomentum, check_optimizer, knobs_of
 from .problem import PLRF
 from .spectrum import Spectrum, as_spectrum
@@ -40,7 +42,7 @@ __all__ = ["simulate", "resume"]
 
 def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=None, space="eigen", threads=None,
              progress=False, checkpoint=None, checkpoint_every=60.0, sampler="fast", on_divergence="warn",
-             experts=None, dynamics="sgd", substeps=1) -> Curves:
+             experts=None, dynamics="sgd", substeps=1, controller=None) -> Curves:
     """Train with streaming batches and record the population risk P (half the MSE) per seed.
 
     Parameters
@@ -70,14 +72,19 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
         optimizer; the same expected risk as "sgd", a different law). See docs/families.md §4.
     substeps : substeps per step of "hsgd" / "ito" (the path risk is frozen over each; the mean is
         first order in 1/substeps); must be 1 for the other dynamics.
+    controller : a step-size controller (plrf.controllers.adagrad_norm(), ...; docs/adaptive.md), or
+        None. Curves.lr then holds each seed's multiplier path (NaN at step 0). space="full" runs
+        adagrad_norm, ema_norm, adam and rmsprop_dana; polyak and line_search need space="eigen".
     """
     if check_experts(experts) is not None:
         if dynamics != "sgd" or substeps != 1:
             raise ValueError(f"dynamics: a mixture of experts runs dynamics='sgd' only, got {dynamics!r}")
+        if controller is not None:
+            raise ValueError("controller: a step-size controller runs one learner, not a mixture of experts")
         return _simulate_experts(problem_or_spectrum, optimizer, steps, batch, seeds, record, space, threads,
                                  progress, checkpoint, sampler, on_divergence, experts)
     job = _make_job(problem_or_spectrum, optimizer, steps, batch, seeds, record, space, threads, progress,
-                    checkpoint, checkpoint_every, sampler, on_divergence, dynamics, substeps)
+                    checkpoint, checkpoint_every, sampler, on_divergence, dynamics, substeps, controller)
     return _run(job, _initial_state(job), progress)
 
 
@@ -113,6 +120,7 @@ class Job:
     on_divergence: str
     dynamics: str = "sgd"  # "sgd" | "hsgd" | "ito" | "gaussianised" (eigen path)
     substeps: int = 1      # per step, "hsgd" / "ito"
+    controller: Controller | None = None  # resolved (G, b0 filled in)
 
     def binding_args(self) -> dict:
         """The keywords of _core._simulate_advance that describe the problem and the run."""
@@ -120,6 +128,9 @@ class Job:
         args = dict(eigenvalues=spec.eigenvalues, rho=spec.rho, p_inf=spec.p_inf, optimizer=self.optimizer,
                     steps=self.steps, batch=self.batch, record=self.record.tolist(), sampler=self.sampler,
                     seeds=self.seeds, threads=self.threads, dynamics=self.dynamics, substeps=self.substeps)
+        if self.controller is not None:
+            args.update(controller=self.controller.core(),
+                        trace2=float(spec.multiplicity @ spec.eigenvalues**2))
         if self.space == "full":
             args.update(W=np.ascontiguousarray(self.problem.W), eigenvectors=np.ascontiguousarray(spec.eigenvectors),
                         theta_star=np.ascontiguousarray(spec.theta_star), alpha=self.problem.alpha,
@@ -129,7 +140,7 @@ class Job:
 
 # ---- argument checking ------------------------------------------------------------------------
 def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, progress, checkpoint,
-              checkpoint_every, sampler, on_divergence, dynamics="sgd", substeps=1) -> Job:
+              checkpoint_every, sampler, on_divergence, dynamics="sgd", substeps=1, controller=None) -> Job:
     steps = check.integer("steps", steps, 1, check.MAX_STEPS)
     batch = check.integer("batch", batch, 1)
     check_optimizer(optimizer, steps)
@@ -139,6 +150,10 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
     check.choice("sampler", sampler, ("fast", "explicit"))
     check.choice("on_divergence", on_divergence, ON_DIVERGENCE)
     substeps = check_dynamics(dynamics, substeps, optimizer, space, sampler)
+    controller = controllers.check(controller, space)
+    if controller is not None and (dynamics != "sgd" or optimizer.has_affine_knobs() or optimizer.svag_l != 1.0):
+        raise ValueError(f"controller: a step-size controller runs the plain Gen-Mom-SGD family with dynamics='sgd' "
+                         f"({optimizer.name}, dynamics={dynamics!r})")
     threads = check.threads(threads)
     checkpoint_every = check.positive("checkpoint_every", checkpoint_every)
     checkpoint = None if checkpoint is None else ckpt.check_path(checkpoint)
@@ -149,7 +164,8 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
     if problem is not None:
         check.memory(8.0 * problem.v * d + 8.0 * d * d, f"space='full' with W of shape (v={problem.v}, d={d})")
     # per seed: x and y (d each), the risk record, step and diverged_at
-    seeds = check.seeds(seeds, 8.0 * (2 * d + len(record) + 2), f" at d={d} (seeds x d state)")
+    per_seed = 2 * d + len(record) + 2 + (0 if controller is None else len(record) + 2)  # + lr and ctrl
+    seeds = check.seeds(seeds, 8.0 * per_seed, f" at d={d} (seeds x d state)")
     if steps >= 2**48:
         raise ValueError(f"steps must be < 2**48 for a Monte Carlo run (the random streams address a step in "
                          f"48 bits), got {steps}")
@@ -164,7 +180,8 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
                          "step's stream)")
     return Job(problem=problem, spectrum=spectrum, optimizer=optimizer, steps=steps, batch=batch, seeds=seeds,
                record=record, space=space, sampler=sampler, threads=threads, checkpoint=checkpoint,
-               checkpoint_every=checkpoint_every, on_divergence=on_divergence, dynamics=dynamics, substeps=substeps)
+               checkpoint_every=checkpoint_every, on_divergence=on_divergence, dynamics=dynamics, substeps=substeps,
+               controller=None if controller is None else controller.resolve(spectrum, batch))
 
 
 DYNAMICS = ("sgd", "hsgd", "ito", "gaussianised")
@@ -216,13 +233,17 @@ def _initial_state(job: Job) -> dict:
         x0 = -np.sqrt(spec.rho)  # e0 = U^T(theta0 - theta*); any fixed signs give the same law
     else:
         x0 = np.zeros(spec.d)    # theta0 = 0, the point at which spectrum.rho was computed
-    return dict(
+    state = dict(
         x=np.tile(x0, (n, 1)),
         y=np.zeros((n, spec.d)),
         step=np.zeros(n, dtype=np.int64),
         diverged_at=np.full(n, -1, dtype=np.int64),
         risk=np.full((n, len(job.record)), np.nan),
     )
+    if job.controller is not None:  # per seed: [controller state, last multiplier], and the lr record
+        state.update(ctrl=np.tile([job.controller.core().start(), np.nan], (n, 1)),
+                     lr=np.full((n, len(job.record)), np.nan))
+    return state
 
 
 def _run(job: Job, state: dict, progress=False) -> Curves:
@@ -250,8 +271,11 @@ def _curves(job: Job, state: dict, interrupted) -> Curves:
                 space=job.space, sampler=job.sampler if job.space == "eigen" else None,
                 dynamics=job.dynamics, substeps=job.substeps,
                 steps_done=state["step"].copy(), **knobs_of(job.optimizer))
+    if job.controller is not None:
+        meta["controller"] = job.controller.to_dict()
     return Curves(steps=job.record.copy(), risk=state["risk"].copy(), seeds=job.seeds.copy(), meta=meta,
-                  diverged_at=state["diverged_at"].copy(), interrupted=bool(interrupted))
+                  diverged_at=state["diverged_at"].copy(), interrupted=bool(interrupted),
+                  lr=state["lr"].copy() if "lr" in state else None)
 
 
 def _progress_bar(job: Job, state: dict, progress):

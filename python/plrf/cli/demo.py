@@ -25,6 +25,10 @@ def add_parser(sub):
     p.add_argument("--fit-steps", type=float, default=1e10, help="horizon of those curves (default 1e10)")
     p.add_argument("--batch", type=int, default=1, help="batch size B (default 1)")
     p.add_argument("--seeds", type=int, default=8, help="Monte Carlo seeds (default 8)")
+    p.add_argument("--controller", default=None,
+                   help="a step-size controller by name (adagrad_norm, polyak, line_search, adam, rmsprop_dana, "
+                        "ema_norm; docs/adaptive.md) applied to every optimizer, with its default parameters; "
+                        "the exact curves are then its deterministic equivalent (methods exact and ode)")
     p.add_argument("--out", default="plrf-demo.png", help="figure path (default plrf-demo.png); '' for none")
     p.set_defaults(func=run)
 
@@ -46,13 +50,16 @@ def run(args) -> int:
     big = Spectrum.theory(args.alpha, args.beta, int(args.fit_d))  # compressed above d = 1e6
     big_opts, fit_steps = defaults(big, args.batch), int(args.fit_steps)
     mc, exact, rows = {}, {}, []
+    ctrl = {"controller": args.controller} if args.controller else {}
+    small, large_method = ("exact", "ode") if ctrl else ("fast", "fast")  # fast cannot run a controller
     for name in OPTIMIZERS:
         t0 = time.perf_counter()
-        mc[name] = simulate(spec, opts[name], args.steps, batch=args.batch, seeds=args.seeds)
-        exact[name] = exact_risk(spec, opts[name], args.exact_steps, batch=args.batch, method="fast")
-        large = exact_risk(big, big_opts[name], fit_steps, batch=args.batch, method="fast")
+        mc[name] = simulate(spec, opts[name], args.steps, batch=args.batch, seeds=args.seeds, **ctrl)
+        exact[name] = exact_risk(spec, opts[name], args.exact_steps, batch=args.batch, method=small, **ctrl)
+        large = exact_risk(big, big_opts[name], fit_steps, batch=args.batch, method=large_method, **ctrl)
         f = fit.power_law(large.steps[1:], large.risk[1:], p_inf=big.p_inf)
-        rows.append((name, f, _theory_fpp(args.alpha, args.beta, name), mc[name], exact[name], time.perf_counter() - t0))
+        theory_fpp = float("nan") if ctrl else _theory_fpp(args.alpha, args.beta, name)
+        rows.append((name, f, theory_fpp, mc[name], exact[name], time.perf_counter() - t0))
     _print_table(rows, args)
     if args.out:
         from .. import plot

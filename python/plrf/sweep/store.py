@@ -77,6 +77,8 @@ def encode(key: str, config: dict, result, info: dict | None = None) -> bytes:
         arrays["seeds"] = np.asarray(result.seeds, dtype=np.uint64)
     if getattr(result, "parts", None) is not None:  # mixtures of experts: each expert's curve
         arrays["parts"] = np.asarray(result.parts, dtype=np.float64)
+    if getattr(result, "lr", None) is not None:  # a run with a step-size controller
+        arrays["lr"] = np.asarray(result.lr, dtype=np.float64)
     return seal(MAGIC, header, arrays)
 
 
@@ -88,11 +90,11 @@ def decode(data: bytes) -> dict:
         raise CorruptRecord(str(exc)) from None
     if header["kind"] == "curves":
         result = Curves(arrays["steps"], arrays["risk"], arrays["seeds"], meta=header["meta"],
-                        diverged_at=arrays["diverged_at"], parts=arrays.get("parts"))
+                        diverged_at=arrays["diverged_at"], parts=arrays.get("parts"), lr=arrays.get("lr"))
     else:
         result = Curve(arrays["steps"], arrays["risk"], meta=header["meta"], diverged_at=int(arrays["diverged_at"][0]),
                        error_estimate=None if header["error_estimate"] is None else float(header["error_estimate"]),
-                       parts=arrays.get("parts"))
+                       parts=arrays.get("parts"), lr=arrays.get("lr"))
     return {**header, "result": result}
 
 

@@ -27,9 +27,11 @@ struct Modes : SpectrumView {
   Route route{};
 };
 
-// The frozen step coefficients of every method at (possibly fractional) time t, on the route's clock.
+// The frozen step coefficients of every method: from the coefficients of a step, or from the
+// optimizer at (possibly fractional) time t on the route's clock.
+inline StepCoefs step_coefs(const Modes& md, const Coefficients& c) { return StepCoefs(c, md.batch, md.route); }
 inline StepCoefs step_coefs(const Modes& md, const GenMomentum& opt, double t) {
-  return StepCoefs(opt.at(md.route.clock * t), md.batch, md.route);
+  return step_coefs(md, opt.at(md.route.clock * t));
 }
 
 // risk[i] = P after record[i] steps; entries after a divergence are NaN.
@@ -40,6 +42,7 @@ struct RiskCurve {
   // block solver / ODE: estimated max relative error over the records; NaN where it could not be
   // computed (a diverged or interrupted run, or an ODE grid that doubling does not change)
   double error_estimate = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> lr;  // with a step-size controller: the multiplier that produced each record (NaN at 0)
 };
 
 // Runs a solver at resolution h and 2h; the largest relative gap between the two curves is the

@@ -131,9 +131,10 @@ inline void ode_modes(const StepCoefs& kc, double h, const OdeModes& md, std::in
   }
 }
 
-template <bool kSgd>
-RiskCurve run_ode(const Modes& md, const GenMomentum& opt, const RecordGrid& record, double dt,
-                  int threads, RunControl& control, std::int64_t* points = nullptr) {
+// coefs: the coefficients of each grid step (PlainCoefs, or a controller's hook, exact/adaptive.hpp).
+template <bool kSgd, class Coefs>
+RiskCurve run_ode(const Modes& md, const RecordGrid& record, double dt, int threads, RunControl& control,
+                  Coefs&& coefs, std::int64_t* points = nullptr) {
   MomentState x(md, kSgd);
   const int nv = kSgd ? 1 : 3;
   std::vector<std::vector<double>> w(nv, std::vector<double>(md.d));  // response to R2 per mode
@@ -142,6 +143,7 @@ RiskCurve run_ode(const Modes& md, const GenMomentum& opt, const RecordGrid& rec
   Recorder rec(record, R2);
   OdeGrid grid(record, dt);
   for (double t = 0.0, t1;; t = t1) {
+    coefs.visit(t);
     if (!rec.visit(t, R2, control)) {
       if (points) *points = grid.points;
       return rec.out;
@@ -149,7 +151,9 @@ RiskCurve run_ode(const Modes& md, const GenMomentum& opt, const RecordGrid& rec
     t1 = grid.after(t);
     const double h = (std::log1p(t1) - std::log1p(t)) * (1.0 + t1);  // dtau times dt/dtau at the new point
     // coefficients at the new point, within the schedule's steps 0 .. T-1 (arrays have T values)
-    const StepCoefs kc = step_coefs(md, opt, std::min(t1, static_cast<double>(record.back() - 1)));
+    // (a controller reads the statistics at t, the previous point, as the authors' adaptive modes do)
+    const double ts = std::min(t1, static_cast<double>(record.back() - 1));
+    const StepCoefs kc = step_coefs(md, coefs.at(md.route.clock * ts, t, t1 - t, x, R2));
     double* a = x.a.data();
     const OdeModes om{md.lam, md.mult, a, kSgd ? nullptr : x.s.data(), kSgd ? nullptr : x.c.data(),
                       {w[0].data(), kSgd ? nullptr : w[1].data(), kSgd ? nullptr : w[2].data()}};
@@ -183,18 +187,28 @@ RiskCurve run_ode(const Modes& md, const GenMomentum& opt, const RecordGrid& rec
 // the same in both runs, and their error cancels out of the gap (which is 0 if records set every
 // step). So unless dt sets most steps (the dt run takes >= 1.5x the steps of the 2 dt run; 2x
 // when dt sets all, 1x when records do) the estimate is NaN, never a false small number.
-inline RiskCurve ode_risk(const Modes& md, const GenMomentum& opt, const RecordGrid& record,
-                          double dt, int threads, RunControl& control) {
+// make_coefs() builds a fresh coefficient hook for each of the two runs.
+template <class MakeCoefs>
+RiskCurve ode_risk_with(const Modes& md, const GenMomentum& opt, const RecordGrid& record, double dt, int threads,
+                        RunControl& control, MakeCoefs&& make_coefs) {
   require_linear_map(opt, "ode");
   return checked_dispatch(opt, record, [&](auto sgd) {
     std::int64_t points[2] = {0, 0};
     auto run = [&](double h) {
-      return run_ode<decltype(sgd)::value>(md, opt, record, h, threads, control, &points[h == dt ? 0 : 1]);
+      auto coefs = make_coefs();
+      RiskCurve out = run_ode<decltype(sgd)::value>(md, record, h, threads, control, coefs, &points[h == dt ? 0 : 1]);
+      coefs.finish(out);
+      return out;
     };
     RiskCurve out = with_doubling_estimate(run, dt);
     if (!(2 * points[0] >= 3 * points[1])) out.error_estimate = std::numeric_limits<double>::quiet_NaN();
     return out;
   });
+}
+
+inline RiskCurve ode_risk(const Modes& md, const GenMomentum& opt, const RecordGrid& record, double dt, int threads,
+                          RunControl& control) {
+  return ode_risk_with(md, opt, record, dt, threads, control, [&] { return PlainCoefs{opt}; });
 }
 
 }  // namespace plrf::exact

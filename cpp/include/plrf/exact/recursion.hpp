@@ -80,17 +80,28 @@ double step_all(const Modes& md, const StepCoefs& k, double R2, MomentState& x, 
   return md.r2(sum);
 }
 
+// The coefficients of each step: the optimizer's schedules. A step-size controller replaces this
+// hook (exact/adaptive.hpp) to scale them by its multiplier.
+struct PlainCoefs {
+  const GenMomentum& opt;
+  // Coefficients at schedule time ts for the step from time t over dt steps, from state x.
+  Coefficients at(double ts, double, double, const MomentState&, double) { return opt.at(ts); }
+  void visit(double) {}  // a time point reached (records what the hook tracks)
+  void finish(RiskCurve&) {}  // adds what the hook tracked to the result
+};
+
 // Records risk = R2 / 2 at each record step; stops at divergence, cancellation or the last record.
-template <bool kSgd>
-RiskCurve run_recursion(const Modes& md, const GenMomentum& opt, const RecordGrid& record,
-                        int threads, RunControl& control) {
+template <bool kSgd, class Coefs>
+RiskCurve run_recursion(const Modes& md, const RecordGrid& record, int threads, RunControl& control, Coefs&& coefs) {
   MomentState x(md, kSgd);
   std::vector<double> partial;
   double R2 = md.r2_of(x.a.data());
   Recorder rec(record, R2);
   for (std::int64_t t = 0;; ++t) {
+    coefs.visit(static_cast<double>(t));
     if (!rec.visit(t, R2, control)) return rec.out;
-    R2 = step_all<kSgd>(md, step_coefs(md, opt, static_cast<double>(t)), R2, x, threads, partial);
+    const double tt = static_cast<double>(t);
+    R2 = step_all<kSgd>(md, step_coefs(md, coefs.at(md.route.clock * tt, tt, 1.0, x, R2)), R2, x, threads, partial);
     if ((t & 1023) == 1023) control.advance(1024);
   }
 }
@@ -100,7 +111,7 @@ inline RiskCurve exact_risk(const Modes& md, const GenMomentum& opt, const Recor
   return checked_dispatch(opt, record, [&](auto sgd) {
     constexpr bool kSgd = decltype(sgd)::value;
     if (opt.knobs.affine()) return run_affine_recursion<kSgd>(md, opt, record, threads, control);  // docs/families.md §2
-    return run_recursion<kSgd>(md, opt, record, threads, control);
+    return run_recursion<kSgd>(md, record, threads, control, PlainCoefs{opt});
   });
 }
 

@@ -26,7 +26,10 @@ inline bool finished(const SeedSlot& s, const RunSpec& spec) { return *s.diverge
 inline void mark_divergence(const SeedSlot& s, const RunSpec& spec, std::int64_t t) {
   *s.diverged_at = t;
   for (std::size_t k = 0; k < spec.record.size(); ++k)
-    if (spec.record[k] >= t) s.risk[k] = std::numeric_limits<double>::quiet_NaN();
+    if (spec.record[k] >= t) {
+      s.risk[k] = std::numeric_limits<double>::quiet_NaN();
+      if (s.lr) s.lr[k] = std::numeric_limits<double>::quiet_NaN();
+    }
 }
 
 // Steppers with several risks per record (mixtures of experts, routing.hpp) store them at record k.
@@ -54,6 +57,7 @@ void drive_seed(Stepper& st, const SeedSlot& s, const RunSpec& spec, RunControl&
         break;
       }
       record_parts(st, k, 0);
+      if (s.lr) s.lr[k] = s.ctrl[1];  // the multiplier that produced theta_t
       s.risk[k++] = r;
     }
     if (t == spec.steps) break;

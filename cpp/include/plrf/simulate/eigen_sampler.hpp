@@ -49,6 +49,8 @@ struct EigenModel {
   bool sgd;
   UpdateKnobs knobs;
   std::vector<double> phi_star;  // sqrt(rho), only with ridge/decay/noise
+  const Controller* ctrl = nullptr;  // a step-size controller (docs/adaptive.md), or none
+  double trace2 = 0.0;               // tr K^2
 
   EigenModel(const Spectrum& spec, std::int64_t batch_, Sampler sampler_, bool sgd_, UpdateKnobs knobs_ = {})
       : spectrum(&spec), sqrt_lambda(spec.dim()), sigma(std::sqrt(2.0 * spec.p_inf)), batch(batch_),
@@ -72,9 +74,8 @@ class EigenStepper {
   // that a resume redoes the whole step.
   bool step(std::int64_t t, const Coefficients& c, const RunControl& control) {
     if (knob_.on) knob_.prepare(slot_.seed, static_cast<std::uint64_t>(t), c);
-    if (m_.sampler == Sampler::Explicit)
-      return explicit_step(static_cast<std::uint64_t>(t), MomentumStep(c, m_.sgd), control);
-    fast_step(static_cast<std::uint64_t>(t), MomentumStep(c, m_.sgd), m_.batch);
+    if (m_.sampler == Sampler::Explicit) return explicit_step(static_cast<std::uint64_t>(t), c, control);
+    fast_step(static_cast<std::uint64_t>(t), c, m_.sgd, m_.batch);
     return true;
   }
 
@@ -87,11 +88,11 @@ class EigenStepper {
   // A mixture-of-experts step (simulate/routing.hpp): n of the step's B samples reach this learner
   // (n = 0: a step without gradient, the momentum still moves); its draws sit at lane `lane` of
   // the step's streams, so that the experts of one seed never share a draw.
-  void routed_step(std::uint64_t t, const MomentumStep& upd, std::int64_t n, std::uint64_t lane) {
+  void routed_step(std::uint64_t t, const Coefficients& c, bool sgd, std::int64_t n, std::uint64_t lane) {
     if (n == 0)
-      fused_update(upd, [](Eigen::Index) { return 0.0; });
+      fused_update(MomentumStep(c, sgd), [](Eigen::Index) { return 0.0; });
     else
-      fast_step(t, upd, n, lane);
+      fast_step(t, c, sgd, n, lane);
   }
 
  private:
@@ -102,12 +103,17 @@ class EigenStepper {
     return linalg::lane_sum(0, d_, [&](std::int64_t j) { return lam[j] * e[j] * e[j]; });
   }
 
+  // One draw of the fast sampler: g_j = lambda_j e_j coef_e + lambda_j^{1/2} xi_j coef_xi, and
+  // r2 = |r|^2 = sum_b r_b^2 over its samples (the batch loss's numerator).
+  struct FastDraw {
+    double coef_e, coef_xi, r2;
+  };
+
   // Lane `lane` of the fast sampler on n of the step's samples (normals lane d .. lane d + d - 1,
-  // scalars 3 lane .. 3 lane + 2): fills xi and returns (coef_e, coef_xi) with
-  // g_j = lambda_j e_j coef_e + lambda_j^{1/2} xi_j coef_xi. The sum over the n samples is divided by
-  // the whole batch B (the loss is averaged over the batch). Lanes: SVAG's second batch is lane 1, a
-  // mixture's expert i is lane i; the two are never combined (refused in python/plrf/simulation.py).
-  std::pair<double, double> fast_draw(std::uint64_t t, std::uint64_t lane, std::int64_t n, double* xi) const {
+  // scalars 3 lane .. 3 lane + 2): fills xi. The sum over the n samples is divided by the whole
+  // batch B (the loss is averaged over the batch). Lanes: SVAG's second batch is lane 1, a mixture's
+  // expert i is lane i; the two are never combined (refused in python/plrf/simulation.py).
+  FastDraw fast_draw(std::uint64_t t, std::uint64_t lane, std::int64_t n, double* xi) const {
     rng::fill_normals({slot_.seed, rng::kEigenSamples}, t, lane * static_cast<std::uint64_t>(d_),
                       static_cast<std::size_t>(d_), xi);
     const double* sl = m_.sqrt_lambda.data();
@@ -125,30 +131,33 @@ class EigenStepper {
     const double s1 = na * c1sq - sigma * w_eps;  // w . r
     const double r2 = a2 * c1sq - 2.0 * na * sigma * w_eps + sigma * sigma * eps2;
     const double rn = std::sqrt(r2 > 0.0 ? r2 : 0.0);
-    return {na > 0.0 ? (s1 - rn * ax / na) / (na * B) : 0.0, rn / B};
+    return {na > 0.0 ? (s1 - rn * ax / na) / (na * B) : 0.0, rn / B, r2};
   }
 
-  // The fast sampler's step on n samples at lane `lane` (a plain run: all B samples at lane 0).
-  void fast_step(std::uint64_t t, const MomentumStep& upd, std::int64_t n, std::uint64_t lane = 0) {
+  // The fast sampler's step on n samples at lane `lane` (a plain run: all B samples at lane 0);
+  // `sgd`: the optimizer never touches the momentum.
+  void fast_step(std::uint64_t t, const Coefficients& c, bool sgd, std::int64_t n, std::uint64_t lane = 0) {
     const double* sl = m_.sqrt_lambda.data();
     const double* e = slot_.x;
     const double* lam = m_.spectrum->eigenvalues.data();
     double* xi = buf_.data();
-    const auto [coef_e, coef_xi] = fast_draw(t, lane, n, xi);
+    const auto [coef_e, coef_xi, r2] = fast_draw(t, lane, n, xi);
     if (!m_.knobs.svag()) {
+      const MomentumStep upd(adapt(c, t, [&] { return fast_stats(xi, coef_e, coef_xi, r2); }), sgd);
       fused_update(upd, [&](Eigen::Index j) { return lam[j] * e[j] * coef_e + sl[j] * xi[j] * coef_xi; });
       return;
     }
-    double* xi2 = xi + d_;
-    const auto [coef_e2, coef_xi2] = fast_draw(t, 1, n, xi2);
+    double* xi2 = xi + d_;  // SVAG (never with a controller: refused in run.hpp)
+    const auto [coef_e2, coef_xi2, r2_2] = fast_draw(t, 1, n, xi2);
     const double cp = m_.knobs.c_plus(), cm = m_.knobs.c_minus(), ce = cp * coef_e + cm * coef_e2;
     const double cx1 = cp * coef_xi, cx2 = cm * coef_xi2;
-    fused_update(upd, [&](Eigen::Index j) { return lam[j] * e[j] * ce + sl[j] * (xi[j] * cx1 + xi2[j] * cx2); });
+    fused_update(MomentumStep(c, sgd),
+                 [&](Eigen::Index j) { return lam[j] * e[j] * ce + sl[j] * (xi[j] * cx1 + xi2[j] * cx2); });
   }
 
   // The batch loop is O(B d): it polls for cancellation every ~2^16 sample coordinates (a relaxed
   // atomic load, nothing next to 2^16 normals), and writes the state only after the whole batch.
-  bool explicit_step(std::uint64_t t, const MomentumStep& upd, const RunControl& control) {
+  bool explicit_step(std::uint64_t t, const Coefficients& c, const RunControl& control) {
     const rng::StreamKey key{slot_.seed, rng::kEigenSamples};
     const std::int64_t B = m_.batch;
     const double* sl = m_.sqrt_lambda.data();
@@ -157,6 +166,7 @@ class EigenStepper {
     double* g = grad_.data();
     std::fill(grad_.begin(), grad_.end(), 0.0);
     std::int64_t unpolled = 0;
+    double r2 = 0.0;  // sum_b r_b^2, the batch loss's numerator
     const bool svag = m_.knobs.svag();
     for (std::int64_t k = 0; k < (svag ? 2 : 1); ++k) {  // SVAG: a second batch at normals B (d + 1) on
       const std::int64_t base = k * B * (d_ + 1);
@@ -171,14 +181,60 @@ class EigenStepper {
         rng::fill_normals(key, t, static_cast<std::uint64_t>(base + B * d_ + b), 1, &eps);
         double r = -m_.sigma * eps;  // <f_b, e> - eps_b
         for (Eigen::Index j = 0; j < d_; ++j) r += sl[j] * z[j] * e[j];
+        r2 += r * r;
         if (svag) r *= weight;
         for (Eigen::Index j = 0; j < d_; ++j) g[j] += sl[j] * z[j] * r;
       }
     }
     const double inv_b = 1.0 / static_cast<double>(B);
+    const MomentumStep upd(adapt(c, t, [&] {
+      StepStats s = error_stats();
+      s.grad2 = linalg::lane_sum(0, d_, [&](std::int64_t j) { return g[j] * g[j]; }) * inv_b * inv_b;
+      s.batch_loss = 0.5 * r2 * inv_b;
+      return s;
+    }), m_.sgd);
     fused_update(upd, [&](Eigen::Index j) { return g[j] * inv_b; });
     return true;
   }
+
+  // The coefficients of step t under the run's controller (unchanged without one).
+  template <class Stats>
+  Coefficients adapt(const Coefficients& c, std::uint64_t t, Stats&& stats) {
+    return plrf::adapt(m_.ctrl, c, static_cast<std::int64_t>(t), slot_.ctrl, static_cast<double>(m_.batch), m_.trace2,
+                       stats);
+  }
+
+  // The statistics of the current error (risk, and the oracle's ||K e||^2, e^T K^3 e).
+  StepStats error_stats() const {
+    StepStats s;
+    s.risk = risk();
+    if (m_.ctrl->needs_oracle()) {
+      const double* lam = m_.spectrum->eigenvalues.data();
+      const double* e = slot_.x;
+      s.k2 = linalg::lane_sum(0, d_, [&](std::int64_t j) { return lam[j] * lam[j] * e[j] * e[j]; });
+      s.k3 = linalg::lane_sum(0, d_, [&](std::int64_t j) { return lam[j] * lam[j] * lam[j] * e[j] * e[j]; });
+    }
+    return s;
+  }
+
+  // Fast sampler: with g_j = lambda_j e_j ce + lambda_j^{1/2} xi_j cx, the realised
+  //   ||g||^2 = ce^2 sum lambda^2 e^2 + 2 ce cx sum lambda^{3/2} e xi + cx^2 sum lambda xi^2,
+  // and the batch loss is |r|^2 / (2B). An extra O(d) pass, paid only by controllers that read them.
+  StepStats fast_stats(const double* xi, double ce, double cx, double r2) const {
+    StepStats s = error_stats();
+    if (m_.ctrl->needs_grad2()) {
+      const double* lam = m_.spectrum->eigenvalues.data();
+      const double* sl = m_.sqrt_lambda.data();
+      const double* e = slot_.x;
+      const double ee = linalg::lane_sum(0, d_, [&](std::int64_t j) { return lam[j] * lam[j] * e[j] * e[j]; });
+      const double ex = linalg::lane_sum(0, d_, [&](std::int64_t j) { return lam[j] * sl[j] * e[j] * xi[j]; });
+      const double xx = linalg::lane_sum(0, d_, [&](std::int64_t j) { return lam[j] * xi[j] * xi[j]; });
+      s.grad2 = ce * ce * ee + 2.0 * ce * cx * ex + cx * cx * xx;
+    }
+    s.batch_loss = 0.5 * (r2 > 0.0 ? r2 : 0.0) / static_cast<double>(m_.batch);
+    return s;
+  }
+
   static constexpr std::int64_t kPollEvery = std::int64_t{1} << 16;
 
   // Applies the momentum step with gradient grad(j) (and the knobs, if on) and refreshes the

@@ -23,14 +23,20 @@ namespace plrf::simulate {
 
 class FullStepper {
  public:
-  FullStepper(const FullModel& model, const SeedSlot& slot, const UpdateKnobs& knobs = {})
-      : m_(model), slot_(slot), gradient_(make(model, slot)), knob_(knobs, nullptr, model.d()) {}
+  FullStepper(const FullModel& model, const SeedSlot& slot, const UpdateKnobs& knobs = {},
+              const Controller* ctrl = nullptr)
+      : m_(model), slot_(slot), gradient_(make(model, slot)), knob_(knobs, nullptr, model.d()), ctrl_(ctrl) {}
 
   // One step; true when done (a step is at most one GEMM block, ~0.2 s, so it is never cut short).
   // Ridge, decay and noise act on theta itself (simulate/knob_step.hpp with phi* = 0).
   bool step(std::int64_t t, const Coefficients& c, const RunControl&) {
     const double* g = std::visit([&](auto& grad) { return grad(t, slot_.x); }, gradient_);
-    const MomentumStep upd(c, m_.sgd);
+    const MomentumStep upd(adapt(ctrl_, c, t, slot_.ctrl, static_cast<double>(m_.batch), 0.0, [&] {
+      StepStats s;  // the batch loss and the oracle statistics are refused on this path (run.hpp)
+      for (std::int64_t j = 0; j < m_.d(); ++j) s.grad2 += g[j] * g[j];
+      if (ctrl_->needs_risk()) s.risk = risk();
+      return s;
+    }), m_.sgd);
     if (knob_.on) {
       knob_.prepare(slot_.seed, static_cast<std::uint64_t>(t), c);
       for (std::int64_t j = 0; j < m_.d(); ++j) slot_.x[j] = knob_(upd, j, slot_.x[j], slot_.y[j], g[j]);
@@ -64,6 +70,7 @@ class FullStepper {
   SeedSlot slot_;
   Gradient gradient_;
   KnobStep knob_;
+  const Controller* ctrl_;  // step-size controller (docs/adaptive.md), or none
 };
 
 }  // namespace plrf::simulate

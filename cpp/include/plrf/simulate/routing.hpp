@@ -91,7 +91,7 @@ class ExpertStepper {
     route_counts(r_, seed_, tu, batch_, counts_, u_);
     for (std::size_t i = 0; i < r_.m(); ++i) {
       const GenMomentum& o = *r_.opts[i];
-      experts_[i].routed_step(tu, MomentumStep(o.at(r_.clock[i] * static_cast<double>(t)), o.is_sgd()), counts_[i], i);
+      experts_[i].routed_step(tu, o.at(r_.clock[i] * static_cast<double>(t)), o.is_sgd(), counts_[i], i);
     }
     return true;
   }

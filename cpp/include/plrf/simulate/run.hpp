@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "plrf/runtime/control.hpp"
@@ -46,11 +47,21 @@ inline int inner_threads(int threads, std::size_t seeds) {
   return std::max(1, resolve_threads(threads) / static_cast<int>(std::max<std::size_t>(1, seeds)));
 }
 
+// The run's step-size controller, or nullptr. A controller reads one plain batch gradient: SVAG's two
+// draws and the affine knobs (decay, l2, noise) are not in its rules, so they are refused together.
+inline const Controller* active_controller(const RunSpec& run) {
+  if (!run.controller || !run.controller->active()) return nullptr;
+  if (run.optimizer->knobs.affine() || run.optimizer->knobs.svag())
+    throw std::invalid_argument("a step-size controller runs the plain Gen-Mom-SGD family (no decay/l2/noise/SVAG)");
+  return run.controller;
+}
+
 inline bool advance_eigen(const Spectrum& spec, const RunSpec& run, Sampler sampler,
                           const std::vector<SeedSlot>& slots, int threads, RunControl& control, double budget_seconds) {
   spec.validate();
   run.optimizer->knobs.validate();
-  const EigenModel model(spec, run.batch, sampler, run.optimizer->is_sgd(), run.optimizer->knobs);
+  EigenModel model(spec, run.batch, sampler, run.optimizer->is_sgd(), run.optimizer->knobs);
+  if (const Controller* ctrl = active_controller(run)) model.ctrl = ctrl, model.trace2 = run.trace2;
   return run_seeds(slots, run, threads, control, budget_seconds,
                    [&](const SeedSlot& s) { return EigenStepper(model, s); });
 }
@@ -74,8 +85,13 @@ inline bool advance_full(const Spectrum& spec, const RunSpec& run, const FullPro
   const FullModel model(spec, full.W, full.v, full.eigenvectors, full.theta_star, full.alpha, full.beta, run.batch,
                         run.steps, run.optimizer->is_sgd(), full_path(run.batch, full.v, d),
                         inner_threads(threads, slots.size()));
+  const Controller* ctrl = active_controller(run);
+  // The batch loss (polyak) and K e (line search) are not formed on this path.
+  if (ctrl && (ctrl->needs_batch_loss() || ctrl->needs_oracle()))
+    throw std::invalid_argument("space='full' cannot run controller " + ctrl->name + " (it needs the batch loss or "
+                                "K e); use space='eigen'");
   return run_seeds(slots, run, threads, control, budget_seconds,
-                   [&](const SeedSlot& s) { return FullStepper(model, s, run.optimizer->knobs); });
+                   [&](const SeedSlot& s) { return FullStepper(model, s, run.optimizer->knobs, ctrl); });
 }
 
 }  // namespace plrf::simulate

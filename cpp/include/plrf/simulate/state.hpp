@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "plrf/optim/controller.hpp"
 #include "plrf/optim/gen_momentum.hpp"
 #include "plrf/rng/streams.hpp"
 #include "plrf/runtime/record_grid.hpp"
@@ -22,6 +23,8 @@ struct SeedSlot {
   std::int64_t* step = nullptr;   // steps done so far
   std::int64_t* diverged_at = nullptr;  // -1, or the step whose risk diverged
   double* risk = nullptr;         // one entry per record step
+  double* ctrl = nullptr;         // with a controller: kControllerSlots (state, last multiplier)
+  double* lr = nullptr;           // with a controller: one entry per record step
 };
 
 // What a run needs besides the per-seed state, checked on construction.
@@ -31,6 +34,8 @@ struct RunSpec {
   std::int64_t batch;
   RecordGrid record;  // inside [0, steps]
   double risk0;       // initial risk, the divergence guard's scale
+  const Controller* controller = nullptr;  // step-size controller (docs/adaptive.md), or none
+  double trace2 = 0.0;                     // tr K^2 (line search's noise term)
 
   RunSpec(const GenMomentum* optimizer_, std::int64_t steps_, std::int64_t batch_, std::vector<std::int64_t> record_,
           double risk0_)

@@ -1,0 +1,180 @@
+"""Step-size controllers (docs/adaptive.md): rules that turn the statistics of each step into a
+multiplier m_t of some of the Gen-Mom-SGD coefficients (their *placement*),
+gamma_i(t) -> m_t gamma_i(t), so they compose with any optimizer of the family and its schedules.
+
+    plrf.simulate(problem, plrf.sgd(0.1), 10_000, seeds=100, controller=plrf.controllers.adagrad_norm())
+
+The rules live once, in C++ (cpp/include/plrf/optim/controller.hpp); this module builds and checks
+them, and fills AdaGrad-Norm's defaults from the spectrum (docs/adaptive.md §4):
+b0 = sqrt(E||g_0||^2) and G = 2 sqrt(B) g2 sqrt(2) b0 with g2 = 0.375 min(2/(B+1), 1/tr K).
+"""
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import math
+from dataclasses import dataclass
+
+from . import _core
+
+__all__ = ["NAMES", "COEFFICIENTS", "Controller", "adagrad_norm", "polyak", "line_search", "adam", "rmsprop_dana",
+           "ema_norm", "get", "defaults"]
+
+COEFFICIENTS = ("gamma1", "gamma2", "gamma3")
+NAMES = ("adagrad_norm", "polyak", "line_search", "adam", "rmsprop_dana", "ema_norm")
+
+
+@dataclass(frozen=True)
+class Controller:
+    """A controller: its rule's name, placement and parameters (plain data; checkpoints keep it).
+
+    G and b0 (AdaGrad-Norm) may be None until a run knows the spectrum and batch: resolve() fills them.
+    """
+
+    name: str
+    placement: tuple = ("gamma2",)
+    G: float | None = None
+    b0: float | None = None
+    c: float = 0.5
+    floor: float = 0.0
+    beta: float = 0.99
+    eps: float = 0.0
+
+    def resolve(self, spectrum, batch: int) -> Controller:
+        """The same controller with AdaGrad-Norm's default G and b0 computed for this spectrum and batch."""
+        if self.name != "adagrad_norm" or (self.G is not None and self.b0 is not None):
+            return self
+        b0 = self.b0 if self.b0 is not None else default_b0(spectrum, batch)
+        G = self.G if self.G is not None else default_G(spectrum, batch, b0)
+        return dataclasses.replace(self, G=_positive("G", G), b0=_positive("b0", b0))
+
+    def core(self) -> _core.Controller:
+        """The C++ controller (call resolve() first)."""
+        mask = sum(1 << COEFFICIENTS.index(p) for p in self.placement)
+        G, b0 = (1.0 if v is None else v for v in (self.G, self.b0))
+        return _core.Controller(self.name, mask, G=G, b0=b0, c=self.c, floor=self.floor, beta=self.beta, eps=self.eps)
+
+    def to_dict(self) -> dict:
+        return dict(dataclasses.asdict(self), placement=list(self.placement))
+
+    @classmethod
+    def from_dict(cls, d) -> Controller:
+        d = dict(d)
+        name = d.pop("name")
+        allowed = inspect.signature(_BUILDERS.get(name, get)).parameters
+        return get(name, **{k: v for k, v in d.items() if k in allowed})
+
+
+def default_b0(spectrum, batch) -> float:
+    """sqrt(E||g_0||^2) = sqrt((1 + 1/B) sum lambda^2 rho + tr K 2 P_0 / B)  (docs/adaptive.md §4)."""
+    lam, rho = spectrum.eigenvalues, spectrum.rho
+    trace = float(spectrum.multiplicity @ lam)
+    two_p0 = 2.0 * spectrum.p_inf + float(lam @ rho)
+    return math.sqrt((1.0 + 1.0 / batch) * float(lam**2 @ rho) + trace * two_p0 / batch)
+
+
+def default_G(spectrum, batch, b0) -> float:
+    """2 sqrt(B) g2 sqrt(2) b0, g2 the SGD recipe's step: the first step is ~2 sqrt(B) times the recipe's."""
+    trace = float(spectrum.multiplicity @ spectrum.eigenvalues)
+    g2 = 0.375 * min(2.0 / (batch + 1), 1.0 / trace)
+    return 2.0 * math.sqrt(batch) * g2 * math.sqrt(2.0) * b0
+
+
+def _positive(name, x) -> float:
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a finite number > 0, got {x!r}") from None
+    if not math.isfinite(x) or x <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {x}")
+    return x
+
+
+def _placement(placement) -> tuple:
+    place = (placement,) if isinstance(placement, str) else tuple(placement)
+    if not place or any(p not in COEFFICIENTS for p in place) or len(set(place)) != len(place):
+        raise ValueError(f"placement must be a non-empty subset of {COEFFICIENTS}, got {placement!r}")
+    return tuple(p for p in COEFFICIENTS if p in place)
+
+
+def adagrad_norm(G=None, b0=None, placement=("gamma2", "gamma3")) -> Controller:
+    """AdaGrad-Norm: S_0 = b0^2, S_{t+1} = S_t + ||g_t||^2, m_t = G / sqrt(S_{t+1}).
+    G, b0 default to docs/adaptive.md §4's rule (computed from the spectrum when the run starts)."""
+    G = None if G is None else _positive("G", G)
+    b0 = None if b0 is None else _positive("b0", b0)
+    return Controller("adagrad_norm", _placement(placement), G=G, b0=b0)
+
+
+def polyak(c=0.5, floor=0.0, placement=("gamma2", "gamma3")) -> Controller:
+    """Stochastic Polyak: m_t = max(f_B - floor, 0) / (c ||g_t||^2); floor = 0 does not subtract P_inf."""
+    floor = float(floor)
+    if not math.isfinite(floor) or floor < 0:
+        raise ValueError(f"floor must be a finite number >= 0, got {floor}")
+    return Controller("polyak", _placement(placement), c=_positive("c", c), floor=floor)
+
+
+def line_search(placement=("gamma2",)) -> Controller:
+    """Idealised exact line search (an oracle: it reads the true error):
+    m_t = ||K e||^2 / ((1 + 1/B) e^T K^3 e + tr K^2 2P / B)."""
+    return Controller("line_search", _placement(placement))
+
+
+def adam(placement=("gamma3",)) -> Controller:
+    """The authors' "adam" mode: gamma3 / sqrt(2 P(theta_t))."""
+    return Controller("adam", _placement(placement))
+
+
+def rmsprop_dana(placement=("gamma1",)) -> Controller:
+    """The authors' "rmsprop_dana" mode: gamma1 / sqrt(2 P(theta_t))."""
+    return Controller("rmsprop_dana", _placement(placement))
+
+
+def ema_norm(beta=0.99, eps=0.0, placement=("gamma3",)) -> Controller:
+    """EMA of ||g||^2 with bias correction: m_t = 1 / sqrt(v_{t+1} / (1 - beta^{t+1}) + eps)."""
+    beta, eps = float(beta), float(eps)
+    if not 0.0 <= beta < 1.0:
+        raise ValueError(f"beta must be in [0, 1), got {beta}")
+    if not math.isfinite(eps) or eps < 0:
+        raise ValueError(f"eps must be a finite number >= 0, got {eps}")
+    return Controller("ema_norm", _placement(placement), beta=beta, eps=eps)
+
+
+_BUILDERS = {"adagrad_norm": adagrad_norm, "polyak": polyak, "line_search": line_search, "adam": adam,
+             "rmsprop_dana": rmsprop_dana, "ema_norm": ema_norm}
+
+
+def get(name, **params) -> Controller:
+    """A controller by name (one of NAMES) with its builder's keywords."""
+    if name not in _BUILDERS:
+        raise ValueError(f"controller must be one of {NAMES}, got {name!r}")
+    allowed = inspect.signature(_BUILDERS[name]).parameters
+    for key in params:
+        if key not in allowed:
+            raise ValueError(f"controller {name!r} takes {tuple(allowed)}, not {key!r}")
+    return _BUILDERS[name](**params)
+
+
+def defaults(spectrum, batch=1) -> dict:
+    """Every controller by name with its default parameters, AdaGrad-Norm's G and b0 computed for this
+    spectrum and batch (docs/adaptive.md §4); the companion of plrf.defaults, which gives the optimizers."""
+    return {name: get(name).resolve(spectrum, batch) for name in NAMES}
+
+
+def check(controller, space: str, method: str | None = None):
+    """The controller of an engine call (None, a Controller, a name or a {"name": ..., **params} dict);
+    ValueError naming what cannot run it."""
+    if controller is None:
+        return None
+    if isinstance(controller, str):  # a name (sweep options, the CLI) with the builder's defaults
+        controller = get(controller)
+    elif isinstance(controller, dict):  # {"name": ..., **params}: JSON-able, as sweep configs store it
+        controller = get(**controller) if "name" in controller else controller
+    if not isinstance(controller, Controller):
+        raise ValueError(f"controller must be built by plrf.controllers (e.g. plrf.controllers.adam()), got "
+                         f"{type(controller).__name__}")
+    if space == "full" and controller.name in ("polyak", "line_search"):
+        raise ValueError(f"space='full' cannot run controller {controller.name!r} (it needs the batch loss or K e); "
+                         "use space='eigen'")
+    if method is not None and method not in ("exact", "ode"):
+        raise ValueError(f"method={method!r} cannot run a controller; use method='exact' or 'ode'")
+    return controller
