@@ -117,7 +117,7 @@ class BlockSolver {
       return true;
     }
     const std::int64_t tail = split_tail(opt_, t, n), head = n - tail;
-    const StepCoefs k(frozen(t, head)), k_tail(frozen(t + head, std::max<std::int64_t>(tail, 1)));
+    const StepCoefs k(frozen(t, head)), k_tail(tail > 0 ? frozen(t + head, tail) : k);  // no step past the block
     l1_partial_.assign(static_cast<std::size_t>(chunks(md_.d)), 0.0);
     const double base = md_.r2(sweep(md_.d, threads_, partial_, [&](std::int64_t j0, std::int64_t j1) {
                           propagate(k, head, k_tail, tail, j0, j1);
