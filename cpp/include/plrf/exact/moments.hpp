@@ -18,13 +18,15 @@
 // not theta*, so the second moments need the first moments mu = (u, v) = phi* (E e, E y), which
 // follow mu' = M mu + h q with q = phi*^2 = rho; then Z = [[a, c], [c, s]] follows
 //   Z' = M Z M^T + M mu h^T + h mu^T M^T + h h^T q + N N^T xi + sigma^2 e1 e1^T.
-// `step_affine` is that map: `linear_part` (shared with `step`) plus the affine terms. SVAG
-// (docs/families.md §3) needs no new term: gamma2, gamma3 arrive divided by l and 1/B becomes l/B.
+// `step_affine` is that map: `linear_part` (shared with `step`) plus the affine terms (both always
+// inlined into the per-ISA kernels). SVAG (docs/families.md §3) needs no new term: gamma2, gamma3
+// arrive divided by l and 1/B becomes l/B.
 #pragma once
 #include <array>
 #include <cstdint>
 
 #include "plrf/optim/gen_momentum.hpp"
+#include "plrf/runtime/isa.hpp"
 
 namespace plrf::exact {
 
@@ -52,7 +54,7 @@ struct StepCoefs {
 
 // Z <- M Z M^T + N N^T xi for one mode, M = [[A, -gamma3 m], [g1l, m]] (in place). kSgd: only a is live.
 template <bool kSgd>
-inline void linear_part(const StepCoefs& k, double A, double g1l, double xi, double& a, double& s, double& c) {
+PLRF_ALWAYS_INLINE void linear_part(const StepCoefs& k, double A, double g1l, double xi, double& a, double& s, double& c) {
   if (kSgd) {
     a = A * A * a + k.G * k.G * xi;
     return;
@@ -78,7 +80,7 @@ inline void step(const StepCoefs& k, double lam, double R2, double& a, double& s
 // kSgd: only a and u are live. The gradient noise xi sees lambda only (ridge and decay are
 // deterministic); like the lambda R2 forcing, the injected noise is per direction.
 template <bool kSgd>
-inline void step_affine(const StepCoefs& k, double lam, double R2, double q, double mult, double& a, double& s,
+PLRF_ALWAYS_INLINE void step_affine(const StepCoefs& k, double lam, double R2, double q, double mult, double& a, double& s,
                         double& c, double& u, double& v) {
   const double lr = lam + k.l2;  // curvature seen by the update
   const double A = 1.0 - k.w - k.G * lr, g1l = k.g1 * lr, h1 = -(k.w + k.G * k.l2);

@@ -141,16 +141,17 @@ class EigenStepper {
     const double* e = slot_.x;
     const double* lam = m_.spectrum->eigenvalues.data();
     double* xi = buf_.data();
-    const auto [coef_e, coef_xi, r2] = fast_draw(t, lane, n, xi);
+    const FastDraw draw = fast_draw(t, lane, n, xi);
+    const double coef_e = draw.coef_e, coef_xi = draw.coef_xi;  // plain locals: the update loop keeps them in registers
     if (!m_.knobs.svag()) {
-      const MomentumStep upd(adapt(c, t, [&] { return fast_stats(xi, coef_e, coef_xi, r2); }), sgd);
+      const MomentumStep upd(adapt(c, t, [&] { return fast_stats(xi, coef_e, coef_xi, draw.r2); }), sgd);
       fused_update(upd, [&](Eigen::Index j) { return lam[j] * e[j] * coef_e + sl[j] * xi[j] * coef_xi; });
       return;
     }
     double* xi2 = xi + d_;  // SVAG (never with a controller: refused in run.hpp)
-    const auto [coef_e2, coef_xi2, r2_2] = fast_draw(t, 1, n, xi2);
-    const double cp = m_.knobs.c_plus(), cm = m_.knobs.c_minus(), ce = cp * coef_e + cm * coef_e2;
-    const double cx1 = cp * coef_xi, cx2 = cm * coef_xi2;
+    const FastDraw draw2 = fast_draw(t, 1, n, xi2);
+    const double cp = m_.knobs.c_plus(), cm = m_.knobs.c_minus(), ce = cp * coef_e + cm * draw2.coef_e;
+    const double cx1 = cp * coef_xi, cx2 = cm * draw2.coef_xi;
     fused_update(MomentumStep(c, sgd),
                  [&](Eigen::Index j) { return lam[j] * e[j] * ce + sl[j] * (xi[j] * cx1 + xi2[j] * cx2); });
   }
@@ -237,21 +238,27 @@ class EigenStepper {
 
   static constexpr std::int64_t kPollEvery = std::int64_t{1} << 16;
 
-  // Applies the momentum step with gradient grad(j) (and the knobs, if on) and refreshes the
-  // energy in one pass.
+  // Applies the momentum step with gradient grad(j) and refreshes the energy in one pass; with
+  // ridge, decay or noise on, the step goes through knob_ (simulate/knob_step.hpp).
   template <class Grad>
   void fused_update(const MomentumStep& upd, Grad&& grad) {
-    if (knob_.on)
-      return fused_loop([&](std::int64_t j, double x, double& y) { return knob_(upd, j, x, y, grad(j)); });
-    fused_loop([&](std::int64_t j, double x, double& y) { return upd(x, y, grad(j)); });
-  }
-  template <class Update>
-  void fused_loop(Update&& update) {
+    if (knob_.on) return fused_knob_update(upd, grad);
     const double* lam = m_.spectrum->eigenvalues.data();
     double* e = slot_.x;
     double* y = slot_.y;
     energy_ = linalg::lane_sum(0, d_, [&](std::int64_t j) {
-      const double ej = update(j, e[j], y[j]);
+      const double ej = upd(e[j], y[j], grad(j));
+      e[j] = ej;
+      return lam[j] * ej * ej;
+    });
+  }
+  template <class Grad>
+  void fused_knob_update(const MomentumStep& upd, Grad&& grad) {
+    const double* lam = m_.spectrum->eigenvalues.data();
+    double* e = slot_.x;
+    double* y = slot_.y;
+    energy_ = linalg::lane_sum(0, d_, [&](std::int64_t j) {
+      const double ej = knob_(upd, j, e[j], y[j], grad(j));
       e[j] = ej;
       return lam[j] * ej * ej;
     });
