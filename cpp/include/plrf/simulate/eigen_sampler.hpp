@@ -26,6 +26,7 @@
 #include "plrf/linalg/lane_sum.hpp"
 #include "plrf/rng/gamma.hpp"
 #include "plrf/rng/normal.hpp"
+#include "plrf/simulate/eigen_fused.hpp"
 #include "plrf/simulate/state.hpp"
 #include "plrf/spectrum/spectrum.hpp"
 
@@ -54,7 +55,7 @@ class EigenStepper {
  public:
   EigenStepper(const EigenModel& model, const SeedSlot& slot)
       : m_(model), slot_(slot), d_(model.spectrum->dim()), buf_(d_), grad_(model.sampler == Sampler::Explicit ? d_ : 0) {
-    energy_ = weighted_energy();
+    energy_ = model.sampler == Sampler::Fast ? fused::energy(fast_pass()) : weighted_energy();
   }
 
   // One step; false if cancelled inside it (explicit sampler, huge batch), the state untouched so
@@ -80,12 +81,16 @@ class EigenStepper {
     return linalg::lane_sum(0, d_, [&](std::int64_t j) { return lam[j] * e[j] * e[j]; });
   }
 
+  fused::FastPass fast_pass() {
+    return {m_.sqrt_lambda.data(), slot_.x, slot_.y, buf_.data(), d_, 0.0, 0.0};
+  }
+
+  // xi_t and a . xi_t come from the previous step's pass (eigen_fused.hpp), or from a priming
+  // pass on the first step of this stepper; this step's pass draws xi_{t+1}.
   void fast_step(std::uint64_t t, const MomentumStep& upd) {
-    double* xi = buf_.data();
-    rng::fill_normals({slot_.seed, rng::kEigenSamples}, t, 0, static_cast<std::size_t>(d_), xi);
-    const double* sl = m_.sqrt_lambda.data();
-    const double* e = slot_.x;
-    const double ax = linalg::lane_sum(0, d_, [&](std::int64_t j) { return sl[j] * e[j] * xi[j]; });  // a . xi
+    const rng::StreamKey key{slot_.seed, rng::kEigenSamples};
+    fused::FastPass p = fast_pass();
+    if (primed_ != t) ax_ = fused::prime(p, key, t);
 
     const rng::StreamKey sk{slot_.seed, rng::kScalars};
     const double B = static_cast<double>(m_.batch);
@@ -98,10 +103,10 @@ class EigenStepper {
     const double s1 = na * c1sq - sigma * w_eps;  // w . r
     const double r2 = a2 * c1sq - 2.0 * na * sigma * w_eps + sigma * sigma * eps2;
     const double rn = std::sqrt(r2 > 0.0 ? r2 : 0.0);
-    const double coef_e = na > 0.0 ? (s1 - rn * ax / na) / (na * B) : 0.0;
-    const double coef_xi = rn / B;
-    const double* lam = m_.spectrum->eigenvalues.data();
-    fused_update(upd, [&](Eigen::Index j) { return lam[j] * e[j] * coef_e + sl[j] * xi[j] * coef_xi; });
+    p.coef_e = na > 0.0 ? (s1 - rn * ax_ / na) / (na * B) : 0.0;
+    p.coef_xi = rn / B;
+    fused::fused(p, upd, key, t + 1, energy_, ax_);
+    primed_ = t + 1;
   }
 
   // The batch loop is O(B d): it polls for cancellation every ~2^16 sample coordinates (a relaxed
@@ -150,7 +155,9 @@ class EigenStepper {
   SeedSlot slot_;
   Eigen::Index d_;
   std::vector<double> buf_, grad_;
-  double energy_ = 0.0;
+  double energy_ = 0.0;  // |a|^2 = sum_j lambda_j e_j^2
+  double ax_ = 0.0;      // fast sampler: a . xi for step primed_, whose xi is in buf_
+  std::uint64_t primed_ = ~std::uint64_t{0};
 };
 
 }  // namespace plrf::simulate
