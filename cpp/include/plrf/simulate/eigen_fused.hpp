@@ -113,7 +113,7 @@ PLRF_ALWAYS_INLINE void fused_coords(const FastPass& p, const MomentumStep& u, s
   double* __restrict y = p.y + j0;
   double* __restrict xi = p.xi + j0;
   const double ce = p.coef_e, cx = p.coef_xi, m = u.m, g1 = u.gamma1, g2 = u.gamma2, g3 = u.gamma3;
-  for (std::int64_t k = 0; k < n; ++k) {
+  auto coord = [&](std::int64_t k) {
     const double g = sl[k] * (a_of(sl[k], e[k]) * ce + xi[k] * cx);
     if constexpr (kSgd) {
       e[k] = e[k] - g2 * g;
@@ -123,6 +123,11 @@ PLRF_ALWAYS_INLINE void fused_coords(const FastPass& p, const MomentumStep& u, s
       e[k] = e[k] - g2 * g - g3 * yk;
     }
     xi[k] = fresh[k];
+  };
+  if (n == 32) {  // the usual case, with a constant trip count
+    for (int k = 0; k < 32; ++k) coord(k);
+  } else {
+    for (std::int64_t k = 0; k < n; ++k) coord(k);
   }
 }
 
