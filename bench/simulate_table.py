@@ -17,6 +17,7 @@ import numpy as np
 
 import plrf
 from plrf import _core
+from plrf.cli.bench import machine_line
 from plrf.testing.problems import simulator_spectrum
 from plrf.testing.references import numpy_eigen
 from plrf.testing.timing import eigen_rows, full_rows, plrf_rate, rate
@@ -29,6 +30,7 @@ def main(argv=None):
     ap.add_argument("--no-eigen", action="store_true", help="skip the eigenbasis path")
     ap.add_argument("--rng-only", action="store_true", help="only the normals and the eigen split")
     args = ap.parse_args(argv)
+    print(machine_line())
     print(f"isa: {_core.isa()}, streams version {_core.STREAMS_VERSION}\n")
     rng_table()
     if args.rng_only:
@@ -64,7 +66,8 @@ def normals_rows():
 
 def eigen_split(d=4000):
     """Eigen path at B = 1: steps/s of plrf and NumPy (best of repeats), and the time a step spends
-    drawing its d normals (a call of d normals less a call of 1, i.e. without the call overhead)."""
+    drawing its d normals (a call of d normals less a call of 1, i.e. without the call overhead;
+    inside a step the draws are interleaved with the update, simulate/eigen_fused.hpp)."""
     spec = simulator_spectrum(d)
     opt = plrf.defaults(spec, 1)["dana_decaying"]
     rng = np.random.default_rng(0)
@@ -82,8 +85,9 @@ def rng_table():
     ours, theirs, gen = eigen_split()
     step = 1.0 / ours
     print(f"\neigen d=4000 B=1: plrf {ours:.0f} steps/s, numpy {theirs:.0f} steps/s: {ours / theirs:.1f}x; "
-          f"a step is {step * 1e6:.1f} us = {gen * 1e6:.1f} us drawing 4000 normals "
-          f"+ {(step - gen) * 1e6:.1f} us update ({(step - gen) / 4000 * 1e9:.2f} ns/coordinate)\n", flush=True)
+          f"a step is {step * 1e6:.1f} us ({step / 4000 * 1e9:.2f} ns/coordinate) = {gen * 1e6:.1f} us drawing "
+          f"4000 normals ({gen / 4000 * 1e9:.2f} ns each) + {(step - gen) * 1e6:.1f} us update and scalars "
+          f"({(step - gen) / 4000 * 1e9:.2f} ns/coordinate)\n", flush=True)
 
 
 # ---- the simulators --------------------------------------------------------------------------

@@ -31,6 +31,7 @@
 #include "plrf/linalg/lane_sum.hpp"
 #include "plrf/rng/gamma.hpp"
 #include "plrf/rng/normal.hpp"
+#include "plrf/simulate/eigen_fused.hpp"
 #include "plrf/simulate/knob_step.hpp"
 #include "plrf/simulate/state.hpp"
 #include "plrf/spectrum/spectrum.hpp"
@@ -64,10 +65,12 @@ struct EigenModel {
 // Per-seed stepper: owns scratch buffers, reads and writes the seed's state in place.
 class EigenStepper {
  public:
-  EigenStepper(const EigenModel& model, const SeedSlot& slot)
+  // routed: one expert of a mixture (simulate/routing.hpp), which draws at its own lane.
+  EigenStepper(const EigenModel& model, const SeedSlot& slot, bool routed = false)
       : m_(model), slot_(slot), d_(model.spectrum->dim()), buf_(model.knobs.svag() ? 2 * d_ : d_),
-        grad_(model.sampler == Sampler::Explicit ? d_ : 0), knob_(model.knobs, model.phi_star.data(), d_) {
-    energy_ = weighted_energy();
+        grad_(model.sampler == Sampler::Explicit ? d_ : 0), knob_(model.knobs, model.phi_star.data(), d_),
+        fused_(model.sampler == Sampler::Fast && !routed && !knob_.on && !model.knobs.svag() && !model.ctrl) {
+    energy_ = fused_ ? fused::energy(fast_pass()) : weighted_energy();
   }
 
   // One step; false if cancelled inside it (explicit sampler, huge batch), the state untouched so
@@ -75,7 +78,10 @@ class EigenStepper {
   bool step(std::int64_t t, const Coefficients& c, const RunControl& control) {
     if (knob_.on) knob_.prepare(slot_.seed, static_cast<std::uint64_t>(t), c);
     if (m_.sampler == Sampler::Explicit) return explicit_step(static_cast<std::uint64_t>(t), c, control);
-    fast_step(static_cast<std::uint64_t>(t), c, m_.sgd, m_.batch);
+    if (fused_)
+      fused_step(static_cast<std::uint64_t>(t), MomentumStep(c, m_.sgd));
+    else
+      fast_step(static_cast<std::uint64_t>(t), c, m_.sgd, m_.batch);
     return true;
   }
 
@@ -109,6 +115,23 @@ class EigenStepper {
     double coef_e, coef_xi, r2;
   };
 
+  fused::FastPass fast_pass() {
+    return {m_.sqrt_lambda.data(), slot_.x, slot_.y, buf_.data(), d_, 0.0, 0.0};
+  }
+
+  // The plain fast step in one pass per step (simulate/eigen_fused.hpp): xi_t and a . xi_t come from
+  // the previous step's pass, or from a priming pass on the first step of this stepper; this step's
+  // pass draws xi_{t+1}. The same draws as fast_step at lane 0 with all B samples.
+  void fused_step(std::uint64_t t, const MomentumStep& upd) {
+    const rng::StreamKey key{slot_.seed, rng::kEigenSamples};
+    fused::FastPass p = fast_pass();
+    if (primed_ != t) ax_ = fused::prime(p, key, t);
+    const FastDraw draw = draw_scalars(t, 0, m_.batch, ax_);
+    p.coef_e = draw.coef_e, p.coef_xi = draw.coef_xi;
+    fused::fused(p, upd, key, t + 1, energy_, ax_);
+    primed_ = t + 1;
+  }
+
   // Lane `lane` of the fast sampler on n of the step's samples (normals lane d .. lane d + d - 1,
   // scalars 3 lane .. 3 lane + 2): fills xi. The sum over the n samples is divided by the whole
   // batch B (the loss is averaged over the batch). Lanes: SVAG's second batch is lane 1, a mixture's
@@ -119,7 +142,11 @@ class EigenStepper {
     const double* sl = m_.sqrt_lambda.data();
     const double* e = slot_.x;
     const double ax = linalg::lane_sum(0, d_, [&](std::int64_t j) { return sl[j] * e[j] * xi[j]; });  // a . xi
+    return draw_scalars(t, lane, n, ax);
+  }
 
+  // The three Bartlett scalars of lane `lane` (n samples) and, with a . xi, the draw's coefficients.
+  FastDraw draw_scalars(std::uint64_t t, std::uint64_t lane, std::int64_t n, double ax) const {
     const rng::StreamKey sk{slot_.seed, rng::kScalars};
     const double B = static_cast<double>(m_.batch), N = static_cast<double>(n);
     const double c1sq = rng::chi_square(N, sk, t, 3 * lane);
@@ -269,7 +296,10 @@ class EigenStepper {
   Eigen::Index d_;
   std::vector<double> buf_, grad_;
   KnobStep knob_;
-  double energy_ = 0.0;
+  const bool fused_;     // the plain fast sampler: one fused pass per step (eigen_fused.hpp)
+  double energy_ = 0.0;  // |a|^2 = sum_j lambda_j e_j^2
+  double ax_ = 0.0;      // fused pass: a . xi for step primed_, whose xi is in buf_
+  std::uint64_t primed_ = ~std::uint64_t{0};
 };
 
 }  // namespace plrf::simulate

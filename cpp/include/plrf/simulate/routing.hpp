@@ -81,7 +81,7 @@ class ExpertStepper {
       SeedSlot s = slot;
       s.x = slot.x + static_cast<std::int64_t>(i) * d;
       s.y = slot.y + static_cast<std::int64_t>(i) * d;
-      experts_.emplace_back(model, s);
+      experts_.emplace_back(model, s, true);
     }
   }
 
