@@ -7,7 +7,7 @@ DE is plrf.exact_risk(..., controller=C) and the MC plrf.simulate(..., controlle
 
     python bench/adaptive_de_table.py [--seeds 2000] [--d 64] [--json out.json] [--plot docs/adaptive_de.png]
     python bench/adaptive_de_table.py --scan     # the AdaGrad-Norm default (G, b0) scan (DE and MC)
-    python bench/adaptive_de_table.py --exponents 1e7   # DE slopes vs FAMILIES A.5.3 at d = 1e6 (compressed)
+    python bench/adaptive_de_table.py --exponents 1e7   # DE slopes vs docs/theory.md §12.4 at d = 1e6 (compressed)
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ CONTROLLERS = ("adagrad_norm", "polyak", "line_search", "adam", "rmsprop_dana", 
 
 
 def expected_grad2(spec, batch) -> float:
-    """E|g_0|^2 = (1 + 1/B) sum lambda^2 rho + tr K * 2 P_0 / B  (FAMILIES 0.2)."""
+    """E|g_0|^2 = (1 + 1/B) sum lambda^2 rho + tr K * 2 P_0 / B  (docs/theory.md §12.3)."""
     lam = spec.eigenvalues
     return (1 + 1 / batch) * float(lam**2 @ spec.rho) + spec.trace * 2 * spec.risk0 / batch
 
@@ -149,7 +149,7 @@ def scan(d, seeds):
 def exponents(steps, d=1_000_000):
     """Log-log slopes of the DE's learning rate and risk over [steps/100, steps] (AdaGrad-Norm,
     G = 0.5, b0 = 1, B = 1, P_inf = 0) against plrf.adaptive_theory.adagrad_norm_exponents, on
-    lambda_k = k^-2alpha, rho_k = k^-2beta (FAMILIES A.5.3's spectrum), compressed to nodes (rtol 1e-4),
+    lambda_k = k^-2alpha, rho_k = k^-2beta (docs/theory.md §12.4's spectrum), compressed to nodes (rtol 1e-4),
     by both DE methods (exact recursion and ODE, dt = 1e-3)."""
     from plrf.adaptive_theory import adagrad_norm_exponents
 

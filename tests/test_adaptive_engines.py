@@ -9,7 +9,7 @@ same rules (plrf.testing.adaptive, docs/adaptive.md).
 * Planted bugs in the reference (||g||^2 of the previous step; AdaGrad-Norm's S without the current
   gradient) must give |z| > 4 against the C++ engine.
 * exact_risk(..., controller=C): the deterministic equivalent, equal to the NumPy DE to 1e-12 (method
-  "exact"), tending to it (method "ode"), and meeting FAMILIES A.5's oracles.
+  "exact"), tending to it (method "ode"), and meeting docs/theory.md §12.4's oracles.
 """
 import _thread
 import functools
@@ -264,7 +264,7 @@ def test_ode_de_tends_to_exact_de(name):
 @pytest.mark.parametrize("lam, G, x0, error2", [(1.0, 1.0, 1.5, 1.0), (0.5, 0.7, 1.0, 0.2)])
 def test_exact_de_isotropic_adagrad_norm_limit(lam, G, x0, error2):
     """K = lam I_100 (one node of multiplicity 100), noiseless, B = 1: the limiting learning rate of
-    FAMILIES' isotropic formula to 1e-3 (the discrete DE at d = 100 is within 4e-4)."""
+    the isotropic formula of docs/theory.md §12.4 to 1e-3 (the discrete DE at d = 100 is within 4e-4)."""
     d, c = 100, 102.0
     b0 = G * lam * c / x0
     eta = theory.adagrad_norm_isotropic_limit(lam, d, G, b0, error2)

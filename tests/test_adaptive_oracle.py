@@ -143,7 +143,7 @@ def test_monte_carlo_check_rejects_missing_batch_factor():
     assert np.max(np.abs(z)) > Z_BUG, z
 
 
-# ---- DE oracles (FAMILIES A.5) -------------------------------------------------------------------
+# ---- DE oracles (docs/theory.md §12.4) -------------------------------------------------------------------
 @pytest.mark.parametrize("lam, G, x0, error2", [(1.0, 1.0, 1.5, 1.0), (0.5, 0.7, 1.0, 0.2), (2.0, 0.3, 1.9, 0.05)])
 def test_de_isotropic_adagrad_norm_limit(lam, G, x0, error2):
     """K = lam I_100 (one node of multiplicity 100), noiseless, B = 1; measured error <= 4e-4."""
@@ -170,7 +170,7 @@ def test_de_two_eigenvalue_line_search_limit(lam1, lam2):
     """The finite-d DE tends to [HL]'s d -> infinity closed form like 1/d (measured: -1.9e-2 at
     d = 100, -1.9e-3 at 1000, -4.9e-4 at 4000 for lam2/lam1 = 1/2); Richardson on d = 100, 200
     removes that term and must land within 1e-3. The closed-form ratio is that of the squared
-    errors a2 / a1 (distance, not the risk-weighted D = lambda a that FAMILIES A.5.4 names)."""
+    errors a2 / a1 (distance, not the risk-weighted D = lambda a that docs/theory.md §12.4 names)."""
     ref = theory.line_search_two_eigenvalues(lam1, lam2)
     (g1, r1), (g2, r2) = _line_search_limit(lam1, lam2, 100), _line_search_limit(lam1, lam2, 200)
     assert abs((2 * g2 - g1) / ref["gamma"] - 1) < 1e-3
@@ -181,7 +181,7 @@ def test_de_two_eigenvalue_line_search_limit(lam1, lam2):
 @pytest.mark.slow
 @pytest.mark.parametrize("batch", [1, 4])
 def test_de_noisy_adagrad_norm_t_minus_half_law(batch):
-    """P_inf > 0: eta_t sqrt(t) and the excess risk tend to FAMILIES A.5.2 (measured at t = 1e5:
+    """P_inf > 0: eta_t sqrt(t) and the excess risk tend to docs/theory.md §12.4 (measured at t = 1e5:
     -2.2% / -1.4% at B = 1, -1.0% / -0.6% at B = 4; ~1/t convergence)."""
     lam = np.linspace(1.0, 0.2, 10)
     spec = plrf.Spectrum(lam, np.ones(10), 0.1)

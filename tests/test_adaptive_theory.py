@@ -1,5 +1,5 @@
-"""plrf.adaptive_theory: the closed forms of FAMILIES A.5, checked by their own defining properties
-and against FAMILIES' quoted numbers (the DE comparisons are in test_adaptive_oracle.py)."""
+"""plrf.adaptive_theory: the closed forms of docs/theory.md §12.4, checked by their own defining properties
+and against the numbers quoted in the design notes (the DE comparisons are in test_adaptive_oracle.py)."""
 import math
 
 import pytest
@@ -47,7 +47,7 @@ def test_noisy_law_is_t_to_the_minus_half():
     (1.0, 0.3, 0.167, 0.667), (1.0, 0.1, 0.286, 0.429), (0.75, 0.2, 0.286, 0.429), (1.0, 0.7, 0.0, 1.2),
 ])
 def test_plrf_exponents_match_the_quoted_predictions(alpha, beta, lr, risk):
-    """FAMILIES A.5.3's predicted slopes (their DE fits at d = 1e5 were within 0.02 of these)."""
+    """docs/theory.md §12.4's predicted slopes (their DE fits at d = 1e5 were within 0.02 of these)."""
     e = theory.adagrad_norm_exponents(alpha, beta)
     assert abs(e["lr"] - lr) < 1e-3 and abs(e["risk"] - risk) < 1e-3
 

@@ -94,7 +94,7 @@ def test_continuous_with_nodes_equals_the_expanded_spectrum():
 
 def test_continuous_models_differ_where_sgd_departs_from_its_sde():
     """At a large step the three models separate in the order of their lambda^2 terms, and all tend to SGD
-    as the step shrinks (FAMILIES' "all agree once gamma lambda_max << 1")."""
+    as the step shrinks (docs/theory.md §11.5: "all agree once gamma lambda_max << 1")."""
     spec = spectrum((1.0, 0.7))
     big = {m: continuous(spec, 0.5, 1, m)[STEPS] for m in MODELS}
     assert big["hsgd"] < big["ito"] < big["continuized"]

@@ -20,13 +20,13 @@ TEST_CASE("the affine step with every knob off is the plain step, bit for bit") 
   CHECK(c == c2);
 }
 
-TEST_CASE("SGD with decay: a and u follow FAMILIES E.2 (with lr l2 -> w)") {
+TEST_CASE("SGD with decay: a and u follow docs/theory.md §11.3 (with lr l2 -> w)") {
   const double lr = 0.2, w = 0.03, lam = 0.5, q = 0.4, R2 = 0.9, sigma = 0.01;
   plrf::Coefficients co{0.0, lr, 0.0, 1.0};
   co.decay = w, co.noise = sigma;
   const StepCoefs k(co, 2);
   double a = 0.35, u = -0.3, dummy = 0.0;
-  const double cc = 1.0 - w;  // FAMILIES' c with eta lambda_r -> w
+  const double cc = 1.0 - w;  // the notes' c with eta lambda_r -> w
   const double a_want = cc * cc * a - 2.0 * w * cc * u + w * w * q -
                         2.0 * lr * lam * (cc * a - w * u) + lr * lr * ((1.0 + 0.5) * lam * lam * a + lam * R2 / 2) +
                         sigma * sigma;

@@ -1,4 +1,4 @@
-"""Closed-form oracles for adaptive step sizes (FAMILIES A.5), in plrf units: per-step learning rate
+"""Closed-form oracles for adaptive step sizes (docs/theory.md §12.4), in plrf units: per-step learning rate
 eta (the multiplier of a gamma2 = 1 SGD), batch-averaged gradients, risk P = half the MSE.
 
 1. Isotropic AdaGrad-Norm, noiseless (K = lam I_d, P_inf = 0). The DE in continuous time is

@@ -1,4 +1,4 @@
-"""Closed forms for the new families: sparse updates / mixtures of experts (FAMILIES B.6, F) and the
+"""Closed forms for the new families: sparse updates / mixtures of experts (docs/theory.md §11.2) and the
 stationary risk of SGD with weight decay and injected noise (E.2).
 
 Heavy ball (gamma1 = 1, gamma2 = 0, step gamma3, Delta = 1 - momentum) on a block that receives
@@ -52,7 +52,7 @@ def timescale_ratio(delta, gamma3, p, lam):
 
 def moe_exponent(sigma, zeta):
     """Total-risk decay exponent of Zipf(zeta) experts (m -> oo, zeta > 1): min(sigma, 1 - 1/zeta)
-    [derived, FAMILIES B.6]; sigma is the single-learner exponent, P_SGD(n) - P_inf ~ n^-sigma.
+    [derived, docs/theory.md §11.2]; sigma is the single-learner exponent, P_SGD(n) - P_inf ~ n^-sigma.
     Measured (docs/families.md): -0.505 vs -0.5 at zeta = 2, -0.665 vs -0.667 at zeta = 3; -0.364 vs
     -0.333 at zeta = 1.5 (finite m, slowly drifting: not confirmed there)."""
     if not zeta > 1:
@@ -62,7 +62,7 @@ def moe_exponent(sigma, zeta):
 
 def sgd_stationary_risk(spectrum, lr, batch=1, *, l2=0.0, decay=0.0, noise=0.0):
     """The exact limit risk of constant-step SGD with ridge l2, decoupled decay w and update noise
-    sigma (FAMILIES E.2): the fixed point of the two-moment recursion (a_j, u_j = phi*_j E e_j).
+    sigma (docs/theory.md §11.3): the fixed point of the two-moment recursion (a_j, u_j = phi*_j E e_j).
 
     With A_j = 1 - w - lr (lambda_j + l2) and h = -(w + lr l2): u_j = h rho_j / (1 - A_j), and
     a_j (1 - A_j^2 - lr^2 lambda_j^2 / B) = 2 h A_j u_j + h^2 rho_j + lr^2 lambda_j R2 / B + sigma^2,

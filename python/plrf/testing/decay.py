@@ -1,10 +1,10 @@
-"""Weight decay and injected noise: exact expected risk and Monte Carlo (FAMILIES E.2).
+"""Weight decay and injected noise: exact expected risk and Monte Carlo (docs/theory.md §11.3).
 
 The update is Gen-Mom-SGD on g^ = g + l2 theta (ridge), then theta <- theta - w_t theta (decoupled
 weight decay, e.g. ADana's w_t = omega / t) plus sigma_t zeta, zeta ~ N(0, I_d) (isotropic noise with
 its standard deviation per coordinate as a schedule). All three are rotation invariant, so each
 eigenmode evolves alone, but the decay pulls towards theta = 0 rather than theta*, so the second
-moments pick up the first moment phi* E[e_j] (FAMILIES calls it s_j; here u_j, since s_j is E y^2
+moments pick up the first moment phi* E[e_j] (the design notes call it s_j; here u_j, since s_j is E y^2
 in docs/theory.md §4) and, with momentum, phi* E[y_j] (v_j). The moments close for every Gen-Mom member:
 five per mode (a, s, c, u, v), two for SGD (a, u); see moments.py for the map. The risk stays the
 unregularised population risk P_inf + 1/2 sum lambda_j a_j.

@@ -1,4 +1,4 @@
-"""Plain-NumPy Monte Carlo in K's eigenbasis, exact in law (docs/theory.md §2, FAMILIES 0.4), many seeds at once.
+"""Plain-NumPy Monte Carlo in K's eigenbasis, exact in law (docs/theory.md §2, docs/theory.md §2), many seeds at once.
 
 A sample is f = Lambda^{1/2} z (z ~ N(0, I_d)) with residual r = <f, e> - eps, eps ~ N(0, 2 P_inf),
 where e = phi - phi* is the eigenbasis error; the batch-averaged gradient is (1/B) sum_b f_b r_b.
@@ -78,7 +78,7 @@ def batch_gradient(spec, e, batch, rng, route=None):
 
 def gaussian_gradient(spec, e, batch, rng):
     """Gaussianised batch gradient: SGD's conditional mean Lambda e and covariance
-    (Lambda R2(e) + Lambda e e^T Lambda) / B (FAMILIES D.1), drawn as
+    (Lambda R2(e) + Lambda e e^T Lambda) / B (docs/theory.md §11.5), drawn as
     Lambda e + B^{-1/2} (sqrt(R2) Lambda^{1/2} xi + (Lambda e) zeta), xi ~ N(0, I_d), zeta ~ N(0, 1)."""
     lam = spec.eigenvalues
     r2 = 2.0 * path_risk(spec, e)[..., None]

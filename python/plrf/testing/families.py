@@ -1,4 +1,4 @@
-"""NumPy oracles for the optimizer families of issue 11 (FAMILIES.md; design note docs/families.md).
+"""NumPy oracles for the optimizer families of issue 11 (docs/theory.md §11; design note docs/families.md).
 
 Each family has an exact expected-risk recursion (per-mode moments, like oracle.py for docs/theory.md §4) with a
 `bug=` switch that plants a named error, and a Monte Carlo in K's eigenbasis that is exact in law:

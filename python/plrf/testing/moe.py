@@ -1,4 +1,4 @@
-"""Mixture of experts and sparse-update momentum: exact expected risk and Monte Carlo (FAMILIES B.6, F).
+"""Mixture of experts and sparse-update momentum: exact expected risk and Monte Carlo (docs/theory.md §11.2).
 
 m experts share W and the target; each sample is routed to expert i with probability p_i, and the
 loss is averaged over the whole batch, so expert i's gradient is g_i = (1/B) sum_b 1[J_b = i] f_b r_b.

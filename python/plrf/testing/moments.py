@@ -1,4 +1,4 @@
-"""The per-mode moment step shared by the families' oracles (FAMILIES 0.2, B.6, E.2, D.2).
+"""The per-mode moment step shared by the families' oracles (docs/theory.md §12.3, §11.2, §11.3, §11.4).
 
 Every family here updates, on each eigenmode j, the pair z = (e_j, y_j) (error, momentum) by an
 affine map with deterministic coefficients plus zero-mean noise:

@@ -1,4 +1,4 @@
-"""SGD's continuous-time models and the homogenized-SGD (HSGD) simulator (FAMILIES D.1, D.3, D.4).
+"""SGD's continuous-time models and the homogenized-SGD (HSGD) simulator (docs/theory.md §11.5).
 
 Per mode, with step gamma and R2 = 2 P_inf + sum_k lambda_k a_k, the three continuous-time models of
 SGD share the forcing gamma^2 lambda_j R2 / B and differ in the coefficient of a_j in da_j/dt:

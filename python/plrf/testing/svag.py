@@ -1,4 +1,4 @@
-"""SVAG (Li, Malladi, Arora 2021): exact expected risk and Monte Carlo (FAMILIES D.2).
+"""SVAG (Li, Malladi, Arora 2021): exact expected risk and Monte Carlo (docs/theory.md §11.4).
 
 With l >= 1, each step draws two independent batches and combines their gradients as
 g_l = c+ g1 + c- g2, c+- = (1 +- sqrt(2l - 1)) / 2 (c+ + c- = 1, c+^2 + c-^2 = l), and takes the step

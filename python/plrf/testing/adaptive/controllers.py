@@ -5,7 +5,7 @@ One controller object serves both engines, which is the concept the C++ port kee
 * the Monte Carlo feeds it the *realised* statistics of each seed (arrays over seeds), so the
   trajectory is exact in law;
 * the deterministic equivalent (DE) feeds it their *expectations* (floats). That substitution is
-  the whole DE (FAMILIES 0.5): E[risk] no longer closes on the per-mode moments once the step depends
+  the whole DE (docs/theory.md §12.3): E[risk] no longer closes on the per-mode moments once the step depends
   on the path, and replacing ||g||^2, P(theta), g^T K g by their means is exact only when they
   concentrate (effective rank tr K / lambda_max large).
 
@@ -83,7 +83,7 @@ class Constant(Controller):
 
 
 class AdaGradNorm(Controller):
-    """S_0 = b0^2, S_{t+1} = S_t + ||g_t||^2, m_t = G / sqrt(S_{t+1})  (FAMILIES A.2).
+    """S_0 = b0^2, S_{t+1} = S_t + ||g_t||^2, m_t = G / sqrt(S_{t+1})  (docs/theory.md §12.1).
 
     placement ("gamma2", "gamma3") by default: plain SGD is gamma2 only; for DANA both the direct
     step and the momentum step shrink together (gamma1, the gradient entering y, is left alone).
@@ -104,7 +104,7 @@ class AdaGradNorm(Controller):
 
 
 class Polyak(Controller):
-    """Stochastic Polyak: m_t = max(f_B - floor, 0) / (c ||g_t||^2)  (FAMILIES A.2).
+    """Stochastic Polyak: m_t = max(f_B - floor, 0) / (c ||g_t||^2)  (docs/theory.md §12.1).
 
     f_B is the batch loss (1/2B) sum r_i^2 of the step's own batch. `floor` is the value subtracted
     (0 by default: P_inf is unknown to a real optimizer, and [HL]'s Polyak run is the floor-0 rule;
@@ -129,7 +129,7 @@ class Polyak(Controller):
 
 class LineSearch(Controller):
     """Idealised exact line search (oracle): the step minimising E[P(theta - m g) | theta],
-    m_t = ||K e||^2 / ((1 + 1/B) e^T K^3 e + tr(K^2) 2 P(theta) / B)   (FAMILIES A.2).
+    m_t = ||K e||^2 / ((1 + 1/B) e^T K^3 e + tr(K^2) 2 P(theta) / B)   (docs/theory.md §12.1).
     It reads the true error e, so it is a theoretical baseline, not an implementable optimizer.
     """
 
@@ -145,7 +145,7 @@ class LineSearch(Controller):
 
 
 class RiskNormalised(Controller):
-    """The authors' ODE modes (FAMILIES B.1): m_t = 1 / sqrt(2 P(theta_t)).
+    """The authors' ODE modes (docs/theory.md §12.1): m_t = 1 / sqrt(2 P(theta_t)).
 
     "adam" divides gamma3 (momentum entering the parameters), "rmsprop_dana" divides gamma1
     (gradients entering the momentum). Here P is the realised risk of each seed's iterate; the

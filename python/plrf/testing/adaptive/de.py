@@ -2,12 +2,12 @@
 
 The per-mode moment recursion of docs/theory.md §4 (a = E e^2, s = E y^2, c = E e y per mode, or per node of
 equal eigenvalues with multiplicity m, docs/theory.md §10) is run with the coefficients of step t multiplied by
-the controller's m_t, and the controller is fed the *expected* statistics (FAMILIES 0.2):
+the controller's m_t, and the controller is fed the *expected* statistics (docs/theory.md §12.3):
     E||g||^2      = (1 + 1/B) sum lambda^2 a + tr K * R2 / B,    R2 = 2 P_inf + sum lambda a
     P = E f_B     = R2 / 2
     ||K e||^2     -> sum lambda^2 a,      e^T K^3 e -> sum lambda^3 a.
 The controller adds one scalar state (S for AdaGrad-Norm, v for the EMA). With m_t = 1 this is the
-exact recursion; otherwise it is exact only as tr K / lambda_max -> infinity (FAMILIES 0.5, A.7):
+exact recursion; otherwise it is exact only as tr K / lambda_max -> infinity (docs/theory.md §12.3):
 an approximation whose error against the Monte Carlo is measured, never assumed.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Monte Carlo of Gen-Mom-SGD under a step-size controller, exact in law (issue 12).
 
-Plain NumPy, vectorised over seeds, written from docs/theory.md §1-3 and FAMILIES A.2/A.3 only.
+Plain NumPy, vectorised over seeds, written from docs/theory.md §1-3 and docs/theory.md §12.1, §12.2 only.
 Two samplers give the same law:
 * space="full": v-dimensional samples x_j ~ N(0, j^{-2 alpha}) pushed through the problem's own W
   (f = W^T x, y = <x, b>), parameters theta in R^d. The statistics are read as a real run would:
@@ -10,7 +10,7 @@ Two samplers give the same law:
   gradient only through B residuals and one d-vector: with u = Lambda^{1/2} e / s, s = |Lambda^{1/2} e|,
   write z_i = zeta_i u + z_i_perp; then r_i = s zeta_i - eps_i and sum_i r_i z_i_perp is
   |r| times a standard normal projected off u. So one step costs O(B + d) per seed, still exact in law.
-  The controller statistics are rotation-invariant scalars (FAMILIES A.3), so they agree in law too.
+  The controller statistics are rotation-invariant scalars (docs/theory.md §12.2), so they agree in law too.
 
 Randomness: one generator per step keyed by (seed, stream, step).
 """
