@@ -197,4 +197,4 @@ def words(seed: typing.SupportsInt | typing.SupportsIndex, stream: typing.Suppor
     """
     Raw 64-bit words number first..first+n-1 of stream (seed, stream) at step.
     """
-STREAMS_VERSION: int = 2
+STREAMS_VERSION: int = 3
