@@ -1,9 +1,10 @@
-"""pytest-benchmark: plrf.simulate vs the NumPy references of plrf.testing
+"""pytest-benchmark: plrf.simulate vs the NumPy references of plrf.testing, and plrf's normals vs NumPy's
 (run: PYTHONPATH=python pytest bench/bench_simulate.py; the full table: python bench/simulate_table.py)."""
 import numpy as np
 import pytest
 
 import plrf
+from plrf import _core
 from plrf.testing import numpy_eigen, numpy_full, simulator_spectrum
 
 STEPS = 200
@@ -49,3 +50,14 @@ def test_full_numpy(benchmark, small_problem):
     opt = plrf.defaults(small_problem.spectrum(), 1)["dana_decaying"]
     W, rng = small_problem.W, np.random.default_rng(0)
     benchmark(lambda: numpy_full(small_problem, W, opt, STEPS, 1, 1, rng))
+
+
+@pytest.mark.parametrize("n", [4000, 1_000_000])
+def test_normals_plrf(benchmark, n):
+    benchmark(lambda: _core.normals(1, 1, 0, 0, n))
+
+
+@pytest.mark.parametrize("n", [4000, 1_000_000])
+def test_normals_numpy(benchmark, n):
+    gen = np.random.default_rng(0)
+    benchmark(lambda: gen.standard_normal(n))
