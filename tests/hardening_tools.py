@@ -1,5 +1,7 @@
 """Helpers of the hardening tests: run a snippet in a fresh interpreter under a memory cap, and a
-sweep engine that logs every config it computes (to count double work across processes)."""
+sweep engine that logs every config it computes (to count double work across processes), and a
+progress object that sends Ctrl-C from inside a C++ run."""
+import _thread
 import os
 import resource
 import subprocess
@@ -86,3 +88,17 @@ def logging_engine(spectrum, opt, cfg):
     time.sleep(opts.get("sleep", 0.0))
     steps = np.array([0, cfg["steps"]])
     return Curve(steps, np.array([1.0, 0.5]), meta={"engine": "logging"})
+
+
+class CtrlCBar:
+    """A tqdm-like progress object whose first update (a poll from inside the C++ run) sends Ctrl-C."""
+
+    n = 0
+
+    def update(self, k):
+        if self.n == 0:
+            _thread.interrupt_main()
+        self.n += max(k, 1)
+
+    def close(self):
+        pass

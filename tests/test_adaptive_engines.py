@@ -11,7 +11,6 @@ same rules (plrf.testing.adaptive, docs/adaptive.md).
 * exact_risk(..., controller=C): the deterministic equivalent, equal to the NumPy DE to 1e-12 (method
   "exact"), tending to it (method "ode"), and meeting docs/theory.md §12.4's oracles.
 """
-import _thread
 import functools
 import pickle
 
@@ -19,6 +18,8 @@ import numpy as np
 import pytest
 
 import plrf
+from hardening_tools import CtrlCBar
+from family_cases import CASES, PAIRS
 from plrf import adaptive_theory as theory
 from plrf import controllers
 from plrf.testing.adaptive import controller as reference_controller
@@ -27,16 +28,6 @@ from plrf.testing.adaptive import deterministic_equivalent, monte_carlo
 Z_MAX = 4.0
 STEPS = 60
 SEEDS = 4000
-PAIRS = [(1.0, 0.7), (0.4, 0.6)]  # 2 alpha > 1 and 2 alpha < 1
-CASES = {  # controller, its parameters, optimizer
-    "adagrad_norm/sgd": ("adagrad_norm", {"G": 1.0, "b0": 0.5}, "sgd1"),
-    "adagrad_norm/dana": ("adagrad_norm", {"G": 1.0, "b0": 0.5}, "dana_decaying"),
-    "polyak/sgd": ("polyak", {}, "sgd1"),
-    "line_search/sgd": ("line_search", {}, "sgd1"),
-    "adam/dana": ("adam", {}, "dana_decaying"),
-    "rmsprop_dana/dana": ("rmsprop_dana", {}, "dana_decaying"),
-    "ema_norm/dana": ("ema_norm", {}, "dana_decaying"),
-}
 ENGINES = ("fast", "explicit", "full")
 RECORD = plrf.record_grid(STEPS, 4)
 
@@ -164,25 +155,11 @@ def test_chopped_run_is_bitwise(tmp_path, case):
     np.testing.assert_array_equal(state["lr"], whole.lr)
 
 
-class _CtrlCBar:
-    """A tqdm-like progress object whose first update (a poll from inside the C++ run) sends Ctrl-C."""
-
-    n = 0
-
-    def update(self, k):
-        if self.n == 0:
-            _thread.interrupt_main()
-        self.n += max(k, 1)
-
-    def close(self):
-        pass
-
-
 def test_interrupt_then_resume_carries_controller_state(tmp_path):
     spec = problem(*PAIRS[0]).spectrum()
     kw = dict(batch=2, seeds=[4, 5], controller=controllers.adagrad_norm())
     path, steps = tmp_path / "cut.ckpt", 300_000
-    part = plrf.simulate(spec, plrf.sgd(1.0), steps, checkpoint=path, progress=_CtrlCBar(), **kw)
+    part = plrf.simulate(spec, plrf.sgd(1.0), steps, checkpoint=path, progress=CtrlCBar(), **kw)
     assert part.interrupted and np.all(part.meta["steps_done"] < steps)
     _, state = plrf.checkpoint.load(path)
     assert np.all(state["ctrl"][:, 0] > 0.5**2)  # S has grown since b0^2

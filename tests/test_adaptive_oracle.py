@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import plrf
+from family_cases import CASES, PAIRS
 from plrf import adaptive_theory as theory
 from plrf.testing import spec4_risk
 from plrf.testing.adaptive import (
@@ -23,16 +24,6 @@ from plrf.testing.adaptive import (
 Z_MAX = 4.0
 Z_BUG = 6.0  # 1.5x the check's threshold: the bug fails the |z| < 4 check with margin
 STEPS = 60
-PAIRS = [(1.0, 0.7), (0.4, 0.6)]  # 2 alpha > 1 and 2 alpha < 1
-CASES = {
-    "adagrad_norm/sgd": ("adagrad_norm", {"G": 1.0, "b0": 0.5}, "sgd1"),
-    "adagrad_norm/dana": ("adagrad_norm", {"G": 1.0, "b0": 0.5}, "dana_decaying"),
-    "polyak/sgd": ("polyak", {}, "sgd1"),
-    "line_search/sgd": ("line_search", {}, "sgd1"),
-    "adam/dana": ("adam", {}, "dana_decaying"),
-    "rmsprop_dana/dana": ("rmsprop_dana", {}, "dana_decaying"),
-    "ema_norm/dana": ("ema_norm", {}, "dana_decaying"),
-}
 
 
 @functools.lru_cache(maxsize=None)

@@ -13,29 +13,15 @@ import numpy as np
 import pytest
 
 import plrf
+from family_cases import D, FAST, GRID, SLOW, optimizer, spectrum
 from plrf import families_theory
 from plrf.testing import moe as oracle
 
 Z_MAX = 4.0
-STEPS, SEEDS, D = 100, 8000, 20
+STEPS, SEEDS = 100, 8000
 RECORD = np.unique(np.geomspace(1, STEPS, 12).astype(int))
 ALL = np.arange(STEPS + 1)
 P = (0.3, 0.7)
-
-FAST = [((1.0, 0.7), 1, "sgd"), ((0.7, 0.3), 1, "dana_decaying"), ((0.7, 0.3), 4, "sgd"), ((1.0, 0.7), 4, "dana_decaying")]
-SLOW = [((0.7, 0.3), 1, "sgd"), ((1.0, 0.7), 1, "dana_decaying"), ((1.0, 0.7), 4, "sgd"), ((0.7, 0.3), 4, "dana_decaying")]
-GRID = [pytest.param(*c, id=f"{c[0]}-B{c[1]}-{c[2]}") for c in FAST] + [
-    pytest.param(*c, id=f"{c[0]}-B{c[1]}-{c[2]}", marks=pytest.mark.slow) for c in SLOW
-]
-
-
-@lru_cache(maxsize=None)
-def spectrum(ab):
-    return plrf.Spectrum.theory(ab[0], ab[1], D)
-
-
-def optimizer(ab, batch, name):
-    return plrf.defaults(spectrum(ab), batch)[name]
 
 
 # ---- the exact engines against the oracle, and their reductions ---------------------------------

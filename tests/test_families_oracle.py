@@ -13,33 +13,17 @@ import pytest
 from scipy.stats import poisson
 
 import plrf
+from family_cases import D, FAST, GRID, SLOW, optimizer, spectrum, variance_z
 from plrf.testing import spec4_risk
 from plrf.testing import families as fam
 from plrf.testing import eigen_mc
 
 Z_MAX = 4.0
-STEPS, SEEDS, D = 100, 2000, 20
+STEPS, SEEDS = 100, 2000
 RECORD = np.unique(np.geomspace(1, STEPS, 12).astype(int))
 EXPERTS = (0.3, 0.7)
 DECAY = dict(l2=0.01, decay=fam.adana_decay(0.05), noise=0.003)  # ridge, ADana's omega/t, DP-style noise
 SVAG_L = 4.0
-
-# Two (alpha, beta) x B in {1, 4} x {SGD, DANA-decaying}: the default suite runs a Latin square of the
-# grid (each pair, each B and each optimizer appears), the slow suite the rest.
-FAST = [((1.0, 0.7), 1, "sgd"), ((0.7, 0.3), 1, "dana_decaying"), ((0.7, 0.3), 4, "sgd"), ((1.0, 0.7), 4, "dana_decaying")]
-SLOW = [((0.7, 0.3), 1, "sgd"), ((1.0, 0.7), 1, "dana_decaying"), ((1.0, 0.7), 4, "sgd"), ((0.7, 0.3), 4, "dana_decaying")]
-GRID = [pytest.param(*c, id=f"{c[0]}-B{c[1]}-{c[2]}") for c in FAST] + [
-    pytest.param(*c, id=f"{c[0]}-B{c[1]}-{c[2]}", marks=pytest.mark.slow) for c in SLOW
-]
-
-
-@lru_cache(maxsize=None)
-def spectrum(ab):
-    return plrf.Spectrum.theory(ab[0], ab[1], D)
-
-
-def optimizer(ab, batch, name):
-    return plrf.defaults(spectrum(ab), batch)[name]
 
 
 def zmax(runs, exact):
@@ -272,17 +256,6 @@ def test_gaussianised_mean_check_rejects_missing_batch_factor():
     ab, batch, name = GAUSS[3]
     ex = spec4_risk(spectrum(ab), half_lr(ab, batch, name), STEPS, batch, bug="missing_1/B")
     assert zmax(gauss_mc(ab, batch, name, True), ex) > Z_MAX
-
-
-def variance_z(x, y):
-    """z of Var(x) - Var(y) for independent samples (SE of a variance from the fourth moment)."""
-    def var_se(r):
-        c = r - r.mean(axis=0)
-        v = (c * c).mean(axis=0)
-        return v, np.sqrt(((c**4).mean(axis=0) - v * v) / r.shape[0])
-
-    (vx, sx), (vy, sy) = var_se(x), var_se(y)
-    return (vx - vy) / np.hypot(sx, sy)
 
 
 @pytest.mark.parametrize("ab, name", [((1.0, 0.7), "sgd"), ((0.7, 0.3), "dana_decaying")])

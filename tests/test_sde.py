@@ -12,6 +12,7 @@ import pytest
 from scipy.stats import poisson
 
 import plrf
+from family_cases import variance_z
 from plrf.testing import spec4_risk
 from plrf.testing import sde as oracle
 
@@ -182,17 +183,6 @@ def test_gaussianised_mean_check_rejects_missing_batch_factor():
     ab, batch, name = GAUSS[3]
     wrong = spec4_risk(spectrum(ab), half_step(ab, batch, name), STEPS, batch, bug="missing_1/B")[RECORD]
     assert zmax(gauss_runs(ab, batch, name, "gaussianised"), wrong) > Z_MAX
-
-
-def variance_z(x, y):
-    """z of Var(x) - Var(y) for independent samples (SE of a variance from the fourth moment)."""
-    def var_se(r):
-        c = r - r.mean(axis=0)
-        v = (c * c).mean(axis=0)
-        return v, np.sqrt(((c**4).mean(axis=0) - v * v) / r.shape[0])
-
-    (vx, sx), (vy, sy) = var_se(x), var_se(y)
-    return (vx - vy) / np.hypot(sx, sy)
 
 
 @pytest.mark.parametrize("ab, name", [((1.0, 0.7), "sgd"), ((0.7, 0.3), "dana_decaying")])

@@ -44,11 +44,22 @@ def two_sample_max_z(c1, c2):
     return float(np.max(np.abs(c1.mean[live] - c2.mean[live]) / se[live]))
 
 
-def run(problem, name, batch, seeds, steps=1000, **kw):
+def run(problem, name, batch, seeds, steps=1000, opt=None, **kw):
     spec = problem.spectrum()
-    opt = plrf.defaults(spec, batch)[name]
+    opt = plrf.defaults(spec, batch)[name] if opt is None else opt
     curves = plrf.simulate(problem, opt, steps, batch=batch, seeds=seeds, threads=2, **kw)
     return spec, opt, curves
+
+
+def half_steps(spec, name):
+    """The recipe's optimizer `name` at B = 1 with gamma2 and gamma3 halved (light-tailed risks)."""
+    recipe = plrf.defaults(spec, 1)
+    g2 = recipe["sgd"].coefficients(0)["gamma2"] / 2
+    c = recipe[name].coefficients(0)
+    return {"sgd": lambda: plrf.sgd(g2),
+            "sgd_momentum": lambda: plrf.sgd_momentum(0.1 * g2, 0.9),
+            "dana_constant": lambda: plrf.dana_constant(g2, c["gamma3"] * spec.d / 2, c["delta"], d=spec.d),
+            "dana_decaying": lambda: plrf.dana_decaying(g2, c["gamma3"] / 2, c["delta"], 1.0)}[name]()
 
 
 @pytest.mark.parametrize("batch", [1, 8])
@@ -60,7 +71,7 @@ def test_eigen_fast_matches_oracle(problem, name, batch):
         # normal (NumPy's own generator fails this 1000-seed check in 3 of 8 seed sets). Half its
         # g2 and g3 keep the tails light (top 100 carry 0.9%) and the check meaningful.
         spec = problem.spectrum()
-        opt = plrf.dana_decaying(0.229129 / 2, 0.05, 3.0, 1.0)
+        opt = half_steps(spec, name)
         curves = plrf.simulate(problem, opt, 1000, batch=1, seeds=1000, threads=2)
     else:
         spec, opt, curves = run(problem, name, batch, seeds=1000)
@@ -131,11 +142,18 @@ def test_chi_square_zero_degrees_is_zero():
 @pytest.mark.parametrize("batch", [1, 8])
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_slow_all_paths_match_oracle(problem, name, batch):
-    spec, opt, fast = run(problem, name, batch, seeds=range(100_000, 120_000), steps=1500)
+    """At B = 1 the recipe's steps give heavy-tailed risks here: at 20000 seeds the mean's z-score sits
+    near -4 to -5 for plrf and for NumPy's own generator alike (a few rare large runs are missed),
+    while the distributions agree (two-sample KS p = 0.4-0.99 at steps 5, 15, 25). Half the steps
+    keep the tails light, so the mean's z-score is a valid test there."""
+    spec = problem.spectrum()
+    opt = half_steps(spec, name) if batch == 1 else plrf.defaults(spec, batch)[name]
+    kw = dict(opt=opt, steps=1500)
+    _, _, fast = run(problem, name, batch, seeds=range(100_000, 120_000), **kw)
     expected = oracle(spec, opt, 1500, batch, fast.steps)
     assert max_z(fast, expected) < Z_BOUND
-    _, _, expl = run(problem, name, batch, seeds=range(200_000, 202_000), steps=1500, sampler="explicit")
+    _, _, expl = run(problem, name, batch, seeds=range(200_000, 202_000), sampler="explicit", **kw)
     assert max_z(expl, expected) < Z_BOUND
-    _, _, full = run(problem, name, batch, seeds=range(300_000, 301_000), steps=1500, space="full")
+    _, _, full = run(problem, name, batch, seeds=range(300_000, 301_000), space="full", **kw)
     assert max_z(full, expected) < Z_BOUND
     assert two_sample_max_z(full, fast) < Z_BOUND

@@ -1,6 +1,5 @@
 """Run control of plrf.simulate: reproducibility across threads, checkpoint/resume, Ctrl-C,
 divergence and argument checking."""
-import _thread
 import os
 import pickle
 import signal
@@ -13,6 +12,7 @@ import numpy as np
 import pytest
 
 import plrf
+from hardening_tools import CtrlCBar
 from plrf import simulation
 
 
@@ -73,26 +73,12 @@ def test_checkpointed_run_is_bitwise_uninterrupted(problem, tmp_path, space, mon
     same(ref, plrf.resume(path))  # resuming a finished run returns its curves
 
 
-class _CtrlCBar:
-    """A tqdm-like progress object whose first update (a poll from inside the C++ run) sends Ctrl-C."""
-
-    n = 0
-
-    def update(self, k):
-        if self.n == 0:
-            _thread.interrupt_main()
-        self.n += max(k, 1)
-
-    def close(self):
-        pass
-
-
 def test_interrupt_then_resume_is_bitwise(big_spectrum, tmp_path):
     opt = plrf.sgd(0.1)
     kw = dict(batch=4, seeds=[7, 8], threads=2)
     steps = 40_000
     path = tmp_path / "interrupted.ckpt"
-    part = plrf.simulate(big_spectrum, opt, steps, checkpoint=path, progress=_CtrlCBar(), **kw)
+    part = plrf.simulate(big_spectrum, opt, steps, checkpoint=path, progress=CtrlCBar(), **kw)
     assert part.interrupted
     assert np.all(part.meta["steps_done"] < steps)
     assert np.isnan(part.risk[:, -1]).all() and np.isfinite(part.risk[:, 0]).all()
@@ -104,7 +90,7 @@ def test_interrupt_then_resume_is_bitwise(big_spectrum, tmp_path):
 
 
 def test_interrupt_without_checkpoint_returns_partial_curves(big_spectrum):
-    part = plrf.simulate(big_spectrum, plrf.sgd(0.1), 10**7, seeds=2, threads=2, progress=_CtrlCBar())
+    part = plrf.simulate(big_spectrum, plrf.sgd(0.1), 10**7, seeds=2, threads=2, progress=CtrlCBar())
     assert part.interrupted and np.isnan(part.risk[:, -1]).all() and np.all(part.ok)
 
 
