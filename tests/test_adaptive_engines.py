@@ -158,7 +158,8 @@ def test_chopped_run_is_bitwise(tmp_path, case):
 def test_interrupt_then_resume_carries_controller_state(tmp_path):
     spec = problem(*PAIRS[0]).spectrum()
     kw = dict(batch=2, seeds=[4, 5], controller=controllers.adagrad_norm())
-    path, steps = tmp_path / "cut.ckpt", 300_000
+    # long enough that the first progress poll (which sends Ctrl-C) comes before the run ends
+    path, steps = tmp_path / "cut.ckpt", 3_000_000
     part = plrf.simulate(spec, plrf.sgd(1.0), steps, checkpoint=path, progress=CtrlCBar(), **kw)
     assert part.interrupted and np.all(part.meta["steps_done"] < steps)
     _, state = plrf.checkpoint.load(path)
