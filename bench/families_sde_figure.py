@@ -2,8 +2,8 @@
 
 Left: expected risk of plain SGD at a large constant step (docs/theory.md §4, exact), of its three
 continuous-time models (exact_risk(method="continuous"), model = "continuized", "ito", "hsgd"), of SVAG
-with l = 4 and 16 (l steps of size lr/l per unit of SGD time; plrf.testing.svag's exact NumPy recursion,
-since the C++ SVAG lives on another branch), and the Monte Carlo means (+- 2 SE) of simulate() with
+with l = 4 and 16 (plrf.svag: l steps of size lr/l per unit of SGD time, exact_risk), and the Monte
+Carlo means (+- 2 SE) of simulate() with
 dynamics "sgd" and "ito" (8 substeps). Right: where SGD departs from its SDE, the ratio
 P_model(T) / P_SGD(T) against lr / lr_max (lr_max = plrf.max_stable_lr).
 
@@ -18,7 +18,6 @@ import numpy as np
 
 import plrf
 from plrf.cli.bench import machine_line
-from plrf.testing.svag import svag_risk
 
 MODELS = (("continuized", "C1"), ("ito", "C2"), ("hsgd", "C3"))
 SVAG_L = ((4, "C4"), (16, "C5"))
@@ -30,7 +29,7 @@ def curves(spec, lr, steps, record):
     for m, _ in MODELS:
         out[m] = plrf.exact_risk(spec, plrf.sgd(lr), steps, record=record, method="continuous", model=m).risk
     for l, _ in SVAG_L:
-        out[f"SVAG l={l}"] = svag_risk(spec, plrf.sgd(lr), l * steps, 1, l)[:: l][record]
+        out[f"SVAG l={l}"] = plrf.exact_risk(spec, plrf.svag(plrf.sgd(lr), l), l * steps, record=l * record).risk
     return out
 
 
