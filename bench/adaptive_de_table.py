@@ -182,6 +182,7 @@ def main(argv=None):
     ap.add_argument("--replot", metavar="JSON", help="redraw --plot from a --json of an earlier run")
     args = ap.parse_args(argv)
     print(machine_line())
+    print(f"DE and Monte Carlo on the {plrf._core.isa()} kernels")
     if args.exponents:
         exponents(int(args.exponents))
         return

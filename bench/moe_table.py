@@ -49,7 +49,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     T, m, repeats = (10**6, 20, args.repeats) if args.quick else (10**8, 100, args.repeats)
     print(machine_line())
-    print(f"m = {m} Zipf(1) experts, d = 1e4, T = {T:.0e}, authors' defaults, B = 1; median of {repeats}")
+    print(f"m = {m} Zipf(1) experts, d = 1e4, T = {T:.0e}, authors' defaults, B = 1; median of {repeats}; "
+          f"{plrf._core.isa()} kernels")
     print(f"  {'optimizer':>12} {'method':>6} {'spectrum':>22} {'nodes':>6} {'1 learner s':>12} {'m experts s':>12} "
           f"{'CPU s':>8} {'ratio':>6}")
     numpy_reference()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 
+import plrf
 from plrf.cli.bench import machine_line
 from plrf.testing.timing import setup_row
 
@@ -27,6 +28,7 @@ def main(argv=None):
     impls = ["plrf", "numpy"] + (["eigen"] if args.eigen else [])
     rows = []
     print(machine_line())
+    print(f"spectral setup on the {plrf._core.isa()} kernels (plrf) against NumPy")
     print(f"{'d':>6} {'v':>6} | " + " | ".join(f"{k + ' s':>9} {k + ' MiB':>10}" for k in impls) + " | numpy/plrf time  mem")
     for d in args.sizes:
         row = setup_row(d, args.repeat, impls)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 
+import plrf
 from plrf.cli.bench import SWEEP_STEPS, machine, machine_line, sweep_speedup
 
 
@@ -23,6 +24,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     info = machine()
     print(machine_line(info))
+    print(f"sweep speedups, each config on the {plrf._core.isa()} kernels")
     print(f"{'backend':<14} {'configs':>7} {'serial s':>9} {'parallel s':>10} {'speedup':>8}")
     rows = []
     for backend in ("pool", "dask"):

@@ -52,3 +52,10 @@ def variance_z(x, y):
 
     (vx, sx), (vy, sy) = var_se(x), var_se(y)
     return (vx - vy) / np.hypot(sx, sy)
+
+
+def converges_at_first_order(curves, limit, bound=6e-3):
+    """curves at 4, 8, 16 substeps: the max relative error against `limit` halves with each doubling
+    (ratio in (1.8, 2.2)) and ends below `bound`."""
+    err = [np.max(np.abs(c / limit - 1)) for c in curves]
+    return bool(1.8 < err[0] / err[1] < 2.2 and 1.8 < err[1] / err[2] < 2.2 and err[2] < bound)
