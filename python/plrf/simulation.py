@@ -301,10 +301,8 @@ def _simulate_experts(source, optimizer, steps, batch, seeds, record, space, thr
     opts = experts.optimizer_list(optimizer, job.steps)
     spec, n, m, k = job.spectrum, len(job.seeds), experts.m, len(job.record)
     check.memory(8.0 * n * (2 * m * spec.d + (m + 1) * k), f"experts={m} x seeds={n} x d={spec.d} state")
-    state = dict(
-        x=np.tile(-np.sqrt(spec.rho), (n, m)), y=np.zeros((n, m * spec.d)), step=np.zeros(n, dtype=np.int64),
-        diverged_at=np.full(n, -1, dtype=np.int64), risk=np.full((n, k), np.nan), parts=np.full((n, m, k), np.nan),
-    )
+    state = _initial_state(job)  # each expert starts where a single learner does
+    state.update(x=np.tile(state["x"], (1, m)), y=np.tile(state["y"], (1, m)), parts=np.full((n, m, k), np.nan))
     bar = _progress_bar(job, state, progress)
     try:
         interrupted, _ = _core._simulate_experts(
