@@ -137,3 +137,26 @@ def test_hand_made_checkpoint_with_a_valid_checksum_is_still_checked(saved):
         path.write_bytes(seal(checkpoint.MAGIC, {**header, field: bad}, arrays))
         with pytest.raises(CheckpointError, match=rf"run\.ckpt.*{field}"):
             plrf.resume(path)
+
+
+def test_ctrl_c_during_a_write_is_held_until_the_file_is_whole(tmp_path, monkeypatch):
+    """The CI failure this guards: a KeyboardInterrupt between open() and `with` leaked the file
+    (ResourceWarning) and lost the result being stored. Ctrl-C now lands after the write; with the
+    hold removed, the interrupt lands inside fsync and the file never appears (the test fails)."""
+    import signal
+    from plrf import _atomic
+    real_fsync = os.fsync
+
+    def fsync_with_ctrl_c(fd):
+        os.kill(os.getpid(), signal.SIGINT)
+        real_fsync(fd)
+    monkeypatch.setattr(_atomic.os, "fsync", fsync_with_ctrl_c)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _atomic.atomic_write(tmp_path / "r.plrf", b"whole result")
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is restored
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert (tmp_path / "r.plrf").read_bytes() == b"whole result"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.plrf"]

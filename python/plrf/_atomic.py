@@ -2,25 +2,55 @@
 the old file or the new one, never a partial write."""
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import threading
 import uuid
 from pathlib import Path
 
 
 def atomic_write(path, data: bytes) -> None:
-    """Write data to a unique temporary file beside `path`, fsync it, os.replace it, fsync the folder."""
+    """Write data to a unique temporary file beside `path`, fsync it, os.replace it, fsync the folder.
+
+    A Ctrl-C that arrives during the write is held until the write is over (milliseconds), so the
+    result is either stored whole or not at all, and no half-open file is left behind."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    with sigint_held():
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        _fsync_dir(path.parent)
+
+
+@contextlib.contextmanager
+def sigint_held():
+    """Hold SIGINT for the duration of the block, then deliver it to the handler that was installed.
+
+    Without this, a KeyboardInterrupt can land between open() and the `with` that closes the file.
+    Only the main thread receives signals, and only a Python-level handler can be held."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if not callable(previous):
+        yield
+        return
+    caught = []
+    signal.signal(signal.SIGINT, lambda signum, frame: caught.append(frame))
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        yield
     finally:
-        if tmp.exists():
-            tmp.unlink()
-    _fsync_dir(path.parent)
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        previous(signal.SIGINT, caught[0])
 
 
 def _fsync_dir(folder: Path) -> None:
