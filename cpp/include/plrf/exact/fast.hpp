@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "plrf/runtime/control.hpp"
+#include "plrf/exact/block_levels.hpp"
 #include "plrf/exact/block_map.hpp"
 #include "plrf/exact/block_propagate.hpp"
 #include "plrf/exact/recorder.hpp"
@@ -97,12 +98,25 @@ inline std::int64_t split_tail(const GenMomentum& opt, std::int64_t t, std::int6
   return n / kTail;
 }
 
+// No schedule moves: every block of a given length has the same map (block_levels.hpp).
+inline bool stationary(const GenMomentum& opt) {
+  return opt.gamma1.is_constant() && opt.gamma2.is_constant() && opt.gamma3.is_constant() && opt.delta.is_constant();
+}
+
 template <bool kSgd>
 class BlockSolver {
  public:
-  BlockSolver(const Modes& md, const GenMomentum& opt, int threads)
-      : md_(md), opt_(opt), threads_(threads), x_(md, kSgd), p1_(kSgd ? 1 : 3, std::vector<double>(md.d)) {
+  BlockSolver(const Modes& md, const GenMomentum& opt, int threads,
+              double level_budget = BlockLevels::kBudgetBytes)
+      : md_(md), opt_(opt), threads_(threads), x_(md, kSgd), p1_(kSgd ? 1 : 3, std::vector<double>(md.d)),
+        levels_(md.d, propagate_lanes(), !kSgd && stationary(opt) ? level_budget : 0.0) {
     R2 = md.r2_of(x_.a.data());
+  }
+
+  // The block length to run when the rules ask for n steps: momentum with stationary coefficients
+  // runs a power of two (block_levels.hpp), except on the block that ends at a record.
+  std::int64_t length(std::int64_t n, std::int64_t to_record) const {
+    return !kSgd && stationary(opt_) && n != to_record ? power_of_two_floor(n) : n;
   }
 
   double R2;
@@ -118,12 +132,14 @@ class BlockSolver {
     }
     const std::int64_t tail = split_tail(opt_, t, n), head = n - tail;
     const StepCoefs k(frozen(t, head)), k_tail(tail > 0 ? frozen(t + head, tail) : k);  // no step past the block
+    const bool cached = levels_.usable() && tail == 0 && levels_.prepare(n);
     l1_partial_.assign(static_cast<std::size_t>(chunks(md_.d)), 0.0);
     const double base = md_.r2(sweep(md_.d, threads_, partial_, [&](std::int64_t j0, std::int64_t j1) {
-                          propagate(k, head, k_tail, tail, j0, j1);
+                          propagate(k, head, k_tail, tail, cached, j0, j1);
                           l1_partial_[static_cast<std::size_t>(j0 / kChunk)] = dot(md_.lam, p1_[0].data(), j0, j1);
                           return dot(md_.lam, x_.a.data(), j0, j1);
                         }, kSgd ? kParallelMin : 2 * kChunk));  // a 3x3 matrix power per mode is heavy work
+    if (cached) levels_.built();
     double L1 = 0.0;
     for (double v : l1_partial_) L1 += v;
     const double denom = static_cast<double>(n) - L1;
@@ -150,11 +166,16 @@ class BlockSolver {
 
   // x <- M^n (x + pending P1_old) + P0 R2_0 on modes [j0, j1), keeping the new P1 for the slope;
   // M, P0, P1 of the head (n steps, coefficients k) followed by the tail (n_tail, k_tail).
-  void propagate(const StepCoefs& k, std::int64_t n, const StepCoefs& k_tail, std::int64_t n_tail,
+  void propagate(const StepCoefs& k, std::int64_t n, const StepCoefs& k_tail, std::int64_t n_tail, bool cached,
                  std::int64_t j0, std::int64_t j1) {
     if (!kSgd) {
-      exact::propagate({k, n, pending_, R2, md_.lam, {state(0), state(1), state(2)},
-                        {p1_[0].data(), p1_[1].data(), p1_[2].data()}, md_.mult, &k_tail, n_tail}, j0, j1);
+      BlockPass pass{k, n, pending_, R2, md_.lam, {state(0), state(1), state(2)},
+                     {p1_[0].data(), p1_[1].data(), p1_[2].data()}, md_.mult, &k_tail, n_tail};
+      if (cached) {
+        pass.levels = levels_.table();
+        pass.build_from = levels_.build_from(), pass.build_to = levels_.build_to(), pass.d = md_.d;
+      }
+      exact::propagate(pass, j0, j1);
       return;
     }
     const double pend = pending_;
@@ -173,6 +194,7 @@ class BlockSolver {
   std::vector<std::vector<double>> p1_;
   std::vector<double> partial_, l1_partial_;
   double pending_ = 0.0;  // slope of the last block, not yet added to the state
+  BlockLevels levels_;    // stationary momentum only (unusable otherwise)
 };
 
 template <bool kSgd>
@@ -184,7 +206,7 @@ RiskCurve run_blocks(const Modes& md, const GenMomentum& opt, const RecordGrid& 
   hist.push(0, solver.R2);
   for (std::int64_t t = 0;;) {
     if (!rec.visit(t, solver.R2, control)) return rec.out;
-    const std::int64_t n = block_length(opt, t, rec.next_record(), r, hist);
+    const std::int64_t n = solver.length(block_length(opt, t, rec.next_record(), r, hist), rec.next_record() - t);
     if (!solver.advance(t, n)) {
       rec.diverged(static_cast<double>(t + n));
       return rec.out;
