@@ -51,25 +51,60 @@ PLRF_ALWAYS_INLINE lanes::U64<W> normal_lanes(const NormalStream& s, lanes::U64<
   return (U)(x >= next);
 }
 
-// Normals 32 g .. 32 g + 31 (one group, streams.hpp) into out. The rejected lanes (~0.4%) take
-// the scalar slow path after the vector work, so that no call sits between the vector steps.
+// The normals of W blocks' 4 W values v (blocks 8 g + h .. 8 g + h + W - 1) into out. The
+// rejected lanes (~0.4%) take the scalar slow path after the vector work, so that no call sits
+// between the vector steps.
+template <int W>
+PLRF_ALWAYS_INLINE void normal_batch(const NormalStream& s, std::uint64_t g, int h, const lanes::U64<W> (&v)[4],
+                                     double* out) {
+  lanes::U64<W> rejected[4];
+  for (int k = 0; k < 4; ++k) rejected[k] = normal_lanes<W>(s, v[k], out + kGroupBlocks * k + h);
+  if (__builtin_expect(lanes::any<W>(rejected[0] | rejected[1] | rejected[2] | rejected[3]), 0))
+    for (int k = 0; k < 4; ++k)
+      for (int l = 0; l < W; ++l)
+        if (rejected[k][l]) {
+          const std::uint64_t i = kGroupBlocks * k + h + l;
+          out[i] = ziggurat_draw(static_cast<std::uint32_t>(v[k][l]), s.key, s.step, kGroupNormals * g + i);
+        }
+}
+
+// Normals 32 g .. 32 g + 31 (one group, streams.hpp) into out, two batches of W blocks at a time
+// where a group holds two (philox_blocks_pair).
 template <int W>
 PLRF_ALWAYS_INLINE void normal_group(const NormalStream& s, std::uint64_t g, double* out) {
-  for (int h = 0; h < static_cast<int>(kGroupBlocks); h += W) {
-    lanes::U64<W> v[4], rejected[4];
-    philox_blocks<W>(s.rk, s.step_lo, s.tag, kGroupBlocks * g + h, v);
-    for (int k = 0; k < 4; ++k) rejected[k] = normal_lanes<W>(s, v[k], out + kGroupBlocks * k + h);
-    if (__builtin_expect(lanes::any<W>(rejected[0] | rejected[1] | rejected[2] | rejected[3]), 0))
-      for (int k = 0; k < 4; ++k)
-        for (int l = 0; l < W; ++l)
-          if (rejected[k][l]) {
-            const std::uint64_t i = kGroupBlocks * k + h + l;
-            out[i] = ziggurat_draw(static_cast<std::uint32_t>(v[k][l]), s.key, s.step, kGroupNormals * g + i);
-          }
+  if constexpr (2 * W <= static_cast<int>(kGroupBlocks)) {
+    for (int h = 0; h < static_cast<int>(kGroupBlocks); h += 2 * W) {
+      lanes::U64<W> v[4], v1[4];
+      philox_blocks_pair<W>(s.rk, s.step_lo, s.tag, kGroupBlocks * g + h, kGroupBlocks * g + h + W, v, v1);
+      normal_batch<W>(s, g, h, v, out);
+      normal_batch<W>(s, g, h + W, v1, out);
+    }
+  } else {
+    for (int h = 0; h < static_cast<int>(kGroupBlocks); h += W) {
+      lanes::U64<W> v[4];
+      philox_blocks<W>(s.rk, s.step_lo, s.tag, kGroupBlocks * g + h, v);
+      normal_batch<W>(s, g, h, v, out);
+    }
   }
 }
 
-// Normals first .. first+n-1: whole groups straight into out, partial ones through a buffer.
+// Normals of groups g and g + 1 into out[0 .. 64): at a width that fills a group with one batch
+// (AVX-512), the two groups' batches share a round loop (philox_blocks_pair).
+template <int W>
+PLRF_ALWAYS_INLINE void normal_two_groups(const NormalStream& s, std::uint64_t g, double* out) {
+  if constexpr (W == static_cast<int>(kGroupBlocks)) {
+    lanes::U64<W> v[4], v1[4];
+    philox_blocks_pair<W>(s.rk, s.step_lo, s.tag, kGroupBlocks * g, kGroupBlocks * (g + 1), v, v1);
+    normal_batch<W>(s, g, 0, v, out);
+    normal_batch<W>(s, g + 1, 0, v1, out + kGroupNormals);
+  } else {
+    normal_group<W>(s, g, out);
+    normal_group<W>(s, g + 1, out + kGroupNormals);
+  }
+}
+
+// Normals first .. first+n-1: whole groups straight into out (two at a time), partial ones
+// through a buffer.
 template <int W>
 PLRF_ALWAYS_INLINE void normals_body(StreamKey key, std::uint64_t step, std::uint64_t first, std::size_t n, double* out) {
   const NormalStream s(key, step);
@@ -77,7 +112,10 @@ PLRF_ALWAYS_INLINE void normals_body(StreamKey key, std::uint64_t step, std::uin
   std::size_t skip = first % kGroupNormals;
   for (; n > 0; ++g) {
     std::size_t take = kGroupNormals;
-    if (skip == 0 && n >= kGroupNormals) {
+    if (skip == 0 && n >= 2 * kGroupNormals) {
+      normal_two_groups<W>(s, g++, out);
+      take = 2 * kGroupNormals;
+    } else if (skip == 0 && n >= kGroupNormals) {
       normal_group<W>(s, g, out);
     } else {
       alignas(64) double buf[kGroupNormals];

@@ -3,7 +3,7 @@
 // Step t needs a . xi_t (a = Lambda^{1/2} e, eigen_sampler.hpp) before it can update any
 // coordinate, so drawing xi_t and updating in one pass is impossible. But xi_{t+1} does not depend
 // on the state: the pass of step t updates coordinate j with xi_t[j] (kept from the previous
-// pass), draws xi_{t+1}[j] (a group of 32 normals at a time, into an L1 buffer) and accumulates
+// pass), draws xi_{t+1}[j] over it (a group of 32 normals at a time, while in L1) and accumulates
 // a_{t+1} . xi_{t+1} and |a_{t+1}|^2 from the fresh e[j]. A step then reads and writes each
 // d-vector once, and the normals never travel to memory and back before use. The first step of a
 // stepper (a run or a resume) "primes": it draws xi_t and the dot in a pass of its own.
@@ -102,16 +102,15 @@ PLRF_ALWAYS_INLINE void all_sums(const FastPass& p, double& energy, double& dot)
   dot = total(sums.dot);
 }
 
-// Coordinates [j0, j0 + n) of the fused pass, n <= 32: update e_j (and y_j) with xi_t[j], then
-// replace xi_t[j] by xi_{t+1}[j] = fresh[j - j0]. Restrict pointers and local coefficients: the
+// Coordinates [j0, j0 + n) of the fused pass, n <= 32: update e_j (and y_j) with xi_t[j]. The
+// caller then overwrites xi_t[j] with xi_{t+1}[j]. Restrict pointers and local coefficients: the
 // arrays never overlap, and saying so lets the loop vectorise.
 template <bool kSgd>
-PLRF_ALWAYS_INLINE void fused_coords(const FastPass& p, const MomentumStep& u, std::int64_t j0, std::int64_t n,
-                                     const double* __restrict fresh) {
+PLRF_ALWAYS_INLINE void fused_coords(const FastPass& p, const MomentumStep& u, std::int64_t j0, std::int64_t n) {
   const double* __restrict sl = p.sl + j0;
   double* __restrict e = p.e + j0;
   double* __restrict y = p.y + j0;
-  double* __restrict xi = p.xi + j0;
+  const double* __restrict xi = p.xi + j0;
   const double ce = p.coef_e, cx = p.coef_xi, m = u.m, g1 = u.gamma1, g2 = u.gamma2, g3 = u.gamma3;
   auto coord = [&](std::int64_t k) {
     const double g = sl[k] * (a_of(sl[k], e[k]) * ce + xi[k] * cx);
@@ -122,7 +121,6 @@ PLRF_ALWAYS_INLINE void fused_coords(const FastPass& p, const MomentumStep& u, s
       y[k] = yk;
       e[k] = e[k] - g2 * g - g3 * yk;
     }
-    xi[k] = fresh[k];
   };
   if (n == 32) {  // the usual case, with a constant trip count
     for (int k = 0; k < 32; ++k) coord(k);
@@ -137,12 +135,23 @@ PLRF_ALWAYS_INLINE void fused_body(const FastPass& p, const MomentumStep& u, rng
                                    double& energy, double& dot) {
   const rng::detail::NormalStream s(key, next);
   Sums<W> sums;
-  alignas(64) double fresh[rng::kGroupNormals];
   const auto group = static_cast<std::int64_t>(rng::kGroupNormals);
   for (std::int64_t j0 = 0; j0 < p.d; j0 += group) {
     const std::int64_t n = std::min(group, p.d - j0);
-    rng::detail::normal_group<W>(s, static_cast<std::uint64_t>(j0 / group), fresh);
-    fused_coords<kSgd>(p, u, j0, n, fresh);
+    fused_coords<kSgd>(p, u, j0, n);
+    const auto g = static_cast<std::uint64_t>(j0 / group);
+    if (W == 8 && n == group && p.d - j0 >= 2 * group) {  // AVX-512: two groups interleave (normal.hpp)
+      fused_coords<kSgd>(p, u, j0 + group, group);
+      rng::detail::normal_two_groups<W>(s, g, p.xi + j0);
+      chunk_sums<W>(p, j0, group, sums);
+      j0 += group;
+    } else if (n == group) {  // xi_t[j] is used: draw xi_{t+1} over it, with no copy through a buffer
+      rng::detail::normal_group<W>(s, g, p.xi + j0);
+    } else {
+      alignas(64) double fresh[rng::kGroupNormals];
+      rng::detail::normal_group<W>(s, g, fresh);
+      std::memcpy(p.xi + j0, fresh, static_cast<std::size_t>(n) * sizeof(double));
+    }
     chunk_sums<W>(p, j0, n, sums);
   }
   energy = total(sums.energy);
