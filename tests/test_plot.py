@@ -41,6 +41,21 @@ def test_frontier_figure(tmp_path):
     assert "flops f = steps x B x d" in fig.axes[0].get_xlabel()
 
 
+def test_frontier_figure_without_an_interior_optimum_warns_nothing(tmp_path):
+    """Risk that only falls with d puts every optimum at the d-grid's edge: no fit, nothing labelled
+    in the d* panel, and matplotlib's "No artists with labels" warning must not reach the user."""
+    steps = np.unique(np.round(np.geomspace(1, 1e5, 60)))
+    curves = {int(d): (steps, 1.0 + 0.0 * steps + 1.0 / d) for d in np.geomspace(10, 1e3, 7).round()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FrontierWarning)
+        fr = frontier(curves, 1)
+    assert len(fr.isoflop.flops) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plot.frontier(fr, path=tmp_path / "edge.png")
+    assert _png_ok(tmp_path / "edge.png")
+
+
 def test_phase_diagram(tmp_path):
     plot.phase_diagram("eta", "sgd", measured={(1.0, 0.3): 0.52}, n=60, path=tmp_path / "phases.png")
     assert _png_ok(tmp_path / "phases.png")

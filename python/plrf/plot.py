@@ -149,7 +149,14 @@ def _frontier_losses(ax, fr, theory):
     ax.set(xscale="log", yscale="log", xlabel="flops f = steps x B x d", ylabel="risk P (half the MSE)",
            title=f"loss vs compute, d = {fr.d[0]:g} .. {fr.d[-1]:g} (colour), B = {fr.batch}")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7)
+    _legend(ax, fontsize=7)
+
+
+def _legend(ax, **kw):
+    """A legend if anything is labelled (matplotlib warns "No artists with labels" otherwise, e.g. a
+    frontier with no interior optimum)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kw)
 
 
 def _isoflop_profiles(ax, fr, n):
@@ -166,7 +173,7 @@ def _isoflop_profiles(ax, fr, n):
     ax.set(xscale="log", yscale="log", xlabel="model size d", ylabel="risk P at fixed flops",
            title="IsoFLOP profiles (stars: parabola vertices in log d)")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7)
+    _legend(ax, fontsize=7)
 
 
 def _d_star(ax, fr, theory):
@@ -183,7 +190,7 @@ def _d_star(ax, fr, theory):
     ax.set(xscale="log", yscale="log", xlabel="flops f = steps x B x d", ylabel="compute-optimal d*",
            title="compute-optimal model size")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7)
+    _legend(ax, fontsize=7)
 
 
 # ---- phase diagram -----------------------------------------------------------------------------
