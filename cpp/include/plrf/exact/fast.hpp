@@ -109,14 +109,14 @@ class BlockSolver {
   BlockSolver(const Modes& md, const GenMomentum& opt, int threads,
               double level_budget = BlockLevels::kBudgetBytes)
       : md_(md), opt_(opt), threads_(threads), x_(md, kSgd), p1_(kSgd ? 1 : 3, std::vector<double>(md.d)),
-        levels_(md.d, propagate_lanes(), !kSgd && stationary(opt) ? level_budget : 0.0) {
+        stationary_(!kSgd && stationary(opt)), levels_(md.d, propagate_lanes(), stationary_ ? level_budget : 0.0) {
     R2 = md.r2_of(x_.a.data());
   }
 
   // The block length to run when the rules ask for n steps: momentum with stationary coefficients
   // runs a power of two (block_levels.hpp), except on the block that ends at a record.
   std::int64_t length(std::int64_t n, std::int64_t to_record) const {
-    return !kSgd && stationary(opt_) && n != to_record ? power_of_two_floor(n) : n;
+    return stationary_ && n != to_record ? power_of_two_floor(n) : n;
   }
 
   double R2;
@@ -194,7 +194,8 @@ class BlockSolver {
   std::vector<std::vector<double>> p1_;
   std::vector<double> partial_, l1_partial_;
   double pending_ = 0.0;  // slope of the last block, not yet added to the state
-  BlockLevels levels_;    // stationary momentum only (unusable otherwise)
+  bool stationary_;       // momentum whose schedules are all constant (block_levels.hpp)
+  BlockLevels levels_;    // usable for stationary momentum only
 };
 
 template <bool kSgd>
