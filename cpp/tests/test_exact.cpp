@@ -1,6 +1,8 @@
 #include <doctest.h>
 
+#include <Eigen/Eigenvalues>
 #include <cmath>
+#include <random>
 #include <vector>
 
 #include "plrf/exact/block_map.hpp"
@@ -78,6 +80,24 @@ TEST_CASE("fast and exact agree; kernel norm boundary") {
   CHECK(sgd_kernel_norm(md, lr) == doctest::Approx(1.0).epsilon(1e-9));
   CHECK(kernel_norm(md, plrf::Coefficients{0.0, 0.5 * lr, 0.0, 1.0}) ==
         doctest::Approx(sgd_kernel_norm(md, 0.5 * lr)).epsilon(1e-12));
+}
+
+TEST_CASE("mode_stable (Jury) agrees with the spectral radius of the 3x3 map") {
+  std::mt19937_64 gen(7);
+  std::uniform_real_distribution<double> entry(-1.2, 1.2);
+  int stable = 0, checked = 0;
+  for (int trial = 0; trial < 20000; ++trial) {
+    Mat3 M;
+    Eigen::Matrix3d E;
+    for (int i = 0; i < 9; ++i) E(i / 3, i % 3) = M[i] = entry(gen);
+    const double radius = E.eigenvalues().cwiseAbs().maxCoeff();
+    if (std::fabs(radius - 1.0) < 1e-9) continue;  // too close to the circle for either test to be sure
+    ++checked;
+    stable += radius < 1.0;
+    CHECK(mode_stable(M) == (radius < 1.0));
+  }
+  CHECK(stable > checked / 20);  // both outcomes are well represented
+  CHECK(stable < checked - checked / 20);
 }
 
 TEST_CASE("the block pass gives the same states on every instruction set this CPU has") {

@@ -219,7 +219,13 @@ def max_stable_lr(spectrum, batch=1) -> float:
 
 
 def kernel_norm(spectrum, optimizer, batch=1, t=0.0) -> float:
-    """Volterra kernel norm of the moment recursion with the coefficients frozen at step t (< 1: stable)."""
+    """Volterra kernel norm of the moment recursion with the coefficients frozen at step t (< 1: stable).
+
+    Ridge and decoupled decay (`plrf.with_decay`) are included: they change every mode's contraction.
+    Injected noise is not: it forces the recursion but cannot make it diverge. Infinity when a mode is
+    unstable on its own (an eigenvalue of its 3x3 moment map on or outside the unit circle), since
+    the risk then diverges whatever the norm of the rest.
+    """
     spec = as_spectrum(spectrum)
     check_optimizer(optimizer)
     batch = check.integer("batch", batch, 1)

@@ -5,7 +5,8 @@
 // is < 1. For SGD, 1 - p_j = G lambda_j (2 - G lambda_j (1 + 1/B)) and b_j = G^2 lambda_j / B give
 //   ||K||_1 = sum_j G lambda_j / (B (2 - G lambda_j (1 + 1/B))),
 // which increases with G from 0 to infinity as G lambda_1 (1 + 1/B) -> 2: max_stable_lr solves
-// ||K||_1 = 1 by bisection on the scale-free u = G lambda_1.
+// ||K||_1 = 1 by bisection on the scale-free u = G lambda_1. kernel_norm takes any frozen
+// coefficients, ridge and decay included (linear_map), and checks each mode on its own (mode_stable).
 #pragma once
 #include <cmath>
 #include <limits>
@@ -35,13 +36,55 @@ inline double sgd_kernel_norm_scaled(const Modes& md, double u) {
 // The same at step size G.
 inline double sgd_kernel_norm(const Modes& md, double G) { return sgd_kernel_norm_scaled(md, G * md.lam[0]); }
 
-// Kernel norm for general frozen coefficients (per-mode stability is not checked here).
+// Mode j's linear map M and its response b to R2 = 1. With ridge or decay they are the linear part
+// of the affine map (moments.hpp, step_affine with no first moments, q = 0 and no injected noise):
+// the affine terms force the recursion but cannot decide whether it stays bounded, while ridge and
+// decay change the contraction 1 - w - G (lambda + l2) of every mode.
+inline void linear_map(const StepCoefs& k, double lam, Mat3& M, Vec3& b) {
+  if (k.l2 == 0.0 && k.w == 0.0) {
+    M = mode_matrix(k, lam);
+    b = forcing(k, lam);
+    return;
+  }
+  StepCoefs lin = k;
+  lin.sigma2 = 0.0;
+  auto apply = [&](double R2, Vec3 x) {
+    double u = 0.0, v = 0.0;
+    step_affine<false>(lin, lam, R2, 0.0, 1.0, x[0], x[1], x[2], u, v);
+    return x;
+  };
+  for (int col = 0; col < 3; ++col) {
+    Vec3 unit{0.0, 0.0, 0.0};
+    unit[col] = 1.0;
+    const Vec3 x = apply(0.0, unit);
+    for (int row = 0; row < 3; ++row) M[3 * row + col] = x[row];
+  }
+  b = apply(1.0, Vec3{0.0, 0.0, 0.0});
+}
+
+// Whether every eigenvalue of M lies strictly inside the unit circle: the Jury conditions on its
+// characteristic polynomial z^3 + a2 z^2 + a1 z + a0. A mode that is unstable on its own diverges
+// whatever the rest of the kernel does, and (I - M)^{-1} b then says nothing.
+inline bool mode_stable(const Mat3& M) {
+  const double a2 = -(M[0] + M[4] + M[8]);
+  const double a1 = (M[0] * M[4] - M[1] * M[3]) + (M[0] * M[8] - M[2] * M[6]) + (M[4] * M[8] - M[5] * M[7]);
+  const double det = M[0] * (M[4] * M[8] - M[5] * M[7]) - M[1] * (M[3] * M[8] - M[5] * M[6]) +
+                     M[2] * (M[3] * M[7] - M[4] * M[6]);
+  const double a0 = -det;
+  return 1.0 + a2 + a1 + a0 > 0.0 && 1.0 - a2 + a1 - a0 > 0.0 && std::fabs(a0) < 1.0 &&
+         1.0 - a0 * a0 > std::fabs(a1 - a0 * a2);
+}
+
+// Kernel norm for general frozen coefficients, ridge and decay included; infinity if a mode is
+// unstable on its own.
 inline double kernel_norm(const Modes& md, const Coefficients& c) {
   const StepCoefs k(c, md.batch);
   double norm = 0.0;
   for (std::int64_t j = 0; j < md.d; ++j) {
-    const Mat3 M = mode_matrix(k, md.lam[j]);
-    Vec3 b = forcing(k, md.lam[j]);
+    Mat3 M;
+    Vec3 b;
+    linear_map(k, md.lam[j], M, b);
+    if (!mode_stable(M)) return std::numeric_limits<double>::infinity();
     double N[9];
     for (int i = 0; i < 9; ++i) N[i] = ((i % 4 == 0) ? 1.0 : 0.0) - M[i];
     if (!solve3(N, b.data())) return std::numeric_limits<double>::infinity();
