@@ -62,17 +62,17 @@ PLRF_ALWAYS_INLINE std::uint64_t chains(long n, V seed, Op op) {
 
 enum class Op { kMul32, kXor, kMulPd };
 
-template <int W>
-PLRF_ALWAYS_INLINE std::uint64_t lane_work(Op op, long n) {
-  using U = plrf::rng::lanes::U64<W>;
-  using F = plrf::rng::lanes::F64<W>;
-  const U u = U{} + 0xD2511F53ULL;
-  if (op == Op::kMul32) return chains(n, u, [](U x, U y) { return plrf::rng::lanes::mul32<W>(x, y); });
-  if (op == Op::kXor) return chains(n, u, [](U x, U y) { return x ^ y; });
-  return chains(n, F{} + 1.0000001, [](F x, F y) { return x * y; });
-}
-PLRF_TARGET_AVX512 std::uint64_t lane_work_512(Op op, long n) { return lane_work<8>(op, n); }
-PLRF_TARGET_AVX2 std::uint64_t lane_work_256(Op op, long n) { return lane_work<4>(op, n); }
+struct LaneWork {
+  template <int W>
+  PLRF_ALWAYS_INLINE static std::uint64_t run(Op op, long n) {
+    using U = plrf::rng::lanes::U64<W>;
+    using F = plrf::rng::lanes::F64<W>;
+    const U u = U{} + 0xD2511F53ULL;
+    if (op == Op::kMul32) return chains(n, u, [](U x, U y) { return plrf::rng::lanes::mul32<W>(x, y); });
+    if (op == Op::kXor) return chains(n, u, [](U x, U y) { return x ^ y; });
+    return chains(n, F{} + 1.0000001, [](F x, F y) { return x * y; });
+  }
+};
 
 void lane_rates() {
   std::printf("lane rate (64-bit lanes per ns; 12 independent chains):\n");
@@ -82,27 +82,28 @@ void lane_rates() {
     const char* name;
   } ops[] = {{Op::kMul32, "vpmuludq"}, {Op::kXor, "vpxorq"}, {Op::kMulPd, "vmulpd"}};
   for (const auto& o : ops) {
-    const double t512 = min_ns([&] { g_sink = lane_work_512(o.op, n); }, 3);
-    const double t256 = min_ns([&] { g_sink = lane_work_256(o.op, n); }, 3);
+    const double t512 = min_ns([&] { g_sink = plrf::on_isa<LaneWork>(plrf::Isa::kAvx512, o.op, n); }, 3);
+    const double t256 = min_ns([&] { g_sink = plrf::on_isa<LaneWork>(plrf::Isa::kAvx2, o.op, n); }, 3);
     const double r512 = 12.0 * 8 * n / t512, r256 = 12.0 * 4 * n / t256;
     std::printf("  %-9s 512-bit %6.2f  256-bit %6.2f  ratio %.2f\n", o.name, r512, r256, r512 / r256);
   }
 }
 
-// The Philox rounds of normal.hpp's batches alone (their outputs xor-folded), 32 normals per 8 blocks.
-template <int W>
-PLRF_ALWAYS_INLINE void philox_only(const plrf::rng::RoundKeys& rk, std::uint64_t blocks) {
-  plrf::rng::lanes::U64<W> s{};
-  for (std::uint64_t b = 0; b < blocks; b += 2 * W) {
-    plrf::rng::lanes::U64<W> v[4], v1[4];
-    plrf::rng::philox_blocks_pair<W>(rk, 7, 9, b, b + W, v, v1);
-    s ^= v[0] ^ v[1] ^ v[2] ^ v[3] ^ v1[0] ^ v1[1] ^ v1[2] ^ v1[3];
-  }
-  g_sink = s[0];
-}
-PLRF_TARGET_AVX512 void philox_512(const plrf::rng::RoundKeys& rk, std::uint64_t b) { philox_only<8>(rk, b); }
-PLRF_TARGET_AVX2 void philox_256(const plrf::rng::RoundKeys& rk, std::uint64_t b) { philox_only<4>(rk, b); }
 #endif
+
+// The Philox rounds of normal.hpp's batches alone (their outputs xor-folded), 32 normals per 8 blocks.
+struct PhiloxOnly {
+  template <int W>
+  PLRF_ALWAYS_INLINE static void run(const plrf::rng::RoundKeys& rk, std::uint64_t blocks) {
+    plrf::rng::lanes::U64<W> s{};
+    for (std::uint64_t b = 0; b < blocks; b += 2 * W) {
+      plrf::rng::lanes::U64<W> v[4], v1[4];
+      plrf::rng::philox_blocks_pair<W>(rk, 7, 9, b, b + W, v, v1);
+      s ^= v[0] ^ v[1] ^ v[2] ^ v[3] ^ v1[0] ^ v1[1] ^ v1[2] ^ v1[3];
+    }
+    g_sink = s[0];
+  }
+};
 
 struct EigenState {
   std::int64_t d;
@@ -113,29 +114,14 @@ struct EigenState {
   plrf::simulate::fused::FastPass pass() { return {sl.data(), e.data(), y.data(), xi.data(), d, -1e-3, 1e-3}; }
 };
 
-void fused_on(plrf::Isa on, const plrf::simulate::fused::FastPass& p, const plrf::simulate::MomentumStep& u,
-              plrf::rng::StreamKey key, std::uint64_t next, double& energy, double& dot) {
-  namespace f = plrf::simulate::fused;
-#if PLRF_X86_DISPATCH
-  if (on == plrf::Isa::kAvx512) return f::fused_avx512(p, u, key, next, energy, dot);
-  if (on == plrf::Isa::kAvx2) return f::fused_avx2(p, u, key, next, energy, dot);
-#endif
-  (void)on;
-  f::fused_baseline(p, u, key, next, energy, dot);
-}
-
 void step_split(plrf::Isa on) {
   const std::int64_t d = 4000;
   const int repeats = 400;
   EigenState st(d);
   const plrf::rng::StreamKey key{12345, 3};
   std::uint64_t t = 1;
-  double philox = NAN;
-#if PLRF_X86_DISPATCH
   const plrf::rng::RoundKeys rk(key.key());
-  if (on == plrf::Isa::kAvx512) philox = min_ns([&] { philox_512(rk, d / 4); }, repeats) / d;
-  if (on == plrf::Isa::kAvx2) philox = min_ns([&] { philox_256(rk, d / 4); }, repeats) / d;
-#endif
+  const double philox = min_ns([&] { plrf::on_isa<PhiloxOnly>(on, rk, d / 4); }, repeats) / d;
   const double normals =
       min_ns([&] { plrf::rng::detail::fill<plrf::rng::detail::Draw::kNormal>(on, key, ++t, 0, d, st.out.data()); },
              repeats) / d;
@@ -144,7 +130,7 @@ void step_split(plrf::Isa on) {
     const plrf::simulate::MomentumStep u(plrf::Coefficients{momentum ? 0.1 : 0.0, 0.5, momentum ? 0.2 : 0.0, 0.01},
                                          momentum == 0);
     double energy, dot;
-    step[momentum] = min_ns([&] { fused_on(on, st.pass(), u, key, ++t, energy, dot); }, repeats) / d;
+    step[momentum] = min_ns([&] { plrf::simulate::fused::fused_on(on, st.pass(), u, key, ++t, energy, dot); }, repeats) / d;
     g_sink = static_cast<std::uint64_t>(energy + dot);
   }
   std::printf("  %-8s  philox %.3f  normals %.3f  step sgd %.3f  step mom %.3f   (ns per normal or coordinate)\n",

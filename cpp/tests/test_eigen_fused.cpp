@@ -33,33 +33,14 @@ Run run_on(Isa on, int* mismatches) {
   u.gamma3 = 0.01;
   const rng::StreamKey key{42, rng::kEigenSamples};
   fused::FastPass p{sl.data(), r.e.data(), r.y.data(), r.xi.data(), d, 0.0, 0.0};
-  auto prime = [&](std::uint64_t t) {
-#if PLRF_X86_DISPATCH
-    if (on == Isa::kAvx512) return fused::prime_avx512(p, key, t);
-    if (on == Isa::kAvx2) return fused::prime_avx2(p, key, t);
-#endif
-    return fused::prime_baseline(p, key, t);
-  };
-  auto energy = [&]() {
-#if PLRF_X86_DISPATCH
-    if (on == Isa::kAvx512) return fused::energy_avx512(p);
-    if (on == Isa::kAvx2) return fused::energy_avx2(p);
-#endif
-    return fused::energy_baseline(p);
-  };
+  auto prime = [&](std::uint64_t t) { return fused::prime_on(on, p, key, t); };
+  auto energy = [&]() { return fused::energy_on(on, p); };
   double ax = prime(0), en = energy();
   for (std::uint64_t t = 0; t < 60; ++t) {
     p.coef_e = 0.5 * ax / std::sqrt(en) / 1003.0;
     p.coef_xi = 0.3;
     double dot = 0.0;
-#if PLRF_X86_DISPATCH
-    if (on == Isa::kAvx512)
-      fused::fused_avx512(p, u, key, t + 1, en, dot);
-    else if (on == Isa::kAvx2)
-      fused::fused_avx2(p, u, key, t + 1, en, dot);
-    else
-#endif
-      fused::fused_baseline(p, u, key, t + 1, en, dot);
+    fused::fused_on(on, p, u, key, t + 1, en, dot);
     std::vector<double> drawn = r.xi, expect(d);
     rng::detail::fill<rng::detail::Draw::kNormal>(on, key, t + 1, 0, d, expect.data());
     *mismatches += drawn != expect;                            // xi_{t+1} is the stream's

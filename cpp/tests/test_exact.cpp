@@ -104,20 +104,20 @@ TEST_CASE("the block pass gives the same states on every instruction set this CP
   const std::int64_t d = 37;  // not a multiple of any lane count
   std::vector<double> lam(d);
   for (std::int64_t j = 0; j < d; ++j) lam[j] = 1.0 / double((j + 1) * (j + 1));
-  auto run = [&](void (*pass)(const BlockPass&, std::int64_t, std::int64_t)) {
+  auto run = [&](plrf::Isa on) {
     std::vector<double> x(3 * d, 0.5), p1(3 * d, 0.1);
     const BlockPass b{StepCoefs(plrf::Coefficients{1.0, 0.05, 0.02, 0.1}, 2), 1000, 0.3, 1.2, lam.data(),
                       {x.data(), x.data() + d, x.data() + 2 * d}, {p1.data(), p1.data() + d, p1.data() + 2 * d}};
-    pass(b, 0, d);
+    propagate_on(on, b, 0, d);
     x.insert(x.end(), p1.begin(), p1.end());
     return x;
   };
-  const std::vector<double> ref = run(propagate_baseline);
-  std::vector<void (*)(const BlockPass&, std::int64_t, std::int64_t)> others;
-  if (static_cast<int>(plrf::isa()) >= static_cast<int>(plrf::Isa::kAvx2)) others.push_back(propagate_avx2);
-  if (static_cast<int>(plrf::isa()) >= static_cast<int>(plrf::Isa::kAvx512)) others.push_back(propagate_avx512);
-  for (auto pass : others) {
-    const std::vector<double> got = run(pass);
+  const std::vector<double> ref = run(plrf::Isa::kBaseline);
+  std::vector<plrf::Isa> others;
+  if (static_cast<int>(plrf::isa()) >= static_cast<int>(plrf::Isa::kAvx2)) others.push_back(plrf::Isa::kAvx2);
+  if (static_cast<int>(plrf::isa()) >= static_cast<int>(plrf::Isa::kAvx512)) others.push_back(plrf::Isa::kAvx512);
+  for (auto on : others) {
+    const std::vector<double> got = run(on);
     for (std::size_t i = 0; i < ref.size(); ++i) CHECK(got[i] == doctest::Approx(ref[i]).epsilon(1e-12));
   }
   MESSAGE("instruction sets compared: baseline + " << others.size());

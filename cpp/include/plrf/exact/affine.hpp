@@ -71,24 +71,16 @@ PLRF_ALWAYS_INLINE void affine_modes_loop(const StepCoefs k, double R2, const do
 }
 
 template <bool kSgd>
-PLRF_ALWAYS_INLINE void affine_modes_body(const StepCoefs& k, double R2, const AffineArrays& x, std::int64_t j0,
-                                          std::int64_t j1) {
-  if (x.mult)  // two loops, so that neither has a branch (as in recursion.hpp)
-    affine_modes_loop<kSgd, true>(k, R2, x.lam, x.rho, x.mult, x.a, x.s, x.c, x.u, x.v, j0, j1);
-  else
-    affine_modes_loop<kSgd, false>(k, R2, x.lam, x.rho, x.mult, x.a, x.s, x.c, x.u, x.v, j0, j1);
-}
-
-template <bool kSgd>
-PLRF_TARGET_AVX512 void affine_modes_avx512(const StepCoefs& k, double R2, const AffineArrays& x, std::int64_t j0,
-                                            std::int64_t j1) {
-  affine_modes_body<kSgd>(k, R2, x, j0, j1);
-}
-template <bool kSgd>
-PLRF_TARGET_AVX2 void affine_modes_avx2(const StepCoefs& k, double R2, const AffineArrays& x, std::int64_t j0,
-                                        std::int64_t j1) {
-  affine_modes_body<kSgd>(k, R2, x, j0, j1);
-}
+struct AffineStep {
+  template <int W>
+  PLRF_ALWAYS_INLINE static void run(const StepCoefs& k, double R2, const AffineArrays& x, std::int64_t j0,
+                                     std::int64_t j1) {
+    if (x.mult)  // two loops, so that neither has a branch (as in recursion.hpp)
+      affine_modes_loop<kSgd, true>(k, R2, x.lam, x.rho, x.mult, x.a, x.s, x.c, x.u, x.v, j0, j1);
+    else
+      affine_modes_loop<kSgd, false>(k, R2, x.lam, x.rho, x.mult, x.a, x.s, x.c, x.u, x.v, j0, j1);
+  }
+};
 
 template <bool kSgd>
 double step_all_affine(const Modes& md, const StepCoefs& k, double R2, AffineState& st, int threads,
@@ -96,11 +88,7 @@ double step_all_affine(const Modes& md, const StepCoefs& k, double R2, AffineSta
   const AffineArrays x{md.lam, md.rho, md.mult, st.a.data(), st.s.data(), st.c.data(), st.u.data(), st.v.data()};
   const double sum = sweep(md.d, threads, partial, [&](std::int64_t j0, std::int64_t j1) {
     const FlushSubnormals flush;
-    switch (isa()) {
-      case Isa::kAvx512: affine_modes_avx512<kSgd>(k, R2, x, j0, j1); break;
-      case Isa::kAvx2: affine_modes_avx2<kSgd>(k, R2, x, j0, j1); break;
-      default: affine_modes_body<kSgd>(k, R2, x, j0, j1);
-    }
+    on_isa<AffineStep<kSgd>>(isa(), k, R2, x, j0, j1);
     return dot(md.lam, x.a, j0, j1);
   });
   return md.r2(sum);

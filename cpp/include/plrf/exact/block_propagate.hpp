@@ -94,29 +94,19 @@ PLRF_ALWAYS_INLINE void propagate_body(const BlockPass& b, std::int64_t j0, std:
 
 // One vector register of modes per lane group: 8 for AVX-512, 4 for AVX2, 2 for SSE2 (measured
 // best; wider groups spill registers).
-PLRF_TARGET_AVX512 inline void propagate_avx512(const BlockPass& b, std::int64_t j0, std::int64_t j1) {
-  propagate_body<8>(b, j0, j1);
-}
-PLRF_TARGET_AVX2 inline void propagate_avx2(const BlockPass& b, std::int64_t j0, std::int64_t j1) {
-  propagate_body<4>(b, j0, j1);
-}
-inline void propagate_baseline(const BlockPass& b, std::int64_t j0, std::int64_t j1) { propagate_body<2>(b, j0, j1); }
+struct Propagate {
+  template <int W>
+  PLRF_ALWAYS_INLINE static void run(const BlockPass& b, std::int64_t j0, std::int64_t j1) {
+    propagate_body<W>(b, j0, j1);
+  }
+};
 
 // The modes per group of the pass on this machine (the levels are stored in these groups).
-inline int propagate_lanes() {
-  switch (isa()) {
-    case Isa::kAvx512: return 8;
-    case Isa::kAvx2: return 4;
-    default: return 2;
-  }
-}
+inline int propagate_lanes() { return lanes_of(isa()); }
 
-inline void propagate(const BlockPass& b, std::int64_t j0, std::int64_t j1) {
-  switch (isa()) {
-    case Isa::kAvx512: return propagate_avx512(b, j0, j1);
-    case Isa::kAvx2: return propagate_avx2(b, j0, j1);
-    default: return propagate_baseline(b, j0, j1);
-  }
+inline void propagate_on(Isa on, const BlockPass& b, std::int64_t j0, std::int64_t j1) {
+  on_isa<Propagate>(on, b, j0, j1);
 }
+inline void propagate(const BlockPass& b, std::int64_t j0, std::int64_t j1) { propagate_on(isa(), b, j0, j1); }
 
 }  // namespace plrf::exact

@@ -70,8 +70,16 @@ struct OdeModes {
 };
 
 template <bool kSgd>
-PLRF_ALWAYS_INLINE void ode_modes_body(const StepCoefs& kc, double h, const OdeModes& md, std::int64_t j0,
-                                       std::int64_t j1) {
+struct OdeStep {
+  template <int W>
+  PLRF_ALWAYS_INLINE static void run(const StepCoefs& kc, double h, const OdeModes& md, std::int64_t j0,
+                                     std::int64_t j1);
+};
+
+template <bool kSgd>
+template <int W>
+PLRF_ALWAYS_INLINE void OdeStep<kSgd>::run(const StepCoefs& kc, double h, const OdeModes& md, std::int64_t j0,
+                                           std::int64_t j1) {
   constexpr int L = 8;  // modes per pass, lane-minor as in block_map.hpp, so the lane loops vectorise
   if (kSgd) {
     for (std::int64_t j = j0; j < j1; ++j) {
@@ -108,27 +116,8 @@ PLRF_ALWAYS_INLINE void ode_modes_body(const StepCoefs& kc, double h, const OdeM
 }
 
 template <bool kSgd>
-PLRF_TARGET_AVX512 void ode_modes_avx512(const StepCoefs& kc, double h, const OdeModes& md, std::int64_t j0,
-                                         std::int64_t j1) {
-  ode_modes_body<kSgd>(kc, h, md, j0, j1);
-}
-template <bool kSgd>
-PLRF_TARGET_AVX2 void ode_modes_avx2(const StepCoefs& kc, double h, const OdeModes& md, std::int64_t j0,
-                                     std::int64_t j1) {
-  ode_modes_body<kSgd>(kc, h, md, j0, j1);
-}
-template <bool kSgd>
-void ode_modes_baseline(const StepCoefs& kc, double h, const OdeModes& md, std::int64_t j0, std::int64_t j1) {
-  ode_modes_body<kSgd>(kc, h, md, j0, j1);
-}
-
-template <bool kSgd>
 inline void ode_modes(const StepCoefs& kc, double h, const OdeModes& md, std::int64_t j0, std::int64_t j1) {
-  switch (isa()) {
-    case Isa::kAvx512: return ode_modes_avx512<kSgd>(kc, h, md, j0, j1);
-    case Isa::kAvx2: return ode_modes_avx2<kSgd>(kc, h, md, j0, j1);
-    default: return ode_modes_baseline<kSgd>(kc, h, md, j0, j1);
-  }
+  on_isa<OdeStep<kSgd>>(isa(), kc, h, md, j0, j1);
 }
 
 // coefs: the coefficients of each grid step (PlainCoefs, or a controller's hook, exact/adaptive.hpp).

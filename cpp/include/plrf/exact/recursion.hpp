@@ -24,47 +24,24 @@ struct MomentState {
 // instruction set (runtime/isa.hpp); distinct arrays (restrict) let it vectorise. A node of
 // multiplicity m is forced by m lambda R2 / B (docs/theory.md §10), i.e. it steps with R2 scaled by m.
 template <bool kSgd>
-PLRF_ALWAYS_INLINE void step_modes_body(const StepCoefs& k, const double* __restrict lam, const double* __restrict mult,
-                                        double R2, double* __restrict a, double* __restrict s,
-                                        double* __restrict c, std::int64_t j0, std::int64_t j1) {
-  double dummy = 0.0;
-  auto one = [&](std::int64_t j, double r2) {
-    if (kSgd)
-      step<true>(k, lam[j], r2, a[j], dummy, dummy);
+struct StepModes {
+  template <int W>
+  PLRF_ALWAYS_INLINE static void run(const StepCoefs& k, const double* __restrict lam, const double* __restrict mult,
+                                     double R2, double* __restrict a, double* __restrict s, double* __restrict c,
+                                     std::int64_t j0, std::int64_t j1) {
+    double dummy = 0.0;
+    auto one = [&](std::int64_t j, double r2) {
+      if (kSgd)
+        step<true>(k, lam[j], r2, a[j], dummy, dummy);
+      else
+        step<false>(k, lam[j], r2, a[j], s[j], c[j]);
+    };
+    if (mult)
+      for (std::int64_t j = j0; j < j1; ++j) one(j, mult[j] * R2);
     else
-      step<false>(k, lam[j], r2, a[j], s[j], c[j]);
-  };
-  if (mult)
-    for (std::int64_t j = j0; j < j1; ++j) one(j, mult[j] * R2);
-  else
-    for (std::int64_t j = j0; j < j1; ++j) one(j, R2);
-}
-
-template <bool kSgd>
-PLRF_TARGET_AVX512 void step_modes_avx512(const StepCoefs& k, const double* lam, const double* mult, double R2,
-                                          double* a, double* s, double* c, std::int64_t j0, std::int64_t j1) {
-  step_modes_body<kSgd>(k, lam, mult, R2, a, s, c, j0, j1);
-}
-template <bool kSgd>
-PLRF_TARGET_AVX2 void step_modes_avx2(const StepCoefs& k, const double* lam, const double* mult, double R2, double* a,
-                                      double* s, double* c, std::int64_t j0, std::int64_t j1) {
-  step_modes_body<kSgd>(k, lam, mult, R2, a, s, c, j0, j1);
-}
-template <bool kSgd>
-void step_modes_baseline(const StepCoefs& k, const double* lam, const double* mult, double R2, double* a, double* s,
-                         double* c, std::int64_t j0, std::int64_t j1) {
-  step_modes_body<kSgd>(k, lam, mult, R2, a, s, c, j0, j1);
-}
-
-template <bool kSgd>
-inline void step_modes(const StepCoefs& k, const double* lam, const double* mult, double R2, double* a, double* s,
-                       double* c, std::int64_t j0, std::int64_t j1) {
-  switch (isa()) {
-    case Isa::kAvx512: return step_modes_avx512<kSgd>(k, lam, mult, R2, a, s, c, j0, j1);
-    case Isa::kAvx2: return step_modes_avx2<kSgd>(k, lam, mult, R2, a, s, c, j0, j1);
-    default: return step_modes_baseline<kSgd>(k, lam, mult, R2, a, s, c, j0, j1);
+      for (std::int64_t j = j0; j < j1; ++j) one(j, R2);
   }
-}
+};
 
 // One step for all modes; returns the new R2.
 template <bool kSgd>
@@ -74,7 +51,7 @@ double step_all(const Modes& md, const StepCoefs& k, double R2, MomentState& x, 
   double* s = kSgd ? nullptr : x.s.data();
   double* c = kSgd ? nullptr : x.c.data();
   const double sum = sweep(md.d, threads, partial, [&](std::int64_t j0, std::int64_t j1) {
-    step_modes<kSgd>(k, md.lam, md.mult, R2, a, s, c, j0, j1);
+    on_isa<StepModes<kSgd>>(isa(), k, md.lam, md.mult, R2, a, s, c, j0, j1);
     return dot(md.lam, a, j0, j1);
   });
   return md.r2(sum);

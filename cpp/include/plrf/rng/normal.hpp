@@ -159,30 +159,18 @@ PLRF_ALWAYS_INLINE void fill_body(StreamKey key, std::uint64_t step, std::uint64
   }
 }
 
-template <Draw kind, class T>
-PLRF_TARGET_AVX512 void fill_avx512(StreamKey key, std::uint64_t step, std::uint64_t first, std::size_t n, T* out) {
-  fill_body<8, kind>(key, step, first, n, out);
-}
-template <Draw kind, class T>
-PLRF_TARGET_AVX2 void fill_avx2(StreamKey key, std::uint64_t step, std::uint64_t first, std::size_t n, T* out) {
-  fill_body<4, kind>(key, step, first, n, out);
-}
-template <Draw kind, class T>
-void fill_baseline(StreamKey key, std::uint64_t step, std::uint64_t first, std::size_t n, T* out) {
-  fill_body<PLRF_X86_DISPATCH ? 2 : 1, kind>(key, step, first, n, out);
-}
+template <Draw kind>
+struct Fill {
+  template <int W, class T>
+  PLRF_ALWAYS_INLINE static void run(StreamKey key, std::uint64_t step, std::uint64_t first, std::size_t n, T* out) {
+    fill_body<W, kind>(key, step, first, n, out);
+  }
+};
 
 // On a given instruction set (tests compare them; everything else passes isa()).
 template <Draw kind, class T>
 void fill(Isa on, StreamKey key, std::uint64_t step, std::uint64_t first, std::size_t n, T* out) {
-#if PLRF_X86_DISPATCH
-  switch (on) {
-    case Isa::kAvx512: return fill_avx512<kind>(key, step, first, n, out);
-    case Isa::kAvx2: return fill_avx2<kind>(key, step, first, n, out);
-    default: break;
-  }
-#endif
-  fill_baseline<kind>(key, step, first, n, out);
+  on_isa<Fill<kind>>(on, key, step, first, n, out);
 }
 
 }  // namespace detail

@@ -91,21 +91,16 @@ PLRF_ALWAYS_INLINE void lane_words(const RoundKeys& rk, std::uint32_t step_lo, s
 
 // Blocks block0 .. block0+W-1 (2 W words, W = 8 at most) on a given instruction set: the
 // known-answer tests run every lane width through this.
-PLRF_TARGET_AVX512 inline void lane_words_avx512(const RoundKeys& rk, std::uint32_t c2, std::uint32_t c3,
-                                                 std::uint64_t block0, std::uint64_t* out) {
-  lane_words<8>(rk, c2, c3, block0, out);
-}
-PLRF_TARGET_AVX2 inline void lane_words_avx2(const RoundKeys& rk, std::uint32_t c2, std::uint32_t c3,
-                                             std::uint64_t block0, std::uint64_t* out) {
-  lane_words<4>(rk, c2, c3, block0, out);
-}
+struct LaneWords {
+  template <int W>
+  PLRF_ALWAYS_INLINE static void run(const RoundKeys& rk, std::uint32_t c2, std::uint32_t c3, std::uint64_t block0,
+                                     std::uint64_t* out) {
+    lane_words<W>(rk, c2, c3, block0, out);
+  }
+};
 inline void lane_words_on(Isa on, const RoundKeys& rk, std::uint32_t c2, std::uint32_t c3, std::uint64_t block0,
                           std::uint64_t* out) {
-#if PLRF_X86_DISPATCH
-  if (on == Isa::kAvx512) return lane_words_avx512(rk, c2, c3, block0, out);
-  if (on == Isa::kAvx2) return lane_words_avx2(rk, c2, c3, block0, out);
-#endif
-  lane_words<PLRF_X86_DISPATCH ? 2 : 1>(rk, c2, c3, block0, out);
+  on_isa<LaneWords>(on, rk, c2, c3, block0, out);
 }
 
 }  // namespace plrf::rng

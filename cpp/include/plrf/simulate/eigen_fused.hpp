@@ -175,52 +175,45 @@ PLRF_ALWAYS_INLINE double energy_body(const FastPass& p) {
   return energy;
 }
 
-// The three passes on instruction set `on` (the same one for a whole run: isa()).
-#define PLRF_EIGEN_FUSED_KERNELS(suffix, target, W)                                                               \
-  target inline void fused_##suffix(const FastPass& p, const MomentumStep& u, rng::StreamKey key, std::uint64_t next, \
-                                     double& energy, double& dot) {                                                 \
-    if (u.sgd)                                                                                                      \
-      fused_body<W, true>(p, u, key, next, energy, dot);                                                            \
-    else                                                                                                            \
-      fused_body<W, false>(p, u, key, next, energy, dot);                                                           \
-  }                                                                                                                 \
-  target inline double prime_##suffix(const FastPass& p, rng::StreamKey key, std::uint64_t t) {                      \
-    return prime_body<W>(p, key, t);                                                                                \
-  }                                                                                                                 \
-  target inline double energy_##suffix(const FastPass& p) { return energy_body<W>(p); }
+// The three passes as kernels for on_isa (runtime/isa.hpp).
+struct FusedPass {
+  template <int W>
+  PLRF_ALWAYS_INLINE static void run(const FastPass& p, const MomentumStep& u, rng::StreamKey key, std::uint64_t next,
+                                     double& energy, double& dot) {
+    if (u.sgd)
+      fused_body<W, true>(p, u, key, next, energy, dot);
+    else
+      fused_body<W, false>(p, u, key, next, energy, dot);
+  }
+};
+struct PrimePass {
+  template <int W>
+  PLRF_ALWAYS_INLINE static double run(const FastPass& p, rng::StreamKey key, std::uint64_t t) {
+    return prime_body<W>(p, key, t);
+  }
+};
+struct EnergyPass {
+  template <int W>
+  PLRF_ALWAYS_INLINE static double run(const FastPass& p) {
+    return energy_body<W>(p);
+  }
+};
 
-#if PLRF_X86_DISPATCH
-PLRF_EIGEN_FUSED_KERNELS(avx512, PLRF_TARGET_AVX512, 8)
-PLRF_EIGEN_FUSED_KERNELS(avx2, PLRF_TARGET_AVX2, 4)
-PLRF_EIGEN_FUSED_KERNELS(baseline, , 2)
-#else
-PLRF_EIGEN_FUSED_KERNELS(baseline, , 1)
-#endif
-#undef PLRF_EIGEN_FUSED_KERNELS
+// The passes on instruction set `on` (the same one for a whole run: isa(); tests compare them).
+inline void fused_on(Isa on, const FastPass& p, const MomentumStep& u, rng::StreamKey key, std::uint64_t next,
+                     double& energy, double& dot) {
+  on_isa<FusedPass>(on, p, u, key, next, energy, dot);
+}
+inline double prime_on(Isa on, const FastPass& p, rng::StreamKey key, std::uint64_t t) {
+  return on_isa<PrimePass>(on, p, key, t);
+}
+inline double energy_on(Isa on, const FastPass& p) { return on_isa<EnergyPass>(on, p); }
 
 inline void fused(const FastPass& p, const MomentumStep& u, rng::StreamKey key, std::uint64_t next, double& energy,
                   double& dot) {
-#if PLRF_X86_DISPATCH
-  if (isa() == Isa::kAvx512) return fused_avx512(p, u, key, next, energy, dot);
-  if (isa() == Isa::kAvx2) return fused_avx2(p, u, key, next, energy, dot);
-#endif
-  fused_baseline(p, u, key, next, energy, dot);
+  fused_on(isa(), p, u, key, next, energy, dot);
 }
-
-inline double prime(const FastPass& p, rng::StreamKey key, std::uint64_t t) {
-#if PLRF_X86_DISPATCH
-  if (isa() == Isa::kAvx512) return prime_avx512(p, key, t);
-  if (isa() == Isa::kAvx2) return prime_avx2(p, key, t);
-#endif
-  return prime_baseline(p, key, t);
-}
-
-inline double energy(const FastPass& p) {
-#if PLRF_X86_DISPATCH
-  if (isa() == Isa::kAvx512) return energy_avx512(p);
-  if (isa() == Isa::kAvx2) return energy_avx2(p);
-#endif
-  return energy_baseline(p);
-}
+inline double prime(const FastPass& p, rng::StreamKey key, std::uint64_t t) { return prime_on(isa(), p, key, t); }
+inline double energy(const FastPass& p) { return energy_on(isa(), p); }
 
 }  // namespace plrf::simulate::fused

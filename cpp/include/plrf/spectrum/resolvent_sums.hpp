@@ -44,22 +44,15 @@ PLRF_ALWAYS_INLINE Sums resolvent_sums_body(const ResolventTerms& t, std::comple
   return s;
 }
 
-PLRF_TARGET_AVX512 inline Sums resolvent_sums_avx512(const ResolventTerms& t, std::complex<double> m, std::complex<double> z) {
-  return resolvent_sums_body<8>(t, m, z);
-}
-PLRF_TARGET_AVX2 inline Sums resolvent_sums_avx2(const ResolventTerms& t, std::complex<double> m, std::complex<double> z) {
-  return resolvent_sums_body<4>(t, m, z);
-}
-inline Sums resolvent_sums_baseline(const ResolventTerms& t, std::complex<double> m, std::complex<double> z) {
-  return resolvent_sums_body<2>(t, m, z);
-}
+struct ResolventSums {
+  template <int W>
+  PLRF_ALWAYS_INLINE static Sums run(const ResolventTerms& t, std::complex<double> m, std::complex<double> z) {
+    return resolvent_sums_body<W>(t, m, z);
+  }
+};
 
 inline Sums resolvent_sums(const ResolventTerms& t, std::complex<double> m, std::complex<double> z) {
-  switch (isa()) {
-    case Isa::kAvx512: return resolvent_sums_avx512(t, m, z);
-    case Isa::kAvx2: return resolvent_sums_avx2(t, m, z);
-    default: return resolvent_sums_baseline(t, m, z);
-  }
+  return on_isa<ResolventSums>(isa(), t, m, z);
 }
 
 }  // namespace plrf::theory_spectrum
