@@ -6,6 +6,7 @@
 
 #include "plrf/exact/continuous.hpp"
 #include "plrf/simulate/run.hpp"
+#include "spectra.hpp"
 
 using namespace plrf;
 
@@ -54,11 +55,7 @@ TEST_CASE("the continuous method stops when cancelled and refuses momentum") {
 
 TEST_CASE("an SDE run paused at every pause point equals an uninterrupted run") {
   const int d = 30, S = 3, steps = 200;
-  Spectrum spec;
-  spec.eigenvalues.resize(d);
-  spec.rho.resize(d);
-  for (int j = 0; j < d; ++j) spec.eigenvalues[j] = std::pow(j + 1.0, -1.5), spec.rho[j] = 1.0 / (j + 1.0);
-  spec.p_inf = 0.01;
+  const Spectrum spec = testing::power_law_spectrum(d, 1.5, 1.0, 0.01);
   const GenMomentum opt = sgd(0.3);
   const simulate::RunSpec run{&opt, steps, 2, {0, 1, 10, 100, 200}, spec.risk0()};
   for (const auto dyn : {simulate::Dynamics::Hsgd, simulate::Dynamics::Ito, simulate::Dynamics::Gaussianised}) {

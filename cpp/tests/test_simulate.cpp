@@ -11,6 +11,7 @@
 #include "plrf/simulate/eigen_sampler.hpp"
 #include "plrf/simulate/full_model.hpp"
 #include "plrf/simulate/run.hpp"
+#include "spectra.hpp"
 
 using namespace plrf;
 
@@ -32,11 +33,7 @@ TEST_CASE("chi-square moments (2e5 draws, 6-sigma bounds)") {
 
 TEST_CASE("a run paused at every pause point equals an uninterrupted run") {
   const int d = 50, S = 3, steps = 500;
-  Spectrum spec;
-  spec.eigenvalues.resize(d);
-  spec.rho.resize(d);
-  for (int j = 0; j < d; ++j) spec.eigenvalues[j] = std::pow(j + 1.0, -1.5), spec.rho[j] = 1.0 / (j + 1.0);
-  spec.p_inf = 0.01;
+  const Spectrum spec = testing::power_law_spectrum(d, 1.5, 1.0, 0.01);
   const GenMomentum opt{Schedule::constant(1.0), Schedule::constant(0.2), Schedule::constant(0.05),
                         Schedule::power_law(3.0, 1.0, -1.0), "dana"};
   const simulate::RunSpec run{&opt, steps, 4, {0, 1, 10, 100, 499, 500}, spec.risk0()};
@@ -68,11 +65,7 @@ TEST_CASE("a run paused at every pause point equals an uninterrupted run") {
 
 TEST_CASE("the explicit sampler stops inside a huge batch when cancelled, leaving the state untouched") {
   const int d = 20;
-  Spectrum spec;
-  spec.eigenvalues.resize(d);
-  spec.rho.resize(d);
-  for (int j = 0; j < d; ++j) spec.eigenvalues[j] = 1.0 / (j + 1.0), spec.rho[j] = 1.0;
-  spec.p_inf = 0.01;
+  const Spectrum spec = testing::power_law_spectrum(d, 1.0, 0.0, 0.01);
   const std::int64_t batch = std::int64_t{1} << 40;  // days of work per step
   const GenMomentum opt{Schedule::constant(0.0), Schedule::constant(0.1), Schedule::constant(0.0),
                         Schedule::constant(1.0), "sgd"};
