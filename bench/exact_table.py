@@ -1,6 +1,6 @@
 """Speed and accuracy of plrf.exact_risk (methods exact / fast / ode) and of theory spectra.
 
-Run: PYTHONPATH=python python bench/exact_table.py [--quick]
+Run: PYTHONPATH=python python bench/exact_table.py [--quick] [--only fast ...]
 Tables: (1) exact recursion, steps x modes per second, 1 and 2 threads; (2) fast to T = 1e9 at
 d in {1e4, 1e5, 1e6}; (3) fast vs exact where the exact curve is affordable (T = 1e6);
 (4) theory spectra at d = 1e6 (v = 4e6); (5) ODE (dt = 0.01) vs exact at T = 1e6, d = 1000.
@@ -100,9 +100,13 @@ def table_ode(quick):
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="smaller sizes (a few seconds per table)")
+    tables = {"exact": table_exact, "fast": table_fast, "fast-vs-exact": table_fast_vs_exact,
+              "theory": table_theory, "ode": table_ode}
+    ap.add_argument("--only", choices=tables, action="append", help="run only these tables (repeatable)")
     args = ap.parse_args()
-    for table in (table_exact, table_fast, table_fast_vs_exact, table_theory, table_ode):
-        table(args.quick)
+    print(f"plrf {plrf.__version__} | kernels {plrf._core.isa()}")
+    for name in args.only or tables:
+        tables[name](args.quick)
 
 
 if __name__ == "__main__":
