@@ -138,7 +138,7 @@ class BlockSolver {
                           propagate(k, head, k_tail, tail, cached, j0, j1);
                           l1_partial_[static_cast<std::size_t>(j0 / kChunk)] = dot(md_.lam, p1_[0].data(), j0, j1);
                           return dot(md_.lam, x_.a.data(), j0, j1);
-                        }, kSgd ? kParallelMin : 2 * kChunk));  // a 3x3 matrix power per mode is heavy work
+                        }, 2 * kChunk));  // heavy work per mode: a 3x3 matrix power, or SGD's expm1 (~10 ns)
     if (cached) levels_.built();
     double L1 = 0.0;
     for (double v : l1_partial_) L1 += v;
@@ -178,12 +178,23 @@ class BlockSolver {
       exact::propagate(pass, j0, j1);
       return;
     }
-    const double pend = pending_;
+    propagate_sgd(k, n, k_tail, n_tail, j0, j1);
+  }
+
+  // Out of line: inlined into the block sweep, its scalar loop (expm1 in sgd_block) was compiled
+  // differently with every change around it, up to 25% slower.
+  PLRF_NOINLINE void propagate_sgd(const StepCoefs& k, std::int64_t n, const StepCoefs& k_tail, std::int64_t n_tail,
+                                   std::int64_t j0, std::int64_t j1) {
+    // Locals: the stores to a and p1 could alias members, which would be reloaded every mode.
+    const double pend = pending_, r2 = R2;
+    const double *lam = md_.lam, *mult = md_.mult;
+    double *a = x_.a.data(), *p1 = p1_[0].data();
     for (std::int64_t j = j0; j < j1; ++j) {
-      const SgdMap b = sgd_map(sgd_mode(k, md_.lam[j]), n, sgd_mode(k_tail, md_.lam[j]), n_tail);
-      const double m = md_.multiplicity(j);  // a node's forcing (docs/theory.md §10)
-      x_.a[j] = b.E * (x_.a[j] + pend * p1_[0][j]) + m * b.P0 * R2;
-      p1_[0][j] = m * b.P1;
+      const SgdMode head = sgd_mode(k, lam[j]);  // the tail's mode only where there is a tail
+      const SgdMap b = n_tail > 0 ? sgd_map(head, n, sgd_mode(k_tail, lam[j]), n_tail) : sgd_map(head, n, head, 0);
+      const double m = mult ? mult[j] : 1.0;  // a node's forcing (docs/theory.md §10)
+      a[j] = b.E * (a[j] + pend * p1[j]) + m * b.P0 * r2;
+      p1[j] = m * b.P1;
     }
   }
 
