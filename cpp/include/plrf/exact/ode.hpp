@@ -151,7 +151,7 @@ RiskCurve run_ode(const Modes& md, const RecordGrid& record, double dt, int thre
       ode_modes<kSgd>(kc, h, om, j0, j1);
       v_partial[static_cast<std::size_t>(j0 / kChunk)] = dot(md.lam, w[0].data(), j0, j1);
       return dot(md.lam, a, j0, j1);
-    });
+    }, kSgd ? kParallelMin : 2 * kChunk);  // momentum: a 3x3 inverse per mode is heavy work
     double V = 0.0;  // lambda . w_a, summed in chunk order like U
     for (double p : v_partial) V += p;
     if (!(V < 1.0)) {  // Sherman-Morrison denominator: the coupling is supercritical
