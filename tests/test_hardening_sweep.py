@@ -93,6 +93,29 @@ def test_pool_workers_die_with_a_sigkilled_driver(tmp_path):
     assert not left, f"workers {left} outlived their killed driver"
 
 
+MID_SEND = """
+import os, struct
+from plrf.sweep.backend import PoolBackend
+b = PoolBackend(workers=1)
+assert b.submit(abs, -1).result(timeout=120) == 1  # the pool and its manager thread are up
+os.write(b.executor._result_queue._writer.fileno(), struct.pack("!i", 1 << 20) + b"half")  # a worker cut mid-send
+manager = b.executor._executor_manager_thread
+b._terminate()
+manager.join(20)
+print("manager alive:", manager.is_alive(), flush=True)
+"""
+
+
+def test_a_worker_stopped_mid_send_does_not_hang_the_interpreter_at_exit():
+    """Terminating a worker while it writes its result leaves half a message in the result pipe: the
+    executor's manager thread then waited for the rest forever, and Python's exit joins that thread
+    (the default suite once hung after its last test this way). Run in a child with a time limit."""
+    out = subprocess.run([sys.executable, "-c", MID_SEND], env=child_env(), capture_output=True, text=True,
+                         timeout=90)
+    assert "manager alive: False" in out.stdout, out.stdout + out.stderr
+    assert out.returncode == 0, out.stderr
+
+
 CONCURRENT = """
 import os, sys, time, json, plrf
 from hardening_tools import logging_engine

@@ -181,11 +181,18 @@ class PoolBackend(_DoneQueue):
 
     def _terminate(self):
         procs = list((getattr(self.executor, "_processes", None) or {}).values())
+        results = getattr(self.executor, "_result_queue", None)  # shutdown() drops the reference
         self.executor.shutdown(wait=False, cancel_futures=True)
         for p in procs:  # tasks in flight are lost, by design: their configs are simply not stored
             p.terminate()
         for p in procs:
             p.join(timeout=5)
+        # A worker stopped while sending its result leaves half a message in the result pipe, and
+        # the executor's manager thread waits for the rest; Python joins that thread at exit, so
+        # the interpreter would hang there. With the workers gone, this process holds the pipe's
+        # last write end: closing it ends the wait (end of file), and the manager thread exits.
+        if results is not None:
+            results._writer.close()
 
     def close(self):
         if self.owned:
