@@ -73,6 +73,21 @@ def test_a_mode_unstable_on_its_own_gives_infinity(spec):
         exact_risk(spec, hb, 2_000, method="exact", on_divergence="raise")
 
 
+def test_kernel_norm_stays_finite_where_modes_sit_at_rounding_distance_from_one():
+    """A d = 1e9 theory spectrum reaches lambda = 1e-18, where 1 - G lambda rounds to 1; DANA frozen at
+    t = 1e12 has momentum 1 - 1e-12, and a mode's three eigenvalues cluster at 1. Such modes are
+    marginal, not unstable (a strict eigenvalue test called them unstable, and the 3x3 solve found
+    I - M singular for SGD): the norms stay finite, below 1, and SGD's barely moves with d."""
+    norms = {}
+    for d in (10**6, 10**9):
+        spec = plrf.Spectrum.theory(1.0, 0.8, d)
+        opts = plrf.defaults(spec, 1)
+        norms[d] = kernel_norm(spec, opts["sgd"])
+        for name in ("dana_constant", "dana_decaying"):
+            assert 0 < kernel_norm(spec, opts[name], 1, 1e12) < 1, (d, name)
+    assert norms[10**9] == pytest.approx(norms[10**6], rel=1e-3)
+
+
 def test_batch_raises_the_stable_lr(spec):
     lrs = [plrf.max_stable_lr(spec, b) for b in (1, 2, 8, 64)]
     assert np.all(np.diff(lrs) > 0)
