@@ -44,13 +44,15 @@ def test_slightly_above_diverges_slightly_below_does_not(spec, batch, method):
 def test_kernel_norm_sees_ridge_and_decay(spec, l2, decay):
     """SGD with ridge L and decay w, written out: mode j contracts by A_j = 1 - w - G (lambda_j + L),
     its own noise adds G^2 lambda_j^2 / B and its response to R2 is G^2 lambda_j / B. Ignoring the
-    knobs (the plain norm, 1.26 here) fails by >10%. Injected noise forces but cannot destabilise."""
+    knobs (the plain norm, 1.26 here) fails by >10%. Injected noise forces but cannot destabilise:
+    with ridge on (the affine map's linear part) it must leave the norm alone."""
     g = 1.1 * plrf.max_stable_lr(spec, 1)
     lam = spec.eigenvalues
     a = 1 - decay - g * (lam + l2)
     want = np.sum(g**2 * lam**2 / (1 - a**2 - g**2 * lam**2))
     assert kernel_norm(spec, plrf.with_decay(plrf.sgd(g), l2=l2, decay=decay)) == pytest.approx(want, rel=1e-10)
-    assert kernel_norm(spec, plrf.with_decay(plrf.sgd(g), noise=0.3)) == kernel_norm(spec, plrf.sgd(g))
+    noisy = plrf.with_decay(plrf.sgd(g), l2=l2, decay=decay, noise=0.3)
+    assert kernel_norm(spec, noisy) == kernel_norm(spec, plrf.with_decay(plrf.sgd(g), l2=l2, decay=decay))
 
 
 def test_ridge_decides_stability_as_the_kernel_norm_says(spec):

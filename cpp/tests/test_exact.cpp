@@ -80,6 +80,10 @@ TEST_CASE("fast and exact agree; kernel norm boundary") {
   CHECK(sgd_kernel_norm(md, lr) == doctest::Approx(1.0).epsilon(1e-9));
   CHECK(mode_map_kernel_norm(md, plrf::Coefficients{0.0, 0.5 * lr, 0.0, 1.0}) ==
         doctest::Approx(sgd_kernel_norm(md, 0.5 * lr)).epsilon(1e-12));
+  plrf::Coefficients svag{0.0, 0.3 * lr, 0.0, 1.0};  // SVAG's l = 2: the gradient noise of batch B / 2
+  svag.noise_scale = 2.0;
+  CHECK(kernel_norm(md, svag) == doctest::Approx(mode_map_kernel_norm(md, svag)).epsilon(1e-12));
+  CHECK(kernel_norm(md, svag) > 1.01 * sgd_kernel_norm(md, 0.3 * lr));
 }
 
 TEST_CASE("jury_stable agrees with the spectral radius of the 3x3 map") {

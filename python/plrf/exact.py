@@ -223,8 +223,9 @@ def kernel_norm(spectrum, optimizer, batch=1, t=0.0) -> float:
 
     Ridge and decoupled decay (`plrf.with_decay`) are included: they change every mode's contraction.
     Injected noise is not: it forces the recursion but cannot make it diverge. Infinity when a mode is
-    unstable on its own (an eigenvalue of its 3x3 moment map on or outside the unit circle), since
-    the risk then diverges whatever the norm of the rest.
+    unstable on its own (an eigenvalue of its 3x3 moment map outside the unit circle by more than
+    1e-5, below which growth is not told apart from rounding), since the risk then diverges whatever
+    the norm of the rest. SGD (and SVAG on it) uses the closed form of `max_stable_lr`.
     """
     spec = as_spectrum(spectrum)
     check_optimizer(optimizer)

@@ -73,7 +73,7 @@ def curves(items, exact=None, *, band=(0.1, 0.9), labels=None, ax=None, title=No
             ax.plot(t, r, color="k" if len(objs) == 1 else color, ls="--", lw=1.0, label=f"{name}: exact E[P]" if quantity == "risk" else f"{name}: reference")
     ax.set(xscale="log", yscale="log", xlabel="steps t", ylabel=_YLABEL[quantity], title=title)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8)
+    _legend(ax, fontsize=8)
     return _finish(fig, path)
 
 

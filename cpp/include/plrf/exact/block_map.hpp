@@ -116,9 +116,14 @@ struct SgdMap {
   double E, P0, P1;
 };
 
+inline SgdMap sgd_map(const SgdMode& m, std::int64_t n) {
+  const SgdBlock b = sgd_block(m, n);
+  return {b.E, m.q * b.S0, m.q * b.S1};
+}
+
 inline SgdMap sgd_map(const SgdMode& m1, std::int64_t n1, const SgdMode& m2, std::int64_t n2) {
+  if (n2 == 0) return sgd_map(m1, n1);
   const SgdBlock b1 = sgd_block(m1, n1);
-  if (n2 == 0) return {b1.E, m1.q * b1.S0, m1.q * b1.S1};
   const SgdBlock b2 = sgd_block(m2, n2);
   return {b2.E * b1.E, b2.E * m1.q * b1.S0 + m2.q * b2.S0,
           b2.E * m1.q * b1.S1 + m2.q * (b2.S1 + static_cast<double>(n1) * b2.S0)};

@@ -191,7 +191,7 @@ class BlockSolver {
     double *a = x_.a.data(), *p1 = p1_[0].data();
     for (std::int64_t j = j0; j < j1; ++j) {
       const SgdMode head = sgd_mode(k, lam[j]);  // the tail's mode only where there is a tail
-      const SgdMap b = n_tail > 0 ? sgd_map(head, n, sgd_mode(k_tail, lam[j]), n_tail) : sgd_map(head, n, head, 0);
+      const SgdMap b = n_tail > 0 ? sgd_map(head, n, sgd_mode(k_tail, lam[j]), n_tail) : sgd_map(head, n);
       const double m = mult ? mult[j] : 1.0;  // a node's forcing (docs/theory.md §10)
       a[j] = b.E * (a[j] + pend * p1[j]) + m * b.P0 * r2;
       p1[j] = m * b.P1;

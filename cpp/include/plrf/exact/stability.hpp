@@ -21,9 +21,9 @@ namespace plrf::exact {
 // Kernel norm of the SGD recursion at u = G lambda_1, written in x_j = u lambda_j / lambda_1 = G lambda_j
 // only: sum_j x_j / (B (2 - x_j (1 + 1/B))). Squaring G or lambda (as p_j and q_j do) under- or
 // overflows for eigenvalue scales near 1e+-300; this form is scale-free. Infinity if a mode is
-// unstable on its own.
-inline double sgd_kernel_norm_scaled(const Modes& md, double u) {
-  const double inv_b = 1.0 / static_cast<double>(md.batch), batch = static_cast<double>(md.batch);
+// unstable on its own. SVAG's l (noise_scale) makes the batch B / l (moments.hpp, StepCoefs).
+inline double sgd_kernel_norm_scaled(const Modes& md, double u, double noise_scale = 1.0) {
+  const double batch = static_cast<double>(md.batch) / noise_scale, inv_b = 1.0 / batch;
   double norm = 0.0;
   for (std::int64_t j = 0; j < md.d; ++j) {
     const double x = u * (md.lam[j] / md.lam[0]);
@@ -35,7 +35,9 @@ inline double sgd_kernel_norm_scaled(const Modes& md, double u) {
 }
 
 // The same at step size G.
-inline double sgd_kernel_norm(const Modes& md, double G) { return sgd_kernel_norm_scaled(md, G * md.lam[0]); }
+inline double sgd_kernel_norm(const Modes& md, double G, double noise_scale = 1.0) {
+  return sgd_kernel_norm_scaled(md, G * md.lam[0], noise_scale);
+}
 
 // Mode j's linear map M and its response b to R2 = 1. With ridge or decay they are the linear part
 // of the affine map (moments.hpp, step_affine with no first moments, q = 0 and no injected noise):
@@ -112,8 +114,8 @@ inline double mode_map_kernel_norm(const Modes& md, const Coefficients& c) {
 // Kernel norm for any frozen coefficients. Plain SGD takes the scale-free closed form, which stays
 // finite where 1 - G lambda rounds to 1 (lambda = 1e-18 at d = 1e9) and makes I - M singular.
 inline double kernel_norm(const Modes& md, const Coefficients& c) {
-  if (c.gamma1 == 0.0 && c.gamma3 == 0.0 && c.l2 == 0.0 && c.decay == 0.0 && c.noise_scale == 1.0)
-    return sgd_kernel_norm(md, c.G());
+  if (c.gamma1 == 0.0 && c.gamma3 == 0.0 && c.l2 == 0.0 && c.decay == 0.0)
+    return sgd_kernel_norm(md, c.G(), c.noise_scale);
   return mode_map_kernel_norm(md, c);
 }
 

@@ -103,11 +103,10 @@ PLRF_ALWAYS_INLINE void normal_two_groups(const NormalStream& s, std::uint64_t g
   }
 }
 
-// Normals first .. first+n-1: whole groups straight into out (two at a time), partial ones
-// through a buffer.
+// Normals first .. first+n-1 of stream s: whole groups straight into out (two at a time),
+// partial ones through a buffer.
 template <int W>
-PLRF_ALWAYS_INLINE void normals_body(StreamKey key, std::uint64_t step, std::uint64_t first, std::size_t n, double* out) {
-  const NormalStream s(key, step);
+PLRF_ALWAYS_INLINE void normals_from(const NormalStream& s, std::uint64_t first, std::size_t n, double* out) {
   std::uint64_t g = first / kGroupNormals;
   std::size_t skip = first % kGroupNormals;
   for (; n > 0; ++g) {
@@ -127,6 +126,12 @@ PLRF_ALWAYS_INLINE void normals_body(StreamKey key, std::uint64_t step, std::uin
     out += take;
     n -= take;
   }
+}
+
+// The same for (key, step).
+template <int W>
+PLRF_ALWAYS_INLINE void normals_body(StreamKey key, std::uint64_t step, std::uint64_t first, std::size_t n, double* out) {
+  normals_from<W>(NormalStream(key, step), first, n, out);
 }
 
 // out[j] for words[j], j < n.

@@ -147,10 +147,8 @@ PLRF_ALWAYS_INLINE void fused_body(const FastPass& p, const MomentumStep& u, rng
       j0 += group;
     } else if (n == group) {  // xi_t[j] is used: draw xi_{t+1} over it, with no copy through a buffer
       rng::detail::normal_group<W>(s, g, p.xi + j0);
-    } else {
-      alignas(64) double fresh[rng::kGroupNormals];
-      rng::detail::normal_group<W>(s, g, fresh);
-      std::memcpy(p.xi + j0, fresh, static_cast<std::size_t>(n) * sizeof(double));
+    } else {  // the short last group
+      rng::detail::normals_from<W>(s, static_cast<std::uint64_t>(j0), static_cast<std::size_t>(n), p.xi + j0);
     }
     chunk_sums<W>(p, j0, n, sums);
   }
