@@ -29,7 +29,10 @@ def _pyplot():
 
 def _finish(fig, path):
     fig.tight_layout()
-    if path is not None:
+    if path is not None:  # a regular file is replaced, as matplotlib does; a special file never
+        from ._paths import writable_file
+
+        writable_file("path", path)
         fig.savefig(path, dpi=120)
     return fig
 

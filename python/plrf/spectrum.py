@@ -18,6 +18,7 @@ import numpy as np
 
 from . import _core
 from . import _validate as check
+from ._paths import writable_file
 from ._progress import Progress
 
 _ARRAYS = ("eigenvalues", "rho", "multiplicity", "eigenvectors", "theta_star")
@@ -157,11 +158,16 @@ class Spectrum:
 
     # ---- persistence ----------------------------------------------------------------------
     def save(self, path) -> Path:
-        """Write to a .npz file, with `meta` stored as JSON."""
-        path = Path(path)
+        """Write to a .npz file (".npz" is appended to a path without it, as NumPy does), with
+        `meta` stored as JSON. An existing regular file at that path is replaced, as np.savez
+        does; a folder or a special file (device, FIFO, socket) is refused naming it."""
+        path = check.path("path", path)
+        if not str(path).endswith(".npz"):
+            path = path.with_name(path.name + ".npz")
+        writable_file("path", path)
         arrays = {k: getattr(self, k) for k in _ARRAYS if getattr(self, k) is not None}
         np.savez(path, p_inf=np.float64(self.p_inf), meta=np.array(json.dumps(self.meta)), **arrays)
-        return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+        return path
 
     @classmethod
     def load(cls, path) -> "Spectrum":
