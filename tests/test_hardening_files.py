@@ -14,6 +14,7 @@ from plrf._sealed import seal, unseal
 from plrf.checkpoint import CheckpointError
 from plrf.cli import main
 from plrf.sweep import store as S
+from hardening_tools import run_capped
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
@@ -262,3 +263,19 @@ def test_cli_out_never_names_a_special_file(short_dir, monkeypatch, capsys):
     assert main(["frontier", "--alpha", "1", "--beta", "0.3", "--out", fifo[:-len(".png")]]) == 2
     err = capsys.readouterr().err
     assert err.count("--out:") == 3 and "FIFO" in err
+
+
+def test_readers_never_open_a_fifo(short_dir):
+    """A FIFO blocks its reader forever: resume and Spectrum.load refuse it, the store skips it
+    (in a child with a time limit: the old code hung here)."""
+    fifo = os.path.join(short_dir, "k.plrf")
+    os.mkfifo(fifo)
+    rc, out, err, _ = run_capped(
+        "import plrf\nfrom plrf.sweep.store import Store\n"
+        f"for read in (plrf.resume, plrf.Spectrum.load):\n"
+        f"    try:\n        read({fifo!r})\n    except ValueError as exc:\n        print('REFUSED', exc)\n"
+        f"print('STORE', Store({short_dir!r}).read('k'))\n", timeout=30.0)
+    assert rc == 0, err[-2000:]
+    refused = [line for line in out.splitlines() if line.startswith("REFUSED")]
+    assert len(refused) == 2 and all("k.plrf" in r and "FIFO" in r for r in refused), out
+    assert "STORE None" in out

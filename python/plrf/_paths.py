@@ -1,8 +1,8 @@
-"""Where plrf may write: the one check every writer makes before it writes a file.
+"""Where plrf may write (and read): the one check every writer makes before it writes a file.
 
 A special file (a device such as /dev/null, a FIFO, a socket, or a symlink to one) is never
-written: replacing it would destroy it (as root) or hang (a FIFO). A folder is never a file
-path. A writer that replaces files only of its own kind (checkpoints, result records) passes
+written: replacing it would destroy it (as root) or hang (a FIFO). Nor is it read: a FIFO blocks
+its reader forever, a device may never end. A folder is never a file path. A writer that replaces files only of its own kind (checkpoints, result records) passes
 `ours`, a test of the existing file, and a regular file failing it is refused naming it: plrf
 never overwrites a file it did not write.
 """
@@ -34,10 +34,28 @@ def writable_file(name: str, path, ours=None, kind: str = "") -> Path:
         raise ValueError(f"{name}: {shown} cannot be inspected ({exc.strerror})") from None
     if stat.S_ISDIR(mode):
         raise ValueError(f"{name}: {shown} is a folder; give a file path")
-    for test, what in _SPECIAL:
-        if test(mode):
-            raise ValueError(f"{name}: {shown} is {what}, not a regular file; plrf never writes to special files")
+    _refuse_special(name, shown, mode, "writes to")
     if ours is not None and not ours(real):
         raise ValueError(f"{name}: {shown} exists and is not a {kind}; plrf does not overwrite files it did "
                          "not write: delete it or choose another path")
     return real
+
+
+def regular_file(name: str, path) -> Path:
+    """An existing file to read, refused naming it when it is a folder or a special file. A missing
+    file passes (the reader reports it)."""
+    given = check.path(name, path)
+    try:
+        mode = os.stat(given).st_mode
+    except OSError:
+        return given
+    if stat.S_ISDIR(mode):
+        raise ValueError(f"{name}: {str(given)!r} is a folder, not a file")
+    _refuse_special(name, repr(str(given)), mode, "reads")
+    return given
+
+
+def _refuse_special(name, shown, mode, verb):
+    for test, what in _SPECIAL:
+        if test(mode):
+            raise ValueError(f"{name}: {shown} is {what}, not a regular file; plrf never {verb} special files")

@@ -29,7 +29,7 @@ import numpy as np
 from . import _core
 from . import _validate as check
 from ._atomic import atomic_write, remove_orphans
-from ._paths import writable_file
+from ._paths import regular_file, writable_file
 from ._sealed import Unsealed, looks_sealed, seal, unseal
 from ._version import __version__
 from .controllers import Controller
@@ -142,7 +142,9 @@ def load(path) -> tuple[dict, dict]:
     damaged, foreign, or written by another format or random-streams version."""
     where = f"checkpoint {str(check.path('path', path))!r}"
     try:
-        data = Path(path).read_bytes()
+        data = regular_file("path", path).read_bytes()
+    except ValueError as exc:  # a FIFO would block this read forever
+        raise CheckpointError(str(exc)) from None
     except OSError as exc:
         raise CheckpointError(f"{where} cannot be read: {exc.strerror}") from None
     if data[:1] == b"\x80":  # pickle protocol >= 2: plrf's old checkpoint format, never unpickled

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import _core
 from . import _validate as check
-from ._paths import writable_file
+from ._paths import regular_file, writable_file
 from ._progress import Progress
 
 _ARRAYS = ("eigenvalues", "rho", "multiplicity", "eigenvectors", "theta_star")
@@ -178,6 +178,7 @@ class Spectrum:
     @classmethod
     def load(cls, path) -> "Spectrum":
         """Read a file written by save() (no pickle); a damaged or foreign file is refused naming it."""
+        path = regular_file("path", path)  # never a FIFO or device: the read would block or never end
         try:
             with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:  # our handle: closed even when
                 opt = {k: f[k] for k in ("multiplicity", "eigenvectors", "theta_star")  # the zip is damaged

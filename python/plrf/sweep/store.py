@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import _validate as check
 from .._atomic import atomic_write, pid_exists
-from .._paths import writable_file
+from .._paths import regular_file, writable_file
 from .._sealed import Unsealed, looks_sealed, seal, unseal
 from ..curves import Curve, Curves
 
@@ -156,8 +156,8 @@ class Store:
     def read(self, key: str) -> dict | None:
         """The decoded record, or None when it is missing or corrupt."""
         try:
-            return decode(self.path(key).read_bytes())
-        except (OSError, CorruptRecord):
+            return decode(regular_file("store", self.path(key)).read_bytes())
+        except (OSError, ValueError):  # CorruptRecord, or a special file (never read: a FIFO blocks)
             return None
 
     def is_done(self, key: str) -> bool:
