@@ -279,3 +279,13 @@ def test_readers_never_open_a_fifo(short_dir):
     refused = [line for line in out.splitlines() if line.startswith("REFUSED")]
     assert len(refused) == 2 and all("k.plrf" in r and "FIFO" in r for r in refused), out
     assert "STORE None" in out
+
+
+def test_figure_without_extension_checks_the_file_matplotlib_writes(short_dir):
+    pytest.importorskip("matplotlib")
+    sock = socket.socket(socket.AF_UNIX)  # savefig("fig") writes fig.png: here a socket (a FIFO would hang)
+    sock.bind(os.path.join(short_dir, "fig.png"))
+    sock.close()
+    curve = plrf.Curve(np.array([0, 1, 10]), np.array([1.0, 0.5, 0.2]))
+    with pytest.raises(ValueError, match=r"fig\.png.*socket"):
+        plrf.plot.curves(curve, path=os.path.join(short_dir, "fig"))

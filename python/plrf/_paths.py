@@ -59,3 +59,15 @@ def _refuse_special(name, shown, mode, verb):
     for test, what in _SPECIAL:
         if test(mode):
             raise ValueError(f"{name}: {shown} is {what}, not a regular file; plrf never {verb} special files")
+
+
+def figure_path(name: str, path) -> str:
+    """The file matplotlib's savefig will write for `path` (it appends its default format's
+    extension to a name without one), checked by writable_file."""
+    import matplotlib
+
+    given = os.fspath(check.path(name, path))
+    if not os.path.splitext(given)[1]:
+        given = f"{given.rstrip('.')}.{matplotlib.rcParams['savefig.format']}"
+    writable_file(name, given)
+    return given

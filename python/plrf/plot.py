@@ -30,10 +30,9 @@ def _pyplot():
 def _finish(fig, path):
     fig.tight_layout()
     if path is not None:  # a regular file is replaced, as matplotlib does; a special file never
-        from ._paths import writable_file
+        from ._paths import figure_path
 
-        writable_file("path", path)
-        fig.savefig(path, dpi=120)
+        fig.savefig(figure_path("path", path), dpi=120)
     return fig
 
 

@@ -40,10 +40,10 @@ def run(args) -> int:
     from ..problem import PLRF
     from ..simulation import simulate
     from ..spectrum import Spectrum
-    from .._paths import writable_file
+    from .._paths import figure_path
 
     if args.out:  # before the work: never a special file (a regular one is replaced)
-        writable_file("--out", args.out)
+        figure_path("--out", args.out)
     t0 = time.perf_counter()
     problem = PLRF(args.alpha, args.beta, args.d, seed=args.seed)
     spec = problem.spectrum()
