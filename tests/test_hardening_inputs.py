@@ -132,3 +132,16 @@ def test_balance_of_no_terms_names_terms():
 def test_spectrum_whose_initial_risk_or_trace_overflows_is_refused_naming_it(field, lam, rho):
     with pytest.raises(ValueError, match=rf"{field} overflows float64"):
         plrf.Spectrum(lam, rho, 0.0)
+
+
+def test_data_variances_of_a_huge_v_are_refused_naming_v():
+    kind, message, _ = refusal("import plrf\nplrf.PLRF(1.0, 0.5, 10, v=10**12).data_variances")
+    assert kind == "MemoryError" and "v=1000000000000" in message and "GiB" in message, message
+
+
+def test_checkpoint_read_is_memory_checked_naming_the_file(tmp_path, monkeypatch):
+    path = tmp_path / "big.ckpt"  # 8 seeds x d = 1e5: a 13 MB file, 3 x that above the guard's shortcut
+    plrf.simulate(plrf.Spectrum.theory(1.0, 0.5, 10**5), plrf.sgd(0.1), 1, seeds=8, checkpoint=path)
+    monkeypatch.setattr(check, "available_memory", lambda: 2**20)
+    with pytest.raises(MemoryError, match=r"checkpoint .*big\.ckpt.*GiB"):
+        plrf.resume(path)

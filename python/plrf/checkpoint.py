@@ -101,7 +101,7 @@ def check_run(job) -> None:
     ways = (f"continue it with plrf.resume({target.path!r}), or replace it with "
             f"checkpoint=plrf.checkpoint.Target({target.path!r}, overwrite=True)")
     try:
-        header, arrays = unseal(MAGIC, Path(target).read_bytes())
+        header, arrays = unseal(MAGIC, _read(target, where))
     except (OSError, Unsealed) as exc:
         raise CheckpointError(f"{where} holds a damaged checkpoint ({exc}); replace it with "
                               f"checkpoint=plrf.checkpoint.Target({target.path!r}, overwrite=True)") from None
@@ -142,7 +142,7 @@ def load(path) -> tuple[dict, dict]:
     damaged, foreign, or written by another format or random-streams version."""
     where = f"checkpoint {str(check.path('path', path))!r}"
     try:
-        data = regular_file("path", path).read_bytes()
+        data = _read(path, where)
     except ValueError as exc:  # a FIFO would block this read forever
         raise CheckpointError(str(exc)) from None
     except OSError as exc:
@@ -169,6 +169,14 @@ def load(path) -> tuple[dict, dict]:
         raise CheckpointError(f"{where} is not a valid plrf.simulate checkpoint: bad field {exc}") from None
     _check_state(job, state, arrays, where)
     return job, state
+
+
+def _read(path, where) -> bytes:
+    """The file's bytes, after checking that it is a regular file and that the bytes, the arrays
+    unpacked from them and the run's copy of the state fit in memory (3 x its size)."""
+    path = regular_file("path", path)
+    check.memory(3.0 * path.stat().st_size, f"{where} ({path.stat().st_size / 2**30:.3g} GiB on disk)")
+    return path.read_bytes()
 
 
 def _check_versions(header, where):

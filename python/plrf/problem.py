@@ -47,11 +47,13 @@ class PLRF:
     @property
     def data_variances(self) -> np.ndarray:
         """D_j = j^{-2 alpha}, j = 1..v."""
+        check.memory(16.0 * self.v, f"the data variances of v={self.v}")
         return np.arange(1, self.v + 1, dtype=np.float64) ** (-2.0 * self.alpha)
 
     @property
     def target(self) -> np.ndarray:
         """b_j = j^{-beta}, j = 1..v."""
+        check.memory(16.0 * self.v, f"the targets of v={self.v}")
         return np.arange(1, self.v + 1, dtype=np.float64) ** (-self.beta)
 
     def feature_rows(self, start: int, stop: int) -> np.ndarray:
