@@ -94,6 +94,9 @@ def test_checkpoint_of_the_same_run_is_rewritten(spec, tmp_path):
     np.testing.assert_array_equal(again.risk, first.risk)
     with pytest.raises(CheckpointError, match=r"seeds differs"):
         plrf.simulate(spec, plrf.sgd(0.2), 30, seeds=[5, 6], checkpoint=path)
+    full = tmp_path / "full.ckpt"  # the problem's threads= draw the same W: the same run
+    plrf.simulate(plrf.PLRF(1.0, 0.5, 8, seed=3), plrf.sgd(0.1), 10, space="full", checkpoint=full)
+    plrf.simulate(plrf.PLRF(1.0, 0.5, 8, seed=3, threads=1), plrf.sgd(0.1), 10, space="full", checkpoint=full)
 
 
 def test_damaged_checkpoint_is_replaced_only_when_asked(spec, tmp_path):

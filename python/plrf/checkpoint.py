@@ -105,15 +105,30 @@ def check_run(job) -> None:
     except (OSError, Unsealed) as exc:
         raise CheckpointError(f"{where} holds a damaged checkpoint ({exc}); replace it with "
                               f"checkpoint=plrf.checkpoint.Target({target.path!r}, overwrite=True)") from None
-    mine, my_arrays = _job_parts(job)
-    mine = json.loads(json.dumps(mine))  # as it would read back
-    for k in sorted(set(header) | set(mine)):
-        if k not in NOT_THE_RUN and header.get(k) != mine.get(k):
-            raise CheckpointError(f"{where} holds another run's checkpoint ({k} differs); {ways}")
-    for k in sorted(set(my_arrays) | {k for k in arrays if not k.startswith("state_")}):
-        a, b = my_arrays.get(k), arrays.get(k)
+    differs = _first_difference((header, arrays), _job_parts(job))
+    if differs is not None:
+        raise CheckpointError(f"{where} holds another run's checkpoint ({differs} differs); {ways}")
+
+
+def _first_difference(theirs, mine) -> str | None:
+    """The first header field or run array (the state aside) in which two (header, arrays) pairs
+    describe different runs; None for the same run."""
+    def run_header(h):
+        h = json.loads(json.dumps(h))  # as it reads back from a file
+        if isinstance(h.get("problem"), dict):
+            h["problem"].pop("threads", None)  # W's generation threads: the same bits
+        return {k: v for k, v in h.items() if k not in NOT_THE_RUN}
+
+    (h1, a1), (h2, a2) = theirs, mine
+    h1, h2 = run_header(h1), run_header(h2)
+    for k in sorted(set(h1) | set(h2)):
+        if h1.get(k) != h2.get(k):
+            return k
+    for k in sorted({k for k in (*a1, *a2) if not k.startswith("state_")}):
+        a, b = a1.get(k), a2.get(k)
         if a is None or b is None or a.dtype != b.dtype or not np.array_equal(a, b):
-            raise CheckpointError(f"{where} holds another run's checkpoint ({k} differs); {ways}")
+            return k
+    return None
 
 
 def save(path, job, state: dict) -> None:
