@@ -14,8 +14,9 @@ def atomic_write(path, data: bytes) -> None:
     """Write data to a unique temporary file beside `path`, fsync it, os.replace it, fsync the folder.
 
     A Ctrl-C that arrives during the write is held until the write is over (milliseconds), so the
-    result is either stored whole or not at all, and no half-open file is left behind."""
-    path = Path(path)
+    result is either stored whole or not at all, and no half-open file is left behind. A symlink
+    is followed: the file it points to is replaced, the link is kept."""
+    path = Path(os.path.realpath(path))
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     with sigint_held():
         try:

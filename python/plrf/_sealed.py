@@ -47,3 +47,25 @@ def unseal(magic: bytes, data: bytes) -> tuple[dict, dict]:
     if not isinstance(header, dict):
         raise Unsealed("the header is not a JSON object")
     return header, arrays
+
+
+_SEALED_HEAD = b"PK\x03\x04"  # a sealed payload is a zip whose first member is header.npy
+
+
+def looks_sealed(path, magic: bytes) -> bool:
+    """Whether the file at `path` is a sealed file of this kind: its footer carries `magic`, or,
+    cut short (no footer), it begins as a sealed payload does. Reads 64 bytes at each end."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+            size = fh.seek(0, 2)
+            fh.seek(max(0, size - _FOOTER.size))
+            tail = fh.read()
+    except OSError:
+        return False
+    if len(tail) == _FOOTER.size:
+        found, length, _ = _FOOTER.unpack(tail)
+        if length == size - _FOOTER.size:  # a whole sealed file: of this kind or another
+            return found == magic
+    name_len = int.from_bytes(head[26:28], "little") if len(head) >= 30 else 0
+    return head.startswith(_SEALED_HEAD) and head[30:30 + name_len] == b"header.npy"

@@ -138,6 +138,14 @@ def problem(alpha, beta, d, v=None, *, theory=False) -> tuple[float, float, int,
         raise ValueError(f"v must be > d for a theory spectrum (the deterministic equivalent), got v={v}, d={d}")
     if v < d:
         raise ValueError(f"v must be >= d, got v={v}, d={d}")
+    # the data variances j^(-2 alpha) and squared targets j^(-2 beta), j <= v, must be float64
+    # numbers (theory sums underflowing terms as zeros, and checks lambda_d at d itself)
+    if not theory and 2.0 * alpha * math.log(max(v, 2)) > 700.0:
+        raise ValueError(f"alpha={alpha} is too large at v={v}: the data variance v^(-2 alpha) underflows float64 "
+                         "(need 2 alpha ln v <= 700)")
+    if -2.0 * beta * math.log(max(v, 2)) > 700.0:
+        raise ValueError(f"beta={beta} is too negative at v={v}: the squared target v^(-2 beta) overflows float64 "
+                         "(need -2 beta ln v <= 700)")
     return alpha, beta, d, v
 
 
@@ -151,8 +159,11 @@ def spectrum_source(x) -> tuple[str, str | None]:
     return kind, method or None
 
 
-def float_array(name: str, x, ndim: int | tuple[int, ...], shape=None) -> np.ndarray:
-    """A float64 view/copy of x, after checking dtype kind, dimensions, shape and finiteness."""
+def float_array(name: str, x, ndim: int | tuple[int, ...], shape=None, *, copy=False) -> np.ndarray:
+    """A float64 view/copy of x, after checking dtype kind, dimensions, shape and finiteness.
+
+    copy=True: always a fresh array (memory-checked first), so that a later edit of the caller's
+    array cannot change the object that validated it."""
     arr = np.asarray(x)
     if arr.dtype.kind not in "fiu" or arr.dtype == np.bool_:
         raise ValueError(f"{name} must be a real floating-point array, got dtype {arr.dtype}")
@@ -163,10 +174,54 @@ def float_array(name: str, x, ndim: int | tuple[int, ...], shape=None) -> np.nda
         for axis, want in enumerate(shape):
             if want is not None and arr.shape[axis] != want:
                 raise ValueError(f"{name} has shape {arr.shape}; axis {axis} must have length {want}")
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    if copy:
+        memory(8.0 * arr.size, f"{name} of shape {arr.shape} (plrf keeps its own copy)")
+        arr = np.array(arr, dtype=np.float64, order="C")  # np.array copies by default
+    else:
+        arr = np.ascontiguousarray(arr, dtype=np.float64)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must contain only finite values")
     return arr
+
+
+def frozen(*arrays):
+    """Mark arrays read-only (an object's validated state), passing None through."""
+    for a in arrays:
+        if a is not None:
+            a.flags.writeable = False
+    return arrays
+
+
+def meta(name: str, x) -> dict:
+    """The one rule for user metadata: a dict whose keys are strings and whose values are JSON
+    (None, bools, ints, finite floats, strings, and lists or dicts of them; NumPy scalars and
+    arrays become their Python values). Returned in its JSON form, so that it reads back equal
+    from any file; else ValueError naming the key."""
+    if x is None:
+        return {}
+    if not isinstance(x, dict):
+        raise ValueError(f"{name} must be a dict, got {type(x).__name__}")
+    return _json_value(name, x)
+
+
+def _json_value(where: str, x):
+    if isinstance(x, (np.generic, np.ndarray)) and x.dtype.kind in "biufU":
+        x = x.tolist()
+    if x is None or isinstance(x, (bool, int, str)):
+        return x
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            raise ValueError(f"{where} must be finite (JSON has no NaN or inf), got {x!r}")
+        return x
+    if isinstance(x, (list, tuple)):
+        return [_json_value(f"{where}[{i}]", v) for i, v in enumerate(x)]
+    if isinstance(x, dict):
+        bad = next((k for k in x if not isinstance(k, str)), None)
+        if bad is not None:
+            raise ValueError(f"{where} has the key {bad!r}; keys must be strings (JSON)")
+        return {k: _json_value(f"{where}[{k!r}]", v) for k, v in x.items()}
+    raise ValueError(f"{where} must be JSON (None, bool, int, finite float, str, list, dict), "
+                     f"got {type(x).__name__}")
 
 
 def real_array(name: str, x) -> np.ndarray:

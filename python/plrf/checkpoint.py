@@ -6,9 +6,22 @@ never runs code; a truncated, bit-flipped or foreign file is refused with a Chec
 naming it. The header carries the format version, the plrf version and the version of the
 counter-based random streams: a run is only continued with the streams that started it, which
 keeps resume bitwise identical to an uninterrupted run.
+
+The checksum detects damage (a truncated or bit-flipped file), not tampering: sha256 is not a
+MAC, and anyone can reseal an edited file. So a file that passes it is still checked against
+itself (_check_state: steps, shapes, dtypes, W against (v, d), the problem against the spectrum)
+before a run continues from it.
+
+A path is written only if it is free or holds a checkpoint (check_path), and simulate() replaces
+an existing checkpoint only of the same run (check_run): same job header, i.e. the same settings
+that decide the results, whatever the threads, checkpoint_every or plrf version. Another run's
+checkpoint is replaced only with checkpoint=Target(path, overwrite=True).
 """
 from __future__ import annotations
 
+import json
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +29,8 @@ import numpy as np
 from . import _core
 from . import _validate as check
 from ._atomic import atomic_write, remove_orphans
-from ._sealed import Unsealed, seal, unseal
+from ._paths import regular_file, writable_file
+from ._sealed import Unsealed, looks_sealed, seal, unseal
 from ._version import __version__
 from .controllers import Controller
 from .curves import ON_DIVERGENCE, check_record
@@ -24,7 +38,7 @@ from .optim import check_optimizer
 from .problem import PLRF
 from .spectrum import Spectrum
 
-__all__ = ["CheckpointError", "save", "load", "check_path"]
+__all__ = ["CheckpointError", "Target", "save", "load", "check_path", "check_run"]
 
 MAGIC = b"PLRFCKP1"
 FORMAT = "plrf.simulate.checkpoint"
@@ -36,6 +50,9 @@ SCALARS = ("steps", "batch", "space", "sampler", "threads", "checkpoint_every", 
 _ADDED = {"dynamics": "sgd", "substeps": 1}  # scalars newer than the format: older files run plain SGD
 SCHEDULES = ("gamma1", "gamma2", "gamma3", "delta")
 KNOBS = ("l2", "decay", "noise")  # the optimizer's extra knobs, stored like its schedules
+NOT_THE_RUN = ("plrf_version", "threads", "checkpoint_every")  # header fields that do not change the results
+DTYPES = {"x": np.float64, "y": np.float64, "step": np.int64, "diverged_at": np.int64, "risk": np.float64,
+          "ctrl": np.float64, "lr": np.float64}
 
 
 class CheckpointError(ValueError):
@@ -46,30 +63,93 @@ def streams_version() -> int:
     return int(getattr(_core, "STREAMS_VERSION", 1))
 
 
-def check_path(path) -> str:
-    """Before a run: the checkpoint's folder exists and is writable, and the path is not a folder;
-    temp files of earlier interrupted saves are removed."""
-    path = check.path("checkpoint", path)
-    if path.is_dir():
-        raise ValueError(f"checkpoint {str(path)!r} is a folder; give a file path")
-    check.writable_dir("checkpoint", path.parent if str(path.parent) else Path("."))
-    remove_orphans(path)
-    return str(path)
+@dataclass(frozen=True)
+class Target(os.PathLike):
+    """A checkpoint path with a permission: simulate(..., checkpoint=Target(path, overwrite=True))
+    replaces the checkpoint of another run at `path` (a plain path refuses to). Files that are not
+    plrf checkpoints are never replaced."""
+
+    path: str
+    overwrite: bool = False
+
+    def __fspath__(self) -> str:
+        return self.path
+
+
+def check_path(path) -> Target:
+    """Before a run: the checkpoint's folder exists and is writable, and the path is free or holds
+    a plrf checkpoint (never a folder, a special file, or another kind of file); temp files of
+    earlier interrupted saves are removed. A path or a Target; symlinks are resolved."""
+    overwrite = path.overwrite if isinstance(path, Target) else False
+    if not isinstance(overwrite, bool):
+        raise ValueError(f"checkpoint: overwrite must be True or False, got {overwrite!r:.80}")
+    real = writable_file("checkpoint", path.path if isinstance(path, Target) else path,
+                         ours=lambda p: looks_sealed(p, MAGIC), kind="plrf checkpoint")
+    check.writable_dir("checkpoint", real.parent)
+    remove_orphans(real)
+    return Target(str(real), overwrite)
+
+
+def check_run(job) -> None:
+    """Before simulate() starts a run: the file at job.checkpoint, if any, is a checkpoint of this
+    same run (its job header), or the Target allows overwriting; else CheckpointError offering both
+    ways on. The same run is rewritten with the same bits as it goes on, so nothing is lost."""
+    target = job.checkpoint
+    if target is None or target.overwrite or not os.path.exists(target):
+        return
+    where = f"checkpoint {target.path!r}"
+    ways = (f"continue it with plrf.resume({target.path!r}), or replace it with "
+            f"checkpoint=plrf.checkpoint.Target({target.path!r}, overwrite=True)")
+    try:
+        header, arrays = unseal(MAGIC, _read(target, where))
+    except (OSError, Unsealed) as exc:
+        raise CheckpointError(f"{where} holds a damaged checkpoint ({exc}); replace it with "
+                              f"checkpoint=plrf.checkpoint.Target({target.path!r}, overwrite=True)") from None
+    differs = _first_difference((header, arrays), _job_parts(job))
+    if differs is not None:
+        raise CheckpointError(f"{where} holds another run's checkpoint ({differs} differs); {ways}")
+
+
+def _first_difference(theirs, mine) -> str | None:
+    """The first header field or run array (the state aside) in which two (header, arrays) pairs
+    describe different runs; None for the same run."""
+    def run_header(h):
+        h = json.loads(json.dumps(h))  # as it reads back from a file
+        if isinstance(h.get("problem"), dict):
+            h["problem"].pop("threads", None)  # W's generation threads: the same bits
+        return {k: v for k, v in h.items() if k not in NOT_THE_RUN}
+
+    (h1, a1), (h2, a2) = theirs, mine
+    h1, h2 = run_header(h1), run_header(h2)
+    for k in sorted(set(h1) | set(h2)):
+        if h1.get(k) != h2.get(k):
+            return k
+    for k in sorted({k for k in (*a1, *a2) if not k.startswith("state_")}):
+        a, b = a1.get(k), a2.get(k)
+        if a is None or b is None or a.dtype != b.dtype or not np.array_equal(a, b):
+            return k
+    return None
 
 
 def save(path, job, state: dict) -> None:
     """Write job (the run's settings: a dict or an object with these attributes) and state atomically."""
+    header, arrays = _job_parts(job)
+    arrays.update({f"state_{k}": state[k] for k in STATE + CONTROLLER_STATE if k in state})
+    atomic_write(path, seal(MAGIC, header, arrays))
+
+
+def _job_parts(job) -> tuple[dict, dict]:
+    """The header and arrays that describe the run (everything but its state)."""
     get = (lambda k: job[k]) if isinstance(job, dict) else (lambda k: getattr(job, k))
     header = {"format": FORMAT, "format_version": FORMAT_VERSION, "plrf_version": __version__,
               "streams_version": streams_version(), **{k: get(k) for k in SCALARS}}
-    arrays = {"seeds": get("seeds"), "record": get("record"), **{f"state_{k}": state[k] for k in STATE}}
+    arrays = {"seeds": get("seeds"), "record": get("record")}
     header["optimizer"] = _put_optimizer(get("optimizer"), arrays)
     header["spectrum"] = _put_spectrum(get("spectrum"), arrays)
     header["problem"] = _put_problem(get("problem"), arrays)
     ctrl = job.get("controller") if isinstance(job, dict) else getattr(job, "controller", None)
     header["controller"] = None if ctrl is None else ctrl.to_dict()
-    arrays.update({f"state_{k}": state[k] for k in CONTROLLER_STATE if k in state})
-    atomic_write(path, seal(MAGIC, header, arrays))
+    return header, arrays
 
 
 def load(path) -> tuple[dict, dict]:
@@ -77,7 +157,9 @@ def load(path) -> tuple[dict, dict]:
     damaged, foreign, or written by another format or random-streams version."""
     where = f"checkpoint {str(check.path('path', path))!r}"
     try:
-        data = Path(path).read_bytes()
+        data = _read(path, where)
+    except ValueError as exc:  # a FIFO would block this read forever
+        raise CheckpointError(str(exc)) from None
     except OSError as exc:
         raise CheckpointError(f"{where} cannot be read: {exc.strerror}") from None
     if data[:1] == b"\x80":  # pickle protocol >= 2: plrf's old checkpoint format, never unpickled
@@ -100,8 +182,16 @@ def load(path) -> tuple[dict, dict]:
         raise CheckpointError(f"{where} is not a valid plrf.simulate checkpoint: {exc}") from None
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"{where} is not a valid plrf.simulate checkpoint: bad field {exc}") from None
-    _check_shapes(job, state, where)
+    _check_state(job, state, arrays, where)
     return job, state
+
+
+def _read(path, where) -> bytes:
+    """The file's bytes, after checking that it is a regular file and that the bytes, the arrays
+    unpacked from them and the run's copy of the state fit in memory (3 x its size)."""
+    path = regular_file("path", path)
+    check.memory(3.0 * path.stat().st_size, f"{where} ({path.stat().st_size / 2**30:.3g} GiB on disk)")
+    return path.read_bytes()
 
 
 def _check_versions(header, where):
@@ -132,14 +222,43 @@ def _check_fields(job):
     job["substeps"] = check_dynamics(job["dynamics"], job["substeps"], job["optimizer"], job["space"], job["sampler"])
 
 
-def _check_shapes(job, state, where):
-    n, d, r = len(job["seeds"]), job["spectrum"].d, len(job["record"])
+def _check_state(job, state, arrays, where):
+    """The file against itself, after its checksum (which a hand edit can recompute): every state
+    array has the dtype and shape the job implies, each seed's step lies in [0, steps], and the
+    problem (its W, its d) matches the spectrum. CheckpointError naming the file and the field."""
+    def bad(field, why):
+        raise CheckpointError(f"{where}: field {field} {why}")
+
+    n, d, r, steps = len(job["seeds"]), job["spectrum"].d, len(job["record"]), job["steps"]
     want = {"x": (n, d), "y": (n, d), "step": (n,), "diverged_at": (n,), "risk": (n, r)}
     if "ctrl" in state:
         want.update(ctrl=(n, 2), lr=(n, r))
     for k, shape in want.items():
+        if state[k].dtype != DTYPES[k]:
+            bad(f"state_{k}", f"has dtype {state[k].dtype}, expected {np.dtype(DTYPES[k])}")
         if state[k].shape != shape:
-            raise CheckpointError(f"{where}: state {k} has shape {state[k].shape}, expected {shape}")
+            bad(f"state_{k}", f"has shape {state[k].shape}, expected {shape}")
+    for k, lo in (("step", 0), ("diverged_at", -1)):
+        out = np.flatnonzero((state[k] < lo) | (state[k] > steps))
+        if out.size:
+            bad(f"state_{k}", f"is {state[k][out[0]]} for seed {job['seeds'][out[0]]}; it must lie in "
+                f"[{lo}, steps={steps}]")
+    lam = arrays["spec_eigenvalues"]
+    if np.any(lam[1:] > lam[:-1]):  # the state's coordinates follow the stored order: never re-sorted
+        bad("spec_eigenvalues", "is not in descending order (as saved)")
+    _check_problem(job, bad)
+
+
+def _check_problem(job, bad):
+    prob, spec = job["problem"], job["spectrum"]
+    if (prob is None) != (job["space"] == "eigen"):
+        bad("problem", f"is {'missing' if prob is None else 'present'} with space={job['space']!r}")
+    if prob is None:
+        return
+    if prob.d != spec.d:
+        bad("problem.d", f"is {prob.d}, but the spectrum has d={spec.d}")
+    if spec.eigenvectors is None or spec.theta_star is None:
+        bad("spec_eigenvectors", "is missing: space='full' needs the eigenvectors and theta_star")
 
 
 # ---- parts ----------------------------------------------------------------------------------
@@ -193,5 +312,8 @@ def _get_problem(h, arrays):
     if h is None:
         return None
     if h["seed"] is None:
-        return PLRF.from_features(arrays["problem_W"], h["alpha"], h["beta"])
+        W = arrays["problem_W"]
+        if W.shape != (h["v"], h["d"]):  # never reinterpret a W of another shape
+            raise ValueError(f"problem_W has shape {W.shape}, expected (v, d) = ({h['v']}, {h['d']})")
+        return PLRF.from_features(W, h["alpha"], h["beta"])
     return PLRF(h["alpha"], h["beta"], h["d"], v=h["v"], seed=h["seed"], threads=h["threads"] or None)

@@ -26,7 +26,26 @@ def schedule(x, name: str = "schedule") -> Schedule:
         return x
     if np.ndim(x) == 0:
         return Schedule.constant(check.finite(name, x))
-    return Schedule.array(check.float_array(name, x, 1).tolist())
+    return _array_schedule(check.float_array(name, x, 1))
+
+
+def _array_schedule(values: np.ndarray) -> Schedule:
+    """The schedule's own float64 copy of `values`, read through a memoryview: no Python list of
+    floats (32 bytes a value) on the way, so the peak is the input plus that one copy."""
+    check.memory(8.0 * values.size, f"an array schedule of {values.size} values")
+    return Schedule.array(memoryview(values))
+
+
+def _evaluate(schedule: Schedule, t, _at=Schedule.__call__) -> float:
+    """schedule(t) for a step t >= 0: a negative or NaN t is refused naming it (the C++ core would
+    read it as a huge unsigned step)."""
+    t = check.finite("t", t)
+    if t < 0:
+        raise ValueError(f"t must be a step >= 0, got {t!r}")
+    return _at(schedule, t)
+
+
+Schedule.__call__ = _evaluate  # the compiled engines never call through Python: no cost to them
 
 
 def sgd(lr) -> GenMomentum:
@@ -80,9 +99,12 @@ def check_optimizer(optimizer, steps=None) -> GenMomentum:
 def _knob(name, x) -> Schedule:
     """A knob schedule whose values are >= 0 (never NaN), else ValueError naming `name`."""
     s = schedule(x, name)
-    values = [s.c] if s.kind != Schedule.Kind.array else s.values
-    if not all(v >= 0 for v in values):
-        raise ValueError(f"{name} must be >= 0 and not NaN, got {x!r}")
+    if s.kind != Schedule.Kind.array:
+        values = s.c
+    else:  # the caller's array where there is one: no list of s.values
+        values = np.asarray(s.values if isinstance(x, Schedule) else x, dtype=np.float64)
+    if not np.all(np.asarray(values) >= 0):
+        raise ValueError(f"{name} must be >= 0 and not NaN, got {x!r:.80}")
     return s
 
 
@@ -138,7 +160,7 @@ def _decay(delta) -> Schedule:
 def _one_minus(s: Schedule) -> Schedule:
     if s.kind != Schedule.Kind.array:
         raise ValueError("momentum: a varying momentum must be given as an array schedule")
-    return Schedule.array([1.0 - x for x in s.values])
+    return _array_schedule(1.0 - np.asarray(s.values))
 
 
 def population_trace(spectrum) -> float:

@@ -29,8 +29,10 @@ def _pyplot():
 
 def _finish(fig, path):
     fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=120)
+    if path is not None:  # a regular file is replaced, as matplotlib does; a special file never
+        from ._paths import figure_path
+
+        fig.savefig(figure_path("path", path), dpi=120)
     return fig
 
 

@@ -38,21 +38,22 @@ class PLRF:
         shape = np.shape(W)
         if len(shape) != 2 or shape[1] < 1 or shape[0] < shape[1]:
             raise ValueError(f"W must be a (v, d) array with v >= d >= 1, got shape {shape}")
-        W = check.float_array("W", W, 2)
-        prob = cls(alpha, beta, d=W.shape[1], v=W.shape[0], seed=0)
+        prob = cls(alpha, beta, d=shape[1], v=shape[0], seed=0)
         prob.seed = None
-        prob._W = W
+        prob._W, = check.frozen(check.float_array("W", W, 2, copy=True))  # a later edit of W cannot reach it
         return prob
 
     # ---- data ------------------------------------------------------------------------------
     @property
     def data_variances(self) -> np.ndarray:
         """D_j = j^{-2 alpha}, j = 1..v."""
+        check.memory(16.0 * self.v, f"the data variances of v={self.v}")
         return np.arange(1, self.v + 1, dtype=np.float64) ** (-2.0 * self.alpha)
 
     @property
     def target(self) -> np.ndarray:
         """b_j = j^{-beta}, j = 1..v."""
+        check.memory(16.0 * self.v, f"the targets of v={self.v}")
         return np.arange(1, self.v + 1, dtype=np.float64) ** (-self.beta)
 
     def feature_rows(self, start: int, stop: int) -> np.ndarray:
@@ -126,7 +127,9 @@ class PLRF:
         del K
         lam, U = lam[::-1].copy(), np.ascontiguousarray(U[:, ::-1])
         if lam[-1] <= 0:
-            raise ValueError(f"K is singular to working precision (smallest eigenvalue {lam[-1]:.3g}); v >= d is needed")
+            raise ValueError(f"K is singular to working precision (smallest eigenvalue {lam[-1]:.3g}): its spectrum "
+                             f"spans more than float64's 16 digits (alpha={self.alpha} at d={d}: d^(-2 alpha) = "
+                             f"{float(d) ** (-2.0 * self.alpha):.3g}), or W is rank-deficient")
         coef = (U.T @ h) / lam  # U^T theta*
         theta_star = U @ coef
         p_inf = self._residual_risk(theta_star, blocks)

@@ -59,7 +59,9 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
     progress : False, True (a tqdm bar), a tqdm-like class or object, or a callable taking the
         seed-steps done (the rule of plrf._progress, shared by every entry point).
     checkpoint : path of a checkpoint file written atomically every `checkpoint_every` seconds,
-        at the end, and on interruption; continue with plrf.resume(path).
+        at the end, and on interruption; continue with plrf.resume(path). An existing file there
+        is replaced only if it is a checkpoint of this same run; plrf.checkpoint.Target(path,
+        overwrite=True) replaces another run's checkpoint (never a file of another kind).
     sampler : "fast" (O(d) per step for any B, exact in law) or "explicit" (draws the B samples).
     on_divergence : "warn" (default), "raise" or "ignore"; diverged seeds are always recorded in
         Curves.diverged_at with NaN risk from that step on.
@@ -85,6 +87,7 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
                                  progress, checkpoint, sampler, on_divergence, experts)
     job = _make_job(problem_or_spectrum, optimizer, steps, batch, seeds, record, space, threads, progress,
                     checkpoint, checkpoint_every, sampler, on_divergence, dynamics, substeps, controller)
+    ckpt.check_run(job)  # another run's checkpoint is not replaced unless asked
     return _run(job, _initial_state(job), progress)
 
 
@@ -115,7 +118,7 @@ class Job:
     space: str            # "eigen" | "full"
     sampler: str          # "fast" | "explicit" (eigen path)
     threads: int          # 0: all cores
-    checkpoint: str | None
+    checkpoint: ckpt.Target | None
     checkpoint_every: float
     on_divergence: str
     dynamics: str = "sgd"  # "sgd" | "hsgd" | "ito" | "gaussianised" (eigen path)

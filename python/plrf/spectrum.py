@@ -18,6 +18,7 @@ import numpy as np
 
 from . import _core
 from . import _validate as check
+from ._paths import regular_file, writable_file
 from ._progress import Progress
 
 _ARRAYS = ("eigenvalues", "rho", "multiplicity", "eigenvectors", "theta_star")
@@ -40,13 +41,14 @@ class Spectrum:
     """
 
     def __init__(self, eigenvalues, rho, p_inf, *, multiplicity=None, eigenvectors=None, theta_star=None, meta=None):
-        lam = check.float_array("eigenvalues", eigenvalues, 1)
+        # every array is plrf's own read-only copy: a later edit of the caller's array cannot change it
+        lam = check.float_array("eigenvalues", eigenvalues, 1, copy=True)
         d = lam.shape[0]
         if d < 1:
             raise ValueError("eigenvalues must be non-empty")
         if np.any(lam <= 0):
             raise ValueError("eigenvalues must be > 0 (K is positive definite)")
-        rho = check.float_array("rho", rho, 1, shape=(d,))
+        rho = check.float_array("rho", rho, 1, shape=(d,), copy=True)
         if np.any(rho < 0):
             raise ValueError("rho must be >= 0 (it is a squared projection)")
         p_inf = check.finite("p_inf", p_inf)
@@ -55,16 +57,21 @@ class Spectrum:
         mult = _multiplicity(multiplicity, d)
         if (eigenvectors is not None or theta_star is not None) and np.any(mult != 1):
             raise ValueError("multiplicity must be all 1 for a spectrum with eigenvectors/theta_star")
-        U = None if eigenvectors is None else check.float_array("eigenvectors", eigenvectors, 2, shape=(d, d))
-        ts = None if theta_star is None else check.float_array("theta_star", theta_star, 1, shape=(d,))
+        U = None if eigenvectors is None else check.float_array("eigenvectors", eigenvectors, 2, shape=(d, d), copy=True)
+        ts = None if theta_star is None else check.float_array("theta_star", theta_star, 1, shape=(d,), copy=True)
         if np.any(lam[1:] > lam[:-1]):
             order = np.argsort(-lam, kind="stable")
             lam, rho, mult = lam[order], rho[order], mult[order]
             U = None if U is None else U[:, order]
-        self.eigenvalues, self.rho, self.multiplicity, self.p_inf = lam, rho, mult, p_inf
-        self.eigenvectors, self.theta_star = U, ts
-        self.meta = dict(meta or {})
-        json.dumps(self.meta)  # metadata must survive .npz round trips
+        self.eigenvalues, self.rho, self.multiplicity, self.eigenvectors, self.theta_star = check.frozen(
+            lam, rho, mult, U, ts)
+        self.p_inf = p_inf
+        self.meta = check.meta("meta", meta)  # JSON: it must survive .npz round trips
+        with np.errstate(over="ignore", invalid="ignore"):
+            sums = (("risk0", self.risk0), ("trace", self.trace))
+        for field, value in sums:
+            if not np.isfinite(value):  # each entry finite, yet the sums overflow float64
+                raise ValueError(f"the spectrum's {field} overflows float64 ({value}): eigenvalues or rho too large")
 
     # ---- derived quantities -------------------------------------------------------------
     @property
@@ -157,15 +164,21 @@ class Spectrum:
 
     # ---- persistence ----------------------------------------------------------------------
     def save(self, path) -> Path:
-        """Write to a .npz file, with `meta` stored as JSON."""
-        path = Path(path)
+        """Write to a .npz file (".npz" is appended to a path without it, as NumPy does), with
+        `meta` stored as JSON. An existing regular file at that path is replaced, as np.savez
+        does; a folder or a special file (device, FIFO, socket) is refused naming it."""
+        path = check.path("path", path)
+        if not str(path).endswith(".npz"):
+            path = path.with_name(path.name + ".npz")
+        writable_file("path", path)
         arrays = {k: getattr(self, k) for k in _ARRAYS if getattr(self, k) is not None}
         np.savez(path, p_inf=np.float64(self.p_inf), meta=np.array(json.dumps(self.meta)), **arrays)
-        return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+        return path
 
     @classmethod
     def load(cls, path) -> "Spectrum":
         """Read a file written by save() (no pickle); a damaged or foreign file is refused naming it."""
+        path = regular_file("path", path)  # never a FIFO or device: the read would block or never end
         try:
             with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:  # our handle: closed even when
                 opt = {k: f[k] for k in ("multiplicity", "eigenvectors", "theta_star")  # the zip is damaged
@@ -226,6 +239,8 @@ def _multiplicity(x, n) -> np.ndarray:
         raise ValueError(f"multiplicity must be >= 1 (a count of directions), got {f.min()}")
     if np.any(f != np.floor(f)) or np.any(f > 2.0**53):
         raise ValueError("multiplicity must hold whole numbers (below 2**53)")
+    if f.sum() > 2.0**53:  # d = the sum: as int64 it would wrap past 2**63 to a negative d
+        raise ValueError(f"multiplicity must sum to at most 2**53 (d, a float64 count), got {f.sum():.4g}")
     return arr.astype(np.int64)
 
 
@@ -246,6 +261,7 @@ def _multiplicity(x, n) -> np.ndarray:
 THEORY_METHODS = check.THEORY_METHODS
 AUTO_COMPRESS_D = 10**6  # Spectrum.theory compresses above this d unless told otherwise
 _HEAD = 64               # entries kept individual by every compression
+_GRID_BYTES = 160.0      # per point of the self-consistent grid (x, nu, w, their sums): ~80 measured, x2 margin
 
 
 def theory_spectrum(alpha, beta, d, v=None, method="closed-form", *, compress=None, eta=0.01, j_exact=2000,
@@ -338,6 +354,7 @@ def _grid(alpha, d, v, eta):
     top = 2.0 * (1.0 + float(power_sum(2.0 * alpha, 1, v)) / d)
     bottom = 1e-3 * (d ** (-2.0 * alpha)) * (1.0 - np.sqrt(d / v)) ** 2
     n = int(np.ceil(np.log(top / bottom) / (0.5 * eta))) + 1
+    check.memory(_GRID_BYTES * n, f"eta={eta:g} (a self-consistent grid of {n} points)", "use a larger eta")
     return np.geomspace(top, bottom, n)
 
 
@@ -345,7 +362,7 @@ def _self_consistent(alpha, beta, d, v, p_inf, eta, j_exact, progress, rtol):
     x = _grid(alpha, d, v, eta)
     bar = Progress(progress, unit="point", desc="Spectrum.theory")
     try:
-        nu, w = _core.theory_densities(alpha, beta, d, v, p_inf, x.tolist(), eta, j_exact, eta / 5.0, bar.callback)
+        nu, w = _core.theory_densities(alpha, beta, d, v, p_inf, memoryview(x), eta, j_exact, eta / 5.0, bar.callback)
     finally:
         bar.close()
     # cumulative masses from the top (trapezoid in ln x); the densities come through a unit-mass kernel

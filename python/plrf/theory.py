@@ -285,6 +285,8 @@ def balance(terms) -> tuple[float, float]:
     boundary), the smallest maximizing x is returned.
     """
     terms = list(terms)
+    if not terms:
+        raise ValueError("terms must hold at least one loss term (an empty list has no slowest decay)")
     cands = {0.0, 1.0}
     for i, u in enumerate(terms):
         for v in terms[i + 1 :]:

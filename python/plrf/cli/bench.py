@@ -186,6 +186,10 @@ def add_parser(sub):
 def main_args(args) -> int:
     if args.repeat < 1:
         raise ValueError(f"--repeat must be >= 1, got {args.repeat}")
+    if args.out:  # before the work: never a special file (a regular one is replaced)
+        from .._paths import writable_file
+
+        writable_file("--out", args.out)
     info = machine()
     print(machine_line(info))
     print(f"{'benchmark':<38} {'ratio':>9}  detail  [source]")

@@ -40,7 +40,10 @@ def run(args) -> int:
     from ..problem import PLRF
     from ..simulation import simulate
     from ..spectrum import Spectrum
+    from .._paths import figure_path
 
+    if args.out:  # before the work: never a special file (a regular one is replaced)
+        figure_path("--out", args.out)
     t0 = time.perf_counter()
     problem = PLRF(args.alpha, args.beta, args.d, seed=args.seed)
     spec = problem.spectrum()

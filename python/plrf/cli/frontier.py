@@ -151,8 +151,10 @@ def format_table(fr, opt_theory, what: str) -> str:
 def run(args, measure=measure_curves) -> int:
     from .. import theory
     from ..frontier import frontier
+    from .._paths import figure_path
 
     _check(args)
+    figure_path("--out", f"{args.out}.png")  # before the work: never a special file
     experts = experts_of(args)
     ds = d_grid(args.d_min, args.d_max, args.n_d)
     ph = theory.phase(args.alpha, args.beta)

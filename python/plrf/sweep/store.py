@@ -21,7 +21,8 @@ import numpy as np
 
 from .. import _validate as check
 from .._atomic import atomic_write, pid_exists
-from .._sealed import Unsealed, seal, unseal
+from .._paths import regular_file, writable_file
+from .._sealed import Unsealed, looks_sealed, seal, unseal
 from ..curves import Curve, Curves
 
 MAGIC = b"PLRFREC1"
@@ -105,6 +106,8 @@ class Store:
 
     def __init__(self, root):
         self.root = check.path("store", root)
+        if self.root.exists() and not self.root.is_dir():
+            raise ValueError(f"store: {str(self.root)!r} exists and is not a folder; a store is a folder of records")
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -145,13 +148,16 @@ class Store:
         return self.root / f"{key}{SUFFIX}"
 
     def write(self, key: str, data: bytes) -> None:
-        atomic_write(self.path(key), data)
+        """Store a record atomically; a file at its path is replaced only if it is a record (even a
+        damaged one, which the sweep recomputes), never a special file or a file of another kind."""
+        atomic_write(writable_file("store", self.path(key), ours=lambda p: looks_sealed(p, MAGIC),
+                                   kind="plrf result record"), data)
 
     def read(self, key: str) -> dict | None:
         """The decoded record, or None when it is missing or corrupt."""
         try:
-            return decode(self.path(key).read_bytes())
-        except (OSError, CorruptRecord):
+            return decode(regular_file("store", self.path(key)).read_bytes())
+        except (OSError, ValueError):  # CorruptRecord, or a special file (never read: a FIFO blocks)
             return None
 
     def is_done(self, key: str) -> bool:
