@@ -163,6 +163,7 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
     d = spectrum.d
     if problem is not None:
         check.memory(8.0 * problem.v * d + 8.0 * d * d, f"space='full' with W of shape (v={problem.v}, d={d})")
+    check_substep_cost(substeps, steps, d, n_seeds)
     # per seed: x and y (d each), the risk record, step and diverged_at
     per_seed = 2 * d + len(record) + 2 + (0 if controller is None else len(record) + 2)  # + lr and ctrl
     seeds = check.seeds(seeds, 8.0 * per_seed, f" at d={d} (seeds x d state)")
@@ -185,6 +186,16 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
 
 
 DYNAMICS = ("sgd", "hsgd", "ito", "gaussianised")
+MAX_SUBSTEP_DRAWS = 1e14  # normals of an SDE run: ~1.5e8 per second on one core, so about a week of it
+
+
+def check_substep_cost(substeps, steps, d, n_seeds) -> None:
+    """Refuses, before any work, an SDE run whose substeps would take days (ValueError naming substeps)."""
+    draws = float(steps) * substeps * (d + 1) * n_seeds
+    if substeps > 1 and draws > MAX_SUBSTEP_DRAWS:
+        raise ValueError(f"substeps={substeps}: steps x substeps x (d + 1) x seeds = {draws:.3g} normal draws, above "
+                         f"the limit {MAX_SUBSTEP_DRAWS:.0e} (about a week of one core); use fewer substeps, steps "
+                         "or seeds")
 
 
 def check_dynamics(dynamics, substeps, optimizer, space, sampler) -> int:
@@ -246,10 +257,13 @@ def _initial_state(job: Job) -> dict:
     return state
 
 
+MIN_CHECKPOINT_EVERY = 1.0  # seconds: a save costs milliseconds, and each pause rebuilds the run's steppers
+
+
 def _run(job: Job, state: dict, progress=False) -> Curves:
     args = job.binding_args()
     bar = _progress_bar(job, state, progress)
-    budget = job.checkpoint_every if job.checkpoint else math.inf
+    budget = max(job.checkpoint_every, MIN_CHECKPOINT_EVERY) if job.checkpoint else math.inf
     try:
         while True:
             interrupted, finished = _core._simulate_advance(**args, **state, budget=budget, progress=bar.callback)
@@ -299,6 +313,8 @@ def _simulate_experts(source, optimizer, steps, batch, seeds, record, space, thr
     job = _make_job(source, optimizer, steps, batch, seeds, record, space, threads, progress, None, 60.0, sampler,
                     on_divergence)
     opts = experts.optimizer_list(optimizer, job.steps)
+    if experts.is_single():  # one expert that sees every sample: the plain simulator, bit for bit
+        return _single_expert(dataclasses.replace(job, optimizer=opts[0]), experts, progress)
     spec, n, m, k = job.spectrum, len(job.seeds), experts.m, len(job.record)
     check.memory(8.0 * n * (2 * m * spec.d + (m + 1) * k), f"experts={m} x seeds={n} x d={spec.d} state")
     state = _initial_state(job)  # each expert starts where a single learner does
@@ -316,4 +332,11 @@ def _simulate_experts(source, optimizer, steps, batch, seeds, record, space, thr
     curves.meta.update(experts.meta())
     curves.parts = state["parts"]
     report_divergence(curves.diverged_at, f"simulate({job.optimizer.name}, experts={m})", job.on_divergence)
+    return curves
+
+
+def _single_expert(job: Job, experts, progress) -> Curves:
+    curves = _run(job, _initial_state(job), progress)
+    curves.meta.update(experts.meta())
+    curves.parts = curves.risk[:, None, :].copy()  # weight 1: total risk = the expert's
     return curves
