@@ -78,6 +78,21 @@ def test_substep_cost_is_refused_before_work():
     assert kind == "ValueError" and "substeps=2147483647" in message and "limit" in message
 
 
+@pytest.mark.parametrize("kw", ["sampler='explicit'", "space='full'"])
+def test_batch_cost_of_the_sampling_paths_is_refused_before_work(kw):
+    """O(batch) per step with no cost check: 1e9 steps of batch 1e7 would take centuries."""
+    kind, message, _ = refusal("import plrf\n"
+                               f"plrf.simulate(plrf.PLRF(1.0, 0.5, 50), plrf.sgd(0.01), 10**9, batch=10**7, {kw})")
+    assert kind == "ValueError" and "batch=10000000" in message and "limit" in message
+
+
+def test_full_path_batch_beyond_the_stream_addresses_is_refused():
+    """batch x v = 3.2e14 >= 2**48: sample indices would wrap around the step's stream (and repeat draws)."""
+    kind, message, _ = refusal("import plrf\n"
+                               "plrf.simulate(plrf.PLRF(1.0, 0.5, 20), plrf.sgd(0.01), 1, batch=4 * 10**12, space='full')")
+    assert kind == "ValueError" and "batch=4000000000000 is too large for space='full'" in message
+
+
 def test_substep_cost_check_leaves_ordinary_runs_alone():
     spec = plrf.Spectrum.theory(1.0, 0.5, 50)
     c = plrf.simulate(spec, plrf.sgd(0.1), 3, dynamics="hsgd", substeps=1000, seeds=2)
@@ -168,6 +183,6 @@ def test_checkpoint_every_has_a_floor(tmp_path, monkeypatch):
     monkeypatch.setattr(simulation, "_save", lambda job, state: (saves.append(1), original(job, state)))
     spec = plrf.Spectrum.theory(1.0, 0.5, 20)
     c = plrf.simulate(spec, plrf.sgd(0.1), 2000, checkpoint=tmp_path / "run.ckpt", checkpoint_every=1e-300)
-    assert simulation.MIN_CHECKPOINT_EVERY == 1.0
     assert len(saves) <= 3  # a 2000-step run (~ms) pauses at most at its deadlines, plus the final save
+    assert simulation.MIN_CHECKPOINT_EVERY == 1.0
     np.testing.assert_array_equal(c.risk, plrf.simulate(spec, plrf.sgd(0.1), 2000).risk)

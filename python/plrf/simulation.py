@@ -163,7 +163,7 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
     d = spectrum.d
     if problem is not None:
         check.memory(8.0 * problem.v * d + 8.0 * d * d, f"space='full' with W of shape (v={problem.v}, d={d})")
-    check_substep_cost(substeps, steps, d, n_seeds)
+    check_draw_cost(steps, n_seeds, batch, substeps, space, sampler, d, problem.v if problem is not None else d)
     # per seed: x and y (d each), the risk record, step and diverged_at
     per_seed = 2 * d + len(record) + 2 + (0 if controller is None else len(record) + 2)  # + lr and ctrl
     seeds = check.seeds(seeds, 8.0 * per_seed, f" at d={d} (seeds x d state)")
@@ -176,6 +176,9 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
         raise ValueError(f"batch={batch} is too large for sampler='explicit' at d={d} (its sample indices "
                          "exceed the 2**48 addresses of a step's stream); use sampler='fast', whose cost does "
                          "not depend on batch")
+    if space == "full" and batch * problem.v >= 2**48:
+        raise ValueError(f"batch={batch} is too large for space='full' at v={problem.v} (its sample indices exceed "
+                         "the 2**48 addresses of a step's stream)")
     if substeps * (d + 1) >= 2**48:
         raise ValueError(f"substeps={substeps} is too large at d={d} (its normals exceed the 2**48 addresses of a "
                          "step's stream)")
@@ -186,16 +189,25 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
 
 
 DYNAMICS = ("sgd", "hsgd", "ito", "gaussianised")
-MAX_SUBSTEP_DRAWS = 1e14  # normals of an SDE run: ~1.5e8 per second on one core, so about a week of it
+MAX_DRAWS = 1e15  # normals one Monte Carlo call may draw: ~1e8-3e8 per second on one core, so weeks of it
 
 
-def check_substep_cost(substeps, steps, d, n_seeds) -> None:
-    """Refuses, before any work, an SDE run whose substeps would take days (ValueError naming substeps)."""
-    draws = float(steps) * substeps * (d + 1) * n_seeds
-    if substeps > 1 and draws > MAX_SUBSTEP_DRAWS:
-        raise ValueError(f"substeps={substeps}: steps x substeps x (d + 1) x seeds = {draws:.3g} normal draws, above "
-                         f"the limit {MAX_SUBSTEP_DRAWS:.0e} (about a week of one core); use fewer substeps, steps "
-                         "or seeds")
+def check_draw_cost(steps, n_seeds, batch, substeps, space, sampler, d, v) -> None:
+    """Refuses, before any work, a run whose loops inside a step (substeps, or the batch of the explicit and
+    full-space samplers) add up to weeks of one core: ValueError naming the knob. The fast eigen sampler's
+    cost does not depend on the batch."""
+    if substeps > 1:
+        knob, per_step, what = f"substeps={substeps}", substeps * (d + 1), "substeps x (d + 1)"
+    elif space == "full":
+        knob, per_step, what = f"batch={batch}", batch * v, "batch x v"
+    elif sampler == "explicit":
+        knob, per_step, what = f"batch={batch}", batch * (d + 1), "batch x (d + 1)"
+    else:
+        return
+    draws = float(steps) * n_seeds * per_step
+    if draws > MAX_DRAWS:
+        raise ValueError(f"{knob}: steps x seeds x {what} = {draws:.3g} normal draws, above the limit {MAX_DRAWS:.0e} "
+                         f"(weeks of one core); use a smaller {knob.split('=')[0]}, fewer steps or seeds")
 
 
 def check_dynamics(dynamics, substeps, optimizer, space, sampler) -> int:
