@@ -36,11 +36,11 @@ E = plrf.Experts([0.3, 0.7])
 # (row name, the call; names from SETUP)
 ROWS = [
     ("simulate eigen, fast sampler", "plrf.simulate(spec, opt, 10**12, seeds=4)"),
-    ("simulate eigen, explicit sampler, B=1e6", "plrf.simulate(spec, opt, 10**9, batch=10**6, sampler='explicit')"),
+    ("simulate eigen, explicit sampler, B=1e6", "plrf.simulate(spec, opt, 10**6, batch=10**6, sampler='explicit')"),
     ("simulate full, B=1e3, v=400",
      "plrf.simulate(plrf.PLRF(1.0, 0.5, 100), opt, 10**9, batch=1000, space='full')"),
     ("simulate full, B=1e7, v=400",
-     "plrf.simulate(plrf.PLRF(1.0, 0.5, 100), opt, 10**6, batch=10**7, space='full')"),
+     "plrf.simulate(plrf.PLRF(1.0, 0.5, 100), opt, 100, batch=10**7, space='full')"),
     ("simulate experts, B=1e9", "plrf.simulate(spec, opt, 10**12, batch=10**9, experts=E)"),
     ("simulate experts sparse, B=1e9",
      "plrf.simulate(spec, opt, 10**12, batch=10**9, experts=plrf.Experts([0.3, 0.9], sparse=True))"),
@@ -92,17 +92,24 @@ def lines_of(proc) -> queue.Queue:
 
 
 def wait_for(q: queue.Queue, word: str, deadline: float):
-    """The first line starting with `word` before `deadline` (monotonic), else None."""
+    """The first line starting with `word` before `deadline` (monotonic) as words, ["EXITED"] if the
+    child's output ended first, else None."""
     while (left := deadline - time.monotonic()) > 0:
         try:
             line = q.get(timeout=left)
         except queue.Empty:
             return None
         if line is None:
-            return None
+            return ["EXITED"]
         if line.startswith(word):
             return line.split()
     return None
+
+
+def failure(proc) -> str:
+    proc.wait()
+    lines = proc.stderr.read().strip().splitlines()
+    return f"child failed: {lines[-1][:120] if lines else f'exit status {proc.returncode}'}"
 
 
 def measure(call: str, warm: float, timeout: float) -> str:
@@ -111,17 +118,18 @@ def measure(call: str, warm: float, timeout: float) -> str:
                             env=dict(os.environ, PYTHONWARNINGS="ignore"))
     q = lines_of(proc)
     try:
-        if wait_for(q, "READY", time.monotonic() + 300) is None:
-            return f"failed to start: {proc.stderr.read()[-300:]!r}"
+        ready = wait_for(q, "READY", time.monotonic() + 300)
+        if ready is None or ready[0] == "EXITED":
+            return failure(proc)
         early = wait_for(q, "RETURNED", time.monotonic() + warm)
         if early is not None:
-            return f"ended before SIGINT ({early[2]})"
+            return failure(proc) if early[0] == "EXITED" else f"ended before SIGINT ({early[2]})"
         sent = time.monotonic()
         proc.send_signal(signal.SIGINT)
         done = wait_for(q, "RETURNED", sent + timeout)
         if done is None:
             return f"> {timeout:g} s: no return (hang), killed"
-        return f"{float(done[1]) - sent:.2f} s ({done[2]})"
+        return failure(proc) if done[0] == "EXITED" else f"{float(done[1]) - sent:.2f} s ({done[2]})"
     finally:
         proc.kill()
         proc.wait()

@@ -1,7 +1,8 @@
 """Long loops inside one step, and sizes read before they are built (issue 21, items 2, 3 and 7):
 
-- dynamics="hsgd"/"ito" with substeps = 2**31 - 1 stops on Ctrl-C (the substep loop polls), and a
-  run whose substeps would take days is refused before work, naming `substeps`;
+- dynamics="hsgd"/"ito" with substeps = 2**31 - 1 stops on Ctrl-C (the substep loop polls), as does
+  the full-space path with batch = 1e8; a run whose substeps or batch loops would take weeks is
+  refused before work, naming the knob;
 - experts route by m binomial draws per step (not one uniform per sample), so batch = 1e9 or 1e11
   costs what batch = 1 does, and stops on Ctrl-C;
 - Experts([1.0]) is the plain simulator, bit for bit;
@@ -70,6 +71,12 @@ print("SAME", np.array_equal(plrf.resume({str(path)!r}).risk, whole.risk))
     rc, out, err, _ = run_capped(code, timeout=120.0)
     assert rc == 0, err[-2000:]
     assert "CUT True" in out and "SAME True" in out, out
+
+
+def test_full_path_huge_batch_stops_on_ctrl_c():
+    """The reassociated full-space gradient draws B samples per step (B = 1e8: minutes); it polls inside."""
+    interrupted, done = cut_in_child("plrf.simulate(plrf.PLRF(1.0, 0.5, 100), opt, 10, batch=10**8, space='full')")
+    assert interrupted and done == [0]
 
 
 def test_substep_cost_is_refused_before_work():
