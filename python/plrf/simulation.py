@@ -58,8 +58,8 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
     threads : worker threads over seeds (default: all cores). Results do not depend on it.
     progress : False, True (a tqdm bar), a tqdm-like class or object, or a callable taking the
         seed-steps done (the rule of plrf._progress, shared by every entry point).
-    checkpoint : path of a checkpoint file written atomically every `checkpoint_every` seconds,
-        at the end, and on interruption; continue with plrf.resume(path).
+    checkpoint : path of a checkpoint file written atomically every `checkpoint_every` seconds (at least
+        MIN_CHECKPOINT_EVERY = 1 s), at the end, and on interruption; continue with plrf.resume(path).
     sampler : "fast" (O(d) per step for any B, exact in law) or "explicit" (draws the B samples).
     on_divergence : "warn" (default), "raise" or "ignore"; diverged seeds are always recorded in
         Curves.diverged_at with NaN risk from that step on.
@@ -71,7 +71,9 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
         rank-one covariance term: model="ito"), both for plain SGD only, or "gaussianised" (any
         optimizer; the same expected risk as "sgd", a different law). See docs/families.md §4.
     substeps : substeps per step of "hsgd" / "ito" (the path risk is frozen over each; the mean is
-        first order in 1/substeps); must be 1 for the other dynamics.
+        first order in 1/substeps); must be 1 for the other dynamics. Runs above MAX_DRAWS = 1e15 normals
+        (steps x seeds x substeps x (d + 1); batch x (d + 1) or batch x v per step for the explicit and full
+        samplers) are refused.
     controller : a step-size controller (plrf.controllers.adagrad_norm(), ...; docs/adaptive.md), or
         None. Curves.lr then holds each seed's multiplier path (NaN at step 0). space="full" runs
         adagrad_norm, ema_norm, adam and rmsprop_dana; polyak and line_search need space="eigen".
