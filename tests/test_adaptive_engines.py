@@ -21,7 +21,7 @@ import plrf
 from hardening_tools import CtrlCBar
 from family_cases import CASES, PAIRS
 from plrf import adaptive_theory as theory
-from plrf import controllers
+from plrf import controllers, simulation
 from plrf.testing.adaptive import controller as reference_controller
 from plrf.testing.adaptive import deterministic_equivalent, monte_carlo
 
@@ -143,9 +143,10 @@ def test_default_G_and_b0_follow_the_rule():
 
 
 @pytest.mark.parametrize("case", ["adagrad_norm/sgd", "ema_norm/dana"])
-def test_chopped_run_is_bitwise(tmp_path, case):
+def test_chopped_run_is_bitwise(tmp_path, case, monkeypatch):
     """checkpoint_every ~ 0 makes every advance stop after <= 16 steps and rebuild its steppers from
     the state arrays: the controller state must travel with them for the result to be bitwise."""
+    monkeypatch.setattr(simulation, "MIN_CHECKPOINT_EVERY", 0.0)  # pause as often as asked (floor: 1 s)
     whole = cpp(PAIRS[0], 2, case, "fast", seeds=3)
     chopped = cpp(PAIRS[0], 2, case, "fast", seeds=3, checkpoint=tmp_path / "run.ckpt", checkpoint_every=1e-9)
     np.testing.assert_array_equal(chopped.risk, whole.risk)

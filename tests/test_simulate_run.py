@@ -61,6 +61,7 @@ def test_schedule_is_read_at_the_step_index(problem, space, sampler):
 def test_checkpointed_run_is_bitwise_uninterrupted(problem, tmp_path, space, monkeypatch):
     """Pausing every few steps (to checkpoint) and continuing changes nothing."""
     saves = []
+    monkeypatch.setattr(simulation, "MIN_CHECKPOINT_EVERY", 0.0)  # pause as often as asked (floor: 1 s)
     original = simulation._save
     monkeypatch.setattr(simulation, "_save", lambda job, state: (saves.append(state["step"].copy()), original(job, state)))
     opt = plrf.defaults(problem.spectrum(), 2)["sgd_momentum"]

@@ -76,13 +76,25 @@ def seed(name: str, x) -> int:
     return integer(name, x, 0, 2**64 - 1)
 
 
+def length(name: str, x) -> int | None:
+    """len(x) of a sequence (range, list, tuple, 1-D array), read without converting it (a range of 1e9
+    is not materialised); None for a scalar; ValueError naming `name` for a string or an n-D array."""
+    if isinstance(x, (str, bytes)) or (isinstance(x, np.ndarray) and x.ndim > 1):
+        raise ValueError(f"{name} must be a 1-D sequence, got {x!r:.80}")
+    if isinstance(x, np.ndarray) and x.ndim == 0 or not hasattr(x, "__len__"):
+        return None
+    return len(x)
+
+
+SEEDS_RULE = "seeds must be an integer n (seeds 0..n-1) or a 1-D sequence of integer seeds"
+
+
 def seed_count(x) -> int:
     """How many seeds `x` names (an int n means seeds 0..n-1), without materialising them."""
-    if np.ndim(x) == 0 and not isinstance(x, (str, bytes)):
-        return integer("seeds", x, 1)
-    if isinstance(x, (str, bytes)) or np.ndim(x) != 1:
-        raise ValueError(f"seeds must be an integer n (seeds 0..n-1) or a 1-D sequence of integer seeds, got {x!r:.80}")
-    return len(x)
+    if isinstance(x, (str, bytes)):
+        raise ValueError(f"{SEEDS_RULE}, got {x!r:.80}")
+    n = length("seeds", x)
+    return integer("seeds", x, 1) if n is None else n
 
 
 def seeds(x, bytes_per_seed: float = 0.0, what: str = "") -> np.ndarray:
@@ -93,9 +105,13 @@ def seeds(x, bytes_per_seed: float = 0.0, what: str = "") -> np.ndarray:
     if n == 0:
         raise ValueError("seeds must be non-empty")
     memory(n * (32.0 + bytes_per_seed), f"seeds={n}{what}")  # 32: the seed array, a copy and its sort
-    if np.ndim(x) == 0:
+    if length("seeds", x) is None:
         return np.arange(n, dtype=np.uint64)
+    if isinstance(x, range) and x.step > 0 and x.start >= 0 and x[-1] <= INT64_MAX:  # distinct, at C speed
+        return np.arange(x.start, x.stop, x.step, dtype=np.uint64)
     arr = np.asarray(x)
+    if arr.ndim != 1:
+        raise ValueError(f"{SEEDS_RULE}, got {x!r:.80}")
     if arr.dtype.kind in "iu" and (arr.dtype.kind == "u" or arr.min() >= 0):  # checked at C speed
         vals = arr.astype(np.uint64)
     else:

@@ -38,11 +38,16 @@ def record_grid(steps: int, per_decade: int = 10) -> np.ndarray:
     return np.unique(np.concatenate([[0], grid.astype(np.int64), [steps]]).astype(np.int64))
 
 
+RECORD_BYTES = 100.0  # per record step: the int64 grid, its sorted copy and the list the engines take
+
+
 def check_record(record, steps: int) -> np.ndarray:
     """A sorted, unique int64 record grid inside [0, steps]; None gives the default. The grid rule
     itself (plrf/runtime/record_grid.hpp) is the C++ core's, shared by every engine."""
     if record is None:
         return record_grid(steps)
+    n = check.length("record", record)  # before converting: a range of 1e12 steps is refused, not built
+    check.memory(RECORD_BYTES * (n or 1), f"record of {n} steps")
     rec = np.asarray(record)
     if rec.ndim != 1 or rec.size == 0 or rec.dtype.kind not in "iu":
         raise ValueError(f"record must be a non-empty 1-D array of integer steps, got {rec!r:.80}")

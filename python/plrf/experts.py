@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _validate as check
 from .optim import GenMomentum, check_optimizer
 
 __all__ = ["Experts", "CLOCKS"]
 
 CLOCKS = ("shared", "expert")
+ZIPF_BYTES = 40.0  # per expert: i, i^-zeta, p and its checked copy, and the engines' list of p
 
 
 class Experts:
@@ -49,12 +51,10 @@ class Experts:
     @classmethod
     def zipf(cls, m, zeta, **kw) -> "Experts":
         """p_i proportional to i^{-zeta}, i = 1 .. m."""
-        m = int(m)
-        if m < 1:
-            raise ValueError(f"m must be >= 1, got {m}")
-        if not np.isfinite(zeta):
-            raise ValueError(f"zeta must be finite, got {zeta}")
-        w = np.arange(1, m + 1, dtype=np.float64) ** (-float(zeta))
+        m = check.integer("m", m, 1)
+        zeta = check.finite("zeta", zeta)
+        check.memory(ZIPF_BYTES * m, f"m={m} experts")  # before the arrays below
+        w = np.arange(1, m + 1, dtype=np.float64) ** (-zeta)
         return cls(w / w.sum(), **kw)
 
     @classmethod
@@ -64,6 +64,10 @@ class Experts:
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"p must lie in [0, 1], got {p}")
         return cls([1.0 - p, p], **kw)
+
+    def is_single(self) -> bool:
+        """One expert that receives every sample (p = [1]): the plain learner."""
+        return self.m == 1 and self.p[0] == 1.0
 
     @property
     def m(self) -> int:

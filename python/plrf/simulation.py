@@ -58,10 +58,11 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
     threads : worker threads over seeds (default: all cores). Results do not depend on it.
     progress : False, True (a tqdm bar), a tqdm-like class or object, or a callable taking the
         seed-steps done (the rule of plrf._progress, shared by every entry point).
-    checkpoint : path of a checkpoint file written atomically every `checkpoint_every` seconds,
-        at the end, and on interruption; continue with plrf.resume(path). An existing file there
-        is replaced only if it is a checkpoint of this same run; plrf.checkpoint.Target(path,
-        overwrite=True) replaces another run's checkpoint (never a file of another kind).
+    checkpoint : path of a checkpoint file written atomically every `checkpoint_every` seconds (at least
+        MIN_CHECKPOINT_EVERY = 1 s), at the end, and on interruption; continue with plrf.resume(path). An
+        existing file there is replaced only if it is a checkpoint of this same run;
+        plrf.checkpoint.Target(path, overwrite=True) replaces another run's checkpoint (never a file of
+        another kind).
     sampler : "fast" (O(d) per step for any B, exact in law) or "explicit" (draws the B samples).
     on_divergence : "warn" (default), "raise" or "ignore"; diverged seeds are always recorded in
         Curves.diverged_at with NaN risk from that step on.
@@ -73,7 +74,9 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
         rank-one covariance term: model="ito"), both for plain SGD only, or "gaussianised" (any
         optimizer; the same expected risk as "sgd", a different law). See docs/families.md §4.
     substeps : substeps per step of "hsgd" / "ito" (the path risk is frozen over each; the mean is
-        first order in 1/substeps); must be 1 for the other dynamics.
+        first order in 1/substeps); must be 1 for the other dynamics. Runs above MAX_DRAWS = 1e15 normals
+        (steps x seeds x substeps x (d + 1); batch x (d + 1) or batch x v per step for the explicit and full
+        samplers) are refused.
     controller : a step-size controller (plrf.controllers.adagrad_norm(), ...; docs/adaptive.md), or
         None. Curves.lr then holds each seed's multiplier path (NaN at step 0). space="full" runs
         adagrad_norm, ema_norm, adam and rmsprop_dana; polyak and line_search need space="eigen".
@@ -166,6 +169,7 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
     d = spectrum.d
     if problem is not None:
         check.memory(8.0 * problem.v * d + 8.0 * d * d, f"space='full' with W of shape (v={problem.v}, d={d})")
+    check_draw_cost(steps, n_seeds, batch, substeps, space, sampler, d, problem.v if problem is not None else d)
     # per seed: x and y (d each), the risk record, step and diverged_at
     per_seed = 2 * d + len(record) + 2 + (0 if controller is None else len(record) + 2)  # + lr and ctrl
     seeds = check.seeds(seeds, 8.0 * per_seed, f" at d={d} (seeds x d state)")
@@ -178,6 +182,9 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
         raise ValueError(f"batch={batch} is too large for sampler='explicit' at d={d} (its sample indices "
                          "exceed the 2**48 addresses of a step's stream); use sampler='fast', whose cost does "
                          "not depend on batch")
+    if space == "full" and batch * problem.v >= 2**48:
+        raise ValueError(f"batch={batch} is too large for space='full' at v={problem.v} (its sample indices exceed "
+                         "the 2**48 addresses of a step's stream)")
     if substeps * (d + 1) >= 2**48:
         raise ValueError(f"substeps={substeps} is too large at d={d} (its normals exceed the 2**48 addresses of a "
                          "step's stream)")
@@ -188,6 +195,25 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
 
 
 DYNAMICS = ("sgd", "hsgd", "ito", "gaussianised")
+MAX_DRAWS = 1e15  # normals one Monte Carlo call may draw: ~1e8-3e8 per second on one core, so weeks of it
+
+
+def check_draw_cost(steps, n_seeds, batch, substeps, space, sampler, d, v) -> None:
+    """Refuses, before any work, a run whose loops inside a step (substeps, or the batch of the explicit and
+    full-space samplers) add up to weeks of one core: ValueError naming the knob. The fast eigen sampler's
+    cost does not depend on the batch."""
+    if substeps > 1:
+        knob, per_step, what = f"substeps={substeps}", substeps * (d + 1), "substeps x (d + 1)"
+    elif space == "full":
+        knob, per_step, what = f"batch={batch}", batch * v, "batch x v"
+    elif sampler == "explicit":
+        knob, per_step, what = f"batch={batch}", batch * (d + 1), "batch x (d + 1)"
+    else:
+        return
+    draws = float(steps) * n_seeds * per_step
+    if draws > MAX_DRAWS:
+        raise ValueError(f"{knob}: steps x seeds x {what} = {draws:.3g} normal draws, above the limit {MAX_DRAWS:.0e} "
+                         f"(weeks of one core); use a smaller {knob.split('=')[0]}, fewer steps or seeds")
 
 
 def check_dynamics(dynamics, substeps, optimizer, space, sampler) -> int:
@@ -249,10 +275,13 @@ def _initial_state(job: Job) -> dict:
     return state
 
 
+MIN_CHECKPOINT_EVERY = 1.0  # seconds: a save costs milliseconds, and each pause rebuilds the run's steppers
+
+
 def _run(job: Job, state: dict, progress=False) -> Curves:
     args = job.binding_args()
     bar = _progress_bar(job, state, progress)
-    budget = job.checkpoint_every if job.checkpoint else math.inf
+    budget = max(job.checkpoint_every, MIN_CHECKPOINT_EVERY) if job.checkpoint else math.inf
     try:
         while True:
             interrupted, finished = _core._simulate_advance(**args, **state, budget=budget, progress=bar.callback)
@@ -302,6 +331,8 @@ def _simulate_experts(source, optimizer, steps, batch, seeds, record, space, thr
     job = _make_job(source, optimizer, steps, batch, seeds, record, space, threads, progress, None, 60.0, sampler,
                     on_divergence)
     opts = experts.optimizer_list(optimizer, job.steps)
+    if experts.is_single():  # one expert that sees every sample: the plain simulator, bit for bit
+        return _single_expert(dataclasses.replace(job, optimizer=opts[0]), experts, progress)
     spec, n, m, k = job.spectrum, len(job.seeds), experts.m, len(job.record)
     check.memory(8.0 * n * (2 * m * spec.d + (m + 1) * k), f"experts={m} x seeds={n} x d={spec.d} state")
     state = _initial_state(job)  # each expert starts where a single learner does
@@ -319,4 +350,11 @@ def _simulate_experts(source, optimizer, steps, batch, seeds, record, space, thr
     curves.meta.update(experts.meta())
     curves.parts = state["parts"]
     report_divergence(curves.diverged_at, f"simulate({job.optimizer.name}, experts={m})", job.on_divergence)
+    return curves
+
+
+def _single_expert(job: Job, experts, progress) -> Curves:
+    curves = _run(job, _initial_state(job), progress)
+    curves.meta.update(experts.meta())
+    curves.parts = curves.risk[:, None, :].copy()  # weight 1: total risk = the expert's
     return curves

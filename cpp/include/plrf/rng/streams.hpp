@@ -32,7 +32,7 @@ enum Stream : std::uint64_t {
   kEigenSamples = 1, // eigenbasis simulator samples
   kFullSamples = 2,  // full-space simulator samples
   kScalars = 3,      // per-step scalar draws (e.g. chi-square variates of batch samplers)
-  kRouting = 4,      // mixture-of-experts routing: one uniform per sample (per sample and block if sparse)
+  kRouting = 4,      // mixture-of-experts routing: binomial variate i is expert (or block) i's count
   kInjectedNoise = 5, // isotropic noise added to the update (docs/families.md §2), one normal per coordinate
   kSde = 6,          // SDE and Gaussianised-gradient normals (simulate/sde_stepper.hpp)
 };

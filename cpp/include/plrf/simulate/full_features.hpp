@@ -8,6 +8,7 @@
 
 #include "plrf/linalg/dot.hpp"
 #include "plrf/linalg/gemm.hpp"
+#include "plrf/runtime/control.hpp"
 #include "plrf/simulate/full_model.hpp"
 
 namespace plrf::simulate {
@@ -20,8 +21,8 @@ class FeatureGradient {
         labels_(static_cast<std::size_t>(model.blocking.block_steps * model.batch)),
         grad_(static_cast<std::size_t>(model.d())) {}
 
-  // g = F^T (F theta - y) / B over the rows of step t.
-  const double* operator()(std::int64_t t, const double* theta) {
+  // g = F^T (F theta - y) / B over the rows of step t (a block's GEMM is bounded, ~0.2 s: not polled).
+  const double* operator()(std::int64_t t, const double* theta, const RunControl&) {
     const std::int64_t nb = m_.blocking.block_steps, B = m_.batch, d = m_.d();
     if (t / nb != block_) make_block(t / nb);
     std::fill(grad_.begin(), grad_.end(), 0.0);

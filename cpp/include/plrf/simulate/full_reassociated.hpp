@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "plrf/runtime/control.hpp"
 #include "plrf/runtime/parallel.hpp"
 #include "plrf/linalg/dot.hpp"
 #include "plrf/simulate/full_model.hpp"
@@ -20,14 +21,18 @@ class ReassociatedGradient {
       : m_(model), seed_(seed), u_(static_cast<std::size_t>(model.v())), s_(u_.size()), x_(u_.size()),
         grad_(static_cast<std::size_t>(model.d())) {}
 
-  const double* operator()(std::int64_t t, const double* theta) {
+  // g of step t, or nullptr if cancelled in the batch loop (O(B v): it polls every ~2^16 sample
+  // coordinates, a relaxed atomic load next to 2^16 normals).
+  const double* operator()(std::int64_t t, const double* theta, const RunControl& control) {
     const std::int64_t v = m_.v(), d = m_.d();
     const double* W = m_.W.data();
     in_ranges(v, [&](std::int64_t j0, std::int64_t j1) {
       for (std::int64_t j = j0; j < j1; ++j) u_[j] = linalg::dot(W + j * d, theta, d) - m_.target[j];
     });
     std::fill(s_.begin(), s_.end(), 0.0);
+    const std::int64_t poll_every = std::max<std::int64_t>(1, (std::int64_t{1} << 16) / v);
     for (std::int64_t b = 0; b < m_.batch; ++b) {
+      if (b % poll_every == poll_every - 1 && control.cancelled()) return nullptr;
       m_.sample(seed_, t, b, x_.data());
       linalg::axpy(linalg::dot(x_.data(), u_.data(), v), x_.data(), s_.data(), v);
     }

@@ -27,10 +27,11 @@ class FullStepper {
               const Controller* ctrl = nullptr)
       : m_(model), slot_(slot), gradient_(make(model, slot)), knob_(knobs, nullptr, model.d()), ctrl_(ctrl) {}
 
-  // One step; true when done (a step is at most one GEMM block, ~0.2 s, so it is never cut short).
+  // One step; false if cancelled inside it (the reassociated path's batch loop), the state untouched.
   // Ridge, decay and noise act on theta itself (simulate/knob_step.hpp with phi* = 0).
-  bool step(std::int64_t t, const Coefficients& c, const RunControl&) {
-    const double* g = std::visit([&](auto& grad) { return grad(t, slot_.x); }, gradient_);
+  bool step(std::int64_t t, const Coefficients& c, const RunControl& control) {
+    const double* g = std::visit([&](auto& grad) { return grad(t, slot_.x, control); }, gradient_);
+    if (!g) return false;
     const MomentumStep upd(adapt(ctrl_, c, t, slot_.ctrl, static_cast<double>(m_.batch), 0.0, [&] {
       StepStats s;  // the batch loss and the oracle statistics are refused on this path (run.hpp)
       for (std::int64_t j = 0; j < m_.d(); ++j) s.grad2 += g[j] * g[j];

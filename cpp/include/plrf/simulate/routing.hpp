@@ -1,14 +1,15 @@
 // Mixture-of-experts and sparse-update Monte Carlo in the eigenbasis, exact in law (docs/families.md §1).
 //
-// Every step draws the routing first: each of the B samples goes to expert J_b with probability
-// p (one uniform per sample from (seed, kRouting) at the step, so the counts are Multinomial(B, p)),
-// or, for sparse blocks, reaches block i independently with probability p_i (one uniform per
-// (sample, block): Binomial(B, p_i) counts). Given the count N_i, expert i's gradient
-// (1/B) sum_{b -> i} f_b r_b is the sum of N_i independent sample gradients on its own error e_i
-// divided by B: the fast sampler of eigen_sampler.hpp with N_i samples (its draws at lane i of the
-// step's streams), so a step costs O(B log m + m d) (O(B m + m d) sparse) for any B. Per-sample
-// routing draws are only needed through the counts, and given the counts the samples routed to
-// different experts are independent, which is why the per-expert fast draws are exact.
+// Every step draws the routing first, as counts: the B samples' experts are only needed through
+// how many reach each expert, N ~ Multinomial(B, p), drawn by conditional binomials
+// N_i ~ Bin(B - N_1 - ... - N_{i-1}, p_i / (p_i + ... + p_m)) (rng/binomial.hpp, O(log B) each), or
+// for sparse blocks N_i ~ Bin(B, p_i) independently (each sample reaches block i with probability
+// p_i). Binomial i is variate i of (seed, kRouting) at the step, so the counts do not depend on
+// threads or resume. Given the count N_i, expert i's gradient (1/B) sum_{b -> i} f_b r_b is the sum
+// of N_i independent sample gradients on its own error e_i divided by B: the fast sampler of
+// eigen_sampler.hpp with N_i samples (its draws at lane i of the step's streams), so a step costs
+// O(m log B + m d) for any B. Given the counts, the samples routed to different experts are
+// independent, which is why the per-expert fast draws are exact.
 // The seed's state holds the m experts' (e, y) one after another; expert i runs its own optimizer
 // on its own clock (schedules at p_i t for the deterministic per-expert clock).
 #pragma once
@@ -16,7 +17,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "plrf/rng/normal.hpp"
+#include "plrf/rng/binomial.hpp"
 #include "plrf/simulate/driver.hpp"
 #include "plrf/simulate/eigen_sampler.hpp"
 
@@ -29,40 +30,35 @@ struct Routing {
   std::vector<const GenMomentum*> opts;   // one per expert
   std::vector<double> clock;              // expert i's schedules run at clock_i t
   bool sparse = false;
-  std::vector<double> cumulative;         // running sums of p (multinomial routing)
+  std::vector<double> conditional;        // p_i / (p_i + ... + p_m): multinomial routing by binomials
 
   Routing(std::vector<double> p_, std::vector<double> weight_, std::vector<const GenMomentum*> opts_,
           bool expert_clock, bool sparse_)
       : p(std::move(p_)), weight(std::move(weight_)), opts(std::move(opts_)), clock(p.size(), 1.0), sparse(sparse_) {
-    double acc = 0.0;
-    for (std::size_t i = 0; i < p.size(); ++i) {
-      cumulative.push_back(acc += p[i]);
+    for (std::size_t i = 0; i < p.size(); ++i)
       if (expert_clock) clock[i] = p[i];
+    // Tail sums from the end (no cancellation); the last expert takes every sample left.
+    conditional.assign(p.size(), 1.0);
+    double tail = 0.0;
+    for (std::size_t i = p.size(); i-- > 0;) {
+      tail += p[i];
+      if (i + 1 < p.size()) conditional[i] = tail > 0.0 ? std::min(1.0, p[i] / tail) : 0.0;
     }
   }
   std::size_t m() const { return p.size(); }
 };
 
-// Counts N_i of the step's B samples per expert, from the routing uniforms (in chunks, so memory
-// stays O(chunk) for any B).
+// Counts N_i of the step's B samples per expert: m binomial draws, whatever B.
 inline void route_counts(const Routing& r, std::uint64_t seed, std::uint64_t t, std::int64_t batch,
-                         std::vector<std::int64_t>& counts, std::vector<double>& u) {
-  constexpr std::int64_t kChunkDraws = 4096;
-  const auto m = static_cast<std::int64_t>(r.m());
-  const std::int64_t per_sample = r.sparse ? m : 1, total = batch * per_sample;
-  std::fill(counts.begin(), counts.end(), 0);
-  for (std::int64_t first = 0; first < total; first += kChunkDraws) {
-    const std::int64_t n = std::min(kChunkDraws, total - first);
-    u.resize(static_cast<std::size_t>(n));
-    rng::fill_uniforms({seed, rng::kRouting}, t, static_cast<std::uint64_t>(first), static_cast<std::size_t>(n), u.data());
-    for (std::int64_t k = 0; k < n; ++k) {
-      if (r.sparse) {
-        const std::int64_t i = (first + k) % m;
-        counts[static_cast<std::size_t>(i)] += u[static_cast<std::size_t>(k)] < r.p[static_cast<std::size_t>(i)];
-      } else {  // the first expert whose running sum exceeds u (the last one if rounding leaves a gap)
-        const auto it = std::upper_bound(r.cumulative.begin(), r.cumulative.end(), u[static_cast<std::size_t>(k)]);
-        counts[std::min<std::size_t>(static_cast<std::size_t>(it - r.cumulative.begin()), r.m() - 1)] += 1;
-      }
+                         std::vector<std::int64_t>& counts) {
+  const rng::StreamKey key{seed, rng::kRouting};
+  std::int64_t left = batch;  // multinomial routing: the samples not yet given to an expert
+  for (std::size_t i = 0; i < r.m(); ++i) {
+    if (r.sparse) {
+      counts[i] = rng::binomial(batch, r.p[i], key, t, i);
+    } else {
+      counts[i] = left > 0 ? rng::binomial(left, r.conditional[i], key, t, i) : 0;
+      left -= counts[i];
     }
   }
 }
@@ -88,7 +84,7 @@ class ExpertStepper {
   // The coefficients the driver passes are ignored: each expert reads its own optimizer and clock.
   bool step(std::int64_t t, const Coefficients&, const RunControl&) {
     const auto tu = static_cast<std::uint64_t>(t);
-    route_counts(r_, seed_, tu, batch_, counts_, u_);
+    route_counts(r_, seed_, tu, batch_, counts_);
     for (std::size_t i = 0; i < r_.m(); ++i) {
       const GenMomentum& o = *r_.opts[i];
       experts_[i].routed_step(tu, o.at(r_.clock[i] * static_cast<double>(t)), o.is_sgd(), counts_[i], i);
@@ -117,7 +113,6 @@ class ExpertStepper {
   std::size_t n_record_;
   std::vector<EigenStepper> experts_;
   std::vector<std::int64_t> counts_;
-  std::vector<double> u_;
 };
 
 // Advances every unfinished seed (see run.hpp); parts holds seeds x m x records.

@@ -20,6 +20,7 @@
 // Randomness: (seed, kSde) at step t; substep k reads normals k (d + 1) .. k (d + 1) + d - 1 for xi
 // and k (d + 1) + d for zeta (the Gaussianised gradient is substep 0).
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -77,11 +78,11 @@ class SdeStepper {
     energy_ = linalg::lane_sum(0, d_, [&](std::int64_t j) { return lam[j] * e[j] * e[j]; });
   }
 
-  bool step(std::int64_t t, const Coefficients& c, const RunControl&) {
-    if (m_.dynamics == Dynamics::Gaussianised)
-      gaussianised_step(static_cast<std::uint64_t>(t), MomentumStep(c, m_.sgd));
-    else
-      ou_steps(static_cast<std::uint64_t>(t), c.G());
+  // One step; false if cancelled inside it (many substeps), the state restored so that a resume
+  // redoes the whole step.
+  bool step(std::int64_t t, const Coefficients& c, const RunControl& control) {
+    if (m_.dynamics != Dynamics::Gaussianised) return ou_steps(static_cast<std::uint64_t>(t), c.G(), control);
+    gaussianised_step(static_cast<std::uint64_t>(t), MomentumStep(c, m_.sgd));
     return true;
   }
 
@@ -113,12 +114,26 @@ class SdeStepper {
     }
   }
 
-  void ou_steps(std::uint64_t t, double gamma) {
+  // The substeps of step t. A step of more than poll_every() substeps polls for cancellation every
+  // poll_every() substeps (~2^16 normals: a relaxed atomic load is nothing next to them) and keeps
+  // a copy of its start to restore when cancelled.
+  bool ou_steps(std::uint64_t t, double gamma, const RunControl& control) {
     ou_factors(gamma);
     const bool ito = m_.dynamics == Dynamics::Ito;
     const double* lam = m_.spectrum->eigenvalues.data();
     double* e = slot_.x;
+    const int every = poll_every();
+    const bool polls = m_.substeps > every;
+    if (polls) start_.assign(e, e + d_), start_energy_ = energy_;
+    std::int64_t next_poll = every;  // 64 bits: never overflows near substeps = 2^31 - 1
     for (int k = 0; k < m_.substeps; ++k) {
+      if (polls && k == next_poll) {
+        if (control.cancelled()) {
+          std::copy(start_.begin(), start_.end(), e), energy_ = start_energy_;
+          return false;
+        }
+        next_poll += every;
+      }
       draw(t, k);
       const double sqrt_r2 = std::sqrt(2.0 * risk());  // the path risk, frozen over the substep
       const double zeta = ito ? xi_[d_] : 0.0;
@@ -128,7 +143,11 @@ class SdeStepper {
         return lam[j] * ej * ej;
       });
     }
+    return true;
   }
+
+  int poll_every() const { return static_cast<int>(std::max<std::int64_t>(1, kPollNormals / (d_ + 1))); }
+  static constexpr std::int64_t kPollNormals = std::int64_t{1} << 16;
 
   void gaussianised_step(std::uint64_t t, const MomentumStep& upd) {
     draw(t, 0);
@@ -149,9 +168,9 @@ class SdeStepper {
   const SdeModel& m_;
   SeedSlot slot_;
   Eigen::Index d_;
-  std::vector<double> xi_, decay_, noise_, rank_;
+  std::vector<double> xi_, decay_, noise_, rank_, start_;
   double gamma_ = std::numeric_limits<double>::quiet_NaN();
-  double energy_ = 0.0;
+  double energy_ = 0.0, start_energy_ = 0.0;
 };
 
 }  // namespace plrf::simulate
