@@ -242,7 +242,7 @@ def _multiplicity(x, n) -> np.ndarray:
 #                  (lambda: the count-weighted mean x over the node, rho: its w-mass).
 # Both take P_inf from the z -> 0 limit of the same equation (the kappa fixed point).
 THEORY_METHODS = check.THEORY_METHODS
-AUTO_COMPRESS_D = 10**6  # Spectrum.theory compresses above this d unless told otherwise
+AUTO_COMPRESS_D = 10**5  # Spectrum.theory compresses above this d unless told otherwise (so d = 1e6 is nodes)
 _HEAD = 64               # entries kept individual by every compression
 
 
@@ -250,7 +250,7 @@ def theory_spectrum(alpha, beta, d, v=None, method="closed-form", *, compress=No
                     progress=None):
     """Spectrum (eigenvalues, rho, P_inf) of PLRF(alpha, beta, d, v) from theory, without sampling W.
 
-    compress : None (default: one entry per direction for d <= 1e6, nodes at rtol 1e-4 above, so
+    compress : None (default: one entry per direction for d <= 1e5, nodes at rtol 1e-4 above, so
         that any d up to 1e12 costs O(log d)), False (one entry per direction, memory-checked), True
         (nodes at rtol 1e-4) or an rtol in (0, 0.1]. meta["compressed"] says what was done.
     eta : relative distance above the real axis, z = x (1 + i eta) (self-consistent only); the
