@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 import plrf
-from plrf.testing.spectra import KINDS, random_spectrum
+from plrf.testing.spectra import KINDS, count_weighted_nodes as _compress_count_weighted, random_spectrum
 
 def issue_reproducer():
     """issue 21: a high-rho eigenvalue beside a high-multiplicity neighbour (the old nodes were 1.5% off)."""
@@ -25,18 +25,6 @@ def issue_reproducer():
     mult = np.ones(lam.size, dtype=int)
     mult[65] = 1000
     return plrf.Spectrum(lam, rho, 0.0, multiplicity=mult)
-
-
-def _compress_count_weighted(spec, rtol=1e-4, head=64):
-    """The planted twin: the nodes before the fix (count-weighted lambda, summed rho, bins never split)."""
-    lam, mult = spec.eigenvalues, spec.multiplicity.astype(float)
-    bins = np.floor(np.log(lam[0] / lam) / plrf.spectrum.compress_bin_width(rtol))
-    bins[:head] = -1.0 - np.arange(min(head, lam.size))[::-1]
-    starts = np.flatnonzero(np.r_[True, bins[1:] != bins[:-1]])
-    m = np.add.reduceat(mult, starts)
-    return plrf.Spectrum(np.add.reduceat(mult * lam, starts) / m, np.add.reduceat(spec.rho, starts), spec.p_inf,
-                         multiplicity=m.astype(np.int64), meta={**spec.meta, "compressed": dict(
-                             rtol=rtol, head=head, nodes=int(starts.size), entries=spec.n_nodes)})
 
 
 def compression_outcome(spec, opt, steps, rtol):

@@ -6,7 +6,7 @@ per direction is rough (exponential noise), clustered multiplicities (5% of the 
 """
 import numpy as np
 
-from ..spectrum import Spectrum
+from ..spectrum import Spectrum, compress_bin_width
 
 KINDS = ("power", "geometric", "clustered", "adversarial")
 
@@ -33,3 +33,16 @@ def random_spectrum(kind, seed, n):
     lam = lam / (mult_f @ lam)
     p_inf = rng.choice([0.0, 1e-3, 0.1]) * (lam @ rho)
     return Spectrum(lam, rho, p_inf, multiplicity=mult, meta=dict(alpha=0.5, beta=0.5))
+
+
+def count_weighted_nodes(spec, rtol=1e-4, head=64):
+    """The planted twin of Spectrum.compress: the nodes before issue 21 (count-weighted lambda, summed rho,
+    bins never split), which move a high-rho eigenvalue to its heavy neighbour."""
+    lam, mult = spec.eigenvalues, spec.multiplicity.astype(float)
+    bins = np.floor(np.log(lam[0] / lam) / compress_bin_width(rtol))
+    bins[:head] = -1.0 - np.arange(min(head, lam.size))[::-1]
+    starts = np.flatnonzero(np.r_[True, bins[1:] != bins[:-1]])
+    m = np.add.reduceat(mult, starts)
+    info = dict(rtol=rtol, head=head, nodes=int(starts.size), entries=spec.n_nodes)
+    return Spectrum(np.add.reduceat(mult * lam, starts) / m, np.add.reduceat(spec.rho, starts), spec.p_inf,
+                    multiplicity=m.astype(np.int64), meta={**spec.meta, "compressed": info})
