@@ -95,3 +95,15 @@ def test_default_fast_at_d_1e6_matches_uncompressed(which, name):
     auto, full = default_and_full(spec, name, 10**9, "fast")
     assert auto.meta["compressed"]["by"] == "by default"
     assert np.max(np.abs(auto.risk / full.risk - 1)) < RTOL
+
+
+def test_default_gives_up_where_rho_is_too_rough_to_merge():
+    """Rough rho on a geometric spectrum leaves ~every entry its own node: the default then runs the
+    spectrum as given (same bits) instead of paying for nodes and their check."""
+    rng = np.random.default_rng(0)
+    lam = np.geomspace(1.0, 1e-4, 12_000)
+    spec = plrf.Spectrum(lam / lam.sum(), rng.exponential(size=lam.size), 0.01)
+    auto = plrf.exact_risk(spec, plrf.sgd(0.3), 10**4, method="fast")
+    assert auto.meta["compressed"].startswith("not compressed: rho too rough to merge")
+    np.testing.assert_array_equal(auto.risk, plrf.exact_risk(spec, plrf.sgd(0.3), 10**4, method="fast",
+                                                             compress=False).risk)

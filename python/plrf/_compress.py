@@ -29,20 +29,24 @@ def bin_width(rtol) -> float:
 
 def node_starts(lam, rho, mult, rtol, head) -> np.ndarray:
     """First entry of every node: log-lambda bins of width bin_width(rtol), the top `head` entries
-    alone, each bin halved until rho and the counts place it at the same lambda (module docstring)."""
-    u = np.log(lam[0] / lam)  # >= 0, ascending
-    h = bin_width(rtol)
-    level = np.zeros(lam.size, dtype=np.int64)
-    for _ in range(_LEVELS):
-        key = np.floor(u * np.exp2(level) / h)
-        key[:head] = -1.0 - np.arange(min(head, lam.size))[::-1]  # one bin each, below every other bin
-        starts = np.flatnonzero(np.r_[True, (key[1:] != key[:-1]) | (level[1:] != level[:-1])])
-        bad = _misplaced(lam, rho, mult, starts, rtol)
+    alone, each bin halved until rho and the counts place it at the same lambda (module docstring).
+    Each pass looks only at the entries of the bins still misplaced."""
+    u = np.log(lam[0] / lam) / bin_width(rtol)  # in bin widths, >= 0, ascending
+    done = []
+    idx = np.arange(lam.size)  # entries of the bins still to place, all at the current level
+    for level in range(_LEVELS):
+        key = np.floor(u[idx] * 2.0**level)
+        if level == 0:
+            key[:head] = -1.0 - np.arange(min(head, lam.size))[::-1]  # one bin each, below every other bin
+        starts = np.flatnonzero(np.r_[True, (key[1:] != key[:-1]) | (idx[1:] != idx[:-1] + 1)])
+        bad = _misplaced(lam[idx], rho[idx], mult[idx], starts, rtol)
+        done.append(idx[starts[~bad]])
         if not bad.any():
-            return starts
-        sizes = np.diff(np.r_[starts, lam.size])
-        level += np.repeat(bad, sizes)
-    return starts
+            break
+        idx = idx[np.repeat(bad, np.diff(np.r_[starts, idx.size]))]
+    else:
+        done.append(idx[starts[bad]])  # below float64 resolution: as they are
+    return np.sort(np.concatenate(done))
 
 
 def _misplaced(lam, rho, mult, starts, rtol) -> np.ndarray:
@@ -74,6 +78,20 @@ def plan(compress, method, rtol, entries) -> tuple[float | None, str]:
         return AUTO_SHARE * rtol, "by default"
     rtol_c = check.compress_rtol("compress (the compression rtol)", compress)
     return (None, "not compressed: compress=False") if rtol_c is None else (rtol_c, "on request")
+
+
+def apply(spec, compress, method, rtol):
+    """(the spectrum to run, the rtol it was compressed at or None, what was done) for exact_risk. The
+    default gives up where the nodes would not save at least half of the entries (rho too rough to
+    merge): the run would cost as much, and its check as much again."""
+    rtol_c, how = plan(compress, method, rtol, spec.n_nodes)
+    if rtol_c is None:
+        return spec, None, how
+    nodes = spec.compress(rtol_c)
+    if how == "by default" and nodes.n_nodes > spec.n_nodes // 2:
+        return spec, None, (f"not compressed: rho too rough to merge ({nodes.n_nodes} nodes of {spec.n_nodes} "
+                            f"entries at rtol {rtol_c:g})")
+    return nodes, rtol_c, how
 
 
 def check_rtol(rtol_c) -> float:

@@ -68,8 +68,8 @@ def exact_risk(
     progress : False/None, True (a tqdm bar), a tqdm-like class or object, or a callable taking the
         engine's work units done (the rule of plrf._progress, shared by every entry point).
     compress : None (default: methods "fast" and "ode" run on spectrum.compress(rtol / 10) when the
-        spectrum has more than 10,000 entries; "exact" and "continuous", the references, never
-        compress unless asked), False (the spectrum as given), True (spectrum.compress(1e-4)) or an rtol
+        spectrum has more than 10,000 entries and the nodes halve them at least; "exact" and
+        "continuous", the references, never compress unless asked), False (the spectrum as given), True (spectrum.compress(1e-4)) or an rtol
         in (0, 0.1]: run on spectrum.compress(rtol), whose nodes move the curve by less than rtol and
         make the cost independent of d. A compressed run is checked a posteriori against nodes at 4x
         the rtol (about half the cost again): meta["compressed"]["error_estimate"], and a RuntimeWarning
@@ -109,10 +109,8 @@ def exact_risk(
                          "moment map only; SVAG works with every discrete method)")
     model = _continuous_model(method, model, optimizer, experts)
     substeps = _substeps(model, substeps)
-    given = spec
-    rtol_c, how = _compress.plan(compress, method, rtol, spec.n_nodes)
-    if rtol_c is not None:  # after every argument is checked: compression is O(d) work
-        spec = spec.compress(rtol_c)
+    given = spec  # after every argument is checked: compression is O(d) work
+    spec, rtol_c, how = _compress.apply(spec, compress, method, rtol)
     if method == "ode":
         _check_ode_cost(dt, int(rec[-1]), spec.n_nodes * (1 if experts is None else experts.m))
     bar = Progress(progress, unit="work", desc=f"exact_risk {method}")
