@@ -139,7 +139,8 @@ class Spectrum:
         are kept exactly. A bin whose rho-weighted mean lambda is off that node by more than rtol / 4
         (rho per direction not flat across it) is halved until it is not, so rho is never moved to
         another eigenvalue (plrf._compress). The risk curve of every exact engine then moves by less
-        than rtol (docs/theory.md §10, measured over adversarial spectra in docs/exact.md).
+        than rtol, except where the risk sits in modes deep in their decay (docs/theory.md §10; measured
+        over adversarial spectra in docs/exact.md); exact_risk(compress=rtol) checks that a posteriori.
         Deterministic; meta["compressed"] says how many nodes it made. A bin of one entry is kept as
         it is, so the head of a power-law spectrum stays exact by itself.
         """
