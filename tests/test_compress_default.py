@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 import plrf
-from plrf import _compress
 
 RTOL = 1e-4  # exact_risk's default rtol
 
@@ -43,7 +42,7 @@ def test_planted_twin_coarse_default_misses_rtol():
 
 
 def test_below_threshold_is_bitwise_the_spectrum_as_given():
-    spec = plrf.Spectrum.theory(1.0, 0.3, _compress.AUTO_ENTRIES, compress=False)
+    spec = plrf.Spectrum.theory(1.0, 0.3, 10_000, compress=False)  # the documented threshold
     opt = plrf.defaults(spec)["dana_decaying"]
     for method in ("fast", "ode"):
         auto = plrf.exact_risk(spec, opt, 10**5, method=method)
