@@ -143,8 +143,9 @@ def envelope(cases, seed=0):
                     old = plrf.exact_risk(count_weighted_nodes(spec, rtol), opt, steps, record=rec).risk
                     err = max_rel(c.risk, full)
                     decay = (full[-1] - spec.p_inf) / (full[0] - spec.p_inf)
-                    rows.append((err / rtol, decay, c.meta["compressed"]["error_estimate"] / max(err, 1e-300),
-                                 len(caught) > 0, c.meta["compressed"]["nodes"] / spec.n_nodes, max_rel(old, full) / rtol))
+                    info = c.meta["compressed"]
+                    rows.append((err / rtol, decay, info["error_estimate"] / max(err, 1e-300), len(caught) > 0,
+                                 info["nodes"] / spec.n_nodes, max_rel(old, full) / rtol))
             e, decay, ratio, warned, share, old = (np.array(x) for x in zip(*rows))
             sizable = ratio[e > 0.01]  # the estimate against errors large enough to measure
             print(f"  {kind:>11} {rtol:6.0e} {len(rows):5d} {e.max():12.3f} {e[decay > 0.05].max(initial=0):24.3f} "

@@ -7,7 +7,7 @@ keeps the first moment of m exactly; rho's first moment is kept only when rho pe
 flat enough across the bin. So a bin is split (halved in log-width, again and again) until its
 rho-weighted and count-weighted mean eigenvalues agree to SHIFT x rtol relative; a bin of one
 eigenvalue (or of equal eigenvalues) always passes. What is left is second order in the width for
-both measures. Vectorised: O(n) per halving, and smooth spectra never halve.
+both measures. Vectorised: O(n) per halving, and smooth spectra seldom halve.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import numpy as np
 from . import _validate as check
 
 SHIFT = 0.25  # allowed relative gap between a node's rho-weighted and count-weighted mean lambda, / rtol
-WARN_AT = 0.5  # the a-posteriori estimate warns above WARN_AT x rtol (it was within 15% of the error, docs/exact.md)
+WARN_AT = 0.5  # warn when the a-posteriori estimate passes WARN_AT x rtol (it was 0.9-4x the error near rtol)
 _LEVELS = 64  # halvings at most: 2**-64 of a bin is below float64 resolution, so every bin passes by then
 
 
@@ -121,6 +121,6 @@ def warn_if_above(info) -> None:
     est = info["error_estimate"]
     if est > WARN_AT * info["rtol"]:
         warnings.warn(f"exact_risk: the compressed spectrum ({info['nodes']} nodes at rtol {info['rtol']:g}, "
-                      f"{info['by']}) may move the curve by about {est:.2g} relative, near or above its rtol (the risk sits in "
-                      "modes deep in their decay, docs/exact.md); pass a smaller compress= or compress=False",
-                      RuntimeWarning, stacklevel=3)
+                      f"{info['by']}) may move the curve by about {est:.2g} relative, near or above its rtol "
+                      "(the risk sits in modes deep in their decay, docs/exact.md); pass a smaller compress= "
+                      "or compress=False", RuntimeWarning, stacklevel=3)

@@ -69,11 +69,12 @@ def exact_risk(
         engine's work units done (the rule of plrf._progress, shared by every entry point).
     compress : None (default: methods "fast" and "ode" run on spectrum.compress(rtol / 10) when the
         spectrum has more than 10,000 entries and the nodes halve them at least; "exact" and
-        "continuous", the references, never compress unless asked), False (the spectrum as given), True (spectrum.compress(1e-4)) or an rtol
-        in (0, 0.1]: run on spectrum.compress(rtol), whose nodes move the curve by less than rtol and
-        make the cost independent of d. A compressed run is checked a posteriori against nodes at 4x
-        the rtol (about half the cost again): meta["compressed"]["error_estimate"], and a RuntimeWarning
-        when it exceeds the rtol. meta["compressed"] says what was done in every case.
+        "continuous", the references, never compress unless asked), False (the spectrum as given),
+        True (spectrum.compress(1e-4)) or an rtol in (0, 0.1]: run on spectrum.compress(rtol), whose
+        nodes move the curve by less than rtol and make the cost independent of d. A compressed run is
+        checked a posteriori against nodes at 4x the rtol (about half its cost again):
+        meta["compressed"]["error_estimate"], and a RuntimeWarning when that passes half the rtol.
+        meta["compressed"] says what was done in every case (docs/exact.md).
     experts : None, or a plrf.Experts (mixture of experts or sparse blocks, docs/families.md §1): risk is
         then the total sum_i w_i P_i, parts[i] expert i's curve, meta["experts"] the probabilities.
     model : method="continuous" only (plain SGD): "hsgd" (default; homogenized SGD, the mean of
