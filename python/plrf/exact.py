@@ -145,8 +145,9 @@ def exact_risk(
         curve.meta.setdefault("compressed", how)  # a spectrum compressed before keeps its own record
     else:  # the a-posteriori check: the same run on coarser nodes (docs/exact.md)
         coarse = curve.risk * np.nan if curve.interrupted else exact_risk(
-            _compress.check_spectrum(given, spec, rtol_c), optimizer, steps, batch, rec, method, rtol, threads or None,
-            "ignore", dt, False, False, experts, model, substeps, controller).risk
+            _compress.check_spectrum(given, spec, rtol_c), optimizer, steps, batch=batch, record=rec, method=method,
+            rtol=rtol, threads=threads or None, on_divergence="ignore", dt=dt, progress=False, compress=False,
+            experts=experts, model=model, substeps=substeps, controller=controller).risk
         curve.meta["compressed"] = {**spec.meta["compressed"], "by": how,
                                     "error_estimate": _compress.estimate(curve.risk, coarse, rtol_c)}
         _compress.warn_if_above(curve.meta["compressed"])
