@@ -151,7 +151,7 @@ def plrf_run(plrf, jx, opt, batch, T, method, record):
     spectrum = plrf.Spectrum(jx["eigenvalues"], jx["rho"], float(jx["p_inf"]))
     optimizer = plrf_optimizer(plrf, spec["alpha"], spec["d"], opt, spec["hp"])
     t0 = time.perf_counter()
-    curve = plrf.exact_risk(spectrum, optimizer, T, batch, record=record, method=method)
+    curve = plrf.exact_risk(spectrum, optimizer, T, batch, record=record, method=method, compress=False)
     return curve, time.perf_counter() - t0
 
 

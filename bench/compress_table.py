@@ -1,12 +1,17 @@
 """Accuracy and speed of compressed spectra (Spectrum.compress, Spectrum.theory at large d).
 
-Run: PYTHONPATH=python python bench/compress_table.py [--quick] [--part accuracy|speed|all]
+Run: PYTHONPATH=python python bench/compress_table.py [--quick] [--part accuracy|speed|envelope|default|all]
 (1) accuracy: the risk curve on spectrum.compress(1e-4) against the full spectrum, max relative
     error over ~20 records per decade: method="exact" to T at d = 1e4 and method="fast" to T at
     d = 1e6 (full grid: T = 1e6 and 1e9; --quick: T = 1e5 and d = 1e5, T = 1e8), all four
     optimizers (authors' defaults), six (alpha, beta) across the phases, B in {1, 32}.
 (2) speed, one process, medians of repeats: fast on compressed theory spectra (d = 1e6 to T = 1e9,
     d = 1e9 to T = 1e12) against fast on the full d = 1e6 spectrum, and Spectrum.theory at d = 1e9.
+(3) envelope: random spectra of plrf.testing.spectra (power law, rough rho, clustered multiplicities,
+    adversarial), SGD and DANA-decaying, method="exact": the error of exact_risk(compress=rtol) over
+    rtol, the a-posteriori estimate over the error, warnings; and the old nodes (no split) on the same.
+(4) default: exact_risk's default path (fast and ode compress above 1e4 entries at rtol / 10)
+    against compress=False, all four optimizers, d in {2e4, 1e5} (--with-1e6: also d = 1e6, minutes).
 """
 from __future__ import annotations
 
@@ -47,7 +52,7 @@ def accuracy(method, d, steps, rtol=1e-4, fast_rtol=1e-4, names=NAMES, batches=(
                 opt = plrf.defaults(spec, batch)[name]
                 rec = plrf.record_grid(steps, 20)
                 run = lambda s: plrf.exact_risk(s, opt, steps, batch=batch, record=rec, method=method,
-                                                rtol=fast_rtol, on_divergence="ignore").risk
+                                                rtol=fast_rtol, on_divergence="ignore", compress=False).risk
                 full, small = run(spec), run(comp)
                 ok = np.isfinite(full)
                 errs.append(max_rel(small[ok], full[ok]))
@@ -68,6 +73,13 @@ def median_time(fn, repeats):
     return statistics.median(t[0] for t in times), statistics.median(t[1] for t in times)
 
 
+def cpu_timed(fn):
+    """(fn(), CPU seconds): one run."""
+    c0 = time.process_time()
+    out = fn()
+    return out, time.process_time() - c0
+
+
 def speed(repeats, with_full=True):
     print(f"\n(2) speed (isa {plrf._core.isa()}, load {os.getloadavg()[0]:.1f}, 1 thread, median of {repeats})")
     rows = []
@@ -82,7 +94,8 @@ def speed(repeats, with_full=True):
     if with_full:
         full = plrf.Spectrum.theory(1.0, 0.8, 10**6, compress=False)
         opt = plrf.defaults(full)["dana_decaying"]
-        run = lambda: plrf.exact_risk(full, opt, 10**9, record=plrf.record_grid(10**9, 20), method="fast", threads=1)
+        run = lambda: plrf.exact_risk(full, opt, 10**9, record=plrf.record_grid(10**9, 20), method="fast", threads=1,
+                                      compress=False)
         rows.append(("fast, DANA-decaying, d=1e6 full, T=1e9", median_time(run, 1), full.n_nodes))
     for what, (wall, cpu), nodes in rows:
         print(f"  {what:52s} wall {wall:8.3f} s  cpu {cpu:8.3f} s  ({nodes} nodes)")
@@ -102,10 +115,72 @@ def peak_memory():
     print(f"  peak RSS of a fresh interpreter building both d = 1e9 theory spectra: {int(out.stdout) / 1024:.0f} MB")
 
 
+def envelope(cases, seed=0):
+    """Max over random spectra of error / rtol, per kind, with the a-posteriori estimate and the old nodes."""
+    import warnings
+
+    from plrf.testing.spectra import KINDS, count_weighted_nodes, random_spectrum
+
+    rng = np.random.default_rng(seed)
+    print(f"\n(3) envelope over {cases} random spectra per kind (n in [200, 3000], T in [1e3, 3e4], method='exact')")
+    print(f"  {'kind':>11} {'rtol':>6} {'runs':>5} {'max err/rtol':>12} {'max err/rtol, decay > 5%':>24} "
+          f"{'est/err':>13} {'warned':>6} {'missed':>6} {'nodes/entries':>13} {'old nodes: max err/rtol':>23}")
+    for kind in KINDS:
+        for rtol in (1e-4, 1e-3):
+            rows = []
+            for _ in range(cases):
+                spec = random_spectrum(kind, int(rng.integers(2**32)), int(rng.integers(200, 3000)))
+                steps = int(10 ** rng.uniform(3, 4.5))
+                rec = plrf.record_grid(steps, 20)
+                for name in ("sgd", "dana_decaying"):
+                    opt = plrf.defaults(spec)[name]
+                    full = plrf.exact_risk(spec, opt, steps, record=rec, on_divergence="ignore").risk
+                    if not np.all(np.isfinite(full)):
+                        continue
+                    with warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always")
+                        c = plrf.exact_risk(spec, opt, steps, record=rec, compress=rtol)
+                    old = plrf.exact_risk(count_weighted_nodes(spec, rtol), opt, steps, record=rec).risk
+                    err = max_rel(c.risk, full)
+                    decay = (full[-1] - spec.p_inf) / (full[0] - spec.p_inf)
+                    info = c.meta["compressed"]
+                    rows.append((err / rtol, decay, info["error_estimate"] / max(err, 1e-300), len(caught) > 0,
+                                 info["nodes"] / spec.n_nodes, max_rel(old, full) / rtol))
+            e, decay, ratio, warned, share, old = (np.array(x) for x in zip(*rows))
+            sizable = ratio[e > 0.01]  # the estimate against errors large enough to measure
+            print(f"  {kind:>11} {rtol:6.0e} {len(rows):5d} {e.max():12.3f} {e[decay > 0.05].max(initial=0):24.3f} "
+                  f"{(f'{sizable.min():.2f}-{sizable.max():.2f}' if sizable.size else '-'):>13} {int(warned.sum()):6d} "
+                  f"{int(np.sum((e > 1) & ~warned)):6d} "
+                  f"{np.median(share):13.2f} {old.max():23.2f}", flush=True)
+
+
+def default_path(with_1e6):
+    """exact_risk's default (compressed above 1e4 entries) against compress=False: error and time."""
+    print("\n(4) default path against compress=False (theory (1, 0.3), B = 1, authors' defaults; fast to T = 1e9 "
+          "at rtol 1e-4, ode to T = 1e6 at dt = 0.01)")
+    print(f"  {'method':>6} {'d':>8} {'optimizer':>14} {'nodes':>6} {'max rel err':>11} {'estimate':>9} "
+          f"{'CPU default s':>13} {'CPU full s':>10} {'ratio':>6}")
+    for d in (2 * 10**4, 10**5) + ((10**6,) if with_1e6 else ()):
+        spec = plrf.Spectrum.theory(1.0, 0.3, d, compress=False)
+        for method, steps in (("fast", 10**9), ("ode", 10**6)):
+            for name in NAMES:
+                opt = plrf.defaults(spec)[name]
+                rec = plrf.record_grid(steps, 20)
+                auto, cpu_auto = cpu_timed(lambda: plrf.exact_risk(spec, opt, steps, record=rec, method=method))
+                full, cpu_full = cpu_timed(lambda: plrf.exact_risk(spec, opt, steps, record=rec, method=method,
+                                                                   compress=False))
+                info = auto.meta["compressed"]
+                print(f"  {method:>6} {d:8.0e} {name:>14} {info['nodes']:6d} {max_rel(auto.risk, full.risk):11.2e} "
+                      f"{info['error_estimate']:9.1e} {cpu_auto:13.3f} {cpu_full:10.2f} {cpu_full / cpu_auto:6.0f}",
+                      flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="T = 1e5 (exact) and d = 1e5, T = 1e8 (fast)")
-    ap.add_argument("--part", choices=("accuracy", "speed", "all"), default="all")
+    ap.add_argument("--part", choices=("accuracy", "speed", "envelope", "default", "all"), default="all")
+    ap.add_argument("--cases", type=int, default=25, help="random spectra per kind in (3)")
+    ap.add_argument("--with-1e6", action="store_true", help="(4) also at d = 1e6 (the full runs take minutes)")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--fast-rtol", type=float, default=1e-4, help="accuracy of method='fast' in (1) (default 1e-4)")
     ap.add_argument("--names", default=",".join(NAMES), help="optimizers of the fast grid (comma-separated)")
@@ -117,6 +192,10 @@ def main():
     print(f"plrf {plrf.__version__}, isa {plrf._core.isa()}")
     if args.part in ("speed", "all"):
         speed(args.repeats, with_full=not args.skip_full)
+    if args.part in ("envelope", "all"):
+        envelope(args.cases)
+    if args.part in ("default", "all"):
+        default_path(args.with_1e6)
     if args.part in ("accuracy", "all"):
         if not args.skip_exact:
             accuracy("exact", 10**4, 10**5 if args.quick else 10**6)

@@ -53,7 +53,7 @@ def table_fast(quick):
             opt = plrf.defaults(spec, 1)[name]
             for rtol in (1e-4, 3e-4, 1e-3):
                 c, sec = timed(lambda: plrf.exact_risk(spec, opt, T, method="fast", rtol=rtol, threads=2,
-                                                       record=plrf.record_grid(T, 20)))
+                                                       record=plrf.record_grid(T, 20), compress=False))
                 print(f"{name:>14} {d:>8} {rtol:>6.0e} {sec:>8.2f} {c.error_estimate:>14.2e}")
 
 
@@ -78,7 +78,7 @@ def table_theory(quick):
     print(f"{'method':>16} {'alpha':>5} {'seconds':>8} {'density mass':>12}")
     for method in ("closed-form", "self-consistent"):
         for alpha in (0.4, 1.0, 1.5):
-            s, sec = timed(lambda: plrf.Spectrum.theory(alpha, 0.8, d, method=method))
+            s, sec = timed(lambda: plrf.Spectrum.theory(alpha, 0.8, d, method=method, compress=False))
             print(f"{method:>16} {alpha:>5} {sec:>8.2f} {s.meta.get('density_mass', float('nan')):>12.6f}")
 
 

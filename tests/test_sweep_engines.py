@@ -62,14 +62,14 @@ def test_theory_spectrum_problems(tmp_path):
 @has_exact
 def test_theory_sweep_at_d_1e9(tmp_path):
     g = grid(alpha=1.0, beta=0.3, d=[10**9], spectrum="theory", optimizer="dana_decaying", steps=10**12,
-             engine="fast")  # the theory spectrum is compressed above d = 1e6: the run costs what d = 1e4 does
+             engine="fast")  # the theory spectrum is compressed above d = 1e5: the run costs what d = 1e4 does
     rep = run_sweep(g, store=tmp_path, workers=1, progress=False)
     df = plrf.load(tmp_path)
     assert rep.computed == 1 and df.risk.notna().all() and df.step.max() == 10**12
 
 
 def test_simulate_on_a_compressed_theory_spectrum_is_refused_when_the_grid_is_checked(tmp_path):
-    # above d = 1e6 Spectrum.theory returns nodes, which the simulator cannot run: say so before any
+    # above d = 1e5 Spectrum.theory returns nodes, which the simulator cannot run: say so before any
     # work is queued, not on a worker
     g = grid(alpha=1.0, beta=0.3, d=[2 * 10**6], spectrum="theory", optimizer="sgd", steps=10, engine="simulate")
     with pytest.raises(ValueError, match="d=2000000.*simulate needs one entry per direction"):

@@ -203,7 +203,7 @@ def test_direct_nodes_match_the_full_theory_spectrum_at_1e6(method):
 
 
 def test_closed_form_nodes_at_1e12_cost_nothing():
-    s = plrf.Spectrum.theory(1.0, 0.5, 10**12)  # compressed by default above d = 1e6
+    s = plrf.Spectrum.theory(1.0, 0.5, 10**12)  # compressed by default above d = 1e5
     assert s.d == 10**12 and s.n_nodes < 5000 and s.meta["compressed"]["rtol"] == 1e-4
     assert s.trace == pytest.approx(float(plrf.spectrum.power_sum(2.0, 1, 10**12)), rel=1e-12)
     assert np.all(np.diff(s.eigenvalues) < 0)

@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from . import _core
+from . import _compress, _core
 from . import _validate as check
 from . import controllers
 from ._progress import Progress
@@ -67,9 +67,14 @@ def exact_risk(
     dt : step in log-time tau = ln(1 + t) for method="ode".
     progress : False/None, True (a tqdm bar), a tqdm-like class or object, or a callable taking the
         engine's work units done (the rule of plrf._progress, shared by every entry point).
-    compress : None/False (use the spectrum as given), True (spectrum.compress(1e-4)) or an rtol in
-        (0, 0.1]: run on spectrum.compress(rtol), whose nodes change the curve by about rtol and make the
-        cost independent of d. Never applied unless asked; meta["compressed"] records it.
+    compress : None (default: methods "fast" and "ode" run on spectrum.compress(rtol / 10) when the
+        spectrum has more than 10,000 entries and the nodes halve them at least; "exact" and
+        "continuous", the references, never compress unless asked), False (the spectrum as given),
+        True (spectrum.compress(1e-4)) or an rtol in (0, 0.1]: run on spectrum.compress(rtol), whose
+        nodes move the curve by less than rtol and make the cost independent of d. A compressed run is
+        checked a posteriori against nodes at 4x the rtol (about half its cost again):
+        meta["compressed"]["error_estimate"], and a RuntimeWarning when that passes half the rtol.
+        meta["compressed"] says what was done in every case (docs/exact.md).
     experts : None, or a plrf.Experts (mixture of experts or sparse blocks, docs/families.md §1): risk is
         then the total sum_i w_i P_i, parts[i] expert i's curve, meta["experts"] the probabilities.
     model : method="continuous" only (plain SGD): "hsgd" (default; homogenized SGD, the mean of
@@ -84,7 +89,8 @@ def exact_risk(
         with its learning-rate curve in Curve.lr.
     """
     spec = as_spectrum(spectrum)
-    compress = check.compress_rtol("compress (the compression rtol)", compress)
+    if compress is not None:
+        check.compress_rtol("compress (the compression rtol)", compress)
     steps = check.integer("steps", steps, 1, check.MAX_STEPS)
     batch = check.integer("batch", batch, 1)
     check.choice("method", method, METHODS)
@@ -104,8 +110,8 @@ def exact_risk(
                          "moment map only; SVAG works with every discrete method)")
     model = _continuous_model(method, model, optimizer, experts)
     substeps = _substeps(model, substeps)
-    if compress is not None:  # after every argument is checked: compression is O(d) work
-        spec = spec.compress(compress)
+    given = spec  # after every argument is checked: compression is O(d) work
+    spec, rtol_c, how = _compress.apply(spec, compress, method, rtol)
     if method == "ode":
         _check_ode_cost(dt, int(rec[-1]), spec.n_nodes * (1 if experts is None else experts.m))
     bar = Progress(progress, unit="work", desc=f"exact_risk {method}")
@@ -135,6 +141,16 @@ def exact_risk(
         curve.lr = np.asarray(res["lr"])
         curve.meta.update(approximation="deterministic equivalent",
                           controller=controller.resolve(spec, batch).to_dict())
+    if rtol_c is None:
+        curve.meta.setdefault("compressed", how)  # a spectrum compressed before keeps its own record
+    else:  # the a-posteriori check: the same run on coarser nodes (docs/exact.md)
+        coarse = curve.risk * np.nan if curve.interrupted else exact_risk(
+            _compress.check_spectrum(given, spec, rtol_c), optimizer, steps, batch=batch, record=rec, method=method,
+            rtol=rtol, threads=threads or None, on_divergence="ignore", dt=dt, progress=False, compress=False,
+            experts=experts, model=model, substeps=substeps, controller=controller).risk
+        curve.meta["compressed"] = {**spec.meta["compressed"], "by": how,
+                                    "error_estimate": _compress.estimate(curve.risk, coarse, rtol_c)}
+        _compress.warn_if_above(curve.meta["compressed"])
     report_divergence([curve.diverged_at], f"exact_risk(method={method!r})", on_divergence)
     if curve.error_estimate is not None and np.isnan(curve.error_estimate) and not curve.interrupted \
             and curve.diverged_at < 0:

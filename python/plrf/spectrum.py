@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _core
+from . import _compress, _core
 from . import _validate as check
 from ._paths import regular_file, writable_file
 from ._progress import Progress
@@ -142,20 +142,21 @@ class Spectrum:
         """Nodes for the exact engines: the top `head` entries kept, the rest merged in log-lambda bins.
 
         Entries whose eigenvalues lie in one bin of log-width h = 2 sqrt(rtol) become one node: the
-        multiplicities and rho add, and lambda is the multiplicity-weighted mean, so d and tr K are
-        kept exactly. The risk curve of every exact engine changes by a relative error of second
-        order in h; measured (tests/test_compress.py, bench/compress_table.py, docs/exact.md) it stays
-        below rtol. Deterministic; meta["compressed"] says how many nodes it made. Where a bin holds
-        one entry it is kept as it is, so the head of a power-law spectrum stays exact by itself.
+        multiplicities and rho add, and lambda is the multiplicity-weighted mean, so d, tr K and sum rho
+        are kept exactly. A bin whose rho-weighted mean lambda is off that node by more than rtol / 4
+        (rho per direction not flat across it) is halved until it is not, so rho is never moved to
+        another eigenvalue (plrf._compress). The risk curve of every exact engine then moves by less
+        than rtol, except where the risk sits in modes deep in their decay (docs/theory.md §10; measured
+        over adversarial spectra in docs/exact.md); exact_risk(compress=rtol) checks that a posteriori.
+        Deterministic; meta["compressed"] says how many nodes it made. A bin of one entry is kept as
+        it is, so the head of a power-law spectrum stays exact by itself.
         """
         rtol = check.compress_rtol("rtol", rtol)
         if rtol is None:
             raise ValueError("rtol must be in (0, 0.1], got None or False")
         head = check.integer("head", head, 0)
         lam, mult = self.eigenvalues, self.multiplicity.astype(np.float64)
-        bins = np.floor(np.log(lam[0] / lam) / compress_bin_width(rtol))
-        bins[:head] = -1.0 - np.arange(min(head, lam.size))[::-1]  # one bin each, below every other bin
-        starts = np.flatnonzero(np.r_[True, bins[1:] != bins[:-1]])
+        starts = _compress.node_starts(lam, self.rho, mult, rtol, head)
         m = np.add.reduceat(mult, starts)
         node_lam = np.add.reduceat(mult * lam, starts) / m
         info = dict(rtol=rtol, head=head, nodes=int(starts.size), entries=self.n_nodes)
@@ -218,9 +219,7 @@ def as_spectrum(source, name: str = "spectrum") -> Spectrum:
 
 
 
-def compress_bin_width(rtol) -> float:
-    """Log-width of the compression bins for a target relative accuracy rtol (the error is ~ 0.02 h^2)."""
-    return 2.0 * np.sqrt(rtol)
+compress_bin_width = _compress.bin_width
 
 
 def _multiplicity(x, n) -> np.ndarray:
@@ -259,7 +258,7 @@ def _multiplicity(x, n) -> np.ndarray:
 #                  (lambda: the count-weighted mean x over the node, rho: its w-mass).
 # Both take P_inf from the z -> 0 limit of the same equation (the kappa fixed point).
 THEORY_METHODS = check.THEORY_METHODS
-AUTO_COMPRESS_D = 10**6  # Spectrum.theory compresses above this d unless told otherwise
+AUTO_COMPRESS_D = 10**5  # Spectrum.theory compresses above this d unless told otherwise (so d = 1e6 is nodes)
 _HEAD = 64               # entries kept individual by every compression
 _GRID_BYTES = 160.0      # per point of the self-consistent grid (x, nu, w, their sums): ~80 measured, x2 margin
 
@@ -268,7 +267,7 @@ def theory_spectrum(alpha, beta, d, v=None, method="closed-form", *, compress=No
                     progress=None):
     """Spectrum (eigenvalues, rho, P_inf) of PLRF(alpha, beta, d, v) from theory, without sampling W.
 
-    compress : None (default: one entry per direction for d <= 1e6, nodes at rtol 1e-4 above, so
+    compress : None (default: one entry per direction for d <= 1e5, nodes at rtol 1e-4 above, so
         that any d up to 1e12 costs O(log d)), False (one entry per direction, memory-checked), True
         (nodes at rtol 1e-4) or an rtol in (0, 0.1]. meta["compressed"] says what was done.
     eta : relative distance above the real axis, z = x (1 + i eta) (self-consistent only); the

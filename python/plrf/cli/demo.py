@@ -50,7 +50,7 @@ def run(args) -> int:
     print(f"{problem}: spectral setup {time.perf_counter() - t0:.1f} s; "
           f"P(0) = {spec.risk0:.4g}, P_inf = {spec.p_inf:.4g}, phase {theory.phase(args.alpha, args.beta)}")
     opts = defaults(spec, args.batch)
-    big = Spectrum.theory(args.alpha, args.beta, int(args.fit_d))  # compressed above d = 1e6
+    big = Spectrum.theory(args.alpha, args.beta, int(args.fit_d))  # compressed above d = 1e5
     big_opts, fit_steps = defaults(big, args.batch), int(args.fit_steps)
     mc, exact, rows = {}, {}, []
     ctrl = {"controller": args.controller} if args.controller else {}
