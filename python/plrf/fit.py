@@ -3,7 +3,16 @@
 `power_law(t, P)` fits P ~ C t^-a on the longest window where the log-log slope is flat (a
 plateau), and `saturated(t, P)` fits P = P_inf + c t^-a. Both return a result whose `reliable`
 flag and `reasons` list say when the number should not be trusted: too short a window (< 1 decade
-by default), no plateau (the local slope drifts), or P_inf dominating the curve.
+by default), no plateau (the local slope drifts), P_inf dominating the curve, or (power_law) a
+window past saturation or in a stretch that theory gives to another term.
+
+Regime. A power_law window is "saturated" when at its start the risk is within `saturation` (2)
+times its floor p_inf (the floor is at least half the risk: theory's F_0 dominates), or when the
+risk falls by less than 10^(min_slope x min_decades) (1.12 at the defaults) from the window's start
+to the curve's last point: it has stopped falling (no power law steeper than min_slope over
+min_decades does that). With `theory=plrf.theory.shape(...)` the fit uses theory's window for the
+longest decaying stretch, and a window that reaches more than DEFAULT_MARGIN (1) decade into a
+stretch of another term is flagged.
 
 Method. Points are averaged in log-log space into bins of 1/per_decade decade (a geometric record
 grid is left as it is; a dense grid is compressed and its noise averaged, the bin counts become
@@ -45,6 +54,8 @@ class PowerLawFit:
     reliable: bool = True
     reasons: list = field(default_factory=list)
     slope_range: tuple = (math.nan, math.nan)  # min and max local exponent (+-0.25 decade fits) in the window
+    term: str | None = None  # with theory=: the term theory says dominates the window ("F_pp", "F_pp[tau]", ...)
+    theory: float = math.nan  # with theory=: that term's predicted exponent
 
     @property
     def decades(self) -> float:
@@ -56,7 +67,8 @@ class PowerLawFit:
     def __str__(self):
         lo, hi = self.interval
         flag = "" if self.reliable else "  UNRELIABLE: " + "; ".join(self.reasons)
-        return (f"exponent {self.exponent:.4f} [{lo:.4f}, {hi:.4f}] on t in "
+        th = "" if self.term is None else f" (theory {self.theory:.4g}, {self.term})"
+        return (f"exponent {self.exponent:.4f} [{lo:.4f}, {hi:.4f}]{th} on t in "
                 f"[{self.window[0]:.3g}, {self.window[1]:.3g}] ({self.decades:.2f} decades){flag}")
 
 
@@ -309,17 +321,27 @@ def _select_window(x, y, w, min_decades, tol, noise_cap, min_slope, ls, slack):
 
 
 # ---- public fits ----------------------------------------------------------------------------
-def power_law(t, P, window=None, *, p_inf=0.0, min_decades=1.0, tol=0.05, level=0.95, per_decade=20,
-              min_slope=0.05) -> PowerLawFit:
+def power_law(t, P, window=None, *, p_inf=0.0, theory=None, saturation=2.0, min_decades=1.0, tol=0.05,
+              level=0.95, per_decade=20, min_slope=0.05) -> PowerLawFit:
     """Fit P(t) ~ C t^-a (of P - p_inf when p_inf is given) by least squares in log-log.
 
     window: (t_lo, t_hi) to fit on; None selects the longest window on which the local slope is
-    flat to a relative tolerance `tol` (up to noise). level: confidence level of `interval`.
+    flat to a relative tolerance `tol` (up to noise), or with `theory` theory's window.
+    theory: a plrf.theory.shape(alpha, beta, optimizer, d) of this curve: the default window is
+    its longest decaying stretch trimmed by 1 decade at each end, and the result carries that
+    stretch's term and predicted exponent (`term`, `theory`). level: confidence level of `interval`.
     A fit is flagged unreliable when its window spans fewer than min_decades decades, when no
-    plateau exists, or when |exponent| < min_slope (the curve is flat: P_inf dominates; subtract it
-    or use saturated()).
+    plateau exists, when |exponent| < min_slope (the curve is flat: P_inf dominates; subtract it
+    or use saturated()), when the window is saturated (see the module docstring; saturation=None
+    turns that check off), or when theory gives part of the window to another term.
     """
     level = _level(level)
+    if theory is not None and window is None:
+        window = theory.window()
+    if saturation is not None:
+        saturation = check.finite("saturation", saturation)
+        if saturation < 1:
+            raise ValueError(f"saturation must be >= 1 (a factor above the floor p_inf), or None; got {saturation}")
     per_decade = check.integer("per_decade", per_decade, 1, 10**6)
     min_decades = check.positive("min_decades", min_decades)
     tol = check.positive("tol", tol)
@@ -355,8 +377,60 @@ def power_law(t, P, window=None, *, p_inf=0.0, min_decades=1.0, tol=0.05, level=
                       -drift, level, len(xs), reasons=reasons)
     inside = np.isfinite(ls) & (x - LOCAL_HALF_WIDTH >= x[lo] - 1e-9) & (x + LOCAL_HALF_WIDTH <= x[hi] + 1e-9)
     fit.slope_range = (float(np.min(-ls[inside])), float(np.max(-ls[inside]))) if inside.any() else (a, a)
+    if saturation is not None:
+        fit.reasons += _saturation(t, P, fit.window[0], p_inf, saturation, 10 ** (min_slope * min_decades))
+    if theory is not None:
+        fit.reasons += _regime(fit, theory)
     _flag_power_law(fit, min_decades, tol, excess, min_slope)
     return fit
+
+
+def _saturation(t, P, t_lo, p_inf, factor, final_factor) -> list:
+    """The "saturated" reason (or none) for a window starting at t_lo (module docstring, Regime)."""
+    t, P = np.asarray(t, dtype=np.float64), np.asarray(P, dtype=np.float64)
+    ok = np.isfinite(t) & np.isfinite(P) & (t > 0)
+    t, P = t[ok], P[ok]
+    order = np.argsort(t)
+    t, P = t[order], P[order]
+    start = np.searchsorted(t, t_lo * (1 - 1e-9))
+    p_lo = float(np.exp(np.mean(np.log(np.abs(P[start : start + 3])))))  # a few points: robust to noise
+    if p_inf > 0 and p_lo < factor * p_inf:
+        first = t[np.argmax(P < factor * p_inf)]
+        return [f"saturated: P is within a factor {p_lo / p_inf:.3g} of its floor p_inf = {p_inf:.3g} at the "
+                f"window's start (P < {factor:g} p_inf from t = {first:.3g} on: the floor dominates); fit before "
+                "that, or inside theory's window (theory=plrf.theory.shape(...))"]
+    tail = t >= t[-1] / 10**0.05  # the last 0.05 decade: the curve's final level
+    final = float(np.mean(P[tail]))
+    if final > 0 and p_lo < final_factor * final:
+        return [f"saturated: P falls by only a factor {p_lo / final:.3g} (< {final_factor:.3g}) from the window's "
+                f"start to the curve's last point t = {t[-1]:.3g}: it has stopped falling; fit before that, or "
+                "inside theory's window (theory=plrf.theory.shape(...))"]
+    return []
+
+
+def _regime(fit, shape) -> list:
+    """Name the term theory gives the window (fit.term, fit.theory); a reason if another term holds
+    more than the crossover-time uncertainty (DEFAULT_MARGIN decades) of it."""
+    from .theory_shape import DEFAULT_MARGIN
+
+    lo, hi = np.log10(fit.window)
+    share = {}
+    for s in shape.stretches:
+        a, b = math.log10(max(s.t_start, 1.0)), math.log10(s.t_end) if math.isfinite(s.t_end) else math.inf
+        share[s] = max(0.0, min(hi, b) - max(lo, a))
+    main = max(share, key=share.get)
+    fit.term, fit.theory = main.label, main.slope
+    out = []
+    for s, dec in share.items():
+        if s is main or dec <= DEFAULT_MARGIN:
+            continue
+        if s.term == "F_0":
+            out.append(f"saturated: theory says the limit loss F_0 dominates from t ~ {s.t_start:.3g} "
+                       f"(d^{s.k_start:.3g}, up to an O(1) factor) on, {dec:.2f} decades of the window")
+        else:
+            out.append(f"regime: theory says {s.label} (t^-{s.slope:.3g}) dominates {dec:.2f} decades of the "
+                       f"window, not {main.label}")
+    return out
 
 
 def learning_rate(curve, window=None, **kwargs) -> PowerLawFit:
@@ -383,7 +457,8 @@ def _flag_power_law(fit, min_decades, tol, excess, min_slope):
     elif excess > tol * max(abs(fit.exponent), 0.1) and not any("plateau" in r for r in fit.reasons):
         fit.reasons.append(f"no plateau: the local exponent ranges over [{fit.slope_range[0]:.3f}, "
                            f"{fit.slope_range[1]:.3f}] in the window")
-    fit.reliable = not any(r.startswith(("window", "P_inf", "no plateau", "growing")) for r in fit.reasons)
+    fit.reliable = not any(r.startswith(("window", "P_inf", "no plateau", "growing", "saturated", "regime"))
+                           for r in fit.reasons)
 
 
 def saturated(t, P, window=None, *, level=0.95, per_decade=20, min_decades=1.0, min_fraction=0.1,
