@@ -6,11 +6,11 @@ flag and `reasons` list say when the number should not be trusted: too short a w
 by default), no plateau (the local slope drifts), P_inf dominating the curve, or (power_law) a
 window past saturation or in a stretch that theory gives to another term.
 
-Regime. A power_law window is "saturated" when at its start the risk is within `saturation` (2)
-times its floor p_inf (the floor is at least half the risk: theory's F_0 dominates), or when the
-risk falls by less than 10^(min_slope x min_decades) (1.12 at the defaults) from the window's start
-to the curve's last point: it has stopped falling (no power law steeper than min_slope over
-min_decades does that). With `theory=plrf.theory.shape(...)` the fit uses theory's window for the
+Regime. A power_law window is "saturated" when at its start the risk P is within a factor
+`saturation` (2) of a floor: p_inf (then the floor is at least half the risk: theory's F_0
+dominates), or the curve's own final level when the curve ends flat (its last decade falls by less
+than a slope of min_slope would). A power law that is still falling at the end of the record has
+no floor of its own, so a shallow exponent there is not mistaken for saturation. With `theory=plrf.theory.shape(...)` the fit uses theory's window for the
 longest decaying stretch, and a window that reaches more than DEFAULT_MARGIN (1) decade into a
 stretch of another term is flagged.
 
@@ -38,6 +38,7 @@ LOCAL_HALF_WIDTH = 0.25  # decades on each side of a local-slope estimate
 # Noise may be correlated along t, which hides part of it from second differences (a factor ~2.6
 # for AR(1) with rho = 0.8); the residual scale is capped at this multiple of the roughness.
 NOISE_CAP_FACTOR = 3.0
+FLAT_RTOL = 1e-12  # saturated(): a curve whose log P varies by less than this is constant (float64 rounding)
 
 
 @dataclass
@@ -378,33 +379,32 @@ def power_law(t, P, window=None, *, p_inf=0.0, theory=None, saturation=2.0, min_
     inside = np.isfinite(ls) & (x - LOCAL_HALF_WIDTH >= x[lo] - 1e-9) & (x + LOCAL_HALF_WIDTH <= x[hi] + 1e-9)
     fit.slope_range = (float(np.min(-ls[inside])), float(np.max(-ls[inside]))) if inside.any() else (a, a)
     if saturation is not None:
-        fit.reasons += _saturation(t, P, fit.window[0], p_inf, saturation, 10 ** (min_slope * min_decades))
+        fit.reasons += _saturation(t, P, fit.window[0], p_inf, saturation, min_slope)
     if theory is not None:
         fit.reasons += _regime(fit, theory)
     _flag_power_law(fit, min_decades, tol, excess, min_slope)
     return fit
 
 
-def _saturation(t, P, t_lo, p_inf, factor, final_factor) -> list:
+def _saturation(t, P, t_lo, p_inf, factor, min_slope) -> list:
     """The "saturated" reason (or none) for a window starting at t_lo (module docstring, Regime)."""
     t, P = np.asarray(t, dtype=np.float64), np.asarray(P, dtype=np.float64)
-    ok = np.isfinite(t) & np.isfinite(P) & (t > 0)
-    t, P = t[ok], P[ok]
-    order = np.argsort(t)
-    t, P = t[order], P[order]
+    ok = np.isfinite(t) & np.isfinite(P) & (t > 0) & (P > 0)
+    order = np.argsort(t[ok])
+    t, P = t[ok][order], P[ok][order]
     start = np.searchsorted(t, t_lo * (1 - 1e-9))
-    p_lo = float(np.exp(np.mean(np.log(np.abs(P[start : start + 3])))))  # a few points: robust to noise
-    if p_inf > 0 and p_lo < factor * p_inf:
-        first = t[np.argmax(P < factor * p_inf)]
-        return [f"saturated: P is within a factor {p_lo / p_inf:.3g} of its floor p_inf = {p_inf:.3g} at the "
-                f"window's start (P < {factor:g} p_inf from t = {first:.3g} on: the floor dominates); fit before "
-                "that, or inside theory's window (theory=plrf.theory.shape(...))"]
-    tail = t >= t[-1] / 10**0.05  # the last 0.05 decade: the curve's final level
-    final = float(np.mean(P[tail]))
-    if final > 0 and p_lo < final_factor * final:
-        return [f"saturated: P falls by only a factor {p_lo / final:.3g} (< {final_factor:.3g}) from the window's "
-                f"start to the curve's last point t = {t[-1]:.3g}: it has stopped falling; fit before that, or "
-                "inside theory's window (theory=plrf.theory.shape(...))"]
+    p_lo = float(np.exp(np.mean(np.log(P[start : start + 3]))))  # a few points: robust to noise
+    floors = [("its floor p_inf", p_inf)] if p_inf > 0 else []
+    final = float(np.exp(np.mean(np.log(P[t >= t[-1] / 10**0.05]))))  # the last 0.05 decade
+    if t[-1] >= 10 * t[0] and np.interp(math.log(t[-1] / 10), np.log(t), np.log(P)) - math.log(final) < (
+            min_slope * math.log(10)):
+        floors.append(("the curve's final level", final))  # the curve ends flat: its last level is a floor
+    for name, floor in floors:
+        if p_lo < factor * floor:
+            first = t[np.argmax(P < factor * floor)]
+            return [f"saturated: P is within a factor {p_lo / floor:.3g} of {name} ({floor:.3g}) at the window's "
+                    f"start (P < {factor:g} x that from t = {first:.3g} on: the floor dominates); fit before that, "
+                    "or inside theory's window (theory=plrf.theory.shape(...))"]
     return []
 
 
@@ -422,7 +422,7 @@ def _regime(fit, shape) -> list:
     fit.term, fit.theory = main.label, main.slope
     out = []
     for s, dec in share.items():
-        if s is main or dec <= DEFAULT_MARGIN:
+        if dec <= DEFAULT_MARGIN or (s is main and s.term != "F_0"):
             continue
         if s.term == "F_0":
             out.append(f"saturated: theory says the limit loss F_0 dominates from t ~ {s.t_start:.3g} "
@@ -481,6 +481,8 @@ def saturated(t, P, window=None, *, level=0.95, per_decade=20, min_decades=1.0, 
     if len(x) < 5:
         raise ValueError(f"t: need points in at least 5 distinct log-t bins in the window, got {len(x)}")
     lt, y = x * math.log(10), ly * math.log(10)  # natural logs
+    if np.ptp(y) <= FLAT_RTOL:  # a constant curve: P_inf and c t^-a cannot be told apart at a = 0
+        return _flat_saturated(float(np.exp(np.average(y, weights=w))), (10 ** x[0], 10 ** x[-1]), level, len(x))
     theta = _saturated_start(lt, y, w)
     theta = _levenberg_marquardt(lt, y, w, theta, max_iter)
     J, r = _saturated_jacobian(lt, y, theta)
@@ -503,6 +505,14 @@ def saturated(t, P, window=None, *, level=0.95, per_decade=20, min_decades=1.0, 
         fit.reasons.append(f"growing curve: P - P_inf increases with t (exponent {a:.3g} < 0)")
     fit.reliable = not fit.reasons
     return fit
+
+
+def _flat_saturated(level_p, window, level, n) -> SaturatedFit:
+    """A constant curve is all floor: P_inf is its value, and it has no exponent to fit."""
+    nan = (math.nan, math.nan)
+    return SaturatedFit(math.nan, nan, level_p, (level_p, level_p), 0.0, window, level, n, reliable=False,
+                        reasons=[f"flat curve: P is constant ({level_p:.6g}) on the window, so P_inf = P and "
+                                 "there is no exponent to fit"])
 
 
 def _saturated_start(lt, y, w):
