@@ -327,18 +327,18 @@ def power_law(t, P, window=None, *, p_inf=0.0, theory=None, saturation=2.0, min_
     """Fit P(t) ~ C t^-a (of P - p_inf when p_inf is given) by least squares in log-log.
 
     window: (t_lo, t_hi) to fit on; None selects the longest window on which the local slope is
-    flat to a relative tolerance `tol` (up to noise), or with `theory` theory's window.
-    theory: a plrf.theory.shape(alpha, beta, optimizer, d) of this curve: the default window is
-    its longest decaying stretch trimmed by 1 decade at each end, and the result carries that
-    stretch's term and predicted exponent (`term`, `theory`). level: confidence level of `interval`.
+    flat to a relative tolerance `tol` (up to noise).
+    theory: a plrf.theory.shape(alpha, beta, optimizer, d) of this curve: with window=None that
+    search runs inside theory's window (its longest decaying stretch trimmed by 1 decade at each
+    end), and the result carries the term theory gives the window and its predicted exponent
+    (`term`, `theory`). level: confidence level of `interval`.
     A fit is flagged unreliable when its window spans fewer than min_decades decades, when no
     plateau exists, when |exponent| < min_slope (the curve is flat: P_inf dominates; subtract it
     or use saturated()), when the window is saturated (see the module docstring; saturation=None
     turns that check off), or when theory gives part of the window to another term.
     """
     level = _level(level)
-    if theory is not None and window is None:
-        window = theory.window()
+    bounds = theory.window() if theory is not None and window is None else window  # where to look
     if saturation is not None:
         saturation = check.finite("saturation", saturation)
         if saturation < 1:
@@ -349,7 +349,7 @@ def power_law(t, P, window=None, *, p_inf=0.0, theory=None, saturation=2.0, min_
     min_slope = check.finite("min_slope", min_slope)
     if min_slope < 0:
         raise ValueError(f"min_slope must be >= 0, got {min_slope}")
-    tt, yy, nonpos = _prepare(t, P, window, check.finite("p_inf", p_inf))
+    tt, yy, nonpos = _prepare(t, P, bounds, check.finite("p_inf", p_inf))
     x, ly, w = _bin(tt, yy, per_decade)
     if len(x) < 6:
         raise ValueError(f"t: need points in at least 6 distinct log-t bins (1/{per_decade} decade) in the window, "
