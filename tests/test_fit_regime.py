@@ -35,11 +35,12 @@ def test_readme_dana_fit_is_flagged_saturated(readme_curve):
 
 def test_readme_dana_fit_inside_theory_window(readme_curve):
     t, P, p_inf = readme_curve
-    sh = theory.shape(1.0, 0.5, "dana_decaying", d=1000)
+    sh = theory.shape(1.0, 0.5, "dana_decaying", d=1000, batch=8)  # F_pp[tau] from t = 25 to ~2.9e4
     f = fit.power_law(t, P, p_inf=p_inf, theory=sh)
     assert (f.term, f.theory) == ("F_pp[tau]", 1.5)
-    assert 10 <= f.window[0] and f.window[1] <= 1000 and not _saturated_reason(f)
-    assert 1.1 < f.exponent < 1.5  # d = 1000: the accelerated stretch is still bending toward 1.5
+    assert 250 <= f.window[0] and f.window[1] <= 2930 and not _saturated_reason(f)
+    # d = 1000 leaves one decade between the trimmed crossovers: 1.29 [0.93, 1.64], flagged "no plateau"
+    assert f.interval[0] < 1.5 < f.interval[1] and not f.reliable
     assert "theory 1.5, F_pp[tau]" in str(f)
 
 

@@ -114,7 +114,7 @@ def test_window_is_the_longest_decaying_stretch_trimmed_by_the_margin():
 
 def test_short_repr_and_table():
     sh = theory.shape(1.0, 0.7, "sgd", d=1e6)
-    assert repr(sh) == "Shape(sgd, alpha=1, beta=0.7, d=1e+06: F_pp t^-1.2 to d^1.43, F_ac t^-0.5 to d^2, F_0 flat)"
+    assert repr(sh) == "Shape(sgd, alpha=1, beta=0.7, d=1e+06: F_pp t^-1.2 to d^1.429, F_ac t^-0.5 to d^2, F_0 flat)"
     assert "c = O(1) unknown" in str(sh) and str(sh).count("\n") == 3
 
 
@@ -133,6 +133,21 @@ def test_bad_input_is_refused_naming_the_argument(kwargs, match):
 def test_dana_below_the_line_is_not_given_by_theory():
     with pytest.raises(NotImplementedError):
         theory.shape(0.4, 0.8, "dana_decaying", d=100)
+
+
+def test_batch_gives_the_clock_crossover_of_the_recipe():
+    """DANA: one term on two clocks, gamma2 t = b t^q d^-mu, so c = (gamma2/b)^(1/(q-1)) from plrf.defaults."""
+    dd = theory.shape(1.0, 0.5, "dana_decaying", d=1000, batch=8)
+    assert [s.label for s in dd.stretches] == ["F_pp", "F_pp[tau]", "F_0"]
+    # recipe at B = 8: gamma2 = 1/12, gamma3 = 0.1 (1+t)^-1/2, delta = 3: b = 0.1 / (1.5 * 4), c = (5)^2
+    assert dd.stretches[1].t_start == pytest.approx(25.0, rel=1e-4) and dd.stretches[1].k_start == 0
+    dc = theory.shape(1.0, 0.3, "dana_constant", d=1e9, batch=1)
+    assert dc.crossovers[0][0] == pytest.approx(1.0) and 10 < dc.stretches[1].c_start < 100
+    assert "recipe at B = 1" in str(dc) and "27 d^1" in repr(dc)
+    # SGD: batch changes no k (its c are unknown O(1) anyway)
+    assert theory.shape(1.0, 0.7, "sgd", d=1e6, batch=8).stretches == theory.shape(1.0, 0.7, "sgd", d=1e6).stretches
+    with pytest.raises(ValueError, match="batch"):
+        theory.shape(1.0, 0.5, "dana_decaying", d=1000, batch=0)
 
 
 def test_shape_is_immutable():
