@@ -4,7 +4,7 @@ Brute-force crossover search: on an exact SGD curve (fast engine, theory spectru
 nodes), the local log-log slope of P passes the midpoint of two stretches' slopes exactly where the
 two terms are equal (for A t^-a + B t^-b the local slope is (a A t^-a + b B t^-b) / P). The
 crossover exponent k is the slope of log t_x against log d over d = 1e3, 1e5, 1e7; it must match
-theory's k within K_TOL. Measured (2026-12): Ia 1.99, 2.00; II 1.417, 1.428 and 1.998, 2.000.
+theory's k within K_TOL. Measured (2026-12): Ia 1.992 (theory 2); II 1.423 (1/0.7 = 1.429) and 1.988 (2).
 """
 import math
 

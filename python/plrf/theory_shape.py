@@ -4,7 +4,7 @@ Every loss term is a power of (t, d) (plrf.theory.loss_terms). Writing t = d^u, 
 is d^(-a_t u - a_d) times a prefactor that theory does not give, so for large d the term that
 dominates at t = d^u is the one with the largest -a_t u - a_d: the risk's upper envelope of lines
 in u. Its breakpoints are the crossover times t = c d^k, with k exact and c an unknown O(1)
-constant (measured on plrf's exact curves for SGD: c between 0.1 and 1; docs/theory.md §8.1).
+constant (measured on plrf's exact curves for SGD: c between 0.17 and 0.82; docs/theory.md §8.1).
 
 Momentum: a mode advances in the effective time tau ~ gamma2 t + (1/(delta + 1)) sum_s gamma3(s) s
 ~ gamma2 t + b t^q d^-mu (docs/theory.md §8), so each forcing term (F_pp, F_ac) is the smaller of

@@ -30,7 +30,7 @@ theory of the 4+3 phases (plrf.theory.compute_optimal) and drawn in <out>.png.
 Examples:
   python -m plrf frontier --alpha 0.7 --beta 0.7 --optimizer sgd          # seconds
   python -m plrf frontier --alpha 1 --beta 0.3 --optimizer dana_decaying --d-max 1e5 --out dana
-                                                                         # a few minutes
+                                                                         # ~10 s
 Budgets whose best d is the smallest or largest d of the grid are left out of the fits: at the
 low and high ends of the flop range this is expected (the optimum has left the grid) and is
 stated in one line; widen --d-min/--d-max to fit more of them. An edge optimum between interior
@@ -206,9 +206,8 @@ def run(args, measure=measure_curves) -> int:
         th = theory.compute_optimal(args.alpha, args.beta, args.optimizer)
     except NotImplementedError as exc:
         th = f"not given by docs/theory.md §8 here ({exc})"
-    print(format_table(fr, th, "compute-optimal exponents (95% block-bootstrap intervals; theory spectra have no W "
-                               "to resample, and the intervals do not include the finite-d bias: compare a smaller "
-                               "--d-max):"))
+    print(format_table(fr, th, "compute-optimal exponents (95% block-bootstrap intervals; they leave out the "
+                               "finite-d bias: compare a smaller --d-max):"))
     f = fr.isoflop.flops
     if len(f):
         print(f"  fitted on {len(f)} budgets with an interior optimum, f in [{f.min():.3g}, {f.max():.3g}]")
