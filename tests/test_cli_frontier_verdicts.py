@@ -14,22 +14,27 @@ def _fake(alpha, beta, optimizer, ds, steps, batch):
     return {d: (t, t**-0.5 + float(d) ** -1.0) for d in ds}  # xi = 1/3, eta = 1/3
 
 
-def _run(tmp_path, capsys, alpha, beta):
-    args = types.SimpleNamespace(alpha=alpha, beta=beta, optimizer="sgd", d_min=10, d_max=1e4, n_d=25,
-                                 steps=1e9, batch=1, out=str(tmp_path / "fr"))
-    assert cli_frontier.run(args, measure=_fake) == 0
-    return capsys.readouterr().out
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    import contextlib
+    import io
+
+    args = types.SimpleNamespace(alpha=1.0, beta=0.3, optimizer="sgd", d_min=10, d_max=1e4, n_d=25,
+                                 steps=1e9, batch=1, out=str(tmp_path_factory.mktemp("fr") / "fr"))
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        assert cli_frontier.run(args, measure=_fake) == 0
+    return text.getvalue()
 
 
-def test_verdicts_agree_and_disagree_with_theory(tmp_path, capsys):
-    out = _run(tmp_path, capsys, 1.0, 0.3)  # theory xi = 1/3 (agrees with the planted 1/3), eta = 0.533 (does not)
+def test_verdicts_agree_and_disagree_with_theory(out):
+    # theory xi = 1/3 agrees with the planted 1/3; theory eta = 0.533 is far from the planted 1/3
     iso = [line for line in out.splitlines() if line.strip().startswith("isoflop") and "xi " in line][0]
     assert "xi agrees" in iso and "eta disagrees (0.5333 is" in iso and "above the interval" in iso
     assert "verdict against theory at the 95% interval" in out
 
 
-def test_edge_budgets_at_the_ends_are_trimmed_and_stated_not_warned(tmp_path, capsys):
-    out = _run(tmp_path, capsys, 1.0, 0.3)
+def test_edge_budgets_at_the_ends_are_trimmed_and_stated_not_warned(out):
     assert "left out:" in out and "budgets below f =" in out and "warning" not in out
 
 
