@@ -436,7 +436,8 @@ def _regime(fit, shape) -> list:
 def learning_rate(curve, window=None, **kwargs) -> PowerLawFit:
     """Fit lr(t) ~ C t^-a to the learning-rate curve of a run with a step-size controller
     (docs/adaptive.md): Curve.lr, or the mean over the non-diverged seeds of Curves.lr. The keywords
-    are power_law's; a constant learning rate (|a| < min_slope) is flagged as flat."""
+    are power_law's; a constant learning rate (|a| < min_slope) is flagged as flat, and a window
+    where lr has settled near its final level (the curve ends flat) as saturated."""
     lr = getattr(curve, "lr", None)
     if lr is None:
         raise ValueError("curve has no learning-rate curve: run simulate or exact_risk with controller=")

@@ -32,7 +32,7 @@ _EPS = 1e-12
 
 @dataclass(frozen=True)
 class Stretch:
-    """t in [d^k_start, d^k_end) where `term` dominates and the risk falls like t^-slope.
+    """t in [c_start d^k_start, c_end d^k_end) where `term` dominates and the risk falls like t^-slope.
 
     clock is "t" (SGD's time, s = gamma t) or "tau" (momentum's accelerated effective time).
     k_end is inf for the last stretch (F_0, the limit loss, once the risk has saturated).
@@ -123,7 +123,7 @@ class Shape:
                                  f"{[s.label for s in self.stretches]}")
         if not cands:
             raise ValueError(f"{self.optimizer} at d = {self.d:g}: no decaying stretch (the limit loss dominates)")
-        return max(cands, key=lambda s: (s.k_end - s.k_start, -s.k_start))
+        return max(cands, key=lambda s: (s.decades, -s.t_start))
 
     def window(self, term=None, margin=DEFAULT_MARGIN) -> tuple[float, float]:
         """(t_lo, t_hi): the stretch of `term` (see stretch()) trimmed by `margin` decades at each end
