@@ -10,7 +10,8 @@ Regime. A power_law window is "saturated" when at its start the risk P is within
 `saturation` (2) of a floor: p_inf (then the floor is at least half the risk: theory's F_0
 dominates), or the curve's own final level when the curve ends flat (its last decade falls by less
 than a slope of min_slope would). A power law that is still falling at the end of the record has
-no floor of its own, so a shallow exponent there is not mistaken for saturation. With `theory=plrf.theory.shape(...)` the fit uses theory's window for the
+no floor of its own, so a shallow exponent there is not mistaken for saturation. With
+`theory=plrf.theory.shape(...)` the automatic window is searched inside theory's window for its
 longest decaying stretch, and a window that reaches more than DEFAULT_MARGIN (1) decade into a
 stretch of another term is flagged.
 
