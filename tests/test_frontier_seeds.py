@@ -85,7 +85,7 @@ def test_one_w_says_its_interval_is_conditional(curves):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FrontierWarning)
         fr = frontier({d: curves[(d, 0)] for d in DS}, **KW)
-    assert fr.n_w == 1 and "conditional on the curves' W" in fr.table()
+    assert fr.n_w == 1 and "conditional on the curves given" in fr.table() and "W-to-W variance" in fr.table()
 
 
 def test_short_repr(groups):

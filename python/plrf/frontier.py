@@ -109,8 +109,8 @@ class Frontier:
         return {"approach1": self.approach1, "isoflop": self.isoflop}
 
     def table(self) -> str:
-        note = ("intervals: block bootstrap over budgets, conditional on the curves' W (give curves keyed (d, w) "
-                "for several W seeds to include the W-to-W variance)" if not self.per_w else
+        note = ("intervals: block bootstrap over budgets, conditional on the curves given (with one sampled W "
+                "per d they leave out the W-to-W variance: key curves by (d, w) for several W seeds)" if not self.per_w else
                 f"intervals: over {len(self.per_w)} W seeds (Student-t on the per-W exponents)")
         return "\n".join([str(f) for f in self.fits.values()] + [note])
 
