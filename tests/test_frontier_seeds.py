@@ -115,3 +115,20 @@ def test_sweep_grid_makes_the_w_seed_an_axis():
     assert [c["seed"] for c in cfgs] == [0, 1, 2]
     keys = {problem_key(normalize(c, ENGINES)) for c in cfgs}
     assert len(keys) == 3  # one W per seed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["xi", "eta"])
+def test_prediction_interval_covers_other_w_seeds_at_larger_d(name):
+    """The spread criterion with 24 W seeds, d = 16 .. 256 (9 sizes), 4 calls of 6 seeds: each call's
+    prediction interval is checked against the 18 other seeds' exponents; at least 62 of 72 must be
+    inside (nominal 95%: 68.4 expected, binomial sd 1.85, so 62 is 3.5 sd below)."""
+    ds, n_w, group = [16, 23, 32, 45, 64, 91, 128, 181, 256], 24, 6
+    curves = {(d, w): _curve(d, w) for w in range(n_w) for d in ds}
+    groups = [_frontier(curves, range(g, g + group)) for g in range(0, n_w, group)]
+    every = {w: v for g in groups for w, v in _per_w(g, name).items()}
+    inside = 0
+    for g in groups:
+        lo, hi = getattr(g.isoflop, name + "_spread")
+        inside += sum(lo <= v <= hi for w, v in every.items() if w not in g.per_w)
+    assert inside >= 62, inside
