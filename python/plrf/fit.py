@@ -3,7 +3,17 @@
 `power_law(t, P)` fits P ~ C t^-a on the longest window where the log-log slope is flat (a
 plateau), and `saturated(t, P)` fits P = P_inf + c t^-a. Both return a result whose `reliable`
 flag and `reasons` list say when the number should not be trusted: too short a window (< 1 decade
-by default), no plateau (the local slope drifts), or P_inf dominating the curve.
+by default), no plateau (the local slope drifts), P_inf dominating the curve, or (power_law) a
+window past saturation or in a stretch that theory gives to another term.
+
+Regime. A power_law window is "saturated" when at its start the risk P is within a factor
+`saturation` (2) of a floor: p_inf (then the floor is at least half the risk: theory's F_0
+dominates), or the curve's own final level when the curve ends flat (its last decade falls by less
+than a slope of min_slope would). A power law that is still falling at the end of the record has
+no floor of its own, so a shallow exponent there is not mistaken for saturation. With
+`theory=plrf.theory.shape(...)` the automatic window is searched inside theory's window for its
+longest decaying stretch, and a window that reaches more than DEFAULT_MARGIN (1) decade into a
+stretch of another term is flagged.
 
 Method. Points are averaged in log-log space into bins of 1/per_decade decade (a geometric record
 grid is left as it is; a dense grid is compressed and its noise averaged, the bin counts become
@@ -29,6 +39,7 @@ LOCAL_HALF_WIDTH = 0.25  # decades on each side of a local-slope estimate
 # Noise may be correlated along t, which hides part of it from second differences (a factor ~2.6
 # for AR(1) with rho = 0.8); the residual scale is capped at this multiple of the roughness.
 NOISE_CAP_FACTOR = 3.0
+FLAT_RTOL = 1e-12  # saturated(): a curve whose log P varies by less than this is constant (float64 rounding)
 
 
 @dataclass
@@ -45,6 +56,8 @@ class PowerLawFit:
     reliable: bool = True
     reasons: list = field(default_factory=list)
     slope_range: tuple = (math.nan, math.nan)  # min and max local exponent (+-0.25 decade fits) in the window
+    term: str | None = None  # with theory=: the term theory says dominates the window ("F_pp", "F_pp[tau]", ...)
+    theory: float = math.nan  # with theory=: that term's predicted exponent
 
     @property
     def decades(self) -> float:
@@ -56,7 +69,8 @@ class PowerLawFit:
     def __str__(self):
         lo, hi = self.interval
         flag = "" if self.reliable else "  UNRELIABLE: " + "; ".join(self.reasons)
-        return (f"exponent {self.exponent:.4f} [{lo:.4f}, {hi:.4f}] on t in "
+        th = "" if self.term is None else f" (theory {self.theory:.4g}, {self.term})"
+        return (f"exponent {self.exponent:.4f} [{lo:.4f}, {hi:.4f}]{th} on t in "
                 f"[{self.window[0]:.3g}, {self.window[1]:.3g}] ({self.decades:.2f} decades){flag}")
 
 
@@ -309,24 +323,34 @@ def _select_window(x, y, w, min_decades, tol, noise_cap, min_slope, ls, slack):
 
 
 # ---- public fits ----------------------------------------------------------------------------
-def power_law(t, P, window=None, *, p_inf=0.0, min_decades=1.0, tol=0.05, level=0.95, per_decade=20,
-              min_slope=0.05) -> PowerLawFit:
+def power_law(t, P, window=None, *, p_inf=0.0, theory=None, saturation=2.0, min_decades=1.0, tol=0.05,
+              level=0.95, per_decade=20, min_slope=0.05) -> PowerLawFit:
     """Fit P(t) ~ C t^-a (of P - p_inf when p_inf is given) by least squares in log-log.
 
     window: (t_lo, t_hi) to fit on; None selects the longest window on which the local slope is
-    flat to a relative tolerance `tol` (up to noise). level: confidence level of `interval`.
+    flat to a relative tolerance `tol` (up to noise).
+    theory: a plrf.theory.shape(alpha, beta, optimizer, d) of this curve: with window=None that
+    search runs inside theory's window (its longest decaying stretch trimmed by 1 decade at each
+    end), and the result carries the term theory gives the window and its predicted exponent
+    (`term`, `theory`). level: confidence level of `interval`.
     A fit is flagged unreliable when its window spans fewer than min_decades decades, when no
-    plateau exists, or when |exponent| < min_slope (the curve is flat: P_inf dominates; subtract it
-    or use saturated()).
+    plateau exists, when |exponent| < min_slope (the curve is flat: P_inf dominates; subtract it
+    or use saturated()), when the window is saturated (see the module docstring; saturation=None
+    turns that check off), or when theory gives part of the window to another term.
     """
     level = _level(level)
+    bounds = theory.window() if theory is not None and window is None else window  # where to look
+    if saturation is not None:
+        saturation = check.finite("saturation", saturation)
+        if saturation < 1:
+            raise ValueError(f"saturation must be >= 1 (a factor above the floor p_inf), or None; got {saturation}")
     per_decade = check.integer("per_decade", per_decade, 1, 10**6)
     min_decades = check.positive("min_decades", min_decades)
     tol = check.positive("tol", tol)
     min_slope = check.finite("min_slope", min_slope)
     if min_slope < 0:
         raise ValueError(f"min_slope must be >= 0, got {min_slope}")
-    tt, yy, nonpos = _prepare(t, P, window, check.finite("p_inf", p_inf))
+    tt, yy, nonpos = _prepare(t, P, bounds, check.finite("p_inf", p_inf))
     x, ly, w = _bin(tt, yy, per_decade)
     if len(x) < 6:
         raise ValueError(f"t: need points in at least 6 distinct log-t bins (1/{per_decade} decade) in the window, "
@@ -355,14 +379,66 @@ def power_law(t, P, window=None, *, p_inf=0.0, min_decades=1.0, tol=0.05, level=
                       -drift, level, len(xs), reasons=reasons)
     inside = np.isfinite(ls) & (x - LOCAL_HALF_WIDTH >= x[lo] - 1e-9) & (x + LOCAL_HALF_WIDTH <= x[hi] + 1e-9)
     fit.slope_range = (float(np.min(-ls[inside])), float(np.max(-ls[inside]))) if inside.any() else (a, a)
+    if saturation is not None:
+        fit.reasons += _saturation(t, P, fit.window[0], p_inf, saturation, min_slope)
+    if theory is not None:
+        fit.reasons += _regime(fit, theory)
     _flag_power_law(fit, min_decades, tol, excess, min_slope)
     return fit
+
+
+def _saturation(t, P, t_lo, p_inf, factor, min_slope) -> list:
+    """The "saturated" reason (or none) for a window starting at t_lo (module docstring, Regime)."""
+    t, P = np.asarray(t, dtype=np.float64), np.asarray(P, dtype=np.float64)
+    ok = np.isfinite(t) & np.isfinite(P) & (t > 0) & (P > 0)
+    order = np.argsort(t[ok])
+    t, P = t[ok][order], P[ok][order]
+    start = np.searchsorted(t, t_lo * (1 - 1e-9))
+    p_lo = float(np.exp(np.mean(np.log(P[start : start + 3]))))  # a few points: robust to noise
+    floors = [("its floor p_inf", p_inf)] if p_inf > 0 else []
+    final = float(np.exp(np.mean(np.log(P[t >= t[-1] / 10**0.05]))))  # the last 0.05 decade
+    if t[-1] >= 10 * t[0] and np.interp(math.log(t[-1] / 10), np.log(t), np.log(P)) - math.log(final) < (
+            min_slope * math.log(10)):
+        floors.append(("the curve's final level", final))  # the curve ends flat: its last level is a floor
+    for name, floor in floors:
+        if p_lo < factor * floor:
+            first = t[np.argmax(P < factor * floor)]
+            return [f"saturated: P is within a factor {p_lo / floor:.3g} of {name} ({floor:.3g}) at the window's "
+                    f"start (P < {factor:g} x that from t = {first:.3g} on: the floor dominates); fit before that, "
+                    "or inside theory's window (theory=plrf.theory.shape(...))"]
+    return []
+
+
+def _regime(fit, shape) -> list:
+    """Name the term theory gives the window (fit.term, fit.theory); a reason if another term holds
+    more than the crossover-time uncertainty (DEFAULT_MARGIN decades) of it."""
+    from .theory_shape import DEFAULT_MARGIN
+
+    lo, hi = np.log10(fit.window)
+    share = {}
+    for s in shape.stretches:
+        a, b = math.log10(max(s.t_start, 1.0)), math.log10(s.t_end) if math.isfinite(s.t_end) else math.inf
+        share[s] = max(0.0, min(hi, b) - max(lo, a))
+    main = max(share, key=share.get)
+    fit.term, fit.theory = main.label, main.slope
+    out = []
+    for s, dec in share.items():
+        if dec <= DEFAULT_MARGIN or (s is main and s.term != "F_0"):
+            continue
+        if s.term == "F_0":
+            out.append(f"saturated: theory says the limit loss F_0 dominates from t ~ {s.t_start:.3g} "
+                       f"(d^{s.k_start:.3g}, up to an O(1) factor) on, {dec:.2f} decades of the window")
+        else:
+            out.append(f"regime: theory says {s.label} (t^-{s.slope:.3g}) dominates {dec:.2f} decades of the "
+                       f"window, not {main.label}")
+    return out
 
 
 def learning_rate(curve, window=None, **kwargs) -> PowerLawFit:
     """Fit lr(t) ~ C t^-a to the learning-rate curve of a run with a step-size controller
     (docs/adaptive.md): Curve.lr, or the mean over the non-diverged seeds of Curves.lr. The keywords
-    are power_law's; a constant learning rate (|a| < min_slope) is flagged as flat."""
+    are power_law's; a constant learning rate (|a| < min_slope) is flagged as flat, and a window
+    where lr has settled near its final level (the curve ends flat) as saturated."""
     lr = getattr(curve, "lr", None)
     if lr is None:
         raise ValueError("curve has no learning-rate curve: run simulate or exact_risk with controller=")
@@ -383,7 +459,8 @@ def _flag_power_law(fit, min_decades, tol, excess, min_slope):
     elif excess > tol * max(abs(fit.exponent), 0.1) and not any("plateau" in r for r in fit.reasons):
         fit.reasons.append(f"no plateau: the local exponent ranges over [{fit.slope_range[0]:.3f}, "
                            f"{fit.slope_range[1]:.3f}] in the window")
-    fit.reliable = not any(r.startswith(("window", "P_inf", "no plateau", "growing")) for r in fit.reasons)
+    fit.reliable = not any(r.startswith(("window", "P_inf", "no plateau", "growing", "saturated", "regime"))
+                           for r in fit.reasons)
 
 
 def saturated(t, P, window=None, *, level=0.95, per_decade=20, min_decades=1.0, min_fraction=0.1,
@@ -406,6 +483,8 @@ def saturated(t, P, window=None, *, level=0.95, per_decade=20, min_decades=1.0, 
     if len(x) < 5:
         raise ValueError(f"t: need points in at least 5 distinct log-t bins in the window, got {len(x)}")
     lt, y = x * math.log(10), ly * math.log(10)  # natural logs
+    if np.ptp(y) <= FLAT_RTOL:  # a constant curve: P_inf and c t^-a cannot be told apart at a = 0
+        return _flat_saturated(float(np.exp(np.average(y, weights=w))), (10 ** x[0], 10 ** x[-1]), level, len(x))
     theta = _saturated_start(lt, y, w)
     theta = _levenberg_marquardt(lt, y, w, theta, max_iter)
     J, r = _saturated_jacobian(lt, y, theta)
@@ -428,6 +507,14 @@ def saturated(t, P, window=None, *, level=0.95, per_decade=20, min_decades=1.0, 
         fit.reasons.append(f"growing curve: P - P_inf increases with t (exponent {a:.3g} < 0)")
     fit.reliable = not fit.reasons
     return fit
+
+
+def _flat_saturated(level_p, window, level, n) -> SaturatedFit:
+    """A constant curve is all floor: P_inf is its value, and it has no exponent to fit."""
+    nan = (math.nan, math.nan)
+    return SaturatedFit(math.nan, nan, level_p, (level_p, level_p), 0.0, window, level, n, reliable=False,
+                        reasons=[f"flat curve: P is constant ({level_p:.6g}) on the window, so P_inf = P and "
+                                 "there is no exponent to fit"])
 
 
 def _saturated_start(lt, y, w):

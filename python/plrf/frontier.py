@@ -9,6 +9,13 @@ Power-law fits d* ~ f^xi and P* ~ f^-eta then give the exponents, with moving-bl
 intervals (the frontier points are correlated along f). Budgets whose optimum sits at the edge of
 the d grid (or of the d's whose curves reach f) are excluded from the fits and reported with a
 FrontierWarning: extend the d grid or the number of steps there.
+
+Sampled W. The bootstrap interval is conditional on the curves given: with one sampled W per d it
+leaves out the W-to-W variance, which is often 5-10 times larger. Give curves for several W seeds,
+keyed (d, w), and the exponents are the mean of the per-W frontiers' exponents, with a Student-t
+interval for that mean over W (its half-width combined in quadrature with the mean bootstrap
+half-width, the misfit a single W cannot average away) and `xi_spread`/`eta_spread`, the
+prediction interval in which one more W's exponent falls.
 """
 from __future__ import annotations
 
@@ -45,11 +52,18 @@ class ExponentFit:
     level: float
     reliable: bool = True
     reasons: list = field(default_factory=list)
+    n_w: int = 1  # W seeds behind the interval (1: conditional on the curves given)
+    xi_spread: tuple = (math.nan, math.nan)  # n_w > 1: where one more W's xi falls (prediction interval)
+    eta_spread: tuple = (math.nan, math.nan)
 
     def __str__(self):
         flag = "" if self.reliable else "  UNRELIABLE: " + "; ".join(self.reasons)
+        over = "" if self.n_w == 1 else f"  (over {self.n_w} W seeds)"
         return (f"{self.method:9s} xi = {self.xi:.4f} [{self.xi_interval[0]:.4f}, {self.xi_interval[1]:.4f}]  "
-                f"eta = {self.eta:.4f} [{self.eta_interval[0]:.4f}, {self.eta_interval[1]:.4f}]{flag}")
+                f"eta = {self.eta:.4f} [{self.eta_interval[0]:.4f}, {self.eta_interval[1]:.4f}]{over}{flag}")
+
+    def __repr__(self):
+        return f"ExponentFit({self}, {len(self.flops)} budgets)"
 
 
 @dataclass
@@ -69,8 +83,21 @@ class Frontier:
     edge: np.ndarray
     approach1: ExponentFit
     isoflop: ExponentFit
-    curves: dict  # d -> (steps, risk), as given
+    curves: dict  # d -> (steps, risk), as given (several W: the mean of log risk over W, on the first W's steps)
     warnings: list = field(default_factory=list)  # e.g. the d-grid edge message
+    per_w: dict = field(default_factory=dict)  # several W: w -> that W's Frontier
+
+    @property
+    def n_w(self) -> int:
+        """W seeds behind the intervals (1: conditional on the curves given)."""
+        return max(1, len(self.per_w))
+
+    def __repr__(self):
+        edge = int(self.edge.sum())
+        w = "" if not self.per_w else f", {len(self.per_w)} W seeds"
+        return (f"Frontier(d = {self.d[0]:g} .. {self.d[-1]:g} ({len(self.d)} sizes), B = {self.batch}, "
+                f"{len(self.flops)} budgets f in [{self.flops[0]:.3g}, {self.flops[-1]:.3g}] ({edge} at the d-grid edge)"
+                f"{w}; isoflop xi = {self.isoflop.xi:.4f}, eta = {self.isoflop.eta:.4f})")
 
     @property
     def at_edge(self) -> bool:
@@ -82,7 +109,24 @@ class Frontier:
         return {"approach1": self.approach1, "isoflop": self.isoflop}
 
     def table(self) -> str:
-        return "\n".join(str(f) for f in self.fits.values())
+        note = ("intervals: block bootstrap over budgets, conditional on the curves given (with one sampled W "
+                "per d they leave out the W-to-W variance: key curves by (d, w) for several W seeds)" if not self.per_w else
+                f"intervals: over {len(self.per_w)} W seeds (Student-t on the per-W exponents)")
+        return "\n".join([str(f) for f in self.fits.values()] + [note])
+
+
+def _by_w(curves):
+    """{w: {d: curve}} when the mapping is keyed (d, w) (curves for several W seeds), else None."""
+    if not isinstance(curves, dict) or not curves or not all(isinstance(k, tuple) for k in curves):
+        return None
+    if not all(len(k) == 2 for k in curves):
+        raise ValueError("curves: tuple keys must be (d, w): model size and W seed")
+    out = {}
+    for (d, w), c in curves.items():
+        out.setdefault(w, {})[d] = c
+    if len(out) < 2:
+        raise ValueError(f"curves keyed (d, w) need at least 2 W seeds, got {len(out)}; key by d alone for one W")
+    return out
 
 
 def as_curve_table(curves) -> dict:
@@ -141,9 +185,14 @@ def frontier(curves, batch=1, *, per_decade=20, fit_range=None, n_boot=1000, lev
     """Compute-optimal frontier of loss curves at several d (see the module docstring).
 
     curves: {d: (steps, risk)}, {d: Curve}, or a list of plrf.Curve with meta["d"]; Monte Carlo
-    risk arrays (n_seeds, n_steps) are averaged over seeds. batch: B in f = steps x B x d.
+    risk arrays (n_seeds, n_steps) are averaged over seeds. Keyed (d, w) for several W seeds w:
+    the intervals include the W-to-W variance (module docstring). batch: B in f = steps x B x d.
     fit_range: (f_lo, f_hi) budgets to fit on (default: every budget with an interior optimum).
     """
+    groups = _by_w(curves)
+    if groups is not None:
+        return _over_w(groups, batch, dict(per_decade=per_decade, fit_range=fit_range, n_boot=n_boot, level=level,
+                                           seed=seed), warn)
     batch = check.integer("batch", batch, 1)
     if fit_range is not None:
         fit_range = check.interval("fit_range", fit_range)
@@ -244,3 +293,65 @@ def _report_edges(out: Frontier, has, warn):
     out.warnings.append(msg)
     if warn:
         warnings.warn(msg, FrontierWarning, stacklevel=3)
+
+
+# ---- several W seeds ----------------------------------------------------------------------------
+def _over_w(groups, batch, kw, warn) -> Frontier:
+    """The frontier of the mean curve over W, with exponents and intervals from the per-W frontiers."""
+    per_w = {}
+    for w, table in groups.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FrontierWarning)  # reported once, on the mean curve below
+            per_w[w] = frontier(table, batch, warn=False, **kw)
+    out = frontier(_mean_over_w(per_w), batch, warn=warn, **kw)
+    for name in ("approach1", "isoflop"):
+        setattr(out, name, _combine(getattr(out, name), [getattr(f, name) for f in per_w.values()], kw["level"]))
+    out.per_w = per_w
+    return out
+
+
+def _mean_over_w(per_w) -> dict:
+    """{d: (steps, exp(mean over W of log risk))} on the first W's steps (log-log interpolation)."""
+    tables = [f.curves for f in per_w.values()]
+    ds = set(tables[0])
+    if any(set(t) != ds for t in tables):
+        raise ValueError("curves keyed (d, w): every W seed needs curves at the same sizes d")
+    out = {}
+    for d in sorted(ds):
+        steps = tables[0][d][0]
+        logs = [np.interp(np.log(steps), np.log(s), np.log(r), left=np.nan, right=np.nan) for s, r in
+                (t[d] for t in tables)]
+        mean = np.mean(logs, axis=0)
+        ok = np.isfinite(mean)
+        out[d] = (steps[ok], np.exp(mean[ok]))
+    return out
+
+
+def _combine(pooled: ExponentFit, fits, level) -> ExponentFit:
+    """Mean of the per-W exponents with a Student-t interval over W (see the module docstring)."""
+    from .fit import _t_quantile
+
+    good = [f for f in fits if math.isfinite(f.xi) and math.isfinite(f.eta)]
+    n = len(good)
+    pooled.n_w = n
+    if n < 2:
+        pooled.reliable = False
+        pooled.reasons.append(f"only {n} W seed(s) with a finite fit: no W-to-W interval")
+        return pooled
+    q = _t_quantile(level, n - 1)
+    for name in ("xi", "eta"):
+        v = np.array([getattr(f, name) for f in good])
+        boot = np.mean([(getattr(f, name + "_interval")[1] - getattr(f, name + "_interval")[0]) / 2 for f in good])
+        sd = float(np.std(v, ddof=1))
+        half = math.hypot(q * sd / math.sqrt(n), boot)
+        spread = math.hypot(q * sd * math.sqrt(1 + 1 / n), boot)
+        m = float(v.mean())
+        setattr(pooled, name, m)
+        setattr(pooled, name + "_interval", (m - half, m + half))
+        setattr(pooled, name + "_spread", (m - spread, m + spread))
+    if n < len(fits):
+        pooled.reasons.append(f"{len(fits) - n} of {len(fits)} W seeds gave no fit and were left out")
+    bad = sum(not f.reliable for f in good)
+    if bad:
+        pooled.reasons.append(f"{bad} of {n} per-W fits are flagged unreliable")
+    return pooled

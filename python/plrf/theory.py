@@ -43,6 +43,9 @@ __all__ = [
     "critical_delta",
     "timescale_ratio",
     "moe_exponent",
+    "shape",
+    "Shape",
+    "Stretch",
 ]
 
 PHASES = ("Ia", "Ib", "Ic", "II", "III", "IVa", "IVb")
@@ -298,3 +301,7 @@ def balance(terms) -> tuple[float, float]:
     best = max(min(t.f_exponent(x) for t in terms) for x in cands)
     xi = min(x for x in cands if min(t.f_exponent(x) for t in terms) >= best - 1e-12)
     return float(xi), float(best)
+
+
+# The predicted loss-curve shape (which term dominates when), built on loss_terms above.
+from .theory_shape import Shape, Stretch, shape  # noqa: E402  (imports this module's functions)

@@ -14,6 +14,8 @@ import math
 import time
 import warnings
 
+import numpy as np
+
 from ..optim import NAMES
 
 DESCRIPTION = """\
@@ -28,9 +30,12 @@ theory of the 4+3 phases (plrf.theory.compute_optimal) and drawn in <out>.png.
 Examples:
   python -m plrf frontier --alpha 0.7 --beta 0.7 --optimizer sgd          # seconds
   python -m plrf frontier --alpha 1 --beta 0.3 --optimizer dana_decaying --d-max 1e5 --out dana
-                                                                         # a few minutes
-Budgets whose best d is the smallest or largest d of the grid are left out of the fits (a warning
-says which); widen --d-min/--d-max to cover more of them.
+                                                                         # ~10 s
+Budgets whose best d is the smallest or largest d of the grid are left out of the fits: at the
+low and high ends of the flop range this is expected (the optimum has left the grid) and is
+stated in one line; widen --d-min/--d-max to fit more of them. An edge optimum between interior
+ones is a warning. Each exponent gets a verdict: "agrees" when theory lies inside its 95% interval,
+"disagrees" otherwise.
 """
 
 
@@ -101,8 +106,6 @@ def experts_of(args):
 
 
 def d_grid(d_min, d_max, n):
-    import numpy as np
-
     return sorted({int(round(x)) for x in np.geomspace(d_min, d_max, n)})
 
 
@@ -132,8 +135,17 @@ def measure_curves(alpha, beta, optimizer, ds, steps, batch, log=print, experts=
     return out
 
 
+def verdict(value, interval) -> str:
+    """"agrees" when the theory value lies inside the measured interval, else "disagrees" and by how much."""
+    lo, hi = interval
+    if lo <= value <= hi:
+        return "agrees"
+    gap = lo - value if value < lo else value - hi
+    return f"disagrees ({value:.4f} is {gap:.4f} {'below' if value < lo else 'above'} the interval)"
+
+
 def format_table(fr, opt_theory, what: str) -> str:
-    """The measured exponents of both methods, and the theory line, as aligned text."""
+    """The measured exponents of both methods, the theory line, and a verdict per exponent."""
     cell = lambda v, iv: f"{v:.4f} [{iv[0]:.4f}, {iv[1]:.4f}]"
     rows = [what, f"  {'method':10s} {'xi (d* ~ f^xi)':26s} {'eta (P* ~ f^-eta)':26s}"]
     for fit in fr.fits.values():
@@ -141,11 +153,33 @@ def format_table(fr, opt_theory, what: str) -> str:
         rows.append(f"  {fit.method:10s} {cell(fit.xi, fit.xi_interval):26s} {cell(fit.eta, fit.eta_interval):26s}{flag}")
     if isinstance(opt_theory, str):
         rows.append(f"  {'theory':10s} {opt_theory}")
-    else:
-        th = opt_theory
-        rows.append(f"  {'theory':10s} {f'{th.xi:.4f} ({th.source})':26s} {f'{th.eta:.4f} ({th.source})':26s}"
-                    f"phase {th.phase}")
+        return "\n".join(rows)
+    th = opt_theory
+    rows.append(f"  {'theory':10s} {f'{th.xi:.4f} ({th.source})':26s} {f'{th.eta:.4f} ({th.source})':26s}"
+                f"phase {th.phase}")
+    rows.append(f"  verdict against theory at the {fr.isoflop.level:.0%} interval:")
+    for fit in fr.fits.values():
+        rows.append(f"  {fit.method:10s} xi {verdict(th.xi, fit.xi_interval)}; eta {verdict(th.eta, fit.eta_interval)}")
     return "\n".join(rows)
+
+
+def edge_summary(fr) -> list[str]:
+    """Lines on the budgets left out because their best d is at the grid's edge: runs at the ends of
+    the flop range are expected and stated; an edge optimum between interior ones is a warning."""
+    edge, has = fr.edge, np.isfinite(fr.envelope)
+    inner = np.flatnonzero(has & ~edge)
+    if not edge.any():
+        return []
+    if len(inner) == 0:
+        return [f"warning: the best d is at the edge of the d grid for every budget; widen --d-min/--d-max"]
+    low, high = edge[: inner[0]].sum(), edge[inner[-1] + 1 :].sum()
+    out = [f"  left out: {low} budgets below f = {fr.flops[inner[0]]:.3g} and {high} above "
+           f"f = {fr.flops[inner[-1]]:.3g}, whose best d is the edge of the d grid (widen --d-min/--d-max to fit them)"]
+    middle = int(edge[inner[0] : inner[-1] + 1].sum())
+    if middle:
+        out.append(f"warning: {middle} budgets between interior ones have their best d at the grid's edge "
+                   "(a d-grid too coarse, or curves that end early); they are left out of the fits")
+    return out
 
 
 def run(args, measure=measure_curves) -> int:
@@ -167,17 +201,20 @@ def run(args, measure=measure_curves) -> int:
     curves = measure(args.alpha, args.beta, args.optimizer, ds, args.steps, args.batch, **extra)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fr = frontier(curves, args.batch * (2 if svag != 1.0 else 1))  # SVAG: two batches per step
+        fr = frontier(curves, args.batch * (2 if svag != 1.0 else 1), warn=False)  # SVAG: two batches per step
     try:
         if experts is not None:
             raise NotImplementedError(f"{experts}: docs/theory.md §8 covers one learner")
         th = theory.compute_optimal(args.alpha, args.beta, args.optimizer)
     except NotImplementedError as exc:
         th = f"not given by docs/theory.md §8 here ({exc})"
-    print(format_table(fr, th, "compute-optimal exponents (95% block-bootstrap intervals):"))
+    print(format_table(fr, th, "compute-optimal exponents (95% block-bootstrap intervals; they leave out the "
+                               "finite-d bias: compare a smaller --d-max):"))
     f = fr.isoflop.flops
     if len(f):
         print(f"  fitted on {len(f)} budgets with an interior optimum, f in [{f.min():.3g}, {f.max():.3g}]")
+    for line in edge_summary(fr):
+        print(line)
     for w in caught:
         print(f"warning: {w.message}")
     _write_png(fr, th, args)
