@@ -25,6 +25,7 @@ from ..curves import record_grid
 from ..exact import exact_risk
 from ..optim import defaults
 from ..testing import power_law_spectrum, timing
+from ._out import out_help, out_path
 
 
 class NotAvailable(Exception):
@@ -173,7 +174,7 @@ def _arguments(ap):
     ap.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
     ap.add_argument("--repeat", type=int, default=3, help="timing repeats, median reported (default 3)")
     ap.add_argument("--only", nargs="+", help="run only rows whose name contains one of these words")
-    ap.add_argument("--out", help="write the table and machine info to this JSON file")
+    ap.add_argument("--out", default="", help=out_help("", (".json",), "JSON table (rows and machine info)"))
 
 
 def add_parser(sub):
@@ -186,10 +187,11 @@ def add_parser(sub):
 def main_args(args) -> int:
     if args.repeat < 1:
         raise ValueError(f"--repeat must be >= 1, got {args.repeat}")
+    out = out_path(args.out, (".json",), "JSON table")
     info = machine()
     print(machine_line(info))
     print(f"{'benchmark':<38} {'ratio':>9}  detail  [source]")
     rows = run(args.quick, args.repeat, args.only)
-    if args.out:
-        Path(args.out).write_text(json.dumps({"machine": info, "rows": rows}, indent=1))
+    if out is not None:
+        out.write_text(json.dumps({"machine": info, "rows": rows}, indent=1))
     return 0
