@@ -134,3 +134,10 @@ def test_the_fast_bar_moves_evenly_in_blocks_not_steps():
 def test_auto_is_the_only_string_accepted():
     with pytest.raises(ValueError, match="progress must be 'auto'"):
         _progress.Progress("yes")
+
+
+def test_sweep_tasks_run_without_a_bar_of_their_own(bars, expensive, tmp_path):
+    """A sweep has its own bar (configs); its tasks, run in workers, must not each open another."""
+    cfgs = plrf.sweep.grid(alpha=1.0, beta=0.3, d=[16, 32], optimizer="sgd", steps=200, engine="exact")
+    plrf.sweep.run(cfgs, store=tmp_path / "store", progress=False, workers=1)
+    assert bars == []

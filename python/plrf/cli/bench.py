@@ -51,7 +51,7 @@ def row_fast_exact(quick, repeat):
     opt, rec = defaults(spec, 1)["dana_decaying"], record_grid(steps, 20)
     res = {}
     times = {m: timing.median_time(lambda m=m: res.__setitem__(m, exact_risk(spec, opt, steps, record=rec, method=m,
-                                                                                 threads=1)), repeat)
+                                                                                 threads=1, progress=False)), repeat)
              for m in ("exact", "fast")}
     err = float(np.max(np.abs(res["fast"].risk / res["exact"].risk - 1)))
     return {"ratio": times["exact"] / times["fast"], "source": "plrf.exact_risk",
