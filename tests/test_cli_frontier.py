@@ -31,7 +31,7 @@ def test_pipeline_on_synthetic_curves(tmp_path, capsys):
         return {d: (t, t**-0.5 + float(d) ** -1.0) for d in ds}
 
     args = types.SimpleNamespace(alpha=1.0, beta=0.3, optimizer="sgd", d_min=10, d_max=1e4, n_d=25,
-                                 steps=1e9, batch=1, out=str(tmp_path / "fr"))
+                                 steps=1e9, batch=1, out=str(tmp_path / "fr.png"))
     assert cli_frontier.run(args, measure=fake) == 0
     out = capsys.readouterr().out
     iso = [line for line in out.splitlines() if line.strip().startswith("isoflop")][0]
@@ -42,7 +42,7 @@ def test_pipeline_on_synthetic_curves(tmp_path, capsys):
 
 def test_end_to_end_on_the_engine(tmp_path, capsys):
     """Theory spectra, exact_risk(method="fast"), frontier, table and PNG, on a tiny grid."""
-    out = tmp_path / "e2e"
+    out = tmp_path / "e2e.png"
     assert main(["frontier", "--alpha", "1", "--beta", "0.3", "--optimizer", "dana_decaying", "--d-min", "20",
                  "--d-max", "320", "--n-d", "9", "--out", str(out)]) == 0
     text = capsys.readouterr().out

@@ -241,7 +241,7 @@ def test_sweeps_reach_experts_through_options(tmp_path):
 def test_cli_frontier_takes_experts(tmp_path, capsys):
     from plrf.cli import main
 
-    out = tmp_path / "fr"
+    out = tmp_path / "fr.png"
     assert main(["frontier", "--alpha", "1", "--beta", "0.3", "--d-min", "20", "--d-max", "160", "--n-d", "4",
                  "--steps", "2000", "--experts", "4,2", "--expert-clock", "--out", str(out)]) == 0
     text = capsys.readouterr().out

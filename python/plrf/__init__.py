@@ -28,7 +28,7 @@ from .simulation import resume, simulate
 from . import controllers  # plrf.controllers.adagrad_norm(), ...: step-size controllers (docs/adaptive.md)
 from . import checkpoint  # plrf.checkpoint.load, CheckpointError: the inert checkpoint format
 from . import sweep  # plrf.sweep.run(grid(...), store=...); plrf.sweep.grid, plrf.sweep.load
-from .sweep import load
+from ._load import load  # a store folder -> its table; a spectrum .npz -> Spectrum
 
 __all__ = [
     "__version__",

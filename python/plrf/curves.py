@@ -87,6 +87,10 @@ class Curve:
     parts: np.ndarray | None = None  # mixture of experts: each expert's curve, shape (m, n_steps)
     lr: np.ndarray | None = None  # with a controller: the DE's multiplier that produced theta_t (NaN at t=0)
 
+    def __repr__(self):
+        extra = "" if self.error_estimate is None else f", error_estimate={self.error_estimate:.2g}"
+        return f"Curve({_label(self.meta)}{_summary(self.steps, self.risk)}{extra}{_flags(self)})"
+
     def to_dataframe(self):
         import pandas as pd
 
@@ -125,6 +129,12 @@ class Curves:
         r = self.risk[self.ok]
         return r.std(axis=0, ddof=1) / np.sqrt(r.shape[0]) if r.shape[0] > 1 else np.full(r.shape[1], np.nan)
 
+    def __repr__(self):
+        n_div = int(np.sum(np.asarray(self.diverged_at) >= 0))
+        mean = self.mean if np.any(self.ok) else np.full(len(self.steps), np.nan)
+        return (f"Curves({_label(self.meta)}{len(self.seeds)} seeds x {_summary(self.steps, mean, 'mean risk')}"
+                f"{f', {n_div} diverged' if n_div else ''}{_flags(self)})")
+
     def quantiles(self, q=(0.1, 0.5, 0.9)) -> np.ndarray:
         return np.quantile(self.risk[self.ok], q, axis=0)
 
@@ -141,3 +151,29 @@ class Curves:
                 **({} if self.lr is None else {"lr": self.lr.ravel()}),
             }
         )
+
+
+# ---- short reprs: what a curve is and where it goes, not its arrays ------------------------------
+def _label(meta) -> str:
+    keys = [meta.get("optimizer"), *(f"{k}={meta[k]!r}" for k in ("method", "d") if k in meta)]
+    text = ", ".join(str(k) for k in keys if k is not None)
+    return text + ", " if text else ""
+
+
+def _summary(steps, risk, what="risk") -> str:
+    steps, risk = np.asarray(steps), np.asarray(risk, dtype=float)
+    if steps.size == 0:
+        return "0 records"
+    return (f"{steps.size} records at t = {int(steps[0])}..{int(steps[-1]):.3g}, {what} {risk[..., 0].ravel()[0]:.4g}"
+            f" -> {risk[..., -1].ravel()[0]:.4g}")
+
+
+def _flags(c) -> str:
+    flags = [f"diverged_at={c.diverged_at}"] if isinstance(c.diverged_at, int) and c.diverged_at >= 0 else []
+    if c.interrupted:
+        flags.append("interrupted")
+    if c.parts is not None:
+        flags.append(f"parts of {np.shape(c.parts)[-2]} experts")
+    if c.lr is not None:
+        flags.append("lr")
+    return "".join(", " + f for f in flags)

@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 
 from . import _compress, _core
+from . import _cost
 from . import _validate as check
 from . import controllers
 from ._progress import Progress
@@ -42,7 +43,7 @@ def exact_risk(
     threads=None,
     on_divergence="warn",
     dt=0.01,
-    progress=False,
+    progress="auto",
     compress=None,
     experts=None,
     model=None,
@@ -65,8 +66,10 @@ def exact_risk(
     threads : threads over modes (default: all cores; only used for large d). Results do not depend on it.
     on_divergence : "warn" (DivergenceWarning), "raise" (DivergenceError) or "ignore".
     dt : step in log-time tau = ln(1 + t) for method="ode".
-    progress : False/None, True (a tqdm bar), a tqdm-like class or object, or a callable taking the
-        engine's work units done (the rule of plrf._progress, shared by every entry point).
+    progress : "auto" (default: a bar when the call is estimated to take more than ~5 s), False/None,
+        True (a tqdm bar), a tqdm-like class or object, or a callable taking the work done: steps
+        ("exact", "continuous"), ODE grid points ("ode") or percent of the estimated blocks ("fast")
+        (the rule of plrf._progress, shared by every entry point).
     compress : None (default: methods "fast" and "ode" run on spectrum.compress(rtol / 10) when the
         spectrum has more than 10,000 entries and the nodes halve them at least; "exact" and
         "continuous", the references, never compress unless asked), False (the spectrum as given),
@@ -114,7 +117,7 @@ def exact_risk(
     spec, rtol_c, how = _compress.apply(spec, compress, method, rtol)
     if method == "ode":
         _check_ode_cost(dt, int(rec[-1]), spec.n_nodes * (1 if experts is None else experts.m))
-    bar = Progress(progress, unit="work", desc=f"exact_risk {method}")
+    bar = _bar(progress, method, optimizer, spec, experts, rec, rtol, dt)
     try:
         if experts is None:
             res = _core.exact_risk(
@@ -124,6 +127,8 @@ def exact_risk(
             )
         else:
             res = _experts_run(spec, batch, optimizer, experts, rec, steps, method, rtol, threads, dt, bar.callback)
+        if not res["interrupted"]:
+            bar.finish()
     finally:
         bar.close()
     meta = {**spec.meta, "method": method, "optimizer": optimizer.name, "batch": batch, "steps": steps}
@@ -159,6 +164,14 @@ def exact_risk(
                       "use a smaller dt", 
                       RuntimeWarning, stacklevel=2)
     return curve
+
+
+def _bar(progress, method, optimizer, spec, experts, rec, rtol, dt) -> Progress:
+    """The run's bar (plrf._cost: its total, units and whether progress="auto" shows it)."""
+    copies = 1 if experts is None else experts.m
+    seconds = _cost.exact_seconds(method, optimizer.is_sgd(), spec.n_nodes * copies, rec, rtol, dt)
+    return Progress(progress, desc=f"exact_risk {method}", seconds=seconds,
+                    **_cost.exact_bar(method, rec, rtol, dt, copies))
 
 
 def _experts_run(spec, batch, optimizer, experts, rec, steps, method, rtol, threads, dt, callback) -> dict:

@@ -49,16 +49,21 @@ _YLABEL = {"risk": "risk P (half the MSE)", "lr": "learning-rate multiplier m_t"
 def curves(items, exact=None, *, band=(0.1, 0.9), labels=None, ax=None, title=None, path=None, quantity="risk"):
     """Loss curves: each plrf.Curves as its seed mean with a quantile band, each plrf.Curve as a line.
 
-    items: a Curve/Curves, or a list or {label: curve} mapping of them. exact: optional
-    Curve (or list/mapping, in the same order) drawn dashed in the colour of the matching item.
+    items: a Curve/Curves, or a list or {label: curve} mapping of them (may be empty when exact is given).
+    exact: optional Curve (or list/mapping); the i-th is drawn dashed in the colour of the i-th item, and
+    those beyond the items in colours of their own. Each exact curve is labelled by what it is, from its
+    meta: "exact E[P]" (method "exact"), "E[P], fast solver", or "approximate" for the ODE, continuous-time
+    models and deterministic equivalents (meta["approximation"]). A figure with nothing to draw is refused.
     quantity: "risk", or "lr" for the learning-rate curves of runs with a step-size controller.
     """
     band = check.interval("band", band, 0.0, 1.0, closed=True)
     check.choice("quantity", quantity, tuple(_YLABEL))
+    names, objs = _labelled(items, labels)
+    exact_names, exacts = _labelled(exact, None, "exact") if exact is not None else ([], [])
+    if not objs and not exacts:
+        raise ValueError("plot.curves: nothing to draw (items and exact are both empty)")
     plt = _pyplot()
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 4.4))
-    names, objs = _labelled(items, labels)
-    _, exacts = _labelled(exact, None, "exact") if exact is not None else ([], [])
     for i, (name, c) in enumerate(zip(names, objs)):
         color = f"C{i}"
         if hasattr(c, "seeds"):
@@ -69,14 +74,39 @@ def curves(items, exact=None, *, band=(0.1, 0.9), labels=None, ax=None, title=No
             ax.plot(t, r.mean(axis=0), color=color, lw=1.2, label=f"{name}: seed mean")
         else:
             t, r = _positive(c.steps, _values(c, quantity))
-            ax.plot(t, r, color=color, lw=1.5, label=name)
-        if i < len(exacts):
-            t, r = _positive(exacts[i].steps, _values(exacts[i], quantity))
-            ax.plot(t, r, color="k" if len(objs) == 1 else color, ls="--", lw=1.0, label=f"{name}: exact E[P]" if quantity == "risk" else f"{name}: reference")
+            ax.plot(t, r, color=color, lw=1.5, label=f"{name} ({_what(c)})" if _approximate(c) else name)
+    for i, c in enumerate(exacts):
+        t, r = _positive(c.steps, _values(c, quantity))
+        paired = i < len(objs)
+        color = ("k" if len(objs) == 1 else f"C{i}") if paired else f"C{len(objs) + i}"
+        what = _what(c) if quantity == "risk" else "reference" + (" (approximate)" if _approximate(c) else "")
+        ax.plot(t, r, color=color, ls="--" if paired else "-", lw=1.0 if paired else 1.5,
+                label=f"{names[i] if paired else exact_names[i]}: {what}")
     ax.set(xscale="log", yscale="log", xlabel="steps t", ylabel=_YLABEL[quantity], title=title)
     ax.grid(True, which="major", alpha=0.3)
     _legend(ax, fontsize=8)
     return _finish(fig, path)
+
+
+def _approximate(c) -> bool:
+    """An approximation of the discrete run's expected risk, by its meta (docs/exact.md, docs/adaptive.md)."""
+    meta = getattr(c, "meta", {}) or {}
+    return bool(meta.get("approximation")) or meta.get("method") in ("ode", "continuous")
+
+
+def _what(c) -> str:
+    """What an expected-risk curve is, from its meta: never "exact" for an approximation."""
+    meta = getattr(c, "meta", {}) or {}
+    if meta.get("approximation"):
+        return f"{meta['approximation']} (approximate)"
+    method = meta.get("method")
+    if method == "ode":
+        return "continuized ODE (approximate)"
+    if method == "continuous":
+        return f"{meta.get('model', 'continuous-time')} model of SGD (approximate)"
+    if method == "fast":
+        return "E[P], fast solver"
+    return "exact E[P]" if method == "exact" else "reference"
 
 
 def _values(c, quantity):
@@ -147,11 +177,33 @@ def _frontier_losses(ax, fr, theory):
             ax.plot(fit.flops, c * fit.flops**-fit.eta, ls="--", color=color, lw=1.3,
                     label=f"{fit.method}: P* ~ f^-{fit.eta:.3f} [{fit.eta_interval[0]:.3f}, {fit.eta_interval[1]:.3f}]")
     if theory is not None:
-        ax.plot([], [], " ", label=f"theory ({theory.source}): eta = {theory.eta:.3f}")
+        _theory_slope(ax, fr.flops, fr.envelope, -theory.eta, f"theory ({theory.source}): P* ~ f^-{theory.eta:.3f}")
     ax.set(xscale="log", yscale="log", xlabel="flops f = steps x B x d", ylabel="risk P (half the MSE)",
-           title=f"loss vs compute, d = {fr.d[0]:g} .. {fr.d[-1]:g} (colour), B = {fr.batch}")
+           title=f"loss vs compute, d = {fr.d[0]:g} .. {fr.d[-1]:g}, B = {fr.batch}")
     ax.grid(True, alpha=0.3)
     _legend(ax, fontsize=7)
+    _d_colorbar(plt, ax, fr.d)
+
+
+def _d_colorbar(plt, ax, d):
+    """The colour key of the per-d curves (the colours of _d_colors, on a log scale)."""
+    from matplotlib.colors import LogNorm
+
+    lo, hi = float(d[0]), float(d[-1]) if d[-1] > d[0] else float(d[0]) * 10
+    sm = plt.cm.ScalarMappable(norm=LogNorm(lo, hi), cmap=plt.get_cmap("viridis"))
+    ax.figure.colorbar(sm, ax=ax, label="model size d", pad=0.01)
+
+
+def _theory_slope(ax, x, y, slope, label):
+    """The theory's power law x^slope through the middle (in log x) of the finite points (x, y): a
+    reference slope, since theory gives the exponent and not the constant."""
+    ok = np.isfinite(x) & np.isfinite(y) & (np.asarray(x) > 0) & (np.asarray(y) > 0)
+    if not np.any(ok) or not np.isfinite(slope):
+        ax.plot([], [], ":", color="k", label=label + " (not drawn: no finite points)")
+        return
+    x, y = np.asarray(x)[ok], np.asarray(y)[ok]
+    mid = len(x) // 2
+    ax.plot(x, y[mid] * (x / x[mid]) ** slope, ":", color="k", lw=1.6, label=label)
 
 
 def _legend(ax, **kw):
@@ -187,8 +239,9 @@ def _d_star(ax, fr, theory):
             c = np.exp(np.mean(np.log(fit.d_star) - fit.xi * np.log(fit.flops)))
             ax.plot(fit.flops, c * fit.flops**fit.xi, "--", lw=1.2,
                     label=f"{fit.method}: d* ~ f^{fit.xi:.3f} [{fit.xi_interval[0]:.3f}, {fit.xi_interval[1]:.3f}]")
+    fit = fr.isoflop if len(fr.isoflop.flops) else fr.approach1
     if theory is not None:
-        ax.plot([], [], " ", label=f"theory ({theory.source}): xi = {theory.xi:.3f}")
+        _theory_slope(ax, fit.flops, fit.d_star, theory.xi, f"theory ({theory.source}): d* ~ f^{theory.xi:.3f}")
     ax.set(xscale="log", yscale="log", xlabel="flops f = steps x B x d", ylabel="compute-optimal d*",
            title="compute-optimal model size")
     ax.grid(True, alpha=0.3)

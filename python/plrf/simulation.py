@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _core
+from . import _cost
 from . import _validate as check
 from . import checkpoint as ckpt
 from . import controllers
@@ -41,7 +42,7 @@ __all__ = ["simulate", "resume"]
 
 
 def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=None, space="eigen", threads=None,
-             progress=False, checkpoint=None, checkpoint_every=60.0, sampler="fast", on_divergence="warn",
+             progress="auto", checkpoint=None, checkpoint_every=60.0, sampler="fast", on_divergence="warn",
              experts=None, dynamics="sgd", substeps=1, controller=None) -> Curves:
     """Train with streaming batches and record the population risk P (half the MSE) per seed.
 
@@ -56,8 +57,9 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
     record : steps at which to record the risk (inside [0, steps]); default: ~10 per decade + last.
     space : "eigen" (default) or "full" (v-dim samples through W; needs a PLRF problem).
     threads : worker threads over seeds (default: all cores). Results do not depend on it.
-    progress : False, True (a tqdm bar), a tqdm-like class or object, or a callable taking the
-        seed-steps done (the rule of plrf._progress, shared by every entry point).
+    progress : "auto" (default: a bar when the run is estimated to take more than ~5 s), False/None,
+        True (a tqdm bar), a tqdm-like class or object, or a callable taking the seed-steps done (the
+        rule of plrf._progress, shared by every entry point).
     checkpoint : path of a checkpoint file written atomically every `checkpoint_every` seconds (at least
         MIN_CHECKPOINT_EVERY = 1 s), at the end, and on interruption; continue with plrf.resume(path). An
         existing file there is replaced only if it is a checkpoint of this same run;
@@ -94,7 +96,7 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
     return _run(job, _initial_state(job), progress)
 
 
-def resume(path, *, threads=None, progress=False) -> Curves:
+def resume(path, *, threads=None, progress="auto") -> Curves:
     """Continue the run saved in checkpoint `path` (bitwise identical to an uninterrupted run).
 
     The file is inert (no pickle) and checksummed: a damaged or foreign file raises
@@ -278,7 +280,7 @@ def _initial_state(job: Job) -> dict:
 MIN_CHECKPOINT_EVERY = 1.0  # seconds: a save costs milliseconds, and each pause rebuilds the run's steppers
 
 
-def _run(job: Job, state: dict, progress=False) -> Curves:
+def _run(job: Job, state: dict, progress="auto") -> Curves:
     args = job.binding_args()
     bar = _progress_bar(job, state, progress)
     budget = max(job.checkpoint_every, MIN_CHECKPOINT_EVERY) if job.checkpoint else math.inf
@@ -289,6 +291,8 @@ def _run(job: Job, state: dict, progress=False) -> Curves:
                 _save(job, state)
             if interrupted or finished:
                 break
+        if finished:
+            bar.finish()
     finally:
         bar.close()
     curves = _curves(job, state, interrupted)
@@ -310,9 +314,12 @@ def _curves(job: Job, state: dict, interrupted) -> Curves:
                   lr=state["lr"].copy() if "lr" in state else None)
 
 
-def _progress_bar(job: Job, state: dict, progress):
-    bar = Progress(progress, total=job.steps * len(job.seeds), unit="step", desc=f"simulate {job.optimizer.name}")
-    bar.set(int(state["step"].sum()))
+def _progress_bar(job: Job, state: dict, progress, experts=1):
+    """A bar in seed-steps; progress="auto" shows it when the steps left are estimated above a few seconds."""
+    total, done = job.steps * len(job.seeds), int(state["step"].sum())
+    bar = Progress(progress, total=total, unit="seed-step", desc=f"simulate {job.optimizer.name}",
+                   seconds=experts * _cost.simulate_seconds(job, total - done))
+    bar.set(done)
     return bar
 
 
@@ -337,13 +344,15 @@ def _simulate_experts(source, optimizer, steps, batch, seeds, record, space, thr
     check.memory(8.0 * n * (2 * m * spec.d + (m + 1) * k), f"experts={m} x seeds={n} x d={spec.d} state")
     state = _initial_state(job)  # each expert starts where a single learner does
     state.update(x=np.tile(state["x"], (1, m)), y=np.tile(state["y"], (1, m)), parts=np.full((n, m, k), np.nan))
-    bar = _progress_bar(job, state, progress)
+    bar = _progress_bar(job, state, progress, experts=m)
     try:
         interrupted, _ = _core._simulate_experts(
             eigenvalues=spec.eigenvalues, rho=spec.rho, p_inf=spec.p_inf, optimizers=opts, p=experts.p.tolist(),
             weight=experts.weights.tolist(), expert_clock=experts.clock == "expert", sparse=experts.sparse,
             steps=job.steps, batch=job.batch, record=job.record.tolist(), seeds=job.seeds, threads=job.threads,
             progress=bar.callback, **{key: state[key] for key in ("x", "y", "step", "diverged_at", "risk", "parts")})
+        if not interrupted:
+            bar.finish()
     finally:
         bar.close()
     curves = _curves(job, state, interrupted)

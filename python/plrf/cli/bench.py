@@ -25,6 +25,7 @@ from ..curves import record_grid
 from ..exact import exact_risk
 from ..optim import defaults
 from ..testing import power_law_spectrum, timing
+from ._out import out_help, out_path
 
 
 class NotAvailable(Exception):
@@ -50,7 +51,7 @@ def row_fast_exact(quick, repeat):
     opt, rec = defaults(spec, 1)["dana_decaying"], record_grid(steps, 20)
     res = {}
     times = {m: timing.median_time(lambda m=m: res.__setitem__(m, exact_risk(spec, opt, steps, record=rec, method=m,
-                                                                                 threads=1)), repeat)
+                                                                                 threads=1, progress=False)), repeat)
              for m in ("exact", "fast")}
     err = float(np.max(np.abs(res["fast"].risk / res["exact"].risk - 1)))
     return {"ratio": times["exact"] / times["fast"], "source": "plrf.exact_risk",
@@ -173,7 +174,7 @@ def _arguments(ap):
     ap.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
     ap.add_argument("--repeat", type=int, default=3, help="timing repeats, median reported (default 3)")
     ap.add_argument("--only", nargs="+", help="run only rows whose name contains one of these words")
-    ap.add_argument("--out", help="write the table and machine info to this JSON file")
+    ap.add_argument("--out", default="", help=out_help("", (".json",), "JSON table (rows and machine info)"))
 
 
 def add_parser(sub):
@@ -186,14 +187,11 @@ def add_parser(sub):
 def main_args(args) -> int:
     if args.repeat < 1:
         raise ValueError(f"--repeat must be >= 1, got {args.repeat}")
-    if args.out:  # before the work: never a special file (a regular one is replaced)
-        from .._paths import writable_file
-
-        writable_file("--out", args.out)
+    out = out_path(args.out, (".json",), "JSON table")
     info = machine()
     print(machine_line(info))
     print(f"{'benchmark':<38} {'ratio':>9}  detail  [source]")
     rows = run(args.quick, args.repeat, args.only)
-    if args.out:
-        Path(args.out).write_text(json.dumps({"machine": info, "rows": rows}, indent=1))
+    if out is not None:
+        out.write_text(json.dumps({"machine": info, "rows": rows}, indent=1))
     return 0

@@ -1,13 +1,17 @@
 """`python -m plrf demo`: SGD, SGD-M and DANA-decaying on a default PLRF problem.
 
-Monte Carlo (plrf.simulate, several seeds) at d = 1000 is drawn as bands over the exact expected
-risk (plrf.exact_risk), and the figure is written to plrf-demo.png. The F_pp exponents are fitted
-where the power law has room: on exact curves at a large d (1e8 by default, a compressed theory
-spectrum, plrf.Spectrum.theory), whose fit window spans many decades, and printed beside theory.
+The F_pp exponents are fitted where the power law has room: on exact curves at a large d (1e8 by
+default, a compressed theory spectrum, plrf.Spectrum.theory), whose fit window spans many decades,
+and printed beside theory. The figure (plrf-demo.png) has two panels: Monte Carlo (plrf.simulate,
+several seeds) at d = 1000 as bands over the exact expected risk (plrf.exact_risk); and the d = 1e8
+curves the table is fitted on, with the fitted slopes over their windows, the theory slopes and the
+limit level P_inf. The default (alpha, beta) = (1, 0.3) lies inside phase Ia (docs/theory.md §8).
 """
 from __future__ import annotations
 
 import time
+
+from ._out import out_help, out_path
 
 OPTIMIZERS = ("sgd", "sgd_momentum", "dana_decaying")
 
@@ -16,7 +20,7 @@ def add_parser(sub):
     p = sub.add_parser("demo", help="compare SGD, SGD-M and DANA-decaying: exponents table and plrf-demo.png")
     p.add_argument("--d", type=int, default=1000, help="model dimension (default 1000; v = 4 d)")
     p.add_argument("--alpha", type=float, default=1.0, help="data power-law exponent (default 1.0)")
-    p.add_argument("--beta", type=float, default=0.5, help="target power-law exponent (default 0.5)")
+    p.add_argument("--beta", type=float, default=0.3, help="target power-law exponent (default 0.3: phase Ia)")
     p.add_argument("--seed", type=int, default=0, help="seed of W (default 0)")
     p.add_argument("--steps", type=int, default=30_000, help="Monte Carlo steps (default 30000)")
     p.add_argument("--exact-steps", type=int, default=1_000_000, help="horizon of the exact curves (default 1e6)")
@@ -29,7 +33,7 @@ def add_parser(sub):
                    help="a step-size controller by name (adagrad_norm, polyak, line_search, adam, rmsprop_dana, "
                         "ema_norm; docs/adaptive.md) applied to every optimizer, with its default parameters; "
                         "the exact curves are then its deterministic equivalent (methods exact and ode)")
-    p.add_argument("--out", default="plrf-demo.png", help="figure path (default plrf-demo.png); '' for none")
+    p.add_argument("--out", default="plrf-demo.png", help=out_help("plrf-demo.png"))
     p.set_defaults(func=run)
 
 
@@ -40,10 +44,8 @@ def run(args) -> int:
     from ..problem import PLRF
     from ..simulation import simulate
     from ..spectrum import Spectrum
-    from .._paths import figure_path
 
-    if args.out:  # before the work: never a special file (a regular one is replaced)
-        figure_path("--out", args.out)
+    out = out_path(args.out)
     t0 = time.perf_counter()
     problem = PLRF(args.alpha, args.beta, args.d, seed=args.seed)
     spec = problem.spectrum()
@@ -52,26 +54,55 @@ def run(args) -> int:
     opts = defaults(spec, args.batch)
     big = Spectrum.theory(args.alpha, args.beta, int(args.fit_d))  # compressed above d = 1e5
     big_opts, fit_steps = defaults(big, args.batch), int(args.fit_steps)
-    mc, exact, rows = {}, {}, []
+    mc, exact, large, rows = {}, {}, {}, []
     ctrl = {"controller": args.controller} if args.controller else {}
     small, large_method = ("exact", "ode") if ctrl else ("fast", "fast")  # fast cannot run a controller
     for name in OPTIMIZERS:
         t0 = time.perf_counter()
         mc[name] = simulate(spec, opts[name], args.steps, batch=args.batch, seeds=args.seeds, **ctrl)
         exact[name] = exact_risk(spec, opts[name], args.exact_steps, batch=args.batch, method=small, **ctrl)
-        large = exact_risk(big, big_opts[name], fit_steps, batch=args.batch, method=large_method, **ctrl)
-        f = fit.power_law(large.steps[1:], large.risk[1:], p_inf=big.p_inf)
+        large[name] = exact_risk(big, big_opts[name], fit_steps, batch=args.batch, method=large_method, **ctrl)
+        f = fit.power_law(large[name].steps[1:], large[name].risk[1:], p_inf=big.p_inf)
         theory_fpp = float("nan") if ctrl else _theory_fpp(args.alpha, args.beta, name)
         rows.append((name, f, theory_fpp, mc[name], exact[name], time.perf_counter() - t0))
     _print_table(rows, args)
-    if args.out:
-        from .. import plot
-
-        plot.curves(mc, exact=[exact[n] for n in OPTIMIZERS], path=args.out,
-                    title=f"PLRF alpha={args.alpha}, beta={args.beta}, d={args.d}, B={args.batch}: "
-                          f"{args.seeds} seeds over exact risk")
-        print(f"wrote {args.out}")
+    if out is not None:
+        _figure(mc, exact, large, rows, big.p_inf, args, out)
+        print(f"wrote {out}")
     return 0
+
+
+def _figure(mc, exact, large, rows, p_inf, args, out):
+    """Left: Monte Carlo bands over the exact risk at d. Right: the fitted large-d curves, each with
+    its fitted slope on its window (solid, thick), the theory slope through the window's middle
+    (dotted) and the limit level P_inf (dashed grey)."""
+    import numpy as np
+
+    from .. import plot, theory
+
+    plt = plot._pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
+    plot.curves(mc, exact=[exact[n] for n in OPTIMIZERS], ax=left,
+                title=f"d = {args.d}: {args.seeds} seeds over the expected risk")
+    for i, (name, f, th, *_rest) in enumerate(rows):
+        c, color = large[name], f"C{i}"
+        t, r = plot._positive(c.steps, c.risk)
+        right.plot(t, r, color=color, lw=1.2, label=f"{name}")
+        w = np.geomspace(*f.window, 50)
+        right.plot(w, p_inf + f.predict(w), color=color, lw=4, alpha=0.35,
+                   label=f"fit t^-{f.exponent:.3f} on [{f.window[0]:.2g}, {f.window[1]:.2g}]")
+        if np.isfinite(th):
+            mid = np.sqrt(f.window[0] * f.window[1])
+            right.plot(w, p_inf + f.predict(mid) * (w / mid) ** -th, ":", color="k", lw=1.2,
+                       label="theory slopes" if i == 0 else None)
+    right.axhline(p_inf, color="0.5", ls="--", lw=1, label=f"P_inf = {p_inf:.3g}")
+    right.set(xscale="log", yscale="log", xlabel="steps t", ylabel="risk P (half the MSE)",
+              title=f"d = {args.fit_d:.0e}: the curves the exponents are fitted on")
+    right.grid(True, which="major", alpha=0.3)
+    right.legend(fontsize=7)
+    fig.suptitle(f"PLRF alpha = {args.alpha:g}, beta = {args.beta:g} (phase {theory.phase(args.alpha, args.beta)}), "
+                 f"B = {args.batch}")
+    plot._finish(fig, out)
 
 
 def _theory_fpp(alpha, beta, name):

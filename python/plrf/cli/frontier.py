@@ -5,7 +5,7 @@ For each d on a geometric grid it builds the theory spectrum (plrf.Spectrum.theo
 into log-lambda nodes at rtol 1e-4 so that the cost does not grow with d; d up to 1e9 and beyond), runs
 the expected-risk engine (plrf.exact_risk, method="fast") with the authors' default
 hyperparameters (plrf.defaults), fits d*(f) ~ f^xi and P*(f) ~ f^-eta on the envelope
-(plrf.frontier), prints them next to plrf.theory.compute_optimal and writes <out>.png.
+(plrf.frontier), prints them next to plrf.theory.compute_optimal and draws the figure --out.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 
 from ..optim import NAMES
+from ._out import out_help, out_path
 
 DESCRIPTION = """\
 Measure the compute-optimal scaling law of one optimizer on the power-law random features model.
@@ -25,11 +26,11 @@ For every model size d on a geometric grid, the exact expected loss curve P(t, d
 (no Monte Carlo) with the authors' default hyperparameters. Flops are counted as
 f = steps x B x d. At each budget f the best d is found (the envelope min_d P(f/(B d), d)), and
 two power laws are fitted:  d*(f) ~ f^xi  and  P*(f) ~ f^-eta.  They are printed next to the
-theory of the 4+3 phases (plrf.theory.compute_optimal) and drawn in <out>.png.
+theory of the 4+3 phases (plrf.theory.compute_optimal) and drawn in the figure --out.
 
 Examples:
   python -m plrf frontier --alpha 0.7 --beta 0.7 --optimizer sgd          # seconds
-  python -m plrf frontier --alpha 1 --beta 0.3 --optimizer dana_decaying --d-max 1e5 --out dana
+  python -m plrf frontier --alpha 1 --beta 0.3 --optimizer dana_decaying --d-max 1e5 --out dana.pdf
                                                                          # ~10 s
 Budgets whose best d is the smallest or largest d of the grid are left out of the fits: at the
 low and high ends of the flop range this is expected (the optimum has left the grid) and is
@@ -61,7 +62,7 @@ def add_parser(sub):
     p.add_argument("--svag", type=float, default=1.0,
                    help="SVAG with this l >= 1 (docs/families.md §3; default 1 = off): two batches per step, "
                         "so flops count 2 B samples per step")
-    p.add_argument("--out", default="plrf-frontier", help="output prefix: writes <out>.png (default plrf-frontier)")
+    p.add_argument("--out", default="plrf-frontier.png", help=out_help("plrf-frontier.png"))
     p.set_defaults(func=run)
 
 
@@ -185,10 +186,9 @@ def edge_summary(fr) -> list[str]:
 def run(args, measure=measure_curves) -> int:
     from .. import theory
     from ..frontier import frontier
-    from .._paths import figure_path
 
     _check(args)
-    figure_path("--out", f"{args.out}.png")  # before the work: never a special file
+    out = out_path(args.out)
     experts = experts_of(args)
     ds = d_grid(args.d_min, args.d_max, args.n_d)
     ph = theory.phase(args.alpha, args.beta)
@@ -217,16 +217,17 @@ def run(args, measure=measure_curves) -> int:
         print(line)
     for w in caught:
         print(f"warning: {w.message}")
-    _write_png(fr, th, args)
+    if out is not None:
+        _write_png(fr, th, args, out)
     return 0
 
 
-def _write_png(fr, th, args):
+def _write_png(fr, th, args, out):
     try:
         from .. import plot
 
         title = f"{args.optimizer}, alpha = {args.alpha:g}, beta = {args.beta:g}, B = {args.batch}"
-        plot.frontier(fr, theory=None if isinstance(th, str) else th, title=title, path=f"{args.out}.png")
-        print(f"wrote {args.out}.png")
+        plot.frontier(fr, theory=None if isinstance(th, str) else th, title=title, path=out)
+        print(f"wrote {out}")
     except ImportError as exc:
         print(f"no figure: {exc}")

@@ -38,8 +38,8 @@ class Engine:
 
 def _engine_options(options: dict) -> dict:
     """Config options plus sweep defaults: divergence is recorded (the driver warns once), and
-    local pool workers use their share of the cores."""
-    out = {"on_divergence": "ignore", **options}
+    local pool workers use their share of the cores; no bar per task (the sweep's own bar counts configs)."""
+    out = {"on_divergence": "ignore", "progress": False, **options}
     if out.get("experts") is not None:  # kept JSON-able in the config: {"zipf": [m, zeta]}, {"p": [...]}, ...
         from ..experts import Experts
 
