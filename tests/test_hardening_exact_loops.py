@@ -18,21 +18,20 @@ import pytest
 import plrf
 from hardening_tools import child_env, refusal, run_capped
 
-SETUP = """
-import numpy as np, plrf
-spec = plrf.Spectrum.theory(1.0, 0.5, 100)
-opt = plrf.defaults(spec)["sgd"]
-"""
+# The battery's setup, in the children and in this process
+SETUP = 'import numpy as np, plrf\nspec = plrf.Spectrum.theory(1.0, 0.5, 100)\nopt = plrf.defaults(spec)["sgd"]\n'
+BATTERY = {}
+exec(SETUP, BATTERY)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def spec():
-    return plrf.Spectrum.theory(1.0, 0.5, 100)
+    return BATTERY["spec"]
 
 
-@pytest.fixture(scope="module")
-def opt(spec):
-    return plrf.defaults(spec)["sgd"]
+@pytest.fixture
+def opt():
+    return BATTERY["opt"]
 
 
 def spike_optimizer():

@@ -223,8 +223,8 @@ def _check_cost(method, dt: float, last: int, d: int, substeps) -> None:
     work = float(last) * d
     if work > _MAX_WORK:
         raise ValueError(f"steps={last} x {d} nodes is {work:.3g} mode updates for method={method!r} (limit "
-                         f"{_MAX_WORK:.0e}, hours to a day of work): use method='fast' (O(nodes log steps), "
-                         "the same curve to rtol) or method='ode'")
+                         f"{_MAX_WORK:.0e}, hours to a day of work): use method='fast' (O(nodes log steps): the "
+                         "discrete recursion to rtol) or method='ode' (the continuized model), or fewer steps")
     if substeps and work * substeps > _MAX_WORK:
         raise ValueError(f"substeps={substeps} x steps={last} x {d} nodes is {work * substeps:.3g} mode updates "
                          f"(limit {_MAX_WORK:.0e}, hours to a day of work): use fewer substeps (the scheme tends "
