@@ -111,12 +111,14 @@ print(c.diverged_at, abs(c.risk[-1] / ref.risk[-1] - 1) < 1e-6, np.all(np.isfini
 
 
 # ---- item 5: array schedules --------------------------------------------------------------------
-def test_fast_reports_a_spike_divergence_at_exacts_step(spec):
+@pytest.mark.parametrize("record", [None, [0, 4000, 5001, 5002, 5003, 10**5]])
+def test_fast_reports_a_spike_divergence_at_exacts_step(spec, record):
     opt = spike_optimizer()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", plrf.DivergenceWarning)
-        steps = [plrf.exact_risk(spec, opt, 10**5, method=m).diverged_at for m in ("exact", "fast")]
-    assert steps == [5003, 5003]
+        exact, fast = (plrf.exact_risk(spec, opt, 10**5, method=m, record=record) for m in ("exact", "fast"))
+    assert exact.diverged_at == fast.diverged_at == 5003
+    assert np.array_equal(np.isnan(fast.risk), np.isnan(exact.risk))  # the records before it are kept
 
 
 @pytest.mark.parametrize("lr_factor", [1.05, 1.5, 4.0])

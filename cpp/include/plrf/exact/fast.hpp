@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "plrf/runtime/control.hpp"
@@ -215,6 +216,34 @@ class BlockSolver {
 // Exact steps spent locating a divergence, times d: ~0.1 s of work.
 constexpr double kLocateWork = 1 << 26;
 
+// The block lengths run so far, to replay a divergence, kept as runs of equal lengths: dense
+// records make millions of one-step blocks, which take one run.
+class BlockLog {
+ public:
+  void push(std::int64_t n) {
+    if (!runs_.empty() && runs_.back().first == n)
+      ++runs_.back().second;
+    else
+      runs_.emplace_back(n, 1);
+  }
+  std::int64_t last() const { return runs_.empty() ? 0 : runs_.back().first; }
+  std::int64_t pop() {
+    const std::int64_t n = runs_.back().first;
+    if (--runs_.back().second == 0) runs_.pop_back();
+    return n;
+  }
+  // f(n) for every block in order, while it returns true.
+  template <class F>
+  void replay(F&& f) const {
+    for (const auto& [n, count] : runs_)
+      for (std::int64_t i = 0; i < count; ++i)
+        if (!f(n)) return;
+  }
+
+ private:
+  std::vector<std::pair<std::int64_t, std::int64_t>> runs_;  // (length, count)
+};
+
 // A divergence found in the block of `n` steps after `blocks` (its coupling supercritical, or the
 // guard tripped at its end) is moved to the step at which the exact recursion sees it: the solver
 // is replayed over `blocks` (deterministic, so it reaches the same state) and continued in exact
@@ -223,16 +252,16 @@ constexpr double kLocateWork = 1 << 26;
 // and the step reached is reported. Only divergent runs pay for this.
 template <bool kSgd>
 RiskCurve locate_divergence(const Modes& md, const GenMomentum& opt, int threads,
-                            const std::vector<std::int64_t>& blocks, std::int64_t n, Recorder& rec,
-                            const RunControl& control) {
-  rec.reopen();
+                            const BlockLog& blocks, std::int64_t n, Recorder& rec, const RunControl& control) {
   BlockSolver<kSgd> solver(md, opt, threads);
   std::int64_t t = 0;
-  for (const std::int64_t len : blocks) {
-    if (control.cancelled()) return rec.out;  // the recorder marks it at the next visit
+  blocks.replay([&](std::int64_t len) {
     solver.advance(t, len);
     t += len;
-  }
+    return !control.cancelled();
+  });
+  if (control.cancelled()) return rec.out;  // Ctrl-C: the divergence stays at the block's end
+  rec.reopen();
   const std::int64_t end = t + n;
   const auto budget = static_cast<std::int64_t>(std::max(1024.0, kLocateWork / static_cast<double>(md.d)));
   for (const std::int64_t stop = t + budget; t < stop; ++t) {
@@ -250,17 +279,19 @@ RiskCurve run_blocks(const Modes& md, const GenMomentum& opt, const RecordGrid& 
   Recorder rec(record, solver.R2);
   R2History hist;
   hist.push(0, solver.R2);
-  std::vector<std::int64_t> blocks;  // the lengths run so far, to replay a divergence
+  BlockLog blocks;
   for (std::int64_t t = 0;;) {
     if (!rec.visit(t, solver.R2, control)) {
-      if (rec.out.diverged_at < 0 || blocks.empty() || blocks.back() == 1) return rec.out;
-      const std::int64_t last = blocks.back();  // the guard tripped at the end of this block
-      blocks.pop_back();
+      if (rec.out.diverged_at < 0 || blocks.last() <= 1) return rec.out;
+      const std::int64_t last = blocks.pop();  // the guard tripped at the end of this block
       return locate_divergence<kSgd>(md, opt, threads, blocks, last, rec, control);
     }
     const std::int64_t n = solver.length(block_length(opt, t, rec.next_record(), r, hist), rec.next_record() - t);
-    if (!solver.advance(t, n)) return locate_divergence<kSgd>(md, opt, threads, blocks, n, rec, control);
-    blocks.push_back(n);
+    if (!solver.advance(t, n)) {
+      rec.diverged(static_cast<double>(t + n));
+      return locate_divergence<kSgd>(md, opt, threads, blocks, n, rec, control);
+    }
+    blocks.push(n);
     t += n;
     hist.push(t, solver.R2);
     control.advance(n);
