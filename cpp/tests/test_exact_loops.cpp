@@ -45,4 +45,5 @@ TEST_CASE("numbers in messages read back as the same double") {
   CHECK(plrf::format_number(0.0) == "0");
   CHECK(plrf::format_number(1.0 / 3.0) == "0.3333333333333333");
   CHECK(plrf::format_number(std::numeric_limits<double>::infinity()) == "inf");
+  CHECK(plrf::format_number(-std::numeric_limits<double>::quiet_NaN()) == "nan");
 }
