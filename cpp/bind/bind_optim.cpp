@@ -151,7 +151,7 @@ void bind_optim(py::module_& m) {
              if (o.knobs.affine())
                knobs += ", l2=" + schedule_repr(o.knobs.l2) + ", decay=" + schedule_repr(o.knobs.decay) +
                         ", noise=" + schedule_repr(o.knobs.noise);
-             if (o.knobs.svag()) knobs += ", svag_l=" + std::to_string(o.knobs.svag_l);
+             if (o.knobs.svag()) knobs += ", svag_l=" + plrf::format_number(o.knobs.svag_l);
              return o.name + "(gamma1=" + schedule_repr(o.gamma1) + ", gamma2=" + schedule_repr(o.gamma2) +
                     ", gamma3=" + schedule_repr(o.gamma3) + ", delta=" + schedule_repr(o.delta) + knobs + ")";
            })

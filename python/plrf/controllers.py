@@ -66,11 +66,14 @@ class Controller:
 
 
 def default_b0(spectrum, batch) -> float:
-    """sqrt(E||g_0||^2) = sqrt((1 + 1/B) sum lambda^2 rho + tr K 2 P_0 / B)  (docs/adaptive.md §4)."""
+    """sqrt(E||g_0||^2) = sqrt((1 + 1/B) sum lambda^2 rho + tr K 2 P_0 / B)  (docs/adaptive.md §4).
+
+    1 for a run that starts at a noiseless optimum (rho = 0, P_inf = 0): every gradient is then 0 and the
+    run stays there whatever b0 is, while b0 = 0 would be refused (AdaGrad-Norm divides by b0)."""
     lam, rho = spectrum.eigenvalues, spectrum.rho
     trace = float(spectrum.multiplicity @ lam)
     two_p0 = 2.0 * spectrum.p_inf + float(lam @ rho)
-    return math.sqrt((1.0 + 1.0 / batch) * float(lam**2 @ rho) + trace * two_p0 / batch)
+    return math.sqrt((1.0 + 1.0 / batch) * float(lam**2 @ rho) + trace * two_p0 / batch) or 1.0
 
 
 def default_G(spectrum, batch, b0) -> float:

@@ -115,8 +115,7 @@ def exact_risk(
     substeps = _substeps(model, substeps)
     given = spec  # after every argument is checked: compression is O(d) work
     spec, rtol_c, how = _compress.apply(spec, compress, method, rtol)
-    if method == "ode":
-        _check_ode_cost(dt, int(rec[-1]), spec.n_nodes * (1 if experts is None else experts.m))
+    _check_cost(method, dt, int(rec[-1]), spec.n_nodes * (1 if experts is None else experts.m), substeps)
     bar = _bar(progress, method, optimizer, spec, experts, rec, rtol, dt)
     try:
         if experts is None:
@@ -131,7 +130,8 @@ def exact_risk(
             bar.finish()
     finally:
         bar.close()
-    meta = {**spec.meta, "method": method, "optimizer": optimizer.name, "batch": batch, "steps": steps}
+    meta = {**spec.meta, "method": method, "optimizer": optimizer.name, "batch": batch, "steps": steps,
+            **_METHOD_META.get(method, {})}
     curve = Curve(
         steps=rec,
         risk=np.asarray(res["risk"]),
@@ -172,6 +172,16 @@ def _bar(progress, method, optimizer, spec, experts, rec, rtol, dt) -> Progress:
     seconds = _cost.exact_seconds(method, optimizer.is_sgd(), spec.n_nodes * copies, rec, rtol, dt)
     return Progress(progress, desc=f"exact_risk {method}", seconds=seconds,
                     **_cost.exact_bar(method, rec, rtol, dt, copies))
+
+
+# What a method's error estimate and divergence step stand for, where that is not the obvious
+# (docs/exact.md: the ODE's estimate; docs/limits.md: where each method reports a divergence).
+_METHOD_META = {"ode": {
+    "error_estimate_measures": "dt discretisation only (|P_dt - P_2dt|), not the ODE's modelling error against "
+                               "the discrete recursion",
+    "diverged_at_resolution": "the first ODE grid point past the divergence threshold (the ODE's own time, not "
+                              "the step method='exact' reports)",
+}}
 
 
 def _experts_run(spec, batch, optimizer, experts, rec, steps, method, rtol, threads, dt, callback) -> dict:
@@ -222,17 +232,32 @@ def _substeps(model, substeps):
     return check.integer("substeps", substeps, 1, 2**31 - 1)
 
 
-# Mode updates (ODE grid points x modes, both resolutions) above which a run is refused: ~1e13 is
-# about a day of work, and a grid that fine is a mistake in dt, not a request.
-_MAX_ODE_WORK = 1e13
+# Mode updates (steps, or ODE grid points, x nodes [x substeps]) above which a run is refused: the
+# recursion takes ~1 ns per mode and step on one core, so 1e13 is hours to a day of work, and a run
+# that long is a mistake in steps, dt or substeps, not a request (method="fast" costs O(d log T)).
+_MAX_WORK = 1e13
 
 
-def _check_ode_cost(dt: float, last: int, d: int) -> None:
-    points = np.log1p(last) / dt
-    work = 1.5 * points * d
-    if work > _MAX_ODE_WORK:
-        raise ValueError(f"dt={dt} gives about {points:.3g} ODE grid points x {d} nodes ({work:.3g} mode "
-                         f"updates, limit {_MAX_ODE_WORK:.0e}): use a larger dt (the default is 0.01)")
+def _check_cost(method, dt: float, last: int, d: int, substeps) -> None:
+    """Refuse, before any work, a run of more than _MAX_WORK mode updates, naming the knob that set it."""
+    if method == "fast":  # O(d log T) whatever the horizon
+        return
+    if method == "ode":
+        points = np.log1p(last) / dt
+        work = 1.5 * points * d
+        if work > _MAX_WORK:
+            raise ValueError(f"dt={dt} gives about {points:.3g} ODE grid points x {d} nodes ({work:.3g} mode "
+                             f"updates, limit {_MAX_WORK:.0e}): use a larger dt (the default is 0.01)")
+        return
+    work = float(last) * d
+    if work > _MAX_WORK:
+        raise ValueError(f"steps={last} x {d} nodes is {work:.3g} mode updates for method={method!r} (limit "
+                         f"{_MAX_WORK:.0e}, hours to a day of work): use method='fast' (O(nodes log steps): the "
+                         "discrete recursion to rtol) or method='ode' (the continuized model), or fewer steps")
+    if substeps and work * substeps > _MAX_WORK:
+        raise ValueError(f"substeps={substeps} x steps={last} x {d} nodes is {work * substeps:.3g} mode updates "
+                         f"(limit {_MAX_WORK:.0e}, hours to a day of work): use fewer substeps (the scheme tends "
+                         "to the continuous-time model like 1/substeps; substeps=None runs the model itself)")
 
 
 def max_stable_lr(spectrum, batch=1) -> float:

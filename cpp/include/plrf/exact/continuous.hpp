@@ -29,6 +29,7 @@
 #include "plrf/exact/moments.hpp"
 #include "plrf/exact/modes.hpp"
 #include "plrf/exact/recorder.hpp"
+#include "plrf/runtime/format.hpp"
 
 namespace plrf::exact {
 
@@ -75,7 +76,7 @@ inline void unit_rates(ContinuousModel model, const Modes& md, const StepCoefs& 
   }
   const double norm = kmax + coupling;
   if (!(norm < kMaxContinuousRate))
-    throw std::invalid_argument("lr gives a continuous-time rate norm of " + std::to_string(norm) +
+    throw std::invalid_argument("lr gives a continuous-time rate norm of " + format_number(norm) +
                                 " per step (limit 1e5): the model diverges at once; use a smaller lr");
   r.substeps = std::max(1, static_cast<int>(std::ceil(2.0 * norm)));
   r.h = 1.0 / r.substeps;
@@ -110,8 +111,19 @@ inline double continuous_substep(const Modes& md, const UnitRates& r, double R2,
   return md.r2(sweep(md.d, threads, partial, [&](std::int64_t j0, std::int64_t j1) { return dot(md.lam, a.data(), j0, j1); }));
 }
 
+// The substeps of one unit of time: R2 <- substep(R2) n times, stopping early on a non-finite R2 or
+// a cancellation. A unit may hold up to 2^31 - 1 substeps (sde_scheme.hpp), minutes of work, so
+// cancellation is polled at every substep (one relaxed load next to an O(d) sweep); the caller
+// then drops the unfinished unit (run_units).
+template <class Substep>
+double run_substeps(double R2, std::int64_t n, const RunControl& control, Substep&& substep) {
+  for (std::int64_t i = 0; i < n && std::isfinite(R2) && !control.cancelled(); ++i) R2 = substep(R2);
+  return R2;
+}
+
 // The unit loop shared by the continuous models and the SDE substep scheme (sde_scheme.hpp): plain SGD
-// only; prepare(coefficients) runs when the step size changes, unit(R2) advances one unit of time.
+// only; prepare(coefficients) runs when the step size changes, unit(R2) advances one unit of time
+// (run_substeps); a unit cut short by a cancellation is never recorded.
 template <class Prepare, class Unit>
 RiskCurve run_units(const Modes& md, const GenMomentum& opt, const RecordGrid& record, RunControl& control,
                     Prepare&& prepare, Unit&& unit) {
@@ -130,6 +142,7 @@ RiskCurve run_units(const Modes& md, const GenMomentum& opt, const RecordGrid& r
       prepare(StepCoefs(c, md.batch));
     }
     R2 = unit(R2);
+    if (rec.stop_if_cancelled(control)) return rec.out;
     control.advance(1);
   }
 }
@@ -141,9 +154,8 @@ inline RiskCurve continuous_risk(const Modes& md, const GenMomentum& opt, Contin
   return run_units(
       md, opt, record, control, [&](const StepCoefs& k) { unit_rates(model, md, k, rates); },
       [&](double R2) {
-        for (int i = 0; i < rates.substeps && std::isfinite(R2); ++i)
-          R2 = continuous_substep(md, rates, R2, a, y, threads, partial);
-        return R2;
+        return run_substeps(R2, rates.substeps, control,
+                            [&](double r2) { return continuous_substep(md, rates, r2, a, y, threads, partial); });
       });
 }
 

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "plrf/runtime/control.hpp"
@@ -73,13 +74,16 @@ class R2History {
 
 // Block length at t: at most r_cap t, short enough that R2 is linear across it to tol (from the
 // curvature of the last blocks), at most twice the last block, never past the next record, and
-// halved while the coefficients move by more than 2 r inside it.
+// halved while the coefficients move by more than 2 r inside it. The distance to the record is
+// compared as an integer: past 2^53 its double rounds up, and a block that overshot the record
+// left every later block one step long (a run to 2e18 with one record at the end never ended).
 inline std::int64_t block_length(const GenMomentum& opt, std::int64_t t, std::int64_t next_record, double r,
                                  const R2History& hist) {
   const double tol = (r / 2.5) * (r / 2.5);  // = rtol (growth_for); scales like the scheme's error
-  const double cap = std::min({r * static_cast<double>(t), hist.curvature_limit(tol),
-                               2.0 * hist.last_length(), static_cast<double>(next_record - t)});
-  std::int64_t n = std::max<std::int64_t>(1, static_cast<std::int64_t>(cap));
+  const double cap = std::min({r * static_cast<double>(t), hist.curvature_limit(tol), 2.0 * hist.last_length()});
+  const std::int64_t to_record = next_record - t;  // >= 1
+  std::int64_t n = cap < static_cast<double>(to_record) ? std::max<std::int64_t>(1, static_cast<std::int64_t>(cap))
+                                                        : to_record;
   while (n > 1 && coefficient_change(opt, t, t + n - 1) > 2.0 * r) n /= 2;
   return n;
 }
@@ -209,6 +213,65 @@ class BlockSolver {
   BlockLevels levels_;    // usable for stationary momentum only
 };
 
+// Exact steps spent locating a divergence, times d: ~0.1 s of work.
+constexpr double kLocateWork = 1 << 26;
+
+// The block lengths run so far, to replay a divergence, kept as runs of equal lengths: dense
+// records make millions of one-step blocks, which take one run.
+class BlockLog {
+ public:
+  void push(std::int64_t n) {
+    if (!runs_.empty() && runs_.back().first == n)
+      ++runs_.back().second;
+    else
+      runs_.emplace_back(n, 1);
+  }
+  std::int64_t last() const { return runs_.empty() ? 0 : runs_.back().first; }
+  std::int64_t pop() {
+    const std::int64_t n = runs_.back().first;
+    if (--runs_.back().second == 0) runs_.pop_back();
+    return n;
+  }
+  // f(n) for every block in order, while it returns true.
+  template <class F>
+  void replay(F&& f) const {
+    for (const auto& [n, count] : runs_)
+      for (std::int64_t i = 0; i < count; ++i)
+        if (!f(n)) return;
+  }
+
+ private:
+  std::vector<std::pair<std::int64_t, std::int64_t>> runs_;  // (length, count)
+};
+
+// A divergence found in the block of `n` steps after `blocks` (its coupling supercritical, or the
+// guard tripped at its end) is moved to the step at which the exact recursion sees it: the solver
+// is replayed over `blocks` (deterministic, so it reaches the same state) and continued in exact
+// steps through the recorder, which records what comes before the guard trips (as `exact` does)
+// or finishes the run if it never trips. After kLocateWork / d steps, the later of the block's end
+// and the step reached is reported. Only divergent runs pay for this.
+template <bool kSgd>
+RiskCurve locate_divergence(const Modes& md, const GenMomentum& opt, int threads,
+                            const BlockLog& blocks, std::int64_t n, Recorder& rec, const RunControl& control) {
+  BlockSolver<kSgd> solver(md, opt, threads);
+  std::int64_t t = 0;
+  blocks.replay([&](std::int64_t len) {
+    solver.advance(t, len);
+    t += len;
+    return !control.cancelled();
+  });
+  if (control.cancelled()) return rec.out;  // Ctrl-C: the divergence stays at the block's end
+  rec.reopen();
+  const std::int64_t end = t + n;
+  const auto budget = static_cast<std::int64_t>(std::max(1024.0, kLocateWork / static_cast<double>(md.d)));
+  for (const std::int64_t stop = t + budget; t < stop; ++t) {
+    solver.advance(t, 1);
+    if (!rec.visit(t + 1, solver.R2, control)) return rec.out;
+  }
+  rec.diverged(static_cast<double>(std::max(t, end)));
+  return rec.out;
+}
+
 template <bool kSgd>
 RiskCurve run_blocks(const Modes& md, const GenMomentum& opt, const RecordGrid& record, double r,
                      int threads, RunControl& control) {
@@ -216,13 +279,19 @@ RiskCurve run_blocks(const Modes& md, const GenMomentum& opt, const RecordGrid& 
   Recorder rec(record, solver.R2);
   R2History hist;
   hist.push(0, solver.R2);
+  BlockLog blocks;
   for (std::int64_t t = 0;;) {
-    if (!rec.visit(t, solver.R2, control)) return rec.out;
+    if (!rec.visit(t, solver.R2, control)) {
+      if (rec.out.diverged_at < 0 || blocks.last() <= 1) return rec.out;
+      const std::int64_t last = blocks.pop();  // the guard tripped at the end of this block
+      return locate_divergence<kSgd>(md, opt, threads, blocks, last, rec, control);
+    }
     const std::int64_t n = solver.length(block_length(opt, t, rec.next_record(), r, hist), rec.next_record() - t);
     if (!solver.advance(t, n)) {
       rec.diverged(static_cast<double>(t + n));
-      return rec.out;
+      return locate_divergence<kSgd>(md, opt, threads, blocks, n, rec, control);
     }
+    blocks.push(n);
     t += n;
     hist.push(t, solver.R2);
     control.advance(n);

@@ -19,6 +19,7 @@
 #include "plrf/exact/modes.hpp"
 #include "plrf/exact/recorder.hpp"
 #include "plrf/exact/recursion.hpp"
+#include "plrf/runtime/format.hpp"
 
 namespace plrf::exact {
 
@@ -33,7 +34,7 @@ class OdeGrid {
   OdeGrid(const RecordGrid& record, double dt)
       : record_(record), dt_(dt), tau_end_(std::log1p(static_cast<double>(record.back()))) {
     if (!(dt > 0) || tau_end_ / dt > kMaxOdePoints)
-      throw std::invalid_argument("dt=" + std::to_string(dt) + " gives about " + std::to_string(tau_end_ / dt) +
+      throw std::invalid_argument("dt=" + format_number(dt) + " gives about " + format_number(tau_end_ / dt) +
                                   " ODE grid points (limit 1e12): use a larger dt");
   }
 
@@ -58,6 +59,43 @@ class OdeGrid {
   std::int64_t k_ = 0;
   std::size_t r_ = 0;
 };
+
+// The ODE reads each schedule only at its grid points (at the point that ends a grid step), so an
+// array schedule that leaves the range of its values at two neighbouring points and comes back in
+// between (a learning-rate spike) would be skipped without a trace. A monotone move (a step decay)
+// is taken at the next point, a lag inside the grid's own resolution. So, before any work, an array
+// is scanned over every grid interval (O(T + points), as fast scans each block) and refused where
+// it leaves that range by more than dt relative (the change a smooth schedule makes across one
+// interval of log-time dt). `clock` maps run time to schedule time (an expert's clock).
+inline void check_array_between_points(const Schedule& s, const char* name, const RecordGrid& record, double dt,
+                                       double clock) {
+  if (s.kind() != Schedule::Kind::Array) return;
+  const auto& v = s.values();
+  const std::int64_t last = record.back() - 1;  // the schedule's last step in the run
+  auto index = [&](double t) { return static_cast<std::int64_t>(std::min(clock * t, static_cast<double>(last))); };
+  OdeGrid grid(record, dt);
+  for (double t = 0.0, t1; t < static_cast<double>(record.back()); t = t1) {
+    t1 = grid.after(t);
+    const std::int64_t i0 = index(t), i1 = index(t1);  // the samples at the two points
+    const double lo = std::min(v[i0], v[i1]), hi = std::max(v[i0], v[i1]);
+    const double slack = dt * std::max(std::abs(lo), std::abs(hi));
+    for (std::int64_t i = i0 + 1; i < i1; ++i)
+      if (v[i] > hi + slack || v[i] < lo - slack)
+        throw std::invalid_argument(
+            std::string("optimizer: the array schedule ") + name + " is " + format_number(v[i]) + " at step " +
+            std::to_string(i) + ", between ODE grid points where it is " + format_number(v[i0]) + " (step " +
+            std::to_string(i0) + ") and " + format_number(v[i1]) + " (step " + std::to_string(i1) +
+            "): method='ode' reads schedules at its grid points only and would skip this excursion; use "
+            "method='exact' or 'fast' (they scan arrays step by step)");
+  }
+}
+
+inline void check_arrays_between_points(const GenMomentum& opt, const RecordGrid& record, double dt, double clock) {
+  check_array_between_points(opt.gamma1, "gamma1", record, dt, clock);
+  check_array_between_points(opt.gamma2, "gamma2 (the learning rate)", record, dt, clock);
+  check_array_between_points(opt.gamma3, "gamma3", record, dt, clock);
+  check_array_between_points(opt.delta, "delta", record, dt, clock);
+}
 
 // One implicit-Euler step of modes [j0, j1): x <- ((1 + h) I - h M)^{-1} x and the response to
 // R2, w = ((1 + h) I - h M)^{-1} h b (one inverse, two right-hand sides). Compiled for each
@@ -182,6 +220,7 @@ RiskCurve ode_risk_with(const Modes& md, const GenMomentum& opt, const RecordGri
                         RunControl& control, MakeCoefs&& make_coefs) {
   require_linear_map(opt, "ode");
   return checked_dispatch(opt, record, [&](auto sgd) {
+    check_arrays_between_points(opt, record, dt, md.route.clock);  // after the length check
     std::int64_t points[2] = {0, 0};
     auto run = [&](double h) {
       auto coefs = make_coefs();

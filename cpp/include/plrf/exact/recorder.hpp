@@ -38,6 +38,18 @@ class Recorder {
 
   std::int64_t next_record() const { return record_[next_]; }
 
+  // Forgets a divergence, so that fast.hpp can locate it step by step (nothing was recorded at or
+  // after it: visit_at checks the guard before recording).
+  void reopen() { out.diverged_at = -1; }
+
+  // For engines that may stop inside a step (continuous.hpp's substeps): true, marking the run
+  // interrupted, once the run is cancelled, so that the unfinished step is never recorded.
+  bool stop_if_cancelled(const RunControl& control) {
+    if (!control.cancelled()) return false;
+    out.interrupted = true;
+    return true;
+  }
+
  private:
   bool visit_at(double t, bool on_record, double R2, const RunControl& control) {
     if (guard_.diverged(0.5 * R2)) return diverged(t);

@@ -41,12 +41,12 @@ inline RiskCurve sde_scheme_risk(const Modes& md, const GenMomentum& opt, bool r
     }
   };
   auto unit = [&](double R2) {
-    for (int i = 0; i < substeps && std::isfinite(R2); ++i)
-      R2 = md.r2(sweep(md.d, threads, partial, [&](std::int64_t j0, std::int64_t j1) {
-        for (std::int64_t j = j0; j < j1; ++j) a[j] = keep[j] * a[j] + force[j] * R2;
+    return run_substeps(R2, substeps, control, [&](double r2) {
+      return md.r2(sweep(md.d, threads, partial, [&](std::int64_t j0, std::int64_t j1) {
+        for (std::int64_t j = j0; j < j1; ++j) a[j] = keep[j] * a[j] + force[j] * r2;
         return dot(md.lam, a.data(), j0, j1);
       }));
-    return R2;
+    });
   };
   return run_units(md, opt, record, control, prepare, unit);
 }

@@ -26,6 +26,7 @@
 #include <string>
 
 #include "plrf/optim/gen_momentum.hpp"
+#include "plrf/runtime/format.hpp"
 
 namespace plrf {
 
@@ -68,16 +69,21 @@ struct Controller {
         const double den = c * s.grad2;
         return den > 0.0 ? std::max(s.batch_loss - floor, 0.0) / den : 0.0;
       }
-      case Kind::LineSearch: return s.k2 / ((1.0 + 1.0 / batch) * s.k3 + trace2 * 2.0 * s.risk / batch);
-      case Kind::RiskNorm: return 1.0 / std::sqrt(2.0 * s.risk);
+      case Kind::LineSearch: return ratio(s.k2, (1.0 + 1.0 / batch) * s.k3 + trace2 * 2.0 * s.risk / batch);
+      case Kind::RiskNorm: return ratio(1.0, std::sqrt(2.0 * s.risk));
       case Kind::EmaNorm: {
         const double keep = std::pow(beta, dt);
         state = keep * state + (1.0 - keep) * s.grad2;
-        return 1.0 / std::sqrt(state / (1.0 - std::pow(beta, t + dt)) + eps);
+        return ratio(1.0, std::sqrt(state / (1.0 - std::pow(beta, t + dt)) + eps));
       }
     }
     return 1.0;
   }
+
+  // num / den, and 0 where den is 0: a run started at the optimum (zero risk, zero gradient) has
+  // nothing to scale, and 1/0 would turn its zero moments into NaN (a false divergence at step 1).
+  // A NaN den stays NaN, so a diverged run still reads as one.
+  static double ratio(double num, double den) { return den == 0.0 ? 0.0 : num / den; }
 
   Coefficients scale(Coefficients k, double m) const {
     if (placement & kGamma1) k.gamma1 *= m;
@@ -90,7 +96,7 @@ struct Controller {
   void validate() const {
     auto positive = [](const char* what, double x) {
       if (!(std::isfinite(x) && x > 0.0))
-        throw std::invalid_argument(std::string(what) + " must be a finite number > 0, got " + std::to_string(x));
+        throw std::invalid_argument(std::string(what) + " must be a finite number > 0, got " + format_number(x));
     };
     if (kind == Kind::None) return;
     if (placement == 0 || placement > 7) throw std::invalid_argument("placement must be a non-empty subset of gamma1..3");

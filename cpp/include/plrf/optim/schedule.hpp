@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 #include <vector>
+#include "plrf/runtime/format.hpp"
 
 namespace plrf {
 
@@ -56,14 +57,14 @@ class Schedule {
       : kind_(kind), c_(c), tau_(tau), p_(p), values_(std::move(values)) {
     finite("c", c_), finite("tau", tau_), finite("p", p_);  // the message names the parameter
     if (kind_ == Kind::PowerLaw && tau_ <= 0)
-      throw std::invalid_argument("power-law schedule needs tau > 0, got " + std::to_string(tau_));
+      throw std::invalid_argument("power-law schedule needs tau > 0, got " + format_number(tau_));
     if (kind_ == Kind::Array && values_.empty()) throw std::invalid_argument("array schedule must be non-empty");
     for (double x : values_)
       if (!std::isfinite(x)) throw std::invalid_argument("array schedule values must be finite");
   }
   static void finite(const char* name, double x) {
     if (!std::isfinite(x))
-      throw std::invalid_argument(std::string("schedule parameter ") + name + " must be finite, got " + std::to_string(x));
+      throw std::invalid_argument(std::string("schedule parameter ") + name + " must be finite, got " + format_number(x));
   }
   Kind kind_;
   double c_, tau_, p_;

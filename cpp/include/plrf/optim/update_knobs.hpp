@@ -13,6 +13,7 @@
 #include <string>
 
 #include "plrf/optim/schedule.hpp"
+#include "plrf/runtime/format.hpp"
 
 namespace plrf {
 
@@ -32,7 +33,7 @@ struct UpdateKnobs {
   // array values are checked here too), so that a negative value can never reach an engine.
   void validate() const {
     if (!(svag_l >= 1.0) || !std::isfinite(svag_l))
-      throw std::invalid_argument("svag l must be finite and >= 1, got " + std::to_string(svag_l));
+      throw std::invalid_argument("svag l must be finite and >= 1, got " + format_number(svag_l));
     nonneg(l2, "l2"), nonneg(decay, "decay"), nonneg(noise, "noise");
   }
 

@@ -10,6 +10,7 @@
 
 #include "plrf/runtime/parallel.hpp"
 #include "plrf/rng/normal.hpp"
+#include "plrf/runtime/format.hpp"
 
 namespace plrf {
 
@@ -21,8 +22,8 @@ struct PlrfParams {
   std::uint64_t seed = 0;
 
   void validate() const {
-    if (!std::isfinite(alpha) || alpha <= 0) throw std::invalid_argument("alpha must be finite and > 0, got " + std::to_string(alpha));
-    if (!std::isfinite(beta)) throw std::invalid_argument("beta must be finite, got " + std::to_string(beta));
+    if (!std::isfinite(alpha) || alpha <= 0) throw std::invalid_argument("alpha must be finite and > 0, got " + format_number(alpha));
+    if (!std::isfinite(beta)) throw std::invalid_argument("beta must be finite, got " + format_number(beta));
     if (d < 1) throw std::invalid_argument("d must be >= 1, got " + std::to_string(d));
     if (v < d) throw std::invalid_argument("v must be >= d, got v=" + std::to_string(v) + " d=" + std::to_string(d));
   }
