@@ -20,7 +20,7 @@ def out(tmp_path_factory):
     import io
 
     args = types.SimpleNamespace(alpha=1.0, beta=0.3, optimizer="sgd", d_min=10, d_max=1e4, n_d=25,
-                                 steps=1e9, batch=1, out=str(tmp_path_factory.mktemp("fr") / "fr"))
+                                 steps=1e9, batch=1, out=str(tmp_path_factory.mktemp("fr") / "fr.png"))
     text = io.StringIO()
     with contextlib.redirect_stdout(text):
         assert cli_frontier.run(args, measure=_fake) == 0

@@ -254,16 +254,17 @@ def _boom(*args, **kwargs):
 
 
 def test_cli_out_never_names_a_special_file(short_dir, monkeypatch, capsys):
-    fifo = os.path.join(short_dir, "out.png")
+    fifo, fifo_json = os.path.join(short_dir, "out.png"), os.path.join(short_dir, "out.json")
     os.mkfifo(fifo)
+    os.mkfifo(fifo_json)
     monkeypatch.setattr(plrf.problem, "PLRF", _boom)
     assert main(["demo", "--out", fifo]) == 2
     monkeypatch.setattr(plrf.cli.bench, "run", _boom)
-    assert main(["bench", "--out", fifo]) == 2
+    assert main(["bench", "--out", fifo_json]) == 2
     from plrf.cli import frontier as cli_frontier
 
     monkeypatch.setattr(cli_frontier.run, "__defaults__", (_boom,))
-    assert main(["frontier", "--alpha", "1", "--beta", "0.3", "--out", fifo[:-len(".png")]]) == 2
+    assert main(["frontier", "--alpha", "1", "--beta", "0.3", "--out", fifo]) == 2
     err = capsys.readouterr().err
     assert err.count("--out:") == 3 and "FIFO" in err
 
