@@ -183,13 +183,13 @@ def main(argv=None):
                     rows.append(measure(alpha, d, name, args.batch, args.work, args.threads))
                     print(f"# α={alpha:g} d={d} {name}: {rows[-1]['seeds']} seeds, {rows[-1]['verdict']}, "
                           f"{time.time() - t0:.0f}s", file=sys.stderr, flush=True)
+                    if args.json:  # after every cell, so that a stopped run keeps what it measured
+                        with open(args.json, "w") as fh:
+                            json.dump(rows, fh)
         print(f"theory spectra, β = {BETA}, B = {args.batch}, threshold {100 * THRESHOLD:g}%, "
               f"{time.time() - t0:.0f} s")
     print(tables(rows))
     print(region(rows))
-    if args.json and not args.replot:
-        with open(args.json, "w") as fh:
-            json.dump(rows, fh)
     if args.plot:
         plot(rows, args.plot)
 
