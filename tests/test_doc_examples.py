@@ -82,3 +82,15 @@ def test_a_failing_example_reports_its_error(tmp_path):
     md.write_text("```python\nraise SystemExit('boom')\n```\n\n```text\n\n```\n")
     with pytest.raises(RuntimeError, match="boom"):
         dx.run(dx.examples(md)[0])
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/sweep.md"])
+def test_the_sweep_example_agrees_with_theory_within_its_intervals(page):
+    """The printed IsoFLOP exponents (checked against a fresh run above) hold theory's (1/3, 0.533)."""
+    from plrf import theory
+
+    shown = [ex.expected for ex in dx.examples(REPO / page) if ex.expected and "isoflop" in ex.expected]
+    assert len(shown) == 1, page
+    xi, xlo, xhi, eta, elo, ehi = map(float, dx.NUMBER.findall(shown[0]))
+    o = theory.compute_optimal(1.0, 0.3, "sgd")
+    assert xlo <= o.xi <= xhi and elo <= o.eta <= ehi, (shown[0], o.xi, o.eta)
