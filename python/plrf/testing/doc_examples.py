@@ -127,11 +127,9 @@ def doc_files(repo) -> list[pathlib.Path]:
 
 def run(example: Example) -> str:
     """The example's stdout (after the chain it continues), run in a fresh temporary directory."""
-    import plrf
-
     env = dict(os.environ, MPLBACKEND="Agg")
-    # the same plrf as the caller's, even when it came from a relative PYTHONPATH
-    root = str(pathlib.Path(plrf.__file__).resolve().parent.parent)
+    # the same plrf as this one (plrf/testing/doc_examples.py), even when it came from a relative PYTHONPATH
+    root = str(pathlib.Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
     with tempfile.TemporaryDirectory(prefix="plrf-doc-example-") as tmp:
         proc = subprocess.run([sys.executable, "-c", example.script()], cwd=tmp, env=env, capture_output=True,
