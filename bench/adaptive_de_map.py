@@ -102,16 +102,20 @@ def pct(q) -> str:
 MARK = {"in": "", "out": " **out**", "?": " ?"}
 
 
+def axes_of(rows):
+    return sorted({r["d"] for r in rows}), sorted({r["alpha"] for r in rows})
+
+
 def tables(rows) -> str:
     """One table per controller: rows alpha, columns d, cells 'E[P] error / lr error' (worst over t >= 1e2)."""
-    out = []
+    out, (ds, alphas) = [], axes_of(rows)
     for name in CONTROLLERS:
         out.append(f"\n{name}: worst DE/MC − 1 over t ∈ [1e2, 1e4] in %, E[P] / η (± 1 s.e.; seeds)\n")
-        out.append("| α (2α) | " + " | ".join(f"d = {d}" for d in DS) + " |")
-        out.append("|---|" + "---|" * len(DS))
-        for alpha in ALPHAS:
+        out.append("| α (2α) | " + " | ".join(f"d = {d}" for d in ds) + " |")
+        out.append("|---|" + "---|" * len(ds))
+        for alpha in alphas:
             cells = []
-            for d in DS:
+            for d in ds:
                 r = next(r for r in rows if (r["alpha"], r["d"], r["controller"]) == (alpha, d, name))
                 cells.append(f"{pct(r['risk'])} / {pct(r['lr'])} ({r['seeds']}){MARK[r['verdict']]}")
             out.append(f"| {alpha:g} ({2 * alpha:g}) | " + " | ".join(cells) + " |")
@@ -134,23 +138,24 @@ def plot(rows, path):
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
 
+    ds, alphas = axes_of(rows)
     fig, axes = plt.subplots(2, len(CONTROLLERS), figsize=(3.0 * len(CONTROLLERS), 6.2), sharex=True, sharey=True)
     norm = LogNorm(1e-3, 1.0)
     for j, name in enumerate(CONTROLLERS):
         for i, which in enumerate(("risk", "lr")):
-            grid = np.full((len(ALPHAS), len(DS)), np.nan)
+            grid = np.full((len(alphas), len(ds)), np.nan)
             for r in (r for r in rows if r["controller"] == name):
                 e, _ = worst(r[which])
-                grid[ALPHAS.index(r["alpha"]), DS.index(r["d"])] = abs(e)
+                grid[alphas.index(r["alpha"]), ds.index(r["d"])] = abs(e)
             ax = axes[i, j]
             im = ax.imshow(np.maximum(grid, 1e-3), origin="lower", cmap="RdYlGn_r", norm=norm, aspect="auto")
-            for a in range(len(ALPHAS)):
-                for k in range(len(DS)):
-                    r = next(r for r in rows if (r["alpha"], r["d"], r["controller"]) == (ALPHAS[a], DS[k], name))
+            for a in range(len(alphas)):
+                for k in range(len(ds)):
+                    r = next(r for r in rows if (r["alpha"], r["d"], r["controller"]) == (alphas[a], ds[k], name))
                     bold = "bold" if r[which]["verdict"] == "out" else "normal"
                     ax.text(k, a, f"{100 * grid[a, k]:.1f}", ha="center", va="center", fontsize=8, weight=bold)
-            ax.set_xticks(range(len(DS)), [str(d) for d in DS])
-            ax.set_yticks(range(len(ALPHAS)), [f"{a:g}" for a in ALPHAS])
+            ax.set_xticks(range(len(ds)), [str(d) for d in ds])
+            ax.set_yticks(range(len(alphas)), [f"{a:g}" for a in alphas])
             ax.set_title(f"{name}: {'E[P]' if which == 'risk' else 'mean η'}", fontsize=9)
             if j == 0:
                 ax.set_ylabel("α")
@@ -166,6 +171,7 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--work", type=float, default=4e9, help="per cell: Monte Carlo mode-steps x seeds (seed cap)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--ds", type=int, nargs="+", default=DS, help=f"the d grid (default {DS})")
     ap.add_argument("--json")
     ap.add_argument("--plot")
     ap.add_argument("--replot", metavar="JSON", help="print and draw from a --json of an earlier run")
@@ -178,7 +184,7 @@ def main(argv=None):
     else:
         rows, t0 = [], time.time()
         for alpha in ALPHAS:
-            for d in DS:
+            for d in args.ds:
                 for name in CONTROLLERS:
                     rows.append(measure(alpha, d, name, args.batch, args.work, args.threads))
                     print(f"# α={alpha:g} d={d} {name}: {rows[-1]['seeds']} seeds, {rows[-1]['verdict']}, "
@@ -186,7 +192,7 @@ def main(argv=None):
                     if args.json:  # after every cell, so that a stopped run keeps what it measured
                         with open(args.json, "w") as fh:
                             json.dump(rows, fh)
-        print(f"theory spectra, β = {BETA}, B = {args.batch}, threshold {100 * THRESHOLD:g}%, "
+        print(f"theory spectra, β = {BETA}, B = {args.batch}, work {args.work:.0e} per cell, threshold {100 * THRESHOLD:g}%, "
               f"{time.time() - t0:.0f} s")
     print(tables(rows))
     print(region(rows))
