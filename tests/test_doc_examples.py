@@ -94,3 +94,19 @@ def test_the_sweep_example_agrees_with_theory_within_its_intervals(page):
     xi, xlo, xhi, eta, elo, ehi = map(float, dx.NUMBER.findall(shown[0]))
     o = theory.compute_optimal(1.0, 0.3, "sgd")
     assert xlo <= o.xi <= xhi and elo <= o.eta <= ehi, (shown[0], o.xi, o.eta)
+
+
+def test_the_tool_checks_and_rewrites_a_page(tmp_path):
+    """tools/doc-examples: a wrong output block fails, --write fixes it, and then it passes."""
+    import os
+    import subprocess
+    import sys
+
+    md = tmp_path / "page.md"
+    md.write_text("```python\nprint(f'{2 / 3:.4f}')\n```\n\n```text\n0.6000\n```\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(pathlib.Path(dx.__file__).parents[2]),
+                                                      os.environ.get("PYTHONPATH", "")]))
+    tool = [sys.executable, str(REPO / "tools/doc-examples"), str(md)]
+    assert subprocess.run(tool, env=env, capture_output=True).returncode == 1
+    assert subprocess.run(tool + ["--write"], env=env, capture_output=True).returncode == 0
+    assert "0.6667" in md.read_text() and subprocess.run(tool, env=env, capture_output=True).returncode == 0
