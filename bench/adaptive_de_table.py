@@ -5,7 +5,7 @@ relative error DE / MC - 1 of E[P] and of the mean learning rate at t = 10, 1e2,
 DE is plrf.exact_risk(..., controller=C) and the MC plrf.simulate(..., controller=C) on the eigen path
 (fast sampler, exact in law; +- one standard error of the MC mean).
 
-    python bench/adaptive_de_table.py [--seeds 2000] [--d 64] [--json out.json] [--plot docs/adaptive_de.png]
+    python bench/adaptive_de_table.py [--seeds 2000] [--d 64] [--json out.json] [--plot out.png]
     python bench/adaptive_de_table.py --scan     # the AdaGrad-Norm default (G, b0) scan (DE and MC)
     python bench/adaptive_de_table.py --exponents 1e7   # DE slopes vs docs/theory.md §12.4 at d = 1e6 (compressed)
 """

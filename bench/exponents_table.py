@@ -15,6 +15,7 @@ for SGD and DANA-decaying.
 
     PYTHONPATH=python python bench/exponents_table.py            # d up to 1e9 (< 10 min on 2 cores)
     PYTHONPATH=python python bench/exponents_table.py --quick    # d up to 1e6, two optimizers
+    PYTHONPATH=python python bench/exponents_table.py --case 0.7 0.7 sgd   # one point, printed only
 """
 from __future__ import annotations
 
@@ -144,8 +145,14 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="d up to 1e6, SGD and DANA-decaying only (smoke run)")
     p.add_argument("--out", default=str(DOCS / "exponents.md"))
+    p.add_argument("--case", nargs=3, action="append", metavar=("ALPHA", "BETA", "OPTIMIZER"),
+                   help="measure only this point (repeatable) and print its row; no file is written")
     args = p.parse_args(argv)
     ds = d_grid(100, 1e6 if args.quick else 1e9, 13 if args.quick else 25)
+    for alpha, beta, name in args.case or ():
+        print(row(float(alpha), float(beta), name, *measure(float(alpha), float(beta), name, ds)), flush=True)
+    if args.case:
+        return 0
     names = PLANE if args.quick else NAMES
     lines, results, t0 = [], {}, time.perf_counter()
     for alpha, beta in CASES:

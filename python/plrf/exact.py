@@ -30,6 +30,9 @@ __all__ = ["exact_risk", "max_stable_lr"]
 
 METHODS = ("exact", "fast", "ode", "continuous")
 MODELS = ("hsgd", "ito", "continuized")  # method="continuous" (docs/families.md §4)
+# measured by bench/adaptive_de_map.py (docs/adaptive.md §3): where the controller DE can be trusted
+DE_VALIDITY = ("B = 1: within 5% of Monte Carlo (E[P] and mean lr, t in [1e2, 1e4]) for 2 alpha < 1 and d >= 256 "
+               "(line_search: nowhere); 14% or more off at alpha >= 1 whatever d; docs/adaptive.md §3")
 
 
 def exact_risk(
@@ -145,6 +148,7 @@ def exact_risk(
     if controller is not None:
         curve.lr = np.asarray(res["lr"])
         curve.meta.update(approximation="deterministic equivalent",
+                          approximation_error=DE_VALIDITY,
                           controller=controller.resolve(spec, batch).to_dict())
     if rtol_c is None:
         curve.meta.setdefault("compressed", how)  # a spectrum compressed before keeps its own record

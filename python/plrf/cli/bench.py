@@ -171,7 +171,7 @@ def machine() -> dict:
 
 
 def _arguments(ap):
-    ap.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
+    ap.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
     ap.add_argument("--repeat", type=int, default=3, help="timing repeats, median reported (default 3)")
     ap.add_argument("--only", nargs="+", help="run only rows whose name contains one of these words")
     ap.add_argument("--out", default="", help=out_help("", (".json",), "JSON table (rows and machine info)"))

@@ -29,9 +29,8 @@ two power laws are fitted:  d*(f) ~ f^xi  and  P*(f) ~ f^-eta.  They are printed
 theory of the 4+3 phases (plrf.theory.compute_optimal) and drawn in the figure --out.
 
 Examples:
-  python -m plrf frontier --alpha 0.7 --beta 0.7 --optimizer sgd          # seconds
+  python -m plrf frontier --alpha 0.7 --beta 0.7 --optimizer sgd
   python -m plrf frontier --alpha 1 --beta 0.3 --optimizer dana_decaying --d-max 1e5 --out dana.pdf
-                                                                         # ~10 s
 Budgets whose best d is the smallest or largest d of the grid are left out of the fits: at the
 low and high ends of the flop range this is expected (the optimum has left the grid) and is
 stated in one line; widen --d-min/--d-max to fit more of them. An edge optimum between interior
