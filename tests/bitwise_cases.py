@@ -26,11 +26,15 @@ D, STEPS, EXACT_STEPS, BATCH, SEEDS = 48, 600, 3000, 4, 3
 
 
 def _problem():
+    """The full path's problem: its spectrum comes from LAPACK (numpy's eigh), see FULL below."""
     return plrf.PLRF(alpha=1.0, beta=0.5, d=D, seed=0)
 
 
 def _spec():
-    return _problem().spectrum()
+    """A power-law spectrum from exactly rounded arithmetic only (no LAPACK, no libm), so that its bits
+    cannot move with the numpy or BLAS a machine has."""
+    j = np.arange(1.0, D + 1.0)
+    return plrf.Spectrum(1.0 / (j * j), 0.5 / (j * j * j), 1e-4, meta={"alpha": 1.0, "beta": 0.5})
 
 
 def _opts():
@@ -52,6 +56,11 @@ def _exact(opt_name, method, **kw):
 
 def _decayed(name):
     return plrf.with_decay(_opts()[name], l2=1e-3, decay=plrf.adana_decay(0.5), noise=1e-3)
+
+
+# Cases whose spectrum comes from LAPACK: bitwise only under the baseline's numpy (see expected()).
+def _is_full(name: str) -> bool:
+    return name.startswith("simulate/full/")
 
 
 def _cases() -> dict:
@@ -109,9 +118,23 @@ def compute(names=None) -> dict:
     return {name: digest(CASES[name]()) for name in (names or CASES)}
 
 
+def baseline() -> dict:
+    return json.loads(BASELINE.read_text())
+
+
 def expected() -> dict:
-    """The baseline of the instruction set this process runs (the last bits depend on the vector width)."""
-    return json.loads(BASELINE.read_text())[plrf._core.isa()]
+    """The hashes of the instruction set this process runs (the last bits depend on the vector width)."""
+    return baseline()[plrf._core.isa()]
+
+
+def same_lapack() -> bool:
+    """Whether this numpy is the baseline's: the full path's spectrum (eigh) is bitwise only then."""
+    return baseline()["numpy"] == np.__version__
+
+
+def full_values() -> dict:
+    """The full-path cases' risk values, compared within 1e-10 where numpy (LAPACK) is not the baseline's."""
+    return {name: CASES[name]().risk.tolist() for name in CASES if _is_full(name)}
 
 
 ISAS = ("avx512", "avx2", "baseline")
@@ -124,6 +147,9 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--print"]:
         print(json.dumps({plrf._core.isa(): compute()}))
         sys.exit(0)
+    if sys.argv[1:] == ["--print-full"]:
+        print(json.dumps(full_values()))
+        sys.exit(0)
     if sys.argv[1:] != ["--write"]:
         sys.exit("usage: python tests/bitwise_cases.py --write   (rewrites tests/data/bitwise_baseline.json)")
     out = {}
@@ -131,6 +157,9 @@ if __name__ == "__main__":
         env = dict(os.environ, PLRF_ISA=isa)
         run = subprocess.run([sys.executable, __file__, "--print"], env=env, check=True, capture_output=True, text=True)
         out.update(json.loads(run.stdout.splitlines()[-1]))
+    out["numpy"] = np.__version__
+    run = subprocess.run([sys.executable, __file__, "--print-full"], check=True, capture_output=True, text=True)
+    out["full_values"] = json.loads(run.stdout.splitlines()[-1])
     BASELINE.parent.mkdir(exist_ok=True)
     BASELINE.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
-    print(f"wrote {len(CASES)} hashes for each of {sorted(out)} to {BASELINE}")
+    print(f"wrote {len(CASES)} hashes for each of {ISAS} to {BASELINE}")
