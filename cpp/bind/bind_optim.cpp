@@ -3,6 +3,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "plrf/optim/controller.hpp"
@@ -97,7 +98,14 @@ void bind_optim(py::module_& m) {
       .def_static("power_law", &Schedule::power_law, py::arg("c"), py::arg("tau"), py::arg("p"),
                   "c * (1 + t / tau)**p")
       .def_static("array", &Schedule::array, py::arg("values"), "values[t] (must cover every step)")
-      .def("__call__", [](const Schedule& s, double t) { return s(t); }, py::arg("t"))
+      .def(
+          "__call__",
+          [](const Schedule& s, double t) {
+            // the engines read t as an unsigned step: refuse what would wrap (negative) or is no step (NaN, inf)
+            if (!(t >= 0.0) || !std::isfinite(t)) throw py::value_error("t must be a finite step >= 0, got " + plrf::format_number(t));
+            return s(t);
+          },
+          py::arg("t"), "schedule(t) for a step t >= 0 (a negative, NaN or infinite t is refused naming it)")
       .def_property_readonly("kind", &Schedule::kind)
       .def_property_readonly("c", &Schedule::c)
       .def_property_readonly("tau", &Schedule::tau)

@@ -74,7 +74,9 @@ class Schedule:
         c * (1 + t / tau)**p
         """
     def __call__(self, t: typing.SupportsFloat | typing.SupportsIndex) -> float:
-        ...
+        """
+        schedule(t) for a step t >= 0 (a negative, NaN or infinite t is refused naming it)
+        """
     def __eq__(self, arg0: Schedule) -> bool:
         ...
     def __getstate__(self) -> tuple:

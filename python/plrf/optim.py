@@ -36,18 +36,6 @@ def _array_schedule(values: np.ndarray) -> Schedule:
     return Schedule.array(memoryview(values))
 
 
-def _evaluate(schedule: Schedule, t, _at=Schedule.__call__) -> float:
-    """schedule(t) for a step t >= 0: a negative or NaN t is refused naming it (the C++ core would
-    read it as a huge unsigned step)."""
-    t = check.finite("t", t)
-    if t < 0:
-        raise ValueError(f"t must be a step >= 0, got {t!r}")
-    return _at(schedule, t)
-
-
-Schedule.__call__ = _evaluate  # the compiled engines never call through Python: no cost to them
-
-
 def sgd(lr) -> GenMomentum:
     """Plain SGD: theta' = theta - lr * g."""
     return GenMomentum(Schedule.constant(0.0), schedule(lr, "lr"), Schedule.constant(0.0), Schedule.constant(1.0),
