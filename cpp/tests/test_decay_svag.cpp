@@ -9,15 +9,17 @@
 using namespace plrf::exact;
 using plrf::Schedule;
 
-TEST_CASE("the affine step with every knob off is the plain step, bit for bit") {
-  const StepCoefs k(plrf::Coefficients{1.0, 0.05, 0.02, 0.1}, 3);
-  double a = 0.3, s = 0.2, c = -0.1, u = -0.3, v = 0.05;
-  double a2 = a, s2 = s, c2 = c;
-  step_affine<false>(k, 0.7, 1.3, 0.3, 1.0, a, s, c, u, v);
-  step<false>(k, 0.7, 1.3, a2, s2, c2);
-  CHECK(a == a2);
-  CHECK(s == s2);
-  CHECK(c == c2);
+TEST_CASE("the affine step with every knob off is the plain step, bit for bit (single learner and routed)") {
+  for (const Route route : {Route{}, Route{0.3, 0.3 * (2.0 - 0.3), 1.0}}) {  // routed: an expert of a mixture
+    const StepCoefs k(plrf::Coefficients{1.0, 0.05, 0.02, 0.1}, 3, route);
+    double a = 0.3, s = 0.2, c = -0.1, u = -0.3, v = 0.05;
+    double a2 = a, s2 = s, c2 = c;
+    step_affine<false>(k, 0.7, 1.3, 0.3, 1.0, a, s, c, u, v);
+    step<false>(k, 0.7, 1.3, a2, s2, c2);
+    CHECK(a == a2);
+    CHECK(s == s2);
+    CHECK(c == c2);
+  }
 }
 
 TEST_CASE("SGD with decay: a and u follow docs/theory.md §11.3 (with lr l2 -> w)") {

@@ -207,9 +207,9 @@ def _check_combination(optimizer, experts, controller):
         return
     if experts is not None:
         raise ValueError("controller: a step-size controller runs one learner, not a mixture of experts")
-    if optimizer.has_affine_knobs() or optimizer.svag_l != 1.0:
-        raise ValueError(f"controller: a step-size controller runs the plain Gen-Mom-SGD family; {optimizer.name} "
-                         "has decay/l2/noise or SVAG knobs")
+    if optimizer.svag_l != 1.0:  # decay/l2/noise compose (method="exact": the controller scales the linear part)
+        raise ValueError(f"controller: a step-size controller reads one batch gradient, not SVAG's two; "
+                         f"{optimizer.name} has SVAG knobs")
 
 
 def _continuous_model(method, model, optimizer, experts):

@@ -82,10 +82,7 @@ class Experts:
         """One checked optimizer per expert: the per-expert list, or `optimizer` for all."""
         opts = self.optimizers if self.optimizers is not None else [optimizer] * self.m
         for o in opts:
-            check_optimizer(o, steps)
-            if o.has_affine_knobs() or o.svag_l != 1.0:  # the routed map and lanes are the plain family's
-                raise ValueError(f"optimizer: experts run the plain Gen-Mom-SGD family; {o.name} has "
-                                 "decay/l2/noise or SVAG knobs, which a mixture does not support")
+            check_optimizer(o, steps)  # decay/l2/noise and SVAG compose with routing (docs/families.md §5)
         return opts
 
     @classmethod

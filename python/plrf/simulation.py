@@ -159,9 +159,9 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
     check.choice("on_divergence", on_divergence, ON_DIVERGENCE)
     substeps = check_dynamics(dynamics, substeps, optimizer, space, sampler)
     controller = controllers.check(controller, space)
-    if controller is not None and (dynamics != "sgd" or optimizer.has_affine_knobs() or optimizer.svag_l != 1.0):
-        raise ValueError(f"controller: a step-size controller runs the plain Gen-Mom-SGD family with dynamics='sgd' "
-                         f"({optimizer.name}, dynamics={dynamics!r})")
+    if controller is not None and (dynamics != "sgd" or optimizer.svag_l != 1.0):  # ridge/decay/noise compose
+        raise ValueError(f"controller: a step-size controller runs Gen-Mom-SGD (with or without decay/l2/noise) "
+                         f"with dynamics='sgd', not SVAG ({optimizer.name}, dynamics={dynamics!r})")
     threads = check.threads(threads)
     checkpoint_every = check.positive("checkpoint_every", checkpoint_every)
     checkpoint = None if checkpoint is None else ckpt.check_path(checkpoint)

@@ -11,6 +11,10 @@
 // approximation whose error against the Monte Carlo docs/adaptive.md measures.
 // method "exact" steps the recursion (dt = 1); "ode" reads the statistics at the previous grid
 // point and advances the state over the grid step (optim/controller.hpp).
+// Ridge, decay and noise (method "exact" only) compose: the controller scales gamma_1..3, i.e. the
+// linear part of the affine map (exact/affine.hpp), and reads the *data* gradient, whose expected
+// ||g||^2 is the formula above for any law of e with second moments a (the affine terms enter the
+// moments, not the formula). Decay and noise are not scaled, as in the simulators (knob_step.hpp).
 #pragma once
 #include <cmath>
 #include <limits>
@@ -34,7 +38,8 @@ class ControlledCoefs {
     }
   }
 
-  Coefficients at(double ts, double t, double dt, const MomentState& x, double R2) {
+  template <class State>  // MomentState, or AffineState with ridge/decay/noise: both carry a = E e^2
+  Coefficients at(double ts, double t, double dt, const State& x, double R2) {
     const double* a = x.a.data();
     const double* lam = md_.lam;
     const double B = static_cast<double>(md_.batch);
@@ -81,8 +86,10 @@ class ControlledCoefs {
 inline RiskCurve exact_risk_controlled(const Modes& md, const GenMomentum& opt, const Controller& ctrl,
                                        const RecordGrid& record, int threads, RunControl& control) {
   return checked_dispatch(opt, record, [&](auto sgd) {
+    constexpr bool kSgd = decltype(sgd)::value;
     ControlledCoefs coefs(ctrl, md, opt, record, threads);
-    RiskCurve out = run_recursion<decltype(sgd)::value>(md, record, threads, control, coefs);
+    RiskCurve out = opt.knobs.affine() ? run_affine_recursion<kSgd>(md, record, threads, control, coefs)
+                                       : run_recursion<kSgd>(md, record, threads, control, coefs);
     coefs.finish(out);
     return out;
   });

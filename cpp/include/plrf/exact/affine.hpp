@@ -94,16 +94,21 @@ double step_all_affine(const Modes& md, const StepCoefs& k, double R2, AffineSta
   return md.r2(sum);
 }
 
-template <bool kSgd>
-RiskCurve run_affine_recursion(const Modes& md, const GenMomentum& opt, const RecordGrid& record, int threads,
-                               RunControl& control) {
+// coefs: the step's coefficients (PlainCoefs, or a controller's ControlledCoefs of exact/adaptive.hpp,
+// which reads the second moments a only).
+template <bool kSgd, class Coefs>
+RiskCurve run_affine_recursion(const Modes& md, const RecordGrid& record, int threads, RunControl& control,
+                               Coefs&& coefs) {
   AffineState x(md, kSgd);
   std::vector<double> partial;
   double R2 = md.r2_of(x.a.data());
   Recorder rec(record, R2);
   for (std::int64_t t = 0;; ++t) {
+    coefs.visit(static_cast<double>(t));
     if (!rec.visit(t, R2, control)) return rec.out;
-    R2 = step_all_affine<kSgd>(md, StepCoefs(opt.at(static_cast<double>(t)), md.batch), R2, x, threads, partial);
+    const double tt = static_cast<double>(t);
+    R2 = step_all_affine<kSgd>(md, StepCoefs(coefs.at(md.route.clock * tt, tt, 1.0, x, R2), md.batch, md.route), R2,
+                               x, threads, partial);
     if ((t & 1023) == 1023) control.advance(1024);
   }
 }

@@ -76,15 +76,17 @@ inline void step(const StepCoefs& k, double lam, double R2, double& a, double& s
 }
 
 // One step of the affine map (ridge, decay, noise) for one node of `mult` directions with q = phi*^2
-// summed over them (in place); a single learner (routing with the affine knobs is refused upstream).
+// summed over them (in place), routed by (gain, lam2) like `step`: the data gradient's mean gain is
+// gain lambda, while ridge and decay act on every step whatever the routing (docs/families.md §1-2).
 // kSgd: only a and u are live. The gradient noise xi sees lambda only (ridge and decay are
 // deterministic); like the lambda R2 forcing, the injected noise is per direction.
 template <bool kSgd>
 PLRF_ALWAYS_INLINE void step_affine(const StepCoefs& k, double lam, double R2, double q, double mult, double& a, double& s,
                         double& c, double& u, double& v) {
-  const double lr = lam + k.l2;  // curvature seen by the update
+  const double gl = k.gain * lam;  // mean data gain on the mode (lam for a single learner)
+  const double lr = gl + k.l2;     // curvature seen by the update
   const double A = 1.0 - k.w - k.G * lr, g1l = k.g1 * lr, h1 = -(k.w + k.G * k.l2);
-  const double xi = (lam * lam * a + lam * mult * R2) * k.inv_b;
+  const double xi = (k.lam2 * lam * lam * a + gl * mult * R2) * k.inv_b;
   linear_part<kSgd>(k, A, g1l, xi, a, s, c);
   if (kSgd) {  // v = 0, M mu = A u
     const double mu1 = A * u;

@@ -61,8 +61,10 @@ double step_all(const Modes& md, const StepCoefs& k, double R2, MomentState& x, 
 // hook (exact/adaptive.hpp) to scale them by its multiplier.
 struct PlainCoefs {
   const GenMomentum& opt;
-  // Coefficients at schedule time ts for the step from time t over dt steps, from state x.
-  Coefficients at(double ts, double, double, const MomentState&, double) { return opt.at(ts); }
+  // Coefficients at schedule time ts for the step from time t over dt steps, from state x (any state
+  // with the second moments a: MomentState, or AffineState of exact/affine.hpp).
+  template <class State>
+  Coefficients at(double ts, double, double, const State&, double) { return opt.at(ts); }
   void visit(double) {}  // a time point reached (records what the hook tracks)
   void finish(RiskCurve&) {}  // adds what the hook tracked to the result
 };
@@ -87,7 +89,7 @@ inline RiskCurve exact_risk(const Modes& md, const GenMomentum& opt, const Recor
                             int threads, RunControl& control) {
   return checked_dispatch(opt, record, [&](auto sgd) {
     constexpr bool kSgd = decltype(sgd)::value;
-    if (opt.knobs.affine()) return run_affine_recursion<kSgd>(md, opt, record, threads, control);  // docs/families.md §2
+    if (opt.knobs.affine()) return run_affine_recursion<kSgd>(md, record, threads, control, PlainCoefs{opt});  // docs/families.md §2
     return run_recursion<kSgd>(md, record, threads, control, PlainCoefs{opt});
   });
 }

@@ -93,12 +93,16 @@ class EigenStepper {
 
   // A mixture-of-experts step (simulate/routing.hpp): n of the step's B samples reach this learner
   // (n = 0: a step without gradient, the momentum still moves); its draws sit at lane `lane` of
-  // the step's streams, so that the experts of one seed never share a draw.
-  void routed_step(std::uint64_t t, const Coefficients& c, bool sgd, std::int64_t n, std::uint64_t lane) {
-    if (n == 0)
+  // the step's streams, so that the experts of one seed never share a draw. Ridge, decay and noise
+  // act every step, routed or not (the regulariser is not a sample's; noise at lane `lane`). SVAG's
+  // second batch is an independent routing: n2 samples at lane `lane2`.
+  void routed_step(std::uint64_t t, const Coefficients& c, bool sgd, std::int64_t n, std::uint64_t lane,
+                   std::int64_t n2 = 0, std::uint64_t lane2 = 1) {
+    if (knob_.on) knob_.prepare(slot_.seed, t, c, lane);
+    if (n == 0 && (!m_.knobs.svag() || n2 == 0))
       fused_update(MomentumStep(c, sgd), [](Eigen::Index) { return 0.0; });
     else
-      fast_step(t, c, sgd, n, lane);
+      fast_step(t, c, sgd, n, lane, n2, lane2);
   }
 
  private:
@@ -135,7 +139,7 @@ class EigenStepper {
   // Lane `lane` of the fast sampler on n of the step's samples (normals lane d .. lane d + d - 1,
   // scalars 3 lane .. 3 lane + 2): fills xi. The sum over the n samples is divided by the whole
   // batch B (the loss is averaged over the batch). Lanes: SVAG's second batch is lane 1, a mixture's
-  // expert i is lane i; the two are never combined (refused in python/plrf/simulation.py).
+  // expert i is lane i (and lane m + i for its SVAG second batch, simulate/routing.hpp).
   FastDraw fast_draw(std::uint64_t t, std::uint64_t lane, std::int64_t n, double* xi) const {
     rng::fill_normals({slot_.seed, rng::kEigenSamples}, t, lane * static_cast<std::uint64_t>(d_),
                       static_cast<std::size_t>(d_), xi);
@@ -143,6 +147,13 @@ class EigenStepper {
     const double* e = slot_.x;
     const double ax = linalg::lane_sum(0, d_, [&](std::int64_t j) { return sl[j] * e[j] * xi[j]; });  // a . xi
     return draw_scalars(t, lane, n, ax);
+  }
+
+  // fast_draw, or no gradient when no sample reaches the learner (a routed SVAG batch may be empty).
+  FastDraw draw_of(std::uint64_t t, std::uint64_t lane, std::int64_t n, double* xi) const {
+    if (n > 0) return fast_draw(t, lane, n, xi);
+    std::fill(xi, xi + d_, 0.0);
+    return {0.0, 0.0, 0.0};
   }
 
   // The three Bartlett scalars of lane `lane` (n samples) and, with a . xi, the draw's coefficients.
@@ -163,12 +174,14 @@ class EigenStepper {
 
   // The fast sampler's step on n samples at lane `lane` (a plain run: all B samples at lane 0);
   // `sgd`: the optimizer never touches the momentum.
-  void fast_step(std::uint64_t t, const Coefficients& c, bool sgd, std::int64_t n, std::uint64_t lane = 0) {
+  // SVAG: the second draw has n2 samples at lane lane2 (a single learner: all B at lane 1).
+  void fast_step(std::uint64_t t, const Coefficients& c, bool sgd, std::int64_t n, std::uint64_t lane = 0,
+                 std::int64_t n2 = -1, std::uint64_t lane2 = 1) {
     const double* sl = m_.sqrt_lambda.data();
     const double* e = slot_.x;
     const double* lam = m_.spectrum->eigenvalues.data();
     double* xi = buf_.data();
-    const FastDraw draw = fast_draw(t, lane, n, xi);
+    const FastDraw draw = draw_of(t, lane, n, xi);
     const double coef_e = draw.coef_e, coef_xi = draw.coef_xi;  // plain locals: the update loop keeps them in registers
     if (!m_.knobs.svag()) {
       const MomentumStep upd(adapt(c, t, [&] { return fast_stats(xi, coef_e, coef_xi, draw.r2); }), sgd);
@@ -176,7 +189,7 @@ class EigenStepper {
       return;
     }
     double* xi2 = xi + d_;  // SVAG (never with a controller: refused in run.hpp)
-    const FastDraw draw2 = fast_draw(t, 1, n, xi2);
+    const FastDraw draw2 = draw_of(t, lane2, n2 < 0 ? n : n2, xi2);
     const double cp = m_.knobs.c_plus(), cm = m_.knobs.c_minus(), ce = cp * coef_e + cm * draw2.coef_e;
     const double cx1 = cp * coef_xi, cx2 = cm * draw2.coef_xi;
     fused_update(MomentumStep(c, sgd),

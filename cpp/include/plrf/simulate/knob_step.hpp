@@ -3,7 +3,8 @@
 // phi* = U^T theta*; in theta space phi* = 0 and x = theta):
 //   g^ = g + l2 theta,  x' = step(x, y, g^) - w theta + sigma zeta,   zeta ~ N(0, 1)
 // (the decay acts on the pre-step theta, as in docs/families.md §0). zeta is normal j of
-// (seed, kInjectedNoise) at step t, so the noise never shares draws with the gradient.
+// (seed, kInjectedNoise) at step t (normal lane d + j for expert `lane` of a mixture, so that experts
+// never share noise), so the noise never shares draws with the gradient.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -22,10 +23,11 @@ class KnobStep {
 
   const bool on;
 
-  // Reads the knobs of step t and draws that step's noise.
-  void prepare(std::uint64_t seed, std::uint64_t t, const Coefficients& c) {
+  // Reads the knobs of step t and draws that step's noise (at lane `lane`: expert `lane` of a mixture).
+  void prepare(std::uint64_t seed, std::uint64_t t, const Coefficients& c, std::uint64_t lane = 0) {
     l2_ = c.l2, w_ = c.decay, sigma_ = c.noise;
-    if (sigma_ != 0.0) rng::fill_normals({seed, rng::kInjectedNoise}, t, 0, zeta_.size(), zeta_.data());
+    if (sigma_ != 0.0)
+      rng::fill_normals({seed, rng::kInjectedNoise}, t, lane * zeta_.size(), zeta_.size(), zeta_.data());
   }
 
   // The new x of coordinate j from the plain step `upd` (a MomentumStep) and the gradient g.

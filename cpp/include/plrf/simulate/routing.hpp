@@ -12,6 +12,11 @@
 // independent, which is why the per-expert fast draws are exact.
 // The seed's state holds the m experts' (e, y) one after another; expert i runs its own optimizer
 // on its own clock (schedules at p_i t for the deterministic per-expert clock).
+// Ridge, decay and noise (knob_step.hpp) act on every expert every step, routed or not; expert i's
+// noise is at lane i. SVAG's second batch is a second, independent routing (variates m .. 2m - 1 of
+// (seed, kRouting)) whose expert i draws at lane m + i: the two batches of SVAG are independent
+// draws of the whole step, routing included (docs/families.md §3), which is what the exact map's
+// 1/B -> l/B assumes.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -49,15 +54,16 @@ struct Routing {
 };
 
 // Counts N_i of the step's B samples per expert: m binomial draws, whatever B.
+// offset: the first variate (m for SVAG's second routing).
 inline void route_counts(const Routing& r, std::uint64_t seed, std::uint64_t t, std::int64_t batch,
-                         std::vector<std::int64_t>& counts) {
+                         std::vector<std::int64_t>& counts, std::uint64_t offset = 0) {
   const rng::StreamKey key{seed, rng::kRouting};
   std::int64_t left = batch;  // multinomial routing: the samples not yet given to an expert
   for (std::size_t i = 0; i < r.m(); ++i) {
     if (r.sparse) {
-      counts[i] = rng::binomial(batch, r.p[i], key, t, i);
+      counts[i] = rng::binomial(batch, r.p[i], key, t, offset + i);
     } else {
-      counts[i] = left > 0 ? rng::binomial(left, r.conditional[i], key, t, i) : 0;
+      counts[i] = left > 0 ? rng::binomial(left, r.conditional[i], key, t, offset + i) : 0;
       left -= counts[i];
     }
   }
@@ -67,27 +73,32 @@ inline void route_counts(const Routing& r, std::uint64_t seed, std::uint64_t t, 
 // this seed) receives each expert's risk at the record steps.
 class ExpertStepper {
  public:
-  ExpertStepper(const EigenModel& model, const Routing& routing, const SeedSlot& slot, double* parts,
+  // models[i]: expert i's model (its optimizer's knobs).
+  ExpertStepper(const std::vector<EigenModel>& models, const Routing& routing, const SeedSlot& slot, double* parts,
                 std::size_t n_record)
-      : r_(routing), seed_(slot.seed), batch_(model.batch), parts_(parts), n_record_(n_record),
-        counts_(routing.m(), 0) {
-    const std::int64_t d = model.spectrum->dim();
+      : r_(routing), seed_(slot.seed), batch_(models[0].batch), parts_(parts), n_record_(n_record),
+        counts_(routing.m(), 0), counts2_(routing.m(), 0) {
+    const std::int64_t d = models[0].spectrum->dim();
     experts_.reserve(routing.m());
     for (std::size_t i = 0; i < routing.m(); ++i) {
       SeedSlot s = slot;
       s.x = slot.x + static_cast<std::int64_t>(i) * d;
       s.y = slot.y + static_cast<std::int64_t>(i) * d;
-      experts_.emplace_back(model, s, true);
+      experts_.emplace_back(models[i], s, true);
+      svag_ = svag_ || models[i].knobs.svag();
     }
   }
 
   // The coefficients the driver passes are ignored: each expert reads its own optimizer and clock.
   bool step(std::int64_t t, const Coefficients&, const RunControl&) {
     const auto tu = static_cast<std::uint64_t>(t);
+    const std::size_t m = r_.m();
     route_counts(r_, seed_, tu, batch_, counts_);
-    for (std::size_t i = 0; i < r_.m(); ++i) {
+    if (svag_) route_counts(r_, seed_, tu, batch_, counts2_, m);
+    for (std::size_t i = 0; i < m; ++i) {
       const GenMomentum& o = *r_.opts[i];
-      experts_[i].routed_step(tu, o.at(r_.clock[i] * static_cast<double>(t)), o.is_sgd(), counts_[i], i);
+      experts_[i].routed_step(tu, o.at(r_.clock[i] * static_cast<double>(t)), o.is_sgd(), counts_[i], i, counts2_[i],
+                              m + i);
     }
     return true;
   }
@@ -112,7 +123,8 @@ class ExpertStepper {
   double* parts_;
   std::size_t n_record_;
   std::vector<EigenStepper> experts_;
-  std::vector<std::int64_t> counts_;
+  std::vector<std::int64_t> counts_, counts2_;  // counts2_: SVAG's second routing
+  bool svag_ = false;
 };
 
 // Advances every unfinished seed (see run.hpp); parts holds seeds x m x records.
@@ -120,11 +132,16 @@ inline bool advance_experts(const Spectrum& spec, const RunSpec& run, const Rout
                             const std::vector<SeedSlot>& slots, double* parts, int threads, RunControl& control,
                             double budget_seconds) {
   spec.validate();
-  const EigenModel model(spec, run.batch, Sampler::Fast, false);
+  std::vector<EigenModel> models;  // one per expert: its optimizer's ridge/decay/noise/SVAG knobs
+  models.reserve(routing.m());
+  for (const GenMomentum* o : routing.opts) {
+    o->knobs.validate();
+    models.emplace_back(spec, run.batch, Sampler::Fast, false, o->knobs);
+  }
   const std::size_t n = run.record.size(), stride = routing.m() * n;
   return run_seeds(slots, run, threads, control, budget_seconds, [&](const SeedSlot& s) {
     const auto seed_index = static_cast<std::size_t>(&s - slots.data());
-    return ExpertStepper(model, routing, s, parts + seed_index * stride, n);
+    return ExpertStepper(models, routing, s, parts + seed_index * stride, n);
   });
 }
 

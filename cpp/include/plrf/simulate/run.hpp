@@ -47,12 +47,14 @@ inline int inner_threads(int threads, std::size_t seeds) {
   return std::max(1, resolve_threads(threads) / static_cast<int>(std::max<std::size_t>(1, seeds)));
 }
 
-// The run's step-size controller, or nullptr. A controller reads one plain batch gradient: SVAG's two
-// draws and the affine knobs (decay, l2, noise) are not in its rules, so they are refused together.
+// The run's step-size controller, or nullptr. A controller reads one plain batch gradient, so SVAG's
+// two draws are not in its rules and are refused. The affine knobs (ridge, decay, noise) compose: the
+// controller reads the data gradient's statistics and scales gamma_1..3, which multiply g + l2 theta;
+// decay and noise are added outside the scaled step (simulate/knob_step.hpp, docs/families.md §5).
 inline const Controller* active_controller(const RunSpec& run) {
   if (!run.controller || !run.controller->active()) return nullptr;
-  if (run.optimizer->knobs.affine() || run.optimizer->knobs.svag())
-    throw std::invalid_argument("a step-size controller runs the plain Gen-Mom-SGD family (no decay/l2/noise/SVAG)");
+  if (run.optimizer->knobs.svag())
+    throw std::invalid_argument("a step-size controller reads one batch gradient: it does not run SVAG");
   return run.controller;
 }
 
