@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validate as check
+from . import capabilities as cap
 from .optim import GenMomentum, check_optimizer
 
 __all__ = ["Experts", "CLOCKS"]
@@ -26,7 +27,7 @@ CLOCKS = ("shared", "expert")
 ZIPF_BYTES = 40.0  # per expert: i, i^-zeta, p and its checked copy, and the engines' list of p
 
 
-class Experts:
+class Experts(cap.Transform):
     """Routing of a mixture of experts (or sparse blocks) and, optionally, one optimizer per expert.
 
     Parameters
@@ -39,6 +40,13 @@ class Experts:
     optimizers : None (the engine's optimizer for every expert) or a list of plrf.GenMomentum, one
         per expert.
     """
+
+    KIND = "experts"
+    REFINES = "eigen: the fast sampler, without checkpoints."
+    # every expert's expected risk is the one moment map with gain p_i lambda: exact on every discrete method;
+    # the routed simulator is the eigen path's fast sampler (routing counts from the kRouting stream)
+    DECLARES = {"exact": cap.EXACT, "fast": cap.EXACT, "ode": cap.EXACT, "continuous": cap.UNDEFINED,
+                "eigen": cap.IN_LAW, "full": cap.UNDEFINED}
 
     def __init__(self, p, clock="shared", sparse=False, optimizers=None):
         if clock not in CLOCKS:
