@@ -159,3 +159,16 @@ def chain(*transforms) -> Chain:
 def as_chain(optimizer) -> Chain | None:
     """The chain an engine was given, or None for a bare GenMomentum (today's spelling)."""
     return optimizer if isinstance(optimizer, Chain) else None
+
+
+def lower_for(optimizer, engine: str, given: dict):
+    """(Lowered, label) for an engine call given a Chain, or (None, None) for a bare GenMomentum.
+
+    `given`: the family keywords of today's spelling that the call set (name -> value); with a chain
+    they belong in the chain, so setting both is refused naming the keyword."""
+    c = as_chain(optimizer)
+    if c is None:
+        return None, None
+    for name in given:
+        raise ValueError(f"{name}: with a plrf.chain optimizer, put it in the chain (docs/design.md), not both")
+    return c.lower(), c.check(engine)
