@@ -19,7 +19,7 @@ from . import _validate as check
 from . import capabilities as cap
 from .controllers import Controller
 from .experts import Experts
-from .optim import Decay, GenMomentum, Momentum, Svag, check_optimizer, svag, with_decay
+from .optim import Decay, GenMomentum, Momentum, Schedule, Svag, check_optimizer, svag, with_decay
 
 __all__ = ["GradientModel", "Chain", "chain", "hsgd", "ito", "gaussianised",
            "continuized", "MODELS"]
@@ -172,3 +172,64 @@ def lower_for(optimizer, engine: str, given: dict):
     for name in given:
         raise ValueError(f"{name}: with a plrf.chain optimizer, put it in the chain (docs/design.md), not both")
     return c.lower(), c.check(engine)
+
+
+# ---- a chain as JSON (sweep configs and stores): {"chain": [{"kind": ..., ...}, ...]} --------------
+def _schedule_state(s: Schedule) -> list:
+    kind, c, tau, p, values = s.__getstate__()
+    return [kind, c, tau, p, list(values)]
+
+
+def _schedule_from(state) -> Schedule:
+    s = Schedule.__new__(Schedule)
+    kind, c, tau, p, values = state
+    s.__setstate__((int(kind), float(c), float(tau), float(p), [float(v) for v in values]))
+    return s
+
+
+def _member_state(m) -> dict:
+    if m.KIND == "momentum":
+        o = m.optimizer
+        return {"kind": "momentum", "name": o.name,
+                **{k: _schedule_state(getattr(o, k)) for k in ("gamma1", "gamma2", "gamma3", "delta")}}
+    if m.KIND == "decay":
+        return {"kind": "decay", **{k: _schedule_state(getattr(m, k)) for k in ("l2", "decay", "noise")}}
+    if m.KIND == "svag":
+        return {"kind": "svag", "l": m.l}
+    if m.KIND == "controller":
+        return {"kind": "controller", **m.to_dict()}
+    if m.KIND == "experts":
+        if m.optimizers is not None:
+            raise ValueError("optimizer: a chain whose Experts carry per-expert optimizers has no JSON form yet")
+        return {"kind": "experts", "p": m.p.tolist(), "clock": m.clock, "sparse": m.sparse}
+    return {"kind": "gradient_model", "model": m.model, "substeps": m.substeps}
+
+
+def _member_from(d: dict):
+    d = dict(d)
+    kind = d.pop("kind", None)
+    if kind == "momentum":
+        g = [_schedule_from(d[k]) for k in ("gamma1", "gamma2", "gamma3", "delta")]
+        return Momentum(GenMomentum(*g, d["name"]))
+    if kind == "decay":
+        return Decay(*(_schedule_from(d[k]) for k in ("l2", "decay", "noise")))
+    if kind == "svag":
+        return svag(d["l"])
+    if kind == "controller":
+        return Controller.from_dict(d)
+    if kind == "experts":
+        return Experts(d["p"], clock=d["clock"], sparse=d["sparse"])
+    if kind == "gradient_model" and d.get("model") in MODELS:
+        return GradientModel(d["model"], d["substeps"])
+    raise ValueError(f"optimizer: {kind!r} is not a chain member kind (one of {sorted(cap.KINDS)})")
+
+
+def to_state(c: Chain) -> dict:
+    """The chain's JSON-able form (inverse: from_state)."""
+    return {"chain": [_member_state(m) for m in c.members]}
+
+
+def from_state(state: dict) -> Chain:
+    if not isinstance(state, dict) or not isinstance(state.get("chain"), list):
+        raise ValueError(f"optimizer: a chain state is {{'chain': [members]}}, got {state!r:.120}")
+    return chain(*(_member_from(d) for d in state["chain"]))

@@ -1,0 +1,48 @@
+"""A plrf.chain in a sweep config: JSON and back, the same numbers as a direct call, and a resume from the store."""
+import json
+
+import numpy as np
+
+import plrf
+from plrf import transforms
+from plrf.sweep import config as C
+from plrf.sweep import grid
+from plrf.sweep import run as run_sweep
+from plrf.sweep import store as S
+
+
+def _chains():
+    return [plrf.chain(plrf.dana_decaying(0.2, 0.1, 3.0, 1.0), plrf.decay(l2=[1e-3] * 40, decay=plrf.adana_decay(0.5)),
+                       plrf.svag(2)),
+            plrf.chain(plrf.sgd(0.2), plrf.controllers.ema_norm(beta=0.9)),
+            plrf.chain(plrf.sgd(0.2), plrf.Experts.zipf(3, 1.0, clock="expert")),
+            plrf.chain(plrf.sgd(0.2), plrf.ito(4))]
+
+
+def test_a_chain_serialises_to_json_and_back():
+    for c in _chains():
+        state = json.loads(json.dumps(C.optimizer_state(c), allow_nan=False))
+        back = transforms.from_state(state)
+        assert back.name == c.name and transforms.to_state(back) == state
+
+
+def test_a_chain_state_names_an_unknown_member_kind():
+    import pytest
+
+    with pytest.raises(ValueError, match="'clip' is not a chain member kind"):
+        transforms.from_state({"chain": [{"kind": "clip"}]})
+
+
+def test_a_chained_sweep_equals_direct_calls_and_resumes_from_its_store(tmp_path):
+    opt = plrf.chain(plrf.sgd(0.2), plrf.decay(decay=0.01, noise=1e-3), plrf.svag(2))
+    g = grid(alpha=1.0, beta=0.5, d=8, spectrum="theory", optimizer=opt, steps=40, engine=["exact", "simulate"],
+             seeds=[[0, 1]])
+    rep = run_sweep(g, store=tmp_path, workers=1, progress=False)
+    assert (rep.computed, rep.skipped) == (2, 0) and not rep.failed
+    spec = plrf.Spectrum.theory(1.0, 0.5, 8, v=32)
+    want = plrf.exact_risk(spec, opt, 40, progress=False)
+    got = S.Store(tmp_path).read(rep.keys[0])
+    assert np.array_equal(got["result"].risk, want.risk)
+    assert got["config"]["optimizer"] == transforms.to_state(opt)
+    again = run_sweep(g, store=tmp_path, workers=1, progress=False)
+    assert (again.computed, again.skipped) == (0, 2)
