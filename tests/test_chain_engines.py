@@ -55,3 +55,14 @@ def test_a_chained_run_resumes_bitwise_from_its_checkpoint(tmp_path):
     assert part.interrupted
     again = plrf.resume(path, progress=False)
     np.testing.assert_array_equal(again.risk, full.risk)
+
+
+def test_todays_spelling_is_labelled_too():
+    spec = _spec()
+    assert plrf.exact_risk(spec, plrf.sgd(0.2), 50, progress=False).meta["capability"] == "exact"
+    de = plrf.exact_risk(spec, plrf.sgd(0.2), 50, controller="adam", method="ode", progress=False)
+    assert de.meta["capability"] == "approximate (deterministic equivalent)"
+    sde = plrf.simulate(spec, plrf.sgd(0.2), 20, dynamics="ito", substeps=2, threads=1, progress=False)
+    assert sde.meta["capability"] == "runs, a model's law (not SGD's)"
+    mc = plrf.simulate(spec, plrf.sgd(0.2), 20, experts=plrf.Experts.two(0.3), threads=1, progress=False)
+    assert mc.meta["capability"] == "runs, exact in law"

@@ -25,7 +25,7 @@ from .experts import check_experts
 from .curves import ON_DIVERGENCE, Curve, check_record, report_divergence
 from .optim import check_optimizer, knobs_of
 from .spectrum import as_spectrum
-from .transforms import lower_for
+from .transforms import GradientModel, label_of, lower_for
 
 __all__ = ["exact_risk", "max_stable_lr"]
 
@@ -102,8 +102,11 @@ def exact_risk(
                                ("controller", controller)) if v is not None}
     lowered, label = lower_for(optimizer, check.choice("method", method, METHODS), given)
     if lowered is None:
-        return _exact_risk(spectrum, optimizer, steps, batch, record, method, rtol, threads, on_divergence, dt,
-                           progress, compress, experts, model, substeps, controller)
+        curve = _exact_risk(spectrum, optimizer, steps, batch, record, method, rtol, threads, on_divergence, dt,
+                            progress, compress, experts, model, substeps, controller)
+        curve.meta["capability"] = label_of(optimizer, method, experts, controllers.check(controller, "eigen", method),
+                                            GradientModel(model or "hsgd", substeps) if method == "continuous" else None)
+        return curve
     curve = _exact_risk(spectrum, lowered.optimizer, steps, batch, record, method, rtol, threads, on_divergence, dt,
                         progress, compress, lowered.experts, lowered.model, lowered.substeps, lowered.controller)
     curve.meta.update(chain=optimizer.name, capability=label)

@@ -37,7 +37,7 @@ from .controllers import Controller
 from .optim import GenMomentum, check_optimizer, knobs_of
 from .problem import PLRF
 from .spectrum import Spectrum, as_spectrum
-from .transforms import lower_for
+from .transforms import GradientModel, label_of, lower_for
 
 __all__ = ["simulate", "resume"]
 
@@ -90,8 +90,11 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
                                     ("controller", controller, None)) if v != off}
     lowered, label = lower_for(optimizer, check.choice("space", space, ("eigen", "full")), given)
     if lowered is None:
-        return _simulate(problem_or_spectrum, optimizer, steps, batch, seeds, record, space, threads, progress,
-                         checkpoint, checkpoint_every, sampler, on_divergence, experts, dynamics, substeps, controller)
+        curves = _simulate(problem_or_spectrum, optimizer, steps, batch, seeds, record, space, threads, progress,
+                           checkpoint, checkpoint_every, sampler, on_divergence, experts, dynamics, substeps, controller)
+        curves.meta["capability"] = label_of(optimizer, space, experts, controllers.check(controller, space),
+                                             None if dynamics == "sgd" else GradientModel(dynamics, substeps))
+        return curves
     curves = _simulate(problem_or_spectrum, lowered.optimizer, steps, batch, seeds, record, space, threads, progress,
                        checkpoint, checkpoint_every, sampler, on_divergence, lowered.experts, lowered.model or "sgd",
                        lowered.substeps or 1, lowered.controller)

@@ -233,3 +233,13 @@ def from_state(state: dict) -> Chain:
     if not isinstance(state, dict) or not isinstance(state.get("chain"), list):
         raise ValueError(f"optimizer: a chain state is {{'chain': [members]}}, got {state!r:.120}")
     return chain(*(_member_from(d) for d in state["chain"]))
+
+
+def label_of(optimizer, engine: str, *members) -> str:
+    """The capability label of a call in today's spelling (a GenMomentum plus its family keywords, given
+    as members; None for a keyword that is off), once its engine has run it."""
+    c = chain(optimizer, *(m for m in members if m is not None))
+    try:
+        return c.check(engine)
+    except ValueError:  # the engine ran it (e.g. Experts with their own optimizers ignore `optimizer`'s knobs)
+        return cap.label(c.members, engine)
