@@ -46,3 +46,35 @@ def test_a_chained_sweep_equals_direct_calls_and_resumes_from_its_store(tmp_path
     assert got["config"]["optimizer"] == transforms.to_state(opt)
     again = run_sweep(g, store=tmp_path, workers=1, progress=False)
     assert (again.computed, again.skipped) == (0, 2)
+
+
+def _direct(spec, cfg, **kw):
+    opt = plrf.sgd(0.2)
+    if cfg["engine"] == "simulate":
+        return plrf.simulate(spec, opt, 40, seeds=[0, 1], progress=False, **kw)
+    return plrf.exact_risk(spec, opt, 40, method=cfg["engine"], progress=False, **kw)
+
+
+# The sweep turns a config's family options into chain members: same numbers as today's keywords.
+FAMILY_OPTIONS = [
+    ("simulate", {"experts": {"zipf": [3, 1.0]}}, {"experts": plrf.Experts.zipf(3, 1.0)}),
+    ("simulate", {"controller": "adam"}, {"controller": "adam"}),
+    ("simulate", {"dynamics": "ito", "substeps": 3}, {"dynamics": "ito", "substeps": 3}),
+    ("exact", {"experts": {"two": 0.3, "clock": "expert"}}, {"experts": plrf.Experts.two(0.3, clock="expert")}),
+    ("ode", {"controller": {"name": "ema_norm", "beta": 0.9}}, {"controller": plrf.controllers.ema_norm(beta=0.9)}),
+    ("continuous", {"model": "ito", "substeps": 4}, {"model": "ito", "substeps": 4}),
+    ("continuous", {}, {}),
+]
+
+
+def test_family_options_in_a_config_run_as_chain_members_with_todays_numbers(tmp_path):
+    spec = plrf.Spectrum.theory(1.0, 0.5, 8, v=32)
+    for i, (engine, options, keywords) in enumerate(FAMILY_OPTIONS):
+        cfg = dict(alpha=1.0, beta=0.5, d=8, spectrum="theory", optimizer=plrf.sgd(0.2), steps=40, engine=engine,
+                   options=options, seeds=[0, 1])
+        rep = run_sweep([cfg], store=tmp_path / str(i), workers=1, progress=False)
+        assert not rep.failed, rep.failed
+        got = S.Store(tmp_path / str(i)).read(rep.keys[0])["result"]
+        want = _direct(spec, cfg, **keywords)
+        assert np.array_equal(got.risk, want.risk), (engine, options)
+        assert got.meta["capability"] == want.meta["capability"]

@@ -42,6 +42,11 @@ class GradientModel(cap.Transform):
     DECLARES = {"exact": cap.UNDEFINED, "fast": cap.UNDEFINED, "ode": cap.UNDEFINED, "continuous": cap.EXACT,
                 "eigen": cap.MODEL_LAW, "full": cap.UNDEFINED}
 
+    def __post_init__(self):
+        check.choice("model", self.model, MODELS)
+        if self.substeps is not None:
+            object.__setattr__(self, "substeps", check.integer("substeps", self.substeps, 1, 2**31 - 1))
+
     def capability(self, engine):
         if engine == "eigen" and self.model == "continuized":  # no simulator draws the Poisson clock
             return cap.UNDEFINED
@@ -53,20 +58,14 @@ class GradientModel(cap.Transform):
         return f"{self.model}(substeps={self.substeps})" if self.substeps is not None else f"{self.model}()"
 
 
-def _model(name, substeps) -> GradientModel:
-    if substeps is not None:
-        substeps = check.integer("substeps", substeps, 1, 2**31 - 1)
-    return GradientModel(name, substeps)
-
-
 def hsgd(substeps=None) -> GradientModel:
     """Homogenized SGD (plain SGD only)."""
-    return _model("hsgd", substeps)
+    return GradientModel("hsgd", substeps)
 
 
 def ito(substeps=None) -> GradientModel:
     """The Ito SDE with SGD's covariance (plain SGD only)."""
-    return _model("ito", substeps)
+    return GradientModel("ito", substeps)
 
 
 def gaussianised() -> GradientModel:
