@@ -2,7 +2,7 @@
 multiplier m_t of some of the Gen-Mom-SGD coefficients (their *placement*),
 gamma_i(t) -> m_t gamma_i(t), so they compose with any optimizer of the family and its schedules.
 
-    plrf.simulate(problem, plrf.sgd(0.1), 10_000, seeds=100, controller=plrf.controllers.adagrad_norm())
+    plrf.simulate(problem, plrf.chain(plrf.sgd(0.1), plrf.controllers.adagrad_norm()), 10_000, seeds=100)
 
 The rules live once, in C++ (cpp/include/plrf/optim/controller.hpp); this module builds and checks
 them, and fills AdaGrad-Norm's defaults from the spectrum (docs/adaptive.md §4):

@@ -8,8 +8,10 @@ not sum to 1. Either way every expert's expected risk is exact (the one moment m
 p_i lambda and noise [p_i (2 - p_i) lambda^2 a + p_i lambda R2_i] / B), on every exact method.
 
     E = plrf.Experts.zipf(10, 2.0)                   # p_i proportional to i^-2
-    c = plrf.exact_risk(spec, opt, 10**5, experts=E)  # c.risk = sum_i p_i P_i, c.parts[i] = P_i
-    mc = plrf.simulate(spec, opt, 1000, seeds=100, experts=E)
+    c = plrf.exact_risk(spec, plrf.chain(opt, E), 10**5)  # c.risk = sum_i p_i P_i, c.parts[i] = P_i
+    mc = plrf.simulate(spec, plrf.chain(opt, E), 1000, seeds=100)
+
+Routing is a chain member (plrf.chain, docs/design.md): it describes the learners.
 
 Total risk: sum_i w_i P_i with w = p (w = p / sum p for sparse blocks, whose p need not sum to 1).
 """

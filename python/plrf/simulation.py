@@ -53,7 +53,7 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
     optimizer : a GenMomentum (plrf.sgd, plrf.sgd_momentum, plrf.dana_constant, plrf.dana_decaying, ...), optionally
         with ridge/decay/noise (plrf.with_decay; both spaces) or SVAG (plrf.svag; space="eigen" only), or a
         plrf.chain of transforms (docs/design.md), run when every member runs on `space` (docs/families.md §5);
-        meta["capability"] then says whether the run is exact in law or a model's law.
+        meta["law"] then says whether the run is exact in law or a model's law.
     steps : number of optimizer steps (>= 1).
     batch : samples per step B (>= 1); the gradient is the batch average.
     seeds : an int n (seeds 0..n-1) or a sequence of distinct seeds; each seed is an independent run.
@@ -92,13 +92,13 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
     if lowered is None:
         curves = _simulate(problem_or_spectrum, optimizer, steps, batch, seeds, record, space, threads, progress,
                            checkpoint, checkpoint_every, sampler, on_divergence, experts, dynamics, substeps, controller)
-        curves.meta["capability"] = label_of(optimizer, space, experts, controllers.check(controller, space),
+        curves.meta["law"] = label_of(optimizer, space, experts, controllers.check(controller, space),
                                              None if dynamics == "sgd" else GradientModel(dynamics, substeps))
         return curves
     curves = _simulate(problem_or_spectrum, lowered.optimizer, steps, batch, seeds, record, space, threads, progress,
                        checkpoint, checkpoint_every, sampler, on_divergence, lowered.experts, lowered.model or "sgd",
                        lowered.substeps or 1, lowered.controller)
-    curves.meta.update(chain=optimizer.name, capability=label)
+    curves.meta.update(chain=optimizer.name, law=label)
     return curves
 
 
