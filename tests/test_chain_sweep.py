@@ -79,3 +79,11 @@ def test_family_options_in_a_config_run_as_chain_members_with_todays_numbers(tmp
         assert np.array_equal(got.risk, want.risk), (engine, options)
         key = "law" if engine == "simulate" else "capability"
         assert got.meta[key] == want.meta[key]
+
+
+def test_a_chain_pickles_for_process_pool_workers():
+    import pickle
+
+    for c in _chains():
+        back = pickle.loads(pickle.dumps(c))
+        assert transforms.to_state(back) == transforms.to_state(c)
