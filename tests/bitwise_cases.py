@@ -41,21 +41,21 @@ def _opts():
     return plrf.defaults(_spec(), batch=BATCH)
 
 
-def _sim(opt_name, source="spectrum", **kw):
+def _sim(opt_name, *transforms, source="spectrum", **kw):
     src = _problem() if source == "problem" else _spec()
-    opt = kw.pop("opt", None) or _opts()[opt_name]
     kw.setdefault("batch", BATCH)
+    opt = plrf.chain(_opts()[opt_name], *transforms)
     return plrf.simulate(src, opt, STEPS, seeds=SEEDS, threads=1, on_divergence="ignore", **kw)
 
 
-def _exact(opt_name, method, **kw):
-    opt = kw.pop("opt", None) or _opts()[opt_name]
+def _exact(opt_name, method, *transforms, **kw):
     kw.setdefault("batch", BATCH)
+    opt = plrf.chain(_opts()[opt_name], *transforms)
     return plrf.exact_risk(_spec(), opt, EXACT_STEPS, method=method, threads=1, on_divergence="ignore", **kw)
 
 
-def _decayed(name):
-    return plrf.with_decay(_opts()[name], l2=1e-3, decay=plrf.adana_decay(0.5), noise=1e-3)
+def _decay():
+    return plrf.decay(l2=1e-3, decay=plrf.adana_decay(0.5), noise=1e-3)
 
 
 # Cases whose spectrum comes from LAPACK: bitwise only under the baseline's numpy (see expected()).
@@ -71,32 +71,32 @@ def _cases() -> dict:
             cases[f"exact_risk/{method}/{name}"] = lambda n=name, m=method: _exact(n, m)
     for name in ("sgd", "dana_decaying"):
         cases[f"simulate/eigen/explicit/{name}"] = lambda n=name: _sim(n, sampler="explicit")
-        cases[f"simulate/full/{name}"] = lambda n=name: _sim(n, "problem", space="full")
-        cases[f"simulate/eigen/decay/{name}"] = lambda n=name: _sim(n, opt=_decayed(n))
-        cases[f"simulate/full/decay/{name}"] = lambda n=name: _sim(n, "problem", opt=_decayed(n), space="full")
-        cases[f"exact_risk/exact/decay/{name}"] = lambda n=name: _exact(n, "exact", opt=_decayed(n))
-        cases[f"simulate/eigen/svag4/{name}"] = lambda n=name: _sim(n, opt=plrf.svag(_opts()[n], 4))
+        cases[f"simulate/full/{name}"] = lambda n=name: _sim(n, source="problem", space="full")
+        cases[f"simulate/eigen/decay/{name}"] = lambda n=name: _sim(n, _decay())
+        cases[f"simulate/full/decay/{name}"] = lambda n=name: _sim(n, _decay(), source="problem", space="full")
+        cases[f"exact_risk/exact/decay/{name}"] = lambda n=name: _exact(n, "exact", _decay())
+        cases[f"simulate/eigen/svag4/{name}"] = lambda n=name: _sim(n, plrf.svag(4))
         for method in ("exact", "fast", "ode"):
-            cases[f"exact_risk/{method}/svag4/{name}"] = lambda n=name, m=method: _exact(n, m, opt=plrf.svag(_opts()[n], 4))
-        cases[f"simulate/eigen/experts/{name}"] = lambda n=name: _sim(n, experts=plrf.Experts.zipf(3, 1.0))
-        cases[f"simulate/eigen/sparse_experts/{name}"] = lambda n=name: _sim(
-            n, experts=plrf.Experts([0.5, 0.25], sparse=True))
+            cases[f"exact_risk/{method}/svag4/{name}"] = lambda n=name, m=method: _exact(n, m, plrf.svag(4))
+        cases[f"simulate/eigen/experts/{name}"] = lambda n=name: _sim(n, plrf.Experts.zipf(3, 1.0))
+        cases[f"simulate/eigen/sparse_experts/{name}"] = lambda n=name: _sim(n, plrf.Experts([0.5, 0.25], sparse=True))
         for method in ("exact", "fast"):
             cases[f"exact_risk/{method}/experts/{name}"] = lambda n=name, m=method: _exact(
-                n, m, experts=plrf.Experts.zipf(3, 1.0, clock="expert"))
+                n, m, plrf.Experts.zipf(3, 1.0, clock="expert"))
         for ctrl in controllers.NAMES:
-            cases[f"simulate/eigen/controller/{ctrl}/{name}"] = lambda n=name, c=ctrl: _sim(n, controller=c)
+            cases[f"simulate/eigen/controller/{ctrl}/{name}"] = lambda n=name, c=ctrl: _sim(n, controllers.get(c))
             for method in ("exact", "ode"):
                 cases[f"exact_risk/{method}/controller/{ctrl}/{name}"] = lambda n=name, c=ctrl, m=method: _exact(
-                    n, m, controller=c)
+                    n, m, controllers.get(c))
         cases[f"simulate/full/controller/adagrad_norm/{name}"] = lambda n=name: _sim(
-            n, "problem", space="full", controller="adagrad_norm")
-    cases["simulate/eigen/dynamics/gaussianised/dana_decaying"] = lambda: _sim("dana_decaying", dynamics="gaussianised")
+            n, controllers.adagrad_norm(), source="problem", space="full")
+    cases["simulate/eigen/dynamics/gaussianised/dana_decaying"] = lambda: _sim("dana_decaying", plrf.gaussianised())
     for model in ("hsgd", "ito"):
-        cases[f"simulate/eigen/dynamics/{model}4/sgd"] = lambda m=model: _sim("sgd", dynamics=m, substeps=4)
-        cases[f"exact_risk/continuous/{model}/sgd"] = lambda m=model: _exact("sgd", "continuous", model=m)
-        cases[f"exact_risk/continuous/{model}8/sgd"] = lambda m=model: _exact("sgd", "continuous", model=m, substeps=8)
-    cases["exact_risk/continuous/continuized/sgd"] = lambda: _exact("sgd", "continuous", model="continuized")
+        make = getattr(plrf, model)
+        cases[f"simulate/eigen/dynamics/{model}4/sgd"] = lambda m=make: _sim("sgd", m(substeps=4))
+        cases[f"exact_risk/continuous/{model}/sgd"] = lambda m=make: _exact("sgd", "continuous", m())
+        cases[f"exact_risk/continuous/{model}8/sgd"] = lambda m=make: _exact("sgd", "continuous", m(substeps=8))
+    cases["exact_risk/continuous/continuized/sgd"] = lambda: _exact("sgd", "continuous", plrf.continuized())
     return cases
 
 

@@ -22,8 +22,11 @@ from .optim import (
     sgd,
     sgd_momentum,
     svag,
+    decay,
     with_decay,
 )
+from .transforms import Chain, chain, continuized, gaussianised, hsgd, ito  # one optimizer: a chain of transforms
+from . import capabilities  # what each transform means on each engine (docs/families.md §5)
 from .simulation import resume, simulate
 from . import controllers  # plrf.controllers.adagrad_norm(), ...: step-size controllers (docs/adaptive.md)
 from . import checkpoint  # plrf.checkpoint.load, CheckpointError: the inert checkpoint format
@@ -58,4 +61,12 @@ __all__ = [
     "sweep",
     "load",
     "controllers",
+    "decay",
+    "Chain",
+    "chain",
+    "hsgd",
+    "ito",
+    "gaussianised",
+    "continuized",
+    "capabilities",
 ]

@@ -2,7 +2,7 @@
 multiplier m_t of some of the Gen-Mom-SGD coefficients (their *placement*),
 gamma_i(t) -> m_t gamma_i(t), so they compose with any optimizer of the family and its schedules.
 
-    plrf.simulate(problem, plrf.sgd(0.1), 10_000, seeds=100, controller=plrf.controllers.adagrad_norm())
+    plrf.simulate(problem, plrf.chain(plrf.sgd(0.1), plrf.controllers.adagrad_norm()), 10_000, seeds=100)
 
 The rules live once, in C++ (cpp/include/plrf/optim/controller.hpp); this module builds and checks
 them, and fills AdaGrad-Norm's defaults from the spectrum (docs/adaptive.md §4):
@@ -16,16 +16,18 @@ import math
 from dataclasses import dataclass
 
 from . import _core
+from . import capabilities as cap
 
 __all__ = ["NAMES", "COEFFICIENTS", "Controller", "adagrad_norm", "polyak", "line_search", "adam", "rmsprop_dana",
            "ema_norm", "get", "defaults"]
 
 COEFFICIENTS = ("gamma1", "gamma2", "gamma3")
 NAMES = ("adagrad_norm", "polyak", "line_search", "adam", "rmsprop_dana", "ema_norm")
+FULL_REFUSED = ("polyak", "line_search")  # the full path has neither the batch loss nor K e
 
 
 @dataclass(frozen=True)
-class Controller:
+class Controller(cap.Transform):
     """A controller: its rule's name, placement and parameters (plain data; checkpoints keep it).
 
     G and b0 (AdaGrad-Norm) may be None until a run knows the spectrum and batch: resolve() fills them.
@@ -39,6 +41,19 @@ class Controller:
     floor: float = 0.0
     beta: float = 0.99
     eps: float = 0.0
+    KIND = "controller"
+    REFINES = "full: adagrad_norm, ema_norm, adam, rmsprop_dana (polyak and line_search need the batch loss or K e)."
+    # The controller's expected risk has no closed recursion: exact and ode run its deterministic equivalent.
+    DECLARES = {"exact": cap.APPROXIMATE, "fast": cap.UNDEFINED, "ode": cap.APPROXIMATE, "continuous": cap.UNDEFINED,
+                "eigen": cap.IN_LAW, "full": cap.IN_LAW}
+
+    def capability(self, engine):
+        if engine == "full" and self.name in FULL_REFUSED:  # they need the batch loss or K e
+            return cap.UNDEFINED
+        return self.DECLARES[engine]
+
+    def __repr__(self):
+        return f"controllers.{self.name}()"
 
     def resolve(self, spectrum, batch: int) -> Controller:
         """The same controller with AdaGrad-Norm's default G and b0 computed for this spectrum and batch."""
@@ -175,7 +190,7 @@ def check(controller, space: str, method: str | None = None):
     if not isinstance(controller, Controller):
         raise ValueError(f"controller must be built by plrf.controllers (e.g. plrf.controllers.adam()), got "
                          f"{type(controller).__name__}")
-    if space == "full" and controller.name in ("polyak", "line_search"):
+    if space == "full" and controller.name in FULL_REFUSED:
         raise ValueError(f"space='full' cannot run controller {controller.name!r} (it needs the batch loss or K e); "
                          "use space='eigen'")
     if method is not None and method not in ("exact", "ode"):

@@ -25,6 +25,7 @@ from .experts import check_experts
 from .curves import ON_DIVERGENCE, Curve, check_record, report_divergence
 from .optim import check_optimizer, knobs_of
 from .spectrum import as_spectrum
+from .transforms import GradientModel, label_of, lower_for
 
 __all__ = ["exact_risk", "max_stable_lr"]
 
@@ -59,7 +60,10 @@ def exact_risk(
     ----------
     spectrum : plrf.Spectrum, or a problem with .spectrum() (e.g. plrf.PLRF).
     optimizer : plrf.GenMomentum (plrf.sgd, sgd_momentum, dana_constant, dana_decaying, ...), optionally with
-        ridge/decay/noise (plrf.with_decay: method="exact" only) or SVAG (plrf.svag: every method).
+        ridge/decay/noise (plrf.with_decay: method="exact" only) or SVAG (plrf.svag: every method), or a
+        plrf.chain of transforms (docs/design.md), run when every member is defined for `method`
+        (docs/families.md §5); meta["capability"] then labels the curve "exact" or "approximate
+        (deterministic equivalent)".
     steps : number of optimizer steps; the schedules are evaluated at t = 0 .. steps-1.
     batch : batch size B (the gradient is batch-averaged).
     record : steps at which to report the risk (default plrf.record_grid(steps)); risk[i] is P after
@@ -94,6 +98,23 @@ def exact_risk(
         The result is then the deterministic equivalent, an approximation (meta["approximation"]),
         with its learning-rate curve in Curve.lr.
     """
+    given = {k: v for k, v in (("experts", experts), ("model", model), ("substeps", substeps),
+                               ("controller", controller)) if v is not None}
+    lowered, label = lower_for(optimizer, check.choice("method", method, METHODS), given)
+    if lowered is None:
+        curve = _exact_risk(spectrum, optimizer, steps, batch, record, method, rtol, threads, on_divergence, dt,
+                            progress, compress, experts, model, substeps, controller)
+        curve.meta["capability"] = label_of(optimizer, method, experts, controllers.check(controller, "eigen", method),
+                                            GradientModel(model or "hsgd", substeps) if method == "continuous" else None)
+        return curve
+    curve = _exact_risk(spectrum, lowered.optimizer, steps, batch, record, method, rtol, threads, on_divergence, dt,
+                        progress, compress, lowered.experts, lowered.model, lowered.substeps, lowered.controller)
+    curve.meta.update(chain=optimizer.name, capability=label)
+    return curve
+
+
+def _exact_risk(spectrum, optimizer, steps, batch, record, method, rtol, threads, on_divergence, dt, progress,
+                compress, experts, model, substeps, controller) -> Curve:
     spec = as_spectrum(spectrum)
     if compress is not None:
         check.compress_rtol("compress (the compression rtol)", compress)
@@ -166,7 +187,7 @@ def exact_risk(
         warnings.warn(f"exact_risk(method={method!r}): no error estimate (NaN): the record steps are closer than "
                       f"dt={dt} in log-time and set most of the grid, so doubling dt cannot measure the error; "
                       "use a smaller dt", 
-                      RuntimeWarning, stacklevel=2)
+                      RuntimeWarning, stacklevel=3)
     return curve
 
 

@@ -8,8 +8,10 @@ not sum to 1. Either way every expert's expected risk is exact (the one moment m
 p_i lambda and noise [p_i (2 - p_i) lambda^2 a + p_i lambda R2_i] / B), on every exact method.
 
     E = plrf.Experts.zipf(10, 2.0)                   # p_i proportional to i^-2
-    c = plrf.exact_risk(spec, opt, 10**5, experts=E)  # c.risk = sum_i p_i P_i, c.parts[i] = P_i
-    mc = plrf.simulate(spec, opt, 1000, seeds=100, experts=E)
+    c = plrf.exact_risk(spec, plrf.chain(opt, E), 10**5)  # c.risk = sum_i p_i P_i, c.parts[i] = P_i
+    mc = plrf.simulate(spec, plrf.chain(opt, E), 1000, seeds=100)
+
+Routing is a chain member (plrf.chain, docs/design.md): it describes the learners.
 
 Total risk: sum_i w_i P_i with w = p (w = p / sum p for sparse blocks, whose p need not sum to 1).
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validate as check
+from . import capabilities as cap
 from .optim import GenMomentum, check_optimizer
 
 __all__ = ["Experts", "CLOCKS"]
@@ -26,7 +29,7 @@ CLOCKS = ("shared", "expert")
 ZIPF_BYTES = 40.0  # per expert: i, i^-zeta, p and its checked copy, and the engines' list of p
 
 
-class Experts:
+class Experts(cap.Transform):
     """Routing of a mixture of experts (or sparse blocks) and, optionally, one optimizer per expert.
 
     Parameters
@@ -39,6 +42,13 @@ class Experts:
     optimizers : None (the engine's optimizer for every expert) or a list of plrf.GenMomentum, one
         per expert.
     """
+
+    KIND = "experts"
+    REFINES = "eigen: the fast sampler, without checkpoints."
+    # every expert's expected risk is the one moment map with gain p_i lambda: exact on every discrete method;
+    # the routed simulator is the eigen path's fast sampler (routing counts from the kRouting stream)
+    DECLARES = {"exact": cap.EXACT, "fast": cap.EXACT, "ode": cap.EXACT, "continuous": cap.UNDEFINED,
+                "eigen": cap.IN_LAW, "full": cap.UNDEFINED}
 
     def __init__(self, p, clock="shared", sparse=False, optimizers=None):
         if clock not in CLOCKS:

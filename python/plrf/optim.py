@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from dataclasses import dataclass
+
 from . import _validate as check
+from . import capabilities as cap
 from ._core import GenMomentum, Schedule
 from .spectrum import as_spectrum, power_sum
 
 __all__ = [
     "Schedule", "GenMomentum", "schedule", "sgd", "sgd_momentum", "dana_constant", "dana_decaying", "defaults", "NAMES",
-    "with_decay", "svag", "adana_decay", "knobs_of",
+    "with_decay", "svag", "adana_decay", "knobs_of", "decay", "Momentum", "Decay", "Svag",
 ]
 
 # The named members, in the order tables and CLIs list them.
@@ -115,15 +118,82 @@ def with_decay(optimizer, *, l2=0.0, decay=0.0, noise=0.0) -> GenMomentum:
     return _rebuild(opt, **knobs, svag_l=opt.svag_l, suffix=suffix)
 
 
-def svag(optimizer, l) -> GenMomentum:
-    """SVAG with parameter l >= 1 (docs/families.md §3): each step draws two independent batches,
+def svag(optimizer, l=None):
+    """svag(l): the SVAG chain member (plrf.chain(opt, plrf.svag(l))). svag(optimizer, l): SVAG with parameter l >= 1 (docs/families.md §3): each step draws two independent batches,
     combines their gradients with c+- = (1 +- sqrt(2l - 1)) / 2 and divides gamma2, gamma3 by l.
     Schedules are read at the SVAG step index (SGD time = step / l). Name gains "+svag<l>"."""
+    if l is None:
+        return Svag(_svag_l(optimizer))
     opt = check_optimizer(optimizer)
+    l = _svag_l(l)
+    return _rebuild(opt, l2=opt.l2, decay=opt.decay, noise=opt.noise, svag_l=l, suffix=f"+svag{l:g}")
+
+
+def _svag_l(l) -> float:
     l = check.finite("l", l)
     if not l >= 1.0:
         raise ValueError(f"l must be >= 1, got {l}")
-    return _rebuild(opt, l2=opt.l2, decay=opt.decay, noise=opt.noise, svag_l=l, suffix=f"+svag{l:g}")
+    return l
+
+
+# ---- the chain members this module backs (plrf.transforms composes them; plrf.capabilities) ----
+@dataclass(frozen=True, repr=False)
+class Momentum(cap.Transform):
+    """Gen-Mom-SGD momentum (docs/theory.md §3): the four schedules of a plain GenMomentum."""
+
+    optimizer: GenMomentum
+    KIND = "momentum"
+    REFINES = "continuous: plain SGD only (gamma1 = gamma3 = 0)."
+    DECLARES = {"exact": cap.EXACT, "fast": cap.EXACT, "ode": cap.EXACT, "continuous": cap.EXACT,
+                "eigen": cap.IN_LAW, "full": cap.IN_LAW}
+
+    def capability(self, engine):
+        # the continuous-time models are SDEs of plain SGD (gamma1 = gamma3 = 0)
+        if engine == "continuous" and not self.optimizer.is_sgd():
+            return cap.UNDEFINED
+        return self.DECLARES[engine]
+
+    def __repr__(self):
+        return self.optimizer.name
+
+
+def _is_zero(s: Schedule) -> bool:
+    return s.kind == Schedule.Kind.constant and s.c == 0.0
+
+
+@dataclass(frozen=True, repr=False)
+class Decay(cap.Transform):
+    """Ridge l2, decoupled weight decay and injected noise (docs/families.md §2): Schedules >= 0."""
+
+    l2: Schedule
+    decay: Schedule
+    noise: Schedule
+    KIND = "decay"
+    DECLARES = {"exact": cap.EXACT, "fast": cap.UNDEFINED, "ode": cap.UNDEFINED, "continuous": cap.UNDEFINED,
+                "eigen": cap.IN_LAW, "full": cap.IN_LAW}
+
+    def __repr__(self):
+        on = [k for k in ("l2", "decay", "noise") if not _is_zero(getattr(self, k))]
+        return "decay(" + ", ".join(on) + ")"
+
+
+@dataclass(frozen=True, repr=False)
+class Svag(cap.Transform):
+    """SVAG with parameter l >= 1 (docs/families.md §3)."""
+
+    l: float
+    KIND = "svag"
+    DECLARES = {"exact": cap.EXACT, "fast": cap.EXACT, "ode": cap.EXACT, "continuous": cap.UNDEFINED,
+                "eigen": cap.IN_LAW, "full": cap.UNDEFINED}
+
+    def __repr__(self):
+        return f"svag({self.l:g})"
+
+
+def decay(l2=0.0, decay=0.0, noise=0.0) -> Decay:
+    """A Decay member; each knob a number, a sequence or a Schedule, >= 0 (plrf.with_decay's knobs)."""
+    return Decay(_knob("l2", l2), _knob("decay", decay), _knob("noise", noise))
+
 
 
 def adana_decay(omega) -> Schedule:

@@ -37,6 +37,7 @@ from .controllers import Controller
 from .optim import GenMomentum, check_optimizer, knobs_of
 from .problem import PLRF
 from .spectrum import Spectrum, as_spectrum
+from .transforms import GradientModel, label_of, lower_for
 
 __all__ = ["simulate", "resume"]
 
@@ -50,7 +51,9 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
     ----------
     problem_or_spectrum : a PLRF problem, or a Spectrum (eigen path only).
     optimizer : a GenMomentum (plrf.sgd, plrf.sgd_momentum, plrf.dana_constant, plrf.dana_decaying, ...), optionally
-        with ridge/decay/noise (plrf.with_decay; both spaces) or SVAG (plrf.svag; space="eigen" only).
+        with ridge/decay/noise (plrf.with_decay; both spaces) or SVAG (plrf.svag; space="eigen" only), or a
+        plrf.chain of transforms (docs/design.md), run when every member runs on `space` (docs/families.md §5);
+        meta["law"] then says whether the run is exact in law or a model's law.
     steps : number of optimizer steps (>= 1).
     batch : samples per step B (>= 1); the gradient is the batch average.
     seeds : an int n (seeds 0..n-1) or a sequence of distinct seeds; each seed is an independent run.
@@ -83,6 +86,24 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
         None. Curves.lr then holds each seed's multiplier path (NaN at step 0). space="full" runs
         adagrad_norm, ema_norm, adam and rmsprop_dana; polyak and line_search need space="eigen".
     """
+    given = {k: v for k, v, off in (("experts", experts, None), ("dynamics", dynamics, "sgd"), ("substeps", substeps, 1),
+                                    ("controller", controller, None)) if v != off}
+    lowered, label = lower_for(optimizer, check.choice("space", space, ("eigen", "full")), given)
+    if lowered is None:
+        curves = _simulate(problem_or_spectrum, optimizer, steps, batch, seeds, record, space, threads, progress,
+                           checkpoint, checkpoint_every, sampler, on_divergence, experts, dynamics, substeps, controller)
+        curves.meta["law"] = label_of(optimizer, space, experts, controllers.check(controller, space),
+                                             None if dynamics == "sgd" else GradientModel(dynamics, substeps))
+        return curves
+    curves = _simulate(problem_or_spectrum, lowered.optimizer, steps, batch, seeds, record, space, threads, progress,
+                       checkpoint, checkpoint_every, sampler, on_divergence, lowered.experts, lowered.model or "sgd",
+                       lowered.substeps or 1, lowered.controller)
+    curves.meta.update(chain=optimizer.name, law=label)
+    return curves
+
+
+def _simulate(problem_or_spectrum, optimizer, steps, batch, seeds, record, space, threads, progress, checkpoint,
+              checkpoint_every, sampler, on_divergence, experts, dynamics, substeps, controller) -> Curves:
     if check_experts(experts) is not None:
         if dynamics != "sgd" or substeps != 1:
             raise ValueError(f"dynamics: a mixture of experts runs dynamics='sgd' only, got {dynamics!r}")

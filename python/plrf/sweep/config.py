@@ -2,7 +2,7 @@
 
 A config is a flat dict. Problem: alpha, beta, d, v (default 4 d), seed (of W, default 0),
 spectrum ("sampled" from the seeded W, "theory" with no W, or "theory:<method>" for
-Spectrum.theory(method=...)). Run: optimizer (a GenMomentum or one of the names of
+Spectrum.theory(method=...)). Run: optimizer (a GenMomentum, a plrf.chain, or one of the names of
 `plrf.defaults`), steps, batch (default 1), seeds (simulation seeds: a list, or n for 0..n-1;
 default [0]), record (default grid when None), engine (default "exact"), options (extra
 engine keywords), and the optimizer knobs l2, decay, noise (constants >= 0) and svag (l >= 1),
@@ -25,6 +25,7 @@ import numpy as np
 from .. import _validate as check
 from .._version import __version__
 from ..optim import NAMES, GenMomentum
+from ..transforms import Chain, chain, to_state
 from ..spectrum import AUTO_COMPRESS_D
 
 KEYS = ("alpha", "beta", "d", "v", "seed", "spectrum", "optimizer", "steps", "batch", "seeds", "record",
@@ -137,10 +138,10 @@ def normalize(cfg: dict, engines, default_engine="exact") -> dict:
 
 
 def _optimizer(opt):
-    if isinstance(opt, GenMomentum):
+    if isinstance(opt, (GenMomentum, Chain)):
         return opt
     if opt not in NAMES:
-        raise ValueError(f"optimizer must be a GenMomentum or one of {NAMES}, got {opt!r}")
+        raise ValueError(f"optimizer must be a GenMomentum, a plrf.chain or one of {NAMES}, got {opt!r}")
     return opt
 
 
@@ -157,8 +158,12 @@ def _knobs(cfg) -> dict:
 
 def with_knobs(opt, cfg: dict):
     """The resolved optimizer with the config's knobs (if any) applied."""
-    from ..optim import svag, with_decay
+    from ..optim import decay, svag, with_decay
 
+    if isinstance(opt, Chain):  # the knobs join the chain as members
+        extra = [decay(**{k: cfg[k] for k in ("l2", "decay", "noise") if k in cfg})] if any(
+            k in cfg for k in ("l2", "decay", "noise")) else []
+        return chain(opt, *extra, *([svag(cfg["svag"])] if "svag" in cfg else []))
     if any(k in cfg for k in ("l2", "decay", "noise")):
         opt = with_decay(opt, **{k: cfg.get(k, 0.0) for k in ("l2", "decay", "noise")})
     return svag(opt, cfg["svag"]) if "svag" in cfg else opt
@@ -181,6 +186,8 @@ def optimizer_state(opt) -> dict:
     """Canonical JSON-able form: a default name, or the optimizer's schedule states."""
     if isinstance(opt, str):
         return {"defaults": opt}
+    if isinstance(opt, Chain):  # {"chain": [members]}: plrf.transforms.from_state reads it back
+        return to_state(opt)
     g1, g2, g3, delta, name, (l2, decay, noise, svag_l) = opt.__getstate__()
     out = {"name": name, "gamma1": list(g1), "gamma2": list(g2), "gamma3": list(g3), "delta": list(delta)}
     if opt.has_affine_knobs() or svag_l != 1.0:  # only then: plain optimizers keep their keys

@@ -40,20 +40,37 @@ def _engine_options(options: dict) -> dict:
     """Config options plus sweep defaults: divergence is recorded (the driver warns once), and
     local pool workers use their share of the cores; no bar per task (the sweep's own bar counts configs)."""
     out = {"on_divergence": "ignore", "progress": False, **options}
-    if out.get("experts") is not None:  # kept JSON-able in the config: {"zipf": [m, zeta]}, {"p": [...]}, ...
-        from ..experts import Experts
-
-        out["experts"] = Experts.from_config(out["experts"])
     if "threads" not in out and os.environ.get(WORKER_THREADS_ENV):
         out["threads"] = int(os.environ[WORKER_THREADS_ENV])
     return out
+
+
+def _chained(optimizer, options: dict, method: str | None):
+    """(chain, other options): the family options a config keeps JSON-able (experts={"zipf": [m, zeta]},
+    controller="adam" or {"name": ...}, dynamics=/model= with substeps=) become members of the optimizer's
+    chain, so config keys stay as they were and the engines read one optimizer."""
+    from ..controllers import check as check_controller
+    from ..experts import Experts
+    from ..transforms import GradientModel, chain
+
+    out, members = dict(options), []
+    if out.get("experts") is not None:
+        members.append(Experts.from_config(out.pop("experts")))
+    if out.get("controller") is not None:
+        members.append(check_controller(out.pop("controller"), out.get("space", "eigen"), method))
+    model = out.pop("model", None) if method == "continuous" else out.pop("dynamics", "sgd")
+    if model not in (None, "sgd"):  # substeps belong to a model; alone they stay and are refused by name
+        members.append(GradientModel(model, out.pop("substeps", None)))
+    elif method == "continuous":
+        members.append(GradientModel("hsgd", out.pop("substeps", None)))
+    return chain(optimizer, *members), out
 
 
 def run_simulate(spectrum, optimizer, cfg):
     from ..simulation import simulate
     from ..problem import PLRF
 
-    options = _engine_options(cfg["options"])
+    optimizer, options = _chained(optimizer, _engine_options(cfg["options"]), None)
     source = spectrum
     if options.get("space") == "full":  # the full simulator streams rows of the seeded W
         source = PLRF(cfg["alpha"], cfg["beta"], cfg["d"], v=cfg["v"], seed=cfg["seed"])
@@ -64,8 +81,9 @@ def run_simulate(spectrum, optimizer, cfg):
 def run_exact_risk(spectrum, optimizer, cfg, method="exact"):
     from ..exact import exact_risk
 
+    optimizer, options = _chained(optimizer, _engine_options(cfg["options"]), method)
     return exact_risk(spectrum, optimizer, cfg["steps"], batch=cfg["batch"], record=cfg["record"], method=method,
-                      **_engine_options(cfg["options"]))
+                      **options)
 
 
 def cost_simulate(cfg) -> float:
