@@ -43,15 +43,30 @@ def test_every_rule_names_two_known_kinds_and_a_reason():
         assert len(pair) == 2 and pair <= set(cap.KINDS) and rule.reason
 
 
-# Today's refusals, now rules: each pair stays refused until its C++ engine lands (then one RULES entry flips).
-REFUSED = [("controller", "decay"), ("experts", "decay"), ("experts", "svag"), ("controller", "svag"),
-           ("controller", "experts"), ("controller", "gradient_model"), ("experts", "gradient_model"),
-           ("decay", "gradient_model"), ("svag", "gradient_model")]
+# The refusals, as rules: each pair stays refused until its engines land (then one RULES entry flips).
+REFUSED = [("controller", "svag"), ("controller", "experts"), ("controller", "gradient_model"),
+           ("experts", "gradient_model"), ("decay", "gradient_model"), ("svag", "gradient_model")]
+# Opened with their Monte Carlo checks (tests/test_opened_combinations.py).
+OPENED = [("controller", "decay"), ("experts", "decay"), ("experts", "svag"), ("decay", "svag")]
 
 
 @pytest.mark.parametrize("a,b", REFUSED)
-def test_todays_refused_pairs_stay_refused(a, b):
+def test_refused_pairs_stay_refused(a, b):
     assert not cap.RULES[frozenset({a, b})].composes
+
+
+@pytest.mark.parametrize("a,b", OPENED)
+def test_opened_pairs_compose(a, b):
+    assert cap.RULES[frozenset({a, b})].composes
+
+
+def test_opened_pairs_run_where_both_members_are_defined():
+    assert plrf.chain(plrf.sgd(0.1), plrf.decay(decay=0.01), plrf.controllers.adam()).engines() == ["exact", "eigen",
+                                                                                                   "full"]
+    assert plrf.chain(plrf.sgd(0.1), plrf.decay(decay=0.01), plrf.Experts.zipf(3, 1.0)).engines() == ["exact",
+                                                                                                     "eigen"]
+    assert plrf.chain(plrf.sgd(0.1), plrf.svag(4), plrf.Experts.zipf(3, 1.0)).engines() == ["exact", "fast", "ode",
+                                                                                           "eigen"]
 
 
 def _members():
@@ -60,8 +75,8 @@ def _members():
 
 
 def test_a_refused_chain_names_the_members_and_lists_no_engine():
-    c = plrf.chain(plrf.sgd(0.1), plrf.decay(decay=0.01), plrf.controllers.adam())
-    with pytest.raises(ValueError, match=r"decay\(decay\) and controllers.adam\(\) do not compose.*no engine"):
+    c = plrf.chain(plrf.sgd(0.1), plrf.svag(4), plrf.controllers.adam())
+    with pytest.raises(ValueError, match=r"svag\(4\) and controllers.adam\(\) do not compose.*no engine"):
         c.check("exact")
 
 

@@ -82,7 +82,7 @@ RULES = {
                                              "are affine in the state, so the moment map keeps its form"),
     frozenset({"controller", "decay"}): Rule(True, "the controller scales gamma1..gamma3, the linear part of the affine "
                                                    "map (it multiplies g + l2 theta); decay and noise are added outside "
-                                                   "the scaled step, and the DE's E|g|^2 reads only the second moments "
+                                                   "the scaled step, and the DE's E[g^2] reads only the second moments "
                                                    "the affine recursion carries"),
     frozenset({"controller", "svag"}): Rule(False, "a controller reads one batch's statistics; SVAG's step combines "
                                                    "two batches, whose statistics no controller rule defines"),
