@@ -112,3 +112,40 @@ print(c.steps[-1] == 10**18, bool(np.all(np.isfinite(c.risk))))
 """, timeout=120)
     assert rc == 0, err[-2000:]
     assert out.split()[:2] == ["True", "True"], out
+
+
+# ---- extrapolation in d (issue 24 item 3) -------------------------------------------------------
+D_GRID = np.logspace(6, 11, 11)
+
+
+def test_extrapolation_recovers_a_planted_limit_and_confirms_it():
+    v = 1.6 - 0.4 * D_GRID**-0.15  # drifting like the DANA-constant Ia slope
+    ex = shape_fit.extrapolate(D_GRID, v, theory=1.6)
+    assert abs(ex.limit - 1.6) < 2 * ex.sigma and ex.verdict == "confirmed", str(ex)
+
+
+def test_extrapolation_refutes_a_planted_twin_whose_limit_is_off_by_0_1():
+    v = 1.5 - 0.4 * D_GRID**-0.15
+    assert shape_fit.extrapolate(D_GRID, v, theory=1.6).verdict == "refuted"
+
+
+def test_extrapolation_covers_a_slow_1_over_log_d_drift_by_its_model_error():
+    v = 1.6 - 1.0 / np.log10(D_GRID)  # the power-of-d model's limit is biased low (1.544) on this drift
+    ex = shape_fit.extrapolate(D_GRID, v, theory=1.6)
+    assert abs(ex.inverse_log - 1.6) < 1e-9 and abs(ex.limit - 1.6) > 0.05
+    assert abs(ex.limit - 1.6) <= 2 * ex.sigma, str(ex)  # half the models' gap is in sigma
+
+
+def test_extrapolation_needs_four_sizes():
+    ex = shape_fit.extrapolate(D_GRID[:3], [1.5, 1.55, 1.57], theory=1.6)
+    assert math.isinf(ex.sigma) and ex.verdict.startswith("not settled")
+
+
+def test_stretch_at_float64s_floor_is_flagged():
+    t = np.logspace(0, 19, 761)
+    sh = theory.shape(1.0, 0.3, "sgd", d=1e10)  # F_pp (t^-0.8) until d^2 = 1e20
+    (fit,) = shape_fit.stretches((t, t**-0.8), sh)  # its window reaches P ~ 1e-15: under 100 eps P(0)
+    assert fit.rounding and "ROUNDING" in str(fit)
+    short = t <= 1e12  # the twin stops at P ~ 2.5e-10: far above the floor
+    (clean,) = shape_fit.stretches((t[short], t[short] ** -0.8), sh)
+    assert not clean.rounding and clean.exponent == pytest.approx(0.8, abs=1e-9)

@@ -9,6 +9,9 @@
   (where the local log-log slope passes the midpoint of the two stretches' slopes: for
   A t^-a + B t^-b that is where the two terms are equal), and its exponent k fitted as the slope of
   log t_x against log d, with a Student-t interval (n - 2 degrees of freedom: three d give a wide one).
+- extrapolate(d, values, theory): the d -> infinity limit of an exponent that drifts across a d grid,
+  by value = limit - A d^-gamma (gamma profiled: a neighbouring term's share of a window decays like
+  a power of d), with an uncertainty that includes every gamma the data allow, and a verdict.
 """
 from __future__ import annotations
 
@@ -20,9 +23,14 @@ import numpy as np
 from .fit import _t_quantile, local_slope, power_law
 from .theory_shape import DEFAULT_MARGIN
 
-__all__ = ["StretchFit", "CrossoverFit", "stretches", "crossovers"]
+__all__ = ["StretchFit", "CrossoverFit", "Extrapolation", "stretches", "crossovers", "extrapolate"]
 
 MIN_DECADES = 1.0  # a trimmed stretch shorter than this is flagged too short to fit
+PER_DECADE = 20  # power_law's log-t bins per decade
+# float64 keeps P to ~1e-16 of the largest risk the run held: exact curves flatten at ~1e-17 P(0)
+# (measured: DANA-constant at d = 1e11, 1e12 level off at 1.4e-17, 5e-17 where theory's F_0 is
+# 1e-17.6, 1e-19.2), so a window where P is under ~1e3 times that is contaminated by rounding.
+ROUNDING = 1e2 * np.finfo(float).eps  # slope bias <= ~slope x 1e-17 / 2e-14 ~ 1e-3
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,7 @@ class StretchFit:
     interval: tuple[float, float]
     window: tuple[float, float]
     too_short: bool  # the window spans under MIN_DECADES decades
+    rounding: bool = False  # P falls below ROUNDING x the curve's largest P in the window (float64's floor)
 
     @property
     def decades(self) -> float:
@@ -48,7 +57,7 @@ class StretchFit:
 
     def __str__(self):
         lo, hi = self.interval
-        flag = "  TOO SHORT TO FIT" if self.too_short else ""
+        flag = ("  TOO SHORT TO FIT" if self.too_short else "") + ("  ROUNDING: P near float64's floor" if self.rounding else "")
         return (f"{self.label:10s} theory {self.theory:.4g}  measured {self.exponent:.4f} [{lo:.4f}, {hi:.4f}] "
                 f"on t in [{self.window[0]:.3g}, {self.window[1]:.3g}] ({self.decades:.2f} decades){flag}")
 
@@ -97,13 +106,15 @@ def stretches(curve, shape, margin=DEFAULT_MARGIN, level=0.95) -> tuple:
             continue  # the limit loss F_0: flat
         lo = max(max(s.t_start, 1.0) * 10**margin, t[0])
         hi = min(s.t_end / 10**margin, t[-1])
-        n_in = int(np.sum((t >= lo) & (t <= hi)))
-        if not hi > lo or n_in < 6:
+        inside = t[(t >= lo) & (t <= hi)]
+        x = np.log10(inside)
+        if len(np.unique(np.floor((x - x[:1]) * PER_DECADE + 1e-9))) < 6:  # power_law's minimum: 6 bins
             out.append(StretchFit(s.label, s.slope, math.nan, (math.nan, math.nan), (lo, max(lo, hi)), True))
             continue
-        fit = power_law(t, P, (lo, hi), saturation=None, level=level)
+        fit = power_law(t, P, (lo, hi), saturation=None, level=level, per_decade=PER_DECADE)
+        low = float(np.min(P[(t >= lo) & (t <= hi)])) < ROUNDING * float(np.max(P))
         out.append(StretchFit(s.label, s.slope, fit.exponent, fit.interval, fit.window,
-                              fit.decades < MIN_DECADES - 1e-9))
+                              fit.decades < MIN_DECADES - 1e-9, low))
     return tuple(out)
 
 
@@ -149,3 +160,68 @@ def crossovers(curves, shape_at, level=0.95) -> tuple:
         out.append(CrossoverFit(f"{a.label} -> {b.label}", b.k_start, float(k), (k - half, k + half), float(c),
                                 tuple(ds), tuple(10**x)))
     return tuple(out)
+
+
+SETTLED = 0.05  # a limit whose 2 sigma exceeds this share of theory's value is "not settled"
+GAMMAS = np.linspace(0.02, 2.0, 100)  # the decay rates the power-of-d model is profiled over
+
+
+@dataclass(frozen=True)
+class Extrapolation:
+    """value(d) = limit - A d^-gamma fitted over a d grid (gamma profiled), and a verdict.
+
+    sigma combines, in quadrature: the spread of the limit over the gammas the data allow (the
+    profile's 95% set, whose half-width is read as 1.96 sigma); the limit's standard error at the
+    best gamma; and half the distance to the limit of the slower-drift model value = limit + b / log10 d
+    (inverse_log): which of the two describes the approach is not known, so their gap is model error.
+    """
+
+    limit: float
+    sigma: float
+    gamma: float
+    inverse_log: float
+    theory: float
+    d_max: float
+
+    @property
+    def verdict(self) -> str:
+        """confirmed: theory within 2 sigma and 2 sigma <= SETTLED x theory; refuted: outside 2 sigma;
+        else not settled at the largest d."""
+        if not math.isfinite(self.sigma):
+            return f"not settled at d = {self.d_max:.0e}"
+        if abs(self.limit - self.theory) > 2 * self.sigma:
+            return "refuted"
+        return "confirmed" if 2 * self.sigma <= SETTLED * abs(self.theory) else f"not settled at d = {self.d_max:.0e}"
+
+    def __str__(self):
+        return (f"limit {self.limit:.3f} +- {self.sigma:.3f} (gamma {self.gamma:.2f}; 1/log d model "
+                f"{self.inverse_log:.3f}; theory {self.theory:.3f}): {self.verdict}")
+
+
+def _fit_power_of_d(L, v, gamma):
+    """(limit, residual sum of squares, se of limit) of v = limit - A 10^(-gamma L)."""
+    X = np.column_stack([np.ones_like(L), -(10.0 ** (-gamma * (L - L[-1])))])  # scaled at the largest d
+    coef, *_ = np.linalg.lstsq(X, v, rcond=None)
+    r = v - X @ coef
+    ss = float(r @ r)
+    cov = np.linalg.pinv(X.T @ X) * ss / max(len(v) - 3, 1)
+    return float(coef[0]), ss, math.sqrt(max(cov[0, 0], 0.0))
+
+
+def extrapolate(d, values, theory) -> Extrapolation:
+    """The d -> infinity limit of `values` measured at the sizes `d` (nan values left out), see
+    Extrapolation; fewer than 4 sizes give an infinite sigma ("not settled")."""
+    d, v = np.asarray(d, dtype=float), np.asarray(values, dtype=float)
+    ok = np.isfinite(v) & (d > 1)
+    d, v = d[ok], v[ok]
+    if len(d) < 4:
+        last = float(v[-1]) if len(v) else math.nan
+        return Extrapolation(last, math.inf, math.nan, math.nan, theory, float(d[-1]) if len(d) else math.nan)
+    L = np.log10(d)
+    fits = [_fit_power_of_d(L, v, g) for g in GAMMAS]
+    best = int(np.argmin([f[1] for f in fits]))
+    limit, ss_min, se = fits[best]
+    allowed = [f[0] for f in fits if f[1] <= ss_min * (1 + _t_quantile(0.95, len(d) - 3) ** 2 / (len(d) - 3))]
+    inverse_log = float(np.polyfit(1.0 / L, v, 1)[1])
+    sigma = math.hypot((max(allowed) - min(allowed)) / (2 * 1.96), se, (inverse_log - limit) / 2)
+    return Extrapolation(limit, sigma, float(GAMMAS[best]), inverse_log, theory, float(d[-1]))
