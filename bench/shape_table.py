@@ -1,5 +1,10 @@
-"""Regime-aware exponents (issue 24): the slope of each predicted accelerated stretch over a d grid,
-its d -> infinity limit, and a verdict -> a section of docs/exponents.md and docs/exponents_dana_constant.png.
+"""Regime-aware exponents (issue 24): the slope of each predicted stretch over a d grid, its
+d -> infinity limit and a verdict; and the drift of xi, eta with the largest d, extrapolated the same
+way -> a section of docs/exponents.md, docs/exponents_dana_constant.png and docs/exponents_drift.png.
+
+Stretch rows: DANA-constant's accelerated stretches in phases Ia and II, and every stretch of SGD in
+phase III (where F_pp dominates none). Frontier rows (FRONTIER_CASES): plrf.frontier on the sizes
+d <= D for D = 1e6 .. d_max, extrapolated in D.
 
 For DANA-constant (the authors' recipe at B = 1) in phases Ia (alpha = 1, beta = 0.3) and II (alpha = 1,
 beta = 0.7): theory spectra compressed into log-lambda nodes (rtol 1e-4, so the cost does not grow with
@@ -12,8 +17,8 @@ is plrf.shape_fit.extrapolate: a straight line in 1/log10 d over the d that are 
 an A d^-gamma approach profiled over gamma. Verdict: refuted when theory is more than 2 sigma away; confirmed when within 2 sigma and
 2 sigma <= 5% of theory; else "not settled" at the largest d.
 
-    PYTHONPATH=python python bench/shape_table.py            # d = 1e4 .. 1e12 (about a minute on 2 cores)
-    PYTHONPATH=python python bench/shape_table.py --quick    # d = 1e4 .. 1e8, printed only
+    PYTHONPATH=python python bench/shape_table.py            # d = 1e4 .. 1e12 (~3 min on 2 loaded cores)
+    PYTHONPATH=python python bench/shape_table.py --quick    # d up to 1e8, printed only
 """
 from __future__ import annotations
 
@@ -29,8 +34,13 @@ import plrf
 from plrf import shape_fit, theory
 from plrf.cli.bench import machine_line
 
-CASES = [("Ia", 1.0, 0.3, "dana_constant"), ("II", 1.0, 0.7, "dana_constant")]
 ACCELERATED = ("F_pp[tau]", "F_ac[tau]")
+# (phase, alpha, beta, optimizer, the stretches to fit: None for all decaying ones)
+CASES = [("Ia", 1.0, 0.3, "dana_constant", ACCELERATED), ("II", 1.0, 0.7, "dana_constant", ACCELERATED),
+         ("III", 0.7, 1.0, "sgd", None)]
+# compute-optimal exponents that still drift with d in the rows above (issue 24 item 4)
+FRONTIER_CASES = [("Ic", 0.2, 0.7, "sgd"), ("IVa", 0.4, 0.8, "sgd"), ("IVb", 0.27, 0.8, "sgd"),
+                  ("Ia", 1.0, 0.3, "dana_constant"), ("II", 1.0, 0.7, "dana_constant")]
 STEP_LIMIT = 10**18
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 BEGIN, END = "<!-- shape_table: begin -->", "<!-- shape_table: end -->"
@@ -46,13 +56,13 @@ def run(alpha, beta, name, d):
     return curve, sh
 
 
-def measure(alpha, beta, name, ds):
-    """{label: [StretchFit per d]} for the accelerated stretches."""
+def measure(alpha, beta, name, ds, labels):
+    """{label: [(d, StretchFit)]} for the stretches named in labels (None: all)."""
     out = {}
     for d in ds:
         curve, sh = run(alpha, beta, name, d)
         for f in shape_fit.stretches(curve, sh):
-            if f.label in ACCELERATED:
+            if labels is None or f.label in labels:
                 out.setdefault(f.label, []).append((d, f))
     return out
 
@@ -79,7 +89,7 @@ def _unmeasurable(fits) -> str:
 
 
 HEADER = """{begin}
-## Regime-aware: the accelerated stretches of DANA-constant (issue 24)
+## Regime-aware: per-stretch slopes and drifting exponents, extrapolated in d (issue 24)
 
 Produced by `bench/shape_table.py` ({machine}; {secs:.0f} s, loaded machine; it replaces only this
 section, so rerun it after `bench/exponents_table.py`, which rewrites the file).
@@ -99,6 +109,9 @@ Slope cells are log10 d: slope; * marks a stretch under one decade after trimmin
 window reaches P < 100 eps x the run's largest risk (float64's floor: exact curves level off near
 1e-17 P(0), so d >= 1e11 cannot be measured to saturation), - one with nothing left to fit; * and r
 are left out of the extrapolation.
+Phase III, SGD: `plrf.theory.shape` gives F_pp no stretch at all (the SGD noise, t^-1.286, until t ~ d,
+then F_ac, t^-0.286), so the "F_pp measured" cell of row III / sgd above (0.298 against 1.714) is
+F_ac's slope; the III / sgd rows here supersede it (F_pp's 1.714 is never visible on a curve).
 
 | phase | alpha | beta | optimizer | stretch | theory | slope by log10 d | limit d -> inf (A d^-γ) | limit (1/log d) | verdict |
 |---|---|---|---|---|---|---|---|---|---|
@@ -132,10 +145,78 @@ def figure(results, path):
                         label=f"limit {ex.limit:.2f} ± 2σ: {ex.verdict}")
         ax.axhline(ex.theory, color=c, ls=":", lw=0.8)
     ax.set(xlabel="1 / log10 d  (0: d -> infinity)", ylabel="slope of the stretch",
-           title="DANA-constant, accelerated stretches: slope against 1/log10 d")
+           title="Per-stretch slopes against 1/log10 d")
     ax.text(0.99, 0.01, f"bench/shape_table.py, plrf {plrf.__version__}", transform=ax.transAxes, ha="right",
             va="bottom", fontsize=7, color="0.4")
     ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def frontier_drift(alpha, beta, name, d_max):
+    """[(D, xi, eta)]: plrf.frontier's IsoFLOP fit on the sizes d <= D, for D = 1e6 .. d_max."""
+    import warnings
+
+    from plrf.cli.frontier import d_grid, measure_curves
+    from plrf.frontier import frontier
+
+    ds = d_grid(100, d_max, int(round(3 * math.log10(d_max / 100))) + 1)  # 3 sizes a decade
+    curves = measure_curves(alpha, beta, name, ds, None, 1, log=lambda msg: None)
+    out = []
+    for D in (d for d in ds if d >= 1e6):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # flags are in the rows above; here only the trend matters
+            iso = frontier({d: c for d, c in curves.items() if d <= D}, 1).isoflop
+        out.append((D, iso.xi, iso.eta))
+    return out
+
+
+def frontier_row(ph, alpha, beta, name, drift):
+    th = theory.compute_optimal(alpha, beta, name)
+    D = [r[0] for r in drift]
+    cells, exs = [], []
+    for i, (q, want) in enumerate((("xi", th.xi), ("eta", th.eta)), start=1):
+        ex = shape_fit.extrapolate(D, [r[i] for r in drift], want)
+        exs.append(ex)
+        cells.append(f"{drift[0][i]:.3f} → {drift[-1][i]:.3f} | {ex.limit:.3f} ± {ex.sigma:.3f} | "
+                     f"{ex.inverse_log:.3f} | {want:.3f} | {ex.verdict}")
+    return f"| {ph} | {alpha:g} | {beta:g} | {name} | {D[-1]:.0e} | " + " | ".join(cells) + " |", exs
+
+
+FRONTIER_HEADER = """
+### Compute-optimal exponents that drift with d
+
+xi and eta of `plrf.frontier` (IsoFLOP fit, B = 1, the runs of `python -m plrf frontier`: each d until
+s = 100 d^(2 alpha), at most 1e18 steps) on the sizes d <= D, for D from 1e6 to the largest d whose
+run fits in 1e18 steps (at most 1e12), 3 sizes a decade; the d -> infinity limit is extrapolated from
+that drift over D exactly as above. These rows settle the verdicts of the table above for
+the same (phase, optimizer), which compared the value at d = 1e9 (and its drift from d_max / 100) with theory.
+
+| phase | alpha | beta | optimizer | D max | xi (D = 1e6 → D max) | xi limit | xi (1/log d) | xi theory | xi verdict | eta (1e6 → D max) | eta limit | eta (1/log d) | eta theory | eta verdict |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
+"""
+
+
+def drift_figure(drifts, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+    for i, ((ph, alpha, beta, name), (drift, exs)) in enumerate(drifts.items()):
+        x = 1 / np.log10([r[0] for r in drift])
+        for j, ax in enumerate(axes):
+            ex = exs[j]
+            ax.plot(x, [r[j + 1] for r in drift], "o-", color=f"C{i}", ms=3, label=f"{ph} {name}: {ex.verdict}")
+            ax.errorbar([0], [ex.limit], yerr=[2 * ex.sigma], fmt="s", color=f"C{i}", capsize=3)
+            ax.plot([0, x.max()], [ex.theory] * 2, ":", color=f"C{i}", lw=0.8)
+    for ax, q in zip(axes, ("xi", "eta")):
+        ax.set(xlabel="1 / log10 D  (fit on d <= D; 0: the limit ± 2 sigma)", ylabel=q,
+               title=f"{q}: drift with the largest d, extrapolated (dotted: theory)")
+        ax.text(0.99, 0.01, f"bench/shape_table.py, plrf {plrf.__version__}", transform=ax.transAxes,
+                ha="right", va="bottom", fontsize=7, color="0.4")
+    axes[0].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -159,19 +240,30 @@ def main(argv=None) -> int:
     print(machine_line(), flush=True)
     ds = [int(10**e) for e in np.arange(4, 8.01 if args.quick else 12.01, 0.5)]
     t0, lines, results = time.perf_counter(), [], {}
-    for ph, alpha, beta, name in CASES:
-        for label, fits in measure(alpha, beta, name, ds).items():
+    for ph, alpha, beta, name, labels in CASES:
+        for label, fits in measure(alpha, beta, name, ds, labels).items():
             line, ex, _ = row(ph, alpha, beta, name, label, fits)
             results[(ph, label)] = (fits, ex)
             lines.append(line)
             print(line, flush=True)
+    drift_lines, drifts = [], {}
+    for ph, alpha, beta, name in FRONTIER_CASES:
+        d_max = min(1e8 if args.quick else 1e12, (STEP_LIMIT / 100) ** (1 / (2 * alpha)))
+        drift = frontier_drift(alpha, beta, name, d_max)
+        line, exs = frontier_row(ph, alpha, beta, name, drift)
+        drifts[(ph, alpha, beta, name)] = (drift, exs)
+        drift_lines.append(line)
+        print(line, flush=True)
     if args.quick:
         return 0
+    drift_path = Path(args.figure).with_name("exponents_drift.png")
     text = HEADER.format(begin=BEGIN, machine=machine_line(), secs=time.perf_counter() - t0)
-    text += "\n".join(lines) + f"\n\n![DANA-constant accelerated slopes against 1/log10 d]({Path(args.figure).name})\n{END}"
+    text += "\n".join(lines) + f"\n\n![Per-stretch slopes against 1/log10 d]({Path(args.figure).name})\n"
+    text += FRONTIER_HEADER + "\n".join(drift_lines) + f"\n\n![xi and eta against 1/log10 D]({drift_path.name})\n{END}"
     write_section(Path(args.out), text)
     figure(results, args.figure)
-    print(f"wrote {args.out} and {args.figure}")
+    drift_figure(drifts, drift_path)
+    print(f"wrote {args.out}, {args.figure} and {drift_path}")
     return 0
 
 
