@@ -56,6 +56,14 @@ def test_planted_twin_with_slopes_off_is_rejected(curves, offset):
     assert not any(f.consistent for f in fits), [str(f) for f in fits]
 
 
+def test_shape_is_read_from_the_curve_meta_or_refused():
+    c = _exact_curve(10**4)
+    assert shape_fit.shape_of(c).stretches == _shape(10**4, batch=1).stretches
+    assert shape_fit.stretches(c) == shape_fit.stretches(c, _shape(10**4))
+    with pytest.raises(ValueError, match="meta lacks"):
+        shape_fit.stretches((c.steps, c.risk))
+
+
 def test_stretch_under_one_decade_is_flagged_too_short(curves):
     fits = shape_fit.stretches(curves[10**4], _shape(10**4))  # F_ac: 2.3 decades, 0.3 left after the margin
     assert [f.too_short for f in fits] == [False, True]
@@ -96,6 +104,8 @@ def test_plot_curves_draws_the_shape_overlay(curves):
     assert len(ax.patches) == 3
     with pytest.raises(ValueError, match="shape"):
         plrf.plot.curves(curves[10**6], shape="F_pp")
+    own = plrf.plot.curves(curves[10**6], shape=True)  # read from the curve's meta
+    assert [t.get_text() for t in own.axes[0].texts] == texts
     import matplotlib.pyplot as plt
 
     plt.close("all")

@@ -56,8 +56,9 @@ def curves(items, exact=None, *, band=(0.1, 0.9), labels=None, ax=None, title=No
     meta: "exact E[P]" (method "exact"), "E[P], fast solver", or "approximate" for the ODE, continuous-time
     models and deterministic equivalents (meta["approximation"]). A figure with nothing to draw is refused.
     quantity: "risk", or "lr" for the learning-rate curves of runs with a step-size controller.
-    shape: a plrf.theory.shape(...) of these curves: its stretches are shaded in alternating grey with
-    their term and predicted slope, each crossover a dotted line at t = c d^k (c: theory's, 1 if unknown).
+    shape: a plrf.theory.shape(...) of these curves (True: read from the first curve's meta): its
+    stretches are shaded in alternating grey with their term and predicted slope, each crossover a
+    dotted line at t = c d^k (c: theory's, 1 if unknown).
     """
     band = check.interval("band", band, 0.0, 1.0, closed=True)
     check.choice("quantity", quantity, tuple(_YLABEL))
@@ -86,7 +87,11 @@ def curves(items, exact=None, *, band=(0.1, 0.9), labels=None, ax=None, title=No
         ax.plot(t, r, color=color, ls="--" if paired else "-", lw=1.0 if paired else 1.5,
                 label=f"{names[i] if paired else exact_names[i]}: {what}")
     ax.set(xscale="log", yscale="log", xlabel="steps t", ylabel=_YLABEL[quantity], title=title)
-    if shape is not None:
+    if shape is True:
+        from .shape_fit import shape_of
+
+        shape = shape_of((objs + exacts)[0])
+    if shape is not None and shape is not False:
         _shape_overlay(ax, shape)
     ax.grid(True, which="major", alpha=0.3)
     _legend(ax, fontsize=8)

@@ -23,7 +23,7 @@ import numpy as np
 from .fit import _t_quantile, local_slope, power_law
 from .theory_shape import DEFAULT_MARGIN
 
-__all__ = ["StretchFit", "CrossoverFit", "Extrapolation", "stretches", "crossovers", "extrapolate"]
+__all__ = ["StretchFit", "CrossoverFit", "Extrapolation", "shape_of", "stretches", "crossovers", "extrapolate"]
 
 MIN_DECADES = 1.0  # a trimmed stretch shorter than this is flagged too short to fit
 PER_DECADE = 20  # power_law's log-t bins per decade
@@ -93,12 +93,26 @@ def _t_p(curve):
     return t[keep], P[keep]
 
 
-def stretches(curve, shape, margin=DEFAULT_MARGIN, level=0.95) -> tuple:
+def shape_of(curve):
+    """plrf.theory.shape of a curve run on a theory spectrum, from its meta (alpha, beta, d, optimizer, batch)."""
+    from .theory_shape import shape
+
+    meta = getattr(curve, "meta", None) or {}
+    missing = [k for k in ("alpha", "beta", "d", "optimizer") if k not in meta]
+    if missing:
+        raise ValueError(f"curve: its meta lacks {missing} (run on plrf.Spectrum.theory with a named optimizer), "
+                         "so its shape is unknown; pass shape=plrf.theory.shape(...)")
+    return shape(meta["alpha"], meta["beta"], meta["optimizer"], d=meta["d"], batch=meta.get("batch"))
+
+
+def stretches(curve, shape=None, margin=DEFAULT_MARGIN, level=0.95) -> tuple:
     """StretchFit of every decaying stretch of `shape` (plrf.theory.shape at this curve's d), in time order.
 
-    curve: a plrf.Curve (or Curves: the seed mean), or a (t, P) pair. The window of each stretch is
-    shape's stretch trimmed by `margin` decades at each end and clipped to the recorded t.
+    curve: a plrf.Curve (or Curves: the seed mean), or a (t, P) pair. shape: None reads it from the
+    curve's meta (shape_of). The window of each stretch is shape's stretch trimmed by `margin`
+    decades at each end and clipped to the recorded t.
     """
+    shape = shape_of(curve) if shape is None else shape
     t, P = _t_p(curve)
     out = []
     for s in shape.stretches:
