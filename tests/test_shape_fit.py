@@ -159,3 +159,17 @@ def test_stretch_at_float64s_floor_is_flagged():
     short = t <= 1e12  # the twin stops at P ~ 2.5e-10: far above the floor
     (clean,) = shape_fit.stretches((t[short], t[short] ** -0.8), sh)
     assert not clean.rounding and clean.exponent == pytest.approx(0.8, abs=1e-9)
+
+
+# ---- the gallery (issue 24 item 5) --------------------------------------------------------------
+def test_gallery_smoke_writes_every_figure(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from plrf.cli import main
+
+    assert main(["gallery", "--small", "--out-dir", str(tmp_path)]) == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["gallery-frontier-dana_decaying.png", "gallery-frontier-sgd.png", "gallery-plane.png",
+                     "gallery-shapes.png"]
+    assert all((tmp_path / n).stat().st_size > 10_000 for n in names)
+    assert main(["gallery", "--small", "--out-dir", str(tmp_path / "missing")]) == 2  # refused, named
+    assert "--out-dir" in capsys.readouterr().err
