@@ -12,9 +12,10 @@ d), exact expected risk with method="fast", each run to 10x theory's saturation 
 steps, plrf's step limit being 2^62). plrf.theory.shape(..., batch=1) gives the stretches: the clock
 crossover at c d (c from the recipe, ~30) and the term crossovers at O(1) d^k. In each accelerated
 stretch (F_pp[tau], F_ac[tau]) the slope is fitted by plrf.shape_fit.stretches (the stretch trimmed by
-1 decade at each end, plrf.fit.power_law's interval, flagged too short under one decade); the limit
-is plrf.shape_fit.extrapolate: a straight line in 1/log10 d over the d that are not too short, its
-an A d^-gamma approach profiled over gamma. Verdict: refuted when theory is more than 2 sigma away; confirmed when within 2 sigma and
+1 decade at each end, plrf.fit.power_law's interval, flagged too short under one decade or at
+float64's floor); the limit is plrf.shape_fit.extrapolate over the other sizes: limit - A d^-gamma
+with gamma profiled, sigma including half the gap to the 1/log10 d model's limit. Verdict: refuted
+when theory is more than 2 sigma from both models' limits; confirmed when within 2 sigma and
 2 sigma <= 5% of theory; else "not settled" at the largest d.
 
     PYTHONPATH=python python bench/shape_table.py            # d = 1e4 .. 1e12 (~3 min on 2 loaded cores)
@@ -104,7 +105,8 @@ least 4 usable sizes). The limit of a straight line in 1/log10 d, a slower drift
 sigma combines in quadrature the spread of the limit over every γ the data allow at 95% (read as
 ±1.96 sigma), its standard error, and half the gap between the two models' limits (model error). Runs go to 10x
 theory's saturation time, at most 1e18 steps. Verdict: refuted when theory is more than 2 sigma from
-the limit, confirmed when within 2 sigma and 2 sigma <= 5% of theory, else not settled.
+the limits of both models, confirmed when within 2 sigma of the A d^-γ limit and 2 sigma <= 5% of
+theory, else not settled.
 Slope cells are log10 d: slope; * marks a stretch under one decade after trimming, r one whose
 window reaches P < 100 eps x the run's largest risk (float64's floor: exact curves level off near
 1e-17 P(0), so d >= 1e11 cannot be measured to saturation), - one with nothing left to fit; * and r

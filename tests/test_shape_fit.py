@@ -173,3 +173,10 @@ def test_gallery_smoke_writes_every_figure(tmp_path, capsys):
     assert all((tmp_path / n).stat().st_size > 10_000 for n in names)
     assert main(["gallery", "--small", "--out-dir", str(tmp_path / "missing")]) == 2  # refused, named
     assert "--out-dir" in capsys.readouterr().err
+
+
+def test_extrapolation_is_not_settled_when_only_one_drift_model_refutes():
+    v = 1.6 - 1.0 / np.log10(D_GRID)  # A d^-gamma limit 1.544, 1/log d limit 1.600
+    ex = shape_fit.extrapolate(D_GRID, v, theory=1.63)
+    assert abs(ex.limit - 1.63) > 2 * ex.sigma >= abs(ex.inverse_log - 1.63), str(ex)
+    assert ex.verdict.endswith("(the 1/log d limit agrees with theory)")

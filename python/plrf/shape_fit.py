@@ -199,12 +199,14 @@ class Extrapolation:
 
     @property
     def verdict(self) -> str:
-        """confirmed: theory within 2 sigma and 2 sigma <= SETTLED x theory; refuted: outside 2 sigma;
-        else not settled at the largest d."""
+        """confirmed: theory within 2 sigma and 2 sigma <= SETTLED x theory; refuted: theory more than
+        2 sigma from both models' limits; else not settled at the largest d."""
         if not math.isfinite(self.sigma):
             return f"not settled at d = {self.d_max:.0e}"
         if abs(self.limit - self.theory) > 2 * self.sigma:
-            return "refuted"
+            if abs(self.inverse_log - self.theory) > 2 * self.sigma:
+                return "refuted"
+            return f"not settled at d = {self.d_max:.0e} (the 1/log d limit agrees with theory)"
         return "confirmed" if 2 * self.sigma <= SETTLED * abs(self.theory) else f"not settled at d = {self.d_max:.0e}"
 
     def __str__(self):
