@@ -10,7 +10,7 @@ from .curves import Curve, Curves, DivergenceError, DivergenceWarning, record_gr
 from .problem import PLRF
 from .exact import exact_risk, max_stable_lr
 from .experts import Experts
-from . import fit, frontier, plot, theory  # analysis: plrf.theory.compute_optimal, plrf.fit.power_law, ... (plot imports matplotlib lazily)
+from . import fit, frontier, plot, theory, shape_fit  # analysis: plrf.theory.compute_optimal, plrf.fit.power_law, ... (plot imports matplotlib lazily)
 from .optim import (
     GenMomentum,
     Schedule,

@@ -46,7 +46,8 @@ def _positive(steps, risk):
 _YLABEL = {"risk": "risk P (half the MSE)", "lr": "learning-rate multiplier m_t"}
 
 
-def curves(items, exact=None, *, band=(0.1, 0.9), labels=None, ax=None, title=None, path=None, quantity="risk"):
+def curves(items, exact=None, *, band=(0.1, 0.9), labels=None, ax=None, title=None, path=None, quantity="risk",
+           shape=None):
     """Loss curves: each plrf.Curves as its seed mean with a quantile band, each plrf.Curve as a line.
 
     items: a Curve/Curves, or a list or {label: curve} mapping of them (may be empty when exact is given).
@@ -55,6 +56,9 @@ def curves(items, exact=None, *, band=(0.1, 0.9), labels=None, ax=None, title=No
     meta: "exact E[P]" (method "exact"), "E[P], fast solver", or "approximate" for the ODE, continuous-time
     models and deterministic equivalents (meta["approximation"]). A figure with nothing to draw is refused.
     quantity: "risk", or "lr" for the learning-rate curves of runs with a step-size controller.
+    shape: a plrf.theory.shape(...) of these curves (True: read from the first curve's meta): its
+    stretches are shaded in alternating grey with their term and predicted slope, each crossover a
+    dotted line at t = c d^k (c: theory's, 1 if unknown).
     """
     band = check.interval("band", band, 0.0, 1.0, closed=True)
     check.choice("quantity", quantity, tuple(_YLABEL))
@@ -83,9 +87,32 @@ def curves(items, exact=None, *, band=(0.1, 0.9), labels=None, ax=None, title=No
         ax.plot(t, r, color=color, ls="--" if paired else "-", lw=1.0 if paired else 1.5,
                 label=f"{names[i] if paired else exact_names[i]}: {what}")
     ax.set(xscale="log", yscale="log", xlabel="steps t", ylabel=_YLABEL[quantity], title=title)
+    if shape is True:
+        from .shape_fit import shape_of
+
+        shape = shape_of((objs + exacts)[0])
+    if shape is not None and shape is not False:
+        _shape_overlay(ax, shape)
     ax.grid(True, which="major", alpha=0.3)
     _legend(ax, fontsize=8)
     return _finish(fig, path)
+
+
+def _shape_overlay(ax, shape):
+    """Theory's stretches over the drawn range: shaded spans labelled "term t^-slope", crossover lines."""
+    if not hasattr(shape, "stretches"):
+        raise ValueError(f"shape must be a plrf.theory.shape(...) result, got {type(shape).__name__}")
+    lo, hi = ax.get_xlim()
+    for i, s in enumerate(shape.stretches):
+        a, b = max(s.t_start, lo), min(s.t_end, hi)
+        if not b > a:
+            continue
+        ax.axvspan(a, b, color="0.5", alpha=0.08 if i % 2 else 0.16, lw=0)
+        ax.text(math.sqrt(a * b), 0.02, f"{s.label} {s.law}", transform=ax.get_xaxis_transform(), ha="center",
+                va="bottom", fontsize=7, rotation=90)
+        if i > 0 and s.t_start > lo:
+            ax.axvline(s.t_start, color="0.3", ls=":", lw=0.8)
+    ax.set_xlim(lo, hi)
 
 
 def _approximate(c) -> bool:

@@ -3,15 +3,16 @@
 demo     -- SGD, SGD-M and DANA on a default problem: exponent table and plrf-demo.png
 frontier -- the compute-optimal frontier of one optimizer against theory
 bench    -- headline speed ratios of every engine against plain NumPy
+gallery  -- the DANA paper's headline figures: loss-curve shapes, frontiers, the phase plane
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
-from . import bench, demo, frontier
+from . import bench, demo, frontier, gallery
 
-SUBCOMMANDS = (demo, frontier, bench)
+SUBCOMMANDS = (demo, frontier, bench, gallery)
 
 
 def main(argv=None) -> int:
