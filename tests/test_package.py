@@ -47,3 +47,12 @@ def test_help_lists_every_subcommand():
     out = subprocess.run([sys.executable, "-m", "plrf", "--help"], capture_output=True, text=True, check=True).stdout
     for cmd in ("demo", "frontier", "bench"):
         assert cmd in out
+
+
+def test_the_import_graph_has_no_cycle():
+    """tools/import-graph over the package: modules import one way (theory is a package so that its
+    shape can build on its laws; the gradient-model checks live with the transforms, not in simulation)."""
+    root = pathlib.Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, str(root / "tools/import-graph"), str(root / "python")],
+                         capture_output=True, text=True, check=True).stdout
+    assert "cycles: none" in out, out

@@ -56,13 +56,13 @@ def test_xi_jumps_at_iva_ivb_where_the_optimum_is_flat():
 
 def test_continuity_check_rejects_a_planted_wrong_formula(monkeypatch):
     """Power: Ib with Ia's eta (2a+2b-1)/(2a+1) breaks continuity at the IVa boundary."""
-    real = th._sgd_table
+    real = th.laws._sgd_table
 
     def planted(ph, a, b):
         xi, eta, s, n = real(ph, a, b)
         return (xi, (2 * a + 2 * b - 1) / (2 * a + 1), s, n) if ph == "Ib" else (xi, eta, s, n)
 
-    monkeypatch.setattr(th, "_sgd_table", planted)
+    monkeypatch.setattr(th.laws, "_sgd_table", planted)
     assert _jump("Ib", "IVa", [(0.4, 0.5)], "sgd", "eta") > 0.01
 
 

@@ -37,6 +37,7 @@ from .curves import ON_DIVERGENCE, check_record
 from .optim import check_optimizer
 from .problem import PLRF
 from .spectrum import Spectrum
+from .transforms import check_dynamics
 
 __all__ = ["CheckpointError", "Target", "save", "load", "check_path", "check_run"]
 
@@ -217,8 +218,6 @@ def _check_fields(job):
     job["record"] = check_record(job["record"], job["steps"])
     job["seeds"] = check.seeds(job["seeds"])
     check_optimizer(job["optimizer"], job["steps"])
-    from .simulation import check_dynamics  # simulation imports this module
-
     job["substeps"] = check_dynamics(job["dynamics"], job["substeps"], job["optimizer"], job["space"], job["sampler"])
 
 

@@ -412,7 +412,7 @@ def _saturation(t, P, t_lo, p_inf, factor, min_slope) -> list:
 def _regime(fit, shape) -> list:
     """Name the term theory gives the window (fit.term, fit.theory); a reason if another term holds
     more than the crossover-time uncertainty (DEFAULT_MARGIN decades) of it."""
-    from .theory_shape import DEFAULT_MARGIN
+    from .theory.shape import DEFAULT_MARGIN
 
     lo, hi = np.log10(fit.window)
     share = {}

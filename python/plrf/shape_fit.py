@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .fit import _t_quantile, local_slope, power_law
-from .theory_shape import DEFAULT_MARGIN
+from .theory.shape import DEFAULT_MARGIN
 
 __all__ = ["StretchFit", "CrossoverFit", "Extrapolation", "shape_of", "stretches", "crossovers", "extrapolate"]
 
@@ -95,7 +95,7 @@ def _t_p(curve):
 
 def shape_of(curve):
     """plrf.theory.shape of a curve run on a theory spectrum, from its meta (alpha, beta, d, optimizer, batch)."""
-    from .theory_shape import shape
+    from .theory.shape import shape
 
     meta = getattr(curve, "meta", None) or {}
     missing = [k for k in ("alpha", "beta", "d", "optimizer") if k not in meta]

@@ -37,7 +37,7 @@ from .controllers import Controller
 from .optim import GenMomentum, check_optimizer, knobs_of
 from .problem import PLRF
 from .spectrum import Spectrum, as_spectrum
-from .transforms import GradientModel, label_of, lower_for
+from .transforms import GradientModel, check_dynamics, label_of, lower_for
 
 __all__ = ["simulate", "resume"]
 
@@ -217,7 +217,6 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
                controller=None if controller is None else controller.resolve(spectrum, batch))
 
 
-DYNAMICS = ("sgd", "hsgd", "ito", "gaussianised")
 MAX_DRAWS = 1e15  # normals one Monte Carlo call may draw: ~1e8-3e8 per second on one core, so weeks of it
 
 
@@ -237,28 +236,6 @@ def check_draw_cost(steps, n_seeds, batch, substeps, space, sampler, d, v) -> No
     if draws > MAX_DRAWS:
         raise ValueError(f"{knob}: steps x seeds x {what} = {draws:.3g} normal draws, above the limit {MAX_DRAWS:.0e} "
                          f"(weeks of one core); use a smaller {knob.split('=')[0]}, fewer steps or seeds")
-
-
-def check_dynamics(dynamics, substeps, optimizer, space, sampler) -> int:
-    """Checks dynamics= and substeps= against the rest of the call; returns substeps as an int."""
-    check.choice("dynamics", dynamics, DYNAMICS)
-    substeps = check.integer("substeps", substeps, 1, 2**31 - 1)
-    if dynamics == "sgd" or dynamics == "gaussianised":
-        if substeps != 1:
-            raise ValueError(f"substeps is read by dynamics='hsgd' and 'ito' only; got substeps={substeps} with "
-                             f"dynamics={dynamics!r}")
-    elif not optimizer.is_sgd():
-        raise ValueError(f"dynamics={dynamics!r} is an SDE of plain SGD: optimizer must be plrf.sgd (gamma1 = "
-                         f"gamma3 = 0), got {optimizer.name}; dynamics='gaussianised' takes any optimizer")
-    if dynamics != "sgd" and (optimizer.has_affine_knobs() or optimizer.svag_l != 1.0):
-        raise ValueError(f"dynamics={dynamics!r} replaces SGD's gradient; the optimizer's decay/l2/noise or SVAG "
-                         f"knobs run with dynamics='sgd' only ({optimizer.name})")
-    if dynamics != "sgd" and space != "eigen":
-        raise ValueError(f"dynamics={dynamics!r} runs on the eigen path only: use space='eigen'")
-    if dynamics != "sgd" and sampler != "fast":
-        raise ValueError(f"sampler={sampler!r} chooses how SGD's batch gradient is drawn: it applies to "
-                         f"dynamics='sgd' only")
-    return substeps
 
 
 def _problem_and_spectrum(source, space):

@@ -78,6 +78,33 @@ def continuized() -> GradientModel:
     return GradientModel("continuized")
 
 
+# simulate's dynamics= (today's spelling of the gradient model on the Monte Carlo path); checkpoints
+# re-check it on resume, so it lives here rather than in simulation (no import cycle).
+DYNAMICS = ("sgd", "hsgd", "ito", "gaussianised")
+
+
+def check_dynamics(dynamics, substeps, optimizer, space, sampler) -> int:
+    """Checks dynamics= and substeps= against the rest of the call; returns substeps as an int."""
+    check.choice("dynamics", dynamics, DYNAMICS)
+    substeps = check.integer("substeps", substeps, 1, 2**31 - 1)
+    if dynamics == "sgd" or dynamics == "gaussianised":
+        if substeps != 1:
+            raise ValueError(f"substeps is read by dynamics='hsgd' and 'ito' only; got substeps={substeps} with "
+                             f"dynamics={dynamics!r}")
+    elif not optimizer.is_sgd():
+        raise ValueError(f"dynamics={dynamics!r} is an SDE of plain SGD: optimizer must be plrf.sgd (gamma1 = "
+                         f"gamma3 = 0), got {optimizer.name}; dynamics='gaussianised' takes any optimizer")
+    if dynamics != "sgd" and (optimizer.has_affine_knobs() or optimizer.svag_l != 1.0):
+        raise ValueError(f"dynamics={dynamics!r} replaces SGD's gradient; the optimizer's decay/l2/noise or SVAG "
+                         f"knobs run with dynamics='sgd' only ({optimizer.name})")
+    if dynamics != "sgd" and space != "eigen":
+        raise ValueError(f"dynamics={dynamics!r} runs on the eigen path only: use space='eigen'")
+    if dynamics != "sgd" and sampler != "fast":
+        raise ValueError(f"sampler={sampler!r} chooses how SGD's batch gradient is drawn: it applies to "
+                         f"dynamics='sgd' only")
+    return substeps
+
+
 class Lowered(NamedTuple):
     """A chain as today's C++ arguments: the GenMomentum (with its knobs) and the engine options."""
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from . import _validate as check
-from .theory import effective_time_exponents, loss_terms, phase
+from .. import _validate as check
+from .laws import effective_time_exponents, loss_terms, phase
 
 __all__ = ["Stretch", "Shape", "shape", "DEFAULT_MARGIN"]
 
@@ -178,8 +178,8 @@ def _pieces(alpha, beta, optimizer, clock_ratio=1.0):
 def _clock_ratio(alpha, beta, optimizer, d, batch) -> float:
     """b / gamma2 of the authors' recipe: tau ~ gamma2 t + b t^q d^-mu, with b t^q d^-mu the
     (1/(delta + 1)) sum_{s <= t} gamma3(s) s of docs/theory.md §8 (= gamma3(t) t^2 / (q (delta + 1)))."""
-    from .optim import defaults
-    from .spectrum import Spectrum
+    from ..optim import defaults
+    from ..spectrum import Spectrum
 
     # a one-node stand-in: the recipe reads only (alpha, beta, v, d) and the batch
     stand_in = Spectrum([1.0], [1.0], 0.0, multiplicity=[int(d)],

@@ -16,15 +16,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from . import _validate as check
-from .optim import NAMES
+from .. import _validate as check
+from ..optim import NAMES
 # Mixtures of experts and sparse-update momentum (docs/families.md §1), defined once in families_theory:
 # the heavy-ball oscillation boundary (Delta + gamma3 p lambda)^2 = 4 gamma3 p lambda and the MoE
 # total-risk exponent min(sigma, 1 - 1/zeta).
-from .families_theory import critical_delta, heavy_ball_oscillates, heavy_ball_roots, moe_exponent, timescale_ratio
+from ..families_theory import critical_delta, heavy_ball_oscillates, heavy_ball_roots, moe_exponent, timescale_ratio
 
 __all__ = [
     "PHASES",
+    "ALPHA_IV",
     "OPTIMIZERS",
     "phase",
     "sigma",
@@ -43,9 +44,6 @@ __all__ = [
     "critical_delta",
     "timescale_ratio",
     "moe_exponent",
-    "shape",
-    "Shape",
-    "Stretch",
 ]
 
 PHASES = ("Ia", "Ib", "Ic", "II", "III", "IVa", "IVb")
@@ -302,6 +300,3 @@ def balance(terms) -> tuple[float, float]:
     xi = min(x for x in cands if min(t.f_exponent(x) for t in terms) >= best - 1e-12)
     return float(xi), float(best)
 
-
-# The predicted loss-curve shape (which term dominates when), built on loss_terms above.
-from .theory_shape import Shape, Stretch, shape  # noqa: E402  (imports this module's functions)
