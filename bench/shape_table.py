@@ -239,7 +239,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=str(DOCS / "exponents.md"))
     p.add_argument("--figure", default=str(DOCS / "exponents_dana_constant.png"))
     args = p.parse_args(argv)
-    print(machine_line(), flush=True)
+    print(f"plrf {plrf.__version__}, isa {plrf._core.isa()} ({machine_line()})", flush=True)
     ds = [int(10**e) for e in np.arange(4, 8.01 if args.quick else 12.01, 0.5)]
     t0, lines, results = time.perf_counter(), [], {}
     for ph, alpha, beta, name, labels in CASES:
