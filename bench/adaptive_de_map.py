@@ -71,13 +71,15 @@ def measure(alpha, d, name, batch, work, threads):
     spec = plrf.Spectrum.theory(alpha, BETA, d)
     opt, ctrl = setup(name, spec, batch)
     steps = int(TIMES[-1])
-    de = plrf.exact_risk(spec, opt, steps, batch=batch, record=TIMES, controller=ctrl, on_divergence="ignore")
+    with plrf.errstate(divergence="ignore"):  # a diverged seed is counted, not warned about
+        de = plrf.exact_risk(spec, plrf.chain(opt, ctrl), steps, batch=batch, record=TIMES)
     cap = max(FIRST_CHUNK, int(work / (d * steps)))
     risk, lr, n, diverged = np.empty((0, TIMES.size)), np.empty((0, TIMES.size)), 0, 0
     while True:
         chunk = min(max(FIRST_CHUNK, n), cap - n)
-        mc = plrf.simulate(spec, opt, steps, batch=batch, seeds=list(range(n, n + chunk)), record=TIMES,
-                           controller=ctrl, on_divergence="ignore", threads=threads)
+        with plrf.errstate(divergence="ignore"):
+            mc = plrf.simulate(spec, plrf.chain(opt, ctrl), steps, batch=batch, seeds=list(range(n, n + chunk)),
+                               record=TIMES, threads=threads)
         risk, lr = np.vstack([risk, mc.risk[mc.ok]]), np.vstack([lr, mc.lr[mc.ok]])
         n, diverged = n + chunk, diverged + int(np.sum(~mc.ok))
         q = summarise(de, risk, lr)

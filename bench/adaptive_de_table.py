@@ -64,9 +64,9 @@ def setup(name, spec, batch):
 
 def de_and_mc(spec, opt, ctrl, batch, seeds, steps=int(TIMES[-1])):
     """The DE (exact recursion) and the Monte Carlo (eigen path, fast sampler) of one setting."""
-    de = plrf.exact_risk(spec, opt, steps, batch=batch, record=TIMES, controller=ctrl, on_divergence="ignore")
-    mc = plrf.simulate(spec, opt, steps, batch=batch, seeds=seeds, record=TIMES, controller=ctrl,
-                       on_divergence="ignore")
+    with plrf.errstate(divergence="ignore"):
+        de = plrf.exact_risk(spec, plrf.chain(opt, ctrl), steps, batch=batch, record=TIMES)
+        mc = plrf.simulate(spec, plrf.chain(opt, ctrl), steps, batch=batch, seeds=seeds, record=TIMES)
     return de, mc
 
 
@@ -165,8 +165,7 @@ def exponents(steps, d=1_000_000):
         e = adagrad_norm_exponents(alpha, beta)
         for method in ("exact", "ode"):
             t0 = time.perf_counter()
-            de = plrf.exact_risk(spec, plrf.sgd(1.0), steps, record=rec, method=method, dt=1e-3,
-                                 controller=controllers.adagrad_norm(G=0.5, b0=1.0))
+            de = plrf.exact_risk(spec, plrf.chain(plrf.sgd(1.0), controllers.adagrad_norm(G=0.5, b0=1.0)), steps, record=rec, method=plrf.engines.get(method, dt=1e-3))
             print(f"| ({alpha}, {beta}) | {spec.n_nodes} | {method} | {slope(de.lr):.3f} | {-e['lr']:.3f} | "
                   f"{slope(de.risk):.3f} | {-e['risk']:.3f} | {time.perf_counter() - t0:.1f} |", flush=True)
 

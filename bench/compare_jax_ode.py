@@ -151,7 +151,7 @@ def plrf_run(plrf, jx, opt, batch, T, method, record):
     spectrum = plrf.Spectrum(jx["eigenvalues"], jx["rho"], float(jx["p_inf"]))
     optimizer = plrf_optimizer(plrf, spec["alpha"], spec["d"], opt, spec["hp"])
     t0 = time.perf_counter()
-    curve = plrf.exact_risk(spectrum, optimizer, T, batch, record=record, method=method, compress=False)
+    curve = plrf.exact_risk(spectrum, optimizer, T, batch, record=record, method=plrf.engines.get(method, compress=False))
     return curve, time.perf_counter() - t0
 
 
@@ -329,8 +329,7 @@ def adaptive_rows(plrf, cache):
             spectrum = plrf.Spectrum(jx["eigenvalues"], jx["rho"], float(jx["p_inf"]))
             optimizer = plrf_optimizer(plrf, alpha, d, opt, spec["hp"])
             controller = getattr(plrf.controllers, mode)()
-            c = plrf.exact_risk(spectrum, optimizer, T, batch, record=record, method="ode", dt=DT,
-                                controller=controller)
+            c = plrf.exact_risk(spectrum, plrf.chain(optimizer, controller), T, batch, record=record, method=plrf.engines.ode(dt=DT))
             row["plrf_vs_jax64"] = max_rel(c.risk, theirs, record >= 0)
         rows.append(row)
     return rows

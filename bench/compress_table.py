@@ -28,6 +28,12 @@ from plrf.optim import NAMES
 PHASES = [(1.0, 0.3, "Ia"), (0.4, 0.3, "Ib"), (1.0, 0.7, "II"), (0.7, 0.8, "III"), (0.35, 0.7, "IVb"), (1.0, 1.2, "III")]
 
 
+def _quiet(engine, *args, **kwargs):
+    """The engine's result with divergence recorded, not warned about (the tables skip diverged runs)."""
+    with plrf.errstate(divergence="ignore"):
+        return engine(*args, **kwargs)
+
+
 def max_rel(a, b):
     return float(np.max(np.abs(a / b - 1)))
 
@@ -51,8 +57,8 @@ def accuracy(method, d, steps, rtol=1e-4, fast_rtol=1e-4, names=NAMES, batches=(
             for name in names:
                 opt = plrf.defaults(spec, batch)[name]
                 rec = plrf.record_grid(steps, 20)
-                run = lambda s: plrf.exact_risk(s, opt, steps, batch=batch, record=rec, method=method,
-                                                rtol=fast_rtol, on_divergence="ignore", compress=False).risk
+                engine = plrf.engines.get(method, rtol=fast_rtol, compress=False)
+                run = lambda s: _quiet(plrf.exact_risk, s, opt, steps, batch=batch, record=rec, method=engine).risk
                 full, small = run(spec), run(comp)
                 ok = np.isfinite(full)
                 errs.append(max_rel(small[ok], full[ok]))
@@ -94,8 +100,7 @@ def speed(repeats, with_full=True):
     if with_full:
         full = plrf.Spectrum.theory(1.0, 0.8, 10**6, compress=False)
         opt = plrf.defaults(full)["dana_decaying"]
-        run = lambda: plrf.exact_risk(full, opt, 10**9, record=plrf.record_grid(10**9, 20), method="fast", threads=1,
-                                      compress=False)
+        run = lambda: plrf.exact_risk(full, opt, 10**9, record=plrf.record_grid(10**9, 20), method=plrf.engines.fast(compress=False), threads=1)
         rows.append(("fast, DANA-decaying, d=1e6 full, T=1e9", median_time(run, 1), full.n_nodes))
     for what, (wall, cpu), nodes in rows:
         print(f"  {what:52s} wall {wall:8.3f} s  cpu {cpu:8.3f} s  ({nodes} nodes)")
@@ -134,12 +139,12 @@ def envelope(cases, seed=0):
                 rec = plrf.record_grid(steps, 20)
                 for name in ("sgd", "dana_decaying"):
                     opt = plrf.defaults(spec)[name]
-                    full = plrf.exact_risk(spec, opt, steps, record=rec, on_divergence="ignore").risk
+                    full = _quiet(plrf.exact_risk, spec, opt, steps, record=rec).risk
                     if not np.all(np.isfinite(full)):
                         continue
                     with warnings.catch_warnings(record=True) as caught:
                         warnings.simplefilter("always")
-                        c = plrf.exact_risk(spec, opt, steps, record=rec, compress=rtol)
+                        c = plrf.exact_risk(spec, opt, steps, record=rec, method=plrf.engines.exact(compress=rtol))
                     old = plrf.exact_risk(count_weighted_nodes(spec, rtol), opt, steps, record=rec).risk
                     err = max_rel(c.risk, full)
                     decay = (full[-1] - spec.p_inf) / (full[0] - spec.p_inf)
@@ -167,8 +172,7 @@ def default_path(with_1e6):
                 opt = plrf.defaults(spec)[name]
                 rec = plrf.record_grid(steps, 20)
                 auto, cpu_auto = cpu_timed(lambda: plrf.exact_risk(spec, opt, steps, record=rec, method=method))
-                full, cpu_full = cpu_timed(lambda: plrf.exact_risk(spec, opt, steps, record=rec, method=method,
-                                                                   compress=False))
+                full, cpu_full = cpu_timed(lambda: plrf.exact_risk(spec, opt, steps, record=rec, method=plrf.engines.get(method, compress=False)))
                 info = auto.meta["compressed"]
                 print(f"  {method:>6} {d:8.0e} {name:>14} {info['nodes']:6d} {max_rel(auto.risk, full.risk):11.2e} "
                       f"{info['error_estimate']:9.1e} {cpu_auto:13.3f} {cpu_full:10.2f} {cpu_full / cpu_auto:6.0f}",

@@ -52,8 +52,7 @@ def table_fast(quick):
             spec = power_law_spectrum(d)
             opt = plrf.defaults(spec, 1)[name]
             for rtol in (1e-4, 3e-4, 1e-3):
-                c, sec = timed(lambda: plrf.exact_risk(spec, opt, T, method="fast", rtol=rtol, threads=2,
-                                                       record=plrf.record_grid(T, 20), compress=False))
+                c, sec = timed(lambda: plrf.exact_risk(spec, opt, T, method=plrf.engines.fast(rtol=rtol, compress=False), threads=2, record=plrf.record_grid(T, 20)))
                 print(f"{name:>14} {d:>8} {rtol:>6.0e} {sec:>8.2f} {c.error_estimate:>14.2e}")
 
 
@@ -67,7 +66,7 @@ def table_fast_vs_exact(quick):
         rec = plrf.record_grid(T, 20)
         ex, tex = timed(lambda: plrf.exact_risk(spec, opt, T, record=rec))
         for rtol in (1e-4, 3e-4, 1e-3):
-            fa, tfa = timed(lambda: plrf.exact_risk(spec, opt, T, record=rec, method="fast", rtol=rtol))
+            fa, tfa = timed(lambda: plrf.exact_risk(spec, opt, T, record=rec, method=plrf.engines.fast(rtol=rtol)))
             print(f"{name:>14} {d:>6} {rtol:>6.0e} {max_rel(fa.risk, ex.risk):>11.2e} {fa.error_estimate:>9.1e} "
                   f"{tfa:>7.3f} {tex:>8.2f}")
 
@@ -91,7 +90,7 @@ def table_ode(quick):
     for name in ("sgd", "sgd_momentum", "dana_constant", "dana_decaying"):
         opt = plrf.defaults(spec, 1)[name]
         ex, tex = timed(lambda: plrf.exact_risk(spec, opt, T, record=rec))
-        od, tod = timed(lambda: plrf.exact_risk(spec, opt, T, record=rec, method="ode", dt=0.01))
+        od, tod = timed(lambda: plrf.exact_risk(spec, opt, T, record=rec, method=plrf.engines.ode(dt=0.01)))
         rel = np.abs(od.risk - ex.risk) / ex.risk
         print(f"{name:>14} {tod:>6.2f} {tex:>7.2f} {rel.max():>11.2e} {rel[rec >= 50].max():>9.2e} "
               f"{rel[rec >= 1000].max():>11.2e} {od.error_estimate:>8.1e}")

@@ -32,7 +32,7 @@ def main(argv=None):
     rec = plrf.record_grid(T, 20)
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     for zeta, color in zip(ZETAS, ("C0", "C1", "C2")):
-        c = plrf.exact_risk(spec, plrf.sgd(LR), T, record=rec, method="fast", experts=plrf.Experts.zipf(M, zeta))
+        c = plrf.exact_risk(spec, plrf.chain(plrf.sgd(LR), plrf.Experts.zipf(M, zeta)), T, record=rec, method="fast")
         ax.loglog(rec[1:], c.risk[1:], color=color, label=f"zeta = {zeta:g}")
         expo = plrf.theory.moe_exponent(SIGMA, zeta)
         fit = (rec >= FIT[0]) & (rec <= FIT[1])

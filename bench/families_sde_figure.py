@@ -27,15 +27,16 @@ def curves(spec, lr, steps, record):
     """Expected risk at `record` of SGD, the three models and SVAG (SGD time)."""
     out = {"SGD": plrf.exact_risk(spec, plrf.sgd(lr), steps, record=record).risk}
     for m, _ in MODELS:
-        out[m] = plrf.exact_risk(spec, plrf.sgd(lr), steps, record=record, method="continuous", model=m).risk
+        out[m] = plrf.exact_risk(spec, plrf.chain(plrf.sgd(lr), plrf.gradient_model(m)), steps, record=record, method="continuous").risk
     for l, _ in SVAG_L:
         out[f"SVAG l={l}"] = plrf.exact_risk(spec, plrf.svag(plrf.sgd(lr), l), l * steps, record=l * record).risk
     return out
 
 
 def mc_band(spec, lr, steps, record, seeds, dynamics):
-    c = plrf.simulate(spec, plrf.sgd(lr), steps, seeds=seeds, record=record, dynamics=dynamics,
-                      substeps=8 if dynamics != "sgd" else 1, on_divergence="ignore")
+    model = plrf.gradient_model(dynamics, substeps=8 if dynamics != "sgd" else None)
+    with plrf.errstate(divergence="ignore"):
+        c = plrf.simulate(spec, plrf.chain(plrf.sgd(lr), model), steps, seeds=seeds, record=record)
     r = c.risk
     return r.mean(0), 2 * r.std(0, ddof=1) / np.sqrt(r.shape[0])
 

@@ -36,7 +36,7 @@ def numpy_reference(m=10, d=1000, steps=1000):
 
     spec = plrf.Spectrum.theory(1.0, 0.7, d)
     opt, E = plrf.defaults(spec, 1)["dana_decaying"], plrf.Experts.zipf(m, 1.0)
-    ours, _ = timed(lambda: plrf.exact_risk(spec, opt, steps, experts=E, threads=1), 3)
+    ours, _ = timed(lambda: plrf.exact_risk(spec, plrf.chain(opt, E), steps, threads=1), 3)
     ref, _ = timed(lambda: moe.expert_curves(spec, opt, steps, 1, E.p), 1)
     print(f"  exact, m = {m}, d = {d}, T = {steps}, one thread: plrf {ours:.4f} s, NumPy oracle {ref:.3f} s, "
           f"ratio {ref / ours:.0f}x")
@@ -60,7 +60,7 @@ def main(argv=None):
         opt = plrf.defaults(spec, 1)[name]
         rec = plrf.record_grid(T, 10)
         one, _ = timed(lambda: plrf.exact_risk(spec, opt, T, record=rec, method=method), repeats)
-        many, cpu = timed(lambda: plrf.exact_risk(spec, opt, T, record=rec, method=method, experts=E), repeats)
+        many, cpu = timed(lambda: plrf.exact_risk(spec, plrf.chain(opt, E), T, record=rec, method=method), repeats)
         label = "compressed (rtol 1e-4)" if compress else "full (default)"
         print(f"  {name:>12} {method:>6} {label:>22} {spec.n_nodes:6d} {one:12.3f} {many:12.3f} {cpu:8.2f} {many / one:6.1f}",
               flush=True)

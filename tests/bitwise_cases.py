@@ -45,13 +45,15 @@ def _sim(opt_name, *transforms, source="spectrum", **kw):
     src = _problem() if source == "problem" else _spec()
     kw.setdefault("batch", BATCH)
     opt = plrf.chain(_opts()[opt_name], *transforms)
-    return plrf.simulate(src, opt, STEPS, seeds=SEEDS, threads=1, on_divergence="ignore", **kw)
+    with plrf.errstate(divergence="ignore"):
+        return plrf.simulate(src, opt, STEPS, seeds=SEEDS, threads=1, **kw)
 
 
 def _exact(opt_name, method, *transforms, **kw):
     kw.setdefault("batch", BATCH)
     opt = plrf.chain(_opts()[opt_name], *transforms)
-    return plrf.exact_risk(_spec(), opt, EXACT_STEPS, method=method, threads=1, on_divergence="ignore", **kw)
+    with plrf.errstate(divergence="ignore"):
+        return plrf.exact_risk(_spec(), opt, EXACT_STEPS, method=method, threads=1, **kw)
 
 
 def _decay():
@@ -70,7 +72,7 @@ def _cases() -> dict:
         for method in ("exact", "fast", "ode"):
             cases[f"exact_risk/{method}/{name}"] = lambda n=name, m=method: _exact(n, m)
     for name in ("sgd", "dana_decaying"):
-        cases[f"simulate/eigen/explicit/{name}"] = lambda n=name: _sim(n, sampler="explicit")
+        cases[f"simulate/eigen/explicit/{name}"] = lambda n=name: _sim(n, space=plrf.engines.eigen(sampler="explicit"))
         cases[f"simulate/full/{name}"] = lambda n=name: _sim(n, source="problem", space="full")
         cases[f"simulate/eigen/decay/{name}"] = lambda n=name: _sim(n, _decay())
         cases[f"simulate/full/decay/{name}"] = lambda n=name: _sim(n, _decay(), source="problem", space="full")

@@ -9,7 +9,7 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 
 def test_de_curve_carries_its_validity_region():
     spec = plrf.Spectrum.theory(0.3, 0.7, 64)
-    de = plrf.exact_risk(spec, plrf.sgd(1.0), 100, controller=controllers.adagrad_norm())
+    de = plrf.exact_risk(spec, plrf.chain(plrf.sgd(1.0), controllers.adagrad_norm()), 100)
     assert de.meta["approximation"] == "deterministic equivalent"
     assert "docs/adaptive.md §3" in de.meta["approximation_error"] and "alpha >= 1" in de.meta["approximation_error"]
 

@@ -1,14 +1,14 @@
 """The C++ engines with step-size controllers (issue 12) against the plain NumPy reference of the
 same rules (plrf.testing.adaptive, docs/adaptive.md).
 
-* simulate(..., controller=C), exact in law: two-sample z-tests of the mean risk and the mean
+* simulate(..., plrf.chain(opt, C)), exact in law: two-sample z-tests of the mean risk and the mean
   learning rate at every record of a 60-step run (d = 20, v = 80) between plrf.simulate (fast and
   explicit eigen samplers, full space) and plrf.testing.adaptive.monte_carlo (eigenbasis and full
   space). About 9 correlated records per curve: |z| < 4 has a false-alarm rate of ~1e-3 per curve.
   The default suite runs a Latin square of (pair, B, controller, engine); the rest is slow.
 * Planted bugs in the reference (||g||^2 of the previous step; AdaGrad-Norm's S without the current
   gradient) must give |z| > 4 against the C++ engine.
-* exact_risk(..., controller=C): the deterministic equivalent, equal to the NumPy DE to 1e-12 (method
+* exact_risk(..., plrf.chain(opt, C)): the deterministic equivalent, equal to the NumPy DE to 1e-12 (method
   "exact"), tending to it (method "ode"), and meeting docs/theory.md §12.4's oracles.
 """
 import functools
@@ -54,8 +54,7 @@ def reference(pair, batch, case, space="eigen", bug=None):
 def cpp(pair, batch, case, engine, seeds=SEEDS, **kw):
     name, params, _ = CASES[case]
     space, sampler = ("full", "fast") if engine == "full" else ("eigen", engine)
-    return plrf.simulate(problem(*pair), optimizer(pair, batch, case), STEPS, batch=batch, seeds=seeds,
-                         record=RECORD, space=space, sampler=sampler, controller=controllers.get(name, **params), **kw)
+    return plrf.simulate(problem(*pair), plrf.chain(optimizer(pair, batch, case), controllers.get(name, **params)), STEPS, batch=batch, seeds=seeds, record=RECORD, space=plrf.engines.get(space, sampler=sampler), **kw)
 
 
 def stats(run, which):
@@ -148,7 +147,7 @@ def test_chopped_run_is_bitwise(tmp_path, case, monkeypatch):
     the state arrays: the controller state must travel with them for the result to be bitwise."""
     monkeypatch.setattr(simulation, "MIN_CHECKPOINT_EVERY", 0.0)  # pause as often as asked (floor: 1 s)
     whole = cpp(PAIRS[0], 2, case, "fast", seeds=3)
-    chopped = cpp(PAIRS[0], 2, case, "fast", seeds=3, checkpoint=tmp_path / "run.ckpt", checkpoint_every=1e-9)
+    chopped = cpp(PAIRS[0], 2, case, "fast", seeds=3, checkpoint=plrf.checkpoint.Target(str(tmp_path / "run.ckpt"), every=1e-9))
     np.testing.assert_array_equal(chopped.risk, whole.risk)
     np.testing.assert_array_equal(chopped.lr, whole.lr)
     job, state = plrf.checkpoint.load(tmp_path / "run.ckpt")
@@ -158,15 +157,16 @@ def test_chopped_run_is_bitwise(tmp_path, case, monkeypatch):
 
 def test_interrupt_then_resume_carries_controller_state(tmp_path):
     spec = problem(*PAIRS[0]).spectrum()
-    kw = dict(batch=2, seeds=[4, 5], controller=controllers.adagrad_norm())
+    kw = dict(batch=2, seeds=[4, 5])
+    opt = plrf.chain(plrf.sgd(1.0), controllers.adagrad_norm())
     # long enough that the first progress poll (which sends Ctrl-C) comes before the run ends
     path, steps = tmp_path / "cut.ckpt", 3_000_000
-    part = plrf.simulate(spec, plrf.sgd(1.0), steps, checkpoint=path, progress=CtrlCBar(), **kw)
+    part = plrf.simulate(spec, opt, steps, checkpoint=path, progress=CtrlCBar(), **kw)
     assert part.interrupted and np.all(part.meta["steps_done"] < steps)
     _, state = plrf.checkpoint.load(path)
     assert np.all(state["ctrl"][:, 0] > 0.5**2)  # S has grown since b0^2
     resumed = plrf.resume(path)
-    whole = plrf.simulate(spec, plrf.sgd(1.0), steps, **kw)
+    whole = plrf.simulate(spec, opt, steps, **kw)
     np.testing.assert_array_equal(resumed.risk, whole.risk)
     np.testing.assert_array_equal(resumed.lr, whole.lr)
 
@@ -174,7 +174,7 @@ def test_interrupt_then_resume_carries_controller_state(tmp_path):
 def test_divergence_under_controller_is_reported_with_its_step():
     spec = problem(*PAIRS[0]).spectrum()
     with pytest.warns(plrf.DivergenceWarning, match="first at step"):
-        curves = plrf.simulate(spec, plrf.sgd(1.0), 20, seeds=10, controller=controllers.polyak(c=1e-3))
+        curves = plrf.simulate(spec, plrf.chain(plrf.sgd(1.0), controllers.polyak(c=1e-3)), 20, seeds=10)
     assert np.all(curves.diverged_at > 0) and np.all(np.isnan(curves.lr[:, -1]))
 
 
@@ -198,11 +198,11 @@ def test_bad_controller_arguments_are_named(build, word):
 def test_engine_that_cannot_run_the_controller_is_refused():
     prob = problem(*PAIRS[0])
     with pytest.raises(ValueError, match="space"):
-        plrf.simulate(prob, plrf.sgd(1.0), 5, space="full", controller=controllers.line_search())
+        plrf.simulate(prob, plrf.chain(plrf.sgd(1.0), controllers.line_search()), 5, space="full")
     with pytest.raises(ValueError, match="controller"):
-        plrf.simulate(prob, plrf.sgd(1.0), 5, controller="adamw")
+        plrf.simulate(prob, plrf.chain(plrf.sgd(1.0), plrf.controllers.get("adamw")), 5)
     with pytest.raises(ValueError, match="controller"):
-        plrf.simulate(prob, plrf.sgd(1.0), 5, controller=3)
+        plrf.simulate(prob, plrf.chain(plrf.sgd(1.0), 3), 5)
 
 
 # ---- exact_risk with a controller: the deterministic equivalent -------------------------------------
@@ -221,7 +221,7 @@ def test_exact_de_equals_numpy_de(name, params, opt_name, nodes):
     rec = plrf.record_grid(400)
     ref = deterministic_equivalent(spec, opt, reference_controller(name, **params), 400, batch=2, record=rec,
                                    multiplicity=spec.multiplicity)
-    got = plrf.exact_risk(spec, opt, 400, batch=2, record=rec, controller=controllers.get(name, **params))
+    got = plrf.exact_risk(spec, plrf.chain(opt, controllers.get(name, **params)), 400, batch=2, record=rec)
     np.testing.assert_allclose(got.risk, ref.risk, rtol=1e-12)
     np.testing.assert_allclose(got.lr, ref.lr, rtol=1e-12)
     assert got.meta["approximation"] == "deterministic equivalent" and np.isnan(got.lr[0])
@@ -232,10 +232,10 @@ def test_ode_de_tends_to_exact_de(name):
     """The ODE (statistics read at the previous grid point) is off over the first steps like the
     plain ODE, and meets the discrete DE later: measured |P_ode/P_exact - 1| < 1e-4 at t = 1e4."""
     spec = plrf.Spectrum.theory(1.0, 0.7, d=2000)
-    opt = plrf.defaults(spec, 2)["dana_decaying"]
+    opt = plrf.chain(plrf.defaults(spec, 2)["dana_decaying"], controllers.get(name))
     rec = np.array([0, 10, 10_000])
-    kw = dict(batch=2, record=rec, controller=controllers.get(name))
-    exact, ode = plrf.exact_risk(spec, opt, 10_000, **kw), plrf.exact_risk(spec, opt, 10_000, method="ode", dt=1e-3, **kw)
+    kw = dict(batch=2, record=rec)
+    exact, ode = plrf.exact_risk(spec, opt, 10_000, **kw), plrf.exact_risk(spec, opt, 10_000, method=plrf.engines.ode(dt=1e-3), **kw)
     assert abs(ode.risk[-1] / exact.risk[-1] - 1) < 1e-3 and abs(ode.lr[-1] / exact.lr[-1] - 1) < 1e-3
     assert abs(ode.risk[1] / exact.risk[1] - 1) > 1e-3  # the early transient is the ODE's, not a controller bug
 
@@ -249,16 +249,14 @@ def test_exact_de_isotropic_adagrad_norm_limit(lam, G, x0, error2):
     eta = theory.adagrad_norm_isotropic_limit(lam, d, G, b0, error2)
     steps = int(25 / (eta * lam))
     spec = plrf.Spectrum([lam], [error2], 0.0, multiplicity=[d])
-    de = plrf.exact_risk(spec, plrf.sgd(1.0), steps, record=np.array([0, steps]),
-                         controller=controllers.adagrad_norm(G=G, b0=b0))
+    de = plrf.exact_risk(spec, plrf.chain(plrf.sgd(1.0), controllers.adagrad_norm(G=G, b0=b0)), steps, record=np.array([0, steps]))
     assert abs(de.lr[-1] / eta - 1) < 1e-3
 
 
 def _line_search_limit(lam1, lam2, d):
     spec = plrf.Spectrum([lam1, lam2], [1.0, 1.0], 0.0, multiplicity=[d // 2, d // 2])
     steps = int(30 * d * lam1 / lam2)
-    de = plrf.exact_risk(spec, plrf.sgd(1.0), steps, record=np.array([0, steps]),
-                         controller=controllers.line_search())
+    de = plrf.exact_risk(spec, plrf.chain(plrf.sgd(1.0), controllers.line_search()), steps, record=np.array([0, steps]))
     return de.lr[-1] * d
 
 
@@ -280,8 +278,7 @@ def test_de_exponents_match_families_formulas(alpha, beta):
     spec = plrf.Spectrum(k ** (-2 * alpha), k ** (-2 * beta), 0.0).compress(1e-4)
     steps = 10**7
     rec = np.concatenate([[0], np.unique(np.round(np.geomspace(1, steps, 61)).astype(np.int64))])
-    de = plrf.exact_risk(spec, plrf.sgd(1.0), steps, record=rec, method="ode", dt=1e-3,
-                         controller=controllers.adagrad_norm(G=0.5, b0=1.0))
+    de = plrf.exact_risk(spec, plrf.chain(plrf.sgd(1.0), controllers.adagrad_norm(G=0.5, b0=1.0)), steps, record=rec, method=plrf.engines.ode(dt=1e-3))
     window = rec >= steps / 100
     slope = lambda y: np.polyfit(np.log(rec[window]), np.log(y[window]), 1)[0]
     want = theory.adagrad_norm_exponents(alpha, beta)
@@ -291,22 +288,20 @@ def test_de_exponents_match_families_formulas(alpha, beta):
 def test_exact_de_divergence_is_reported_with_its_step():
     spec = problem(*PAIRS[0]).spectrum()
     with pytest.warns(plrf.DivergenceWarning, match="step"):
-        de = plrf.exact_risk(spec, plrf.sgd(1.0), 20, controller=controllers.polyak(c=1e-3))
+        de = plrf.exact_risk(spec, plrf.chain(plrf.sgd(1.0), controllers.polyak(c=1e-3)), 20)
     assert de.diverged_at > 0 and np.isnan(de.lr[-1])
 
 
 def test_method_that_cannot_run_a_controller_is_refused():
     with pytest.raises(ValueError, match="method"):
-        plrf.exact_risk(problem(*PAIRS[0]).spectrum(), plrf.sgd(1.0), 10, method="fast",
-                        controller=controllers.adam())
+        plrf.exact_risk(problem(*PAIRS[0]).spectrum(), plrf.chain(plrf.sgd(1.0), controllers.adam()), 10, method="fast")
 
 
 # ---- analysis reach: fit, plot, sweeps, CLI, defaults -----------------------------------------------
 def test_fit_learning_rate_recovers_the_de_exponent():
     k = np.arange(1, 10**5 + 1, dtype=float)
     spec = plrf.Spectrum(k**-2.0, k**-0.2, 0.0).compress(1e-4)  # (alpha, beta) = (1, 0.1)
-    de = plrf.exact_risk(spec, plrf.sgd(1.0), 10**7, method="ode", dt=1e-3,
-                         controller=controllers.adagrad_norm(G=0.5, b0=1.0))
+    de = plrf.exact_risk(spec, plrf.chain(plrf.sgd(1.0), controllers.adagrad_norm(G=0.5, b0=1.0)), 10**7, method=plrf.engines.ode(dt=1e-3))
     f = plrf.fit.learning_rate(de, window=(1e5, 1e7))
     assert abs(f.exponent - theory.adagrad_norm_exponents(1.0, 0.1)["lr"]) < 0.03
     mc = cpp(PAIRS[0], 1, "adagrad_norm/sgd", "fast", seeds=50)
@@ -317,8 +312,7 @@ def test_fit_learning_rate_recovers_the_de_exponent():
 
 def test_plot_draws_learning_rate_curves(tmp_path):
     mc = cpp(PAIRS[0], 1, "adagrad_norm/sgd", "fast", seeds=20)
-    de = plrf.exact_risk(problem(*PAIRS[0]).spectrum(), plrf.sgd(1.0), STEPS, record=RECORD,
-                         controller=controllers.get("adagrad_norm", G=1.0, b0=0.5))
+    de = plrf.exact_risk(problem(*PAIRS[0]).spectrum(), plrf.chain(plrf.sgd(1.0), controllers.get("adagrad_norm", G=1.0, b0=0.5)), STEPS, record=RECORD)
     fig = plrf.plot.curves({"MC": mc}, exact=[de], quantity="lr", path=tmp_path / "lr.png")
     assert (tmp_path / "lr.png").stat().st_size > 0 and "learning-rate" in fig.axes[0].get_ylabel()
     with pytest.raises(ValueError, match="lr"):

@@ -115,4 +115,6 @@ def test_a_chain_needs_one_momentum_and_one_member_per_kind():
         plrf.chain(plrf.sgd(0.1), plrf.svag(4), plrf.svag(2)).check("exact")
     with pytest.raises(ValueError, match="not a transform"):
         plrf.chain(plrf.sgd(0.1), "adam")
-    assert transforms.as_chain(plrf.sgd(0.1)) is None
+    assert transforms.as_chain(plrf.sgd(0.1)).members == plrf.chain(plrf.sgd(0.1)).members
+    with pytest.raises(ValueError, match="optimizer must be"):
+        transforms.as_chain("sgd")

@@ -1,4 +1,5 @@
 """simulate and exact_risk run a plrf.chain by its capability: label in meta, refusals naming member and engine."""
+import inspect
 import numpy as np
 import pytest
 
@@ -32,11 +33,19 @@ def test_an_undefined_member_is_refused_naming_it_and_the_engines_that_run_it():
                       space="full")
 
 
-def test_a_chain_and_a_family_keyword_together_are_refused():
-    with pytest.raises(ValueError, match="controller: with a plrf.chain optimizer, put it in the chain"):
-        plrf.exact_risk(_spec(), plrf.chain(plrf.sgd(0.2)), 10, controller="adam")
-    with pytest.raises(ValueError, match="dynamics: with a plrf.chain optimizer"):
-        plrf.simulate(_spec(), plrf.chain(plrf.sgd(0.2)), 10, dynamics="hsgd")
+def test_the_family_keywords_are_gone_and_the_signatures_are_short():
+    """#22: routing, controllers and gradient models are chain members, engine options live with their
+    engine (plrf.engines), divergence in plrf.errstate and the save interval in checkpoint.Target."""
+    for engine, gone in ((plrf.simulate, ("experts", "controller", "dynamics", "substeps", "sampler",
+                                          "checkpoint_every", "on_divergence")),
+                         (plrf.exact_risk, ("experts", "controller", "model", "substeps", "rtol", "dt", "compress",
+                                            "on_divergence"))):
+        params = inspect.signature(engine).parameters
+        assert len(params) <= 10 and not set(gone) & set(params), (engine.__name__, list(params))
+    with pytest.raises(TypeError, match="controller"):
+        plrf.exact_risk(_spec(), plrf.sgd(0.2), 10, controller=plrf.controllers.get("adam"))
+    with pytest.raises(TypeError, match="dynamics"):
+        plrf.simulate(_spec(), plrf.sgd(0.2), 10, dynamics="hsgd")
 
 
 def test_a_chained_run_resumes_bitwise_from_its_checkpoint(tmp_path):
@@ -60,9 +69,9 @@ def test_a_chained_run_resumes_bitwise_from_its_checkpoint(tmp_path):
 def test_todays_spelling_is_labelled_too():
     spec = _spec()
     assert plrf.exact_risk(spec, plrf.sgd(0.2), 50, progress=False).meta["capability"] == "exact"
-    de = plrf.exact_risk(spec, plrf.sgd(0.2), 50, controller="adam", method="ode", progress=False)
+    de = plrf.exact_risk(spec, plrf.chain(plrf.sgd(0.2), plrf.controllers.get("adam")), 50, method="ode", progress=False)
     assert de.meta["capability"] == "approximate (deterministic equivalent)"
-    sde = plrf.simulate(spec, plrf.sgd(0.2), 20, dynamics="ito", substeps=2, threads=1, progress=False)
+    sde = plrf.simulate(spec, plrf.chain(plrf.sgd(0.2), plrf.ito(substeps=2)), 20, threads=1, progress=False)
     assert sde.meta["law"] == "runs, a model's law (not SGD's)"
-    mc = plrf.simulate(spec, plrf.sgd(0.2), 20, experts=plrf.Experts.two(0.3), threads=1, progress=False)
+    mc = plrf.simulate(spec, plrf.chain(plrf.sgd(0.2), plrf.Experts.two(0.3)), 20, threads=1, progress=False)
     assert mc.meta["law"] == "runs, exact in law"

@@ -48,22 +48,23 @@ def test_a_chained_sweep_equals_direct_calls_and_resumes_from_its_store(tmp_path
     assert (again.computed, again.skipped) == (0, 2)
 
 
-def _direct(spec, cfg, **kw):
-    opt = plrf.sgd(0.2)
+def _direct(spec, cfg, members):
+    opt = plrf.chain(plrf.sgd(0.2), *members)
     if cfg["engine"] == "simulate":
-        return plrf.simulate(spec, opt, 40, seeds=[0, 1], progress=False, **kw)
-    return plrf.exact_risk(spec, opt, 40, method=cfg["engine"], progress=False, **kw)
+        return plrf.simulate(spec, opt, 40, seeds=[0, 1], progress=False)
+    return plrf.exact_risk(spec, opt, 40, method=cfg["engine"], progress=False)
 
 
-# The sweep turns a config's family options into chain members: same numbers as today's keywords.
+# The sweep turns a config's family options (the stored keys) into chain members: the same numbers
+# as the chain called directly.
 FAMILY_OPTIONS = [
-    ("simulate", {"experts": {"zipf": [3, 1.0]}}, {"experts": plrf.Experts.zipf(3, 1.0)}),
-    ("simulate", {"controller": "adam"}, {"controller": "adam"}),
-    ("simulate", {"dynamics": "ito", "substeps": 3}, {"dynamics": "ito", "substeps": 3}),
-    ("exact", {"experts": {"two": 0.3, "clock": "expert"}}, {"experts": plrf.Experts.two(0.3, clock="expert")}),
-    ("ode", {"controller": {"name": "ema_norm", "beta": 0.9}}, {"controller": plrf.controllers.ema_norm(beta=0.9)}),
-    ("continuous", {"model": "ito", "substeps": 4}, {"model": "ito", "substeps": 4}),
-    ("continuous", {}, {}),
+    ("simulate", {"experts": {"zipf": [3, 1.0]}}, [plrf.Experts.zipf(3, 1.0)]),
+    ("simulate", {"controller": "adam"}, [plrf.controllers.adam()]),
+    ("simulate", {"dynamics": "ito", "substeps": 3}, [plrf.ito(substeps=3)]),
+    ("exact", {"experts": {"two": 0.3, "clock": "expert"}}, [plrf.Experts.two(0.3, clock="expert")]),
+    ("ode", {"controller": {"name": "ema_norm", "beta": 0.9}}, [plrf.controllers.ema_norm(beta=0.9)]),
+    ("continuous", {"model": "ito", "substeps": 4}, [plrf.ito(substeps=4)]),
+    ("continuous", {}, []),
 ]
 
 
@@ -75,7 +76,7 @@ def test_family_options_in_a_config_run_as_chain_members_with_todays_numbers(tmp
         rep = run_sweep([cfg], store=tmp_path / str(i), workers=1, progress=False)
         assert not rep.failed, rep.failed
         got = S.Store(tmp_path / str(i)).read(rep.keys[0])["result"]
-        want = _direct(spec, cfg, **keywords)
+        want = _direct(spec, cfg, keywords)
         assert np.array_equal(got.risk, want.risk), (engine, options)
         key = "law" if engine == "simulate" else "capability"
         assert got.meta[key] == want.meta[key]

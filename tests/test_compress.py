@@ -16,8 +16,9 @@ def compression_error(alpha, beta, d, name, batch, steps, rtol=1e-4, method="exa
     spec = plrf.Spectrum.theory(alpha, beta, d, compress=False)
     opt = plrf.defaults(spec, batch)[name]
     rec = plrf.record_grid(steps, 20)
-    run = lambda **kw: plrf.exact_risk(spec, opt, steps, batch=batch, record=rec, method=method, rtol=fast_rtol, **kw)
-    full, comp = run(compress=False).risk, run(compress=rtol).risk
+    run = lambda compress: plrf.exact_risk(spec, opt, steps, batch=batch, record=rec,
+                                           method=plrf.engines.get(method, rtol=fast_rtol, compress=compress))
+    full, comp = run(False).risk, run(rtol).risk
     return float(np.max(np.abs(comp / full - 1)))
 
 
@@ -62,4 +63,4 @@ def test_bad_rtol_is_refused_by_name(rtol):
     with pytest.raises(ValueError, match="rtol"):
         spec.compress(rtol)
     with pytest.raises(ValueError, match="rtol"):
-        plrf.exact_risk(spec, plrf.sgd(0.1), 10, compress=rtol)
+        plrf.exact_risk(spec, plrf.sgd(0.1), 10, method=plrf.engines.exact(compress=rtol))

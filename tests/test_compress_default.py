@@ -13,8 +13,9 @@ def default_and_full(spec, name, steps, method, batch=1):
     """(default run, the same run on the spectrum as given) at 20 records per decade."""
     opt = plrf.defaults(spec, batch)[name]
     rec = plrf.record_grid(steps, 20)
-    run = lambda **kw: plrf.exact_risk(spec, opt, steps, batch=batch, record=rec, method=method, **kw)
-    return run(), run(compress=False)
+    run = lambda compress=None: plrf.exact_risk(spec, opt, steps, batch=batch, record=rec,
+                                                method=plrf.engines.get(method, compress=compress))
+    return run(), run(False)
 
 
 @pytest.mark.parametrize("method, steps", [("fast", 10**7), ("ode", 10**5)])
@@ -36,8 +37,8 @@ def test_planted_twin_coarse_default_misses_rtol():
     spec = plrf.Spectrum.theory(1.0, 0.3, 20_000, compress=False)
     opt = plrf.defaults(spec)["sgd"]
     rec = plrf.record_grid(10**8, 20)
-    full = plrf.exact_risk(spec, opt, 10**8, record=rec, method="fast", compress=False).risk
-    coarse = plrf.exact_risk(spec, opt, 10**8, record=rec, method="fast", compress=100 * RTOL).risk
+    full = plrf.exact_risk(spec, opt, 10**8, record=rec, method=plrf.engines.fast(compress=False)).risk
+    coarse = plrf.exact_risk(spec, opt, 10**8, record=rec, method=plrf.engines.fast(compress=100 * RTOL)).risk
     assert np.max(np.abs(coarse / full - 1)) > RTOL
 
 
@@ -46,14 +47,15 @@ def test_below_threshold_is_bitwise_the_spectrum_as_given():
     opt = plrf.defaults(spec)["dana_decaying"]
     for method in ("fast", "ode"):
         auto = plrf.exact_risk(spec, opt, 10**5, method=method)
-        np.testing.assert_array_equal(auto.risk, plrf.exact_risk(spec, opt, 10**5, method=method, compress=False).risk)
+        np.testing.assert_array_equal(auto.risk, plrf.exact_risk(spec, opt, 10**5, method=plrf.engines.get(method, compress=False)).risk)
         assert auto.meta["compressed"] == f"not compressed: below the threshold (10000 entries <= 10000)"
 
 
 def test_meta_says_what_was_done_in_every_case():
     big = plrf.Spectrum.theory(1.0, 0.3, 20_000, compress=False)
     opt = plrf.sgd(0.1)
-    meta = lambda spec, **kw: plrf.exact_risk(spec, opt, 100, **kw).meta["compressed"]
+    meta = lambda spec, method="exact", **kw: plrf.exact_risk(spec, opt, 100, method=plrf.engines.get(method, **kw)
+                                                              ).meta["compressed"]
     assert meta(big).startswith("not compressed: method='exact' runs the spectrum as given")
     assert meta(big, method="continuous").startswith("not compressed: method='continuous'")
     assert meta(big, method="fast", compress=False) == "not compressed: compress=False"
@@ -73,7 +75,7 @@ def test_theory_compresses_d_1e6_by_default():
 def test_bad_compress_is_refused_before_work():
     spec = plrf.Spectrum.theory(1.0, 0.3, 100)
     with pytest.raises(ValueError, match="compress"):
-        plrf.exact_risk(spec, plrf.sgd(0.1), 10, method="fast", compress=0.5)
+        plrf.exact_risk(spec, plrf.sgd(0.1), 10, method=plrf.engines.fast(compress=0.5))
 
 
 def user_spectrum_1e6():
@@ -104,5 +106,4 @@ def test_default_gives_up_where_rho_is_too_rough_to_merge():
     spec = plrf.Spectrum(lam / lam.sum(), rng.exponential(size=lam.size), 0.01)
     auto = plrf.exact_risk(spec, plrf.sgd(0.3), 10**4, method="fast")
     assert auto.meta["compressed"].startswith("not compressed: rho too rough to merge")
-    np.testing.assert_array_equal(auto.risk, plrf.exact_risk(spec, plrf.sgd(0.3), 10**4, method="fast",
-                                                             compress=False).risk)
+    np.testing.assert_array_equal(auto.risk, plrf.exact_risk(spec, plrf.sgd(0.3), 10**4, method=plrf.engines.fast(compress=False)).risk)

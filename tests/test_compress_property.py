@@ -34,7 +34,7 @@ def compression_outcome(spec, opt, steps, rtol):
     full = plrf.exact_risk(spec, opt, steps, record=rec).risk
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        curve = plrf.exact_risk(spec, opt, steps, record=rec, compress=rtol)
+        curve = plrf.exact_risk(spec, opt, steps, record=rec, method=plrf.engines.exact(compress=rtol))
     warned = any("compressed spectrum" in str(w.message) for w in caught)
     decay = (full[-1] - spec.p_inf) / (full[0] - spec.p_inf)
     return float(np.max(np.abs(curve.risk / full - 1.0))), warned, curve, decay

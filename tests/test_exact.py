@@ -87,6 +87,6 @@ def test_methods_do_not_depend_on_threads(method):
     j = np.arange(1, 270_001, dtype=float)
     spec = plrf.Spectrum(j**-2.0, j**-1.6, 1e-4, meta=dict(alpha=1.0, beta=0.8, v=1_080_000))
     opt = plrf.defaults(spec, 1)["dana_decaying"]
-    one = exact_risk(spec, opt, 300, method=method, threads=1, dt=0.05)
-    two = exact_risk(spec, opt, 300, method=method, threads=2, dt=0.05)
+    one = exact_risk(spec, opt, 300, method=plrf.engines.get(method, dt=0.05), threads=1)
+    two = exact_risk(spec, opt, 300, method=plrf.engines.get(method, dt=0.05), threads=2)
     np.testing.assert_array_equal(one.risk, two.risk)

@@ -18,7 +18,7 @@ def max_rel_error(spec, name, steps, rtols=(1e-4,)):
     ex = exact_risk(spec, opt, steps, record=rec)
     out = []
     for rtol in rtols:
-        fa = exact_risk(spec, opt, steps, record=rec, method="fast", rtol=rtol)
+        fa = exact_risk(spec, opt, steps, record=rec, method=plrf.engines.fast(rtol=rtol))
         assert ex.diverged_at == fa.diverged_at == -1
         out.append((float(np.max(np.abs(fa.risk - ex.risk) / ex.risk)), fa.error_estimate))
     return out if len(rtols) > 1 else out[0]
@@ -62,7 +62,7 @@ def fast_error_at_d1e4(alpha, beta, name, batch, rtol=1e-4):
     opt = plrf.defaults(spec, batch)[name]
     rec = plrf.record_grid(10**6, 20)
     ex = exact_risk(spec, opt, 10**6, batch, record=rec).risk
-    fa = exact_risk(spec, opt, 10**6, batch, record=rec, method="fast", rtol=rtol)
+    fa = exact_risk(spec, opt, 10**6, batch, record=rec, method=plrf.engines.fast(rtol=rtol))
     return float(np.max(np.abs(fa.risk / ex - 1))), fa.error_estimate
 
 
@@ -105,6 +105,6 @@ def test_fast_planted_bug_would_fail():
 
 def test_fast_long_horizon_runs_and_decreases():
     spec = power_law_spectrum(2000)
-    c = exact_risk(spec, plrf.defaults(spec, 1)["dana_decaying"], 10**9, method="fast", rtol=1e-3)
+    c = exact_risk(spec, plrf.defaults(spec, 1)["dana_decaying"], 10**9, method=plrf.engines.fast(rtol=1e-3))
     assert c.diverged_at == -1 and np.all(np.isfinite(c.risk))
     assert c.risk[-1] < c.risk[0] and c.risk[-1] >= spec.p_inf * (1 - 1e-9)

@@ -19,10 +19,11 @@ def spec():
         (dict(steps=1.5), "steps"),
         (dict(batch=0), "batch"),
         (dict(method="rk4"), "method"),
-        (dict(rtol=-1.0), "rtol"),
-        (dict(rtol=0.9), "rtol"),
-        (dict(dt=0.0), "dt"),
-        (dict(on_divergence="explode"), "on_divergence"),
+        (dict(method=lambda: plrf.engines.fast(rtol=-1.0)), "rtol"),
+        (dict(method=lambda: plrf.engines.fast(rtol=0.9)), "rtol"),
+        (dict(method=lambda: plrf.engines.ode(dt=0.0)), "dt"),
+        (dict(method=lambda: plrf.engines.exact(compress=0.5)), "compress"),
+        (dict(method=7), "method"),
         (dict(record=[0, 200]), "record"),
         (dict(record=[0.5, 1.0]), "record"),
         (dict(threads=0), "threads"),
@@ -35,6 +36,8 @@ def test_bad_inputs(spec, kwargs, name):
     args = dict(spectrum=spec, optimizer=plrf.sgd(0.1), steps=100)
     args.update(kwargs)
     with pytest.raises(ValueError, match=name):
+        if callable(args.get("method")):  # an engine built inside the check: its options are checked
+            args["method"] = args["method"]()
         exact_risk(**args)
 
 

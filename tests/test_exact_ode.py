@@ -36,7 +36,7 @@ def test_ode_converges_in_dt(spec):
     """Implicit Euler is first order in dt: halving dt halves the change."""
     opt = plrf.defaults(spec, 1)["dana_decaying"]
     rec = np.array([0, 100, 10_000])
-    r = [exact_risk(spec, opt, 10_000, record=rec, method="ode", dt=h).risk for h in (0.04, 0.02, 0.01)]
+    r = [exact_risk(spec, opt, 10_000, record=rec, method=plrf.engines.ode(dt=h)).risk for h in (0.04, 0.02, 0.01)]
     d1, d2 = np.abs(r[0] - r[1])[1:], np.abs(r[1] - r[2])[1:]
     assert np.all(d2 < 0.7 * d1)
 

@@ -32,7 +32,7 @@ def test_exact_equals_numpy_oracle(name, batch, clock):
     ab = (1.0, 0.7)
     spec, opt = spectrum(ab), optimizer(ab, batch, name)
     p = oracle.zipf_probabilities(3, 1.0)
-    c = plrf.exact_risk(spec, opt, STEPS, batch=batch, record=ALL, experts=plrf.Experts(p, clock=clock))
+    c = plrf.exact_risk(spec, plrf.chain(opt, plrf.Experts(p, clock=clock)), STEPS, batch=batch, record=ALL)
     total, per = oracle.moe_risk(spec, opt, STEPS, batch, p, clock="global" if clock == "shared" else "expert")
     np.testing.assert_allclose(c.parts, per.T, rtol=1e-12, atol=0)
     np.testing.assert_allclose(c.risk, total, rtol=1e-12, atol=0)
@@ -43,7 +43,7 @@ def test_sparse_blocks_and_per_expert_optimizers_equal_the_oracle():
     ab = (0.7, 0.3)
     spec = spectrum(ab)
     act, opts = (0.1, 0.5, 0.9), [plrf.sgd(0.3), optimizer(ab, 1, "dana_decaying"), plrf.sgd_momentum(0.1, 0.9)]
-    c = plrf.exact_risk(spec, opts[0], STEPS, record=ALL, experts=plrf.Experts(act, sparse=True, optimizers=opts))
+    c = plrf.exact_risk(spec, plrf.chain(opts[0], plrf.Experts(act, sparse=True, optimizers=opts)), STEPS, record=ALL)
     per = oracle.expert_curves(spec, opts, STEPS, 1, np.array(act))
     np.testing.assert_allclose(c.parts, per.T, rtol=1e-12, atol=0)
     np.testing.assert_allclose(c.risk, per @ (np.array(act) / sum(act)), rtol=1e-12, atol=0)
@@ -56,7 +56,7 @@ def test_one_expert_with_p_one_is_todays_engine(method, name):
     spec = plrf.Spectrum.theory(1.0, 0.7, 200)
     opt = plrf.defaults(spec, 4)[name]
     plain = plrf.exact_risk(spec, opt, 10_000, batch=4, method=method)
-    moe = plrf.exact_risk(spec, opt, 10_000, batch=4, method=method, experts=plrf.Experts([1.0]))
+    moe = plrf.exact_risk(spec, plrf.chain(opt, plrf.Experts([1.0])), 10_000, batch=4, method=method)
     np.testing.assert_array_equal(moe.risk, plain.risk)
     np.testing.assert_array_equal(moe.parts[0], plain.risk)
 
@@ -66,7 +66,7 @@ def test_sgd_b1_expert_is_binomial_average_of_sgd(ab):
     spec, opt = spectrum(ab), plrf.sgd(0.4)
     p = (0.2, 0.5, 0.3)
     sgd = plrf.exact_risk(spec, opt, STEPS, record=ALL).risk
-    c = plrf.exact_risk(spec, opt, STEPS, record=ALL, experts=plrf.Experts(p))
+    c = plrf.exact_risk(spec, plrf.chain(opt, plrf.Experts(p)), STEPS, record=ALL)
     from scipy.stats import binom
 
     for i, pi in enumerate(p):
@@ -83,9 +83,9 @@ def test_fast_and_ode_follow_exact_per_expert(name):
     opt = plrf.defaults(spec, 1)[name]
     E, T = plrf.Experts(P), 100_000
     rec = plrf.record_grid(T, 10)
-    ex = plrf.exact_risk(spec, opt, T, record=rec, experts=E)
-    fa = plrf.exact_risk(spec, opt, T, record=rec, experts=E, method="fast")
-    od = plrf.exact_risk(spec, opt, T, record=rec, experts=E, method="ode")
+    ex = plrf.exact_risk(spec, plrf.chain(opt, E), T, record=rec)
+    fa = plrf.exact_risk(spec, plrf.chain(opt, E), T, record=rec, method="fast")
+    od = plrf.exact_risk(spec, plrf.chain(opt, E), T, record=rec, method="ode")
     assert np.max(np.abs(fa.parts / ex.parts - 1)) < 1e-3
     late = rec >= 1000 / min(P)
     assert np.max(np.abs(od.parts[:, late] / ex.parts[:, late] - 1)) < 2e-3
@@ -96,8 +96,7 @@ def test_fast_and_ode_follow_exact_per_expert(name):
 @lru_cache(maxsize=None)
 def moe_mc(ab, batch, name, sparse=False):
     E = plrf.Experts((0.1, 0.5, 0.9) if sparse else P, sparse=sparse)
-    return plrf.simulate(spectrum(ab), optimizer(ab, batch, name), STEPS, batch=batch, seeds=SEEDS, record=RECORD,
-                         experts=E)
+    return plrf.simulate(spectrum(ab), plrf.chain(optimizer(ab, batch, name), E), STEPS, batch=batch, seeds=SEEDS, record=RECORD)
 
 
 def zmax(mc, parts):
@@ -131,7 +130,7 @@ def test_planted_bug_fails_at_b4_with_a_large_step(ab):
     """At B = 4 the lambda^2 term is 4x smaller (bug z ~ 2-3 at the recipe step): SGD at step 0.7, where
     the engine passes and the bug fails."""
     spec, opt = spectrum(ab), plrf.sgd(0.7)
-    mc = plrf.simulate(spec, opt, STEPS, batch=4, seeds=SEEDS, record=RECORD, experts=plrf.Experts(P))
+    mc = plrf.simulate(spec, plrf.chain(opt, plrf.Experts(P)), STEPS, batch=4, seeds=SEEDS, record=RECORD)
     for bug, ok in ((None, True), ("p_not_p(2-p)", False)):
         z = zmax(mc, oracle.expert_curves(spec, opt, STEPS, 4, np.array(P), bug=bug).T)
         assert (z < Z_MAX) == ok, (bug, z)
@@ -148,14 +147,14 @@ def test_sparse_monte_carlo_matches_exact(name):
 def test_expert_clock_monte_carlo_matches_exact():
     ab, E = (0.7, 0.3), plrf.Experts.zipf(3, 1.0, clock="expert")
     opt = optimizer(ab, 1, "dana_decaying")
-    mc = plrf.simulate(spectrum(ab), opt, STEPS, seeds=SEEDS, record=RECORD, experts=E)
+    mc = plrf.simulate(spectrum(ab), plrf.chain(opt, E), STEPS, seeds=SEEDS, record=RECORD)
     _, per = oracle.moe_risk(spectrum(ab), opt, STEPS, 1, E.p, clock="expert")
     assert zmax(mc, per.T) < Z_MAX
 
 
 def test_monte_carlo_does_not_depend_on_threads():
     spec, opt = spectrum((1.0, 0.7)), plrf.sgd(0.3)
-    runs = [plrf.simulate(spec, opt, 30, batch=3, seeds=4, threads=t, experts=plrf.Experts.zipf(3, 1.5))
+    runs = [plrf.simulate(spec, plrf.chain(opt, plrf.Experts.zipf(3, 1.5)), 30, batch=3, seeds=4, threads=t)
             for t in (1, 2)]
     np.testing.assert_array_equal(runs[0].parts, runs[1].parts)
     assert np.all(np.isfinite(runs[0].parts))
@@ -165,7 +164,7 @@ def test_routing_counts_are_multinomial():
     """With B = 1 each step feeds exactly one expert: every other expert's e moves only by momentum, so for
     SGD exactly one expert changes per step; over seeds x steps the fraction routed to i is p_i."""
     spec, p = spectrum((1.0, 0.7)), np.array([0.2, 0.3, 0.5])
-    mc = plrf.simulate(spec, plrf.sgd(0.2), 1, seeds=4000, record=np.array([0, 1]), experts=plrf.Experts(p))
+    mc = plrf.simulate(spec, plrf.chain(plrf.sgd(0.2), plrf.Experts(p)), 1, seeds=4000, record=np.array([0, 1]))
     moved = mc.parts[:, :, 1] != mc.parts[:, :, 0]
     assert np.all(moved.sum(axis=1) == 1)
     frac = moved.mean(axis=0)
@@ -197,16 +196,16 @@ def test_bad_experts_name_the_argument(kwargs, word):
 
 def test_engines_refuse_what_they_cannot_do():
     spec = spectrum((1.0, 0.7))
-    with pytest.raises(ValueError, match="experts"):
-        plrf.exact_risk(spec, plrf.sgd(0.1), 10, experts=[0.5, 0.5])
+    with pytest.raises(ValueError, match="list is not a transform"):  # a bare list is not a plrf.Experts
+        plrf.exact_risk(spec, plrf.chain(plrf.sgd(0.1), [0.5, 0.5]), 10)
     with pytest.raises(ValueError, match="sampler"):
-        plrf.simulate(spec, plrf.sgd(0.1), 10, experts=plrf.Experts(P), sampler="explicit")
+        plrf.simulate(spec, plrf.chain(plrf.sgd(0.1), plrf.Experts(P)), 10, space=plrf.engines.eigen(sampler="explicit"))
     with pytest.raises(ValueError, match="checkpoint"):
-        plrf.simulate(spec, plrf.sgd(0.1), 10, experts=plrf.Experts(P), checkpoint="x.npz")
+        plrf.simulate(spec, plrf.chain(plrf.sgd(0.1), plrf.Experts(P)), 10, checkpoint="x.npz")
     with pytest.raises(ValueError, match="zeta"):
         plrf.Experts.zipf(3, float("nan"))
     with pytest.raises(ValueError, match="optimizer"):  # an array schedule too short for a per-expert optimizer
-        plrf.exact_risk(spec, plrf.sgd(0.1), 10, experts=plrf.Experts(P, optimizers=[plrf.sgd([0.1] * 5)] * 2))
+        plrf.exact_risk(spec, plrf.chain(plrf.sgd(0.1), plrf.Experts(P, optimizers=[plrf.sgd([0.1] * 5)] * 2)), 10)
 
 
 def test_theory_reexports_the_families_formulas():
@@ -228,7 +227,7 @@ def test_sweeps_reach_experts_through_options(tmp_path):
              seeds=[[0, 1]], options={"experts": {"zipf": [3, 1.0], "clock": "expert"}})
     rep = plrf.sweep.run(g, store=tmp_path, workers=1, progress=False)
     spec = plrf.Spectrum.theory(1.0, 0.7, 20)
-    want = plrf.exact_risk(spec, plrf.defaults(spec)["sgd"], 50, experts=plrf.Experts.zipf(3, 1.0, clock="expert"))
+    want = plrf.exact_risk(spec, plrf.chain(plrf.defaults(spec)["sgd"], plrf.Experts.zipf(3, 1.0, clock="expert")), 50)
     got = [Store(tmp_path).read(k)["result"] for k in rep.keys]
     exact = next(r for r in got if r.meta.get("method") == "exact")
     np.testing.assert_array_equal(exact.parts, want.parts)
@@ -255,11 +254,11 @@ def test_divergence_is_reported_with_its_step():
     spec = spectrum((1.0, 0.7))
     E = plrf.Experts((0.05, 0.95))
     with pytest.warns(plrf.DivergenceWarning, match="step"):
-        c = plrf.exact_risk(spec, plrf.sgd(2.5), STEPS, record=ALL, experts=E)
+        c = plrf.exact_risk(spec, plrf.chain(plrf.sgd(2.5), E), STEPS, record=ALL)
     first = np.flatnonzero(~np.isfinite(c.parts[1]))[0]
     assert c.diverged_at == first and np.all(np.isnan(c.risk[first:])) and np.all(np.isfinite(c.risk[:first]))
     with pytest.warns(plrf.DivergenceWarning):
-        mc = plrf.simulate(spec, plrf.sgd(2.5), STEPS, seeds=3, record=RECORD, experts=E)
+        mc = plrf.simulate(spec, plrf.chain(plrf.sgd(2.5), E), STEPS, seeds=3, record=RECORD)
     assert np.all(mc.diverged_at >= 0)
 
 
@@ -269,6 +268,6 @@ def test_one_expert_monte_carlo_is_todays_simulator(name):
     spec = spectrum((0.7, 0.3))
     opt = optimizer((0.7, 0.3), 4, name)
     plain = plrf.simulate(spec, opt, 50, batch=4, seeds=3)
-    moe = plrf.simulate(spec, opt, 50, batch=4, seeds=3, experts=plrf.Experts([1.0]))
+    moe = plrf.simulate(spec, plrf.chain(opt, plrf.Experts([1.0])), 50, batch=4, seeds=3)
     np.testing.assert_array_equal(moe.risk, plain.risk)
     np.testing.assert_array_equal(moe.parts[:, 0], plain.risk)

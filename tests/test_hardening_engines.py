@@ -123,7 +123,7 @@ def test_threaded_results_equal_single_threaded(spec):
 def test_ode_absurd_dt_is_refused_before_any_allocation():
     res = _run("""
         try:
-            plrf.exact_risk(spec, opt, 10**6, method="ode", dt=1e-12)
+            plrf.exact_risk(spec, opt, 10**6, method=plrf.engines.ode(dt=1e-12))
         except ValueError as e:
             print("refused", "dt" in str(e))
         # VmHWM, not ru_maxrss: the latter also counts the fork before exec, when this child still
@@ -140,7 +140,7 @@ def test_ode_grid_is_streamed_and_ctrl_c_stops_it():
     # 1.4e8 grid points: the old materialised grid alone was 1.1 GB, over this child's cap.
     out, elapsed = _interrupt_after_ready("""
         print("ready", flush=True)
-        c = plrf.exact_risk(spec, opt, 10**6, method="ode", dt=1e-7)
+        c = plrf.exact_risk(spec, opt, 10**6, method=plrf.engines.ode(dt=1e-7))
         print(c.interrupted, np.isfinite(c.risk[0]))
     """, cap_gib=1.0)
     assert out.split() == ["True", "True"]
@@ -149,11 +149,11 @@ def test_ode_grid_is_streamed_and_ctrl_c_stops_it():
 
 def test_ode_error_estimate_is_nan_with_a_warning_when_records_set_the_grid(spec, opt):
     with pytest.warns(RuntimeWarning, match="no error estimate"):
-        c = plrf.exact_risk(spec, opt, 100, method="ode", record=np.arange(101), dt=1.0)
+        c = plrf.exact_risk(spec, opt, 100, method=plrf.engines.ode(dt=1.0), record=np.arange(101))
     assert np.isnan(c.error_estimate)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        fine = plrf.exact_risk(spec, opt, 100, method="ode", dt=0.01)  # twin: dt sets the grid
+        fine = plrf.exact_risk(spec, opt, 100, method=plrf.engines.ode(dt=0.01))  # twin: dt sets the grid
     assert 0 < fine.error_estimate < 0.1
 
 
@@ -167,7 +167,7 @@ def test_error_estimate_of_a_diverged_run_is_nan_not_zero(spec):
 def test_explicit_sampler_stops_on_ctrl_c_inside_a_huge_batch():
     out, elapsed = _interrupt_after_ready("""
         print("ready", flush=True)
-        c = plrf.simulate(spec, plrf.sgd(0.1), 10, batch=10**10, sampler="explicit")
+        c = plrf.simulate(spec, plrf.sgd(0.1), 10, batch=10**10, space=plrf.engines.eigen(sampler="explicit"))
         print(c.interrupted, int(c.meta["steps_done"][0]), abs(c.risk[0, 0] / spec.risk0 - 1) < 1e-12)
     """)
     assert out.split() == ["True", "0", "True"]
@@ -257,7 +257,7 @@ def test_integers_beyond_int64_are_refused_by_name(spec, opt, name, call, n):
 
 def test_explicit_sampler_refuses_a_batch_whose_indices_overflow(spec):
     with pytest.raises(ValueError, match="batch"):
-        plrf.simulate(spec, plrf.sgd(0.1), 10, batch=2**62, sampler="explicit")
+        plrf.simulate(spec, plrf.sgd(0.1), 10, batch=2**62, space=plrf.engines.eigen(sampler="explicit"))
 
 
 # ---- max_stable_lr is scale-free ---------------------------------------------------------------
@@ -278,8 +278,8 @@ def test_max_stable_lr_is_the_stability_edge(spec):
 def test_simulate_binding_takes_keywords_only(spec):
     with pytest.raises(TypeError):
         _core._simulate_advance(spec.eigenvalues, spec.rho, spec.p_inf)
-    job = plrf.simulation._make_job(spec, plrf.sgd(0.1), 20, 1, 2, None, "eigen", None, False, None, 60.0,
-                                    "fast", "warn")
+    job = plrf.simulation._make_job(spec, plrf.chain(plrf.sgd(0.1)).lower(), 20, 1, 2, None, plrf.engines.eigen(),
+                                    None, None)
     assert isinstance(job, plrf.simulation.Job)
     state = plrf.simulation._initial_state(job)
     interrupted, finished = _core._simulate_advance(**job.binding_args(), **state)

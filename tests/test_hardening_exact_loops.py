@@ -66,7 +66,7 @@ def test_sde_substeps_stop_on_ctrl_c(model):
     # 2**31 - 1 substeps in one unit of time: cancellation was polled only between units.
     out, seconds = ctrl_c_seconds(f"""
         print("ready", flush=True)
-        c = plrf.exact_risk(spec, opt, 10, method="continuous", model="{model}", substeps=2**31 - 1)
+        c = plrf.exact_risk(spec, plrf.chain(opt, plrf.{model}(substeps=2**31 - 1)), 10, method="continuous")
         print(c.interrupted, np.isnan(c.risk[-1]), np.isfinite(c.risk[0]))
     """)
     assert out.split() == ["True", "True", "True"]  # the unfinished step is not recorded
@@ -76,7 +76,7 @@ def test_sde_substeps_stop_on_ctrl_c(model):
 def test_substeps_cost_is_checked_before_work_naming_substeps():
     kind, message, _ = refusal(SETUP + """
 spec = plrf.Spectrum.theory(1.0, 0.5, 10000)
-plrf.exact_risk(spec, opt, 10, method="continuous", substeps=2**31 - 1)
+plrf.exact_risk(spec, plrf.chain(opt, plrf.hsgd(substeps=2**31 - 1)), 10, method="continuous")
 """)
     assert kind == "ValueError" and message.startswith("substeps=2147483647"), message
 
@@ -91,7 +91,7 @@ def test_exact_and_continuous_cost_is_checked_before_work_naming_steps(method):
 
 def test_cost_check_leaves_sensible_runs_alone(spec, opt):
     # twin: 1e4 steps x 100 nodes x 1000 substeps = 1e9 mode updates runs
-    c = plrf.exact_risk(spec, opt, 10, method="continuous", substeps=1000)
+    c = plrf.exact_risk(spec, plrf.chain(opt, plrf.hsgd(substeps=1000)), 10, method="continuous")
     assert np.all(np.isfinite(c.risk))
 
 
@@ -165,9 +165,9 @@ def test_controllers_started_at_the_optimum_stay_there(name):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for method in ("exact", "ode"):
-            c = plrf.exact_risk(at_optimum, opt, 100, method=method, controller=name)
+            c = plrf.exact_risk(at_optimum, plrf.chain(opt, plrf.controllers.get(name)), 100, method=method)
             assert c.diverged_at == -1 and np.all(c.risk == 0.0), (method, c.risk)
-        sim = plrf.simulate(at_optimum, opt, 100, seeds=2, controller=name)
+        sim = plrf.simulate(at_optimum, plrf.chain(opt, plrf.controllers.get(name)), 100, seeds=2)
         assert sim.diverged_at is None or np.all(np.asarray(sim.diverged_at) < 0)
         assert np.all(sim.risk == 0.0)
 

@@ -90,7 +90,7 @@ def test_checkpoint_of_another_run_is_refused_offering_resume_or_overwrite(spec,
 def test_checkpoint_of_the_same_run_is_rewritten(spec, tmp_path):
     path = tmp_path / "run.ckpt"
     first = plrf.simulate(spec, plrf.sgd(0.2), 30, seeds=2, checkpoint=path)
-    again = plrf.simulate(spec, plrf.sgd(0.2), 30, seeds=2, checkpoint=path, threads=1, checkpoint_every=1e3)
+    again = plrf.simulate(spec, plrf.sgd(0.2), 30, seeds=2, checkpoint=plrf.checkpoint.Target(path, every=1e3), threads=1)
     np.testing.assert_array_equal(again.risk, first.risk)
     with pytest.raises(CheckpointError, match=r"seeds differs"):
         plrf.simulate(spec, plrf.sgd(0.2), 30, seeds=[5, 6], checkpoint=path)

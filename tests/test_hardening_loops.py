@@ -1,6 +1,6 @@
 """Long loops inside one step, and sizes read before they are built (issue 21, items 2, 3 and 7):
 
-- dynamics="hsgd"/"ito" with substeps = 2**31 - 1 stops on Ctrl-C (the substep loop polls), as does
+- plrf.hsgd()/plrf.ito() with substeps = 2**31 - 1 stops on Ctrl-C (the substep loop polls), as does
   the full-space path with batch = 1e8; a run whose substeps or batch loops would take weeks is
   refused before work, naming the knob;
 - experts route by m binomial draws per step (not one uniform per sample), so batch = 1e9 or 1e11
@@ -54,7 +54,7 @@ def cut_in_child(call: str, timeout: float = 60.0):
 @pytest.mark.parametrize("dynamics", ["hsgd", "ito"])
 def test_substeps_2_31_stop_on_ctrl_c(dynamics):
     """The issue's reproducer: each step is 2**31 substeps (~20 min); Ctrl-C cuts step 0."""
-    interrupted, done = cut_in_child(f"plrf.simulate(spec, opt, 10, dynamics={dynamics!r}, substeps=2**31 - 1)")
+    interrupted, done = cut_in_child(f"plrf.simulate(spec, plrf.chain(opt, plrf.{dynamics}(substeps=2**31 - 1)), 10)")
     assert interrupted and done == [0]
 
 
@@ -63,9 +63,9 @@ def test_ctrl_c_mid_step_then_resume_is_bitwise(tmp_path):
     path = tmp_path / "sde.ckpt"
     code = SETUP + f"""
 small = plrf.Spectrum.theory(1.0, 0.5, 20)
-kw = dict(dynamics="ito", substeps=2**19, threads=1)  # ~0.1-0.5 s per step
-cut(lambda: plrf.simulate(small, opt, 6, checkpoint={str(path)!r}, **kw), after=0.3)
-whole = plrf.simulate(small, opt, 6, **kw)
+ito = plrf.chain(opt, plrf.ito(substeps=2**19))  # ~0.1-0.5 s per step
+cut(lambda: plrf.simulate(small, ito, 6, checkpoint={str(path)!r}, threads=1), after=0.3)
+whole = plrf.simulate(small, ito, 6, threads=1)
 print("SAME", np.array_equal(plrf.resume({str(path)!r}).risk, whole.risk))
 """
     rc, out, err, _ = run_capped(code, timeout=120.0)
@@ -81,11 +81,11 @@ def test_full_path_huge_batch_stops_on_ctrl_c():
 
 def test_substep_cost_is_refused_before_work():
     kind, message, _ = refusal("import plrf\nspec = plrf.Spectrum.theory(1.0, 0.5, 100)\n"
-                               "plrf.simulate(spec, plrf.sgd(0.1), 10**6, dynamics='hsgd', substeps=2**31 - 1)")
+                               "plrf.simulate(spec, plrf.chain(plrf.sgd(0.1), plrf.hsgd(substeps=2**31 - 1)), 10**6)")
     assert kind == "ValueError" and "substeps=2147483647" in message and "limit" in message
 
 
-@pytest.mark.parametrize("kw", ["sampler='explicit'", "space='full'"])
+@pytest.mark.parametrize("kw", ["space=plrf.engines.eigen(sampler='explicit')", "space='full'"])
 def test_batch_cost_of_the_sampling_paths_is_refused_before_work(kw):
     """O(batch) per step with no cost check: 1e9 steps of batch 1e7 would take centuries."""
     kind, message, _ = refusal("import plrf\n"
@@ -102,7 +102,7 @@ def test_full_path_batch_beyond_the_stream_addresses_is_refused():
 
 def test_substep_cost_check_leaves_ordinary_runs_alone():
     spec = plrf.Spectrum.theory(1.0, 0.5, 50)
-    c = plrf.simulate(spec, plrf.sgd(0.1), 3, dynamics="hsgd", substeps=1000, seeds=2)
+    c = plrf.simulate(spec, plrf.chain(plrf.sgd(0.1), plrf.hsgd(substeps=1000)), 3, seeds=2)
     assert np.all(np.isfinite(c.risk))
 
 
@@ -111,7 +111,7 @@ def test_experts_huge_batch_finishes():
     """The issue's reproducer at batch = 1e9, and 1e11 (hours with one uniform per sample)."""
     code = ("spec = plrf.Spectrum.theory(1.0, 0.5, 100); opt = plrf.defaults(spec)['sgd']\n"
             "for b in (10**9, 10**11):\n"
-            "    c = plrf.simulate(spec, opt, 10, batch=b, experts=plrf.Experts([0.3, 0.7]))\n"
+            "    c = plrf.simulate(spec, plrf.chain(opt, plrf.Experts([0.3, 0.7])), 10, batch=b)\n"
             "    print('FINITE', bool(np.all(np.isfinite(c.parts))))\n")
     rc, out, err, _ = run_capped("import numpy as np, plrf\n" + code, timeout=60.0)
     assert rc == 0, f"hung or crashed (rc={rc}):\n{err[-2000:]}"
@@ -119,7 +119,7 @@ def test_experts_huge_batch_finishes():
 
 
 def test_experts_huge_batch_stop_on_ctrl_c():
-    interrupted, done = cut_in_child("plrf.simulate(spec, opt, 10**9, batch=10**9, experts=plrf.Experts([0.3, 0.7]))")
+    interrupted, done = cut_in_child("plrf.simulate(spec, plrf.chain(opt, plrf.Experts([0.3, 0.7])), 10**9, batch=10**9)")
     assert interrupted and 0 < done[0] < 10**9
 
 
@@ -131,8 +131,7 @@ def test_monte_carlo_matches_exact_at_batch_1000(sparse):
     record = np.unique(np.geomspace(1, steps, 12).astype(int))
     p = (0.1, 0.5, 0.9) if sparse else (0.2, 0.3, 0.5)
     spec, opt = spectrum(ab), optimizer(ab, batch, "sgd")
-    mc = plrf.simulate(spec, opt, steps, batch=batch, seeds=seeds, record=record,
-                       experts=plrf.Experts(p, sparse=sparse))
+    mc = plrf.simulate(spec, plrf.chain(opt, plrf.Experts(p, sparse=sparse)), steps, batch=batch, seeds=seeds, record=record)
     want = oracle.expert_curves(spec, opt, steps, batch, np.array(p)).T[:, record]
     mean, sem = mc.parts.mean(axis=0), mc.parts.std(axis=0, ddof=1) / np.sqrt(seeds)
     assert np.max(np.abs(mean - want) / sem) < 4.0
@@ -145,7 +144,7 @@ def test_single_expert_is_the_plain_simulator_bitwise():
     plain = plrf.simulate(spec, opt, 300, batch=4, seeds=3)
     for E in (plrf.Experts([1.0]), plrf.Experts([1.0], sparse=True, clock="expert"),
               plrf.Experts([1.0], optimizers=[opt])):
-        moe = plrf.simulate(spec, plrf.sgd(0.1) if E.optimizers else opt, 300, batch=4, seeds=3, experts=E)
+        moe = plrf.simulate(spec, plrf.chain(plrf.sgd(0.1) if E.optimizers else opt, E), 300, batch=4, seeds=3)
         np.testing.assert_array_equal(moe.risk, plain.risk)
         np.testing.assert_array_equal(moe.parts[:, 0], plain.risk)
         assert moe.meta["experts"] == [1.0]
@@ -189,7 +188,7 @@ def test_checkpoint_every_has_a_floor(tmp_path, monkeypatch):
     original = simulation._save
     monkeypatch.setattr(simulation, "_save", lambda job, state: (saves.append(1), original(job, state)))
     spec = plrf.Spectrum.theory(1.0, 0.5, 20)
-    c = plrf.simulate(spec, plrf.sgd(0.1), 2000, checkpoint=tmp_path / "run.ckpt", checkpoint_every=1e-300)
+    c = plrf.simulate(spec, plrf.sgd(0.1), 2000, checkpoint=plrf.checkpoint.Target(tmp_path / "run.ckpt", every=1e-300))
     assert len(saves) <= 3  # a 2000-step run (~ms) pauses at most at its deadlines, plus the final save
     assert simulation.MIN_CHECKPOINT_EVERY == 1.0
     np.testing.assert_array_equal(c.risk, plrf.simulate(spec, plrf.sgd(0.1), 2000).risk)

@@ -45,9 +45,9 @@ def ctrl_case(name):
 def test_controller_with_decay_de_tracks_monte_carlo(batch, name, knobs):
     base, ctrl = ctrl_case(name)
     opt = plrf.with_decay(base, **knobs)
-    mc = plrf.simulate(CTRL_SPEC, opt, CTRL_T, batch=batch, seeds=CTRL_SEEDS, record=CTRL_REC, controller=ctrl)
-    de = plrf.exact_risk(CTRL_SPEC, opt, CTRL_T, batch=batch, record=CTRL_REC, controller=ctrl)
-    twin = plrf.exact_risk(CTRL_SPEC, base, CTRL_T, batch=batch, record=CTRL_REC, controller=ctrl)
+    mc = plrf.simulate(CTRL_SPEC, plrf.chain(opt, ctrl), CTRL_T, batch=batch, seeds=CTRL_SEEDS, record=CTRL_REC)
+    de = plrf.exact_risk(CTRL_SPEC, plrf.chain(opt, ctrl), CTRL_T, batch=batch, record=CTRL_REC)
+    twin = plrf.exact_risk(CTRL_SPEC, plrf.chain(base, ctrl), CTRL_T, batch=batch, record=CTRL_REC)
     late = CTRL_REC >= 10
     mean = mc.risk.mean(axis=0)[late]
     assert np.max(np.abs(de.risk[late] / mean - 1)) < DE_BOUND
@@ -59,20 +59,19 @@ def test_controller_with_decay_de_tracks_monte_carlo(batch, name, knobs):
 def test_controller_with_decay_runs_on_the_full_path_and_the_explicit_sampler():
     problem = plrf.PLRF(alpha=0.3, beta=0.7, v=40, d=20, seed=0)
     opt = plrf.with_decay(plrf.sgd(0.5), decay=0.01, l2=0.01, noise=0.01)
-    for kw in (dict(space="full"), dict(sampler="explicit")):
-        c = plrf.simulate(problem, opt, 50, batch=4, seeds=4, controller=controllers.adagrad_norm(), **kw)
+    for kw in (dict(space="full"), dict(space=plrf.engines.eigen(sampler="explicit"))):
+        c = plrf.simulate(problem, plrf.chain(opt, controllers.adagrad_norm()), 50, batch=4, seeds=4, **kw)
         assert np.all(np.isfinite(c.risk)) and np.all(np.isfinite(c.lr[:, 1:]))  # lr[0]: no step yet
 
 
 def test_controller_still_refuses_svag_and_the_ode_still_refuses_decay():
     spec = plrf.Spectrum.theory(0.3, 0.7, 32)
     with pytest.raises(ValueError, match="SVAG"):
-        plrf.simulate(spec, plrf.svag(plrf.sgd(0.5), 2.0), 10, controller=controllers.adagrad_norm())
+        plrf.simulate(spec, plrf.chain(plrf.svag(plrf.sgd(0.5), 2.0), controllers.adagrad_norm()), 10)
     with pytest.raises(ValueError, match="SVAG"):
-        plrf.exact_risk(spec, plrf.svag(plrf.sgd(0.5), 2.0), 10, controller=controllers.adagrad_norm())
+        plrf.exact_risk(spec, plrf.chain(plrf.svag(plrf.sgd(0.5), 2.0), controllers.adagrad_norm()), 10)
     with pytest.raises(ValueError, match="method='exact'"):
-        plrf.exact_risk(spec, plrf.with_decay(plrf.sgd(0.5), decay=0.01), 10, method="ode",
-                        controller=controllers.adagrad_norm())
+        plrf.exact_risk(spec, plrf.chain(plrf.with_decay(plrf.sgd(0.5), decay=0.01), controllers.adagrad_norm()), 10, method="ode")
 
 
 # ---- 2 and 3. experts with ridge/decay/noise, and with SVAG: exact in law ------------------------
@@ -106,9 +105,9 @@ def experts_case(kind, name, batch, sparse=False, clock="shared"):
 
 def mc_and_exact(kind, name, batch, seeds, **kw):
     E, opt, twin = experts_case(kind, name, batch, **kw)
-    mc = plrf.simulate(spectrum(), opt, STEPS, batch=batch, seeds=seeds, record=RECORD, experts=E)
-    ex = plrf.exact_risk(spectrum(), opt, STEPS, batch=batch, record=ALL, experts=E)
-    tw = plrf.exact_risk(spectrum(), opt, STEPS, batch=batch, record=ALL, experts=twin)
+    mc = plrf.simulate(spectrum(), plrf.chain(opt, E), STEPS, batch=batch, seeds=seeds, record=RECORD)
+    ex = plrf.exact_risk(spectrum(), plrf.chain(opt, E), STEPS, batch=batch, record=ALL)
+    tw = plrf.exact_risk(spectrum(), plrf.chain(opt, twin), STEPS, batch=batch, record=ALL)
     return mc, ex, tw
 
 
@@ -137,8 +136,8 @@ def test_experts_with_per_expert_knobs_match_exact():
     b = base("sgd", 2)
     opts = [plrf.with_decay(b, **KNOBS), b]
     E = plrf.Experts(P, optimizers=opts)
-    mc = plrf.simulate(spectrum(), b, STEPS, batch=2, seeds=4000, record=RECORD, experts=E)
-    ex = plrf.exact_risk(spectrum(), b, STEPS, batch=2, record=ALL, experts=E)
+    mc = plrf.simulate(spectrum(), plrf.chain(b, E), STEPS, batch=2, seeds=4000, record=RECORD)
+    ex = plrf.exact_risk(spectrum(), plrf.chain(b, E), STEPS, batch=2, record=ALL)
     assert zmax(mc, ex.parts) < Z_MAX
 
 
@@ -149,8 +148,8 @@ def test_svag_experts_runs_on_the_other_exact_methods(method):
     E, opt, _ = experts_case("svag", "sgd", 1)
     T = 10_000
     rec = plrf.record_grid(T, 10)
-    ex = plrf.exact_risk(spectrum(), opt, T, record=rec, experts=E)
-    other = plrf.exact_risk(spectrum(), opt, T, record=rec, experts=E, method=method)
+    ex = plrf.exact_risk(spectrum(), plrf.chain(opt, E), T, record=rec)
+    other = plrf.exact_risk(spectrum(), plrf.chain(opt, E), T, record=rec, method=method)
     late = rec >= 1000
     assert np.max(np.abs(other.parts[:, late] / ex.parts[:, late] - 1)) < (1e-3 if method == "fast" else 0.05)
 
@@ -159,5 +158,5 @@ def test_one_plain_expert_is_still_bitwise_the_plain_engine():
     """Opening the combinations left the plain mixture alone: a knob-free mixture gives today's numbers,
     and a decayed single expert with p = 1 gives the single learner's."""
     opt = plrf.with_decay(base("sgd", 4), **KNOBS)
-    one = plrf.exact_risk(spectrum(), opt, STEPS, batch=4, record=ALL, experts=plrf.Experts([1.0]))
+    one = plrf.exact_risk(spectrum(), plrf.chain(opt, plrf.Experts([1.0])), STEPS, batch=4, record=ALL)
     np.testing.assert_array_equal(one.risk, plrf.exact_risk(spectrum(), opt, STEPS, batch=4, record=ALL).risk)

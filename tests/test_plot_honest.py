@@ -1,3 +1,4 @@
+import plrf
 """Plots that cannot mislead (issue 20): approximate curves are labelled approximate from their meta and
 never "exact"; plot.curves draws exact curves alone and every one it is given, and refuses an empty
 figure; the frontier figure draws the colour key and the theory lines its legend names. Checked on
@@ -55,9 +56,9 @@ def test_an_empty_figure_is_refused():
 
 def test_a_deterministic_equivalent_is_labelled_approximate(spec):
     opt = plrf.defaults(spec, 1)["sgd"]
-    de = plrf.exact_risk(spec, opt, 1000, controller=plrf.controllers.adagrad_norm())
+    de = plrf.exact_risk(spec, plrf.chain(opt, plrf.controllers.adagrad_norm()), 1000)
     assert de.meta["approximation"]
-    mc = plrf.simulate(spec, opt, 1000, seeds=2, controller=plrf.controllers.adagrad_norm())
+    mc = plrf.simulate(spec, plrf.chain(opt, plrf.controllers.adagrad_norm()), 1000, seeds=2)
     for fig in (plot.curves({"ada": mc}, exact=[de]), plot.curves({"ada": de}), plot.curves({}, exact=de)):
         (label,) = [t for t in labels(fig) if "seed" not in t]
         assert "approximate" in label and "exact" not in label, label

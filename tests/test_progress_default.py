@@ -90,7 +90,7 @@ def test_exact_risk_bars_have_a_total_and_end_full(bars, expensive, spec, method
 
 def test_experts_bars_count_steps_of_one_learner(bars, expensive, spec):
     opt = plrf.defaults(spec, 1)["sgd"]
-    plrf.exact_risk(spec, opt, 4000, experts=plrf.Experts.zipf(3, 1.0))
+    plrf.exact_risk(spec, plrf.chain(opt, plrf.Experts.zipf(3, 1.0)), 4000)
     (bar,) = bars
     assert (bar.total, bar.unit, bar.n) == (4000, "step", 4000)
 

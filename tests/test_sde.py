@@ -32,8 +32,7 @@ def recipe_lr(ab, batch):
 
 
 def continuous(spec, lr, batch, model, steps=STEPS, record=None, substeps=None):
-    return plrf.exact_risk(spec, plrf.sgd(lr), steps, batch=batch, method="continuous", model=model,
-                           record=np.arange(steps + 1) if record is None else record, substeps=substeps).risk
+    return plrf.exact_risk(spec, plrf.chain(plrf.sgd(lr), plrf.gradient_model(model, substeps=substeps)), steps, batch=batch, method="continuous", record=np.arange(steps + 1) if record is None else record).risk
 
 
 def zmax(curves, exact):
@@ -50,8 +49,7 @@ def test_continuous_matches_the_matrix_exponential(model, ab, batch, d):
     spec = spectrum(ab, d)
     for lr, steps in ((0.3, STEPS), (plrf.Schedule.power_law(0.3, 3.0, -0.5), 20)):
         ref = oracle.continuous_risk(spec, lr, steps, batch, model)
-        got = plrf.exact_risk(spec, plrf.sgd(lr), steps, batch=batch, method="continuous", model=model,
-                              record=np.arange(steps + 1))
+        got = plrf.exact_risk(spec, plrf.chain(plrf.sgd(lr), plrf.gradient_model(model)), steps, batch=batch, method="continuous", record=np.arange(steps + 1))
         assert np.max(np.abs(got.risk / ref - 1)) < 1e-12
         assert got.meta["model"] == model and got.error_estimate is None
 
@@ -110,7 +108,7 @@ def test_continuous_models_differ_where_sgd_departs_from_its_sde():
 def test_continuous_reports_divergence_with_its_step():
     spec = spectrum((1.0, 0.7))
     with pytest.warns(plrf.DivergenceWarning):
-        c = plrf.exact_risk(spec, plrf.sgd(3.0), 200, method="continuous", model="continuized")
+        c = plrf.exact_risk(spec, plrf.chain(plrf.sgd(3.0), plrf.continuized()), 200, method="continuous")
     assert 0 < c.diverged_at <= 200 and np.isnan(c.risk[-1])
 
 
@@ -125,8 +123,7 @@ SIM_GRID = [pytest.param(*c, id=f"{c[0]}-B{c[1]}-{c[2]}") for c in SIM] + [
 @lru_cache(maxsize=None)
 def sde_runs(ab, batch, dynamics, lr=None):
     lr = recipe_lr(ab, batch) if lr is None else lr
-    return plrf.simulate(spectrum(ab), plrf.sgd(lr), STEPS, batch=batch, seeds=SEEDS, record=RECORD,
-                         dynamics=dynamics, substeps=SUBSTEPS)
+    return plrf.simulate(spectrum(ab), plrf.chain(plrf.sgd(lr), plrf.gradient_model(dynamics, substeps=SUBSTEPS)), STEPS, batch=batch, seeds=SEEDS, record=RECORD)
 
 
 @pytest.mark.parametrize("ab, batch, dynamics", SIM_GRID)
@@ -167,8 +164,7 @@ def half_step(ab, batch, name):
 @lru_cache(maxsize=None)
 def gauss_runs(ab, batch, name, dynamics, seeds=SEEDS):
     seeds = range(seeds) if dynamics != "sgd-other" else range(SEEDS, 2 * SEEDS)
-    return plrf.simulate(spectrum(ab), half_step(ab, batch, name), STEPS, batch=batch, seeds=seeds, record=RECORD,
-                         dynamics="sgd" if dynamics == "sgd-other" else dynamics)
+    return plrf.simulate(spectrum(ab), plrf.chain(half_step(ab, batch, name), plrf.gradient_model("sgd" if dynamics == "sgd-other" else dynamics)), STEPS, batch=batch, seeds=seeds, record=RECORD)
 
 
 GAUSS = [((1.0, 0.7), 1, "sgd"), ((0.7, 0.3), 1, "dana_decaying"), ((0.7, 0.3), 4, "sgd"),
@@ -202,15 +198,16 @@ def test_gaussianised_sgd_differs_from_sgd_in_law(ab, name):
 def test_default_dynamics_is_plain_sgd_bit_for_bit():
     spec, opt = spectrum((1.0, 0.7)), plrf.sgd(0.2)
     a = plrf.simulate(spec, opt, 50, batch=3, seeds=4)
-    b = plrf.simulate(spec, opt, 50, batch=3, seeds=4, dynamics="sgd")
+    b = plrf.simulate(spec, opt, 50, batch=3, seeds=4)
     assert np.array_equal(a.risk, b.risk) and b.meta["dynamics"] == "sgd"
 
 
 @pytest.mark.parametrize("dynamics", ["hsgd", "ito", "gaussianised"])
 def test_sde_runs_do_not_depend_on_threads_and_resume_bitwise(dynamics, tmp_path):
     spec = spectrum((1.0, 0.7))
-    opt = plrf.sgd(0.2) if dynamics != "gaussianised" else plrf.defaults(spec, 2)["dana_decaying"]
-    kw = dict(batch=2, seeds=6, dynamics=dynamics, substeps=3 if dynamics != "gaussianised" else 1)
+    momentum = plrf.sgd(0.2) if dynamics != "gaussianised" else plrf.defaults(spec, 2)["dana_decaying"]
+    opt = plrf.chain(momentum, plrf.gradient_model(dynamics, substeps=3 if dynamics != "gaussianised" else None))
+    kw = dict(batch=2, seeds=6)
     one = plrf.simulate(spec, opt, 40, threads=1, **kw)
     two = plrf.simulate(spec, opt, 40, threads=2, checkpoint=tmp_path / "run.ckpt", **kw)
     assert np.array_equal(one.risk, two.risk)
@@ -221,38 +218,38 @@ def test_sde_runs_do_not_depend_on_threads_and_resume_bitwise(dynamics, tmp_path
 
 def test_sde_divergence_is_reported_with_its_step():
     with pytest.warns(plrf.DivergenceWarning):
-        c = plrf.simulate(spectrum((1.0, 0.7)), plrf.sgd(3.0), 300, seeds=2, dynamics="ito", substeps=2)
+        c = plrf.simulate(spectrum((1.0, 0.7)), plrf.chain(plrf.sgd(3.0), plrf.ito(substeps=2)), 300, seeds=2)
     assert np.all((c.diverged_at > 0) & (c.diverged_at <= 300))
 
 
 def test_bad_input_names_the_argument():
     spec, sgd = spectrum((1.0, 0.7)), plrf.sgd(0.1)
     dana = plrf.defaults(spec, 1)["dana_decaying"]
-    with pytest.raises(ValueError, match="dynamics"):
-        plrf.simulate(spec, sgd, 3, dynamics="sde")
-    with pytest.raises(ValueError, match="optimizer must be plrf.sgd"):
-        plrf.simulate(spec, dana, 3, dynamics="hsgd")
+    with pytest.raises(ValueError, match="model must be one of"):
+        plrf.simulate(spec, plrf.chain(sgd, plrf.gradient_model("sde")), 3)
+    with pytest.raises(ValueError, match="momentum must be plrf.sgd"):
+        plrf.simulate(spec, plrf.chain(dana, plrf.hsgd()), 3)
     with pytest.raises(ValueError, match="substeps"):
-        plrf.simulate(spec, sgd, 3, dynamics="gaussianised", substeps=4)
+        plrf.simulate(spec, plrf.chain(sgd, plrf.gradient_model("gaussianised", substeps=4)), 3)
     with pytest.raises(ValueError, match="substeps"):
-        plrf.simulate(spec, sgd, 3, dynamics="ito", substeps=0)
+        plrf.simulate(spec, plrf.chain(sgd, plrf.ito(substeps=0)), 3)
     with pytest.raises(ValueError, match="sampler"):
-        plrf.simulate(spec, sgd, 3, dynamics="ito", sampler="explicit")
+        plrf.simulate(spec, plrf.chain(sgd, plrf.ito()), 3, space=plrf.engines.eigen(sampler="explicit"))
     problem = plrf.PLRF(1.0, 0.7, 8, v=16, seed=0)
-    with pytest.raises(ValueError, match="eigen path only"):
-        plrf.simulate(problem, sgd, 3, space="full", dynamics="gaussianised")
+    with pytest.raises(ValueError, match=r"gaussianised\(\) is not defined for simulate\(space='full'\)"):
+        plrf.simulate(problem, plrf.chain(sgd, plrf.gaussianised()), 3, space="full")
     with pytest.raises(ValueError, match="model"):
-        plrf.exact_risk(spec, sgd, 3, method="continuous", model="sde")
-    with pytest.raises(ValueError, match="model"):
-        plrf.exact_risk(spec, sgd, 3, method="exact", model="ito")
-    with pytest.raises(ValueError, match="optimizer must be plain SGD"):
+        plrf.exact_risk(spec, plrf.chain(sgd, plrf.gradient_model("sde")), 3, method="continuous")
+    with pytest.raises(ValueError, match=r"ito\(\) is not defined for exact_risk\(method='exact'\)"):
+        plrf.exact_risk(spec, plrf.chain(sgd, plrf.ito()), 3, method="exact")
+    with pytest.raises(ValueError, match=r"is not defined for exact_risk\(method='continuous'\)"):
         plrf.exact_risk(spec, dana, 3, method="continuous")
     with pytest.raises(ValueError, match="substeps"):
-        plrf.exact_risk(spec, sgd, 3, method="continuous", model="continuized", substeps=4)
+        plrf.exact_risk(spec, plrf.chain(sgd, plrf.gradient_model("continuized", substeps=4)), 3, method="continuous")
     with pytest.raises(ValueError, match="substeps"):
-        plrf.exact_risk(spec, sgd, 3, method="continuous", model="ito", substeps=0)
+        plrf.exact_risk(spec, plrf.chain(sgd, plrf.ito(substeps=0)), 3, method="continuous")
     with pytest.raises(ValueError, match="substeps"):
-        plrf.exact_risk(spec, sgd, 3, substeps=4)
+        plrf.exact_risk(spec, plrf.chain(sgd, plrf.hsgd(substeps=4)), 3)
 
 
 def test_sweeps_reach_the_continuous_method_and_the_dynamics(tmp_path):
@@ -268,8 +265,8 @@ def test_sweeps_reach_the_continuous_method_and_the_dynamics(tmp_path):
     opt = plrf.defaults(spec, 1)["sgd"]
     assert rep.computed == 2
     df = plrf.load(tmp_path, seeds="all")
-    want_c = plrf.exact_risk(spec, opt, 60, method="continuous", model="ito")
-    want_s = plrf.simulate(spec, opt, 60, seeds=[0, 3], dynamics="ito", substeps=2)
+    want_c = plrf.exact_risk(spec, plrf.chain(opt, plrf.ito()), 60, method="continuous")
+    want_s = plrf.simulate(spec, plrf.chain(opt, plrf.ito(substeps=2)), 60, seeds=[0, 3])
     cont = df[df.engine == "continuous"].sort_values("step").risk.to_numpy()
     assert np.array_equal(cont, want_c.risk)
     sim = df[df.engine == "simulate"].sort_values(["seed", "step"]).risk.to_numpy()
@@ -282,6 +279,5 @@ def test_continuous_does_not_depend_on_threads_at_large_d():
     j = np.arange(1.0, d + 1)
     spec = plrf.Spectrum(j**-2.0, j**-1.4 / np.sum(j**-1.4), 1e-3)
     for substeps in (None, 2):
-        runs = [plrf.exact_risk(spec, plrf.sgd(0.3), 4, method="continuous", model="ito", substeps=substeps,
-                                threads=n).risk for n in (1, 2)]
+        runs = [plrf.exact_risk(spec, plrf.chain(plrf.sgd(0.3), plrf.ito(substeps=substeps)), 4, method="continuous", threads=n).risk for n in (1, 2)]
         assert np.array_equal(*runs)

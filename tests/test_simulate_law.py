@@ -80,7 +80,7 @@ def test_eigen_fast_matches_oracle(problem, name, batch):
 
 @pytest.mark.parametrize("name", ["sgd", "dana_decaying"])
 def test_eigen_explicit_matches_oracle(problem, name):
-    spec, opt, curves = run(problem, name, 8, seeds=400, sampler="explicit")
+    spec, opt, curves = run(problem, name, 8, seeds=400, space=plrf.engines.eigen(sampler="explicit"))
     assert max_z(curves, oracle(spec, opt, 1000, 8, curves.steps)) < Z_BOUND
 
 
@@ -94,7 +94,7 @@ def test_full_matches_oracle_and_eigen(problem, name):
 
 def test_fast_and_explicit_samplers_agree(problem):
     _, _, fast = run(problem, "dana_constant", 8, seeds=600)
-    _, _, expl = run(problem, "dana_constant", 8, seeds=range(5000, 5600), sampler="explicit")
+    _, _, expl = run(problem, "dana_constant", 8, seeds=range(5000, 5600), space=plrf.engines.eigen(sampler="explicit"))
     assert two_sample_max_z(fast, expl) < Z_BOUND
 
 
@@ -152,7 +152,7 @@ def test_slow_all_paths_match_oracle(problem, name, batch):
     _, _, fast = run(problem, name, batch, seeds=range(100_000, 120_000), **kw)
     expected = oracle(spec, opt, 1500, batch, fast.steps)
     assert max_z(fast, expected) < Z_BOUND
-    _, _, expl = run(problem, name, batch, seeds=range(200_000, 202_000), sampler="explicit", **kw)
+    _, _, expl = run(problem, name, batch, seeds=range(200_000, 202_000), space=plrf.engines.eigen(sampler="explicit"), **kw)
     assert max_z(expl, expected) < Z_BOUND
     _, _, full = run(problem, name, batch, seeds=range(300_000, 301_000), space="full", **kw)
     assert max_z(full, expected) < Z_BOUND

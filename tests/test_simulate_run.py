@@ -36,11 +36,11 @@ def same(a, b):
 @pytest.mark.parametrize("space,sampler", [("eigen", "fast"), ("eigen", "explicit"), ("full", "fast")])
 def test_threads_bitwise(problem, space, sampler):
     opt = plrf.defaults(problem.spectrum(), 4)["dana_decaying"]
-    runs = [plrf.simulate(problem, opt, 300, batch=4, seeds=[3, 1, 4, 15, 9], space=space, sampler=sampler, threads=t)
+    runs = [plrf.simulate(problem, opt, 300, batch=4, seeds=[3, 1, 4, 15, 9], space=plrf.engines.get(space, sampler=sampler), threads=t)
             for t in (1, 2)]
     same(*runs)
     # A seed's curve does not depend on which other seeds run with it.
-    alone = plrf.simulate(problem, opt, 300, batch=4, seeds=[4], space=space, sampler=sampler, threads=1)
+    alone = plrf.simulate(problem, opt, 300, batch=4, seeds=[4], space=plrf.engines.get(space, sampler=sampler), threads=1)
     np.testing.assert_array_equal(alone.risk[0], runs[0].risk[2])
 
 
@@ -52,7 +52,7 @@ def test_schedule_is_read_at_the_step_index(problem, space, sampler):
     step at B = 2 raises the risk for ~6% of seeds."""
     spec = problem.spectrum()
     lr = plrf.Schedule.array([0.0] * 5 + [0.3 / spec.trace] * 20)
-    c = plrf.simulate(problem, plrf.sgd(lr), 25, batch=2, seeds=3, record=np.arange(26), space=space, sampler=sampler)
+    c = plrf.simulate(problem, plrf.sgd(lr), 25, batch=2, seeds=3, record=np.arange(26), space=plrf.engines.get(space, sampler=sampler))
     np.testing.assert_allclose(c.risk[:, :6], spec.risk0, rtol=1e-12)
     assert np.all(np.abs(c.risk[:, 6] - spec.risk0) > 1e-9 * spec.risk0)
 
@@ -68,7 +68,7 @@ def test_checkpointed_run_is_bitwise_uninterrupted(problem, tmp_path, space, mon
     kw = dict(batch=2, seeds=4, space=space, threads=2)
     ref = plrf.simulate(problem, opt, 3000, **kw)
     path = tmp_path / "run.ckpt"
-    paused = plrf.simulate(problem, opt, 3000, checkpoint=path, checkpoint_every=1e-6, **kw)
+    paused = plrf.simulate(problem, opt, 3000, checkpoint=plrf.checkpoint.Target(path, every=1e-6), **kw)
     assert len(saves) > 10 and any(np.any((s > 0) & (s < 3000)) for s in saves)  # it did pause mid-run
     same(ref, paused)
     same(ref, plrf.resume(path))  # resuming a finished run returns its curves
@@ -129,8 +129,8 @@ def test_divergence_is_recorded_and_reported(problem, space):
     for i, t in enumerate(curves.diverged_at):
         after = curves.steps >= t
         assert np.isnan(curves.risk[i, after]).all() and np.isfinite(curves.risk[i, ~after]).all()
-    with pytest.raises(plrf.DivergenceError):
-        plrf.simulate(problem, opt, 2000, seeds=1, space=space, on_divergence="raise")
+    with pytest.raises(plrf.DivergenceError), plrf.errstate(divergence="raise"):
+        plrf.simulate(problem, opt, 2000, seeds=1, space=space)
 
 
 def test_stable_run_does_not_warn(problem):
@@ -159,10 +159,10 @@ def test_curves_metadata(problem):
         (dict(record=[0, 11]), "record"),
         (dict(record=[-1, 5]), "record"),
         (dict(space="theta"), "space"),
-        (dict(sampler="slow"), "sampler"),
+        (dict(space=lambda: plrf.engines.eigen(sampler="slow")), "sampler"),
+        (dict(space=lambda: plrf.engines.fast()), "space"),
         (dict(threads=0), "threads"),
-        (dict(checkpoint_every=0), "checkpoint_every"),
-        (dict(on_divergence="panic"), "on_divergence"),
+        (dict(checkpoint=lambda: plrf.checkpoint.Target("ck.plrf", every=0)), "every"),
         (dict(optimizer="sgd"), "optimizer"),
         (dict(optimizer=plrf.sgd([0.1] * 5)), "gamma2"),
         (dict(problem_or_spectrum=np.ones(3)), "problem_or_spectrum"),
@@ -172,6 +172,7 @@ def test_bad_inputs(problem, kwargs, name):
     args = dict(problem_or_spectrum=problem, optimizer=plrf.sgd(0.1), steps=10)
     args.update(kwargs)
     with pytest.raises(ValueError, match=name):
+        args.update({k: v() for k, v in args.items() if k in ("space", "checkpoint") and callable(v)})
         plrf.simulate(**args)
 
 

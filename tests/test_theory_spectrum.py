@@ -37,7 +37,7 @@ def sampled(alpha, beta, d, seeds=SEEDS):
     specs = [plrf.PLRF(alpha, beta, d, seed=s).spectrum(keep_vectors=False) for s in range(seeds)]
     lr = 0.375 * min(1.0, 1.0 / np.mean([s.trace for s in specs]))
     rec = plrf.record_grid(T, 10)
-    curves = np.array([exact_risk(s, plrf.sgd(lr), T, record=rec, method="fast", rtol=1e-3).risk for s in specs])
+    curves = np.array([exact_risk(s, plrf.sgd(lr), T, record=rec, method=plrf.engines.fast(rtol=1e-3)).risk for s in specs])
     return lr, rec, curves, np.array([s.p_inf for s in specs])
 
 
@@ -61,7 +61,7 @@ def risk_check(risk, curves, lenient):
 def compare(spec, alpha, beta, d, lenient):
     """(risk passes, max relative risk error, P_inf passes, relative P_inf error) against the 5-seed average."""
     lr, rec, curves, pinfs = sampled(alpha, beta, d, SEEDS_D2000 if d == 2000 else SEEDS)
-    risk = exact_risk(spec, plrf.sgd(lr), T, record=rec, method="fast", rtol=1e-3).risk
+    risk = exact_risk(spec, plrf.sgd(lr), T, record=rec, method=plrf.engines.fast(rtol=1e-3)).risk
     ok, rel = risk_check(risk, curves, lenient)
     pinf_gap, pinf_se = abs(spec.p_inf - pinfs.mean()), pinfs.std(ddof=1) / np.sqrt(len(pinfs))
     pinf_ok = within(pinf_gap, 0.02 * pinfs.mean(), pinf_se, lenient)
@@ -127,7 +127,7 @@ def test_the_check_rejects_a_wrong_spectrum():
     lr, rec, curves, _ = sampled(alpha, beta, d)
     j = np.arange(1, d + 1, dtype=float)
     bad = plrf.Spectrum(j ** (-2 * alpha), j ** (-2 * beta), curves[:, -1].mean())
-    risk = exact_risk(bad, plrf.sgd(lr), T, record=rec, method="fast", rtol=1e-3).risk
+    risk = exact_risk(bad, plrf.sgd(lr), T, record=rec, method=plrf.engines.fast(rtol=1e-3)).risk
     assert not risk_check(risk, curves, lenient=True)[0].all()
 
 
@@ -186,7 +186,7 @@ def compressed_gap(method, alpha, beta, d, steps, names=("sgd", "dana_decaying")
     for name in names:
         opt = plrf.defaults(full, 1)[name]
         rec = plrf.record_grid(steps, 20)
-        a, b = (exact_risk(s, opt, steps, record=rec, method="fast", rtol=rtol).risk for s in (full, nodes))
+        a, b = (exact_risk(s, opt, steps, record=rec, method=plrf.engines.fast(rtol=rtol)).risk for s in (full, nodes))
         gap = max(gap, float(np.max(np.abs(b / a - 1))))
     return gap
 

@@ -25,8 +25,10 @@ from .optim import (
     decay,
     with_decay,
 )
-from .transforms import Chain, chain, continuized, gaussianised, hsgd, ito  # one optimizer: a chain of transforms
+from .transforms import Chain, chain, continuized, gaussianised, gradient_model, hsgd, ito  # one optimizer: a chain of transforms
 from . import capabilities  # what each transform means on each engine (docs/families.md §5)
+from . import engines  # the engines and their options: method=plrf.engines.fast(rtol=...), space=plrf.engines.eigen(...)
+from .errstate import errstate, geterr, seterr  # what an engine does on divergence (as np.errstate)
 from .simulation import resume, simulate
 from . import controllers  # plrf.controllers.adagrad_norm(), ...: step-size controllers (docs/adaptive.md)
 from . import checkpoint  # plrf.checkpoint.load, CheckpointError: the inert checkpoint format
@@ -68,5 +70,10 @@ __all__ = [
     "ito",
     "gaussianised",
     "continuized",
+    "gradient_model",
     "capabilities",
+    "engines",
+    "errstate",
+    "geterr",
+    "seterr",
 ]

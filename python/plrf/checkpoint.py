@@ -66,12 +66,14 @@ def streams_version() -> int:
 
 @dataclass(frozen=True)
 class Target(os.PathLike):
-    """A checkpoint path with a permission: simulate(..., checkpoint=Target(path, overwrite=True))
+    """A checkpoint path and how it is written: simulate(..., checkpoint=Target(path, every=600))
+    saves every `every` seconds (at least plrf.simulation.MIN_CHECKPOINT_EVERY), at the end and on interruption; overwrite=True
     replaces the checkpoint of another run at `path` (a plain path refuses to). Files that are not
     plrf checkpoints are never replaced."""
 
     path: str
     overwrite: bool = False
+    every: float = 60.0
 
     def __fspath__(self) -> str:
         return self.path
@@ -81,14 +83,14 @@ def check_path(path) -> Target:
     """Before a run: the checkpoint's folder exists and is writable, and the path is free or holds
     a plrf checkpoint (never a folder, a special file, or another kind of file); temp files of
     earlier interrupted saves are removed. A path or a Target; symlinks are resolved."""
-    overwrite = path.overwrite if isinstance(path, Target) else False
-    if not isinstance(overwrite, bool):
-        raise ValueError(f"checkpoint: overwrite must be True or False, got {overwrite!r:.80}")
-    real = writable_file("checkpoint", path.path if isinstance(path, Target) else path,
-                         ours=lambda p: looks_sealed(p, MAGIC), kind="plrf checkpoint")
+    target = path if isinstance(path, Target) else Target(path)
+    if not isinstance(target.overwrite, bool):
+        raise ValueError(f"checkpoint: overwrite must be True or False, got {target.overwrite!r:.80}")
+    every = check.positive("checkpoint: every (seconds between saves)", target.every)
+    real = writable_file("checkpoint", target.path, ours=lambda p: looks_sealed(p, MAGIC), kind="plrf checkpoint")
     check.writable_dir("checkpoint", real.parent)
     remove_orphans(real)
-    return Target(str(real), overwrite)
+    return Target(str(real), target.overwrite, every)
 
 
 def check_run(job) -> None:

@@ -178,9 +178,10 @@ def defaults(spectrum, batch=1) -> dict:
     return {name: get(name).resolve(spectrum, batch) for name in NAMES}
 
 
-def check(controller, space: str, method: str | None = None):
-    """The controller of an engine call (None, a Controller, a name or a {"name": ..., **params} dict);
-    ValueError naming what cannot run it."""
+def check(controller):
+    """A controller as a sweep config or the CLI spells it (None, a Controller, a name or a
+    {"name": ..., **params} dict) as a Controller; which engines run it is its declaration's business
+    (plrf.capabilities)."""
     if controller is None:
         return None
     if isinstance(controller, str):  # a name (sweep options, the CLI) with the builder's defaults
@@ -188,11 +189,6 @@ def check(controller, space: str, method: str | None = None):
     elif isinstance(controller, dict):  # {"name": ..., **params}: JSON-able, as sweep configs store it
         controller = get(**controller) if "name" in controller else controller
     if not isinstance(controller, Controller):
-        raise ValueError(f"controller must be built by plrf.controllers (e.g. plrf.controllers.adam()), got "
+        raise ValueError(f"controller must be built by plrf.controllers (e.g. plrf.controllers.adagrad_norm()), got "
                          f"{type(controller).__name__}")
-    if space == "full" and controller.name in FULL_REFUSED:
-        raise ValueError(f"space='full' cannot run controller {controller.name!r} (it needs the batch loss or K e); "
-                         "use space='eigen'")
-    if method is not None and method not in ("exact", "ode"):
-        raise ValueError(f"method={method!r} cannot run a controller; use method='exact' or 'ode'")
     return controller

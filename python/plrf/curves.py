@@ -14,6 +14,7 @@ import numpy as np
 
 from . import _core
 from . import _validate as check
+from .errstate import DIVERGENCE as ON_DIVERGENCE  # one definition (plrf.errstate)
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -21,7 +22,7 @@ class DivergenceWarning(RuntimeWarning):
 
 
 class DivergenceError(FloatingPointError):
-    """Raised instead of a warning when the caller asks for it (on_divergence="raise")."""
+    """Raised instead of a warning when the caller asks for it (plrf.errstate(divergence="raise"))."""
 
     def __init__(self, message, step):
         super().__init__(message)
@@ -57,8 +58,6 @@ def check_record(record, steps: int) -> np.ndarray:
     _core.check_record(rec.tolist(), steps)
     return rec
 
-
-ON_DIVERGENCE = ("warn", "raise", "ignore")
 
 
 def report_divergence(diverged_at, what: str, on_divergence: str = "warn") -> None:

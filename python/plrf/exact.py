@@ -6,12 +6,14 @@ method="fast":  the same curve in O(d log T): geometric blocks, each an exact pe
                 solved implicitly) across a block. Reports an a-posteriori error estimate.
 method="ode":   the continuized dynamics, implicit Euler on tau = ln(1 + t) (the authors' scheme),
                 returning P (not 2P).
-method="continuous": SGD's continuous-time models (model="hsgd" | "ito" | "continuized",
-                docs/families.md §4) with the step frozen on each unit of time, exact to rounding:
+method="continuous": SGD's continuous-time models (the chain's gradient model: plrf.hsgd(), plrf.ito()
+                or plrf.continuized(), docs/families.md §4) with the step frozen on each unit of time, exact to rounding:
                 O(d) Taylor terms of the diagonal-plus-rank-one rate matrix per unit.
 """
 from __future__ import annotations
 
+
+import dataclasses
 import warnings
 
 import numpy as np
@@ -19,65 +21,49 @@ import numpy as np
 from . import _compress, _core
 from . import _cost
 from . import _validate as check
-from . import controllers
 from ._progress import Progress
-from .experts import check_experts
-from .curves import ON_DIVERGENCE, Curve, check_record, report_divergence
+from . import engines
+from .capabilities import DETERMINISTIC
+from .curves import Curve, check_record, report_divergence
+from .errstate import geterr
 from .optim import check_optimizer, knobs_of
 from .spectrum import as_spectrum
-from .transforms import GradientModel, label_of, lower_for
+from .transforms import Lowered, as_chain
 
 __all__ = ["exact_risk", "max_stable_lr"]
 
-METHODS = ("exact", "fast", "ode", "continuous")
-MODELS = ("hsgd", "ito", "continuized")  # method="continuous" (docs/families.md §4)
+METHODS = DETERMINISTIC  # the engines of plrf.capabilities (options: plrf.engines)
 # measured by bench/adaptive_de_map.py (docs/adaptive.md §3): where the controller DE can be trusted
 DE_VALIDITY = ("B = 1: within 5% of Monte Carlo (E[P] and mean lr, t in [1e2, 1e4]) for 2 alpha < 1 and d >= 256 "
                "(line_search: nowhere); 14% or more off at alpha >= 1 whatever d; docs/adaptive.md §3")
 
 
-def exact_risk(
-    spectrum,
-    optimizer,
-    steps,
-    batch=1,
-    record=None,
-    method="exact",
-    rtol=1e-4,
-    threads=None,
-    on_divergence="warn",
-    dt=0.01,
-    progress="auto",
-    compress=None,
-    experts=None,
-    model=None,
-    substeps=None,
-    controller=None,
-) -> Curve:
+def exact_risk(spectrum, optimizer, steps, batch=1, record=None, method="exact", threads=None,
+               progress="auto") -> Curve:
     """Expected population risk P (half the MSE) of a Gen-Mom-SGD run, at the record steps.
 
     Parameters
     ----------
     spectrum : plrf.Spectrum, or a problem with .spectrum() (e.g. plrf.PLRF).
-    optimizer : plrf.GenMomentum (plrf.sgd, sgd_momentum, dana_constant, dana_decaying, ...), optionally with
-        ridge/decay/noise (plrf.with_decay: method="exact" only) or SVAG (plrf.svag: every method), or a
-        plrf.chain of transforms (docs/design.md), run when every member is defined for `method`
-        (docs/families.md §5); meta["capability"] then labels the curve "exact" or "approximate
-        (deterministic equivalent)".
+    optimizer : plrf.GenMomentum (plrf.sgd, sgd_momentum, dana_constant, dana_decaying, ...) or a plrf.chain
+        of transforms (docs/design.md), run when every member is defined for `method` (docs/families.md
+        §5): ridge/decay/noise (plrf.decay: method "exact"), SVAG (plrf.svag(l): every discrete method),
+        a mixture of experts (plrf.Experts: risk is then the total sum_i w_i P_i, parts[i] expert i's
+        curve, meta["experts"] the probabilities), a step-size controller (plrf.controllers; methods
+        "exact" and "ode": the deterministic equivalent, an approximation, with its learning-rate curve
+        in Curve.lr), or on method "continuous" a gradient model of plain SGD: plrf.hsgd() (default;
+        homogenized SGD), plrf.ito() (the Ito SDE with SGD's covariance, SVAG's l -> oo limit) or
+        plrf.continuized() (SGD at the jumps of a rate-1 Poisson clock); plrf.hsgd(substeps=n) /
+        plrf.ito(substeps=n) is the exact mean of the Monte Carlo with n substeps per step.
+        meta["capability"] labels the curve "exact" or "approximate (deterministic equivalent)".
     steps : number of optimizer steps; the schedules are evaluated at t = 0 .. steps-1.
     batch : batch size B (the gradient is batch-averaged).
     record : steps at which to report the risk (default plrf.record_grid(steps)); risk[i] is P after
         record[i] steps, record 0 being the initial risk.
-    method : "exact" | "fast" | "ode" | "continuous" (see the module docstring).
-    rtol : target relative accuracy of method="fast" (sets the block growth).
-    threads : threads over modes (default: all cores; only used for large d). Results do not depend on it.
-    on_divergence : "warn" (DivergenceWarning), "raise" (DivergenceError) or "ignore".
-    dt : step in log-time tau = ln(1 + t) for method="ode".
-    progress : "auto" (default: a bar when the call is estimated to take more than ~5 s), False/None,
-        True (a tqdm bar), a tqdm-like class or object, or a callable taking the work done: steps
-        ("exact", "continuous"), ODE grid points ("ode") or percent of the estimated blocks ("fast")
-        (the rule of plrf._progress, shared by every entry point).
-    compress : None (default: methods "fast" and "ode" run on spectrum.compress(rtol / 10) when the
+    method : "exact" | "fast" | "ode" | "continuous" (see the module docstring), or the engine with its
+        options: plrf.engines.fast(rtol=1e-4) (target relative accuracy, sets the block growth),
+        plrf.engines.ode(dt=0.01) (step in log-time tau = ln(1 + t)), and on every method
+        compress= : None (default: "fast" and "ode" run on spectrum.compress(rtol / 10) when the
         spectrum has more than 10,000 entries and the nodes halve them at least; "exact" and
         "continuous", the references, never compress unless asked), False (the spectrum as given),
         True (spectrum.compress(1e-4)) or an rtol in (0, 0.1]: run on spectrum.compress(rtol), whose
@@ -85,58 +71,36 @@ def exact_risk(
         checked a posteriori against nodes at 4x the rtol (about half its cost again):
         meta["compressed"]["error_estimate"], and a RuntimeWarning when that passes half the rtol.
         meta["compressed"] says what was done in every case (docs/exact.md).
-    experts : None, or a plrf.Experts (mixture of experts or sparse blocks, docs/families.md §1): risk is
-        then the total sum_i w_i P_i, parts[i] expert i's curve, meta["experts"] the probabilities.
-    model : method="continuous" only (plain SGD): "hsgd" (default; homogenized SGD, the mean of
-        simulate(dynamics="hsgd") as its substeps -> oo), "ito" (the Ito SDE with SGD's covariance, the
-        mean of dynamics="ito" and SVAG's l -> oo limit) or "continuized" (SGD at the jumps of a
-        rate-1 Poisson clock: sum_n Poisson(n; t) P_SGD(n)).
-    substeps : method="continuous" with model "hsgd" or "ito" only: None (default) for the continuous-time
-        model, or n >= 1 for the exact mean of simulate(dynamics=model, substeps=n), whose path risk is
-        frozen over each substep (first order in 1/n towards the model).
-    controller : a step-size controller (plrf.controllers; docs/adaptive.md) for method "exact" or "ode".
-        The result is then the deterministic equivalent, an approximation (meta["approximation"]),
-        with its learning-rate curve in Curve.lr.
+    threads : threads over modes (default: all cores; only used for large d). Results do not depend on it.
+    progress : "auto" (default: a bar when the call is estimated to take more than ~5 s), False/None,
+        True (a tqdm bar), a tqdm-like class or object, or a callable taking the work done: steps
+        ("exact", "continuous"), ODE grid points ("ode") or percent of the estimated blocks ("fast")
+        (the rule of plrf._progress, shared by every entry point).
+
+    A diverged run is recorded (diverged_at, NaN from there) and warned about unless
+    plrf.errstate(divergence="raise" | "ignore") says otherwise.
     """
-    given = {k: v for k, v in (("experts", experts), ("model", model), ("substeps", substeps),
-                               ("controller", controller)) if v is not None}
-    lowered, label = lower_for(optimizer, check.choice("method", method, METHODS), given)
-    if lowered is None:
-        curve = _exact_risk(spectrum, optimizer, steps, batch, record, method, rtol, threads, on_divergence, dt,
-                            progress, compress, experts, model, substeps, controller)
-        curve.meta["capability"] = label_of(optimizer, method, experts, controllers.check(controller, "eigen", method),
-                                            GradientModel(model or "hsgd", substeps) if method == "continuous" else None)
-        return curve
-    curve = _exact_risk(spectrum, lowered.optimizer, steps, batch, record, method, rtol, threads, on_divergence, dt,
-                        progress, compress, lowered.experts, lowered.model, lowered.substeps, lowered.controller)
-    curve.meta.update(chain=optimizer.name, capability=label)
+    engine = engines.resolve(method, "method", METHODS)
+    c = as_chain(optimizer)
+    capability = c.check(engine.name)
+    curve = _exact_risk(spectrum, c.lower(), steps, batch, record, engine, threads, progress, geterr()["divergence"])
+    curve.meta.update(chain=c.name, capability=capability)
     return curve
 
 
-def _exact_risk(spectrum, optimizer, steps, batch, record, method, rtol, threads, on_divergence, dt, progress,
-                compress, experts, model, substeps, controller) -> Curve:
+def _exact_risk(spectrum, low: Lowered, steps, batch, record, engine: engines.Engine, threads, progress,
+                on_divergence) -> Curve:
+    """exact_risk of a lowered chain (plrf.transforms.Chain.lower) whose members run on `engine`."""
+    optimizer, experts, controller = low.optimizer, low.experts, low.controller
+    method, rtol, dt, compress = engine.name, engine.rtol, engine.dt, engine.compress
     spec = as_spectrum(spectrum)
-    if compress is not None:
-        check.compress_rtol("compress (the compression rtol)", compress)
     steps = check.integer("steps", steps, 1, check.MAX_STEPS)
     batch = check.integer("batch", batch, 1)
-    check.choice("method", method, METHODS)
-    rtol = check.positive("rtol", rtol)
-    if rtol >= 0.5:
-        raise ValueError(f"rtol must be < 0.5, got {rtol}")
-    dt = check.positive("dt", dt)
     threads = check.threads(threads)
-    check.choice("on_divergence", on_divergence, ON_DIVERGENCE)
-    controller = controllers.check(controller, "eigen", method)
     rec = check_record(record, steps)
     check_optimizer(optimizer, rec[-1])
-    experts = check_experts(experts)
-    _check_combination(optimizer, experts, controller)
-    if method != "exact" and optimizer.has_affine_knobs():
-        raise ValueError(f"optimizer: decay/l2/noise need method='exact' (method={method!r} propagates the linear "
-                         "moment map only; SVAG works with every discrete method)")
-    model = _continuous_model(method, model, optimizer, experts)
-    substeps = _substeps(model, substeps)
+    model = ("hsgd" if low.model is None else low.model) if method == "continuous" else None
+    substeps = low.substeps
     given = spec  # after every argument is checked: compression is O(d) work
     spec, rtol_c, how = _compress.apply(spec, compress, method, rtol)
     _check_cost(method, dt, int(rec[-1]), spec.n_nodes * (1 if experts is None else experts.m), substeps)
@@ -174,10 +138,9 @@ def _exact_risk(spectrum, optimizer, steps, batch, record, method, rtol, threads
     if rtol_c is None:
         curve.meta.setdefault("compressed", how)  # a spectrum compressed before keeps its own record
     else:  # the a-posteriori check: the same run on coarser nodes (docs/exact.md)
-        coarse = curve.risk * np.nan if curve.interrupted else exact_risk(
-            _compress.check_spectrum(given, spec, rtol_c), optimizer, steps, batch=batch, record=rec, method=method,
-            rtol=rtol, threads=threads or None, on_divergence="ignore", dt=dt, progress=False, compress=False,
-            experts=experts, model=model, substeps=substeps, controller=controller).risk
+        coarse = curve.risk * np.nan if curve.interrupted else _exact_risk(
+            _compress.check_spectrum(given, spec, rtol_c), low, steps, batch, rec,
+            dataclasses.replace(engine, compress=False), threads or None, False, "ignore").risk
         curve.meta["compressed"] = {**spec.meta["compressed"], "by": how,
                                     "error_estimate": _compress.estimate(curve.risk, coarse, rtol_c)}
         _compress.warn_if_above(curve.meta["compressed"])
@@ -220,41 +183,6 @@ def _experts_run(spec, batch, optimizer, experts, rec, steps, method, rtol, thre
     return dict(risk=experts.weights @ parts, parts=parts, interrupted=res["interrupted"],
                 diverged_at=int(div[div >= 0].min()) if np.any(div >= 0) else -1,
                 error_estimate=float(np.max(res["error_estimate"])))
-
-
-def _check_combination(optimizer, experts, controller):
-    """The families compose with plain Gen-Mom-SGD, not with each other (docs/families.md, docs/adaptive.md)."""
-    if controller is None:
-        return
-    if experts is not None:
-        raise ValueError("controller: a step-size controller runs one learner, not a mixture of experts")
-    if optimizer.svag_l != 1.0:  # decay/l2/noise compose (method="exact": the controller scales the linear part)
-        raise ValueError(f"controller: a step-size controller reads one batch gradient, not SVAG's two; "
-                         f"{optimizer.name} has SVAG knobs")
-
-
-def _continuous_model(method, model, optimizer, experts):
-    """The continuous-time model (method="continuous", plain single-learner SGD only), or None for the others."""
-    if method != "continuous":
-        if model is not None:
-            raise ValueError(f"model is read by method='continuous' only, got model={model!r} with method={method!r}")
-        return None
-    model = check.choice("model", "hsgd" if model is None else model, MODELS)
-    if not optimizer.is_sgd() or optimizer.svag_l != 1.0:
-        raise ValueError(f"optimizer must be plain SGD for method='continuous' (the continuous-time models are SDEs "
-                         f"of SGD), got {optimizer.name}; method='ode' is the continuized model of any member")
-    if experts is not None:
-        raise ValueError("experts: method='continuous' runs one learner; use 'exact', 'fast' or 'ode' for a mixture")
-    return model
-
-
-def _substeps(model, substeps):
-    if substeps is None:
-        return None
-    if model not in ("hsgd", "ito"):
-        raise ValueError(f"substeps is read by method='continuous' with model 'hsgd' or 'ito' only (the mean of "
-                         f"simulate(dynamics=model, substeps=n)); got substeps={substeps!r} with model={model!r}")
-    return check.integer("substeps", substeps, 1, 2**31 - 1)
 
 
 # Mode updates (steps, or ODE grid points, x nodes [x substeps]) above which a run is refused: the

@@ -4,18 +4,19 @@
 risk on a grid of steps, for many seeds in parallel (C++ threads, GIL released). Two paths:
 
 - space="eigen" (default): samples in the eigenbasis of K (docs/theory.md §2), O(d) per step with
-  the B-independent "fast" gradient sampler, or O(B d) with sampler="explicit". Needs only the
-  spectral data, so it also runs on a theory or user Spectrum.
+  the B-independent "fast" gradient sampler, or O(B d) with plrf.engines.eigen(sampler="explicit").
+  Needs only the spectral data, so it also runs on a theory or user Spectrum.
 - space="full": honest v-dimensional samples through W (needs a PLRF problem), the reference.
 
-dynamics= swaps SGD's batch gradient for one of its stochastic models (eigen path only, docs/families.md
-§4): "hsgd" (homogenized SGD) and "ito" (the Ito SDE with SGD's covariance), integrated exactly per mode
-over `substeps` substeps per step with the path risk frozen (plain SGD only), or "gaussianised" (any
-optimizer on a Gaussian gradient with SGD's conditional mean and covariance).
+The optimizer is a chain of transforms (plrf.chain, docs/design.md); its gradient-model member swaps
+SGD's batch gradient for one of its stochastic models (eigen path only, docs/families.md §4):
+plrf.hsgd() (homogenized SGD) and plrf.ito() (the Ito SDE with SGD's covariance), integrated exactly
+per mode over `substeps` substeps per step with the path risk frozen (plain SGD only), or
+plrf.gaussianised() (any optimizer on a Gaussian gradient with SGD's conditional mean and covariance).
 
-The state is resumable: with checkpoint=path it is saved atomically every `checkpoint_every`
-seconds and when the run is interrupted (Ctrl-C returns partial Curves marked interrupted);
-`resume(path)` continues it, bitwise identically to an uninterrupted run.
+The state is resumable: with checkpoint=path it is saved atomically every minute (or
+plrf.checkpoint.Target(path, every=s)) and when the run is interrupted (Ctrl-C returns partial
+Curves marked interrupted); `resume(path)` continues it, bitwise identically to an uninterrupted run.
 """
 from __future__ import annotations
 
@@ -29,92 +30,69 @@ from . import _core
 from . import _cost
 from . import _validate as check
 from . import checkpoint as ckpt
-from . import controllers
 from ._progress import Progress
 from .experts import check_experts
-from .curves import ON_DIVERGENCE, Curves, check_record, report_divergence
+from . import engines
+from .capabilities import MONTE_CARLO
+from .curves import Curves, check_record, report_divergence
+from .errstate import geterr
 from .controllers import Controller
 from .optim import GenMomentum, check_optimizer, knobs_of
 from .problem import PLRF
 from .spectrum import Spectrum, as_spectrum
-from .transforms import GradientModel, check_dynamics, label_of, lower_for
+from .transforms import Lowered, as_chain, check_dynamics
 
 __all__ = ["simulate", "resume"]
 
 
 def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=None, space="eigen", threads=None,
-             progress="auto", checkpoint=None, checkpoint_every=60.0, sampler="fast", on_divergence="warn",
-             experts=None, dynamics="sgd", substeps=1, controller=None) -> Curves:
+             progress="auto", checkpoint=None) -> Curves:
     """Train with streaming batches and record the population risk P (half the MSE) per seed.
 
     Parameters
     ----------
     problem_or_spectrum : a PLRF problem, or a Spectrum (eigen path only).
-    optimizer : a GenMomentum (plrf.sgd, plrf.sgd_momentum, plrf.dana_constant, plrf.dana_decaying, ...), optionally
-        with ridge/decay/noise (plrf.with_decay; both spaces) or SVAG (plrf.svag; space="eigen" only), or a
-        plrf.chain of transforms (docs/design.md), run when every member runs on `space` (docs/families.md §5);
-        meta["law"] then says whether the run is exact in law or a model's law.
+    optimizer : a GenMomentum (plrf.sgd, plrf.sgd_momentum, plrf.dana_constant, plrf.dana_decaying, ...) or a
+        plrf.chain of transforms (docs/design.md): momentum with ridge/decay/noise (plrf.decay), SVAG
+        (plrf.svag(l); eigen path), a step-size controller (plrf.controllers; Curves.lr then holds each
+        seed's multiplier path, NaN at step 0), a mixture of experts (plrf.Experts; eigen path, fast
+        sampler; risk is each seed's total sum_i w_i P_i, parts[seed, i] expert i's risk; not
+        checkpointed) or a gradient model (plrf.hsgd(substeps=n), plrf.ito(substeps=n),
+        plrf.gaussianised(); eigen path, docs/families.md §4). The chain runs when every member runs on
+        `space` (docs/families.md §5); meta["law"] says whether the run is exact in law or a model's law.
     steps : number of optimizer steps (>= 1).
     batch : samples per step B (>= 1); the gradient is the batch average.
     seeds : an int n (seeds 0..n-1) or a sequence of distinct seeds; each seed is an independent run.
     record : steps at which to record the risk (inside [0, steps]); default: ~10 per decade + last.
-    space : "eigen" (default) or "full" (v-dim samples through W; needs a PLRF problem).
+    space : "eigen" (default; plrf.engines.eigen(sampler="fast" | "explicit")) or "full" (v-dim samples
+        through W; needs a PLRF problem).
     threads : worker threads over seeds (default: all cores). Results do not depend on it.
     progress : "auto" (default: a bar when the run is estimated to take more than ~5 s), False/None,
         True (a tqdm bar), a tqdm-like class or object, or a callable taking the seed-steps done (the
         rule of plrf._progress, shared by every entry point).
-    checkpoint : path of a checkpoint file written atomically every `checkpoint_every` seconds (at least
-        MIN_CHECKPOINT_EVERY = 1 s), at the end, and on interruption; continue with plrf.resume(path). An
-        existing file there is replaced only if it is a checkpoint of this same run;
-        plrf.checkpoint.Target(path, overwrite=True) replaces another run's checkpoint (never a file of
-        another kind).
-    sampler : "fast" (O(d) per step for any B, exact in law) or "explicit" (draws the B samples).
-    on_divergence : "warn" (default), "raise" or "ignore"; diverged seeds are always recorded in
-        Curves.diverged_at with NaN risk from that step on.
-    experts : None, or a plrf.Experts (docs/families.md §1): a mixture of experts (or sparse blocks) on the
-        eigen path with the fast sampler, routing counts drawn per step from the seed's kRouting stream;
-        risk is each seed's total sum_i w_i P_i, parts[seed, i] expert i's risk. Not checkpointed.
-    dynamics : "sgd" (default: the true batch gradient), or on the eigen path "hsgd" (homogenized SGD,
-        mean risk exact_risk(method="continuous", model="hsgd") as substeps grow), "ito" (adds the
-        rank-one covariance term: model="ito"), both for plain SGD only, or "gaussianised" (any
-        optimizer; the same expected risk as "sgd", a different law). See docs/families.md §4.
-    substeps : substeps per step of "hsgd" / "ito" (the path risk is frozen over each; the mean is
-        first order in 1/substeps); must be 1 for the other dynamics. Runs above MAX_DRAWS = 1e15 normals
-        (steps x seeds x substeps x (d + 1); batch x (d + 1) or batch x v per step for the explicit and full
-        samplers) are refused.
-    controller : a step-size controller (plrf.controllers.adagrad_norm(), ...; docs/adaptive.md), or
-        None. Curves.lr then holds each seed's multiplier path (NaN at step 0). space="full" runs
-        adagrad_norm, ema_norm, adam and rmsprop_dana; polyak and line_search need space="eigen".
+    checkpoint : path of a checkpoint file written atomically every 60 s, at the end, and on interruption;
+        continue with plrf.resume(path). plrf.checkpoint.Target(path, every=s, overwrite=True) sets the
+        interval (at least MIN_CHECKPOINT_EVERY = 1 s) and replaces another run's checkpoint at path
+        (a plain path refuses to; a file of another kind is never replaced).
+
+    Divergence: diverged seeds are always recorded in Curves.diverged_at with NaN risk from that step
+    on, and warned about unless plrf.errstate(divergence="raise" | "ignore") says otherwise. Runs above
+    MAX_DRAWS (1e15 normals: steps x seeds x substeps x (d + 1); batch x (d + 1) or batch x v per step
+    for the explicit and full samplers) are refused before any work.
     """
-    given = {k: v for k, v, off in (("experts", experts, None), ("dynamics", dynamics, "sgd"), ("substeps", substeps, 1),
-                                    ("controller", controller, None)) if v != off}
-    lowered, label = lower_for(optimizer, check.choice("space", space, ("eigen", "full")), given)
-    if lowered is None:
-        curves = _simulate(problem_or_spectrum, optimizer, steps, batch, seeds, record, space, threads, progress,
-                           checkpoint, checkpoint_every, sampler, on_divergence, experts, dynamics, substeps, controller)
-        curves.meta["law"] = label_of(optimizer, space, experts, controllers.check(controller, space),
-                                             None if dynamics == "sgd" else GradientModel(dynamics, substeps))
-        return curves
-    curves = _simulate(problem_or_spectrum, lowered.optimizer, steps, batch, seeds, record, space, threads, progress,
-                       checkpoint, checkpoint_every, sampler, on_divergence, lowered.experts, lowered.model or "sgd",
-                       lowered.substeps or 1, lowered.controller)
-    curves.meta.update(chain=optimizer.name, law=label)
+    engine = engines.resolve(space, "space", MONTE_CARLO)
+    c = as_chain(optimizer)
+    law = c.check(engine.name)
+    low = c.lower()
+    if low.experts is not None:
+        curves = _simulate_experts(problem_or_spectrum, low.optimizer, steps, batch, seeds, record, engine, threads,
+                                   progress, checkpoint, low.experts)
+    else:
+        job = _make_job(problem_or_spectrum, low, steps, batch, seeds, record, engine, threads, checkpoint)
+        ckpt.check_run(job)  # another run's checkpoint is not replaced unless asked
+        curves = _run(job, _initial_state(job), progress)
+    curves.meta.update(chain=c.name, law=law)
     return curves
-
-
-def _simulate(problem_or_spectrum, optimizer, steps, batch, seeds, record, space, threads, progress, checkpoint,
-              checkpoint_every, sampler, on_divergence, experts, dynamics, substeps, controller) -> Curves:
-    if check_experts(experts) is not None:
-        if dynamics != "sgd" or substeps != 1:
-            raise ValueError(f"dynamics: a mixture of experts runs dynamics='sgd' only, got {dynamics!r}")
-        if controller is not None:
-            raise ValueError("controller: a step-size controller runs one learner, not a mixture of experts")
-        return _simulate_experts(problem_or_spectrum, optimizer, steps, batch, seeds, record, space, threads,
-                                 progress, checkpoint, sampler, on_divergence, experts)
-    job = _make_job(problem_or_spectrum, optimizer, steps, batch, seeds, record, space, threads, progress,
-                    checkpoint, checkpoint_every, sampler, on_divergence, dynamics, substeps, controller)
-    ckpt.check_run(job)  # another run's checkpoint is not replaced unless asked
-    return _run(job, _initial_state(job), progress)
 
 
 def resume(path, *, threads=None, progress="auto") -> Curves:
@@ -124,7 +102,8 @@ def resume(path, *, threads=None, progress="auto") -> Curves:
     plrf.checkpoint.CheckpointError naming it (see docs/limits.md)."""
     threads = None if threads is None else check.threads(threads)
     fields, state = ckpt.load(path)
-    job = Job(**fields, checkpoint=ckpt.check_path(path))
+    # the divergence policy is the caller's (plrf.errstate), not the saved run's
+    job = Job(**{**fields, "on_divergence": geterr()["divergence"]}, checkpoint=ckpt.check_path(path))
     if threads is not None:
         job = dataclasses.replace(job, threads=threads)
     return _run(job, state, progress)
@@ -168,23 +147,17 @@ class Job:
 
 
 # ---- argument checking ------------------------------------------------------------------------
-def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, progress, checkpoint,
-              checkpoint_every, sampler, on_divergence, dynamics="sgd", substeps=1, controller=None) -> Job:
+def _make_job(source, low: Lowered, steps, batch, seeds, record, engine: engines.Engine, threads, checkpoint) -> Job:
+    """The checked Job of a lowered chain (plrf.transforms.Chain.lower) on a Monte Carlo engine."""
+    optimizer, controller, space, sampler = low.optimizer, low.controller, engine.name, engine.sampler
+    dynamics, substeps = low.model or "sgd", low.substeps or 1
     steps = check.integer("steps", steps, 1, check.MAX_STEPS)
     batch = check.integer("batch", batch, 1)
     check_optimizer(optimizer, steps)
     n_seeds = check.seed_count(seeds)
     record = check_record(record, steps)
-    check.choice("space", space, ("eigen", "full"))
-    check.choice("sampler", sampler, ("fast", "explicit"))
-    check.choice("on_divergence", on_divergence, ON_DIVERGENCE)
     substeps = check_dynamics(dynamics, substeps, optimizer, space, sampler)
-    controller = controllers.check(controller, space)
-    if controller is not None and (dynamics != "sgd" or optimizer.svag_l != 1.0):  # ridge/decay/noise compose
-        raise ValueError(f"controller: a step-size controller runs Gen-Mom-SGD (with or without decay/l2/noise) "
-                         f"with dynamics='sgd', not SVAG ({optimizer.name}, dynamics={dynamics!r})")
     threads = check.threads(threads)
-    checkpoint_every = check.positive("checkpoint_every", checkpoint_every)
     checkpoint = None if checkpoint is None else ckpt.check_path(checkpoint)
     if space == "full":
         check.memory(8.0 * n_seeds, f"seeds={n_seeds}")  # before the full path's O(v d^2) setup
@@ -213,7 +186,8 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
                          "step's stream)")
     return Job(problem=problem, spectrum=spectrum, optimizer=optimizer, steps=steps, batch=batch, seeds=seeds,
                record=record, space=space, sampler=sampler, threads=threads, checkpoint=checkpoint,
-               checkpoint_every=checkpoint_every, on_divergence=on_divergence, dynamics=dynamics, substeps=substeps,
+               checkpoint_every=60.0 if checkpoint is None else checkpoint.every,
+               on_divergence=geterr()["divergence"], dynamics=dynamics, substeps=substeps,
                controller=None if controller is None else controller.resolve(spectrum, batch))
 
 
@@ -327,14 +301,14 @@ def _save(job, state) -> None:
 
 
 # ---- mixtures of experts (docs/families.md §1) -------------------------------------------------
-def _simulate_experts(source, optimizer, steps, batch, seeds, record, space, threads, progress, checkpoint, sampler,
-                      on_divergence, experts) -> Curves:
-    if space != "eigen" or sampler != "fast":
-        raise ValueError(f"experts run on space='eigen' with sampler='fast', got space={space!r}, sampler={sampler!r}")
+def _simulate_experts(source, optimizer, steps, batch, seeds, record, engine, threads, progress, checkpoint,
+                      experts) -> Curves:
+    if engine.sampler != "fast":
+        raise ValueError(f"space: experts run on the eigen path with sampler='fast', got sampler={engine.sampler!r}")
     if checkpoint is not None:
         raise ValueError("checkpoint is not supported with experts (a mixture runs to the end)")
-    job = _make_job(source, optimizer, steps, batch, seeds, record, space, threads, progress, None, 60.0, sampler,
-                    on_divergence)
+    job = _make_job(source, Lowered(optimizer, None, None, None, None), steps, batch, seeds, record, engine, threads,
+                    None)
     opts = experts.optimizer_list(optimizer, job.steps)
     if experts.is_single():  # one expert that sees every sample: the plain simulator, bit for bit
         return _single_expert(dataclasses.replace(job, optimizer=opts[0]), experts, progress)

@@ -22,7 +22,7 @@ from .experts import Experts
 from .optim import Decay, GenMomentum, Momentum, Schedule, Svag, check_optimizer, svag, with_decay
 
 __all__ = ["GradientModel", "Chain", "chain", "hsgd", "ito", "gaussianised",
-           "continuized", "MODELS"]
+           "continuized", "gradient_model", "MODELS"]
 
 
 MODELS = ("hsgd", "ito", "gaussianised", "continuized")
@@ -44,6 +44,9 @@ class GradientModel(cap.Transform):
 
     def __post_init__(self):
         check.choice("model", self.model, MODELS)
+        if self.substeps is not None and self.model not in ("hsgd", "ito"):
+            raise ValueError(f"substeps is read by plrf.hsgd() and plrf.ito() only, got substeps={self.substeps!r} "
+                             f"with plrf.{self.model}()")
         if self.substeps is not None:
             object.__setattr__(self, "substeps", check.integer("substeps", self.substeps, 1, 2**31 - 1))
 
@@ -78,31 +81,37 @@ def continuized() -> GradientModel:
     return GradientModel("continuized")
 
 
-# simulate's dynamics= (today's spelling of the gradient model on the Monte Carlo path); checkpoints
-# re-check it on resume, so it lives here rather than in simulation (no import cycle).
+def gradient_model(name, substeps=None) -> GradientModel | None:
+    """The gradient model called `name` ("sgd": the true batch gradient, no member, so None)."""
+    return None if name == "sgd" else GradientModel(name, substeps)
+
+
+# The Monte Carlo job's gradient model ("sgd": the true batch gradient); checkpoints re-check it on
+# resume, so it lives here rather than in simulation (no import cycle).
 DYNAMICS = ("sgd", "hsgd", "ito", "gaussianised")
 
 
 def check_dynamics(dynamics, substeps, optimizer, space, sampler) -> int:
-    """Checks dynamics= and substeps= against the rest of the call; returns substeps as an int."""
+    """The conditions on a gradient model that depend on its neighbours' parameters (the pair rules of
+    plrf.capabilities cover the rest); returns substeps as an int."""
     check.choice("dynamics", dynamics, DYNAMICS)
     substeps = check.integer("substeps", substeps, 1, 2**31 - 1)
-    if dynamics == "sgd" or dynamics == "gaussianised":
-        if substeps != 1:
-            raise ValueError(f"substeps is read by dynamics='hsgd' and 'ito' only; got substeps={substeps} with "
-                             f"dynamics={dynamics!r}")
-    elif not optimizer.is_sgd():
-        raise ValueError(f"dynamics={dynamics!r} is an SDE of plain SGD: optimizer must be plrf.sgd (gamma1 = "
-                         f"gamma3 = 0), got {optimizer.name}; dynamics='gaussianised' takes any optimizer")
-    if dynamics != "sgd" and (optimizer.has_affine_knobs() or optimizer.svag_l != 1.0):
-        raise ValueError(f"dynamics={dynamics!r} replaces SGD's gradient; the optimizer's decay/l2/noise or SVAG "
-                         f"knobs run with dynamics='sgd' only ({optimizer.name})")
-    if dynamics != "sgd" and space != "eigen":
-        raise ValueError(f"dynamics={dynamics!r} runs on the eigen path only: use space='eigen'")
-    if dynamics != "sgd" and sampler != "fast":
-        raise ValueError(f"sampler={sampler!r} chooses how SGD's batch gradient is drawn: it applies to "
-                         f"dynamics='sgd' only")
+    if dynamics == "sgd":
+        return 1 if substeps == 1 else _no_substeps(dynamics, substeps)
+    if space != "eigen" or sampler != "fast":
+        raise ValueError(f"space: plrf.{dynamics}() runs on the eigen path, whose sampler then draws no batch; got "
+                         f"space={space!r}, sampler={sampler!r}")
+    if dynamics == "gaussianised":
+        return 1 if substeps == 1 else _no_substeps(dynamics, substeps)
+    if not optimizer.is_sgd():
+        raise ValueError(f"optimizer: plrf.{dynamics}() is an SDE of plain SGD, so its momentum must be plrf.sgd "
+                         f"(gamma1 = gamma3 = 0), got {optimizer.name}; plrf.gaussianised() takes any momentum")
     return substeps
+
+
+def _no_substeps(dynamics, substeps):
+    raise ValueError(f"substeps is read by plrf.hsgd() and plrf.ito() only; got substeps={substeps} with the "
+                     f"gradient model {dynamics!r}")
 
 
 class Lowered(NamedTuple):
@@ -164,9 +173,12 @@ def _split(opt: GenMomentum) -> list:
 
 
 def chain(*transforms) -> Chain:
-    """Compose transforms (GenMomentum, Decay, Svag, Controller, Experts, GradientModel, or chains)."""
+    """Compose transforms (GenMomentum, Decay, Svag, Controller, Experts, GradientModel, or chains).
+    None is skipped, so an optional member composes as plrf.chain(opt, controller_or_none)."""
     members = []
     for t in transforms:
+        if t is None:
+            continue
         if isinstance(t, Chain):
             members += t.members
         elif isinstance(t, GenMomentum):
@@ -182,22 +194,14 @@ def chain(*transforms) -> Chain:
     return Chain(tuple(members))
 
 
-def as_chain(optimizer) -> Chain | None:
-    """The chain an engine was given, or None for a bare GenMomentum (today's spelling)."""
-    return optimizer if isinstance(optimizer, Chain) else None
-
-
-def lower_for(optimizer, engine: str, given: dict):
-    """(Lowered, label) for an engine call given a Chain, or (None, None) for a bare GenMomentum.
-
-    `given`: the family keywords of today's spelling that the call set (name -> value); with a chain
-    they belong in the chain, so setting both is refused naming the keyword."""
-    c = as_chain(optimizer)
-    if c is None:
-        return None, None
-    for name in given:
-        raise ValueError(f"{name}: with a plrf.chain optimizer, put it in the chain (docs/design.md), not both")
-    return c.lower(), c.check(engine)
+def as_chain(optimizer) -> Chain:
+    """The chain an engine runs: a Chain as given, a bare GenMomentum (plrf.sgd(lr), ...) as its chain."""
+    if isinstance(optimizer, Chain):
+        return optimizer
+    if isinstance(optimizer, GenMomentum):
+        return chain(optimizer)
+    raise ValueError(f"optimizer must be a plrf.GenMomentum (plrf.sgd(lr), plrf.dana_decaying(...), ...) or a "
+                     f"plrf.chain(...) of transforms, got {type(optimizer).__name__}")
 
 
 # ---- a chain as JSON (sweep configs and stores): {"chain": [{"kind": ..., ...}, ...]} --------------
@@ -259,13 +263,3 @@ def from_state(state: dict) -> Chain:
     if not isinstance(state, dict) or not isinstance(state.get("chain"), list):
         raise ValueError(f"optimizer: a chain state is {{'chain': [members]}}, got {state!r:.120}")
     return chain(*(_member_from(d) for d in state["chain"]))
-
-
-def label_of(optimizer, engine: str, *members) -> str:
-    """The capability label of a call in today's spelling (a GenMomentum plus its family keywords, given
-    as members; None for a keyword that is off), once its engine has run it."""
-    c = chain(optimizer, *(m for m in members if m is not None))
-    try:
-        return c.check(engine)
-    except ValueError:  # the engine ran it (e.g. Experts with their own optimizers ignore `optimizer`'s knobs)
-        return cap.label(c.members, engine)

@@ -38,7 +38,8 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from .. import fit, theory
+    from .. import controllers, fit, theory
+    from ..transforms import chain
     from ..exact import exact_risk
     from ..optim import defaults
     from ..problem import PLRF
@@ -55,13 +56,13 @@ def run(args) -> int:
     big = Spectrum.theory(args.alpha, args.beta, int(args.fit_d))  # compressed above d = 1e5
     big_opts, fit_steps = defaults(big, args.batch), int(args.fit_steps)
     mc, exact, large, rows = {}, {}, {}, []
-    ctrl = {"controller": args.controller} if args.controller else {}
+    ctrl = controllers.check(args.controller)  # a name, or None
     small, large_method = ("exact", "ode") if ctrl else ("fast", "fast")  # fast cannot run a controller
     for name in OPTIMIZERS:
         t0 = time.perf_counter()
-        mc[name] = simulate(spec, opts[name], args.steps, batch=args.batch, seeds=args.seeds, **ctrl)
-        exact[name] = exact_risk(spec, opts[name], args.exact_steps, batch=args.batch, method=small, **ctrl)
-        large[name] = exact_risk(big, big_opts[name], fit_steps, batch=args.batch, method=large_method, **ctrl)
+        mc[name] = simulate(spec, chain(opts[name], ctrl), args.steps, batch=args.batch, seeds=args.seeds)
+        exact[name] = exact_risk(spec, chain(opts[name], ctrl), args.exact_steps, batch=args.batch, method=small)
+        large[name] = exact_risk(big, chain(big_opts[name], ctrl), fit_steps, batch=args.batch, method=large_method)
         f = fit.power_law(large[name].steps[1:], large[name].risk[1:], p_inf=big.p_inf)
         theory_fpp = float("nan") if ctrl else _theory_fpp(args.alpha, args.beta, name)
         rows.append((name, f, theory_fpp, mc[name], exact[name], time.perf_counter() - t0))

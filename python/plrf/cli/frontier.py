@@ -117,6 +117,7 @@ def measure_curves(alpha, beta, optimizer, ds, steps, batch, log=print, experts=
     from ..exact import exact_risk
     from ..optim import defaults, svag as with_svag
     from ..spectrum import Spectrum
+    from ..transforms import chain
 
     out = {}
     for d in ds:
@@ -127,8 +128,7 @@ def measure_curves(alpha, beta, optimizer, ds, steps, batch, log=print, experts=
         n = int(steps) if steps else default_steps(spec, batch)
         opt = defaults(spec, batch)[optimizer]
         opt = with_svag(opt, svag) if svag != 1.0 else opt
-        out[d] = exact_risk(spec, opt, n, batch=batch, record=record_grid(n, 20), method="fast",
-                            experts=experts)
+        out[d] = exact_risk(spec, chain(opt, experts), n, batch=batch, record=record_grid(n, 20), method="fast")
         if out[d].diverged_at >= 0:
             log(f"  d = {d:>10d}: diverged at step {out[d].diverged_at} (kept up to there)")
         log(f"  d = {d:>10d}: {n:.3g} steps, {time.perf_counter() - t0:6.2f} s")

@@ -126,10 +126,11 @@ def normalize(cfg: dict, engines, default_engine="exact") -> dict:
         raise ValueError(f"d={d}: a theory spectrum above d={AUTO_COMPRESS_D:.0e} is made of nodes (compressed), "
                          "and simulate needs one entry per direction; use an exact engine at this d")
     if options.get("controller") is not None:  # a name or {"name": ..., params}: checked here, built by the engine
-        from .. import controllers
+        from .. import capabilities, controllers
 
-        controllers.check(options["controller"], options.get("space", "eigen"),
-                          engine if engine in ("exact", "fast", "ode") else None)
+        where = options.get("space", "eigen") if engine == "simulate" else engine
+        if where in capabilities.ENGINES:  # refused before any work, as the engine would refuse it
+            capabilities.check([controllers.check(options["controller"])], where)
     try:
         json.dumps(options, allow_nan=False)
     except (TypeError, ValueError) as exc:

@@ -57,7 +57,7 @@ def _chained(optimizer, options: dict, method: str | None):
     if out.get("experts") is not None:
         members.append(Experts.from_config(out.pop("experts")))
     if out.get("controller") is not None:
-        members.append(check_controller(out.pop("controller"), out.get("space", "eigen"), method))
+        members.append(check_controller(out.pop("controller")))
     model = out.pop("model", None) if method == "continuous" else out.pop("dynamics", "sgd")
     if model not in (None, "sgd"):  # substeps belong to a model; alone they stay and are refused by name
         members.append(GradientModel(model, out.pop("substeps", None)))
@@ -66,24 +66,40 @@ def _chained(optimizer, options: dict, method: str | None):
     return chain(optimizer, *members), out
 
 
+def _engine(name: str, options: dict):
+    """(plrf.engines engine, other options): a config keeps engine options as flat keys (its stored
+    form); the engine takes those it reads (plrf.engines.get), the rest go on to the call."""
+    from .. import engines
+
+    keys = set(sum(engines.OPTIONS.values(), ()))
+    return (engines.get(name, **{k: v for k, v in options.items() if k in keys}),
+            {k: v for k, v in options.items() if k not in keys})
+
+
 def run_simulate(spectrum, optimizer, cfg):
+    from ..errstate import errstate
     from ..simulation import simulate
     from ..problem import PLRF
 
     optimizer, options = _chained(optimizer, _engine_options(cfg["options"]), None)
+    engine, options = _engine(options.pop("space", "eigen"), options)
     source = spectrum
-    if options.get("space") == "full":  # the full simulator streams rows of the seeded W
+    if engine.name == "full":  # the full simulator streams rows of the seeded W
         source = PLRF(cfg["alpha"], cfg["beta"], cfg["d"], v=cfg["v"], seed=cfg["seed"])
-    return simulate(source, optimizer, cfg["steps"], batch=cfg["batch"], seeds=cfg["seeds"], record=cfg["record"],
-                    **options)
+    with errstate(divergence=options.pop("on_divergence")):
+        return simulate(source, optimizer, cfg["steps"], batch=cfg["batch"], seeds=cfg["seeds"],
+                        record=cfg["record"], space=engine, **options)
 
 
 def run_exact_risk(spectrum, optimizer, cfg, method="exact"):
+    from ..errstate import errstate
     from ..exact import exact_risk
 
     optimizer, options = _chained(optimizer, _engine_options(cfg["options"]), method)
-    return exact_risk(spectrum, optimizer, cfg["steps"], batch=cfg["batch"], record=cfg["record"], method=method,
-                      **options)
+    engine, options = _engine(method, options)
+    with errstate(divergence=options.pop("on_divergence")):
+        return exact_risk(spectrum, optimizer, cfg["steps"], batch=cfg["batch"], record=cfg["record"],
+                          method=engine, **options)
 
 
 def cost_simulate(cfg) -> float:
