@@ -1,7 +1,7 @@
 """Where can the deterministic equivalent (DE) of an adaptive step size be trusted? A map over d and alpha.
 
 For each controller of docs/adaptive.md (set up as in bench/adaptive_de_table.py: SGD with gamma2 = 1
-for adagrad_norm, polyak, line_search; the DANA-decaying recipe for adam, rmsprop_dana, ema_norm) on
+for adagrad_norm, polyak, line_search; the DANA-decaying recipe for risk_norm, rmsprop_dana, ema_norm) on
 theory spectra (beta = 0.7, no W), batch B: the relative error DE / MC - 1 of E[P] and of the mean
 learning rate at t = 10, 1e2, 1e3, 1e4, where the DE is plrf.exact_risk(..., controller=C) (method
 "exact") and the MC plrf.simulate(..., controller=C) on the eigen path (fast sampler, exact in law).

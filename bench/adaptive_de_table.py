@@ -27,7 +27,7 @@ ALPHAS = (0.3, 0.7, 1.0)
 BETA = 0.7
 BATCHES = (1, 16)
 TIMES = np.array([0, 10, 100, 1000, 10000])
-CONTROLLERS = ("adagrad_norm", "polyak", "line_search", "adam", "rmsprop_dana", "ema_norm")
+CONTROLLERS = ("adagrad_norm", "polyak", "line_search", "risk_norm", "rmsprop_dana", "ema_norm")
 
 
 def expected_grad2(spec, batch) -> float:

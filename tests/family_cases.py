@@ -28,7 +28,7 @@ CASES = {
     "adagrad_norm/dana": ("adagrad_norm", {"G": 1.0, "b0": 0.5}, "dana_decaying"),
     "polyak/sgd": ("polyak", {}, "sgd1"),
     "line_search/sgd": ("line_search", {}, "sgd1"),
-    "adam/dana": ("adam", {}, "dana_decaying"),
+    "risk_norm/dana": ("risk_norm", {}, "dana_decaying"),
     "rmsprop_dana/dana": ("rmsprop_dana", {}, "dana_decaying"),
     "ema_norm/dana": ("ema_norm", {}, "dana_decaying"),
 }

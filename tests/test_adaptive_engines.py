@@ -91,7 +91,7 @@ DEFAULT = [
     (PAIRS[0], 8, "ema_norm/dana", "full"),
     (PAIRS[1], 1, "polyak/sgd", "fast"),
     (PAIRS[0], 8, "line_search/sgd", "explicit"),
-    (PAIRS[1], 8, "adam/dana", "fast"),
+    (PAIRS[1], 8, "risk_norm/dana", "fast"),
     (PAIRS[0], 1, "rmsprop_dana/dana", "fast"),
 ]
 ALL = [(pair, b, case, engine) for pair in PAIRS for b in (1, 8) for case in CASES for engine in ENGINES
@@ -227,7 +227,7 @@ def test_exact_de_equals_numpy_de(name, params, opt_name, nodes):
     assert got.meta["approximation"] == "deterministic equivalent" and np.isnan(got.lr[0])
 
 
-@pytest.mark.parametrize("name", ["adam", "rmsprop_dana", "ema_norm"])
+@pytest.mark.parametrize("name", ["risk_norm", "rmsprop_dana", "ema_norm"])
 def test_ode_de_tends_to_exact_de(name):
     """The ODE (statistics read at the previous grid point) is off over the first steps like the
     plain ODE, and meets the discrete DE later: measured |P_ode/P_exact - 1| < 1e-4 at t = 1e4."""
@@ -294,7 +294,7 @@ def test_exact_de_divergence_is_reported_with_its_step():
 
 def test_method_that_cannot_run_a_controller_is_refused():
     with pytest.raises(ValueError, match="method"):
-        plrf.exact_risk(problem(*PAIRS[0]).spectrum(), plrf.chain(plrf.sgd(1.0), controllers.adam()), 10, method="fast")
+        plrf.exact_risk(problem(*PAIRS[0]).spectrum(), plrf.chain(plrf.sgd(1.0), controllers.risk_norm()), 10, method="fast")
 
 
 # ---- analysis reach: fit, plot, sweeps, CLI, defaults -----------------------------------------------
@@ -330,7 +330,7 @@ def test_sweep_runs_controllers_by_name_and_stores_lr(tmp_path):
     assert records and all(r.lr is not None and r.lr.shape == r.risk.shape for r in records)
     with pytest.raises(ValueError, match="method"):
         plrf.sweep.run(grid(alpha=1.0, beta=0.7, d=12, optimizer="sgd", steps=10, engine="fast",
-                            options={"controller": "adam"}), store=tmp_path / "b", progress=False)
+                            options={"controller": "risk_norm"}), store=tmp_path / "b", progress=False)
     with pytest.raises(ValueError, match="controller"):
         plrf.sweep.run(grid(alpha=1.0, beta=0.7, d=12, optimizer="sgd", steps=10,
                             options={"controller": "adamw"}), store=tmp_path / "c", progress=False)

@@ -61,7 +61,7 @@ def test_opened_pairs_compose(a, b):
 
 
 def test_opened_pairs_run_where_both_members_are_defined():
-    assert plrf.chain(plrf.sgd(0.1), plrf.decay(decay=0.01), plrf.controllers.adam()).engines() == ["exact", "eigen",
+    assert plrf.chain(plrf.sgd(0.1), plrf.decay(decay=0.01), plrf.controllers.risk_norm()).engines() == ["exact", "eigen",
                                                                                                    "full"]
     assert plrf.chain(plrf.sgd(0.1), plrf.decay(decay=0.01), plrf.Experts.zipf(3, 1.0)).engines() == ["exact",
                                                                                                      "eigen"]
@@ -70,13 +70,13 @@ def test_opened_pairs_run_where_both_members_are_defined():
 
 
 def _members():
-    return {"decay": plrf.decay(decay=0.01), "svag": plrf.svag(4), "controller": plrf.controllers.adam(),
+    return {"decay": plrf.decay(decay=0.01), "svag": plrf.svag(4), "controller": plrf.controllers.risk_norm(),
             "experts": plrf.Experts.zipf(3, 1.0), "gradient_model": plrf.gaussianised()}
 
 
 def test_a_refused_chain_names_the_members_and_lists_no_engine():
-    c = plrf.chain(plrf.sgd(0.1), plrf.svag(4), plrf.controllers.adam())
-    with pytest.raises(ValueError, match=r"svag\(4\) and controllers.adam\(\) do not compose.*no engine"):
+    c = plrf.chain(plrf.sgd(0.1), plrf.svag(4), plrf.controllers.risk_norm())
+    with pytest.raises(ValueError, match=r"svag\(4\) and controllers.risk_norm\(\) do not compose.*no engine"):
         c.check("exact")
 
 
@@ -89,7 +89,7 @@ def test_an_undefined_member_names_the_engine_and_the_engines_that_run_it():
 
 def test_labels_are_the_weakest_members():
     assert plrf.chain(plrf.sgd(0.1)).check("exact") == cap.EXACT
-    assert plrf.chain(plrf.sgd(0.1), plrf.controllers.adam()).check("ode") == cap.APPROXIMATE
+    assert plrf.chain(plrf.sgd(0.1), plrf.controllers.risk_norm()).check("ode") == cap.APPROXIMATE
     assert plrf.chain(plrf.sgd(0.1), plrf.hsgd(4)).check("eigen") == cap.MODEL_LAW
     assert plrf.chain(plrf.sgd(0.1), plrf.decay(l2=1e-3)).check("full") == cap.IN_LAW
 

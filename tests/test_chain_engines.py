@@ -15,7 +15,7 @@ def test_exact_risk_labels_a_chain_exact_or_approximate():
     spec = _spec()
     exact = plrf.exact_risk(spec, plrf.chain(plrf.sgd(0.2), plrf.svag(2)), 100, progress=False)
     assert exact.meta["capability"] == "exact" and exact.meta["chain"] == "sgd + svag(2)"
-    de = plrf.exact_risk(spec, plrf.chain(plrf.sgd(0.2), plrf.controllers.adam()), 100, progress=False)
+    de = plrf.exact_risk(spec, plrf.chain(plrf.sgd(0.2), plrf.controllers.risk_norm()), 100, progress=False)
     assert de.meta["capability"] == "approximate (deterministic equivalent)"
 
 
@@ -43,7 +43,7 @@ def test_the_family_keywords_are_gone_and_the_signatures_are_short():
         params = inspect.signature(engine).parameters
         assert len(params) <= 10 and not set(gone) & set(params), (engine.__name__, list(params))
     with pytest.raises(TypeError, match="controller"):
-        plrf.exact_risk(_spec(), plrf.sgd(0.2), 10, controller=plrf.controllers.get("adam"))
+        plrf.exact_risk(_spec(), plrf.sgd(0.2), 10, controller=plrf.controllers.get("risk_norm"))
     with pytest.raises(TypeError, match="dynamics"):
         plrf.simulate(_spec(), plrf.sgd(0.2), 10, dynamics="hsgd")
 
@@ -69,7 +69,7 @@ def test_a_chained_run_resumes_bitwise_from_its_checkpoint(tmp_path):
 def test_todays_spelling_is_labelled_too():
     spec = _spec()
     assert plrf.exact_risk(spec, plrf.sgd(0.2), 50, progress=False).meta["capability"] == "exact"
-    de = plrf.exact_risk(spec, plrf.chain(plrf.sgd(0.2), plrf.controllers.get("adam")), 50, method="ode", progress=False)
+    de = plrf.exact_risk(spec, plrf.chain(plrf.sgd(0.2), plrf.controllers.get("risk_norm")), 50, method="ode", progress=False)
     assert de.meta["capability"] == "approximate (deterministic equivalent)"
     sde = plrf.simulate(spec, plrf.chain(plrf.sgd(0.2), plrf.ito(substeps=2)), 20, threads=1, progress=False)
     assert sde.meta["law"] == "runs, a model's law (not SGD's)"

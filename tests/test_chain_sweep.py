@@ -59,7 +59,7 @@ def _direct(spec, cfg, members):
 # as the chain called directly.
 FAMILY_OPTIONS = [
     ("simulate", {"experts": {"zipf": [3, 1.0]}}, [plrf.Experts.zipf(3, 1.0)]),
-    ("simulate", {"controller": "adam"}, [plrf.controllers.adam()]),
+    ("simulate", {"controller": "risk_norm"}, [plrf.controllers.risk_norm()]),
     ("simulate", {"dynamics": "ito", "substeps": 3}, [plrf.ito(substeps=3)]),
     ("exact", {"experts": {"two": 0.3, "clock": "expert"}}, [plrf.Experts.two(0.3, clock="expert")]),
     ("ode", {"controller": {"name": "ema_norm", "beta": 0.9}}, [plrf.controllers.ema_norm(beta=0.9)]),

@@ -37,7 +37,7 @@ plrf::Controller make_controller(const std::string& name, unsigned placement, do
   if (name == "adagrad_norm") ctrl.kind = K::AdaGradNorm;
   else if (name == "polyak") ctrl.kind = K::Polyak;
   else if (name == "line_search") ctrl.kind = K::LineSearch;
-  else if (name == "adam" || name == "rmsprop_dana") ctrl.kind = K::RiskNorm;
+  else if (name == "risk_norm" || name == "rmsprop_dana") ctrl.kind = K::RiskNorm;
   else if (name == "ema_norm") ctrl.kind = K::EmaNorm;
   else if (name != "none") throw py::value_error("unknown controller " + name);
   ctrl.name = name, ctrl.placement = placement, ctrl.G = G, ctrl.b0 = b0, ctrl.c = c, ctrl.floor = floor;

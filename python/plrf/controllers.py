@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from . import _core
 from . import capabilities as cap
 
-__all__ = ["NAMES", "COEFFICIENTS", "Controller", "adagrad_norm", "polyak", "line_search", "adam", "rmsprop_dana",
+__all__ = ["NAMES", "COEFFICIENTS", "Controller", "adagrad_norm", "polyak", "line_search", "risk_norm", "rmsprop_dana",
            "ema_norm", "get", "defaults"]
 
 COEFFICIENTS = ("gamma1", "gamma2", "gamma3")
-NAMES = ("adagrad_norm", "polyak", "line_search", "adam", "rmsprop_dana", "ema_norm")
+NAMES = ("adagrad_norm", "polyak", "line_search", "risk_norm", "rmsprop_dana", "ema_norm")
 FULL_REFUSED = ("polyak", "line_search")  # the full path has neither the batch loss nor K e
 
 
@@ -42,7 +42,7 @@ class Controller(cap.Transform):
     beta: float = 0.99
     eps: float = 0.0
     KIND = "controller"
-    REFINES = "full: adagrad_norm, ema_norm, adam, rmsprop_dana (polyak and line_search need the batch loss or K e)."
+    REFINES = "full: adagrad_norm, ema_norm, risk_norm, rmsprop_dana (polyak and line_search need the batch loss or K e)."
     # The controller's expected risk has no closed recursion: exact and ode run its deterministic equivalent.
     DECLARES = {"exact": cap.APPROXIMATE, "fast": cap.UNDEFINED, "ode": cap.APPROXIMATE, "continuous": cap.UNDEFINED,
                 "eigen": cap.IN_LAW, "full": cap.IN_LAW}
@@ -137,9 +137,9 @@ def line_search(placement=("gamma2",)) -> Controller:
     return Controller("line_search", _placement(placement))
 
 
-def adam(placement=("gamma3",)) -> Controller:
-    """The authors' "adam" mode: gamma3 / sqrt(2 P(theta_t))."""
-    return Controller("adam", _placement(placement))
+def risk_norm(placement=("gamma3",)) -> Controller:
+    """gamma3 / sqrt(2 P(theta_t)): the authors' "adam" mode (a risk-normalised scalar step, not Adam)."""
+    return Controller("risk_norm", _placement(placement))
 
 
 def rmsprop_dana(placement=("gamma1",)) -> Controller:
@@ -157,7 +157,7 @@ def ema_norm(beta=0.99, eps=0.0, placement=("gamma3",)) -> Controller:
     return Controller("ema_norm", _placement(placement), beta=beta, eps=eps)
 
 
-_BUILDERS = {"adagrad_norm": adagrad_norm, "polyak": polyak, "line_search": line_search, "adam": adam,
+_BUILDERS = {"adagrad_norm": adagrad_norm, "polyak": polyak, "line_search": line_search, "risk_norm": risk_norm,
              "rmsprop_dana": rmsprop_dana, "ema_norm": ema_norm}
 
 

@@ -30,7 +30,7 @@ def add_parser(sub):
     p.add_argument("--batch", type=int, default=1, help="batch size B (default 1)")
     p.add_argument("--seeds", type=int, default=8, help="Monte Carlo seeds (default 8)")
     p.add_argument("--controller", default=None,
-                   help="a step-size controller by name (adagrad_norm, polyak, line_search, adam, rmsprop_dana, "
+                   help="a step-size controller by name (adagrad_norm, polyak, line_search, risk_norm, rmsprop_dana, "
                         "ema_norm; docs/adaptive.md) applied to every optimizer, with its default parameters; "
                         "the exact curves are then its deterministic equivalent (methods exact and ode)")
     p.add_argument("--out", default="plrf-demo.png", help=out_help("plrf-demo.png"))

@@ -47,7 +47,7 @@ def _engine_options(options: dict) -> dict:
 
 def _chained(optimizer, options: dict, method: str | None):
     """(chain, other options): the family options a config keeps JSON-able (experts={"zipf": [m, zeta]},
-    controller="adam" or {"name": ...}, dynamics=/model= with substeps=) become members of the optimizer's
+    controller="risk_norm" or {"name": ...}, dynamics=/model= with substeps=) become members of the optimizer's
     chain, so config keys stay as they were and the engines read one optimizer."""
     from ..controllers import check as check_controller
     from ..experts import Experts

@@ -15,7 +15,7 @@
 //   adagrad_norm  S_0 = b0^2, S_{t+1} = S_t + grad2, m = G / sqrt(S_{t+1})        state S
 //   polyak        m = max(batch_loss - floor, 0) / (c grad2)
 //   line_search   m = k2 / ((1 + 1/B) k3 + tr K^2 * 2 risk / B)   (minimises E[P(theta - m g)])
-//   risk_norm     m = 1 / sqrt(2 risk)   ("adam" on gamma3, "rmsprop_dana" on gamma1)
+//   risk_norm     m = 1 / sqrt(2 risk)   ("risk_norm" on gamma3, "rmsprop_dana" on gamma1; the authors' "adam" mode)
 //   ema_norm      v_{t+1} = beta v_t + (1 - beta) grad2, m = 1/sqrt(v_{t+1}/(1 - beta^{t+1}) + eps)   state v
 // A controller is plain data (no virtuals), like Schedule; kind None is the plain optimizer.
 #pragma once

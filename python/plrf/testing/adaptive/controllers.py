@@ -147,12 +147,12 @@ class LineSearch(Controller):
 class RiskNormalised(Controller):
     """The authors' ODE modes (docs/theory.md §12.1): m_t = 1 / sqrt(2 P(theta_t)).
 
-    "adam" divides gamma3 (momentum entering the parameters), "rmsprop_dana" divides gamma1
+    "risk_norm" divides gamma3 (momentum entering the parameters), "rmsprop_dana" divides gamma1
     (gradients entering the momentum). Here P is the realised risk of each seed's iterate; the
     authors' ODE uses the expected twice-risk, which is what the DE feeds in.
     """
 
-    PLACE = {"adam": ("gamma3",), "rmsprop_dana": ("gamma1",)}
+    PLACE = {"risk_norm": ("gamma3",), "rmsprop_dana": ("gamma1",)}
 
     def __init__(self, mode):
         if mode not in self.PLACE:
@@ -167,7 +167,7 @@ class EmaNorm(Controller):
     """A runnable stand-in for the risk-normalised modes: v_{t+1} = beta v_t + (1 - beta) ||g_t||^2,
     m_t = 1 / sqrt(v_{t+1} / (1 - beta^{t+1}) + eps)  (Adam's bias correction, scalar second moment).
 
-    When gradient noise dominates, ||g||^2 ~ tr K * 2P / B, so this is "adam" (placement gamma3)
+    When gradient noise dominates, ||g||^2 ~ tr K * 2P / B, so this is "risk_norm" (placement gamma3)
     with gamma3 scaled by sqrt(B / tr K); gamma3 should be rescaled by sqrt(tr K / B) to match it.
     """
 
@@ -190,7 +190,7 @@ class EmaNorm(Controller):
         return 1.0 / np.sqrt(state / (1.0 - self.beta ** (t + 1)) + self.eps), state
 
 
-NAMES = ("adagrad_norm", "polyak", "line_search", "adam", "rmsprop_dana", "ema_norm")
+NAMES = ("adagrad_norm", "polyak", "line_search", "risk_norm", "rmsprop_dana", "ema_norm")
 
 
 def controller(name, **params) -> Controller:
@@ -200,7 +200,7 @@ def controller(name, **params) -> Controller:
         "adagrad_norm": AdaGradNorm,
         "polyak": Polyak,
         "line_search": LineSearch,
-        "adam": lambda: RiskNormalised("adam"),
+        "risk_norm": lambda: RiskNormalised("risk_norm"),
         "rmsprop_dana": lambda: RiskNormalised("rmsprop_dana"),
         "ema_norm": EmaNorm,
     }
