@@ -117,8 +117,17 @@ def cost_continuous(cfg) -> float:
     return 40.0 * cost_exact(cfg)  # ~20 Taylor terms of two flops each per mode and unit
 
 
+# Nodes of a power law compressed at the default rtol / 10 (2866 at d = 1e6, alpha = 1: docs/exact.md);
+# they grow about like log d, so one figure orders the tasks well enough.
+COMPRESSED_NODES = 3000
+
+
 def cost_fast(cfg) -> float:
-    return 400.0 * cfg["d"] * math.log2(cfg["steps"] + 2)
+    """fast/ode: O(entries log T), on nodes above _compress.AUTO_ENTRIES (compressed by default)."""
+    from .._compress import AUTO_ENTRIES
+
+    entries = cfg["d"] if cfg["d"] <= AUTO_ENTRIES else COMPRESSED_NODES
+    return 400.0 * entries * math.log2(cfg["steps"] + 2) * (1.5 if cfg["d"] > AUTO_ENTRIES else 1.0)
 
 
 def cost_spectrum(problem: dict) -> float:
