@@ -26,6 +26,7 @@ from .optim import (
     with_decay,
 )
 from .transforms import Chain, chain, continuized, gaussianised, hsgd, ito  # one optimizer: a chain of transforms
+from .adana import adana  # ADana as a chain of members (docs/families.md §6)
 from . import capabilities  # what each transform means on each engine (docs/families.md §5)
 from .simulation import resume, simulate
 from . import controllers  # plrf.controllers.adagrad_norm(), ...: step-size controllers (docs/adaptive.md)
@@ -69,4 +70,5 @@ __all__ = [
     "gaussianised",
     "continuized",
     "capabilities",
+    "adana",
 ]

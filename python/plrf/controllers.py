@@ -19,11 +19,14 @@ from . import _core
 from . import capabilities as cap
 
 __all__ = ["NAMES", "COEFFICIENTS", "Controller", "adagrad_norm", "polyak", "line_search", "adam", "rmsprop_dana",
-           "ema_norm", "get", "defaults"]
+           "ema_norm", "log_ema_norm", "get", "defaults"]
 
 COEFFICIENTS = ("gamma1", "gamma2", "gamma3")
 NAMES = ("adagrad_norm", "polyak", "line_search", "adam", "rmsprop_dana", "ema_norm")
 FULL_REFUSED = ("polyak", "line_search")  # the full path has neither the batch loss nor K e
+# Rules outside NAMES (the rules every method runs, which tables and the bitwise baselines list):
+# log_ema_norm, ADana's normaliser (plrf.adana), is a per-step rule with no ODE form.
+PER_STEP_ONLY = ("log_ema_norm",)
 
 
 @dataclass(frozen=True)
@@ -41,14 +44,18 @@ class Controller(cap.Transform):
     floor: float = 0.0
     beta: float = 0.99
     eps: float = 0.0
+    delta: float | None = None  # log_ema_norm only (None elsewhere, so other rules' dicts are unchanged)
     KIND = "controller"
-    REFINES = "full: adagrad_norm, ema_norm, adam, rmsprop_dana (polyak and line_search need the batch loss or K e)."
+    REFINES = ("full: adagrad_norm, ema_norm, log_ema_norm, adam, rmsprop_dana (polyak and line_search need the "
+               "batch loss or K e); ode: not log_ema_norm (a per-step rule).")
     # The controller's expected risk has no closed recursion: exact and ode run its deterministic equivalent.
     DECLARES = {"exact": cap.APPROXIMATE, "fast": cap.UNDEFINED, "ode": cap.APPROXIMATE, "continuous": cap.UNDEFINED,
                 "eigen": cap.IN_LAW, "full": cap.IN_LAW}
 
     def capability(self, engine):
         if engine == "full" and self.name in FULL_REFUSED:  # they need the batch loss or K e
+            return cap.UNDEFINED
+        if engine == "ode" and self.name in PER_STEP_ONLY:
             return cap.UNDEFINED
         return self.DECLARES[engine]
 
@@ -67,10 +74,15 @@ class Controller(cap.Transform):
         """The C++ controller (call resolve() first)."""
         mask = sum(1 << COEFFICIENTS.index(p) for p in self.placement)
         G, b0 = (1.0 if v is None else v for v in (self.G, self.b0))
-        return _core.Controller(self.name, mask, G=G, b0=b0, c=self.c, floor=self.floor, beta=self.beta, eps=self.eps)
+        delta = 8.0 if self.delta is None else self.delta
+        return _core.Controller(self.name, mask, G=G, b0=b0, c=self.c, floor=self.floor, beta=self.beta, eps=self.eps,
+                                delta=delta)
 
     def to_dict(self) -> dict:
-        return dict(dataclasses.asdict(self), placement=list(self.placement))
+        d = dict(dataclasses.asdict(self), placement=list(self.placement))
+        if d["delta"] is None:  # the rules without delta keep their stored form (sweep keys, checkpoints)
+            del d["delta"]
+        return d
 
     @classmethod
     def from_dict(cls, d) -> Controller:
@@ -157,14 +169,23 @@ def ema_norm(beta=0.99, eps=0.0, placement=("gamma3",)) -> Controller:
     return Controller("ema_norm", _placement(placement), beta=beta, eps=eps)
 
 
+def log_ema_norm(delta=8.0, eps=0.0, placement=("gamma2", "gamma3")) -> Controller:
+    """ADana's normaliser: v_{t+1} = (1 - a_t) v_t + a_t ||g_t||^2 with the log-time weight a_t = delta / (delta + t)
+    (a_0 = 1, so no bias correction), m_t = 1 / sqrt(v_{t+1} + eps). Per step only (no ODE form)."""
+    eps = float(eps)
+    if not math.isfinite(eps) or eps < 0:
+        raise ValueError(f"eps must be a finite number >= 0, got {eps}")
+    return Controller("log_ema_norm", _placement(placement), eps=eps, delta=_positive("delta", delta))
+
+
 _BUILDERS = {"adagrad_norm": adagrad_norm, "polyak": polyak, "line_search": line_search, "adam": adam,
-             "rmsprop_dana": rmsprop_dana, "ema_norm": ema_norm}
+             "rmsprop_dana": rmsprop_dana, "ema_norm": ema_norm, "log_ema_norm": log_ema_norm}
 
 
 def get(name, **params) -> Controller:
     """A controller by name (one of NAMES) with its builder's keywords."""
     if name not in _BUILDERS:
-        raise ValueError(f"controller must be one of {NAMES}, got {name!r}")
+        raise ValueError(f"controller must be one of {NAMES + PER_STEP_ONLY}, got {name!r}")
     allowed = inspect.signature(_BUILDERS[name]).parameters
     for key in params:
         if key not in allowed:
@@ -195,4 +216,6 @@ def check(controller, space: str, method: str | None = None):
                          "use space='eigen'")
     if method is not None and method not in ("exact", "ode"):
         raise ValueError(f"method={method!r} cannot run a controller; use method='exact' or 'ode'")
+    if method == "ode" and controller.name in PER_STEP_ONLY:
+        raise ValueError(f"method='ode' cannot run controller {controller.name!r} (a per-step rule); use method='exact'")
     return controller
