@@ -27,6 +27,9 @@ FULL_REFUSED = ("polyak", "line_search")  # the full path has neither the batch 
 # Rules outside NAMES (the rules every method runs, which tables and the bitwise baselines list):
 # log_ema_norm, ADana's normaliser (plrf.adana), is a per-step rule with no ODE form.
 PER_STEP_ONLY = ("log_ema_norm",)
+# The DE's measured error against Monte Carlo where a rule has its own table (exact_risk's
+# meta["approximation_error"]; the other rules carry exact.DE_VALIDITY, docs/adaptive.md §3).
+DE_MEASURED = {"log_ema_norm": "plrf.adana (log_ema_norm): E[P] within MEASURED of Monte Carlo; docs/families.md §6"}
 
 
 @dataclass(frozen=True)
