@@ -14,6 +14,8 @@
    ~1e-3), 400 seeds: measured max |z| = 2.31. Step 0 is deterministic on both sides: 1e-12. Planted twins,
    the exact curve of a wrong chain against the same MC (each must give max |z| > Z_MAX): omega = 4.4
    instead of 4 (max |z| = 62), and omega / (1 + t) (356).
+4. The log_ema_norm rule inside the engines against the plain NumPy reference (plrf.testing.adaptive): Monte
+   Carlo z-test and DE to 1e-12 (section 4 below).
 Seeds: simulate's default seeds 0 .. SEEDS-1.
 """
 import numpy as np
@@ -158,3 +160,50 @@ def test_adana_with_the_controller_frozen_is_exact_within_4_standard_errors(froz
 def test_adana_frozen_planted_twin_fails_the_z_test(frozen_mc, twin):
     z, _ = _max_z(frozen_mc, twin())
     assert z > Z_MAX, z
+
+
+# ---- 4. the log-time EMA rule in the engines against the plain NumPy reference ------------------------
+# plrf.testing.adaptive (docs/adaptive.md §2): the Monte Carlo, exact in law, by a two-sample z-test of the
+# mean risk and mean lr at every record of a 60-step run (d = 20, 4000 seeds each, |z| < Z_MAX; measured
+# max |z| = 1.82), and the DE equal to the NumPy DE to 1e-12. Planted twin: the reference
+# with delta = 4 instead of 8 (max |z| = 46.1, must be > Z_MAX).
+REF_PROBLEM = plrf.PLRF(1.0, 0.7, 20, seed=3)
+REF_STEPS, REF_SEEDS = 60, 4000
+REF_REC = plrf.record_grid(REF_STEPS, 4)
+
+
+def _ref_max_z(cpp, ref):
+    zs = []
+    for which in ("risk", "lr"):
+        a, b = getattr(cpp, which)[:, 1:], getattr(ref, which)[:, 1:]  # step 0: deterministic, no lr
+        se = np.hypot(a.std(axis=0, ddof=1), b.std(axis=0, ddof=1)) / np.sqrt(REF_SEEDS)
+        zs.append(np.abs(a.mean(axis=0) - b.mean(axis=0)) / se)
+    return float(np.max(zs))
+
+
+@pytest.fixture(scope="module")
+def ref_runs():
+    from plrf.testing.adaptive import controller as reference, monte_carlo
+
+    opt = adana_momentum(0.05)
+    cpp = plrf.simulate(REF_PROBLEM.spectrum(), plrf.chain(opt, controllers.log_ema_norm()), REF_STEPS,
+                        batch=2, seeds=REF_SEEDS, record=REF_REC, progress=False)
+    refs = {delta: monte_carlo(REF_PROBLEM, opt, reference("log_ema_norm", delta=delta), REF_STEPS, batch=2,
+                               seeds=REF_SEEDS, seed=11, record=REF_REC) for delta in (8.0, 4.0)}
+    return cpp, refs
+
+
+def test_log_ema_norm_monte_carlo_matches_the_numpy_reference_and_its_twin_fails(ref_runs):
+    cpp, refs = ref_runs
+    assert _ref_max_z(cpp, refs[8.0]) < Z_MAX
+    assert _ref_max_z(cpp, refs[4.0]) > Z_MAX
+
+
+def test_log_ema_norm_de_equals_the_numpy_de():
+    from plrf.testing.adaptive import controller as reference, deterministic_equivalent
+
+    spec, opt = SPEC, adana_momentum(LR)
+    want = deterministic_equivalent(spec, opt, reference("log_ema_norm"), T, batch=B, record=REC)
+    got = plrf.exact_risk(spec, plrf.chain(opt, controllers.log_ema_norm()), T, batch=B, record=REC, progress=False)
+    np.testing.assert_allclose(got.risk, want.risk, rtol=1e-12)
+    np.testing.assert_allclose(got.lr[1:], want.lr[1:], rtol=1e-12)
