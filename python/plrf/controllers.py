@@ -220,6 +220,4 @@ def check(controller, space: str, method: str | None = None):
                          "use space='eigen'")
     if method is not None and method not in ("exact", "ode"):
         raise ValueError(f"method={method!r} cannot run a controller; use method='exact' or 'ode'")
-    if method == "ode" and controller.name in PER_STEP_ONLY:
-        raise ValueError(f"method='ode' cannot run controller {controller.name!r} (a per-step rule); use method='exact'")
     return controller
