@@ -26,13 +26,13 @@ from .optim import (
     with_decay,
 )
 from .transforms import Chain, chain, continuized, gaussianised, hsgd, ito  # one optimizer: a chain of transforms
-from .adana import adana  # ADana as a chain of members (docs/families.md §6)
 from . import capabilities  # what each transform means on each engine (docs/families.md §5)
 from .simulation import resume, simulate
 from . import controllers  # plrf.controllers.adagrad_norm(), ...: step-size controllers (docs/adaptive.md)
 from . import checkpoint  # plrf.checkpoint.load, CheckpointError: the inert checkpoint format
 from . import sweep  # plrf.sweep.run(grid(...), store=...); plrf.sweep.grid, plrf.sweep.load
 from ._load import load  # a store folder -> its table; a spectrum .npz -> Spectrum
+from .adana import adana  # ADana as a chain of members (docs/families.md §6)
 
 __all__ = [
     "__version__",
@@ -53,6 +53,7 @@ __all__ = [
     "with_decay",
     "svag",
     "adana_decay",
+    "adana",
     "defaults",
     "simulate",
     "resume",
@@ -70,5 +71,4 @@ __all__ = [
     "gaussianised",
     "continuized",
     "capabilities",
-    "adana",
 ]
