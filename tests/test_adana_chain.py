@@ -72,7 +72,9 @@ def test_log_ema_norm_rule_is_the_log_time_ema():
 
 @pytest.mark.parametrize("build, word", [
     (lambda: plrf.adana(0.0, wd_ts=10), "lr"),
-    (lambda: plrf.adana(0.1, wd_ts=0), "tau"),
+    (lambda: plrf.adana(0.1, wd_ts=0), "wd_ts"),
+    (lambda: plrf.adana(0.1, wd_ts=0, omega=0), "wd_ts"),
+    (lambda: plrf.adana_decay(4.0, tau=-1), "tau"),
     (lambda: plrf.adana(0.1, wd_ts=10, omega=-1), "omega"),
     (lambda: plrf.adana(0.1, wd_ts=10, delta=0), "delta"),
     (lambda: plrf.adana(0.1, wd_ts=10, kappa=float("nan")), "kappa"),

@@ -55,6 +55,7 @@ def adana(lr, *, wd_ts, kappa=0.85, delta=8.0, omega=4.0, g2=1.0, g3=1.0, eps=0.
     kappa = 0.85, delta = 8, omega = 4 (README/QUICKSTART); wd_ts is the decay's timescale (the authors
     use T/10 for a T-step run; wd_ts = 1 is the paper's omega / t counted from 1). omega = 0 drops the decay.
     damping="code" (with steps = the run's length) is the code's momentum term (adana_momentum)."""
+    wd_ts = check.positive("wd_ts", wd_ts)
     members = [adana_momentum(lr, kappa=kappa, delta=delta, g2=g2, g3=g3, damping=damping, steps=steps),
                controllers.log_ema_norm(delta=delta, eps=eps, placement=("gamma2", "gamma3"))]
     if check.finite("omega", omega) < 0:
