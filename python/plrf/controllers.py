@@ -82,6 +82,10 @@ class Controller(cap.Transform):
         return _core.Controller(self.name, mask, G=G, b0=b0, c=self.c, floor=self.floor, beta=self.beta, eps=self.eps,
                                 delta=delta)
 
+    def approximation_error(self, default: str) -> str:
+        """The DE's measured error against Monte Carlo: this rule's own (DE_MEASURED) or `default`."""
+        return DE_MEASURED.get(self.name, default)
+
     def to_dict(self) -> dict:
         d = dict(dataclasses.asdict(self), placement=list(self.placement))
         if d["delta"] is None:  # the rules without delta keep their stored form (sweep keys, checkpoints)

@@ -169,7 +169,7 @@ def _exact_risk(spectrum, optimizer, steps, batch, record, method, rtol, threads
     if controller is not None:
         curve.lr = np.asarray(res["lr"])
         curve.meta.update(approximation="deterministic equivalent",
-                          approximation_error=controllers.DE_MEASURED.get(controller.name, DE_VALIDITY),
+                          approximation_error=controller.approximation_error(DE_VALIDITY),
                           controller=controller.resolve(spec, batch).to_dict())
     if rtol_c is None:
         curve.meta.setdefault("compressed", how)  # a spectrum compressed before keeps its own record
