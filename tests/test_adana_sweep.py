@@ -1,8 +1,11 @@
 """A sweep whose optimizer is a chain with decay and a controller (plrf.adana) resumes from its store, and a
-simulate checkpoint of that chain resumes bitwise (the controller's delta and state are kept)."""
+simulate checkpoint of that chain resumes bitwise (the controller's delta and state are kept; the slow test
+cuts a run with Ctrl-C mid-way)."""
 import numpy as np
+import pytest
 
 import plrf
+from hardening_tools import CtrlCBar
 from plrf import transforms
 from plrf.sweep import grid
 from plrf.sweep import run as run_sweep
@@ -52,3 +55,17 @@ def test_an_adana_simulate_checkpoint_resumes_bitwise(tmp_path):
     for c in (chopped, resumed):
         np.testing.assert_array_equal(c.risk, whole.risk)
         np.testing.assert_array_equal(c.lr, whole.lr)
+
+
+@pytest.mark.slow
+def test_an_adana_run_cut_by_ctrl_c_resumes_bitwise_with_its_ema_state(tmp_path):
+    # long enough that the first progress poll (which sends Ctrl-C) comes before the run ends
+    opt, steps, path = plrf.adana(0.05, wd_ts=1000, delta=6.0), 3_000_000, tmp_path / "cut.ckpt"
+    part = plrf.simulate(SPEC, opt, steps, seeds=[4, 5], checkpoint=path, progress=CtrlCBar())
+    assert part.interrupted and np.all(part.meta["steps_done"] < steps)
+    _, state = plrf.checkpoint.load(path)
+    assert np.all(state["ctrl"][:, 0] > 0)  # v, the log-time EMA of ||g||^2, is carried
+    resumed = plrf.resume(path, progress=False)
+    whole = plrf.simulate(SPEC, opt, steps, seeds=[4, 5], progress=False)
+    np.testing.assert_array_equal(resumed.risk, whole.risk)
+    np.testing.assert_array_equal(resumed.lr, whole.lr)
