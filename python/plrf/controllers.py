@@ -19,7 +19,7 @@ from . import _core
 from . import capabilities as cap
 
 __all__ = ["NAMES", "COEFFICIENTS", "Controller", "adagrad_norm", "polyak", "line_search", "adam", "rmsprop_dana",
-           "ema_norm", "log_ema_norm", "get", "defaults"]
+           "ema_norm", "get", "defaults"]
 
 COEFFICIENTS = ("gamma1", "gamma2", "gamma3")
 NAMES = ("adagrad_norm", "polyak", "line_search", "adam", "rmsprop_dana", "ema_norm")
@@ -50,11 +50,11 @@ class Controller(cap.Transform):
     eps: float = 0.0
     delta: float | None = None  # log_ema_norm only (None elsewhere, so other rules' dicts are unchanged)
     KIND = "controller"
-    REFINES = ("full: adagrad_norm, ema_norm, log_ema_norm, adam, rmsprop_dana (polyak and line_search need the "
-               "batch loss or K e); ode: not log_ema_norm (a per-step rule).")
+    REFINES = "full: adagrad_norm, ema_norm, adam, rmsprop_dana (polyak and line_search need the batch loss or K e)."
     # The controller's expected risk has no closed recursion: exact and ode run its deterministic equivalent.
     DECLARES = {"exact": cap.APPROXIMATE, "fast": cap.UNDEFINED, "ode": cap.APPROXIMATE, "continuous": cap.UNDEFINED,
                 "eigen": cap.IN_LAW, "full": cap.IN_LAW}
+    REFINES += " log_ema_norm: full as ema_norm; ode: not defined (a per-step rule)."
 
     def capability(self, engine):
         if engine == "full" and self.name in FULL_REFUSED:  # they need the batch loss or K e
@@ -177,17 +177,8 @@ def ema_norm(beta=0.99, eps=0.0, placement=("gamma3",)) -> Controller:
     return Controller("ema_norm", _placement(placement), beta=beta, eps=eps)
 
 
-def log_ema_norm(delta=8.0, eps=0.0, placement=("gamma2", "gamma3")) -> Controller:
-    """ADana's normaliser: v_{t+1} = (1 - a_t) v_t + a_t ||g_t||^2 with the log-time weight a_t = delta / (delta + t)
-    (a_0 = 1, so no bias correction), m_t = 1 / sqrt(v_{t+1} + eps). Per step only (no ODE form)."""
-    eps = float(eps)
-    if not math.isfinite(eps) or eps < 0:
-        raise ValueError(f"eps must be a finite number >= 0, got {eps}")
-    return Controller("log_ema_norm", _placement(placement), eps=eps, delta=_positive("delta", delta))
-
-
 _BUILDERS = {"adagrad_norm": adagrad_norm, "polyak": polyak, "line_search": line_search, "adam": adam,
-             "rmsprop_dana": rmsprop_dana, "ema_norm": ema_norm, "log_ema_norm": log_ema_norm}
+             "rmsprop_dana": rmsprop_dana, "ema_norm": ema_norm}
 
 
 def get(name, **params) -> Controller:
@@ -199,6 +190,20 @@ def get(name, **params) -> Controller:
         if key not in allowed:
             raise ValueError(f"controller {name!r} takes {tuple(allowed)}, not {key!r}")
     return _BUILDERS[name](**params)
+
+
+def log_ema_norm(delta=8.0, eps=0.0, placement=("gamma2", "gamma3")) -> Controller:
+    """ADana's normaliser: v_{t+1} = (1 - a_t) v_t + a_t ||g_t||^2 with the log-time weight a_t = delta / (delta + t)
+    (a_0 = 1, so no bias correction), m_t = 1 / sqrt(v_{t+1} + eps). Per step only (no ODE form)."""
+    eps = float(eps)
+    if not math.isfinite(eps) or eps < 0:
+        raise ValueError(f"eps must be a finite number >= 0, got {eps}")
+    return Controller("log_ema_norm", _placement(placement), eps=eps, delta=_positive("delta", delta))
+
+
+# A rule outside NAMES (PER_STEP_ONLY): get() and from_dict() build it by name like the others.
+_BUILDERS["log_ema_norm"] = log_ema_norm
+__all__ += ["log_ema_norm"]
 
 
 def defaults(spectrum, batch=1) -> dict:
