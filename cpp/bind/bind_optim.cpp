@@ -31,7 +31,7 @@ Schedule schedule_from_state(const py::tuple& t) {
 
 // A controller from its name and parameters (python/plrf/controllers.py builds and checks them).
 plrf::Controller make_controller(const std::string& name, unsigned placement, double G, double b0, double c,
-                                 double floor, double beta, double eps) {
+                                 double floor, double beta, double eps, double delta) {
   using K = plrf::Controller::Kind;
   plrf::Controller ctrl;
   if (name == "adagrad_norm") ctrl.kind = K::AdaGradNorm;
@@ -39,9 +39,10 @@ plrf::Controller make_controller(const std::string& name, unsigned placement, do
   else if (name == "line_search") ctrl.kind = K::LineSearch;
   else if (name == "risk_norm" || name == "rmsprop_dana") ctrl.kind = K::RiskNorm;
   else if (name == "ema_norm") ctrl.kind = K::EmaNorm;
+  else if (name == "log_ema_norm") ctrl.kind = K::LogEmaNorm;
   else if (name != "none") throw py::value_error("unknown controller " + name);
   ctrl.name = name, ctrl.placement = placement, ctrl.G = G, ctrl.b0 = b0, ctrl.c = c, ctrl.floor = floor;
-  ctrl.beta = beta, ctrl.eps = eps;
+  ctrl.beta = beta, ctrl.eps = eps, ctrl.delta = delta;
   ctrl.validate();
   return ctrl;
 }
@@ -169,7 +170,8 @@ void bind_optim(py::module_& m) {
 
   py::class_<plrf::Controller>(m, "Controller", "A step-size controller (build it with plrf.controllers)")
       .def(py::init(&make_controller), py::arg("name"), py::arg("placement"), py::arg("G") = 1.0, py::arg("b0") = 1.0,
-           py::arg("c") = 0.5, py::arg("floor") = 0.0, py::arg("beta") = 0.99, py::arg("eps") = 0.0)
+           py::arg("c") = 0.5, py::arg("floor") = 0.0, py::arg("beta") = 0.99, py::arg("eps") = 0.0,
+           py::arg("delta") = 8.0)
       .def_readonly("name", &plrf::Controller::name)
       .def_readonly("placement", &plrf::Controller::placement)
       .def("start", &plrf::Controller::start)

@@ -43,6 +43,16 @@ TEST_CASE("controller rules on given statistics") {
   const double m = ema.multiplier(0, s, v, 1, 1);
   CHECK(m == doctest::Approx(0.5));  // bias-corrected v = grad2 after one step
   CHECK(ema.multiplier(0, s, v1, 1, 1, 1.0) == m);  // dt = 1 is the per-step rule, bitwise
+
+  Controller log_ema = make(Controller::Kind::LogEmaNorm);  // ADana's: weight delta / (delta + t)
+  log_ema.delta = 2.0;
+  double w = log_ema.start();
+  CHECK(log_ema.multiplier(0, s, w, 1, 1) == doctest::Approx(0.5));  // a_0 = 1: v_1 = grad2 = 4
+  CHECK(w == 4.0);
+  const StepStats s2{16.0, 0.5, 0.5, 0.0, 0.0};
+  log_ema.multiplier(2, s2, w, 1, 1);  // a_2 = 2 / 4: v = 4 / 2 + 16 / 2
+  CHECK(w == doctest::Approx(10.0));
+  CHECK_THROWS_AS(log_ema.multiplier(3, s2, w, 1, 1, 0.5), std::invalid_argument);  // no ODE form
 }
 
 TEST_CASE("placement scales only the named coefficients") {

@@ -34,6 +34,7 @@ from . import controllers  # plrf.controllers.adagrad_norm(), ...: step-size con
 from . import checkpoint  # plrf.checkpoint.load, CheckpointError: the inert checkpoint format
 from . import sweep  # plrf.sweep.run(grid(...), store=...); plrf.sweep.grid, plrf.sweep.load
 from ._load import load  # a store folder -> its table; a spectrum .npz -> Spectrum
+from .adana import adana  # ADana as a chain of members (docs/families.md §6)
 
 __all__ = [
     "__version__",
@@ -54,6 +55,7 @@ __all__ = [
     "with_decay",
     "svag",
     "adana_decay",
+    "adana",
     "defaults",
     "simulate",
     "resume",

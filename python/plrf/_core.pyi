@@ -160,7 +160,7 @@ class Controller:
     """
     A step-size controller (build it with plrf.controllers)
     """
-    def __init__(self, name: str, placement: typing.SupportsInt | typing.SupportsIndex, G: typing.SupportsFloat | typing.SupportsIndex = 1.0, b0: typing.SupportsFloat | typing.SupportsIndex = 1.0, c: typing.SupportsFloat | typing.SupportsIndex = 0.5, floor: typing.SupportsFloat | typing.SupportsIndex = 0.0, beta: typing.SupportsFloat | typing.SupportsIndex = 0.99, eps: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> None:
+    def __init__(self, name: str, placement: typing.SupportsInt | typing.SupportsIndex, G: typing.SupportsFloat | typing.SupportsIndex = 1.0, b0: typing.SupportsFloat | typing.SupportsIndex = 1.0, c: typing.SupportsFloat | typing.SupportsIndex = 0.5, floor: typing.SupportsFloat | typing.SupportsIndex = 0.0, beta: typing.SupportsFloat | typing.SupportsIndex = 0.99, eps: typing.SupportsFloat | typing.SupportsIndex = 0.0, delta: typing.SupportsFloat | typing.SupportsIndex = 8.0) -> None:
         ...
     def multiplier(self, t: typing.SupportsFloat | typing.SupportsIndex, grad2: typing.SupportsFloat | typing.SupportsIndex, risk: typing.SupportsFloat | typing.SupportsIndex, batch_loss: typing.SupportsFloat | typing.SupportsIndex, k2: typing.SupportsFloat | typing.SupportsIndex, k3: typing.SupportsFloat | typing.SupportsIndex, state: typing.SupportsFloat | typing.SupportsIndex, batch: typing.SupportsFloat | typing.SupportsIndex, trace2: typing.SupportsFloat | typing.SupportsIndex) -> tuple[float, float]:
         """

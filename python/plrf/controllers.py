@@ -24,6 +24,13 @@ __all__ = ["NAMES", "COEFFICIENTS", "Controller", "adagrad_norm", "polyak", "lin
 COEFFICIENTS = ("gamma1", "gamma2", "gamma3")
 NAMES = ("adagrad_norm", "polyak", "line_search", "risk_norm", "rmsprop_dana", "ema_norm")
 FULL_REFUSED = ("polyak", "line_search")  # the full path has neither the batch loss nor K e
+# Rules outside NAMES (the rules every method runs, which tables and the bitwise baselines list):
+# log_ema_norm, ADana's normaliser (plrf.adana), is a per-step rule with no ODE form.
+PER_STEP_ONLY = ("log_ema_norm",)
+# The DE's measured error against Monte Carlo where a rule has its own table (exact_risk's
+# meta["approximation_error"]; the other rules carry exact.DE_VALIDITY, docs/adaptive.md §3).
+DE_MEASURED = {"log_ema_norm": "plrf.adana (log_ema_norm): E[P] within 1.4% of Monte Carlo for 2 alpha < 1 (d = 200, "
+                                "1000; B = 1, 16; t in [10, 1e4]); 10-35% off at alpha = 1; docs/families.md §6"}
 
 
 @dataclass(frozen=True)
@@ -41,14 +48,18 @@ class Controller(cap.Transform):
     floor: float = 0.0
     beta: float = 0.99
     eps: float = 0.0
+    delta: float | None = None  # log_ema_norm only (None elsewhere, so other rules' dicts are unchanged)
     KIND = "controller"
     REFINES = "full: adagrad_norm, ema_norm, risk_norm, rmsprop_dana (polyak and line_search need the batch loss or K e)."
     # The controller's expected risk has no closed recursion: exact and ode run its deterministic equivalent.
     DECLARES = {"exact": cap.APPROXIMATE, "fast": cap.UNDEFINED, "ode": cap.APPROXIMATE, "continuous": cap.UNDEFINED,
                 "eigen": cap.IN_LAW, "full": cap.IN_LAW}
+    REFINES += " log_ema_norm: full as ema_norm; ode: not defined (a per-step rule)."
 
     def capability(self, engine):
         if engine == "full" and self.name in FULL_REFUSED:  # they need the batch loss or K e
+            return cap.UNDEFINED
+        if engine == "ode" and self.name in PER_STEP_ONLY:
             return cap.UNDEFINED
         return self.DECLARES[engine]
 
@@ -67,10 +78,19 @@ class Controller(cap.Transform):
         """The C++ controller (call resolve() first)."""
         mask = sum(1 << COEFFICIENTS.index(p) for p in self.placement)
         G, b0 = (1.0 if v is None else v for v in (self.G, self.b0))
-        return _core.Controller(self.name, mask, G=G, b0=b0, c=self.c, floor=self.floor, beta=self.beta, eps=self.eps)
+        delta = 8.0 if self.delta is None else self.delta
+        return _core.Controller(self.name, mask, G=G, b0=b0, c=self.c, floor=self.floor, beta=self.beta, eps=self.eps,
+                                delta=delta)
+
+    def approximation_error(self, default: str) -> str:
+        """The DE's measured error against Monte Carlo: this rule's own (DE_MEASURED) or `default`."""
+        return DE_MEASURED.get(self.name, default)
 
     def to_dict(self) -> dict:
-        return dict(dataclasses.asdict(self), placement=list(self.placement))
+        d = dict(dataclasses.asdict(self), placement=list(self.placement))
+        if d["delta"] is None:  # the rules without delta keep their stored form (sweep keys, checkpoints)
+            del d["delta"]
+        return d
 
     @classmethod
     def from_dict(cls, d) -> Controller:
@@ -164,12 +184,26 @@ _BUILDERS = {"adagrad_norm": adagrad_norm, "polyak": polyak, "line_search": line
 def get(name, **params) -> Controller:
     """A controller by name (one of NAMES) with its builder's keywords."""
     if name not in _BUILDERS:
-        raise ValueError(f"controller must be one of {NAMES}, got {name!r}")
+        raise ValueError(f"controller must be one of {NAMES + PER_STEP_ONLY}, got {name!r}")
     allowed = inspect.signature(_BUILDERS[name]).parameters
     for key in params:
         if key not in allowed:
             raise ValueError(f"controller {name!r} takes {tuple(allowed)}, not {key!r}")
     return _BUILDERS[name](**params)
+
+
+def log_ema_norm(delta=8.0, eps=0.0, placement=("gamma2", "gamma3")) -> Controller:
+    """ADana's normaliser: v_{t+1} = (1 - a_t) v_t + a_t ||g_t||^2 with the log-time weight a_t = delta / (delta + t)
+    (a_0 = 1, so no bias correction), m_t = 1 / sqrt(v_{t+1} + eps). Per step only (no ODE form)."""
+    eps = float(eps)
+    if not math.isfinite(eps) or eps < 0:
+        raise ValueError(f"eps must be a finite number >= 0, got {eps}")
+    return Controller("log_ema_norm", _placement(placement), eps=eps, delta=_positive("delta", delta))
+
+
+# A rule outside NAMES (PER_STEP_ONLY): get() and from_dict() build it by name like the others.
+_BUILDERS["log_ema_norm"] = log_ema_norm
+__all__ += ["log_ema_norm"]
 
 
 def defaults(spectrum, batch=1) -> dict:

@@ -133,7 +133,7 @@ def _exact_risk(spectrum, low: Lowered, steps, batch, record, engine: engines.En
     if controller is not None:
         curve.lr = np.asarray(res["lr"])
         curve.meta.update(approximation="deterministic equivalent",
-                          approximation_error=DE_VALIDITY,
+                          approximation_error=controller.approximation_error(DE_VALIDITY),
                           controller=controller.resolve(spec, batch).to_dict())
     if rtol_c is None:
         curve.meta.setdefault("compressed", how)  # a spectrum compressed before keeps its own record

@@ -196,9 +196,11 @@ def decay(l2=0.0, decay=0.0, noise=0.0) -> Decay:
 
 
 
-def adana_decay(omega) -> Schedule:
-    """ADana's decoupled weight decay w_t = omega / t with t counted from 1: omega / (1 + t) here."""
-    return Schedule.power_law(check.finite("omega", omega), 1.0, -1.0)
+def adana_decay(omega, tau=1.0) -> Schedule:
+    """ADana's decoupled weight decay w_t = omega / (tau + t): omega / t counted from 1 at tau = 1 (the paper's
+    form); the authors' runs use tau = wd_ts = T/10 for a T-step run (PyTorch ADana's wd_decaying)."""
+    tau = check.positive("tau", tau)
+    return Schedule.power_law(check.finite("omega", omega) / tau, tau, -1.0)
 
 
 def knobs_of(optimizer) -> dict:

@@ -17,6 +17,8 @@
 //   line_search   m = k2 / ((1 + 1/B) k3 + tr K^2 * 2 risk / B)   (minimises E[P(theta - m g)])
 //   risk_norm     m = 1 / sqrt(2 risk)   ("risk_norm" on gamma3, "rmsprop_dana" on gamma1; the authors' "adam" mode)
 //   ema_norm      v_{t+1} = beta v_t + (1 - beta) grad2, m = 1/sqrt(v_{t+1}/(1 - beta^{t+1}) + eps)   state v
+//   log_ema_norm  v_{t+1} = (1 - a_t) v_t + a_t grad2, a_t = delta/(delta + t), m = 1/sqrt(v_{t+1} + eps)
+//                 (ADana's log-time EMA; a_0 = 1 needs no bias correction; per step only: no ODE form)  state v
 // A controller is plain data (no virtuals), like Schedule; kind None is the plain optimizer.
 #pragma once
 #include <algorithm>
@@ -35,7 +37,7 @@ struct StepStats {
 };
 
 struct Controller {
-  enum class Kind { None, AdaGradNorm, Polyak, LineSearch, RiskNorm, EmaNorm };
+  enum class Kind { None, AdaGradNorm, Polyak, LineSearch, RiskNorm, EmaNorm, LogEmaNorm };
   enum Place : unsigned { kGamma1 = 1, kGamma2 = 2, kGamma3 = 4 };
 
   Kind kind = Kind::None;
@@ -43,10 +45,13 @@ struct Controller {
   unsigned placement = kGamma2;
   double G = 1.0, b0 = 1.0;            // adagrad_norm
   double c = 0.5, floor = 0.0;         // polyak
-  double beta = 0.99, eps = 0.0;       // ema_norm
+  double beta = 0.99, eps = 0.0;       // ema_norm (eps also log_ema_norm)
+  double delta = 8.0;                  // log_ema_norm
 
   bool active() const { return kind != Kind::None; }
-  bool needs_grad2() const { return kind == Kind::AdaGradNorm || kind == Kind::Polyak || kind == Kind::EmaNorm; }
+  bool needs_grad2() const {
+    return kind == Kind::AdaGradNorm || kind == Kind::Polyak || kind == Kind::EmaNorm || kind == Kind::LogEmaNorm;
+  }
   bool needs_batch_loss() const { return kind == Kind::Polyak; }
   bool needs_risk() const { return kind == Kind::LineSearch || kind == Kind::RiskNorm; }
   bool needs_oracle() const { return kind == Kind::LineSearch; }  // k2, k3: the true error
@@ -54,7 +59,7 @@ struct Controller {
   // The scalar state before step 0 (NaN when the rule carries none).
   double start() const {
     if (kind == Kind::AdaGradNorm) return b0 * b0;
-    if (kind == Kind::EmaNorm) return 0.0;
+    if (kind == Kind::EmaNorm || kind == Kind::LogEmaNorm) return 0.0;
     return std::nan("");
   }
 
@@ -75,6 +80,12 @@ struct Controller {
         const double keep = std::pow(beta, dt);
         state = keep * state + (1.0 - keep) * s.grad2;
         return ratio(1.0, std::sqrt(state / (1.0 - std::pow(beta, t + dt)) + eps));
+      }
+      case Kind::LogEmaNorm: {
+        if (dt != 1.0) throw std::invalid_argument("log_ema_norm is a per-step rule: it has no ODE form (use method='exact')");
+        const double a = delta / (delta + t);
+        state = (1.0 - a) * state + a * s.grad2;
+        return ratio(1.0, std::sqrt(state + eps));
       }
     }
     return 1.0;
@@ -105,10 +116,10 @@ struct Controller {
       positive("c", c);
       if (!(std::isfinite(floor) && floor >= 0.0)) throw std::invalid_argument("floor must be a finite number >= 0");
     }
-    if (kind == Kind::EmaNorm) {
-      if (!(beta >= 0.0 && beta < 1.0)) throw std::invalid_argument("beta must be in [0, 1)");
-      if (!(std::isfinite(eps) && eps >= 0.0)) throw std::invalid_argument("eps must be a finite number >= 0");
-    }
+    if (kind == Kind::EmaNorm && !(beta >= 0.0 && beta < 1.0)) throw std::invalid_argument("beta must be in [0, 1)");
+    if (kind == Kind::LogEmaNorm) positive("delta", delta);
+    if ((kind == Kind::EmaNorm || kind == Kind::LogEmaNorm) && !(std::isfinite(eps) && eps >= 0.0))
+      throw std::invalid_argument("eps must be a finite number >= 0");
   }
 };
 

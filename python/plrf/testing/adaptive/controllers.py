@@ -203,7 +203,24 @@ def controller(name, **params) -> Controller:
         "risk_norm": lambda: RiskNormalised("risk_norm"),
         "rmsprop_dana": lambda: RiskNormalised("rmsprop_dana"),
         "ema_norm": EmaNorm,
+        "log_ema_norm": LogEmaNorm,
     }
     if name not in makers:
         raise ValueError(f"controller must be one of {('none', *NAMES)}, got {name!r}")
     return makers[name](**params)
+
+
+class LogEmaNorm(EmaNorm):
+    """ADana's normaliser: v_{t+1} = (1 - a_t) v_t + a_t ||g_t||^2 with a_t = delta / (delta + t) (a_0 = 1, so no
+    bias correction), m_t = 1 / sqrt(v_{t+1} + eps)."""
+
+    name = "log_ema_norm"
+
+    def __init__(self, delta=8.0, eps=0.0, placement=("gamma2", "gamma3")):
+        super().__init__(0.0, eps, placement)
+        self.delta = _positive("delta", delta)
+
+    def step(self, t, stats, state, ctx):
+        a = self.delta / (self.delta + t)
+        state = (1.0 - a) * state + a * stats.grad2
+        return 1.0 / np.sqrt(state + self.eps), state
