@@ -32,6 +32,8 @@ from . import controllers  # plrf.controllers.adagrad_norm(), ...: step-size con
 from . import checkpoint  # plrf.checkpoint.load, CheckpointError: the inert checkpoint format
 from . import sweep  # plrf.sweep.run(grid(...), store=...); plrf.sweep.grid, plrf.sweep.load
 from ._load import load  # a store folder -> its table; a spectrum .npz -> Spectrum
+from . import privacy  # DP-SGD: plrf.clip, plrf.privacy.epsilon (docs/privacy.md)
+from .privacy import clip
 
 __all__ = [
     "__version__",
@@ -69,4 +71,6 @@ __all__ = [
     "gaussianised",
     "continuized",
     "capabilities",
+    "privacy",
+    "clip",
 ]

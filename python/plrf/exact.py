@@ -107,8 +107,13 @@ def exact_risk(
         curve.meta["capability"] = label_of(optimizer, method, experts, controllers.check(controller, "eigen", method),
                                             GradientModel(model or "hsgd", substeps) if method == "continuous" else None)
         return curve
-    curve = _exact_risk(spectrum, lowered.optimizer, steps, batch, record, method, rtol, threads, on_divergence, dt,
-                        progress, compress, lowered.experts, lowered.model, lowered.substeps, lowered.controller)
+    if lowered.optimizer.clip != float("inf"):  # DP-SGD clipping: its deterministic equivalent (docs/privacy.md)
+        from .privacy.de import clipped_risk
+        curve = clipped_risk(spectrum, lowered.optimizer, steps, batch, record)
+        report_divergence([curve.diverged_at], "exact_risk(clip)", check.choice("on_divergence", on_divergence, ON_DIVERGENCE))
+    else:
+        curve = _exact_risk(spectrum, lowered.optimizer, steps, batch, record, method, rtol, threads, on_divergence, dt,
+                            progress, compress, lowered.experts, lowered.model, lowered.substeps, lowered.controller)
     curve.meta.update(chain=optimizer.name, capability=label)
     return curve
 

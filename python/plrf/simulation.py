@@ -177,6 +177,8 @@ def _make_job(source, optimizer, steps, batch, seeds, record, space, threads, pr
     record = check_record(record, steps)
     check.choice("space", space, ("eigen", "full"))
     check.choice("sampler", sampler, ("fast", "explicit"))
+    if optimizer.clip != math.inf:  # DP-SGD clips each sample's gradient: the explicit sampler forms them
+        sampler = "explicit"
     check.choice("on_divergence", on_divergence, ON_DIVERGENCE)
     substeps = check_dynamics(dynamics, substeps, optimizer, space, sampler)
     controller = controllers.check(controller, space)

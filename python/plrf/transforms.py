@@ -20,6 +20,7 @@ from . import capabilities as cap
 from .controllers import Controller
 from .experts import Experts
 from .optim import Decay, GenMomentum, Momentum, Schedule, Svag, check_optimizer, svag, with_decay
+from .privacy import clipping as dp
 
 __all__ = ["GradientModel", "Chain", "chain", "hsgd", "ito", "gaussianised",
            "continuized", "MODELS"]
@@ -145,6 +146,7 @@ class Chain:
             opt = with_decay(opt, l2=d.l2, decay=d.decay, noise=d.noise)
         if s is not None:
             opt = svag(opt, s.l)
+        opt = dp.lower(opt, self.get("clip"))  # DP-SGD's clip knobs (docs/privacy.md)
         return Lowered(opt, self.get("controller"), self.get("experts"), None if g is None else g.model,
                        None if g is None else g.substeps)
 
@@ -224,6 +226,8 @@ def _member_state(m) -> dict:
         return {"kind": "svag", "l": m.l}
     if m.KIND == "controller":
         return {"kind": "controller", **m.to_dict()}
+    if m.KIND == "clip":
+        return {"kind": "clip", "C": m.C, "noise_multiplier": m.noise_multiplier}
     if m.KIND == "experts":
         if m.optimizers is not None:
             raise ValueError("optimizer: a chain whose Experts carry per-expert optimizers has no JSON form yet")
@@ -243,6 +247,8 @@ def _member_from(d: dict):
         return svag(d["l"])
     if kind == "controller":
         return Controller.from_dict(d)
+    if kind == "clip":
+        return dp.clip(d["C"], d["noise_multiplier"])
     if kind == "experts":
         return Experts(d["p"], clock=d["clock"], sparse=d["sparse"])
     if kind == "gradient_model" and d.get("model") in MODELS:
