@@ -45,6 +45,7 @@ def test_one_pass_replace_one_matches_the_zcdp_closed_form(s, delta):
     assert eps_ar == pytest.approx(zcdp_epsilon(1.0 / (2.0 * s**2), delta, orders), rel=ORDERS_RTOL)
 
 
+@pytest.mark.slow  # the PLD accountant: ~3 s
 def test_one_pass_pld_matches_the_analytic_gaussian_mechanism():
     pytest.importorskip("dp_accounting")
     s, delta = 1.2, 1e-5
