@@ -164,3 +164,14 @@ def test_clip_member_round_trips_through_json():
     from plrf.transforms import from_state, to_state
     c = plrf.chain(plrf.sgd(0.1), plrf.clip(2.5, 0.7))
     assert from_state(to_state(c)).lower().optimizer == c.lower().optimizer
+
+
+def test_a_clip_state_without_C_is_refused_naming_it():
+    from plrf.transforms import from_state
+    with pytest.raises(ValueError, match="C must be"):
+        from_state({"chain": [{"kind": "momentum", **_momentum_state()}, {"kind": "clip"}]})
+
+
+def _momentum_state():
+    from plrf.transforms import to_state
+    return {k: v for k, v in to_state(plrf.chain(plrf.sgd(0.1)))["chain"][0].items() if k != "kind"}

@@ -248,7 +248,7 @@ def _member_from(d: dict):
     if kind == "controller":
         return Controller.from_dict(d)
     if kind == "clip":
-        return dp.clip(d["C"], d["noise_multiplier"])
+        return dp.clip(d.get("C"), d.get("noise_multiplier", 0.0))  # a missing C is refused naming it
     if kind == "experts":
         return Experts(d["p"], clock=d["clock"], sparse=d["sparse"])
     if kind == "gradient_model" and d.get("model") in MODELS:
