@@ -66,7 +66,7 @@ def best_risk(spectrum, n, batch, noise_multiplier, schedule="constant", epsilon
         for tau in taus:
             for k in CLIP_FACTORS:
                 opt = chain(sgd(_lr(lr0, tau)), clip(k * norm, noise_multiplier=noise_multiplier))
-                r = float(exact_risk(spec, opt, steps, batch, record=[steps], on_divergence="ignore").risk[-1])
+                r = float(exact_risk(spec, opt, steps, batch, record=[steps], on_divergence="ignore").risk[-1])  # API22
                 if math.isfinite(r) and (best is None or r < best.risk):
                     best = Point(epsilon, noise_multiplier, schedule, r, lr0, tau, k)
     return best
@@ -86,6 +86,7 @@ def nonprivate_risk(spectrum, n, batch) -> float:
     spec = as_spectrum(spectrum)
     steps = n // batch
     base = defaults(spec, batch)["sgd"].gamma2.c
-    risks = [exact_risk(spec, sgd(_lr(f * base, tau)), steps, batch, record=[steps], on_divergence="ignore").risk[-1]
+    risks = [exact_risk(spec, sgd(_lr(f * base, tau)), steps, batch, record=[steps],
+                        on_divergence="ignore").risk[-1]  # API22
              for f in LR_FACTORS for tau in [None] + [g * steps for g in TAU_FRACTIONS]]
     return float(np.nanmin(risks))
