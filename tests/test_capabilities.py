@@ -18,7 +18,7 @@ def test_the_docs_table_is_the_generated_one():
 
 
 def test_every_transform_kind_is_in_the_table():
-    assert set(cap.KINDS) == {"momentum", "decay", "svag", "controller", "experts", "gradient_model"}
+    assert set(cap.KINDS) == {"momentum", "decay", "svag", "controller", "experts", "gradient_model", "clip"}
     for kind in cap.KINDS:
         assert f"| {kind} |" in cap.table()
 

@@ -29,8 +29,8 @@ def test_a_chain_serialises_to_json_and_back():
 def test_a_chain_state_names_an_unknown_member_kind():
     import pytest
 
-    with pytest.raises(ValueError, match="'clip' is not a chain member kind"):
-        transforms.from_state({"chain": [{"kind": "clip"}]})
+    with pytest.raises(ValueError, match="'no_such_kind' is not a chain member kind"):
+        transforms.from_state({"chain": [{"kind": "no_such_kind"}]})
 
 
 def test_a_chained_sweep_equals_direct_calls_and_resumes_from_its_store(tmp_path):

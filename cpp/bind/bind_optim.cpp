@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "plrf/optim/controller.hpp"
@@ -58,20 +59,25 @@ std::string schedule_repr(const Schedule& s) {
   return os.str();
 }
 
-// The extra knobs (optim/update_knobs.hpp): (l2, decay, noise, svag_l).
+// The extra knobs (optim/update_knobs.hpp): (l2, decay, noise, svag_l), then (clip, clip_noise) when
+// clipping is on (so that every state saved before clipping existed keeps its bytes).
 py::tuple knobs_state(const UpdateKnobs& k) {
-  return py::make_tuple(schedule_state(k.l2), schedule_state(k.decay), schedule_state(k.noise), k.svag_l);
+  py::tuple out = py::make_tuple(schedule_state(k.l2), schedule_state(k.decay), schedule_state(k.noise), k.svag_l);
+  return k.clips() ? py::tuple(out + py::make_tuple(k.clip, k.clip_noise)) : out;
 }
 
-UpdateKnobs knobs_from(Schedule l2, Schedule decay, Schedule noise, double svag_l) {
-  UpdateKnobs k{std::move(l2), std::move(decay), std::move(noise), svag_l};
+UpdateKnobs knobs_from(Schedule l2, Schedule decay, Schedule noise, double svag_l,
+                       double clip = std::numeric_limits<double>::infinity(), double clip_noise = 0.0) {
+  UpdateKnobs k{std::move(l2), std::move(decay), std::move(noise), svag_l, clip, clip_noise};
   k.validate();
   return k;
 }
 
 UpdateKnobs knobs_from_state(const py::tuple& t) {
+  const bool clips = t.size() > 4;
   return knobs_from(schedule_from_state(t[0]), schedule_from_state(t[1]), schedule_from_state(t[2]),
-                    t[3].cast<double>());
+                    t[3].cast<double>(), clips ? t[4].cast<double>() : std::numeric_limits<double>::infinity(),
+                    clips ? t[5].cast<double>() : 0.0);
 }
 
 // (gamma1, gamma2, gamma3, delta, name, knobs); a 5-tuple (no knobs) also loads.
@@ -119,15 +125,19 @@ void bind_optim(py::module_& m) {
   py::class_<GenMomentum>(m, "GenMomentum",
                           "Gen-Mom-SGD: y' = (1 - delta) y + gamma1 g; theta' = theta - gamma2 g - gamma3 y'")
       .def(py::init([](Schedule g1, Schedule g2, Schedule g3, Schedule delta, std::string name, Schedule l2,
-                       Schedule decay, Schedule noise, double svag_l) {
+                       Schedule decay, Schedule noise, double svag_l, double clip, double clip_noise) {
              return GenMomentum{std::move(g1), std::move(g2), std::move(g3), std::move(delta), std::move(name),
-                                knobs_from(std::move(l2), std::move(decay), std::move(noise), svag_l)};
+                                knobs_from(std::move(l2), std::move(decay), std::move(noise), svag_l, clip,
+                                           clip_noise)};
            }),
            py::arg("gamma1"), py::arg("gamma2"), py::arg("gamma3"), py::arg("delta"), py::arg("name") = "gen_momentum",
            py::kw_only(), py::arg("l2") = Schedule::constant(0.0), py::arg("decay") = Schedule::constant(0.0),
            py::arg("noise") = Schedule::constant(0.0), py::arg("svag_l") = 1.0,
+           py::arg("clip") = std::numeric_limits<double>::infinity(), py::arg("clip_noise") = 0.0,
            "l2 (ridge), decay (decoupled weight decay) and noise (injected noise std) are schedules, svag_l >= 1 "
-           "the SVAG parameter (docs/families.md §2-3); see plrf.with_decay and plrf.svag.")
+           "the SVAG parameter (docs/families.md §2-3); clip (> 0, oo = off) and clip_noise (the noise "
+           "multiplier) are DP-SGD's per-sample clipping (docs/privacy.md); see plrf.with_decay, plrf.svag "
+           "and plrf.clip.")
       .def_readonly("gamma1", &GenMomentum::gamma1)
       .def_readonly("gamma2", &GenMomentum::gamma2)
       .def_readonly("gamma3", &GenMomentum::gamma3)
@@ -137,6 +147,8 @@ void bind_optim(py::module_& m) {
       .def_property_readonly("decay", [](const GenMomentum& o) { return o.knobs.decay; })
       .def_property_readonly("noise", [](const GenMomentum& o) { return o.knobs.noise; })
       .def_property_readonly("svag_l", [](const GenMomentum& o) { return o.knobs.svag_l; })
+      .def_property_readonly("clip", [](const GenMomentum& o) { return o.knobs.clip; })
+      .def_property_readonly("clip_noise", [](const GenMomentum& o) { return o.knobs.clip_noise; })
       .def("has_affine_knobs", [](const GenMomentum& o) { return o.knobs.affine(); },
            "True if ridge, decay or noise is on (the exact recursion then carries five moments per mode).")
       .def("is_sgd", &GenMomentum::is_sgd)
@@ -161,6 +173,9 @@ void bind_optim(py::module_& m) {
                knobs += ", l2=" + schedule_repr(o.knobs.l2) + ", decay=" + schedule_repr(o.knobs.decay) +
                         ", noise=" + schedule_repr(o.knobs.noise);
              if (o.knobs.svag()) knobs += ", svag_l=" + plrf::format_number(o.knobs.svag_l);
+             if (o.knobs.clips())
+               knobs += ", clip=" + plrf::format_number(o.knobs.clip) +
+                        ", clip_noise=" + plrf::format_number(o.knobs.clip_noise);
              return o.name + "(gamma1=" + schedule_repr(o.gamma1) + ", gamma2=" + schedule_repr(o.gamma2) +
                     ", gamma3=" + schedule_repr(o.gamma3) + ", delta=" + schedule_repr(o.delta) + knobs + ")";
            })

@@ -35,6 +35,8 @@ from . import checkpoint  # plrf.checkpoint.load, CheckpointError: the inert che
 from . import sweep  # plrf.sweep.run(grid(...), store=...); plrf.sweep.grid, plrf.sweep.load
 from ._load import load  # a store folder -> its table; a spectrum .npz -> Spectrum
 from .adana import adana  # ADana as a chain of members (docs/families.md §6)
+from . import privacy  # DP-SGD: plrf.clip, plrf.privacy.epsilon (docs/privacy.md)
+from .privacy import clip
 
 __all__ = [
     "__version__",
@@ -78,4 +80,6 @@ __all__ = [
     "errstate",
     "geterr",
     "seterr",
+    "privacy",
+    "clip",
 ]

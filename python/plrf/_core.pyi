@@ -109,9 +109,9 @@ class GenMomentum:
         ...
     def __getstate__(self) -> tuple:
         ...
-    def __init__(self, gamma1: Schedule, gamma2: Schedule, gamma3: Schedule, delta: Schedule, name: str = 'gen_momentum', *, l2: Schedule = ..., decay: Schedule = ..., noise: Schedule = ..., svag_l: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> None:
+    def __init__(self, gamma1: Schedule, gamma2: Schedule, gamma3: Schedule, delta: Schedule, name: str = 'gen_momentum', *, l2: Schedule = ..., decay: Schedule = ..., noise: Schedule = ..., svag_l: typing.SupportsFloat | typing.SupportsIndex = 1.0, clip: typing.SupportsFloat | typing.SupportsIndex = ..., clip_noise: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> None:
         """
-        l2 (ridge), decay (decoupled weight decay) and noise (injected noise std) are schedules, svag_l >= 1 the SVAG parameter (docs/families.md §2-3); see plrf.with_decay and plrf.svag.
+        l2 (ridge), decay (decoupled weight decay) and noise (injected noise std) are schedules, svag_l >= 1 the SVAG parameter (docs/families.md §2-3); clip (> 0, oo = off) and clip_noise (the noise multiplier) are DP-SGD's per-sample clipping (docs/privacy.md); see plrf.with_decay, plrf.svag and plrf.clip.
         """
     def __repr__(self) -> str:
         ...
@@ -128,6 +128,12 @@ class GenMomentum:
         True if ridge, decay or noise is on (the exact recursion then carries five moments per mode).
         """
     def is_sgd(self) -> bool:
+        ...
+    @property
+    def clip(self) -> float:
+        ...
+    @property
+    def clip_noise(self) -> float:
         ...
     @property
     def decay(self) -> Schedule:

@@ -99,6 +99,16 @@ RULES = {
                                                         "defined on the true batch gradient only"),
     frozenset({"svag", "gradient_model"}): Rule(False, "SVAG is itself a discretisation of the Ito model; "
                                                        "combining it with another model defines nothing"),
+    # DP-SGD clipping (plrf.privacy.clip): it acts on each sample's gradient, so it needs a plain batch of samples
+    frozenset({"clip", "svag"}): Rule(False, "clipping acts per sample of one batch; SVAG's step combines two batches "
+                                             "with weights of both signs, which no clipping rule defines"),
+    frozenset({"clip", "controller"}): Rule(False, "the controllers read the unclipped batch gradient's statistics; "
+                                                   "their rules with a clipped, noised gradient are not defined"),
+    frozenset({"clip", "experts"}): Rule(False, "routed steps draw through the fast sampler, which forms no per-sample "
+                                                "gradient to clip"),
+    frozenset({"clip", "gradient_model"}): Rule(False, "the gradient models replace SGD's samples; clipping needs them"),
+    frozenset({"clip", "decay"}): Rule(False, "DP-SGD's noise is the clip member's own; ridge with clipping has no "
+                                              "deterministic equivalent here yet (docs/limits.md)"),
 }
 
 

@@ -264,8 +264,8 @@ def _check_problem(job, bad):
 
 # ---- parts ----------------------------------------------------------------------------------
 def _put_optimizer(opt, arrays) -> dict:
-    *schedules, name, (l2, decay, noise, svag_l) = opt.__getstate__()
-    out = {"name": name, "svag_l": svag_l}
+    *schedules, name, (l2, decay, noise, svag_l, *clip) = opt.__getstate__()
+    out = {"name": name, "svag_l": svag_l, **({"clip": clip} if clip else {})}  # DP-SGD (plrf.clip): C, multiplier
     for key, (kind, c, tau, p, values) in zip(SCHEDULES + KNOBS, (*schedules, l2, decay, noise)):
         out[key] = [int(kind), c, tau, p]
         arrays[f"opt_{key}"] = np.asarray(values, dtype=np.float64)
@@ -278,7 +278,7 @@ def _get_optimizer(h, arrays):
 
     state = tuple(sched(k) for k in SCHEDULES)
     if "svag_l" in h:  # the extra knobs (docs/families.md §2-3); older files have none
-        state = (*state, str(h["name"]), (*(sched(k) for k in KNOBS), float(h["svag_l"])))
+        state = (*state, str(h["name"]), (*(sched(k) for k in KNOBS), float(h["svag_l"]), *h.get("clip", ())))
     else:
         state = (*state, str(h["name"]))
     opt = _core.GenMomentum.__new__(_core.GenMomentum)

@@ -83,7 +83,13 @@ def exact_risk(spectrum, optimizer, steps, batch=1, record=None, method="exact",
     engine = engines.resolve(method, "method", METHODS)
     c = as_chain(optimizer)
     capability = c.check(engine.name)
-    curve = _exact_risk(spectrum, c.lower(), steps, batch, record, engine, threads, progress, geterr()["divergence"])
+    low = c.lower()
+    if low.optimizer.clip != float("inf"):  # DP-SGD clipping: its deterministic equivalent (docs/privacy.md)
+        from .privacy.de import clipped_risk
+        curve = clipped_risk(spectrum, low.optimizer, steps, batch, record)
+        report_divergence([curve.diverged_at], "exact_risk(clip)", geterr()["divergence"])
+    else:
+        curve = _exact_risk(spectrum, low, steps, batch, record, engine, threads, progress, geterr()["divergence"])
     curve.meta.update(chain=c.name, capability=capability)
     return curve
 

@@ -210,6 +210,8 @@ def knobs_of(optimizer) -> dict:
         out.update(l2=repr(optimizer.l2), decay=repr(optimizer.decay), noise=repr(optimizer.noise))
     if optimizer.svag_l != 1.0:
         out["svag_l"] = optimizer.svag_l
+    if optimizer.clip != float("inf"):  # DP-SGD (plrf.clip)
+        out.update(clip=optimizer.clip, noise_multiplier=optimizer.clip_noise)
     return out
 
 

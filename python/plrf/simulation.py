@@ -156,6 +156,8 @@ def _make_job(source, low: Lowered, steps, batch, seeds, record, engine: engines
     check_optimizer(optimizer, steps)
     n_seeds = check.seed_count(seeds)
     record = check_record(record, steps)
+    if optimizer.clip != math.inf:  # DP-SGD clips each sample's gradient: the explicit sampler forms them
+        sampler = "explicit"
     substeps = check_dynamics(dynamics, substeps, optimizer, space, sampler)
     threads = check.threads(threads)
     checkpoint = None if checkpoint is None else ckpt.check_path(checkpoint)

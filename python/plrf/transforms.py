@@ -12,6 +12,8 @@ then `lower` turns it into today's C++ arguments, in this one place.
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -20,6 +22,7 @@ from . import capabilities as cap
 from .controllers import Controller
 from .experts import Experts
 from .optim import Decay, GenMomentum, Momentum, Schedule, Svag, check_optimizer, svag, with_decay
+from .privacy import clipping as dp
 
 __all__ = ["GradientModel", "Chain", "chain", "hsgd", "ito", "gaussianised",
            "continuized", "gradient_model", "MODELS"]
@@ -154,6 +157,7 @@ class Chain:
             opt = with_decay(opt, l2=d.l2, decay=d.decay, noise=d.noise)
         if s is not None:
             opt = svag(opt, s.l)
+        opt = dp.lower(opt, self.get("clip"))  # DP-SGD's clip knobs (docs/privacy.md)
         return Lowered(opt, self.get("controller"), self.get("experts"), None if g is None else g.model,
                        None if g is None else g.substeps)
 
@@ -169,6 +173,8 @@ def _split(opt: GenMomentum) -> list:
         out.append(Decay(opt.l2, opt.decay, opt.noise))
     if opt.svag_l != 1.0:
         out.append(Svag(opt.svag_l))
+    if opt.clip != math.inf:  # DP-SGD's knobs (a lowered chain handed back): its clip member
+        out.append(dp.clip(opt.clip, noise_multiplier=opt.clip_noise))
     return out
 
 
@@ -228,6 +234,8 @@ def _member_state(m) -> dict:
         return {"kind": "svag", "l": m.l}
     if m.KIND == "controller":
         return {"kind": "controller", **m.to_dict()}
+    if m.KIND == "clip":
+        return {"kind": "clip", "C": m.C, "noise_multiplier": m.noise_multiplier}
     if m.KIND == "experts":
         if m.optimizers is not None:
             raise ValueError("optimizer: a chain whose Experts carry per-expert optimizers has no JSON form yet")
@@ -247,6 +255,8 @@ def _member_from(d: dict):
         return svag(d["l"])
     if kind == "controller":
         return Controller.from_dict(d)
+    if kind == "clip":
+        return dp.clip(d.get("C"), d.get("noise_multiplier", 0.0))  # a missing C is refused naming it
     if kind == "experts":
         return Experts(d["p"], clock=d["clock"], sparse=d["sparse"])
     if kind == "gradient_model" and d.get("model") in MODELS:

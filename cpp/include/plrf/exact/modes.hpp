@@ -65,6 +65,9 @@ RiskCurve with_doubling_estimate(Run&& run, double h) {
 template <class Body>
 RiskCurve checked_dispatch(const GenMomentum& opt, const RecordGrid& record, Body&& body) {
   opt.knobs.validate();
+  if (opt.knobs.clips())  // per-sample clipping has no exact moment map (python/plrf/privacy: its DE)
+    throw std::invalid_argument("clip: per-sample clipping runs on simulate only; its expected risk is a "
+                                "deterministic equivalent (exact_risk with a plrf.clip chain member)");
   opt.check_length(record.back());
   return opt.is_sgd() ? body(std::true_type{}) : body(std::false_type{});
 }

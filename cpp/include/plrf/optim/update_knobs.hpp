@@ -5,10 +5,13 @@
 //   svag_l = l >= 1   SVAG: two independent batches combined as c+ g1 + c- g2, c+- = (1 +- sqrt(2l-1))/2,
 //                     and gamma2, gamma3 divided by l. The combination has the gradient's mean and l
 //                     times its covariance, so the moment map only sees gamma2/l, gamma3/l and 1/B -> l/B.
+//   clip C, clip_noise s  DP-SGD (simulate/clip_step.hpp): each sample's gradient clipped to norm C, then
+//                     Gaussian noise s C added to the batch sum; Monte Carlo only (the exact engines refuse it).
 // All default to "off" (constant 0, l = 1), in which case every engine runs exactly as without them.
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -20,11 +23,13 @@ namespace plrf {
 struct UpdateKnobs {
   Schedule l2 = Schedule::constant(0.0), decay = Schedule::constant(0.0), noise = Schedule::constant(0.0);
   double svag_l = 1.0;
+  double clip = std::numeric_limits<double>::infinity(), clip_noise = 0.0;  // off: C = oo, no noise
 
   static bool off(const Schedule& s) { return s.is_constant() && s.c() == 0.0; }
   // Ridge, decay or noise on: the moments need the affine terms (u, v) and the exact recursion.
   bool affine() const { return !off(l2) || !off(decay) || !off(noise); }
   bool svag() const { return svag_l != 1.0; }
+  bool clips() const { return std::isfinite(clip); }
   // c+ and c- of the SVAG combination (c+ = 1, c- = 0 when l = 1).
   double c_plus() const { return 0.5 * (1.0 + std::sqrt(2.0 * svag_l - 1.0)); }
   double c_minus() const { return 0.5 * (1.0 - std::sqrt(2.0 * svag_l - 1.0)); }
@@ -35,6 +40,12 @@ struct UpdateKnobs {
     if (!(svag_l >= 1.0) || !std::isfinite(svag_l))
       throw std::invalid_argument("svag l must be finite and >= 1, got " + format_number(svag_l));
     nonneg(l2, "l2"), nonneg(decay, "decay"), nonneg(noise, "noise");
+    if (!(clip > 0.0))
+      throw std::invalid_argument("clip (the clip norm C) must be > 0, got " + format_number(clip));
+    if (!(clip_noise >= 0.0) || !std::isfinite(clip_noise))
+      throw std::invalid_argument("noise_multiplier must be finite and >= 0, got " + format_number(clip_noise));
+    if (!clips() && clip_noise != 0.0)
+      throw std::invalid_argument("noise_multiplier > 0 needs a finite clip norm (the noise std is noise_multiplier * C)");
   }
 
   void check_length(std::int64_t steps) const {

@@ -35,6 +35,7 @@ enum Stream : std::uint64_t {
   kRouting = 4,      // mixture-of-experts routing: binomial variate i is expert (or block) i's count
   kInjectedNoise = 5, // isotropic noise added to the update (docs/families.md §2), one normal per coordinate
   kSde = 6,          // SDE and Gaussianised-gradient normals (simulate/sde_stepper.hpp)
+  kClipNoise = 7,    // DP-SGD noise on the clipped batch sum (simulate/clip_step.hpp), one normal per coordinate
 };
 
 constexpr std::uint64_t kAddressLimit = 1ULL << 48;  // steps and indices are below this

@@ -18,7 +18,8 @@
 // scalars are variates 0, 1, 2 of (seed, kScalars) at step t. SVAG (docs/families.md §3) draws a
 // second, independent gradient from the next counters (normals d .. 2d-1 and scalars 3, 4, 5; the
 // explicit sampler's second batch starts at normal B (d + 1)) and combines them as c+ g1 + c- g2.
-// Ridge, decay and injected noise wrap the update (simulate/knob_step.hpp) with phi* = -e_0 =
+// DP-SGD clipping and noise (simulate/clip_step.hpp) run on the explicit sampler, which forms each
+// sample's gradient. Ridge, decay and injected noise wrap the update (simulate/knob_step.hpp) with phi* = -e_0 =
 // sqrt(rho): the run starts from e_0 = -sqrt(rho) (python/plrf/simulation.py).
 #pragma once
 #include <cmath>
@@ -31,6 +32,7 @@
 #include "plrf/linalg/lane_sum.hpp"
 #include "plrf/rng/gamma.hpp"
 #include "plrf/rng/normal.hpp"
+#include "plrf/simulate/clip_step.hpp"
 #include "plrf/simulate/eigen_fused.hpp"
 #include "plrf/simulate/knob_step.hpp"
 #include "plrf/simulate/state.hpp"
@@ -69,6 +71,7 @@ class EigenStepper {
   EigenStepper(const EigenModel& model, const SeedSlot& slot, bool routed = false)
       : m_(model), slot_(slot), d_(model.spectrum->dim()), buf_(model.knobs.svag() ? 2 * d_ : d_),
         grad_(model.sampler == Sampler::Explicit ? d_ : 0), knob_(model.knobs, model.phi_star.data(), d_),
+        clip_(model.knobs, d_),
         fused_(model.sampler == Sampler::Fast && !routed && !knob_.on && !model.knobs.svag() && !model.ctrl) {
     energy_ = fused_ ? fused::energy(fast_pass()) : weighted_energy();
   }
@@ -224,9 +227,13 @@ class EigenStepper {
         for (Eigen::Index j = 0; j < d_; ++j) r += sl[j] * z[j] * e[j];
         r2 += r * r;
         if (svag) r *= weight;
+        if (clip_.on) r *= clip_.factor(r * r * linalg::lane_sum(0, d_, [&](std::int64_t j) {
+          return sl[j] * sl[j] * z[j] * z[j];  // |g_b|^2 = r_b^2 sum_j lambda_j z_j^2
+        }));
         for (Eigen::Index j = 0; j < d_; ++j) g[j] += sl[j] * z[j] * r;
       }
     }
+    if (clip_.on) clip_.add_noise(slot_.seed, t, g);
     const double inv_b = 1.0 / static_cast<double>(B);
     const MomentumStep upd(adapt(c, t, [&] {
       StepStats s = error_stats();
@@ -309,6 +316,7 @@ class EigenStepper {
   Eigen::Index d_;
   std::vector<double> buf_, grad_;
   KnobStep knob_;
+  ClipStep clip_;        // DP-SGD clipping and noise (explicit sampler only)
   const bool fused_;     // the plain fast sampler: one fused pass per step (eigen_fused.hpp)
   double energy_ = 0.0;  // |a|^2 = sum_j lambda_j e_j^2
   double ax_ = 0.0;      // fused pass: a . xi for step primed_, whose xi is in buf_

@@ -9,14 +9,15 @@
 #include "plrf/linalg/dot.hpp"
 #include "plrf/linalg/gemm.hpp"
 #include "plrf/runtime/control.hpp"
+#include "plrf/simulate/clip_step.hpp"
 #include "plrf/simulate/full_model.hpp"
 
 namespace plrf::simulate {
 
 class FeatureGradient {
  public:
-  FeatureGradient(const FullModel& model, std::uint64_t seed)
-      : m_(model), seed_(seed), samples_(static_cast<std::size_t>(model.blocking.chunk_rows * model.v())),
+  FeatureGradient(const FullModel& model, std::uint64_t seed, const UpdateKnobs& knobs = {})
+      : m_(model), seed_(seed), clip_(knobs, model.d()), samples_(static_cast<std::size_t>(model.blocking.chunk_rows * model.v())),
         features_(static_cast<std::size_t>(model.blocking.block_steps * model.batch * model.d())),
         labels_(static_cast<std::size_t>(model.blocking.block_steps * model.batch)),
         grad_(static_cast<std::size_t>(model.d())) {}
@@ -28,8 +29,11 @@ class FeatureGradient {
     std::fill(grad_.begin(), grad_.end(), 0.0);
     for (std::int64_t row = (t % nb) * B, end = row + B; row < end; ++row) {
       const double* f = &features_[static_cast<std::size_t>(row * d)];
-      linalg::axpy(linalg::dot(f, theta, d) - labels_[static_cast<std::size_t>(row)], f, grad_.data(), d);
+      const double r = linalg::dot(f, theta, d) - labels_[static_cast<std::size_t>(row)];
+      // DP-SGD (clip_step.hpp): |g_b|^2 = r^2 |f|^2
+      linalg::axpy(clip_.on ? r * clip_.factor(r * r * linalg::dot(f, f, d)) : r, f, grad_.data(), d);
     }
+    if (clip_.on) clip_.add_noise(seed_, static_cast<std::uint64_t>(t), grad_.data());
     for (double& g : grad_) g /= static_cast<double>(B);
     return grad_.data();
   }
@@ -55,6 +59,7 @@ class FeatureGradient {
 
   const FullModel& m_;
   std::uint64_t seed_;
+  ClipStep clip_;
   std::vector<double> samples_, features_, labels_, grad_;
   std::int64_t block_ = -1;
 };

@@ -25,7 +25,7 @@ class FullStepper {
  public:
   FullStepper(const FullModel& model, const SeedSlot& slot, const UpdateKnobs& knobs = {},
               const Controller* ctrl = nullptr)
-      : m_(model), slot_(slot), gradient_(make(model, slot)), knob_(knobs, nullptr, model.d()), ctrl_(ctrl) {}
+      : m_(model), slot_(slot), gradient_(make(model, slot, knobs)), knob_(knobs, nullptr, model.d()), ctrl_(ctrl) {}
 
   // One step; false if cancelled inside it (the reassociated path's batch loop), the state untouched.
   // Ridge, decay and noise act on theta itself (simulate/knob_step.hpp with phi* = 0).
@@ -62,8 +62,8 @@ class FullStepper {
  private:
   using Gradient = std::variant<FeatureGradient, ReassociatedGradient>;
 
-  static Gradient make(const FullModel& model, const SeedSlot& slot) {
-    if (model.path == FullPath::kFeatures) return FeatureGradient(model, slot.seed);
+  static Gradient make(const FullModel& model, const SeedSlot& slot, const UpdateKnobs& knobs) {
+    if (model.path == FullPath::kFeatures) return FeatureGradient(model, slot.seed, knobs);  // clipping: here only
     return ReassociatedGradient(model, slot.seed);
   }
 

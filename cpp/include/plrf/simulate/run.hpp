@@ -3,7 +3,8 @@
 //  - The eigen path needs only the spectrum (lambda, rho, P_inf).
 //  - The full path also reads W, the eigenvectors and theta* in place. Its gradient evaluation
 //    comes from the cost model (full_model.hpp), unless PLRF_FULL_PATH=features|reassociated
-//    forces one (tests compare the two; both follow the same trajectory up to rounding).
+//    forces one (tests compare the two; both follow the same trajectory up to rounding). Clipping
+//    needs each sample's features, so it always runs the features path.
 //  - Threads: seeds run in parallel; threads beyond the seed count go to each seed's linear
 //    algebra (full path). Neither choice changes any result.
 // Each call advances every unfinished seed until it is finished, the run is cancelled, or the
@@ -62,6 +63,8 @@ inline bool advance_eigen(const Spectrum& spec, const RunSpec& run, Sampler samp
                           const std::vector<SeedSlot>& slots, int threads, RunControl& control, double budget_seconds) {
   spec.validate();
   run.optimizer->knobs.validate();
+  if (run.optimizer->knobs.clips() && (sampler != Sampler::Explicit || run.optimizer->knobs.svag()))
+    throw std::invalid_argument("clip: per-sample clipping runs with sampler='explicit' and without SVAG");
   EigenModel model(spec, run.batch, sampler, run.optimizer->is_sgd(), run.optimizer->knobs);
   if (const Controller* ctrl = active_controller(run)) model.ctrl = ctrl, model.trace2 = run.trace2;
   return run_seeds(slots, run, threads, control, budget_seconds,
@@ -85,7 +88,8 @@ inline bool advance_full(const Spectrum& spec, const RunSpec& run, const FullPro
     throw std::invalid_argument("svag needs space='eigen' (the full-space sampler draws one batch per step)");
   const std::int64_t d = spec.dim();
   const FullModel model(spec, full.W, full.v, full.eigenvectors, full.theta_star, full.alpha, full.beta, run.batch,
-                        run.steps, run.optimizer->is_sgd(), full_path(run.batch, full.v, d),
+                        run.steps, run.optimizer->is_sgd(),
+                        run.optimizer->knobs.clips() ? FullPath::kFeatures : full_path(run.batch, full.v, d),
                         inner_threads(threads, slots.size()));
   const Controller* ctrl = active_controller(run);
   // The batch loss (polyak) and K e (line search) are not formed on this path.
