@@ -109,8 +109,10 @@ def test_phase_sequences_and_exact_crossover_exponents():
     # DANA-decaying: the accelerated clock wins from t ~ 1 (k = 0), so SGD's stretch has no length in d
     dd = theory.shape(1.0, 0.5, "dana_decaying", d=1000)
     assert [s.label for s in dd.stretches] == ["F_pp[tau]", "F_0"] and dd.saturation == pytest.approx(4 / 3)
-    # phase Ic: the noise term would grow with t (2 - 1/(2 alpha) < 0) and is left out
-    assert [s.term for s in theory.shape(0.2, 0.7, "sgd", d=1e6).stretches] == ["F_pp", "F_0"]
+    # phase Ic: the noise term would grow with t (2 - 1/(2 alpha) < 0) and is left out; below
+    # alpha = 1/2 the step is ~ d^(2 alpha - 1), so the curve is flat (P_0) until t ~ d^(1 - 2 alpha)
+    ic = theory.shape(0.2, 0.7, "sgd", d=1e6)
+    assert [s.term for s in ic.stretches] == ["P_0", "F_pp", "F_0"] and ic.crossovers[0][0] == pytest.approx(0.6)
 
 
 def test_window_is_the_longest_decaying_stretch_trimmed_by_the_margin():
@@ -171,3 +173,23 @@ def test_shape_is_immutable():
     with pytest.raises(AttributeError):
         sh.d = 1000
     assert math.isinf(sh.stretches[-1].t_end)
+
+
+def test_below_alpha_half_the_curve_is_flat_until_d_to_the_1_minus_2_alpha():
+    """IVa (alpha = 0.4, beta = 0.8): the P_0 -> F_pp crossover, located on exact curves at d = 1e4, 1e6,
+    1e8 (plrf.shape_fit.crossovers), has k = 0.210 [0.179, 0.241] against 1 - 2 alpha = 0.2 (measured
+    2026-12). Without the P_0 stretch the first predicted crossover is F_pp -> noise at k = 0.4."""
+    from plrf import shape_fit
+    from plrf.cli.frontier import default_steps
+
+    alpha, beta = 0.4, 0.8
+    curves = {}
+    for d in (10**4, 10**6, 10**8):
+        spec = plrf.Spectrum.theory(alpha, beta, d, compress=True)
+        spec.meta.setdefault("alpha", alpha)
+        n = default_steps(spec, 1)
+        curves[d] = plrf.exact_risk(spec, plrf.defaults(spec, 1)["sgd"], n, record=plrf.record_grid(n, 40),
+                                    method="fast")
+    first = shape_fit.crossovers(curves, lambda d: theory.shape(alpha, beta, "sgd", d=d))[0]
+    assert first.label == "P_0 -> F_pp" and first.theory == pytest.approx(1 - 2 * alpha)
+    assert first.consistent and abs(first.k - first.theory) < K_TOL, str(first)
