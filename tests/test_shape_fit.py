@@ -200,3 +200,10 @@ def test_extrapolation_sigma_covers_the_shift_from_leaving_out_the_largest_d():
     ex = shape_fit.extrapolate(D_GRID, v, theory=1.6)
     without = shape_fit.extrapolate(D_GRID[:-1], v[:-1], theory=1.6)
     assert abs(ex.limit - without.limit) > 0.2 and ex.sigma >= abs(ex.limit - without.limit), str(ex)
+
+
+def test_extrapolation_sigma_is_never_below_the_stated_resolution():
+    v = np.full(len(D_GRID), 0.7065)  # flat: SGD phase II's eta over D = 1e6 .. 1e8, theory 0.7059
+    assert shape_fit.extrapolate(D_GRID, v, theory=0.7059).verdict == "refuted"  # sigma ~ 0
+    ex = shape_fit.extrapolate(D_GRID, v, theory=0.7059, resolution=0.002)
+    assert ex.sigma == 0.002 and ex.verdict == "confirmed"

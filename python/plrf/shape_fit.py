@@ -258,9 +258,11 @@ def _limits(L, v):
     return limit, math.hypot((max(allowed) - min(allowed)) / (2 * 1.96), se), float(GAMMAS[best]), inverse_log
 
 
-def extrapolate(d, values, theory) -> Extrapolation:
+def extrapolate(d, values, theory, resolution=0.0) -> Extrapolation:
     """The d -> infinity limit of `values` measured at the sizes `d` (nan values left out), see
-    Extrapolation; fewer than 4 sizes give an infinite sigma ("not settled")."""
+    Extrapolation; fewer than 4 sizes give an infinite sigma ("not settled"). resolution: a floor
+    on sigma, the systematic error of the method that measured each value (a drift that is flat
+    to 1e-5 does not make a fit on a finite grid exact)."""
     d, v = np.asarray(d, dtype=float), np.asarray(values, dtype=float)
     ok = np.isfinite(v) & (d > 1)
     d, v = d[ok], v[ok]
@@ -272,5 +274,5 @@ def extrapolate(d, values, theory) -> Extrapolation:
     # stability: how far the limit moves when the largest d is left out (a slow drift, gamma -> 0,
     # is extrapolated mostly by the model, and that shows here)
     shift = limit - _limits(L[:-1], v[:-1])[0] if len(d) >= 5 else 0.0
-    sigma = math.sqrt(sigma**2 + ((inverse_log - limit) / 2) ** 2 + shift**2)
+    sigma = max(math.sqrt(sigma**2 + ((inverse_log - limit) / 2) ** 2 + shift**2), resolution)
     return Extrapolation(limit, sigma, gamma, inverse_log, theory, float(d[-1]))
