@@ -98,7 +98,7 @@ floor (both left out of the extrapolation), - a stretch with nothing left to fit
   is past both the step limit and the damping floor, so its 2.4 cannot be measured by any run here.
   F_ac[tau] (t^-1, from 5.74 d^1.214 to 5.74 d^1.5: 0.286 log10 d decades) spans a decade after the
   full trim only from d ~ 10^10.5, and from d ~ 1e11 its window meets the damping floor; trimmed by
-  half a decade instead (the row "margin 0.5"), it spans a decade from d = 1e7 and is extrapolated.
+  half a decade instead (the row "margin 0.5"), it spans a decade from d = 10^7.5 and is extrapolated.
 - Phase III, SGD: theory gives F_pp no stretch at all (the SGD noise, t^-1.286, until t ~ d, then
   F_ac, t^-0.286): its 1.714 is never visible on a curve, and a single-window slope (0.298 at d = 1e9)
   is F_ac's.
@@ -120,11 +120,11 @@ def figure(results, path):
         v = np.array([f.exponent for _, f in fits])
         lo = np.array([f.interval[0] for _, f in fits])
         hi = np.array([f.interval[1] for _, f in fits])
-        short = np.array([f.too_short for _, f in fits])
+        short = np.array([f.too_short or f.clipped for _, f in fits])  # left out of the extrapolation
         x = 1 / np.log10(d)
         c = f"C{i}"
         ax.errorbar(x[~short], v[~short], yerr=[v[~short] - lo[~short], hi[~short] - v[~short]], fmt="o", color=c,
-                    ms=4, capsize=2, label=f"{ph} {label}: measured (theory {ex.theory:g})")
+                    ms=4, capsize=2, label=f"{ph} {label}: measured (theory {ex.theory:.3g})")
         ax.plot(x[short], v[short], "x", color=c)
         if math.isfinite(ex.sigma):
             xs = np.linspace(1 / 16, x.max(), 50)
