@@ -2,9 +2,9 @@
 grid, its d -> infinity limit and a verdict -> the "per-stretch" section of docs/exponents.md and
 docs/exponents_dana_constant.png. bench/exponents_table.py runs it and writes the whole file.
 
-Rows: DANA-constant's accelerated stretches in phases Ia (alpha = 1, beta = 0.3) and II (alpha = 1,
-beta = 0.7), the authors' recipe at B = 1, and every stretch of SGD in phase III (alpha = 0.7, beta = 1),
-where F_pp dominates none. Theory spectra compressed into log-lambda nodes (rtol 1e-4, so the cost
+Rows: DANA-constant's and DANA-decaying's accelerated stretches in phases Ia (alpha = 1, beta = 0.3)
+and II (alpha = 1, beta = 0.7), the authors' recipe at B = 1, and every stretch of SGD in phase III
+(alpha = 0.7, beta = 1), where F_pp dominates none. Theory spectra compressed into log-lambda nodes (rtol 1e-4, so the cost
 does not grow with d), exact expected risk with method="fast", each run to 10x theory's saturation
 time (at most 1e18 steps, plrf's step limit being 2^62). plrf.theory.shape(..., batch=1) gives the
 stretches; plrf.shape_fit.stretches fits each on the stretch trimmed by 1 decade at each end and
@@ -34,7 +34,8 @@ MARGIN = 1.0  # decades trimmed at each end of a stretch
 CASES = [("Ia", 1.0, 0.3, "dana_constant", ACCELERATED, MARGIN),
          ("II", 1.0, 0.7, "dana_constant", ACCELERATED, MARGIN),
          ("II", 1.0, 0.7, "dana_constant", ("F_ac[tau]",), 0.5),
-         ("III", 0.7, 1.0, "sgd", None, MARGIN)]
+         ("Ia", 1.0, 0.3, "dana_decaying", ACCELERATED, MARGIN),
+         ("II", 1.0, 0.7, "dana_decaying", ACCELERATED, MARGIN),         ("III", 0.7, 1.0, "sgd", None, MARGIN)]
 STEP_LIMIT = 10**18
 
 
@@ -99,6 +100,8 @@ floor (both left out of the extrapolation), - a stretch with nothing left to fit
   F_ac[tau] (t^-1, from 5.74 d^1.214 to 5.74 d^1.5: 0.286 log10 d decades) spans a decade after the
   full trim only from d ~ 10^10.5, and from d ~ 1e11 its window meets the damping floor; trimmed by
   half a decade instead (the row "margin 0.5"), it spans a decade from d = 10^7.5 and is extrapolated.
+- DANA-decaying Ia and II: its accelerated stretches start after a lead-in of ~150-230 steps and
+  drift toward theory from below (its effective time gamma2 t + b t^q becomes t^q only gradually).
 - Phase III, SGD: theory gives F_pp no stretch at all (the SGD noise, t^-1.286, until t ~ d, then
   F_ac, t^-0.286): its 1.714 is never visible on a curve, and a single-window slope (0.298 at d = 1e9)
   is F_ac's.
@@ -115,7 +118,7 @@ def figure(results, path):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    for i, ((ph, label), (fits, ex)) in enumerate(results.items()):
+    for i, ((ph, name, label), (fits, ex)) in enumerate(results.items()):
         d = np.array([d for d, f in fits], dtype=float)
         v = np.array([f.exponent for _, f in fits])
         lo = np.array([f.interval[0] for _, f in fits])
@@ -124,7 +127,7 @@ def figure(results, path):
         x = 1 / np.log10(d)
         c = f"C{i}"
         ax.errorbar(x[~short], v[~short], yerr=[v[~short] - lo[~short], hi[~short] - v[~short]], fmt="o", color=c,
-                    ms=4, capsize=2, label=f"{ph} {label}: measured (theory {ex.theory:.3g})")
+                    ms=4, capsize=2, label=f"{ph} {name} {label}: measured (theory {ex.theory:.3g})")
         ax.plot(x[short], v[short], "x", color=c)
         if math.isfinite(ex.sigma):
             xs = np.linspace(1 / 16, x.max(), 50)
@@ -150,7 +153,7 @@ def section(ds, figure_path=None):
         for label, fits in measure(alpha, beta, name, ds, labels, margin).items():
             label = label if margin == MARGIN else f"{label}, margin {margin:g}"
             line, ex, _ = row(ph, alpha, beta, name, label, fits)
-            results[(ph, label)] = (fits, ex)
+            results[(ph, name, label)] = (fits, ex)
             lines.append(line)
             print(line, flush=True)
     text = HEADER + "\n".join(lines) + "\n"
