@@ -17,7 +17,7 @@ run fits in 1e18 steps, at most 1e12. Then, per row:
 The per-stretch section (bench/shape_table.py: DANA-constant's accelerated stretches and SGD's phase
 III stretches over d = 1e4 .. 1e12) follows the main table.
 
-    PYTHONPATH=python python bench/exponents_table.py            # the whole file (~4 min on 2 loaded cores)
+    PYTHONPATH=python python bench/exponents_table.py            # the whole file (~7 min on 2 cores at load 12)
     PYTHONPATH=python python bench/exponents_table.py --quick    # d up to 1e7, two optimizers, printed only
     PYTHONPATH=python python bench/exponents_table.py --case 0.7 0.7 sgd   # one point, printed only
 """
