@@ -117,7 +117,7 @@ def figure(results, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    fig, ax = plt.subplots(figsize=(11, 5.2))
     for i, ((ph, name, label), (fits, ex)) in enumerate(results.items()):
         d = np.array([d for d, f in fits], dtype=float)
         v = np.array([f.exponent for _, f in fits])
@@ -141,7 +141,7 @@ def figure(results, path):
            title="Per-stretch slopes against 1/log10 d")
     ax.text(0.99, 0.01, f"bench/shape_table.py, plrf {plrf.__version__}", transform=ax.transAxes, ha="right",
             va="bottom", fontsize=7, color="0.4")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: the data fill the axes
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
