@@ -1,24 +1,16 @@
-"""Regime-aware exponents (issue 24): the slope of each predicted stretch over a d grid, its
-d -> infinity limit and a verdict; and the drift of xi, eta with the largest d, extrapolated the same
-way -> a section of docs/exponents.md, docs/exponents_dana_constant.png and docs/exponents_drift.png.
+"""Per-stretch slopes over d (issue 24): the slope of each predicted stretch of a loss curve on a d
+grid, its d -> infinity limit and a verdict -> the "per-stretch" section of docs/exponents.md and
+docs/exponents_dana_constant.png. bench/exponents_table.py runs it and writes the whole file.
 
-Stretch rows: DANA-constant's accelerated stretches in phases Ia and II, and every stretch of SGD in
-phase III (where F_pp dominates none). Frontier rows (FRONTIER_CASES): plrf.frontier on the sizes
-d <= D for D = 1e6 .. d_max, extrapolated in D.
+Rows: DANA-constant's and DANA-decaying's accelerated stretches in phases Ia (alpha = 1, beta = 0.3)
+and II (alpha = 1, beta = 0.7), the authors' recipe at B = 1, and every stretch of SGD in phase III
+(alpha = 0.7, beta = 1), where F_pp dominates none. Theory spectra compressed into log-lambda nodes (rtol 1e-4, so the cost
+does not grow with d), exact expected risk with method="fast", each run to 10x theory's saturation
+time (at most 1e18 steps, plrf's step limit being 2^62). plrf.theory.shape(..., batch=1) gives the
+stretches; plrf.shape_fit.stretches fits each on the stretch trimmed by 1 decade at each end and
+stopped at plrf.shape_fit.damping_floor (DANA: t = 1.2e16, where float64 no longer holds the
+momentum damping 1 - Delta_t); plrf.shape_fit.extrapolate gives the limit and the verdict.
 
-For DANA-constant (the authors' recipe at B = 1) in phases Ia (alpha = 1, beta = 0.3) and II (alpha = 1,
-beta = 0.7): theory spectra compressed into log-lambda nodes (rtol 1e-4, so the cost does not grow with
-d), exact expected risk with method="fast", each run to 10x theory's saturation time (at most 1e18
-steps, plrf's step limit being 2^62). plrf.theory.shape(..., batch=1) gives the stretches: the clock
-crossover at c d (c from the recipe, ~30) and the term crossovers at O(1) d^k. In each accelerated
-stretch (F_pp[tau], F_ac[tau]) the slope is fitted by plrf.shape_fit.stretches (the stretch trimmed by
-1 decade at each end, plrf.fit.power_law's interval, flagged too short under one decade or at
-float64's floor); the limit is plrf.shape_fit.extrapolate over the other sizes: limit - A d^-gamma
-with gamma profiled, sigma including half the gap to the 1/log10 d model's limit. Verdict: refuted
-when theory is more than 2 sigma from both models' limits; confirmed when within 2 sigma and
-2 sigma <= 5% of theory; else "not settled" at the largest d.
-
-    PYTHONPATH=python python bench/shape_table.py            # d = 1e4 .. 1e12 (~3 min on 2 loaded cores)
     PYTHONPATH=python python bench/shape_table.py --quick    # d up to 1e8, printed only
 """
 from __future__ import annotations
@@ -26,7 +18,6 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -37,32 +28,33 @@ from plrf.cli.bench import machine_line
 
 ACCELERATED = ("F_pp[tau]", "F_ac[tau]")
 # (phase, alpha, beta, optimizer, the stretches to fit: None for all decaying ones)
-CASES = [("Ia", 1.0, 0.3, "dana_constant", ACCELERATED), ("II", 1.0, 0.7, "dana_constant", ACCELERATED),
-         ("III", 0.7, 1.0, "sgd", None)]
-# compute-optimal exponents that still drift with d in the rows above (issue 24 item 4)
-FRONTIER_CASES = [("Ic", 0.2, 0.7, "sgd"), ("IVa", 0.4, 0.8, "sgd"), ("IVb", 0.27, 0.8, "sgd"),
-                  ("Ia", 1.0, 0.3, "dana_constant"), ("II", 1.0, 0.7, "dana_constant")]
+MARGIN = 1.0  # decades trimmed at each end of a stretch
+# (phase, alpha, beta, optimizer, stretches to fit (None: all), margin); the second II row trims only
+# half a decade: F_ac[tau] never spans a decade after a full trim before the damping floor
+CASES = [("Ia", 1.0, 0.3, "dana_constant", ACCELERATED, MARGIN),
+         ("II", 1.0, 0.7, "dana_constant", ACCELERATED, MARGIN),
+         ("II", 1.0, 0.7, "dana_constant", ("F_ac[tau]",), 0.5),
+         ("Ia", 1.0, 0.3, "dana_decaying", ACCELERATED, MARGIN),
+         ("II", 1.0, 0.7, "dana_decaying", ACCELERATED, MARGIN),         ("III", 0.7, 1.0, "sgd", None, MARGIN)]
 STEP_LIMIT = 10**18
-DOCS = Path(__file__).resolve().parents[1] / "docs"
-BEGIN, END = "<!-- shape_table: begin -->", "<!-- shape_table: end -->"
 
 
 def run(alpha, beta, name, d):
-    """(Curve, Shape) of one size: the exact curve to 10x theory's saturation time (<= STEP_LIMIT)."""
+    """(Curve, Shape, damping floor) of one size: the exact curve to 10x theory's saturation time (<= STEP_LIMIT)."""
     sh = theory.shape(alpha, beta, name, d=d, batch=1)
     spec = plrf.Spectrum.theory(alpha, beta, d, compress=1e-4)
+    opt = plrf.defaults(spec, 1)[name]
     steps = int(min(STEP_LIMIT, 10 * sh.t_saturation))
-    curve = plrf.exact_risk(spec, plrf.defaults(spec, 1)[name], steps, record=plrf.record_grid(steps, 40),
-                            method="fast")
-    return curve, sh
+    curve = plrf.exact_risk(spec, opt, steps, record=plrf.record_grid(steps, 40), method="fast")
+    return curve, sh, shape_fit.damping_floor(opt)
 
 
-def measure(alpha, beta, name, ds, labels):
+def measure(alpha, beta, name, ds, labels, margin=MARGIN):
     """{label: [(d, StretchFit)]} for the stretches named in labels (None: all)."""
     out = {}
     for d in ds:
-        curve, sh = run(alpha, beta, name, d)
-        for f in shape_fit.stretches(curve, sh):
+        curve, sh, floor = run(alpha, beta, name, d)
+        for f in shape_fit.stretches(curve, sh, margin=margin, t_floor=floor):
             if labels is None or f.label in labels:
                 out.setdefault(f.label, []).append((d, f))
     return out
@@ -70,9 +62,9 @@ def measure(alpha, beta, name, ds, labels):
 
 def row(ph, alpha, beta, name, label, fits):
     ds = [d for d, _ in fits]
-    usable = [(d, f.exponent) for d, f in fits if not (f.too_short or f.rounding)]
+    usable = [(d, f.exponent) for d, f in fits if not (f.too_short or f.clipped)]
     ex = shape_fit.extrapolate([d for d, _ in usable], [v for _, v in usable], fits[0][1].theory)
-    cells = " ".join(f"{math.log10(d):.3g}: {f.exponent:.3f}{'*' if f.too_short else ''}{'r' if f.rounding else ''}" if math.isfinite(f.exponent)
+    cells = " ".join(f"{math.log10(d):.3g}: {f.exponent:.3f}{'*' if f.too_short else ''}{'c' if f.clipped else ''}" if math.isfinite(f.exponent)
                      else f"{math.log10(d):.3g}: -" for d, f in fits)
     lim = f"{ex.limit:.3f} ± {ex.sigma:.3f} (γ {ex.gamma:.2f})" if math.isfinite(ex.sigma) else "-"
     inv = f"{ex.inverse_log:.3f}" if math.isfinite(ex.inverse_log) else "-"
@@ -82,38 +74,37 @@ def row(ph, alpha, beta, name, label, fits):
 
 
 def _unmeasurable(fits) -> str:
-    d_max = f"{fits[-1][0]:.0e}"
-    if all(f.too_short for _, f in fits if not f.rounding) and not any(f.rounding and not f.too_short for _, f in fits):
-        return f"not settled at d = {d_max}: the stretch spans under one decade (after trimming) at every d"
-    return (f"not settled at d = {d_max}: where the stretch spans a decade its risk is under float64's floor "
-            "(P < 100 eps P(0))")
+    clipped = any(f.clipped for _, f in fits)
+    return (f"not settled at d = {fits[-1][0]:.0e}: the stretch spans under one decade (after trimming"
+            + (", and stopping at the damping floor" if clipped else "") + ") at every d")
 
 
-HEADER = """{begin}
-## Regime-aware: per-stretch slopes and drifting exponents, extrapolated in d (issue 24)
+HEADER = """
+## Per-stretch slopes over d
 
-Produced by `bench/shape_table.py` ({machine}; {secs:.0f} s, loaded machine; it replaces only this
-section, so rerun it after `bench/exponents_table.py`, which rewrites the file).
-The rows above measure one slope per run, on the longest plateau at the largest d: for DANA-constant
-that is the SGD-like stretch before the clock crossover t ~ 30 d, not the accelerated one theory's
-F_pp exponent describes. This section supersedes the "F_pp measured" cells of the rows
-Ia / dana_constant (0.803 against 1.600) and II / dana_constant (1.209 against 2.400): here each
-accelerated stretch of `plrf.theory.shape(..., batch=1)` is fitted on its own window
-(`plrf.shape_fit.stretches`: trimmed by 1 decade at each end) at every d, and its d -> infinity limit
-extrapolated as slope(d) = limit - A d^-γ (`plrf.shape_fit.extrapolate`: γ profiled over 0.02..2; at
-least 4 usable sizes). The limit of a straight line in 1/log10 d, a slower drift, is shown beside it.
-sigma combines in quadrature the spread of the limit over every γ the data allow at 95% (read as
-±1.96 sigma), its standard error, and half the gap between the two models' limits (model error). Runs go to 10x
-theory's saturation time, at most 1e18 steps. Verdict: refuted when theory is more than 2 sigma from
-the limits of both models, confirmed when within 2 sigma of the A d^-γ limit and 2 sigma <= 5% of
-theory, else not settled.
-Slope cells are log10 d: slope; * marks a stretch under one decade after trimming, r one whose
-window reaches P < 100 eps x the run's largest risk (float64's floor: exact curves level off near
-1e-17 P(0), so d >= 1e11 cannot be measured to saturation), - one with nothing left to fit; * and r
-are left out of the extrapolation.
-Phase III, SGD: `plrf.theory.shape` gives F_pp no stretch at all (the SGD noise, t^-1.286, until t ~ d,
-then F_ac, t^-0.286), so the "F_pp measured" cell of row III / sgd above (0.298 against 1.714) is
-F_ac's slope; the III / sgd rows here supersede it (F_pp's 1.714 is never visible on a curve).
+Produced by `bench/shape_table.py` (run by `bench/exponents_table.py`). A curve has one slope per
+stretch of `plrf.theory.shape`, so each stretch is fitted on its own window (`plrf.shape_fit.stretches`:
+trimmed by 1 decade at each end) at every d from 1e4 to 1e12, half a decade apart, and its
+d -> infinity limit extrapolated as slope(d) = limit - A d^-γ (`plrf.shape_fit.extrapolate`, as in the
+main table). Runs go to 10x theory's saturation time, at most 1e18 steps. Windows stop at
+`plrf.shape_fit.damping_floor`: DANA's damping Delta_t = 2.6/(1 + t) falls under float64's eps at
+t = 1.2e16, and past about 3e16 the curves stop decaying at any risk level (docs/theory.md §9).
+Slope cells are log10 d: slope; * marks a window under one decade, c one stopped at the damping
+floor (both left out of the extrapolation), - a stretch with nothing left to fit.
+
+- DANA-constant Ia and II: the rows of the main table measure the compute-optimal exponents; here
+  the accelerated stretch alone (F_pp[tau], t^-2σ after the clock crossover t ~ 30 d) is fitted. In
+  phase II the F_pp[tau] stretch spans 0.214 log10 d - 0.76 decades (from 33 d to 5.74 d^1.214): it
+  reaches the 3 decades a fit needs (1 after trimming) only at d ~ 1e17.6, whose horizon (5.7 d^1.5)
+  is past both the step limit and the damping floor, so its 2.4 cannot be measured by any run here.
+  F_ac[tau] (t^-1, from 5.74 d^1.214 to 5.74 d^1.5: 0.286 log10 d decades) spans a decade after the
+  full trim only from d ~ 10^10.5, and from d ~ 1e11 its window meets the damping floor; trimmed by
+  half a decade instead (the row "margin 0.5"), it spans a decade from d = 10^7.5 and is extrapolated.
+- DANA-decaying Ia and II: its accelerated stretches start after a lead-in of ~150-230 steps and
+  drift toward theory from below (its effective time gamma2 t + b t^q becomes t^q only gradually).
+- Phase III, SGD: theory gives F_pp no stretch at all (the SGD noise, t^-1.286, until t ~ d, then
+  F_ac, t^-0.286): its 1.714 is never visible on a curve, and a single-window slope (0.298 at d = 1e9)
+  is F_ac's.
 
 | phase | alpha | beta | optimizer | stretch | theory | slope by log10 d | limit d -> inf (A d^-γ) | limit (1/log d) | verdict |
 |---|---|---|---|---|---|---|---|---|---|
@@ -126,17 +117,17 @@ def figure(results, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    for i, ((ph, label), (fits, ex)) in enumerate(results.items()):
+    fig, ax = plt.subplots(figsize=(11, 5.2))
+    for i, ((ph, name, label), (fits, ex)) in enumerate(results.items()):
         d = np.array([d for d, f in fits], dtype=float)
         v = np.array([f.exponent for _, f in fits])
         lo = np.array([f.interval[0] for _, f in fits])
         hi = np.array([f.interval[1] for _, f in fits])
-        short = np.array([f.too_short or f.rounding for _, f in fits])
+        short = np.array([f.too_short or f.clipped for _, f in fits])  # left out of the extrapolation
         x = 1 / np.log10(d)
         c = f"C{i}"
         ax.errorbar(x[~short], v[~short], yerr=[v[~short] - lo[~short], hi[~short] - v[~short]], fmt="o", color=c,
-                    ms=4, capsize=2, label=f"{ph} {label}: measured (theory {ex.theory:g})")
+                    ms=4, capsize=2, label=f"{ph} {name} {label}: measured (theory {ex.theory:.3g})")
         ax.plot(x[short], v[short], "x", color=c)
         if math.isfinite(ex.sigma):
             xs = np.linspace(1 / 16, x.max(), 50)
@@ -150,122 +141,38 @@ def figure(results, path):
            title="Per-stretch slopes against 1/log10 d")
     ax.text(0.99, 0.01, f"bench/shape_table.py, plrf {plrf.__version__}", transform=ax.transAxes, ha="right",
             va="bottom", fontsize=7, color="0.4")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: the data fill the axes
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
 
-def frontier_drift(alpha, beta, name, d_max):
-    """[(D, xi, eta)]: plrf.frontier's IsoFLOP fit on the sizes d <= D, for D = 1e6 .. d_max."""
-    import warnings
-
-    from plrf.cli.frontier import d_grid, measure_curves
-    from plrf.frontier import frontier
-
-    ds = d_grid(100, d_max, int(round(3 * math.log10(d_max / 100))) + 1)  # 3 sizes a decade
-    curves = measure_curves(alpha, beta, name, ds, None, 1, log=lambda msg: None)
-    out = []
-    for D in (d for d in ds if d >= 1e6):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # flags are in the rows above; here only the trend matters
-            iso = frontier({d: c for d, c in curves.items() if d <= D}, 1).isoflop
-        out.append((D, iso.xi, iso.eta))
-    return out
-
-
-def frontier_row(ph, alpha, beta, name, drift):
-    th = theory.compute_optimal(alpha, beta, name)
-    D = [r[0] for r in drift]
-    cells, exs = [], []
-    for i, (q, want) in enumerate((("xi", th.xi), ("eta", th.eta)), start=1):
-        ex = shape_fit.extrapolate(D, [r[i] for r in drift], want)
-        exs.append(ex)
-        cells.append(f"{drift[0][i]:.3f} → {drift[-1][i]:.3f} | {ex.limit:.3f} ± {ex.sigma:.3f} | "
-                     f"{ex.inverse_log:.3f} | {want:.3f} | {ex.verdict}")
-    return f"| {ph} | {alpha:g} | {beta:g} | {name} | {D[-1]:.0e} | " + " | ".join(cells) + " |", exs
+def section(ds, figure_path=None):
+    """(markdown text of the section, {(phase, label): (fits, Extrapolation)}); draws figure_path if given."""
+    lines, results = [], {}
+    for ph, alpha, beta, name, labels, margin in CASES:
+        for label, fits in measure(alpha, beta, name, ds, labels, margin).items():
+            label = label if margin == MARGIN else f"{label}, margin {margin:g}"
+            line, ex, _ = row(ph, alpha, beta, name, label, fits)
+            results[(ph, name, label)] = (fits, ex)
+            lines.append(line)
+            print(line, flush=True)
+    text = HEADER + "\n".join(lines) + "\n"
+    if figure_path is not None:
+        figure(results, figure_path)
+        text += f"\n![Per-stretch slopes against 1/log10 d]({Path(figure_path).name})\n"
+    return text, results
 
 
-FRONTIER_HEADER = """
-### Compute-optimal exponents that drift with d
-
-xi and eta of `plrf.frontier` (IsoFLOP fit, B = 1, the runs of `python -m plrf frontier`: each d until
-s = 100 d^(2 alpha), at most 1e18 steps) on the sizes d <= D, for D from 1e6 to the largest d whose
-run fits in 1e18 steps (at most 1e12), 3 sizes a decade; the d -> infinity limit is extrapolated from
-that drift over D exactly as above. These rows settle the verdicts of the table above for
-the same (phase, optimizer), which compared the value at d = 1e9 (and its drift from d_max / 100) with theory.
-
-| phase | alpha | beta | optimizer | D max | xi (D = 1e6 → D max) | xi limit | xi (1/log d) | xi theory | xi verdict | eta (1e6 → D max) | eta limit | eta (1/log d) | eta theory | eta verdict |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
-"""
-
-
-def drift_figure(drifts, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
-    for i, ((ph, alpha, beta, name), (drift, exs)) in enumerate(drifts.items()):
-        x = 1 / np.log10([r[0] for r in drift])
-        for j, ax in enumerate(axes):
-            ex = exs[j]
-            ax.plot(x, [r[j + 1] for r in drift], "o-", color=f"C{i}", ms=3, label=f"{ph} {name}: {ex.verdict}")
-            ax.errorbar([0], [ex.limit], yerr=[2 * ex.sigma], fmt="s", color=f"C{i}", capsize=3)
-            ax.plot([0, x.max()], [ex.theory] * 2, ":", color=f"C{i}", lw=0.8)
-    for ax, q in zip(axes, ("xi", "eta")):
-        ax.set(xlabel="1 / log10 D  (fit on d <= D; 0: the limit ± 2 sigma)", ylabel=q,
-               title=f"{q}: drift with the largest d, extrapolated (dotted: theory)")
-        ax.text(0.99, 0.01, f"bench/shape_table.py, plrf {plrf.__version__}", transform=ax.transAxes,
-                ha="right", va="bottom", fontsize=7, color="0.4")
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-
-
-def write_section(out, text):
-    """Replace this table's section of out (between its markers), or append it."""
-    old = out.read_text() if out.exists() else ""
-    if BEGIN in old and END in old:
-        new = old[: old.index(BEGIN)] + text + old[old.index(END) + len(END):]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text + "\n"
-    out.write_text(new)
+def grid(quick=False):
+    return [int(10**e) for e in np.arange(4, 8.01 if quick else 12.01, 0.5)]
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="d = 1e4 .. 1e8; printed, no file written")
-    p.add_argument("--out", default=str(DOCS / "exponents.md"))
-    p.add_argument("--figure", default=str(DOCS / "exponents_dana_constant.png"))
+    p.add_argument("--quick", action="store_true", help="d = 1e4 .. 1e8 (else 1e12)")
     args = p.parse_args(argv)
     print(f"plrf {plrf.__version__}, isa {plrf._core.isa()} ({machine_line()})", flush=True)
-    ds = [int(10**e) for e in np.arange(4, 8.01 if args.quick else 12.01, 0.5)]
-    t0, lines, results = time.perf_counter(), [], {}
-    for ph, alpha, beta, name, labels in CASES:
-        for label, fits in measure(alpha, beta, name, ds, labels).items():
-            line, ex, _ = row(ph, alpha, beta, name, label, fits)
-            results[(ph, label)] = (fits, ex)
-            lines.append(line)
-            print(line, flush=True)
-    drift_lines, drifts = [], {}
-    for ph, alpha, beta, name in FRONTIER_CASES:
-        d_max = min(1e8 if args.quick else 1e12, (STEP_LIMIT / 100) ** (1 / (2 * alpha)))
-        drift = frontier_drift(alpha, beta, name, d_max)
-        line, exs = frontier_row(ph, alpha, beta, name, drift)
-        drifts[(ph, alpha, beta, name)] = (drift, exs)
-        drift_lines.append(line)
-        print(line, flush=True)
-    if args.quick:
-        return 0
-    drift_path = Path(args.figure).with_name("exponents_drift.png")
-    text = HEADER.format(begin=BEGIN, machine=machine_line(), secs=time.perf_counter() - t0)
-    text += "\n".join(lines) + f"\n\n![Per-stretch slopes against 1/log10 d]({Path(args.figure).name})\n"
-    text += FRONTIER_HEADER + "\n".join(drift_lines) + f"\n\n![xi and eta against 1/log10 D]({drift_path.name})\n{END}"
-    write_section(Path(args.out), text)
-    figure(results, args.figure)
-    drift_figure(drifts, drift_path)
-    print(f"wrote {args.out}, {args.figure} and {drift_path}")
+    section(grid(args.quick))
     return 0
 
 

@@ -154,14 +154,23 @@ def test_extrapolation_needs_four_sizes():
     assert math.isinf(ex.sigma) and ex.verdict.startswith("not settled")
 
 
-def test_stretch_at_float64s_floor_is_flagged():
+def test_window_stops_at_the_damping_floor_and_is_flagged():
     t = np.logspace(0, 19, 761)
     sh = theory.shape(1.0, 0.3, "sgd", d=1e10)  # F_pp (t^-0.8) until d^2 = 1e20
-    (fit,) = shape_fit.stretches((t, t**-0.8), sh)  # its window reaches P ~ 1e-15: under 100 eps P(0)
-    assert fit.rounding and "ROUNDING" in str(fit)
-    short = t <= 1e12  # the twin stops at P ~ 2.5e-10: far above the floor
-    (clean,) = shape_fit.stretches((t[short], t[short] ** -0.8), sh)
-    assert not clean.rounding and clean.exponent == pytest.approx(0.8, abs=1e-9)
+    (fit,) = shape_fit.stretches((t, t**-0.8), sh, t_floor=1e12)
+    assert fit.clipped and "CLIPPED" in str(fit) and fit.window[1] <= 1e12
+    (free,) = shape_fit.stretches((t, t**-0.8), sh)
+    assert not free.clipped and free.window[1] > 1e18 and free.exponent == pytest.approx(0.8, abs=1e-9)
+
+
+def test_damping_floor_is_where_delta_falls_under_eps():
+    spec = plrf.Spectrum.theory(1.0, 0.3, 1000)
+    opts = plrf.defaults(spec, 1)
+    eps = np.finfo(float).eps
+    t = shape_fit.damping_floor(opts["dana_constant"])  # Delta_t = 2.6 / (1 + t)
+    assert t == pytest.approx(2.6 / eps, rel=1e-6)
+    assert opts["dana_constant"].delta(t) < eps <= opts["dana_constant"].delta(t * (1 - 1e-6))
+    assert math.isinf(shape_fit.damping_floor(opts["sgd"])) and math.isinf(shape_fit.damping_floor(opts["sgd_momentum"]))
 
 
 # ---- the gallery (issue 24 item 5) --------------------------------------------------------------
@@ -183,3 +192,18 @@ def test_extrapolation_is_not_settled_when_only_one_drift_model_refutes():
     ex = shape_fit.extrapolate(D_GRID, v, theory=1.63)
     assert abs(ex.limit - 1.63) > 2 * ex.sigma >= abs(ex.inverse_log - 1.63), str(ex)
     assert ex.verdict.endswith("(the 1/log d limit agrees with theory)")
+
+
+def test_extrapolation_sigma_covers_the_shift_from_leaving_out_the_largest_d():
+    v = 1.6 - 0.4 * D_GRID**-0.05  # a slow drift: the model makes most of the limit
+    v[-1] += 0.01  # the last size moves the limit by 0.27 (sigma was 0.14 before this term): inside sigma now
+    ex = shape_fit.extrapolate(D_GRID, v, theory=1.6)
+    without = shape_fit.extrapolate(D_GRID[:-1], v[:-1], theory=1.6)
+    assert abs(ex.limit - without.limit) > 0.2 and ex.sigma >= abs(ex.limit - without.limit), str(ex)
+
+
+def test_extrapolation_sigma_is_never_below_the_stated_resolution():
+    v = np.full(len(D_GRID), 0.7065)  # flat: SGD phase II's eta over D = 1e6 .. 1e8, theory 0.7059
+    assert shape_fit.extrapolate(D_GRID, v, theory=0.7059).verdict == "refuted"  # sigma ~ 0
+    ex = shape_fit.extrapolate(D_GRID, v, theory=0.7059, resolution=0.002)
+    assert ex.sigma == 0.002 and ex.verdict == "confirmed"

@@ -4,7 +4,9 @@
   stretch's window trimmed by `margin` decades at each end (the unknown O(1) prefactors of the
   crossover times, docs/theory.md §8.1), with plrf.fit.power_law's interval (HAC standard error
   widened by the drift of the local slope across the window) and a `too_short` flag where what is
-  left of the stretch spans under one decade (its slope is then still reported when it can be fitted).
+  left of the stretch spans under one decade (its slope is then still reported when it can be fitted);
+  windows stop at t_floor (damping_floor(optimizer): where float64 can no longer hold DANA's
+  momentum damping 1 - Delta_t), flagged `clipped`.
 - crossovers(curves, shape_at): each predicted crossover time located on curves over a d grid
   (where the local log-log slope passes the midpoint of the two stretches' slopes: for
   A t^-a + B t^-b that is where the two terms are equal), and its exponent k fitted as the slope of
@@ -23,14 +25,33 @@ import numpy as np
 from .fit import _t_quantile, local_slope, power_law
 from .theory.shape import DEFAULT_MARGIN
 
-__all__ = ["StretchFit", "CrossoverFit", "Extrapolation", "shape_of", "stretches", "crossovers", "extrapolate"]
+__all__ = ["StretchFit", "CrossoverFit", "Extrapolation", "shape_of", "stretches", "crossovers", "extrapolate",
+           "damping_floor"]
 
 MIN_DECADES = 1.0  # a trimmed stretch shorter than this is flagged too short to fit
 PER_DECADE = 20  # power_law's log-t bins per decade
-# float64 keeps P to ~1e-16 of the largest risk the run held: exact curves flatten at ~1e-17 P(0)
-# (measured: DANA-constant at d = 1e11, 1e12 level off at 1.4e-17, 5e-17 where theory's F_0 is
-# 1e-17.6, 1e-19.2), so a window where P is under ~1e3 times that is contaminated by rounding.
-ROUNDING = 1e2 * np.finfo(float).eps  # slope bias <= ~slope x 1e-17 / 2e-14 ~ 1e-3
+
+
+def damping_floor(optimizer) -> float:
+    """The first step t at which the optimizer's momentum damping Delta_t is under float64's eps (inf if never).
+
+    plrf's engines store the momentum retention as 1 - Delta_t (plrf/optim/gen_momentum.hpp). Once
+    Delta_t < eps that difference keeps under two ulps of Delta_t (25% or worse), and from
+    Delta_t < eps / 4 it is exactly 1: the momentum is no longer damped as the schedule says. For
+    DANA's Delta_t = delta / (1 + t) with the recipe's delta = 2.6 the floor is t = 1.2e16. Measured on
+    DANA-constant (alpha = 1, beta = 0.3 and 0.7, d = 10^11.5 and 1e12): every curve stops decaying at
+    t ~ 3e16 - 1e17 whatever its risk level (2e-17 and 3e-22), 25 to 370 times above its limit loss,
+    while curves whose stretches end before then reach 1.3 - 2.7 times it.
+    """
+    eps = np.finfo(float).eps
+    delta = optimizer.delta
+    if not delta(2.0**62) < eps:
+        return math.inf
+    lo, hi = 0.0, 62.0  # log2 t, assuming Delta_t decreases
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if delta(2.0**mid) < eps else (mid, hi)
+    return 2.0**hi
 
 
 @dataclass(frozen=True)
@@ -43,7 +64,7 @@ class StretchFit:
     interval: tuple[float, float]
     window: tuple[float, float]
     too_short: bool  # the window spans under MIN_DECADES decades
-    rounding: bool = False  # P falls below ROUNDING x the curve's largest P in the window (float64's floor)
+    clipped: bool = False  # the stretch ran past t_floor (damping_floor): the window was cut there
 
     @property
     def decades(self) -> float:
@@ -57,7 +78,7 @@ class StretchFit:
 
     def __str__(self):
         lo, hi = self.interval
-        flag = ("  TOO SHORT TO FIT" if self.too_short else "") + ("  ROUNDING: P near float64's floor" if self.rounding else "")
+        flag = ("  TOO SHORT TO FIT" if self.too_short else "") + ("  CLIPPED at the damping floor" if self.clipped else "")
         return (f"{self.label:10s} theory {self.theory:.4g}  measured {self.exponent:.4f} [{lo:.4f}, {hi:.4f}] "
                 f"on t in [{self.window[0]:.3g}, {self.window[1]:.3g}] ({self.decades:.2f} decades){flag}")
 
@@ -105,12 +126,13 @@ def shape_of(curve):
     return shape(meta["alpha"], meta["beta"], meta["optimizer"], d=meta["d"], batch=meta.get("batch"))
 
 
-def stretches(curve, shape=None, margin=DEFAULT_MARGIN, level=0.95) -> tuple:
+def stretches(curve, shape=None, margin=DEFAULT_MARGIN, level=0.95, t_floor=math.inf) -> tuple:
     """StretchFit of every decaying stretch of `shape` (plrf.theory.shape at this curve's d), in time order.
 
     curve: a plrf.Curve (or Curves: the seed mean), or a (t, P) pair. shape: None reads it from the
     curve's meta (shape_of). The window of each stretch is shape's stretch trimmed by `margin`
-    decades at each end and clipped to the recorded t.
+    decades at each end and clipped to the recorded t and to t_floor (the time from which the curve
+    is not trusted, e.g. damping_floor(optimizer); such a fit is flagged `clipped`).
     """
     shape = shape_of(curve) if shape is None else shape
     t, P = _t_p(curve)
@@ -119,16 +141,16 @@ def stretches(curve, shape=None, margin=DEFAULT_MARGIN, level=0.95) -> tuple:
         if s.slope <= 0 or math.isinf(s.k_end):
             continue  # the limit loss F_0: flat
         lo = max(max(s.t_start, 1.0) * 10**margin, t[0])
-        hi = min(s.t_end / 10**margin, t[-1])
+        hi = min(s.t_end / 10**margin, t[-1], t_floor)
+        clipped = s.t_end / 10**margin > t_floor
         inside = t[(t >= lo) & (t <= hi)]
         x = np.log10(inside)
         if len(np.unique(np.floor((x - x[:1]) * PER_DECADE + 1e-9))) < 6:  # power_law's minimum: 6 bins
-            out.append(StretchFit(s.label, s.slope, math.nan, (math.nan, math.nan), (lo, max(lo, hi)), True))
+            out.append(StretchFit(s.label, s.slope, math.nan, (math.nan, math.nan), (lo, max(lo, hi)), True, clipped))
             continue
         fit = power_law(t, P, (lo, hi), saturation=None, level=level, per_decade=PER_DECADE)
-        low = float(np.min(P[(t >= lo) & (t <= hi)])) < ROUNDING * float(np.max(P))
         out.append(StretchFit(s.label, s.slope, fit.exponent, fit.interval, fit.window,
-                              fit.decades < MIN_DECADES - 1e-9, low))
+                              fit.decades < MIN_DECADES - 1e-9, clipped))
     return tuple(out)
 
 
@@ -186,8 +208,10 @@ class Extrapolation:
 
     sigma combines, in quadrature: the spread of the limit over the gammas the data allow (the
     profile's 95% set, whose half-width is read as 1.96 sigma); the limit's standard error at the
-    best gamma; and half the distance to the limit of the slower-drift model value = limit + b / log10 d
-    (inverse_log): which of the two describes the approach is not known, so their gap is model error.
+    best gamma; half the distance to the limit of the slower-drift model value = limit + b / log10 d
+    (inverse_log): which of the two describes the approach is not known, so their gap is model error;
+    and the shift of the limit when the largest d is left out (at least 5 sizes): an extrapolation
+    that the last size still moves is not trusted further than that.
     """
 
     limit: float
@@ -224,9 +248,21 @@ def _fit_power_of_d(L, v, gamma):
     return float(coef[0]), ss, math.sqrt(max(cov[0, 0], 0.0))
 
 
-def extrapolate(d, values, theory) -> Extrapolation:
+def _limits(L, v):
+    """(limit, sigma from the gamma profile and standard error, gamma, 1/log10 d limit) of one d grid."""
+    fits = [_fit_power_of_d(L, v, g) for g in GAMMAS]
+    best = int(np.argmin([f[1] for f in fits]))
+    limit, ss_min, se = fits[best]
+    allowed = [f[0] for f in fits if f[1] <= ss_min * (1 + _t_quantile(0.95, len(L) - 3) ** 2 / (len(L) - 3))]
+    inverse_log = float(np.polyfit(1.0 / L, v, 1)[1])
+    return limit, math.hypot((max(allowed) - min(allowed)) / (2 * 1.96), se), float(GAMMAS[best]), inverse_log
+
+
+def extrapolate(d, values, theory, resolution=0.0) -> Extrapolation:
     """The d -> infinity limit of `values` measured at the sizes `d` (nan values left out), see
-    Extrapolation; fewer than 4 sizes give an infinite sigma ("not settled")."""
+    Extrapolation; fewer than 4 sizes give an infinite sigma ("not settled"). resolution: a floor
+    on sigma, the systematic error of the method that measured each value (a drift that is flat
+    to 1e-5 does not make a fit on a finite grid exact)."""
     d, v = np.asarray(d, dtype=float), np.asarray(values, dtype=float)
     ok = np.isfinite(v) & (d > 1)
     d, v = d[ok], v[ok]
@@ -234,10 +270,9 @@ def extrapolate(d, values, theory) -> Extrapolation:
         last = float(v[-1]) if len(v) else math.nan
         return Extrapolation(last, math.inf, math.nan, math.nan, theory, float(d[-1]) if len(d) else math.nan)
     L = np.log10(d)
-    fits = [_fit_power_of_d(L, v, g) for g in GAMMAS]
-    best = int(np.argmin([f[1] for f in fits]))
-    limit, ss_min, se = fits[best]
-    allowed = [f[0] for f in fits if f[1] <= ss_min * (1 + _t_quantile(0.95, len(d) - 3) ** 2 / (len(d) - 3))]
-    inverse_log = float(np.polyfit(1.0 / L, v, 1)[1])
-    sigma = math.hypot((max(allowed) - min(allowed)) / (2 * 1.96), se, (inverse_log - limit) / 2)
-    return Extrapolation(limit, sigma, float(GAMMAS[best]), inverse_log, theory, float(d[-1]))
+    limit, sigma, gamma, inverse_log = _limits(L, v)
+    # stability: how far the limit moves when the largest d is left out (a slow drift, gamma -> 0,
+    # is extrapolated mostly by the model, and that shows here)
+    shift = limit - _limits(L[:-1], v[:-1])[0] if len(d) >= 5 else 0.0
+    sigma = max(math.sqrt(sigma**2 + ((inverse_log - limit) / 2) ** 2 + shift**2), resolution)
+    return Extrapolation(limit, sigma, gamma, inverse_log, theory, float(d[-1]))

@@ -14,7 +14,8 @@ c = (gamma2 / b)^(1/(q-1)) is known once the hyperparameters are: with batch= th
 from the authors' recipe (plrf.defaults) and gives c (DANA-constant about 30 at alpha = 1; for
 DANA-decaying, whose crossover has k = 0, an SGD-like lead-in stretch of c ~ 25-200 steps). Every
 other c (term against term) stays O(1) unknown. The noise term is left out under momentum (§8
-does not give it).
+does not give it). No term exceeds the initial risk (P_0, O(1)): below alpha = 1/2, where the step
+shrinks like d^(2 alpha - 1), the curve starts with a flat stretch P_0 until t ~ d^(1 - 2 alpha).
 """
 from __future__ import annotations
 
@@ -196,11 +197,17 @@ def _size(piece, x, L):
     return piece[4] - piece[2] * x - piece[3] * L
 
 
+# The initial risk, O(1): no term can exceed it. Below alpha = 1/2 the step is gamma ~ d^(2 alpha - 1),
+# so F_pp = (gamma t)^-sigma would exceed it until t ~ d^(1 - 2 alpha): the curve is flat until then.
+START = ("P_0", "t", 0.0, 0.0, 0.0)
+
+
 def _dominant(pieces, x, L):
-    """The piece dominating at x: each term takes its faster clock (min), the risk the largest term."""
+    """The piece dominating at x: each term takes its faster clock (min, capped by START's O(1)), the
+    risk the largest term."""
     best = None
     for name in dict.fromkeys(p[0] for p in pieces):
-        own = min((p for p in pieces if p[0] == name), key=lambda p: _size(p, x, L))
+        own = min([p for p in pieces if p[0] == name] + [START], key=lambda p: _size(p, x, L))
         if best is None or _size(own, x, L) > _size(best, x, L) + _EPS:
             best = own
     return best
@@ -255,7 +262,7 @@ def shape(alpha, beta, optimizer="sgd", d=None, batch=None) -> Shape:
             ratio = _clock_ratio(alpha, beta, optimizer, d, batch)
     pieces = _pieces(alpha, beta, optimizer, ratio)
     L = math.log10(d)
-    edges = [0.0] + _breakpoints(pieces, L)
+    edges = [0.0] + _breakpoints(pieces + [START], L)
     mids = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:])] + [edges[-1] + 1.0]
     runs = []  # (piece, (k, c) of its start)
     for start, x in zip(edges, mids):
