@@ -7,3 +7,6 @@ from .simulate import MatrixCurves, simulate
 
 __all__ = ["MatrixPLRF", "MatrixCurves", "simulate", "signsvd", "muon", "signsgd", "sgd", "dana", "polar",
            "newton_schulz"]
+from .dynamics import MatrixCurve, dynamics
+
+__all__ += ["MatrixCurve", "dynamics"]
