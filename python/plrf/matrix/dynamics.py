@@ -17,6 +17,7 @@ import numpy as np
 from ..curves import Curve, check_record
 from ..spectrum import Spectrum
 from .optimizers import GenMom, Muon, SignSGD, SignSVD, _is_zero
+from .constants import sign_gain
 from .simulate import check_run
 
 
@@ -88,12 +89,6 @@ def _signsvd(problem, lr, steps, batch, rec):
         c = lam / np.sqrt(lam**2 * a + noise * (lam + kappa))
         a = np.maximum(a - 2 * eta * c * a + eta**2 * q, 0.0)  # overshoot past 0 is clipped (the mode oscillates at ~eta^2)
     return risk, modes
-
-
-def sign_gain(batch: int) -> float:
-    """k_B = E|sum_{b<=B} u_b v_b| for independent standard normals: the slope of E sign(G_ic) in the
-    correlation of x_i with the residual (2/pi at B = 1, -> sqrt(2 B / pi))."""
-    return math.sqrt(2 / math.pi) * math.sqrt(2) * math.exp(math.lgamma((batch + 1) / 2) - math.lgamma(batch / 2))
 
 
 def _signsgd(problem, lr, steps, batch, rec):

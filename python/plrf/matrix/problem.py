@@ -26,7 +26,9 @@ class MatrixPLRF:
     """
 
     def __init__(self, alpha, beta, d, m, sigma=0.0, basis="haar", seed=0):
-        self.alpha = check.positive("alpha", alpha)
+        self.alpha = check.finite("alpha", alpha)  # alpha = 0: isotropic data
+        if self.alpha < 0:
+            raise ValueError(f"alpha must be >= 0, got {alpha!r}")
         self.beta = check.finite("beta", beta)
         self.d = check.integer("d", d, 1, 2**20)
         self.m = check.integer("m", m, 1, 2**24)
@@ -65,7 +67,12 @@ class MatrixPLRF:
 
     def risk(self, theta) -> np.ndarray:
         """Population risk per output of Theta (or a stack of them, shape (..., d, m))."""
-        return self.modes(theta) @ self.eigenvalues / (2.0 * self.m) + self.p_inf
+        return self.excess(self.modes(theta)) + self.p_inf
+
+    def excess(self, modes) -> np.ndarray:
+        """Excess risk per output from the modes a_j: sum_j lambda_j a_j / (2m). A row-wise sum, not a
+        matrix-vector product, whose rounding would depend on how many seeds are stacked."""
+        return np.sum(modes * self.eigenvalues, axis=-1) / (2.0 * self.m)
 
     def initial_modes(self) -> np.ndarray:
         """a_j at Theta = 0."""

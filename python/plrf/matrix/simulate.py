@@ -93,7 +93,7 @@ def _run_chunk(problem, optimizer, steps, batch, seeds, rec, risk, modes, diverg
         if t == rec[k]:
             a = problem.modes(theta)
             modes[:, k] = np.where(alive[:, None], a, np.nan)  # a stopped seed's Theta is 0: masked here
-            risk[:, k] = np.where(alive, a @ problem.eigenvalues / (2 * m) + problem.p_inf, np.nan)
+            risk[:, k] = np.where(alive, problem.excess(a) + problem.p_inf, np.nan)
             bad = alive & ~(risk[:, k] <= DIVERGED * risk[:, 0])
             diverged[bad], alive[bad] = t, False
             k += 1

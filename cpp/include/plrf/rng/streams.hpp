@@ -35,6 +35,9 @@ enum Stream : std::uint64_t {
   kRouting = 4,      // mixture-of-experts routing: binomial variate i is expert (or block) i's count
   kInjectedNoise = 5, // isotropic noise added to the update (docs/families.md §2), one normal per coordinate
   kSde = 6,          // SDE and Gaussianised-gradient normals (simulate/sde_stepper.hpp)
+  kMatrixProblem = 7, // plrf.matrix (Python): the rotation Q and target Z of a MatrixPLRF
+  kMatrixData = 8,    // plrf.matrix: data rows of the Monte Carlo, B d normals per (seed, step)
+  kMatrixNoise = 9,   // plrf.matrix: label noise, B m normals per (seed, step)
 };
 
 constexpr std::uint64_t kAddressLimit = 1ULL << 48;  // steps and indices are below this
