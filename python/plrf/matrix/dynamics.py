@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..curves import Curve, check_record
+from ..curves import Curve, check_record, report_divergence
 from ..spectrum import Spectrum
 from .optimizers import GenMom, Muon, SignSGD, SignSVD, _is_zero
 from .constants import sign_gain
@@ -45,9 +45,16 @@ def dynamics(problem, optimizer, steps, batch=1, record=None) -> MatrixCurve:
     if isinstance(optimizer, GenMom):
         return _genmom(problem, optimizer, steps, batch, rec, meta)
     run = _signsvd if isinstance(optimizer, SignSVD) else _signsgd
-    risk, modes = run(problem, optimizer.lr, steps, batch, rec)
+    risk, modes = np.full(len(rec), np.nan), np.full((len(rec), problem.d), np.nan)
+    with np.errstate(invalid="ignore", over="ignore"):  # a diverging run is caught below, by its risk
+        diverged = run(problem, optimizer.lr, steps, batch, rec, risk, modes)
     meta["exact"] = False
-    return MatrixCurve(steps=rec, risk=risk, meta=meta, modes=modes)
+    report_divergence([diverged], f"plrf.matrix.dynamics({optimizer.name})")
+    return MatrixCurve(steps=rec, risk=risk, meta=meta, modes=modes, diverged_at=diverged)
+
+
+def _blown(r2, r0) -> bool:
+    return not (0 < r2 <= 1e12 * r0)
 
 
 def _genmom(problem, optimizer, steps, batch, rec, meta):
@@ -71,27 +78,28 @@ def ridge_kappa(lam: np.ndarray, rank: float) -> float:
     return 0.5 * (lo + hi)
 
 
-def _signsvd(problem, lr, steps, batch, rec):
+def _signsvd(problem, lr, steps, batch, rec, risk, modes) -> int:
     """a_j' = a_j - 2 eta c_j a_j + eta^2 q_j with c_j = lam_j / sqrt(lam_j^2 a_j + (m sigma_eff^2 / B)(lam_j + kappa)),
     q_j = lam_j / (lam_j + kappa), m sigma_eff^2 = m sigma^2 + sum_j lam_j a_j (§13.4)."""
     lam, m = problem.eigenvalues, problem.m
     kappa = ridge_kappa(lam, min(batch, m))
     q = lam / (lam + kappa)
     a = problem.initial_modes()
-    risk, modes, k = np.empty(len(rec)), np.empty((len(rec), len(lam))), 0
+    r0, k = problem.excess(a), 0
     for t in range(steps + 1):
+        if _blown(problem.excess(a), r0):
+            return t
         if t == rec[k]:
-            risk[k], modes[k], k = lam @ a / (2 * m) + problem.p_inf, a, k + 1
+            risk[k], modes[k], k = problem.excess(a) + problem.p_inf, a, k + 1
         if t == steps:
-            break
+            return -1
         eta = lr(t)
         noise = (m * problem.sigma**2 + lam @ a) / batch
         c = lam / np.sqrt(lam**2 * a + noise * (lam + kappa))
         a = np.maximum(a - 2 * eta * c * a + eta**2 * q, 0.0)  # overshoot past 0 is clipped (the mode oscillates at ~eta^2)
-    return risk, modes
 
 
-def _signsgd(problem, lr, steps, batch, rec):
+def _signsgd(problem, lr, steps, batch, rec, risk, modes) -> int:
     """The Gaussian closure of §13.5 on S = E E^T / m (columns of E treated as N(0, S)):
     S' = S - eta (g (D^{-1/2} K S) + its transpose) / sqrt(R2) + eta^2 (2/pi) arcsin(N),
     g_i = k_B / sqrt(1 + V_ii), V = B D^{-1/2} K S K D^{-1/2} / R2 (the signal in each entry, in noise
@@ -102,15 +110,17 @@ def _signsgd(problem, lr, steps, batch, rec):
     pre = K / dk[:, None]  # D^{-1/2} K
     S = problem.theta_star @ problem.theta_star.T / m
     gain = sign_gain(batch)
-    risk, modes, k = np.empty(len(rec)), np.empty((len(rec), problem.d)), 0
+    r0, k = float(np.sum(K * S)), 0
     for t in range(steps + 1):
         r2 = float(np.sum(K * S)) + problem.sigma**2
+        if _blown(r2 - problem.sigma**2, r0):
+            return t
         if t == rec[k]:
             risk[k] = 0.5 * r2
             modes[k] = m * np.einsum("ij,ik,kj->j", Q, S, Q)
             k += 1
         if t == steps:
-            break
+            return -1
         eta = lr(t)
         h = pre @ S
         cov = corr + (batch / r2) * (h @ pre.T)  # C + V
@@ -118,4 +128,3 @@ def _signsgd(problem, lr, steps, batch, rec):
         drift = (eta * gain / math.sqrt(r2)) * (scale[:, None] * h)
         kernel = (2 / np.pi) * np.arcsin(np.clip(cov * np.outer(scale, scale), -1.0, 1.0))
         S = S - drift - drift.T + eta**2 * kernel
-    return risk, modes
