@@ -1,12 +1,16 @@
 """Which of SignSVD and SignSGD wins, from the deterministic dynamics (docs/muon.md §Phases).
 
 At each horizon t each method gets its best constant learning rate from a grid (tuned per
-horizon); SignSVD is "uniformly favoured" when its tuned risk is below SignSGD's at every horizon,
+horizon), and the two excess risks P - P_inf are compared; SignSVD is "uniformly favoured" when its tuned risk is below SignSGD's at every horizon,
 SignSGD when above at every horizon, and a "trade-off" otherwise.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+
+from ..curves import DivergenceWarning
 
 from .constants import sign_gain
 from .dynamics import dynamics, ridge_kappa
@@ -22,16 +26,20 @@ def frobenius_grid(problem, batch, n=9, lo=1e-3, hi=1.0) -> tuple[np.ndarray, np
 
 
 def tuned(problem, method, lrs, steps, batch, record) -> tuple[np.ndarray, np.ndarray]:
-    """Best risk over the grid `lrs` at each record step, and the learning rate that gives it."""
+    """Best excess risk P - P_inf over the grid `lrs` at each record step, and the learning rate that
+    gives it (rates that make the risk blow up are expected in a grid scan and count as infinite)."""
     make = signsvd if method == "signsvd" else signsgd
-    risks = np.array([dynamics(problem, make(float(lr)), steps, batch=batch, record=record).risk for lr in lrs])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergenceWarning)
+        risks = np.array([dynamics(problem, make(float(lr)), steps, batch=batch, record=record).risk for lr in lrs])
+    risks = risks - problem.p_inf
     risks[~np.isfinite(risks)] = np.inf
     best = np.argmin(risks, axis=0)
     return risks[best, np.arange(risks.shape[1])], np.asarray(lrs)[best]
 
 
 def classify(ratio: np.ndarray, tol: float = 0.0) -> str:
-    """ratio = tuned SignSVD risk / tuned SignSGD risk over horizons -> the phase."""
+    """ratio = tuned SignSVD excess risk / tuned SignSGD excess risk over horizons -> the phase."""
     if np.all(ratio < 1 - tol):
         return "SignSVD"
     if np.all(ratio > 1 + tol):
