@@ -204,3 +204,18 @@ def test_curves_feed_fit_and_plots(tmp_path):
     assert isinstance(mc, plrf.Curves) and isinstance(de, plrf.Curve)
     plrf.fit.power_law(de.steps[1:], de.risk[1:], p_inf=p.p_inf)
     plrf.plot.curves({"sgd": mc}, exact=[de], path=str(tmp_path / "c.png"))
+
+
+def test_demo_runs_muon_against_signsgd(tmp_path, capsys):
+    from plrf.cli import main
+
+    assert main(["demo", "--muon", "--steps", "20", "--seeds", "2", "--batch", "4", "--out", str(tmp_path / "d.png")]) == 0
+    out = capsys.readouterr().out
+    assert "muon" in out and "signsgd" in out and (tmp_path / "d-muon.png").exists()
+
+
+def test_dynamics_report_divergence_without_numpy_warnings():
+    p = M.MatrixPLRF(1.0, 0.5, 8, 16)
+    with pytest.warns(plrf.DivergenceWarning):
+        c = M.dynamics(p, M.signsgd(1e7), 50, batch=4)  # sign steps grow the risk like lr^2 t: past 1e12 x P(0)
+    assert c.diverged_at > 0 and np.isnan(c.risk[-1])
