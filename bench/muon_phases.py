@@ -58,11 +58,10 @@ def phase_figure(grid, path):
         ax.scatter([], [], marker="s", color=c, label=f"{name}" + (" uniformly better" if name != "trade-off" else ""))
     ax.set_xlabel("data exponent alpha (lambda_j = j^-2alpha)")
     ax.set_ylabel("target exponent beta (b_j = j^-beta)")
-    ax.set_title(f"tuned SignSVD vs SignSGD, dynamics, d={D}, m={MOUT}, B={B}\n"
-                 "label: log10 excess-risk ratio SVD/SGD at t=1000; paper's boundaries not available", fontsize=8)
+    ax.set_title(f"tuned SignSVD vs SignSGD (dynamics), d={D}, m={MOUT}, B={B}\n"
+                 "label: log10 excess-risk ratio at t=1000\n(the paper's boundaries were not available)", fontsize=8)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
 
 
 def batch_figure(path):
