@@ -219,3 +219,42 @@ def test_dynamics_report_divergence_without_numpy_warnings():
     with pytest.warns(plrf.DivergenceWarning):
         c = M.dynamics(p, M.signsgd(1e7), 50, batch=4)  # sign steps grow the risk like lr^2 t: past 1e12 x P(0)
     assert c.diverged_at > 0 and np.isnan(c.risk[-1])
+
+
+@pytest.mark.parametrize("B", [3, 30])
+def test_low_rank_polar_equals_the_full_svd_polar(B):
+    """polar(x^T r) through the QR of the batch equals the SVD of the d x m gradient (theory §13.3)."""
+    from plrf.matrix.polar import polar_of_product
+
+    rng = np.random.default_rng(B)
+    x, r = rng.standard_normal((2, B, 12)), rng.standard_normal((2, B, 17))
+    np.testing.assert_allclose(polar_of_product(x, r), M.polar(np.swapaxes(x, -1, -2) @ r), atol=1e-12)
+
+
+def test_muon_step_is_nesterov_newton_schulz_with_the_shape_scale():
+    """Two steps by hand: M = mu M + G, N = G + mu M, step = lr sqrt(max(1, m/d)) NS_5(N)."""
+    rng = np.random.default_rng(0)
+    d, m, mu, lr = 6, 24, 0.9, 0.1
+    opt = M.muon(lr, momentum=mu)
+    state = opt.new_state((1, d, m))
+    buf = np.zeros((d, m))
+    for t in range(2):
+        x, r = rng.standard_normal((1, 4, d)), rng.standard_normal((1, 4, m))
+        g = x[0].T @ r[0] / 4
+        buf = mu * buf + g
+        expect = lr * 2.0 * M.newton_schulz(g + mu * buf)  # sqrt(m / d) = 2
+        np.testing.assert_allclose(opt.step(Batch(x, r), state, t)[0], expect, rtol=1e-12, atol=1e-15)
+    plain = M.muon(lr, momentum=mu, nesterov=False)
+    st = plain.new_state((1, d, m))
+    x, r = rng.standard_normal((1, 4, d)), rng.standard_normal((1, 4, m))
+    np.testing.assert_allclose(plain.step(Batch(x, r), st, 0)[0], lr * 2.0 * M.newton_schulz(x[0].T @ r[0] / 4),
+                               rtol=1e-12, atol=1e-15)
+
+
+def test_schedules_drive_every_hyperparameter():
+    """An array learning rate with a zero at step 1 freezes Theta for that step, whatever the method."""
+    p = M.MatrixPLRF(1.0, 0.5, 6, 8, sigma=0.1)
+    for make in (M.signsvd, M.signsgd, M.muon):
+        c = M.simulate(p, make(np.array([0.01, 0.0, 0.01])), 3, batch=2, seeds=2, record=[0, 1, 2, 3], progress=False)
+        np.testing.assert_array_equal(c.risk[:, 1], c.risk[:, 2])
+        assert np.all(c.risk[:, 3] != c.risk[:, 2])
