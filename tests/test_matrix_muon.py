@@ -258,3 +258,14 @@ def test_schedules_drive_every_hyperparameter():
         c = M.simulate(p, make(np.array([0.01, 0.0, 0.01])), 3, batch=2, seeds=2, record=[0, 1, 2, 3], progress=False)
         np.testing.assert_array_equal(c.risk[:, 1], c.risk[:, 2])
         assert np.all(c.risk[:, 3] != c.risk[:, 2])
+
+
+def test_many_seeds_refused_by_name_before_allocation():
+    """The modes kept per record step count: 10^4 seeds x 10^6 record steps at d = 4 (~320 GB) are refused,
+    naming seeds, before the arrays are made."""
+    code = ("import plrf.matrix as M\n"
+            "p = M.MatrixPLRF(1.0, 0.5, 4, 4)\n"
+            "try:\n    M.simulate(p, M.signsvd(0.1), 10**6, seeds=10**4, record=range(10**6), chunk=1)\n"
+            "except MemoryError as e:\n    print('refused', 'seeds=' in str(e))\n")
+    rc, out, err, peak = run_capped(code, cap_gib=1.5, timeout=60)
+    assert rc == 0 and "refused True" in out, err

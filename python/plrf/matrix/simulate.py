@@ -42,9 +42,10 @@ def simulate(problem, optimizer, steps, batch=1, seeds=16, record=None, chunk=No
     chunk: seeds advanced together (default: all that fit in ~256 MiB of state)."""
     steps, batch = check_run(problem, optimizer, steps, batch)
     d, m = problem.d, problem.m
-    per_seed = 8.0 * (4 * d * m + batch * (d + m) + 2 * d * d)  # Theta, G, momentum, step; x, r; polar work
-    seeds = check.seeds(seeds, per_seed, f" at d={d}, m={m}")
     rec = check_record(record, steps)
+    per_seed = 8.0 * (4 * d * m + batch * (d + m) + 2 * d * d)  # Theta, G, momentum, step; x, r; polar work
+    kept = 8.0 * len(rec) * (d + 1)  # the risk and modes returned for every record step
+    seeds = check.seeds(seeds, per_seed + kept, f" at d={d}, m={m} with {len(rec)} record steps")
     chunk = check.integer("chunk", chunk, 1) if chunk is not None else max(1, min(len(seeds), int(2**28 // per_seed)))
     check.memory(per_seed * min(chunk, len(seeds)), f"chunk={chunk} at d={d}, m={m}, batch={batch}")
     risk = np.full((len(seeds), len(rec)), np.nan)
