@@ -92,7 +92,7 @@ def _run_chunk(problem, optimizer, steps, batch, seeds, rec, risk, modes, diverg
     k = 0
     for t in range(steps + 1):
         if t == rec[k]:
-            a = problem.modes(theta)
+            a = problem.modes(theta) if t else np.tile(problem.initial_modes(), (S, 1))  # Theta = 0: no product
             modes[:, k] = np.where(alive[:, None], a, np.nan)  # a stopped seed's Theta is 0: masked here
             risk[:, k] = np.where(alive, problem.excess(a) + problem.p_inf, np.nan)
             bad = alive & ~(risk[:, k] <= DIVERGED * risk[:, 0])
