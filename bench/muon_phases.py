@@ -10,9 +10,11 @@ Batch transition: per-mode contraction rates (plrf.matrix.phases.mode_rates) at 
 B = 1 .. 1024, and each method's optimal learning rate at t = 300 against B (from the dynamics).
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=python python bench/muon_phases.py   (~10 min on 2 loaded cores)
+    ... bench/muon_phases.py --scan --batch 1 --sigma 0.1   # a 4 x 3 grid, dynamics only, no figures
 """
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -29,11 +31,11 @@ D, MOUT, B, SIGMA, T = 64, 256, 16, 0.1, 1000
 REC = [0, 10, 30, 100, 300, 1000]
 
 
-def point(alpha, beta):
-    p = M.MatrixPLRF(alpha, beta, D, MOUT, sigma=SIGMA, seed=1)
-    svd, sgn = P.frobenius_grid(p, B, n=13, lo=1e-4, hi=10.0)
-    rs, ls = P.tuned(p, "signsvd", svd, T, B, REC)
-    rg, lg = P.tuned(p, "signsgd", sgn, T, B, REC)
+def point(alpha, beta, batch=B, sigma=SIGMA):
+    p = M.MatrixPLRF(alpha, beta, D, MOUT, sigma=sigma, seed=1)
+    svd, sgn = P.frobenius_grid(p, batch, n=13, lo=1e-4, hi=10.0)
+    rs, ls = P.tuned(p, "signsvd", svd, T, batch, REC)
+    rg, lg = P.tuned(p, "signsgd", sgn, T, batch, REC)
     return p, rs[1:] / rg[1:], ls[-1], lg[-1]
 
 
@@ -98,8 +100,23 @@ def batch_figure(path):
     return batches, opt
 
 
-def main():
+def scan(batch, sigma):
+    print(f"d = {D}, m = {MOUT}, B = {batch}, sigma = {sigma}: phase, tuned excess-risk ratio at t = 10 .. 1000")
+    for a in (0.3, 0.7, 1.1, 1.5):
+        for b in (0.0, 0.5, 1.0):
+            _, ratio, _, _ = point(a, b, batch, sigma)
+            print(f"| {a} | {b} | {P.classify(ratio)} | {', '.join(f'{r:.2f}' for r in ratio)} |", flush=True)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scan", action="store_true", help="only a 4 x 3 grid from the dynamics at --batch, --sigma")
+    ap.add_argument("--batch", type=int, default=B)
+    ap.add_argument("--sigma", type=float, default=SIGMA)
+    args = ap.parse_args(argv)
     print(machine_line())
+    if args.scan:
+        return scan(args.batch, args.sigma)
     grid, examples = {}, {}
     print("| alpha | beta | phase | SVD/SGD excess-risk ratio at t = 10, 30, 100, 300, 1000 | tuned lr SVD, SGD at t=1000 |")
     print("|---|---|---|---|---|")
