@@ -27,6 +27,7 @@ from .optim import (
 )
 from .transforms import Chain, chain, continuized, gaussianised, hsgd, ito  # one optimizer: a chain of transforms
 from . import capabilities  # what each transform means on each engine (docs/families.md §5)
+from . import matrix  # plrf.matrix: Muon, SignSVD, SignSGD on a matrix-valued PLRF (docs/muon.md)
 from .simulation import resume, simulate
 from . import controllers  # plrf.controllers.adagrad_norm(), ...: step-size controllers (docs/adaptive.md)
 from . import checkpoint  # plrf.checkpoint.load, CheckpointError: the inert checkpoint format
@@ -69,4 +70,5 @@ __all__ = [
     "gaussianised",
     "continuized",
     "capabilities",
+    "matrix",
 ]
