@@ -58,12 +58,11 @@ def simulate(problem, optimizer, steps, batch=1, seeds=16, record=None, chunk=No
         for lo in range(0, len(seeds), chunk):
             sl = slice(lo, lo + chunk)
             _run_chunk(problem, optimizer, steps, batch, seeds[sl], rec, risk[sl], modes[sl], diverged[sl], bar)
-    except KeyboardInterrupt:
+        bar.finish()
+    except KeyboardInterrupt:  # the curves so far come back, marked; NaN where a seed had not got to
         interrupted = True
     finally:
         bar.close()
-    if not interrupted:
-        bar.finish()
     report_divergence(diverged, f"plrf.matrix.simulate({optimizer.name})")
     meta = {"engine": "matrix.simulate", "optimizer": optimizer.name, "alpha": problem.alpha, "beta": problem.beta,
             "d": d, "m": m, "batch": batch, "sigma": problem.sigma, "basis": problem.basis,
