@@ -269,3 +269,9 @@ def test_many_seeds_refused_by_name_before_allocation():
             "except MemoryError as e:\n    print('refused', 'seeds=' in str(e))\n")
     rc, out, err, peak = run_capped(code, cap_gib=1.5, timeout=60)
     assert rc == 0 and "refused True" in out, err
+
+
+def test_repr_is_the_one_line_summary():
+    p = M.MatrixPLRF(1.0, 0.5, 4, 4)
+    for c in (M.simulate(p, M.signsvd(0.01), 5, seeds=2, progress=False), M.dynamics(p, M.signsvd(0.01), 5)):
+        assert "\n" not in repr(c) and "modes" not in repr(c)

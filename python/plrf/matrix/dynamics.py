@@ -21,7 +21,7 @@ from .constants import sign_gain
 from .simulate import check_run
 
 
-@dataclass
+@dataclass(repr=False)  # keep Curves' one-line summary
 class MatrixCurve(Curve):
     """Curve plus modes (n_steps, d): the predicted a_j = ||row j of Q^T E||^2 at each record step."""
 

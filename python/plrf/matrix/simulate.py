@@ -21,7 +21,7 @@ from .problem import MATRIX_DATA, MATRIX_NOISE, MatrixPLRF
 DIVERGED = 1e12  # a seed whose risk exceeds this multiple of its initial risk is stopped
 
 
-@dataclass
+@dataclass(repr=False)  # keep Curves' one-line summary
 class MatrixCurves(Curves):
     """Curves plus modes (n_seeds, n_steps, d): a_j = ||row j of Q^T E||^2 at each record step."""
 
