@@ -29,6 +29,7 @@ from .transforms import Chain, chain, continuized, gaussianised, gradient_model,
 from . import capabilities  # what each transform means on each engine (docs/families.md §5)
 from . import engines  # the engines and their options: method=plrf.engines.fast(rtol=...), space=plrf.engines.eigen(...)
 from .errstate import errstate, geterr, seterr  # what an engine does on divergence (as np.errstate)
+from . import matrix  # plrf.matrix: Muon, SignSVD, SignSGD on a matrix-valued PLRF (docs/muon.md)
 from .simulation import resume, simulate
 from . import controllers  # plrf.controllers.adagrad_norm(), ...: step-size controllers (docs/adaptive.md)
 from . import checkpoint  # plrf.checkpoint.load, CheckpointError: the inert checkpoint format
@@ -82,4 +83,5 @@ __all__ = [
     "seterr",
     "privacy",
     "clip",
+    "matrix",
 ]

@@ -34,6 +34,8 @@ def add_parser(sub):
                         "ema_norm; docs/adaptive.md) applied to every optimizer, with its default parameters; "
                         "the exact curves are then its deterministic equivalent (methods exact and ode)")
     p.add_argument("--out", default="plrf-demo.png", help=out_help("plrf-demo.png"))
+    p.add_argument("--muon", action="store_true", help="instead: Muon, SignSVD, SignSGD and SGD on a matrix-valued "
+                   "PLRF (d = 64, m = 128; docs/muon.md) -> table and <out>-muon.png")
     p.set_defaults(func=run)
 
 
@@ -47,6 +49,9 @@ def run(args) -> int:
     from ..spectrum import Spectrum
 
     out = out_path(args.out)
+    if args.muon:
+        from .muon_demo import run_muon
+        return run_muon(args, out) or 0
     t0 = time.perf_counter()
     problem = PLRF(args.alpha, args.beta, args.d, seed=args.seed)
     spec = problem.spectrum()

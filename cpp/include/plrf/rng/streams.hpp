@@ -36,6 +36,9 @@ enum Stream : std::uint64_t {
   kInjectedNoise = 5, // isotropic noise added to the update (docs/families.md §2), one normal per coordinate
   kSde = 6,          // SDE and Gaussianised-gradient normals (simulate/sde_stepper.hpp)
   kClipNoise = 7,    // DP-SGD noise on the clipped batch sum (simulate/clip_step.hpp), one normal per coordinate
+  kMatrixProblem = 8, // plrf.matrix (Python): the rotation Q and target Z of a MatrixPLRF
+  kMatrixData = 9,    // plrf.matrix: data rows of the Monte Carlo, B d normals per (seed, step)
+  kMatrixNoise = 10,  // plrf.matrix: label noise, B m normals per (seed, step)
 };
 
 constexpr std::uint64_t kAddressLimit = 1ULL << 48;  // steps and indices are below this
