@@ -64,9 +64,11 @@ _FUNCTIONS = {
 
 @dataclass(frozen=True)
 class Activation:
-    """A named activation (with a compiled full path) or a user function (NumPy ufunc-like)."""
+    """A named activation (with a compiled full path) or a user function (NumPy ufunc-like), applied as
+    fn(scale * u): `scale` sets the pre-activations' size (u = W^T x has variance ~ tr D / d, small)."""
     name: str
     fn: Callable
+    scale: float = 1.0
 
     @property
     def is_identity(self) -> bool:
@@ -78,22 +80,33 @@ class Activation:
         return CORE_CODES.get(self.name)
 
     def __reduce__(self):  # named activations pickle by name; a user function pickles as itself
-        return (resolve, (self.name if self.name in _FUNCTIONS else self.fn,))
+        return (resolve, (self.name if self.name in _FUNCTIONS else self.fn, self.scale))
+
+    def __call__(self, u):
+        return np.asarray(self.fn(self.scale * np.asarray(u, dtype=np.float64)), dtype=np.float64)
+
+    def describe(self) -> dict:
+        """JSON-able identification for meta."""
+        return {"activation": self.name, **({} if self.scale == 1.0 else {"preactivation_scale": self.scale})}
 
 
-def resolve(activation) -> Activation:
-    """An Activation from a name in ACTIVATIONS, an Activation, or a callable f(u) on float64 arrays."""
+def resolve(activation, scale=1.0) -> Activation:
+    """An Activation from a name in ACTIVATIONS, an Activation, or a callable f(u) on float64 arrays;
+    scale > 0 multiplies the pre-activations (1 for the identity, whose features are W^T x)."""
+    scale = check.positive("preactivation_scale", scale)
     if isinstance(activation, Activation):
-        return activation
+        return activation if scale == 1.0 else Activation(activation.name, activation.fn, activation.scale * scale)
     if isinstance(activation, str):
         check.choice("activation", activation, ACTIVATIONS)
-        return Activation(activation, _FUNCTIONS[activation])
+        if activation == "identity" and scale != 1.0:
+            raise ValueError(f"preactivation_scale must be 1 with the identity activation, got {scale}")
+        return Activation(activation, _FUNCTIONS[activation], scale)
     if callable(activation):
         probe = np.asarray(activation(np.array([-1.0, 0.0, 0.5])), dtype=np.float64)
         if probe.shape != (3,) or not np.all(np.isfinite(probe)):
             raise ValueError("activation: a user function must map a float64 array elementwise to finite values "
                              f"of the same shape (got {probe!r} for [-1, 0, 0.5])")
-        return Activation(f"user:{getattr(activation, '__name__', type(activation).__name__)}", activation)
+        return Activation(f"user:{getattr(activation, '__name__', type(activation).__name__)}", activation, scale)
     raise ValueError(f"activation must be one of {', '.join(map(repr, ACTIVATIONS))} or a callable, "
                      f"got {activation!r:.80}")
 
@@ -187,6 +200,7 @@ def feature_moments(S, c, ey2, activation):
     info is JSON-able: the activation, the method per kernel, the spike |mu|^2, and for the Hermite
     series its order, largest truncation bound and quadrature error."""
     act = resolve(activation)
+    S, c = S * act.scale**2, c * act.scale  # sigma(scale u): u -> scale u; the kernels below see fn itself
     d = S.shape[0]
     check.memory(8.0 * 6 * d * d, f"the nonlinear ({act.name}) kernel at d={d}", "use a smaller d")
     a = np.diag(S).copy()
@@ -197,7 +211,7 @@ def feature_moments(S, c, ey2, activation):
         g01 = np.stack([np.sqrt(a / (2.0 * np.pi)), 0.5 * np.sqrt(a)])
     elif act.name == "erf":  # E erf(u) = 0, E erf'(u) = 2 / sqrt(pi (1 + 2 a))
         g01 = np.stack([np.zeros_like(a), 2.0 * np.sqrt(a / (np.pi * (1.0 + 2.0 * a)))])
-    info = dict(activation=act.name, spike=float(g01[0] @ g01[0]))
+    info = dict(act.describe(), spike=float(g01[0] @ g01[0]))
     if act.name == "relu":
         K, info["kernel"] = relu_kernel(S), "arc-cosine (closed form)"
     elif act.name == "erf":

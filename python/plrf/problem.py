@@ -24,25 +24,27 @@ class PLRF:
     x_j ~ N(0, j^{-2 alpha}) (j = 1..v), target y = <x, b> with b_j = j^{-beta}, features W^T x with
     W (v x d) having N(0, 1/d) entries drawn from `seed`. Risk is half the mean squared error.
     activation: features sigma(W^T x) with sigma "identity" (default, the linear PLRF), "relu", "tanh",
-    "erf", "gelu" or a callable on float64 arrays (plrf.nonlinear; docs/nonlinear.md).
+    "erf", "gelu" or a callable on float64 arrays, applied to preactivation_scale * W^T x (plrf.nonlinear;
+    docs/nonlinear.md).
     """
 
-    def __init__(self, alpha, beta, d, v=None, seed=0, *, threads=None, activation="identity"):
+    def __init__(self, alpha, beta, d, v=None, seed=0, *, threads=None, activation="identity", preactivation_scale=1.0):
         self.alpha, self.beta, self.d, self.v = check.problem(alpha, beta, d, v)
         self.seed = check.seed("seed", seed)
         self.threads = check.threads(threads)
-        self.activation = nonlinear.resolve(activation)
+        self.activation = nonlinear.resolve(activation, preactivation_scale)
         self._W = None
         self._spectrum = None
 
     @classmethod
-    def from_features(cls, W, alpha, beta, *, activation="identity") -> "PLRF":
+    def from_features(cls, W, alpha, beta, *, activation="identity", preactivation_scale=1.0) -> "PLRF":
         """A problem with a user-given (v, d) feature matrix W (v >= d)."""
         alpha, beta = check.positive("alpha", alpha), check.finite("beta", beta)
         shape = np.shape(W)
         if len(shape) != 2 or shape[1] < 1 or shape[0] < shape[1]:
             raise ValueError(f"W must be a (v, d) array with v >= d >= 1, got shape {shape}")
-        prob = cls(alpha, beta, d=shape[1], v=shape[0], seed=0, activation=activation)
+        prob = cls(alpha, beta, d=shape[1], v=shape[0], seed=0, activation=activation,
+                   preactivation_scale=preactivation_scale)
         prob.seed = None
         prob._W, = check.frozen(check.float_array("W", W, 2, copy=True))  # a later edit of W cannot reach it
         return prob
@@ -194,7 +196,8 @@ class PLRF:
 
     def __repr__(self):
         src = "user W" if self._W is not None else f"seed={self.seed}"
-        act = "" if self.activation.is_identity else f", activation={self.activation.name!r}"
+        a = self.activation
+        act = "" if a.is_identity else f", activation={a.name!r}" + ("" if a.scale == 1.0 else f", preactivation_scale={a.scale}")
         return f"PLRF(alpha={self.alpha}, beta={self.beta}, d={self.d}, v={self.v}, {src}{act})"
 
     def __getstate__(self):
