@@ -27,6 +27,7 @@ eigensolve dominate and are shared with the linear problem.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -115,10 +116,13 @@ def resolve(activation, scale=1.0) -> Activation:
 _NODES = 300
 
 
+@functools.lru_cache(maxsize=4)
 def _quadrature(n):
-    """Nodes and weights of E[f(Z)], Z ~ N(0, 1), exact for polynomials of degree < 2n."""
+    """Nodes and weights of E[f(Z)], Z ~ N(0, 1), exact for polynomials of degree < 2n (cached: ~0.3 s at 300)."""
     z, w = np.polynomial.hermite_e.hermegauss(n)
-    return z, w / w.sum()
+    w = w / w.sum()
+    z.flags.writeable = w.flags.writeable = False
+    return z, w
 
 
 def hermite_coefficients(fn, scales, order, nodes=None):
@@ -202,7 +206,7 @@ def feature_moments(S, c, ey2, activation):
     act = resolve(activation)
     S, c = S * act.scale**2, c * act.scale  # sigma(scale u): u -> scale u; the kernels below see fn itself
     d = S.shape[0]
-    check.memory(8.0 * 6 * d * d, f"the nonlinear ({act.name}) kernel at d={d}", "use a smaller d")
+    check.memory(8.0 * 7 * d * d, f"the nonlinear ({act.name}) kernel at d={d}", "use a smaller d")
     a = np.diag(S).copy()
     if np.any(a <= 0):
         raise ValueError("the pre-activation covariance W^T D W has a zero diagonal entry (a zero column of W)")
