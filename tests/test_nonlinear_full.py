@@ -1,7 +1,7 @@
 """The compiled nonlinear full path (sigma applied to the features of the C++ full simulator) against the
 independent NumPy full path (plrf.nonlinear_full), in law: a z-test on the mean risk at each recorded
 step, |z| < 4 on the difference of two independent seed means (two-sided p < 7e-5 per step when the
-laws agree). A planted twin (the NumPy path with the pre-activations 20% too large) must be rejected.
+laws agree). A planted twin (the NumPy path with the pre-activations 50% too large) must be rejected.
 """
 import copy
 
@@ -31,8 +31,8 @@ def test_compiled_full_path_matches_numpy_in_law(activation, scale):
 
 def test_planted_twin_with_wrong_preactivation_scale_is_rejected():
     p = plrf.PLRF(1.0, 0.6, 16, seed=5, activation="tanh", preactivation_scale=6.0)
-    twin = copy.copy(p)  # same W and spectrum (the risk), features drawn with tanh(7.2 u)
-    twin.activation = plrf.nonlinear.resolve("tanh", 7.2)
+    twin = copy.copy(p)  # same W and spectrum (the risk), features drawn with tanh(9 u)
+    twin.activation = plrf.nonlinear.resolve("tanh", 9.0)
     twin._spectrum = p.spectrum()
     lr = 0.6 / p.spectrum().trace
     cpp = plrf.simulate(p, plrf.sgd(lr), 200, batch=2, seeds=SEEDS, record=RECORD, space="full", progress=False)
