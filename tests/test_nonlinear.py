@@ -202,3 +202,12 @@ def test_nonlinear_problems_in_sweeps_and_checkpoints(tmp_path):
     part = plrf.simulate(p, plrf.sgd(0.2), 40, seeds=2, space="full", progress=False, checkpoint=ck)
     resumed = plrf.resume(ck, progress=False)
     assert np.array_equal(part.risk, full.risk) and np.array_equal(resumed.risk, full.risk)
+
+
+def test_default_step_sizes_use_the_nonlinear_trace():
+    """plrf.defaults' trace proxy sum j^(-2 alpha) is the linear tr K only: with tanh at unit pre-activation
+    variance, tr K is ~d/3 and the proxy's step diverges (it did, before the fix)."""
+    s = plrf.PLRF(1.0, 0.7, 32, activation="tanh", preactivation_scale=np.sqrt(32 / 1.64)).spectrum()
+    assert plrf.optim.population_trace(s) == s.trace
+    c = plrf.exact_risk(s, plrf.defaults(s)["sgd"], 2000, on_divergence="raise")  # API22
+    assert np.all(np.isfinite(c.risk)) and c.risk[-1] < c.risk[0]
