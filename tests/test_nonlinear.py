@@ -200,8 +200,9 @@ def test_nonlinear_problems_in_sweeps_and_checkpoints(tmp_path):
     full = plrf.simulate(p, plrf.sgd(0.2), 40, seeds=2, space="full", progress=False)
     ck = tmp_path / "run.ckpt"
     part = plrf.simulate(p, plrf.sgd(0.2), 40, seeds=2, space="full", progress=False, checkpoint=ck)
-    resumed = plrf.resume(ck, progress=False)
-    assert np.array_equal(part.risk, full.risk) and np.array_equal(resumed.risk, full.risk)
+    job, _ = plrf.checkpoint.load(ck)
+    assert job["problem"].activation == p.activation  # not the linear problem (as before the fix)
+    assert np.array_equal(part.risk, full.risk) and np.array_equal(plrf.resume(ck, progress=False).risk, full.risk)
 
 
 def test_default_step_sizes_use_the_nonlinear_trace():
