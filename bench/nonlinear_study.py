@@ -195,7 +195,7 @@ def main():
         print(f"  {k:11s} {f.isoflop}\n  {'':11s} {f.approach1}")
     print(f"[frontier: {time.time() - t2:.0f} s]")
     figures(curves, res, alphas, ds[-1])
-    print(f"total {time.time() - t0:.0f} s")
+    print(f"total {time.time() - t0:.0f} s wall, {time.process_time():.0f} s CPU (this process; BLAS threads included)")
 
 
 if __name__ == "__main__":
