@@ -77,6 +77,17 @@ def print_exponents(rows):
 
 
 # ---- 2. the Gaussian equivalent against the nonlinear Monte Carlo ----------------------------------
+def optimizers(spec):
+    """plrf.defaults' SGD and DANA-decaying, with DANA's gamma3 = 0.1 / max(1, tr K): the recipe's 0.1
+    assumes tr K = O(1), and tanh at unit pre-activation variance has tr K ~ d / 3 (it diverged)."""
+    opts = plrf.defaults(spec, 1)
+    d = opts["dana_decaying"]
+    alpha = spec.meta["alpha"]
+    delta = max(2.0 + (2.0 * spec.meta["beta"] - 1.0) / alpha, 2.0 - 1.0 / alpha) + 1.0  # the recipe's
+    dana = plrf.dana_decaying(d.gamma2.c, 0.1 / max(1.0, spec.trace), delta, alpha)
+    return {"sgd": opts["sgd"], "dana_decaying": dana}
+
+
 def ge_error(cases, acts, d, steps, seeds):
     warnings.simplefilter("ignore", plrf.DivergenceWarning)  # counted in the table instead
     out = {}
@@ -85,9 +96,7 @@ def ge_error(cases, acts, d, steps, seeds):
         for a in acts:
             p = problem(alpha, beta, d, a)
             spec = p.spectrum()
-            opts = plrf.defaults(spec, 1)
-            for name in ("sgd", "dana_decaying"):
-                opt = opts[name]
+            for name, opt in optimizers(spec).items():
                 mc = plrf.simulate(p, opt, steps, seeds=seeds, record=record, space="full", progress=False)
                 eig = plrf.simulate(spec, opt, steps, seeds=seeds, record=record, progress=False)
                 ex = plrf.exact_risk(spec, opt, steps, record=record, progress=False)
@@ -95,10 +104,11 @@ def ge_error(cases, acts, d, steps, seeds):
     return out
 
 
-def loss_exponent(t, P, window):
+def loss_exponent(t, P, window, p_inf):
+    """The exponent of P - P_inf (the decaying part a researcher fits), on `window` (None: searched)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return plrf.fit.power_law(t, P, window=window)
+        return plrf.fit.power_law(t, P, window=window, p_inf=p_inf)
 
 
 def print_ge(res):
@@ -109,8 +119,11 @@ def print_ge(res):
         m = t >= 10
         rel = np.abs(ex.risk / mc.mean - 1.0)
         z = np.abs(eig.mean - mc.mean) / np.hypot(eig.sem, mc.sem)
-        f_ex = loss_exponent(t[t > 0], ex.risk[t > 0], None)
-        f_mc = loss_exponent(t[t > 0], mc.mean[t > 0], f_ex.window)
+        if not np.all(np.isfinite(mc.mean)) or not np.all(np.isfinite(ex.risk)):
+            print(f"| ({alpha:g}, {beta:g}) | {a} | {name} | diverged: {int((~mc.ok).sum())} of {len(mc.seeds)} |")
+            continue
+        f_ex = loss_exponent(t[t > 0], ex.risk[t > 0], None, spec.p_inf)
+        f_mc = loss_exponent(t[t > 0], mc.mean[t > 0], f_ex.window, spec.p_inf)
         print(f"| ({alpha:g}, {beta:g}) | {a} | {name} | {rel[m].max():.3f} | {rel[-1]:.3f} | {np.nanmax(z[m]):.2f} | "
               f"{int((~mc.ok).sum())} / {int((~eig.ok).sum())} of {len(mc.seeds)} | {f_ex.exponent:.3f} | {f_mc.exponent:.3f} [{f_mc.interval[0]:.3f}, {f_mc.interval[1]:.3f}] | "
               f"{f_ex.window[0]:.3g}-{f_ex.window[1]:.3g} |")
@@ -133,11 +146,15 @@ def frontier_exponents(alpha, beta, act, ds, steps, seeds):
 
 
 # ---- figures ---------------------------------------------------------------------------------------
-def figures(curves, res, alphas, d):
+def _plt():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    return plt
 
+
+def exponent_figure(curves, alphas, d):
+    plt = _plt()
     fig, axes = plt.subplots(1, len(alphas), figsize=(5 * len(alphas), 4))
     for ax, alpha in zip(np.atleast_1d(axes), alphas):
         for a in ACTS:
@@ -150,11 +167,14 @@ def figures(curves, res, alphas, d):
     fig.tight_layout()
     fig.savefig(DOCS / "nonlinear_exponents.png", dpi=90)
 
+
+def ge_figure(res):
+    plt = _plt()
     cases = sorted({k[:2] for k in res})
     fig, axes = plt.subplots(2, len(cases), figsize=(5 * len(cases), 7), sharex=True)
     for col, case in enumerate(cases):
         for (alpha, beta, a, name), (t, mc, eig, ex, _) in res.items():
-            if (alpha, beta) != case:
+            if (alpha, beta) != case or not np.all(np.isfinite(mc.mean)):
                 continue
             m = t > 0
             ls = "-" if name == "sgd" else "--"
@@ -174,27 +194,34 @@ def figures(curves, res, alphas, d):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke run, not the docs' numbers)")
-    q = ap.parse_args().quick
+    ap.add_argument("--part", default="exponents,ge,frontier", help="comma-separated parts to run (default all)")
+    args = ap.parse_args()
+    q, parts = args.quick, args.part.split(",")
     t0 = time.time()
     print(f"plrf {plrf.__version__}, isa {plrf._core.isa()}; timings on a shared machine")
     alphas = (0.75, 1.0)
     ds = (125, 250) if q else (250, 500, 1000, 2000)
-    rows, curves = exponents(alphas, ds, (0, 1) if q else (0, 1, 2))
-    print_exponents(rows)
-    print(f"[exponents: {time.time() - t0:.0f} s]")
+    if "exponents" in parts:
+        rows, curves = exponents(alphas, ds, (0, 1) if q else (0, 1, 2))
+        print_exponents(rows)
+        exponent_figure(curves, alphas, ds[-1])
+        print(f"[exponents: {time.time() - t0:.0f} s]")
     t1 = time.time()
-    cases = ((1.0, 0.7), (1.0, 0.3), (0.75, 0.6))
-    res = ge_error(cases, ("relu", "tanh"), 32 if q else 64, 2000 if q else 20000, 10 if q else 40)
-    print_ge(res)
-    print(f"[Gaussian equivalent: {time.time() - t1:.0f} s]")
+    if "ge" in parts:
+        cases = ((1.0, 0.7), (1.0, 0.3), (0.75, 0.6))
+        res = ge_error(cases, ("relu", "tanh"), 32 if q else 64, 2000 if q else 20000, 10 if q else 40)
+        print_ge(res)
+        ge_figure(res)
+        print(f"[Gaussian equivalent: {time.time() - t1:.0f} s]")
     t2 = time.time()
+    if "frontier" not in parts:
+        return
     fronts = frontier_exponents(1.0, 0.7, "relu", (8, 16, 32) if q else (16, 32, 64, 128),
                                 3000 if q else 100000, 4 if q else 8)
     print("\ncompute-optimal exponents, relu, SGD, (alpha, beta) = (1, 0.7):")
     for k, f in fronts.items():
         print(f"  {k:11s} {f.isoflop}\n  {'':11s} {f.approach1}")
     print(f"[frontier: {time.time() - t2:.0f} s]")
-    figures(curves, res, alphas, ds[-1])
     print(f"total {time.time() - t0:.0f} s wall, {time.process_time():.0f} s CPU (this process; BLAS threads included)")
 
 
