@@ -113,18 +113,19 @@ def loss_exponent(t, P, window, p_inf):
 
 def print_ge(res):
     print("\n| (alpha, beta) | activation | optimizer | max rel. err. exact vs MC, t >= 10 | at t = steps | "
-          "max |z| eigen-MC vs full-MC | diverged seeds full / eigen | loss exponent: exact | full MC [95%] | window |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "max |z| exact vs full-MC | max |z| eigen-MC vs full-MC | diverged seeds full / eigen | loss exponent: exact | full MC [95%] | window |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for (alpha, beta, a, name), (t, mc, eig, ex, spec) in res.items():
         m = t >= 10
         rel = np.abs(ex.risk / mc.mean - 1.0)
         z = np.abs(eig.mean - mc.mean) / np.hypot(eig.sem, mc.sem)
+        z_ex = np.abs(ex.risk - mc.mean) / mc.sem
         if not np.all(np.isfinite(mc.mean)) or not np.all(np.isfinite(ex.risk)):
             print(f"| ({alpha:g}, {beta:g}) | {a} | {name} | diverged: {int((~mc.ok).sum())} of {len(mc.seeds)} |")
             continue
         f_ex = loss_exponent(t[t > 0], ex.risk[t > 0], None, spec.p_inf)
         f_mc = loss_exponent(t[t > 0], mc.mean[t > 0], f_ex.window, spec.p_inf)
-        print(f"| ({alpha:g}, {beta:g}) | {a} | {name} | {rel[m].max():.3f} | {rel[-1]:.3f} | {np.nanmax(z[m]):.2f} | "
+        print(f"| ({alpha:g}, {beta:g}) | {a} | {name} | {rel[m].max():.3f} | {rel[-1]:.3f} | {np.nanmax(z_ex[m]):.2f} | {np.nanmax(z[m]):.2f} | "
               f"{int((~mc.ok).sum())} / {int((~eig.ok).sum())} of {len(mc.seeds)} | {f_ex.exponent:.3f} | {f_mc.exponent:.3f} [{f_mc.interval[0]:.3f}, {f_mc.interval[1]:.3f}] | "
               f"{f_ex.window[0]:.3g}-{f_ex.window[1]:.3g} |")
 
