@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cmath>
 #include <functional>
 #include <limits>
 #include <string>
@@ -55,11 +56,16 @@ plrf::Spectrum spectrum_of(const Array& eigenvalues, const Array& rho, double p_
 
 // Full-space arrays (all None on the eigen path), used in place.
 sim::FullProblem full_problem(const py::object& W, const py::object& eigenvectors, const py::object& theta_star,
-                              double alpha, double beta, py::ssize_t d) {
+                              double alpha, double beta, py::ssize_t d, int activation, double activation_scale) {
   const py::array w = W, u = eigenvectors, ts = theta_star;
   const py::ssize_t v = w.size() / d;
+  if (activation < 0 || activation > static_cast<int>(sim::Activation::kGelu))
+    throw py::value_error("activation must be a code of plrf.nonlinear.CORE_CODES (0..4)");
+  if (!(activation_scale > 0.0) || !std::isfinite(activation_scale))
+    throw py::value_error("activation_scale must be finite and > 0");
   return {inplace<double>(w, v * d, "W"), v, inplace<double>(u, d * d, "eigenvectors"),
-          inplace<double>(ts, d, "theta_star"), alpha, beta};
+          inplace<double>(ts, d, "theta_star"), alpha, beta,
+          sim::FeatureMap{static_cast<sim::Activation>(activation), activation_scale}};
 }
 
 py::tuple advance(const Array& eigenvalues, const Array& rho, double p_inf, const plrf::GenMomentum& optimizer,
@@ -68,7 +74,8 @@ py::tuple advance(const Array& eigenvalues, const Array& rho, double p_inf, cons
                   const py::array& diverged_at, const py::array& risk, const py::object& W,
                   const py::object& eigenvectors, const py::object& theta_star, double alpha, double beta, int threads,
                   double budget, const py::object& progress, const std::string& dynamics, int substeps,
-                  const py::object& controller, double trace2, const py::object& ctrl, const py::object& lr) {
+                  const py::object& controller, double trace2, const py::object& ctrl, const py::object& lr,
+                  int activation, double activation_scale) {
   const plrf::Spectrum spec = spectrum_of(eigenvalues, rho, p_inf);
   sim::RunSpec run(&optimizer, steps, batch, std::move(record), spec.risk0());
   auto slots = make_slots(seeds, x, y, step, diverged_at, risk, spec.dim(), static_cast<py::ssize_t>(run.record.size()));
@@ -93,7 +100,7 @@ py::tuple advance(const Array& eigenvalues, const Array& rho, double p_inf, cons
     const auto kind = sampler == "fast" ? sim::Sampler::Fast : sim::Sampler::Explicit;
     go = [&, kind](plrf::RunControl& c) { return sim::advance_eigen(spec, run, kind, slots, threads, c, budget); };
   } else {
-    const auto full = full_problem(W, eigenvectors, theta_star, alpha, beta, spec.dim());
+    const auto full = full_problem(W, eigenvectors, theta_star, alpha, beta, spec.dim(), activation, activation_scale);
     go = [&, full](plrf::RunControl& c) { return sim::advance_full(spec, run, full, slots, threads, c, budget); };
   }
   const bool interrupted =
@@ -141,9 +148,10 @@ void bind_simulate(py::module_& m) {
         py::arg("budget") = std::numeric_limits<double>::infinity(), py::arg("progress") = py::none(),
         py::arg("dynamics") = "sgd", py::arg("substeps") = 1, py::arg("controller") = py::none(),
         py::arg("trace2") = 0.0, py::arg("ctrl") = py::none(), py::arg("lr") = py::none(),
+        py::arg("activation") = 0, py::arg("activation_scale") = 1.0,
         "Advance a simulation state in place (see plrf.simulation); keywords only. The spectrum "
         "(eigenvalues, rho, p_inf), the run (optimizer .. sampler), the per-seed state arrays (seeds .. "
-        "risk), on the full path W, eigenvectors, theta_star, alpha, beta, the dynamics ('sgd', 'hsgd', 'ito', "
+        "risk), on the full path W, eigenvectors, theta_star, alpha, beta and the activation (code, pre-activation scale), the dynamics ('sgd', 'hsgd', 'ito', "
         "'gaussianised') with its substeps per step, and with a controller, tr K^2 and the per-seed ctrl (n, 2) "
         "and lr (n, records) arrays. Returns (interrupted, finished).");
   m.def("_simulate_experts", &advance_experts, py::kw_only(), py::arg("eigenvalues"), py::arg("rho"),

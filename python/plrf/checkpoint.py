@@ -306,7 +306,13 @@ def _put_problem(prob, arrays):
     if prob.seed is None:
         arrays["problem_W"] = prob.W
     return {"alpha": prob.alpha, "beta": prob.beta, "d": prob.d, "v": prob.v, "seed": prob.seed,
-            "threads": prob.threads}
+            "threads": prob.threads, **_activation_of(prob)}
+
+
+def _activation_of(prob) -> dict:
+    """A nonlinear problem's activation (docs/nonlinear.md); nothing for the linear PLRF, as before."""
+    a = prob.activation
+    return {} if a.is_identity else {"activation": a.name, "preactivation_scale": a.scale}
 
 
 def _get_problem(h, arrays):
@@ -316,5 +322,10 @@ def _get_problem(h, arrays):
         W = arrays["problem_W"]
         if W.shape != (h["v"], h["d"]):  # never reinterpret a W of another shape
             raise ValueError(f"problem_W has shape {W.shape}, expected (v, d) = ({h['v']}, {h['d']})")
-        return PLRF.from_features(W, h["alpha"], h["beta"])
-    return PLRF(h["alpha"], h["beta"], h["d"], v=h["v"], seed=h["seed"], threads=h["threads"] or None)
+        return PLRF.from_features(W, h["alpha"], h["beta"], **_activation_kwargs(h))
+    return PLRF(h["alpha"], h["beta"], h["d"], v=h["v"], seed=h["seed"], threads=h["threads"] or None,
+                **_activation_kwargs(h))
+
+
+def _activation_kwargs(h) -> dict:
+    return {k: h[k] for k in ("activation", "preactivation_scale") if k in h}

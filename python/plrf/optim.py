@@ -226,9 +226,10 @@ def _one_minus(s: Schedule) -> Schedule:
 
 
 def population_trace(spectrum) -> float:
-    """The authors' trace proxy sum_{j<=v} j^{-2 alpha} when (alpha, v) are known, else tr K."""
+    """The authors' trace proxy sum_{j<=v} j^{-2 alpha} when (alpha, v) are known, else tr K (also for
+    nonlinear features, whose tr K is not that sum: docs/nonlinear.md)."""
     alpha, v = spectrum.meta.get("alpha"), spectrum.meta.get("v")
-    if alpha is None or v is None:
+    if alpha is None or v is None or "activation" in spectrum.meta:
         return spectrum.trace
     return float(power_sum(2.0 * float(alpha), 1, int(v)))  # closed form: O(1) for any v
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _core
 from . import _validate as check
+from . import nonlinear
 from .spectrum import Spectrum
 
 _BLOCK_BYTES = 64 * 2**20  # working block of rows of W
@@ -22,23 +23,28 @@ class PLRF:
 
     x_j ~ N(0, j^{-2 alpha}) (j = 1..v), target y = <x, b> with b_j = j^{-beta}, features W^T x with
     W (v x d) having N(0, 1/d) entries drawn from `seed`. Risk is half the mean squared error.
+    activation: features sigma(W^T x) with sigma "identity" (default, the linear PLRF), "relu", "tanh",
+    "erf", "gelu" or a callable on float64 arrays, applied to preactivation_scale * W^T x (plrf.nonlinear;
+    docs/nonlinear.md).
     """
 
-    def __init__(self, alpha, beta, d, v=None, seed=0, *, threads=None):
+    def __init__(self, alpha, beta, d, v=None, seed=0, *, threads=None, activation="identity", preactivation_scale=1.0):
         self.alpha, self.beta, self.d, self.v = check.problem(alpha, beta, d, v)
         self.seed = check.seed("seed", seed)
         self.threads = check.threads(threads)
+        self.activation = nonlinear.resolve(activation, preactivation_scale)
         self._W = None
         self._spectrum = None
 
     @classmethod
-    def from_features(cls, W, alpha, beta) -> "PLRF":
+    def from_features(cls, W, alpha, beta, *, activation="identity", preactivation_scale=1.0) -> "PLRF":
         """A problem with a user-given (v, d) feature matrix W (v >= d)."""
         alpha, beta = check.positive("alpha", alpha), check.finite("beta", beta)
         shape = np.shape(W)
         if len(shape) != 2 or shape[1] < 1 or shape[0] < shape[1]:
             raise ValueError(f"W must be a (v, d) array with v >= d >= 1, got shape {shape}")
-        prob = cls(alpha, beta, d=shape[1], v=shape[0], seed=0)
+        prob = cls(alpha, beta, d=shape[1], v=shape[0], seed=0, activation=activation,
+                   preactivation_scale=preactivation_scale)
         prob.seed = None
         prob._W, = check.frozen(check.float_array("W", W, 2, copy=True))  # a later edit of W cannot reach it
         return prob
@@ -92,6 +98,9 @@ class PLRF:
         th = check.float_array("theta", theta, (1, 2))
         if th.shape[-1] != self.d:
             raise ValueError(f"theta must have last dimension d={self.d}, got shape {th.shape}")
+        if not self.activation.is_identity:  # the features are not linear in x: go through the exact spectrum
+            spec = self.spectrum()
+            return spec.risk_of_error((th - spec.theta_star) @ spec.eigenvectors)
         n = th.shape[0] if th.ndim == 2 else 1
         check.memory(16.0 * n * self.block_rows(), f"theta with {n} rows (a {n} x {self.block_rows()} residual block)")
         total = np.zeros(th.shape[:-1])
@@ -123,6 +132,9 @@ class PLRF:
             h += a.T @ c
             if keep:
                 blocks.append(blk)
+        if not self.activation.is_identity:  # K, h are S = W^T D W and c = W^T D b: the pre-activations' moments
+            del blocks
+            return self._nonlinear_spectrum(K, h, th0, keep_vectors)
         lam, U = np.linalg.eigh(K)
         del K
         lam, U = lam[::-1].copy(), np.ascontiguousarray(U[:, ::-1])
@@ -145,6 +157,32 @@ class PLRF:
             self._spectrum = spec
         return spec
 
+    def _nonlinear_spectrum(self, S, c, th0, keep_vectors) -> Spectrum:
+        """Spectrum of the features sigma(u), u = W^T x, from the exact moments of plrf.nonlinear."""
+        ey2 = float(self.data_variances @ self.target**2)
+        K, h, info = nonlinear.feature_moments(S, c, ey2, self.activation)
+        p_lin = nonlinear.linear_p_inf(S, c, ey2)
+        del S
+        lam, U = np.linalg.eigh(K)
+        del K
+        lam, U = lam[::-1].copy(), np.ascontiguousarray(U[:, ::-1])
+        if lam[-1] <= 0:
+            raise ValueError(f"the {self.activation.name} feature covariance is singular to working precision "
+                             f"(smallest eigenvalue {lam[-1]:.3g}): the activation loses directions at d={self.d}")
+        uh = U.T @ h
+        coef = uh / lam
+        # E y^2 - h^T K^{-1} h: no residual to sum here (the features are not linear in x), so P_inf is
+        # exact up to rounding of order eps E y^2 cond(K); clipped at 0 (meta p_inf_raw keeps the value)
+        raw = 0.5 * (ey2 - float(uh @ coef))
+        e0 = -coef if th0 is None else U.T @ th0 - coef
+        meta = self.meta(source="sampled" if self._W is None else "features", **info,
+                         p_inf_raw=raw, p_inf_linear=p_lin, p_inf_nonlinear=max(raw, 0.0) - p_lin)
+        spec = Spectrum(lam, e0 * e0, max(raw, 0.0), eigenvectors=U if keep_vectors else None,
+                        theta_star=U @ coef, meta=meta)
+        if th0 is None:
+            self._spectrum = spec
+        return spec
+
     def _residual_risk(self, theta, blocks=None) -> float:
         # P_inf from the residual itself: accurate even when it is 1e-12 of the initial risk.
         total = 0.0
@@ -158,7 +196,9 @@ class PLRF:
 
     def __repr__(self):
         src = "user W" if self._W is not None else f"seed={self.seed}"
-        return f"PLRF(alpha={self.alpha}, beta={self.beta}, d={self.d}, v={self.v}, {src})"
+        a = self.activation
+        act = "" if a.is_identity else f", activation={a.name!r}" + ("" if a.scale == 1.0 else f", preactivation_scale={a.scale}")
+        return f"PLRF(alpha={self.alpha}, beta={self.beta}, d={self.d}, v={self.v}, {src}{act})"
 
     def __getstate__(self):
         state = dict(self.__dict__)

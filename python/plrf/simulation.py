@@ -143,6 +143,8 @@ class Job:
             args.update(W=np.ascontiguousarray(self.problem.W), eigenvectors=np.ascontiguousarray(spec.eigenvectors),
                         theta_star=np.ascontiguousarray(spec.theta_star), alpha=self.problem.alpha,
                         beta=self.problem.beta)
+            if not self.problem.activation.is_identity:  # nonlinear features (plrf.nonlinear)
+                args.update(activation=self.problem.activation.core_code, activation_scale=self.problem.activation.scale)
         return args
 
 
@@ -219,6 +221,9 @@ def _problem_and_spectrum(source, space):
         if not isinstance(source, PLRF):
             raise ValueError("space='full' needs a feature matrix W: pass a PLRF problem as problem_or_spectrum, "
                              f"not a {type(source).__name__}")
+        if source.activation.core_code is None:
+            raise ValueError(f"space='full' runs the named activations only ({source.activation.name} is a user "
+                             "function): use plrf.nonlinear.simulate_full, the NumPy full path")
         spectrum = source.spectrum()
         if spectrum.eigenvectors is None or spectrum.theta_star is None:
             raise ValueError("space='full' needs the problem's eigenvectors and theta_star")

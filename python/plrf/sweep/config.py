@@ -29,13 +29,20 @@ from ..transforms import Chain, chain, to_state
 from ..spectrum import AUTO_COMPRESS_D
 
 KEYS = ("alpha", "beta", "d", "v", "seed", "spectrum", "optimizer", "steps", "batch", "seeds", "record",
-        "engine", "options", "l2", "decay", "noise", "svag")
+        "engine", "options", "l2", "decay", "noise", "svag", "activation", "preactivation_scale")
 # Optimizer knobs applied on top of `optimizer` (docs/families.md §2-3): key -> value meaning "off".
 # A config keeps them only when on, so the keys of existing configs do not change.
 KNOB_KEYS = {"l2": 0.0, "decay": 0.0, "noise": 0.0, "svag": 1.0}
 CONFIG_BYTES = 2000  # a config dict, its normalized copy, key and plan entry
 _LIST_VALUED = ("seeds", "record")  # a flat list is ONE value of these keys; a list of lists is an axis
 PROBLEM_KEYS = ("alpha", "beta", "d", "v", "seed", "spectrum")
+# Nonlinear features (docs/nonlinear.md): kept only when not the identity, so existing keys do not change.
+ACTIVATION_KEYS = ("activation", "preactivation_scale")
+
+
+def problem_kwargs(cfg: dict) -> dict:
+    """The PLRF keywords of a normalized config's activation ({} for the linear PLRF)."""
+    return {k: cfg[k] for k in ACTIVATION_KEYS if k in cfg}
 
 
 def _is_axis(name, value) -> bool:
@@ -120,6 +127,7 @@ def normalize(cfg: dict, engines, default_engine="exact") -> dict:
         "options": options,
     }
     out.update(_knobs(cfg))
+    out.update(_activation(cfg, theory))
     if theory and options.get("space") == "full":
         raise ValueError("options: space='full' needs a sampled W, not spectrum='theory'")
     if theory and engine == "simulate" and d > AUTO_COMPRESS_D:
@@ -216,7 +224,20 @@ def config_key(cfg: dict) -> str:
 
 def problem_key(cfg: dict) -> str:
     """Key of the spectrum a config needs: all its configs share one spectral setup."""
-    return _digest({k: cfg[k] for k in PROBLEM_KEYS} | {"plrf_version": __version__})
+    return _digest({k: cfg[k] for k in PROBLEM_KEYS} | problem_kwargs(cfg) | {"plrf_version": __version__})
+
+
+def _activation(cfg, theory) -> dict:
+    from ..nonlinear import ACTIVATIONS, resolve
+
+    act = resolve(cfg.get("activation", "identity"), cfg.get("preactivation_scale", 1.0))
+    if act.name not in ACTIVATIONS:
+        raise ValueError(f"activation: a sweep config names an activation ({', '.join(ACTIVATIONS)}), not a function")
+    if act.is_identity:
+        return {}
+    if theory:
+        raise ValueError(f"activation={act.name!r} needs spectrum='sampled' (no theory spectrum for nonlinear features)")
+    return {"activation": act.name, **({} if act.scale == 1.0 else {"preactivation_scale": act.scale})}
 
 
 def optimizer_label(opt) -> str:

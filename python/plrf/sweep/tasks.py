@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import _validate as check
 from . import store as _store
-from .config import PROBLEM_KEYS, canonical, knob_label, optimizer_label, optimizer_state, with_knobs
+from .config import PROBLEM_KEYS, canonical, problem_kwargs, knob_label, optimizer_label, optimizer_state, with_knobs
 
 WORKER_THREADS_ENV = "PLRF_SWEEP_THREADS"  # set in local pool workers: engines then use this many threads
 
@@ -85,7 +85,7 @@ def run_simulate(spectrum, optimizer, cfg):
     engine, options = _engine(options.pop("space", "eigen"), options)
     source = spectrum
     if engine.name == "full":  # the full simulator streams rows of the seeded W
-        source = PLRF(cfg["alpha"], cfg["beta"], cfg["d"], v=cfg["v"], seed=cfg["seed"])
+        source = PLRF(cfg["alpha"], cfg["beta"], cfg["d"], v=cfg["v"], seed=cfg["seed"], **problem_kwargs(cfg))
     with errstate(divergence=options.pop("on_divergence")):
         return simulate(source, optimizer, cfg["steps"], batch=cfg["batch"], seeds=cfg["seeds"],
                         record=cfg["record"], space=engine, **options)
@@ -167,7 +167,8 @@ def make_spectrum(problem: dict):
         spec = Spectrum.theory(p["alpha"], p["beta"], p["d"], v=p["v"], **({"method": method} if method else {}))
     else:
         threads = int(os.environ.get(WORKER_THREADS_ENV, 0)) or None
-        spec = PLRF(p["alpha"], p["beta"], p["d"], v=p["v"], seed=p["seed"], threads=threads).spectrum(keep_vectors=False)
+        spec = PLRF(p["alpha"], p["beta"], p["d"], v=p["v"], seed=p["seed"], threads=threads,
+                    **problem_kwargs(p)).spectrum(keep_vectors=False)
     for k in ("alpha", "beta", "v"):  # plrf.defaults reads these
         spec.meta.setdefault(k, p[k])
     return spec
@@ -217,4 +218,4 @@ def chunk_task(problem: dict, spectrum, items: list) -> list:
 
 
 def problem_of(cfg: dict) -> dict:
-    return {k: cfg[k] for k in PROBLEM_KEYS}
+    return {k: cfg[k] for k in PROBLEM_KEYS} | problem_kwargs(cfg)

@@ -51,8 +51,9 @@ class FeatureGradient {
         m_.sample(seed_, k * bl.block_steps + r / B, r % B, x);
         labels_[static_cast<std::size_t>(r)] = linalg::dot(x, m_.target.data(), v);
       }
-      linalg::gemm(n, d, v, {samples_.data(), v}, {m_.W.data(), d}, &features_[static_cast<std::size_t>(r0 * d)], d,
-                   m_.inner_threads);
+      double* f = &features_[static_cast<std::size_t>(r0 * d)];
+      linalg::gemm(n, d, v, {samples_.data(), v}, {m_.W.data(), d}, f, d, m_.inner_threads);
+      if (!m_.activation.identity()) m_.activation.apply(f, n * d);
     }
     block_ = k;
   }

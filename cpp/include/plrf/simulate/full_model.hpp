@@ -25,6 +25,30 @@ using ConstRowMap = Eigen::Map<const RowMatrix>;
 
 enum class FullPath { kFeatures, kReassociated };
 
+// Nonlinear random features (docs/nonlinear.md): features sigma(scale * W^T x). The codes match
+// plrf.nonlinear.CORE_CODES. Only the features path forms W^T x, so a nonlinear run always takes it.
+enum class Activation : int { kIdentity = 0, kRelu = 1, kTanh = 2, kErf = 3, kGelu = 4 };
+
+struct FeatureMap {
+  Activation kind = Activation::kIdentity;
+  double scale = 1.0;
+
+  bool identity() const { return kind == Activation::kIdentity; }
+  void apply(double* f, std::int64_t n) const {
+    constexpr double kInvSqrt2 = 0.70710678118654752440;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double u = scale * f[i];
+      switch (kind) {
+        case Activation::kIdentity: f[i] = u; break;
+        case Activation::kRelu: f[i] = u > 0.0 ? u : 0.0; break;
+        case Activation::kTanh: f[i] = std::tanh(u); break;
+        case Activation::kErf: f[i] = std::erf(u); break;
+        case Activation::kGelu: f[i] = 0.5 * u * std::erfc(-u * kInvSqrt2); break;
+      }
+    }
+  }
+};
+
 // Per-step cost of each path, in flops: streaming a double of W costs about as much as
 // kFlopsPerStreamedDouble flops of blocked GEMM; less when W fits a large last-level cache
 // (measured on a 32 MB-L3 AVX-512 machine: crossovers near B = 24 at d = 1000, B = 36 at d = 4000).
@@ -68,6 +92,7 @@ struct FullModel {
   FullPath path;
   int inner_threads;         // threads for one seed's linear algebra (never changes results)
   bool sgd;
+  FeatureMap activation{};   // identity: the linear PLRF
 
   FullModel(const Spectrum& spec, const double* w, std::int64_t v, const double* u, const double* ts, double alpha,
             double beta, std::int64_t batch_, std::int64_t steps, bool sgd_, FullPath path_, int inner_threads_ = 1)

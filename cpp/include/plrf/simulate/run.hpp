@@ -35,6 +35,7 @@ struct FullProblem {
   const double* eigenvectors = nullptr;  // d x d, columns are the eigenvectors of K
   const double* theta_star = nullptr;    // length d
   double alpha = 0.0, beta = 0.0;        // data and target exponents
+  FeatureMap activation{};               // features sigma(scale W^T x); identity by default
 };
 
 inline FullPath full_path(std::int64_t batch, std::int64_t v, std::int64_t d) {
@@ -87,10 +88,12 @@ inline bool advance_full(const Spectrum& spec, const RunSpec& run, const FullPro
   if (run.optimizer->knobs.svag())  // its second batch would need a second counter range in the full sampler
     throw std::invalid_argument("svag needs space='eigen' (the full-space sampler draws one batch per step)");
   const std::int64_t d = spec.dim();
-  const FullModel model(spec, full.W, full.v, full.eigenvectors, full.theta_star, full.alpha, full.beta, run.batch,
-                        run.steps, run.optimizer->is_sgd(),
-                        run.optimizer->knobs.clips() ? FullPath::kFeatures : full_path(run.batch, full.v, d),
-                        inner_threads(threads, slots.size()));
+  // sigma(W^T x) and per-sample clipping need the features themselves: the reassociated path never forms them
+  const FullPath path = full.activation.identity() && !run.optimizer->knobs.clips() ? full_path(run.batch, full.v, d)
+                                                                                      : FullPath::kFeatures;
+  FullModel model(spec, full.W, full.v, full.eigenvectors, full.theta_star, full.alpha, full.beta, run.batch,
+                  run.steps, run.optimizer->is_sgd(), path, inner_threads(threads, slots.size()));
+  model.activation = full.activation;
   const Controller* ctrl = active_controller(run);
   // The batch loss (polyak) and K e (line search) are not formed on this path.
   if (ctrl && (ctrl->needs_batch_loss() || ctrl->needs_oracle()))
