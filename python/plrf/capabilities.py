@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 __all__ = ["ENGINES", "VALUES", "Transform", "Rule", "RULES", "KINDS", "check", "label", "engines_for", "table"]
 
-# exact_risk(method=...) engines, then simulate(space=...) paths.
+# exact_risk(method=...) engines, then simulate(space=...) paths (param: the parameter basis).
 DETERMINISTIC = ("exact", "fast", "ode", "continuous")
-MONTE_CARLO = ("eigen", "full")
+MONTE_CARLO = ("eigen", "full", "param")
 ENGINES = DETERMINISTIC + MONTE_CARLO
 
 EXACT = "exact"

@@ -45,7 +45,7 @@ class Controller(cap.Transform):
     REFINES = "full: adagrad_norm, ema_norm, risk_norm, rmsprop_dana (polyak and line_search need the batch loss or K e)."
     # The controller's expected risk has no closed recursion: exact and ode run its deterministic equivalent.
     DECLARES = {"exact": cap.APPROXIMATE, "fast": cap.UNDEFINED, "ode": cap.APPROXIMATE, "continuous": cap.UNDEFINED,
-                "eigen": cap.IN_LAW, "full": cap.IN_LAW}
+                "eigen": cap.IN_LAW, "full": cap.IN_LAW, "param": cap.UNDEFINED}
 
     def capability(self, engine):
         if engine == "full" and self.name in FULL_REFUSED:  # they need the batch loss or K e
