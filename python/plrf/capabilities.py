@@ -97,6 +97,7 @@ RULES = {
     frozenset({"experts", "gradient_model"}): Rule(False, "the gradient models are SDEs of one learner"),
     frozenset({"decay", "gradient_model"}): Rule(False, "the gradient models replace SGD's gradient; the knobs are "
                                                         "defined on the true batch gradient only"),
+    frozenset({"momentum", "coordinatewise"}): Rule(False, "each is the whole update rule: a chain holds one of them"),
     frozenset({"svag", "gradient_model"}): Rule(False, "SVAG is itself a discretisation of the Ito model; "
                                                        "combining it with another model defines nothing"),
 }

@@ -28,7 +28,8 @@ from .problem import PLRF
 from .spectrum import Spectrum
 
 __all__ = ["CoordinateWise", "sign_sgd", "signum", "rmsprop", "adam", "adamw", "preconditioned_sgd",
-           "simulate_param", "param_memory", "max_param_d"]
+           "simulate_param", "run_state", "param_memory", "max_param_d",
+           "preconditioned_spectrum"]
 
 RULES = ("sign", "signum", "rmsprop", "adam", "precond")
 
@@ -139,6 +140,18 @@ def simulate_param(source, chain, steps, batch=1, seeds=1, record=None, threads=
     """simulate(..., space="param") for a checked chain (a coordinate-wise rule or a momentum alone)."""
     if checkpoint is not None:
         raise ValueError("checkpoint: space='param' does not checkpoint yet (the run goes to the end or Ctrl-C)")
+    state, interrupted, record, seeds, spec = run_state(source, chain, steps, batch, seeds, record, threads, progress)
+    meta = dict(spec.meta, optimizer=chain.name, steps=int(steps), batch=int(batch), space="param",
+                steps_done=state["step"].copy())
+    curves = Curves(steps=record.copy(), risk=state["risk"], seeds=seeds.copy(), meta=meta,
+                    diverged_at=state["diverged_at"], interrupted=bool(interrupted))
+    report_divergence(curves.diverged_at, f"simulate({chain.name}, space='param')", geterr()["divergence"])
+    return curves
+
+
+def run_state(source, chain, steps, batch=1, seeds=1, record=None, threads=None, progress=False):
+    """The parameter-basis run's final state (e, theta, m, v, step, diverged_at, risk: numpy arrays, one
+    row per seed), interrupted, the record grid, the seeds and the spectrum (tests read theta)."""
     steps = check.integer("steps", steps, 1, 2**48 - 1)
     batch = check.integer("batch", batch, 1)
     record = check_record(record, steps)
@@ -168,9 +181,27 @@ def simulate_param(source, chain, steps, batch=1, seeds=1, record=None, threads=
             bar.finish()
     finally:
         bar.close()
-    meta = dict(spec.meta, optimizer=chain.name, steps=steps, batch=batch, space="param",
-                steps_done=state["step"].copy())
-    curves = Curves(steps=record.copy(), risk=state["risk"], seeds=seeds.copy(), meta=meta,
-                    diverged_at=state["diverged_at"], interrupted=bool(interrupted))
-    report_divergence(curves.diverged_at, f"simulate({chain.name}, space='param')", geterr()["divergence"])
-    return curves
+    return state, interrupted, record, seeds, spec
+
+
+# ---- a fixed diagonal preconditioner is SGD on P^{1/2} K P^{1/2} -------------------------------------
+def preconditioned_spectrum(spectrum: Spectrum, diag) -> Spectrum:
+    """The Spectrum on which plain SGD has the law of plrf.preconditioned_sgd(lr, diag) on `spectrum`.
+
+    With phi = P^{-1/2} theta, theta -= lr P g becomes phi -= lr g~ with g~ = P^{1/2} g the SGD gradient
+    for features P^{1/2} f (covariance K~ = P^{1/2} K P^{1/2}) and target phi* = P^{-1/2} theta*; the
+    risk is the same function of the iterate. So exact_risk(preconditioned_spectrum(spec, p), plrf.sgd(lr))
+    is the exact moment recursion (docs/coordinatewise.md), in the eigenbasis of K~."""
+    if spectrum.eigenvectors is None or spectrum.theta_star is None:
+        raise ValueError("spectrum: a preconditioned spectrum needs K's eigenvectors and theta_star")
+    p = check.float_array("diag", diag, 1, shape=(spectrum.d,))
+    if not np.all(p > 0):
+        raise ValueError("diag must be positive (the preconditioner P)")
+    U, lam, sp = spectrum.eigenvectors, spectrum.eigenvalues, np.sqrt(p)
+    A = sp[:, None] * U  # K~ = A diag(lam) A^T
+    lam2, U2 = np.linalg.eigh((A * lam) @ A.T)
+    lam2 = np.clip(lam2, 0.0, None)
+    phi_star = spectrum.theta_star / sp
+    rho = (U2.T @ phi_star) ** 2  # e0 = U2^T (phi0 - phi*) at phi0 = 0
+    return Spectrum(lam2, rho, spectrum.p_inf, eigenvectors=U2, theta_star=phi_star,
+                    meta=dict(spectrum.meta, preconditioned=True))

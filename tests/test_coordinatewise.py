@@ -1,0 +1,211 @@
+"""The parameter-basis engine (simulate(space="param")) and the coordinate-wise optimizers: oracles, each
+with a planted twin that the same check must reject (docs/coordinatewise.md)."""
+import numpy as np
+import pytest
+
+import plrf
+from plrf import _validate
+from plrf.coordinatewise import preconditioned_spectrum, run_state
+
+Z_PASS = 4.5  # |z| bound for an oracle (a few dozen comparisons per test)
+Z_TWIN = 6.0  # a planted twin must be rejected by at least this much
+
+
+def zscores(a, b):
+    """Per-record z of the difference of two independent Monte Carlo means (rows: seeds)."""
+    se = np.sqrt(a.var(0, ddof=1) / len(a) + b.var(0, ddof=1) / len(b))
+    return (a.mean(0) - b.mean(0)) / se
+
+
+def z_against(samples, value):
+    return (samples.mean(0) - value) / (samples.std(0, ddof=1) / np.sqrt(len(samples)))
+
+
+@pytest.fixture(scope="module")
+def problem():
+    return plrf.PLRF(alpha=1.0, beta=0.5, d=24, v=48, seed=3)
+
+
+RECORD = [1, 3, 10, 30, 60]
+
+
+# ---- the parameter basis agrees with the eigen path for SGD -------------------------------------------
+def test_param_sgd_agrees_in_law_with_the_eigen_path(problem):
+    eig = plrf.simulate(problem, plrf.sgd(0.3), 60, batch=4, seeds=range(400), record=RECORD, progress=False)
+    par = plrf.simulate(problem, plrf.sgd(0.3), 60, batch=4, seeds=range(400, 800), record=RECORD, space="param",
+                        progress=False)
+    assert par.meta["law"] == "runs, exact in law"
+    assert np.max(np.abs(zscores(eig.risk, par.risk))) < Z_PASS
+    # planted twin: a parameter-basis sampler that ignored the batch (B = 1)
+    twin = plrf.simulate(problem, plrf.sgd(0.3), 60, batch=1, seeds=range(400, 800), record=RECORD, space="param",
+                         progress=False)
+    assert np.max(np.abs(zscores(eig.risk, twin.risk))) > Z_TWIN
+
+
+def _aligned(spec, flip=True):
+    """spec with eigenvector signs such that U^T theta* >= 0: the param path then starts where the eigen
+    path does (e0 = -sqrt(rho)) and, with the same draws, follows it up to rounding."""
+    U = spec.eigenvectors * (np.where(spec.theta_star @ spec.eigenvectors < 0, -1.0, 1.0) if flip else 1.0)
+    return plrf.Spectrum(spec.eigenvalues, (spec.theta_star @ U) ** 2, spec.p_inf, eigenvectors=U,
+                         theta_star=spec.theta_star)
+
+
+def test_param_sgd_follows_the_eigen_path_draw_for_draw(problem):
+    spec = _aligned(problem.spectrum())
+    opt = plrf.sgd_momentum(0.2, 0.5)
+    eig = plrf.simulate(spec, opt, 60, batch=3, seeds=5, record=RECORD, progress=False)
+    par = plrf.simulate(spec, opt, 60, batch=3, seeds=5, record=RECORD, space="param", progress=False)
+    np.testing.assert_allclose(par.risk, eig.risk, rtol=1e-9)
+    # planted twin: the unaligned signs start elsewhere in the eigenbasis, so the paths separate
+    twin = plrf.simulate(_aligned(problem.spectrum(), flip=False), opt, 60, batch=3, seeds=5, record=RECORD,
+                         space="param", progress=False)
+    assert not np.allclose(twin.risk, eig.risk, rtol=1e-6)
+
+
+# ---- Adam and signSGD against an independent NumPy implementation (explicit samples) ------------------
+def numpy_run(spec, rule, steps, batch, n_seeds, record, rng, bias_correction=True, mean_of_signs=False):
+    """theta_0 = 0; x = U Lambda^{1/2} z, y = <x, theta*> + N(0, 2 P_inf); the rule on the batch mean."""
+    U, lam, ts = spec.eigenvectors, spec.eigenvalues, spec.theta_star
+    F = U * np.sqrt(lam)
+    K = (U * lam) @ U.T
+    d, S = spec.d, n_seeds
+    theta, m, v = np.zeros((S, d)), np.zeros((S, d)), np.zeros((S, d))
+    out = []
+    for t in range(steps + 1):
+        if t in record:
+            e = theta - ts
+            out.append(spec.p_inf + 0.5 * np.einsum("si,ij,sj->s", e, K, e))
+        if t == steps:
+            break
+        X = rng.standard_normal((S, batch, d)) @ F.T
+        y = X @ ts + np.sqrt(2 * spec.p_inf) * rng.standard_normal((S, batch))
+        per_sample = X * (np.einsum("sbd,sd->sb", X, theta) - y)[..., None]
+        g = per_sample.mean(1)
+        if rule["name"] == "sign":
+            theta -= rule["lr"] * (np.sign(per_sample).mean(1) if mean_of_signs else np.sign(g))
+        else:  # adam
+            b1, b2 = rule["b1"], rule["b2"]
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g * g
+            c1, c2 = (1 - b1 ** (t + 1), 1 - b2 ** (t + 1)) if bias_correction else (1.0, 1.0)
+            theta -= rule["lr"] * (m / c1) / (np.sqrt(v / c2) + rule["eps"])
+    return np.array(out).T
+
+
+ADAM = dict(name="adam", lr=0.02, b1=0.9, b2=0.99, eps=1e-8)
+
+
+def test_adam_agrees_in_law_with_numpy(problem):
+    spec = problem.spectrum()
+    ours = plrf.simulate(problem, plrf.adam(0.02, 0.9, 0.99, 1e-8), 60, batch=4, seeds=500, record=RECORD,
+                         space="param", progress=False)
+    ref = numpy_run(spec, ADAM, 60, 4, 500, RECORD, np.random.default_rng(0))
+    assert np.max(np.abs(zscores(ours.risk, ref))) < Z_PASS
+    # planted twin: Adam without bias correction
+    twin = numpy_run(spec, ADAM, 60, 4, 500, RECORD, np.random.default_rng(1), bias_correction=False)
+    assert np.max(np.abs(zscores(ours.risk, twin))) > Z_TWIN
+
+
+def test_sign_sgd_agrees_in_law_with_numpy(problem):
+    spec = problem.spectrum()
+    ours = plrf.simulate(problem, plrf.sign_sgd(0.02), 60, batch=4, seeds=500, record=RECORD, space="param",
+                         progress=False)
+    rule = dict(name="sign", lr=0.02)
+    ref = numpy_run(spec, rule, 60, 4, 500, RECORD, np.random.default_rng(2))
+    assert np.max(np.abs(zscores(ours.risk, ref))) < Z_PASS
+    # planted twin: the mean of the per-sample signs instead of the sign of the batch mean
+    twin = numpy_run(spec, rule, 60, 4, 500, RECORD, np.random.default_rng(3), mean_of_signs=True)
+    assert np.max(np.abs(zscores(ours.risk, twin))) > Z_TWIN
+
+
+# ---- signSGD's step: the arcsine law and the K = I reduction -------------------------------------------
+def first_sign_steps(source, n_seeds, batch=1):
+    """-sign(g_0) per seed: theta after one step of signSGD with lr 1 from theta_0 = 0."""
+    state = run_state(source, plrf.sign_sgd(1.0), 1, batch, n_seeds)[0]
+    return -state["theta"]
+
+
+def test_sign_second_moment_is_the_arcsine_law(problem):
+    spec = problem.spectrum()
+    K = (spec.eigenvectors * spec.eigenvalues) @ spec.eigenvectors.T
+    C = K / np.sqrt(np.outer(np.diag(K), np.diag(K)))
+    s = first_sign_steps(problem, 20000)  # B = 1: sign(f_i r) sign(f_j r) = sign(f_i) sign(f_j) for any theta
+    outer = s[:, :, None] * s[:, None, :]
+    iu = np.triu_indices(spec.d, 1)
+    z = z_against(outer[:, iu[0], iu[1]], (2 / np.pi * np.arcsin(C))[iu])
+    assert np.max(np.abs(z)) < Z_PASS
+    assert np.max(np.abs(C[iu])) > 0.7  # strong correlations, where arcsin(c) and c differ
+    # planted twin: the linear law (2/pi) C
+    twin = z_against(outer[:, iu[0], iu[1]], (2 / np.pi * C)[iu])
+    assert np.max(np.abs(twin)) > Z_TWIN
+
+
+def identity_k(d=6, seed=0):
+    """K = I in a random rotation, theta* with one coordinate carrying most of the residual."""
+    rng = np.random.default_rng(seed)
+    U = np.linalg.qr(rng.standard_normal((d, d)))[0]
+    ts = np.array([2.0, 0.6, -0.4, 0.2, 0.0, -0.1])[:d]
+    return plrf.Spectrum(np.ones(d), (ts @ U) ** 2, 0.05, eigenvectors=U, theta_star=ts)
+
+
+def test_sign_sgd_with_identity_k_is_normalised_sgd_plus_isotropic_noise():
+    """K = I, B = 1: E[sign(g)] = (2/pi) arcsin(e / sqrt(R2)) (R2 = |e|^2 + 2 P_inf, e = theta - theta*), whose
+    linearisation (2/pi) e / sqrt(R2) is normalised SGD; E[sign(g) sign(g)^T] = I: isotropic noise."""
+    spec = identity_k()
+    s = first_sign_steps(spec, 20000)
+    e = -spec.theta_star
+    r = e / np.sqrt(e @ e + 2 * spec.p_inf)
+    assert np.max(np.abs(z_against(-s, -(2 / np.pi) * np.arcsin(r)))) < Z_PASS  # -s = sign(g)
+    outer = (s[:, :, None] * s[:, None, :]).reshape(len(s), -1)
+    assert np.max(np.abs(z_against(outer[:, ~np.eye(spec.d, dtype=bool).ravel()], 0.0))) < Z_PASS
+    # planted twin: the linearised (normalised-SGD) mean, off where a coordinate carries most of R2
+    assert np.max(np.abs(z_against(-s, -(2 / np.pi) * r))) > Z_TWIN
+
+
+# ---- a fixed diagonal preconditioner: the exact recursion on P^{1/2} K P^{1/2} ------------------------
+def test_fixed_preconditioner_recursion_equals_monte_carlo(problem):
+    spec = problem.spectrum()
+    K = (spec.eigenvectors * spec.eigenvalues) @ spec.eigenvectors.T
+    P = np.diag(K) ** -0.5  # Adam's late-time preconditioner
+    exact = plrf.exact_risk(preconditioned_spectrum(spec, P), plrf.sgd(0.1), 60, batch=2, record=RECORD,
+                            method="exact")
+    mc = plrf.simulate(problem, plrf.preconditioned_sgd(0.1, P), 60, batch=2, seeds=800, record=RECORD,
+                       space="param", progress=False)
+    assert np.max(np.abs(z_against(mc.risk, exact.risk))) < Z_PASS
+    # planted twin: the target not rotated (rho of K's eigenbasis on the preconditioned eigenvalues)
+    good = preconditioned_spectrum(spec, P)
+    twin = plrf.exact_risk(plrf.Spectrum(good.eigenvalues, spec.rho, spec.p_inf), plrf.sgd(0.1), 60, batch=2,
+                           record=RECORD, method="exact")
+    assert np.max(np.abs(z_against(mc.risk, twin.risk))) > Z_TWIN
+
+
+# ---- declarations and refusals -------------------------------------------------------------------------
+def test_coordinatewise_rules_run_only_in_the_parameter_basis(problem):
+    assert plrf.adam(1e-3).engines() == ["param"]
+    with pytest.raises(ValueError, match="not defined for simulate\\(space='eigen'\\)"):
+        plrf.simulate(problem, plrf.adam(1e-3), 10)
+    with pytest.raises(ValueError, match="exactly one momentum"):
+        plrf.chain(plrf.sgd(0.1), plrf.adam(1e-3))
+    with pytest.raises(ValueError, match="not defined"):
+        plrf.simulate(problem, plrf.chain(plrf.sgd(0.1), plrf.controllers.adagrad_norm()), 10, space="param")
+
+
+def test_param_needs_eigenvectors():
+    spec = plrf.Spectrum.theory(alpha=1.0, beta=0.5, d=16)
+    with pytest.raises(ValueError, match="eigenvectors"):
+        plrf.simulate(spec, plrf.sign_sgd(0.01), 10, space="param")
+
+
+def test_param_memory_is_refused_before_allocation(problem, monkeypatch):
+    monkeypatch.setattr(_validate, "available_memory", lambda: 10**8)
+    with pytest.raises(MemoryError, match="space='param' at d=24 with seeds=400000"):
+        plrf.simulate(problem, plrf.adam(1e-3), 10, seeds=400000, space="param")
+
+
+def test_bad_hyperparameters_are_refused_by_name():
+    with pytest.raises(ValueError, match="b1"):
+        plrf.adam(1e-3, b1=1.0)
+    with pytest.raises(ValueError, match="eps"):
+        plrf.adam(1e-3, eps=-1.0)
+    with pytest.raises(ValueError, match="diag"):
+        plrf.preconditioned_sgd(0.1, [1.0, -1.0])
