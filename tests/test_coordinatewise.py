@@ -240,3 +240,30 @@ def test_sign_de_is_within_its_measured_error_of_monte_carlo():
     mc = plrf.simulate(problem, plrf.sign_sgd(3e-3), 3000, seeds=200, record=rec, space="param", progress=False)
     assert de.meta["capability"] == "approximate (deterministic equivalent)"
     assert np.max(np.abs(mc.risk.mean(0) / de.risk - 1)) < 0.08
+
+
+def test_ctrl_c_stops_the_parameter_basis_engine_with_partial_curves():
+    """A run of 10**9 steps returns interrupted curves on SIGINT (hang guard: the 60 s timeout)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    code = textwrap.dedent("""
+        import plrf
+        p = plrf.PLRF(alpha=1.0, beta=0.5, d=128, v=256, seed=0)
+        print("ready", flush=True)
+        c = plrf.simulate(p, plrf.adam(1e-3), 10**9, batch=8, seeds=8, space="param", progress=False)
+        print(c.interrupted, int(c.meta["steps_done"].min()) > 0, flush=True)
+    """)
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(plrf.__file__)))
+    p = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    assert p.stdout.readline().strip() == "ready", p.stderr.read()
+    time.sleep(1.0)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    assert out.split() == ["True", "True"]

@@ -14,7 +14,7 @@ SOURCES = ("python", "cpp/include", "cpp/bind", "tests", "bench", "docs")
 
 def test_theory_md_numbers_its_sections_1_to_12():
     heads = re.findall(r"^## (\d+)\. ", (REPO / "docs/theory.md").read_text(), flags=re.M)
-    assert [int(h) for h in heads] == list(range(1, 13))
+    assert [int(h) for h in heads] == list(range(1, 14))  # 13: coordinate-wise optimizers
 
 
 def section_refs():
@@ -27,7 +27,7 @@ def section_refs():
 
 
 def test_every_section_reference_exists():
-    bad = [(str(p), n) for p, ns in section_refs() for n in ns if not 1 <= n <= 12]
+    bad = [(str(p), n) for p, ns in section_refs() for n in ns if not 1 <= n <= 13]
     assert bad == []
 
 

@@ -186,6 +186,10 @@ def _simulate_experts(*, eigenvalues: typing.Annotated[numpy.typing.ArrayLike, n
     """
     Run a mixture-of-experts simulation state in place (see plrf.simulation); keywords only. Returns (interrupted, finished).
     """
+def _simulate_param(*, eigenvalues: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rho: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], p_inf: typing.SupportsFloat | typing.SupportsIndex, eigenvectors: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rule: str, lr: Schedule, b1: typing.SupportsFloat | typing.SupportsIndex, b2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: Schedule, decoupled: bool, diag: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], momentum: typing.Any, steps: typing.SupportsInt | typing.SupportsIndex, batch: typing.SupportsInt | typing.SupportsIndex, record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], seeds: numpy.ndarray, e: numpy.ndarray, theta: numpy.ndarray, m: numpy.ndarray, v: numpy.ndarray, step: numpy.ndarray, diverged_at: numpy.ndarray, risk: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex = 0, budget: typing.SupportsFloat | typing.SupportsIndex = ..., progress: typing.Any = None) -> tuple:
+    """
+    Advance a parameter-basis simulation state in place (see plrf.coordinatewise); keywords only. A coordinate-wise rule (rule .. diag) or, with momentum not None, Gen-Mom momentum. Returns (interrupted, finished).
+    """
 def check_record(record: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], steps: typing.SupportsInt | typing.SupportsIndex) -> None:
     """
     Raise ValueError unless record is a valid grid for a run of `steps` steps (plrf/runtime/record_grid.hpp).
