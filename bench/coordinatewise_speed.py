@@ -13,12 +13,11 @@ default threads (plrf: all cores; NumPy: its BLAS's).
 from __future__ import annotations
 
 import argparse
-import time
-
 import numpy as np
 
 import plrf
 from plrf.cli.bench import machine_line
+from plrf.testing.timing import median_time
 
 
 def spectrum(d, seed=0):
@@ -27,15 +26,6 @@ def spectrum(d, seed=0):
     lam = np.arange(1, d + 1, dtype=float) ** -2.0
     ts = np.arange(1, d + 1, dtype=float) ** -0.75
     return plrf.Spectrum(lam, (ts @ U) ** 2, 0.01, eigenvectors=U, theta_star=ts)
-
-
-def median_seconds(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
 
 
 def numpy_adam(spec, steps, batch, seeds, rng, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
@@ -68,7 +58,7 @@ def main():
     opt = plrf.adam(1e-3)
     run = lambda: plrf.simulate(spec, opt, a.steps, batch=a.batch, seeds=a.seeds, space="param", progress=False)
     run()  # warm up
-    t_plrf = median_seconds(run, a.repeats) / a.steps
+    t_plrf = median_time(run, a.repeats) / a.steps
     A = np.random.default_rng(1).standard_normal((a.seeds, a.d))
     U = spec.eigenvectors
 
@@ -77,9 +67,9 @@ def main():
             A @ U.T
             A @ U
 
-    t_floor = median_seconds(floor, a.repeats) / a.steps
+    t_floor = median_time(floor, a.repeats) / a.steps
     rng = np.random.default_rng(2)
-    t_numpy = median_seconds(lambda: numpy_adam(spec, a.steps, a.batch, a.seeds, rng), a.repeats) / a.steps
+    t_numpy = median_time(lambda: numpy_adam(spec, a.steps, a.batch, a.seeds, rng), a.repeats) / a.steps
     print(f"parameter-basis Adam, d = {a.d}, B = {a.batch}, {a.seeds} seeds, {a.steps} steps x {a.repeats} repeats "
           "(median, ms per step for all seeds)")
     print("| engine | ms/step | ratio |")
