@@ -267,3 +267,40 @@ def test_ctrl_c_stops_the_parameter_basis_engine_with_partial_curves():
     out, err = p.communicate(timeout=60)
     assert p.returncode == 0, err
     assert out.split() == ["True", "True"]
+
+
+def honest_adam(problem, steps, batch, n_seeds, record, rng, b1=0.9, b2=0.99, lr=0.02, eps=1e-8):
+    """Adam on honest v-dimensional samples: x_j ~ N(0, j^{-2 alpha}), features W^T x, labels <x, b>;
+    the exact risk by problem.risk. No spectral reduction at all."""
+    W, sd, b = problem.W, np.sqrt(problem.data_variances), problem.target
+    theta = np.zeros((n_seeds, problem.d))
+    m, v = np.zeros_like(theta), np.zeros_like(theta)
+    out = []
+    for t in range(steps + 1):
+        if t in record:
+            out.append([problem.risk(th) for th in theta])
+        if t == steps:
+            break
+        x = rng.standard_normal((n_seeds, batch, problem.v)) * sd
+        f, y = x @ W, x @ b
+        g = np.einsum("sbd,sb->sd", f, np.einsum("sbd,sd->sb", f, theta) - y) / batch
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        theta -= lr * (m / (1 - b1 ** (t + 1))) / (np.sqrt(v / (1 - b2 ** (t + 1))) + eps)
+    return np.array(out).T
+
+
+def test_param_adam_agrees_in_law_with_honest_v_dimensional_samples(problem):
+    """The parameter basis's model (f = U Lambda^{1/2} z, a Gaussian residual of variance 2 P_inf independent
+    of f) is PLRF's law: Adam on it matches Adam on honest samples through W."""
+    ours = plrf.simulate(problem, plrf.adam(0.02, 0.9, 0.99, 1e-8), 60, batch=4, seeds=500, record=RECORD,
+                         space="param", progress=False)
+    ref = honest_adam(problem, 60, 4, 500, RECORD, np.random.default_rng(5))
+    assert np.max(np.abs(zscores(ours.risk, ref))) < Z_PASS
+    # planted twin: a reduction that forgets the rotation (K taken diagonal in the parameter basis)
+    spec = problem.spectrum()
+    flat = plrf.Spectrum(spec.eigenvalues, spec.rho, spec.p_inf, eigenvectors=np.eye(spec.d),
+                         theta_star=spec.theta_star @ spec.eigenvectors)
+    twin = plrf.simulate(flat, plrf.adam(0.02, 0.9, 0.99, 1e-8), 60, batch=4, seeds=500, record=RECORD,
+                         space="param", progress=False)
+    assert np.max(np.abs(zscores(twin.risk, ref))) > Z_TWIN
