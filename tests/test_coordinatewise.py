@@ -304,3 +304,15 @@ def test_param_adam_agrees_in_law_with_honest_v_dimensional_samples(problem):
     twin = plrf.simulate(flat, plrf.adam(0.02, 0.9, 0.99, 1e-8), 60, batch=4, seeds=500, record=RECORD,
                          space="param", progress=False)
     assert np.max(np.abs(zscores(twin.risk, ref))) > Z_TWIN
+
+
+def test_results_do_not_depend_on_threads_or_on_which_seeds_run_together(problem):
+    """The GEMM is plrf's deterministic one: a seed's bits are the same for any thread count and any
+    companion seeds (planted twin: another seed differs)."""
+    opt = plrf.adam(0.02)
+    together = plrf.simulate(problem, opt, 30, batch=2, seeds=range(9), space="param", threads=1, progress=False)
+    threaded = plrf.simulate(problem, opt, 30, batch=2, seeds=range(9), space="param", threads=2, progress=False)
+    alone = plrf.simulate(problem, opt, 30, batch=2, seeds=[4], space="param", threads=1, progress=False)
+    assert np.array_equal(together.risk, threaded.risk)
+    assert np.array_equal(together.risk[4], alone.risk[0])
+    assert not np.array_equal(together.risk[5], alone.risk[0])
