@@ -316,3 +316,36 @@ def test_results_do_not_depend_on_threads_or_on_which_seeds_run_together(problem
     assert np.array_equal(together.risk, threaded.risk)
     assert np.array_equal(together.risk[4], alone.risk[0])
     assert not np.array_equal(together.risk[5], alone.risk[0])
+
+
+# ---- your own update rule ----------------------------------------------------------------------------
+def python_adam(lr, b1=0.9, b2=0.99, eps=1e-8, bias_correction=True):
+    def update(g, state, t):
+        m, v = (np.zeros_like(g), np.zeros_like(g)) if state is None else state
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        c1, c2 = (1 - b1 ** (t + 1), 1 - b2 ** (t + 1)) if bias_correction else (1.0, 1.0)
+        return -lr * (m / c1) / (np.sqrt(v / c2) + eps), (m, v)
+    return update
+
+
+def test_a_python_rule_runs_on_the_same_draws_as_the_built_in_one(problem):
+    """Adam written in NumPy follows plrf.adam draw for draw (only the rotation's rounding differs)."""
+    built_in = plrf.simulate(problem, plrf.adam(0.02, 0.9, 0.99, 1e-8), 40, batch=3, seeds=6, record=RECORD[:4],
+                             space="param", progress=False)
+    ours = plrf.simulate(problem, plrf.custom_rule(python_adam(0.02), name="my_adam"), 40, batch=3, seeds=6,
+                         record=RECORD[:4], space="param", progress=False)
+    assert ours.meta["chain"] == "my_adam"
+    np.testing.assert_allclose(ours.risk, built_in.risk, rtol=1e-7)
+    # planted twin: the rule without bias correction is told apart
+    twin = plrf.simulate(problem, plrf.custom_rule(python_adam(0.02, bias_correction=False)), 40, batch=3, seeds=6,
+                         record=RECORD[:4], space="param", progress=False)
+    assert not np.allclose(twin.risk, built_in.risk, rtol=1e-3)
+
+
+def test_a_python_rule_with_a_wrong_step_shape_is_refused(problem):
+    with pytest.raises(ValueError, match="step of shape"):
+        plrf.simulate(problem, plrf.custom_rule(lambda g, s, t: (g[:, :1], s)), 5, seeds=2, space="param",
+                      progress=False)
+    with pytest.raises(ValueError, match="callable"):
+        plrf.custom_rule(3)

@@ -61,6 +61,31 @@ py::tuple advance_param(const Array& eigenvalues, const Array& rho, double p_inf
   return py::make_tuple(interrupted, all_done);
 }
 
+// g_e of every seed at step t for the errors e (S x d): the draws of advance_param, for a Python update rule.
+py::array_t<double> eigen_gradients(const Array& eigenvalues, double p_inf, std::int64_t batch, const py::array& seeds,
+                                    std::uint64_t step, const Array& e, int threads) {
+  plrf::Spectrum spec;
+  spec.eigenvalues = Eigen::Map<const Eigen::VectorXd>(eigenvalues.data(), eigenvalues.size());
+  spec.rho = Eigen::VectorXd::Zero(eigenvalues.size());
+  const py::ssize_t d = eigenvalues.size(), S = seeds.size();
+  if (batch < 1) throw py::value_error("batch must be >= 1");
+  if (e.size() != S * d) throw py::value_error("e must be seeds x d");
+  const auto* sd = inplace<std::uint64_t>(seeds, S, "seeds");
+  std::vector<double> sl(static_cast<std::size_t>(d));
+  for (py::ssize_t j = 0; j < d; ++j) sl[j] = std::sqrt(spec.eigenvalues[j]);
+  py::array_t<double> out({S, d});
+  double* po = out.mutable_data();
+  const double* pe = e.data();
+  const double sigma = std::sqrt(2.0 * p_inf);
+  {
+    py::gil_scoped_release release;
+    plrf::parallel_for(S, threads, [&](std::int64_t s) {
+      sim::draw_eigen_gradient(spec, sl.data(), sigma, batch, sd[s], step, pe + s * d, po + s * d);
+    });
+  }
+  return out;
+}
+
 }  // namespace
 
 void bind_param(py::module_& m) {
@@ -73,4 +98,8 @@ void bind_param(py::module_& m) {
         "Advance a parameter-basis simulation state in place (see plrf.coordinatewise); keywords only. "
         "A coordinate-wise rule (rule .. diag) or, with momentum not None, Gen-Mom momentum. "
         "Returns (interrupted, finished).");
+  m.def("_param_gradients", &eigen_gradients, py::kw_only(), py::arg("eigenvalues"), py::arg("p_inf"),
+        py::arg("batch"), py::arg("seeds"), py::arg("step"), py::arg("e"), py::arg("threads") = 0,
+        "The eigenbasis batch gradients g_e (seeds x d) at errors e and step `step`: the parameter-basis "
+        "engine's draws, for a Python update rule (plrf.coordinatewise).");
 }

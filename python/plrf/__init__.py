@@ -30,7 +30,7 @@ from . import capabilities  # what each transform means on each engine (docs/fam
 from . import engines  # the engines and their options: method=plrf.engines.fast(rtol=...), space=plrf.engines.eigen(...)
 from .errstate import errstate, geterr, seterr  # what an engine does on divergence (as np.errstate)
 from .simulation import resume, simulate
-from .coordinatewise import adam, adamw, preconditioned_sgd, rmsprop, sign_sgd, signum  # simulate(space="param")
+from .coordinatewise import adam, adamw, custom_rule, preconditioned_sgd, rmsprop, sign_sgd, signum  # simulate(space="param")
 from . import controllers  # plrf.controllers.adagrad_norm(), ...: step-size controllers (docs/adaptive.md)
 from . import checkpoint  # plrf.checkpoint.load, CheckpointError: the inert checkpoint format
 from . import sweep  # plrf.sweep.run(grid(...), store=...); plrf.sweep.grid, plrf.sweep.load
@@ -64,6 +64,7 @@ __all__ = [
     "adam",
     "adamw",
     "preconditioned_sgd",
+    "custom_rule",
     "exact_risk",
     "max_stable_lr",
     "Experts",

@@ -28,10 +28,10 @@ from .problem import PLRF
 from .spectrum import Spectrum
 
 __all__ = ["CoordinateWise", "sign_sgd", "signum", "rmsprop", "adam", "adamw", "preconditioned_sgd",
-           "simulate_param", "run_state", "param_memory", "max_param_d",
+           "custom_rule", "simulate_param", "run_state", "param_memory", "max_param_d",
            "preconditioned_spectrum"]
 
-RULES = ("sign", "signum", "rmsprop", "adam", "precond")
+RULES = ("sign", "signum", "rmsprop", "adam", "precond", "python")
 
 
 @dataclass(frozen=True, repr=False)
@@ -47,6 +47,9 @@ class CoordinateWise(cap.Transform):
     weight_decay: Schedule = field(default_factory=lambda: Schedule.constant(0.0))
     decoupled: bool = False
     diag: tuple = ()
+    update: object = None  # python: update(grad, state, t) -> (step, state) on (seeds x d) arrays
+    init: object = None    # python: init(theta) -> the rule's first state (default None)
+    label: str = ""        # python: the rule's name
     KIND = "coordinatewise"
     DECLARES = {"exact": cap.UNDEFINED, "fast": cap.UNDEFINED, "ode": cap.UNDEFINED, "continuous": cap.UNDEFINED,
                 "eigen": cap.UNDEFINED, "full": cap.UNDEFINED, "param": cap.IN_LAW}
@@ -61,12 +64,16 @@ class CoordinateWise(cap.Transform):
             raise ValueError(f"eps must be >= 0, got {self.eps}")
         if self.rule == "precond" and not (len(self.diag) and all(p > 0 for p in self.diag)):
             raise ValueError("diag must be a non-empty sequence of positive numbers (the preconditioner P)")
+        if (self.rule == "python") != callable(self.update):
+            raise ValueError("update must be a callable update(grad, state, t) -> (step, state) (plrf.custom_rule)")
 
     def core_args(self) -> dict:
         return dict(rule=self.rule, lr=self.lr, b1=self.b1, b2=self.b2, eps=self.eps, weight_decay=self.weight_decay,
                     decoupled=self.decoupled, diag=list(self.diag), momentum=None)
 
     def __repr__(self):
+        if self.rule == "python":
+            return self.label
         return {"sign": "sign_sgd", "precond": "preconditioned_sgd"}.get(self.rule, self.rule) + (
             "w" if self.decoupled and self.rule == "adam" else "")
 
@@ -106,6 +113,17 @@ def preconditioned_sgd(lr, diag):
     """SGD with a fixed diagonal preconditioner P: theta -= lr P g (diag: P's d entries, > 0)."""
     p = check.float_array("diag", diag, 1)
     return _member("precond", lr, diag=tuple(float(x) for x in p))
+
+
+def custom_rule(update, init=None, name="custom"):
+    """Your own update rule, run by the parameter-basis engine on the same draws as the built-in ones.
+
+    update(grad, state, t) -> (step, state): grad is the (seeds x d) batch-averaged gradient at step t
+    (0-based), step the (seeds x d) change of theta; state is yours (init(theta) -> first state, or None).
+    The loop runs in Python (NumPy matmuls for the rotation), so results follow NumPy's BLAS."""
+    if not callable(update) or (init is not None and not callable(init)):
+        raise ValueError("update (and init, if given) must be callables: update(grad, state, t) -> (step, state)")
+    return _member("python", 0.0, update=update, init=init, label=str(name))
 
 
 # ---- the engine -------------------------------------------------------------------------------------
@@ -173,6 +191,9 @@ def run_state(source, chain, steps, batch=1, seeds=1, record=None, threads=None,
                  risk=np.full((n, len(record)), np.nan))
     bar = Progress(progress, total=steps * n, unit="seed-step", desc=f"simulate {chain.name} (param)",
                    seconds=4e-9 * spec.d * spec.d * n * steps)
+    if member is not None and member.rule == "python":
+        interrupted = _python_loop(spec, U, member, steps, batch, seeds, record, threads, bar, state)
+        return state, interrupted, record, seeds, spec
     try:
         interrupted, finished = _core._simulate_param(
             eigenvalues=spec.eigenvalues, rho=e0**2, p_inf=spec.p_inf, eigenvectors=U, **args, steps=steps,
@@ -182,6 +203,40 @@ def run_state(source, chain, steps, batch=1, seeds=1, record=None, threads=None,
     finally:
         bar.close()
     return state, interrupted, record, seeds, spec
+
+
+def _python_loop(spec, U, member, steps, batch, seeds, record, threads, bar, state) -> bool:
+    """A Python update rule on the engine's draws (plrf/simulate/param_path.hpp: the same streams), the
+    rotation by NumPy; returns True when interrupted (Ctrl-C), with the state at the last whole step."""
+    lam, E, theta = spec.eigenvalues, state["e"], state["theta"]
+    live = np.ones(len(seeds), dtype=bool)
+    limit = 1e6 * (spec.p_inf + 0.5 * (E[0] ** 2) @ lam)  # the engines' divergence guard
+    at = {int(s): k for k, s in enumerate(record)}
+    user = None if member.init is None else member.init(theta.copy())
+    try:
+        for t in range(steps + 1):
+            risk = spec.p_inf + 0.5 * (E * E) @ lam
+            bad = live & ~(np.isfinite(risk) & (risk <= limit))
+            state["diverged_at"][bad] = t
+            live &= ~bad
+            if t in at:
+                state["risk"][live, at[t]] = risk[live]
+            if t == steps or not live.any():
+                break
+            grad = _core._param_gradients(eigenvalues=lam, p_inf=spec.p_inf, batch=batch, seeds=seeds, step=t, e=E,
+                                          threads=threads) @ U.T
+            step, user = member.update(grad, user, t)
+            step = np.where(live[:, None], np.asarray(step, dtype=np.float64), 0.0)
+            if step.shape != theta.shape:
+                raise ValueError(f"update must return a step of shape {theta.shape}, got {step.shape}")
+            theta += step
+            E += step @ U
+            state["step"][live] = t + 1
+            bar.set(int(state["step"].sum()))
+    except KeyboardInterrupt:
+        return True
+    bar.finish()
+    return False
 
 
 # ---- a fixed diagonal preconditioner is SGD on P^{1/2} K P^{1/2} -------------------------------------

@@ -42,6 +42,19 @@
 
 namespace plrf::simulate {
 
+// The eigen path's batch-averaged gradient g_e at error e (seed, step t), drawn by its fast sampler
+// (normals 0..d-1 of (seed, kEigenSamples) and scalars 0..2 of (seed, kScalars) at t) into out.
+inline void draw_eigen_gradient(const Spectrum& spec, const double* sqrt_lambda, double sigma, std::int64_t batch,
+                                std::uint64_t seed, std::uint64_t t, const double* e, double* out) {
+  const std::int64_t d = spec.dim();
+  const double* lam = spec.eigenvalues.data();
+  rng::fill_normals({seed, rng::kEigenSamples}, t, 0, static_cast<std::size_t>(d), out);
+  const double ax = linalg::lane_sum(0, d, [&](std::int64_t j) { return sqrt_lambda[j] * e[j] * out[j]; });
+  const double a2 = linalg::lane_sum(0, d, [&](std::int64_t j) { return lam[j] * e[j] * e[j]; });
+  const FastDraw f = fast_scalars(seed, t, 0, batch, batch, a2, sigma, ax);
+  for (std::int64_t j = 0; j < d; ++j) out[j] = lam[j] * e[j] * f.coef_e + sqrt_lambda[j] * out[j] * f.coef_xi;
+}
+
 // The run: spectrum, rotation (borrowed, row-major, columns = eigenvectors) and the update rule,
 // either a coordinate-wise rule or Gen-Mom momentum (`momentum` non-null).
 struct ParamRun {
@@ -154,18 +167,11 @@ class ParamEngine {
 
   // The eigen path's fast gradient of seed s at step t into its row of ge_ (zero for a dead seed).
   void draw(std::int64_t s, std::uint64_t t) {
-    double* xi = ge_.data() + s * d_;
-    if (s_.diverged_at[s] >= 0) {
-      std::fill(xi, xi + d_, 0.0);
-      return;
-    }
-    rng::fill_normals({s_.seeds[s], rng::kEigenSamples}, t, 0, static_cast<std::size_t>(d_), xi);
-    const double* e = s_.e + s * d_;
-    const double* sl = sqrt_lambda_.data();
-    const double* lam = r_.spectrum->eigenvalues.data();
-    const double ax = linalg::lane_sum(0, d_, [&](std::int64_t j) { return sl[j] * e[j] * xi[j]; });
-    const FastDraw f = fast_scalars(s_.seeds[s], t, 0, r_.batch, r_.batch, energy(s), sigma_, ax);
-    for (std::int64_t j = 0; j < d_; ++j) xi[j] = lam[j] * e[j] * f.coef_e + sl[j] * xi[j] * f.coef_xi;
+    double* out = ge_.data() + s * d_;
+    if (s_.diverged_at[s] >= 0)
+      std::fill(out, out + d_, 0.0);
+    else
+      draw_eigen_gradient(*r_.spectrum, sqrt_lambda_.data(), sigma_, r_.batch, s_.seeds[s], t, s_.e + s * d_, out);
   }
 
   // The rule on seed s's row of g_ (the parameter-basis gradient); its change of theta goes to the
