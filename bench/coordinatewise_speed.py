@@ -7,6 +7,7 @@ Per step, median over repeats, seconds per step for all seeds:
   plrf     plrf.simulate(spec, plrf.adam(...), steps, batch=B, seeds=S, space="param")
   floor    the two (S x d)(d x d) products with U a step needs, timed with NumPy's matmul here
   numpy    a NumPy loop drawing the B samples explicitly: x = U Lambda^{1/2} z, the batch gradient, Adam
+  python   the same Adam as a Python rule (plrf.custom_rule) on the engine's draws: the per-step overhead
 Ratios: plrf / floor (the issue asks <= 1.5) and numpy / plrf (asks >= 5). Both sides use the machine's
 default threads (plrf: all cores; NumPy: its BLAS's).
 """
@@ -45,6 +46,15 @@ def numpy_adam(spec, steps, batch, seeds, rng, lr=1e-3, b1=0.9, b2=0.999, eps=1e
     return theta
 
 
+def python_adam(lr, b1, b2, eps):
+    def update(g, state, t):
+        m, v = (np.zeros_like(g), np.zeros_like(g)) if state is None else state
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        return -lr * (m / (1 - b1 ** (t + 1))) / (np.sqrt(v / (1 - b2 ** (t + 1))) + eps), (m, v)
+    return update
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--d", type=int, default=2048)
@@ -70,6 +80,9 @@ def main():
     t_floor = median_time(floor, a.repeats) / a.steps
     rng = np.random.default_rng(2)
     t_numpy = median_time(lambda: numpy_adam(spec, a.steps, a.batch, a.seeds, rng), a.repeats) / a.steps
+    rule = plrf.custom_rule(python_adam(1e-3, 0.9, 0.999, 1e-8), name="python_adam")
+    t_python = median_time(lambda: plrf.simulate(spec, rule, a.steps, batch=a.batch, seeds=a.seeds, space="param",
+                                                 progress=False), a.repeats) / a.steps
     print(f"parameter-basis Adam, d = {a.d}, B = {a.batch}, {a.seeds} seeds, {a.steps} steps x {a.repeats} repeats "
           "(median, ms per step for all seeds)")
     print("| engine | ms/step | ratio |")
@@ -77,6 +90,7 @@ def main():
     print(f"| plrf space='param' | {1e3 * t_plrf:.2f} | 1 |")
     print(f"| floor: 2 NumPy matmuls | {1e3 * t_floor:.2f} | plrf/floor = {t_plrf / t_floor:.2f} |")
     print(f"| NumPy loop, explicit batch | {1e3 * t_numpy:.2f} | numpy/plrf = {t_numpy / t_plrf:.2f} |")
+    print(f"| Python rule (plrf.custom_rule) | {1e3 * t_python:.2f} | python/plrf = {t_python / t_plrf:.2f} |")
 
 
 if __name__ == "__main__":
