@@ -8,6 +8,9 @@ With f = Q^T D^{1/4} e (S = Q diag(s) Q^T), rho_j = E[f_j^2], k_j = q_j^T D^{1/4
     rho_j <- (1 - (4 lr / pi) s_j / sqrt(R2)) rho_j + lr^2 k_j,   R2 = 2 P_inf + sum_j s_j rho_j,  P = R2 / 2.
 At constant lr its fixed point solves R2 - 2 P_inf = (pi / 4) lr sqrt(R2) sum_j k_j, a quadratic in sqrt(R2),
 with sum_j k_j = sum_i sqrt(K_ii).
+
+Without eigenvectors (a theory or user spectrum) it uses the W-free approximation of _w_free_modes,
+meant for 2 alpha < 1 (meta["w_free"]; its measured error is in docs/coordinatewise.md).
 """
 from __future__ import annotations
 
@@ -22,9 +25,10 @@ __all__ = ["sign_sgd_de", "sign_sgd_fixed_point"]
 
 
 def _modes(spectrum: Spectrum):
-    """(s, k, rho0) of the S-basis recursion, from K's eigenvectors and theta* (theta_0 = 0)."""
+    """(s, k, rho0) of the S-basis recursion, from K's eigenvectors and theta* (theta_0 = 0), or the
+    W-free approximation when the spectrum has no eigenvectors."""
     if spectrum.eigenvectors is None or spectrum.theta_star is None:
-        raise ValueError("spectrum: signSGD's deterministic equivalent needs K's eigenvectors and theta_star")
+        return _w_free_modes(spectrum)
     U, lam = spectrum.eigenvectors, spectrum.eigenvalues
     K = (U * lam) @ U.T
     D = np.diag(K)
@@ -35,6 +39,18 @@ def _modes(spectrum: Spectrum):
     k = np.einsum("ij,ik,kj->j", A, (2 / np.pi) * np.arcsin(C), A)
     rho0 = (Q.T @ (q4 * -spectrum.theta_star)) ** 2
     return np.clip(s, 0.0, None), k, rho0
+
+
+def _w_free_modes(spectrum: Spectrum):
+    """From the spectrum alone, for 2 alpha < 1 where diag K is nearly flat (K_ii ~ c = tr K / d) and C's
+    off-diagonal entries are small: arcsin(C) ~ C off the diagonal, so (2/pi) arcsin(C) ~ (2/pi) C + (1 - 2/pi) I,
+    S ~ K / sqrt(c) with K's eigenvectors, k_j ~ (2/pi) lambda_j / sqrt(c) + (1 - 2/pi) sqrt(c), rho~_j = sqrt(c) rho_j."""
+    lam, mult = spectrum.eigenvalues, spectrum.multiplicity
+    if np.any(mult != 1):
+        raise ValueError("spectrum: signSGD's deterministic equivalent needs one entry per direction (spectrum.expand())")
+    c = lam.sum() / spectrum.d
+    k = (2 / np.pi) * lam / np.sqrt(c) + (1 - 2 / np.pi) * np.sqrt(c)
+    return lam / np.sqrt(c), k, np.sqrt(c) * spectrum.rho
 
 
 def sign_sgd_de(spectrum: Spectrum, lr, steps, record=None) -> Curve:
@@ -52,8 +68,9 @@ def sign_sgd_de(spectrum: Spectrum, lr, steps, record=None) -> Curve:
         if t == steps:
             break
         rho = (1 - (4 * lr / np.pi) * s / np.sqrt(R2)) * rho + lr * lr * k
+    w_free = spectrum.eigenvectors is None or spectrum.theta_star is None
     return Curve(steps=record, risk=np.array(out), meta=dict(spectrum.meta, optimizer="sign_sgd", lr=lr, batch=1,
-                                                              capability=APPROXIMATE))
+                                                              capability=APPROXIMATE, w_free=w_free))
 
 
 def sign_sgd_fixed_point(spectrum: Spectrum, lr) -> float:
