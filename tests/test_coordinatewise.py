@@ -366,3 +366,24 @@ def test_sign_de_w_free_approximation_holds_for_small_alpha_only():
 
     assert gap(0.3) < 0.03
     assert gap(1.0) > 0.05
+
+
+def test_clipping_follows_a_numpy_rule_draw_for_draw(problem):
+    """clip_norm (per seed, first) then clip (per coordinate), as documented; the unclipped run is the twin."""
+    adam = python_adam(0.02)
+
+    def clipped(g, state, t):
+        norm = np.linalg.norm(g, axis=1, keepdims=True)
+        g = g * np.minimum(1.0, 0.05 / norm)
+        return adam(np.clip(g, -0.01, 0.01), state, t)
+
+    built_in = plrf.simulate(problem, plrf.adam(0.02, 0.9, 0.99, 1e-8, clip=0.01, clip_norm=0.05), 40, batch=3,
+                             seeds=6, record=RECORD[:4], space="param", progress=False)
+    ours = plrf.simulate(problem, plrf.custom_rule(clipped), 40, batch=3, seeds=6, record=RECORD[:4], space="param",
+                         progress=False)
+    np.testing.assert_allclose(ours.risk, built_in.risk, rtol=1e-7)
+    twin = plrf.simulate(problem, plrf.adam(0.02, 0.9, 0.99, 1e-8), 40, batch=3, seeds=6, record=RECORD[:4],
+                         space="param", progress=False)
+    assert not np.allclose(twin.risk, built_in.risk, rtol=1e-3)
+    with pytest.raises(ValueError, match="clip"):
+        plrf.adam(1e-3, clip=-1.0)

@@ -27,7 +27,8 @@ T* inplace(const py::array& a, py::ssize_t n, const char* name) {
 
 py::tuple advance_param(const Array& eigenvalues, const Array& rho, double p_inf, const Array& eigenvectors,
                         const std::string& rule, const plrf::Schedule& lr, double b1, double b2, double eps,
-                        const plrf::Schedule& weight_decay, bool decoupled, std::vector<double> diag,
+                        const plrf::Schedule& weight_decay, bool decoupled, std::vector<double> diag, double clip,
+                        double clip_norm,
                         const py::object& momentum, std::int64_t steps, std::int64_t batch,
                         std::vector<std::int64_t> record, const py::array& seeds, const py::array& e,
                         const py::array& theta, const py::array& m, const py::array& v, const py::array& step,
@@ -44,6 +45,7 @@ py::tuple advance_param(const Array& eigenvalues, const Array& rho, double p_inf
   if (momentum.is_none()) {
     coord.kind = plrf::CoordRule::kind_of(rule), coord.lr = lr, coord.b1 = b1, coord.b2 = b2, coord.eps = eps;
     coord.weight_decay = weight_decay, coord.decoupled = decoupled, coord.diag = std::move(diag);
+    coord.clip = clip, coord.clip_norm = clip_norm;
   } else {
     mom = &momentum.cast<const plrf::GenMomentum&>();
   }
@@ -91,12 +93,13 @@ py::array_t<double> eigen_gradients(const Array& eigenvalues, double p_inf, std:
 void bind_param(py::module_& m) {
   m.def("_simulate_param", &advance_param, py::kw_only(), py::arg("eigenvalues"), py::arg("rho"), py::arg("p_inf"),
         py::arg("eigenvectors"), py::arg("rule"), py::arg("lr"), py::arg("b1"), py::arg("b2"), py::arg("eps"),
-        py::arg("weight_decay"), py::arg("decoupled"), py::arg("diag"), py::arg("momentum"), py::arg("steps"),
+        py::arg("weight_decay"), py::arg("decoupled"), py::arg("diag"), py::arg("clip"),
+        py::arg("clip_norm"), py::arg("momentum"), py::arg("steps"),
         py::arg("batch"), py::arg("record"), py::arg("seeds"), py::arg("e"), py::arg("theta"), py::arg("m"),
         py::arg("v"), py::arg("step"), py::arg("diverged_at"), py::arg("risk"), py::arg("threads") = 0,
         py::arg("budget") = std::numeric_limits<double>::infinity(), py::arg("progress") = py::none(),
         "Advance a parameter-basis simulation state in place (see plrf.coordinatewise); keywords only. "
-        "A coordinate-wise rule (rule .. diag) or, with momentum not None, Gen-Mom momentum. "
+        "A coordinate-wise rule (rule .. clip_norm) or, with momentum not None, Gen-Mom momentum. "
         "Returns (interrupted, finished).");
   m.def("_param_gradients", &eigen_gradients, py::kw_only(), py::arg("eigenvalues"), py::arg("p_inf"),
         py::arg("batch"), py::arg("seeds"), py::arg("step"), py::arg("e"), py::arg("threads") = 0,

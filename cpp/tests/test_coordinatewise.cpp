@@ -33,3 +33,14 @@ TEST_CASE("coordinate-wise rules: one step by hand") {
   CHECK(CoordStep(r, 0)(0, 2.0, m, v, 2.0) == doctest::Approx(-0.8));
   CHECK_THROWS(r.validate(2, 1));  // diag needs d entries
 }
+
+TEST_CASE("coordinate-wise rules: clipping by norm, then per coordinate") {
+  CoordRule r;
+  double g[2] = {3.0, 4.0};
+  r.clip_norm = 1.0, r.clip = 0.7;
+  r.clip_gradient(g, 2);
+  CHECK(g[0] == doctest::Approx(0.6));
+  CHECK(g[1] == doctest::Approx(0.7));  // 0.8 after the norm, then clipped
+  r.clip = -1.0;
+  CHECK_THROWS(r.validate(2, 1));
+}

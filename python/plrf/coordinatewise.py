@@ -37,7 +37,9 @@ RULES = ("sign", "signum", "rmsprop", "adam", "precond", "python")
 @dataclass(frozen=True, repr=False)
 class CoordinateWise(cap.Transform):
     """A coordinate-wise update rule (plrf/optim/coordinatewise.hpp); it replaces the chain's momentum.
-    weight_decay is L2 (added to the gradient) unless decoupled (AdamW: theta -= lr wd theta)."""
+    weight_decay is L2 (added to the gradient) unless decoupled (AdamW: theta -= lr wd theta). Every
+    built-in rule takes clip= (each coordinate of g into [-clip, clip]) and clip_norm= (g scaled to norm
+    at most clip_norm, first), 0 for none."""
 
     rule: str
     lr: Schedule
@@ -47,6 +49,8 @@ class CoordinateWise(cap.Transform):
     weight_decay: Schedule = field(default_factory=lambda: Schedule.constant(0.0))
     decoupled: bool = False
     diag: tuple = ()
+    clip: float = 0.0       # per-coordinate clipping of g (0: off)
+    clip_norm: float = 0.0  # global-norm clipping of g per seed (0: off), applied first
     update: object = None  # python: update(grad, state, t) -> (step, state) on (seeds x d) arrays
     init: object = None    # python: init(theta) -> the rule's first state (default None)
     label: str = ""        # python: the rule's name
@@ -64,12 +68,16 @@ class CoordinateWise(cap.Transform):
             raise ValueError(f"eps must be >= 0, got {self.eps}")
         if self.rule == "precond" and not (len(self.diag) and all(p > 0 for p in self.diag)):
             raise ValueError("diag must be a non-empty sequence of positive numbers (the preconditioner P)")
+        for name in ("clip", "clip_norm"):
+            if not check.finite(name, getattr(self, name)) >= 0.0:
+                raise ValueError(f"{name} must be >= 0 (0: no clipping), got {getattr(self, name)}")
         if (self.rule == "python") != callable(self.update):
             raise ValueError("update must be a callable update(grad, state, t) -> (step, state) (plrf.custom_rule)")
 
     def core_args(self) -> dict:
         return dict(rule=self.rule, lr=self.lr, b1=self.b1, b2=self.b2, eps=self.eps, weight_decay=self.weight_decay,
-                    decoupled=self.decoupled, diag=list(self.diag), momentum=None)
+                    decoupled=self.decoupled, diag=list(self.diag), clip=self.clip, clip_norm=self.clip_norm,
+                    momentum=None)
 
     def __repr__(self):
         if self.rule == "python":
@@ -83,36 +91,38 @@ def _member(rule, lr, **kw):
     return chain(CoordinateWise(rule, schedule(lr, "lr"), **kw))
 
 
-def sign_sgd(lr):
+def sign_sgd(lr, *, clip=0.0, clip_norm=0.0):
     """signSGD: theta -= lr sign(g)."""
-    return _member("sign", lr)
+    return _member("sign", lr, clip=clip, clip_norm=clip_norm)
 
 
-def signum(lr, b1=0.9):
+def signum(lr, b1=0.9, *, clip=0.0, clip_norm=0.0):
     """signum: the sign of a momentum buffer m = b1 m + (1 - b1) g."""
-    return _member("signum", lr, b1=b1)
+    return _member("signum", lr, b1=b1, clip=clip, clip_norm=clip_norm)
 
 
-def rmsprop(lr, b2=0.99, eps=1e-8, weight_decay=0.0):
+def rmsprop(lr, b2=0.99, eps=1e-8, weight_decay=0.0, *, clip=0.0, clip_norm=0.0):
     """RMSprop (PyTorch's form): v = b2 v + (1 - b2) g^2, theta -= lr g / (sqrt(v) + eps); L2 weight decay."""
-    return _member("rmsprop", lr, b2=b2, eps=eps, weight_decay=schedule(weight_decay, "weight_decay"))
+    return _member("rmsprop", lr, b2=b2, eps=eps, weight_decay=schedule(weight_decay, "weight_decay"), clip=clip,
+                   clip_norm=clip_norm)
 
 
-def adam(lr, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0):
+def adam(lr, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0, *, clip=0.0, clip_norm=0.0):
     """Adam with bias correction (PyTorch's form); weight_decay is L2, added to the gradient."""
-    return _member("adam", lr, b1=b1, b2=b2, eps=eps, weight_decay=schedule(weight_decay, "weight_decay"))
+    return _member("adam", lr, b1=b1, b2=b2, eps=eps, weight_decay=schedule(weight_decay, "weight_decay"), clip=clip,
+                   clip_norm=clip_norm)
 
 
-def adamw(lr, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.01):
+def adamw(lr, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.01, *, clip=0.0, clip_norm=0.0):
     """AdamW: Adam with decoupled weight decay theta -= lr wd theta (from the theta before the step)."""
     return _member("adam", lr, b1=b1, b2=b2, eps=eps, weight_decay=schedule(weight_decay, "weight_decay"),
-                   decoupled=True)
+                   decoupled=True, clip=clip, clip_norm=clip_norm)
 
 
-def preconditioned_sgd(lr, diag):
+def preconditioned_sgd(lr, diag, *, clip=0.0, clip_norm=0.0):
     """SGD with a fixed diagonal preconditioner P: theta -= lr P g (diag: P's d entries, > 0)."""
     p = check.float_array("diag", diag, 1)
-    return _member("precond", lr, diag=tuple(float(x) for x in p))
+    return _member("precond", lr, diag=tuple(float(x) for x in p), clip=clip, clip_norm=clip_norm)
 
 
 def custom_rule(update, init=None, name="custom"):
@@ -182,7 +192,7 @@ def run_state(source, chain, steps, batch=1, seeds=1, record=None, threads=None,
     member = chain.get("coordinatewise")
     if member is None:
         args = dict(rule="sign", lr=Schedule.constant(0.0), b1=0.0, b2=0.0, eps=0.0, weight_decay=Schedule.constant(0.0),
-                    decoupled=False, diag=[], momentum=chain.get("momentum").optimizer)
+                    decoupled=False, diag=[], clip=0.0, clip_norm=0.0, momentum=chain.get("momentum").optimizer)
     else:
         args = member.core_args()
     e0 = -(theta_star @ U)  # e = U^T (theta0 - theta*) at theta0 = 0

@@ -11,7 +11,10 @@
 //   precond   theta -= lr p_i g                                   (p: a fixed diagonal)
 // Weight decay wd: coupled (L2, PyTorch's Adam): g += wd theta before the rule; decoupled (AdamW):
 // theta -= lr wd theta, from the theta before the step. lr and wd are Schedules read at t.
+// Clipping (0: off), applied to g before weight decay and the rule, per seed: first the global norm,
+// g *= min(1, clip_norm / |g|), then each coordinate, g_i = min(max(g_i, -clip), clip).
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
@@ -32,6 +35,7 @@ struct CoordRule {
   Schedule weight_decay = Schedule::constant(0.0);
   bool decoupled = false;
   std::vector<double> diag;  // precond only: p_i > 0
+  double clip = 0.0, clip_norm = 0.0;
 
   static Kind kind_of(const std::string& name) {
     if (name == "sign") return Kind::Sign;
@@ -46,10 +50,24 @@ struct CoordRule {
     const auto in01 = [](double x) { return x >= 0.0 && x < 1.0; };
     if (!in01(b1) || !in01(b2)) throw std::invalid_argument("b1 and b2 must be in [0, 1)");
     if (!(eps >= 0.0) || !std::isfinite(eps)) throw std::invalid_argument("eps must be finite and >= 0");
+    if (!(clip >= 0.0) || !(clip_norm >= 0.0)) throw std::invalid_argument("clip and clip_norm must be >= 0");
     if (kind == Kind::Precond && static_cast<std::int64_t>(diag.size()) != d)
       throw std::invalid_argument("precond: the diagonal must have d = " + std::to_string(d) + " entries");
     lr.check_length(steps, "lr");
     weight_decay.check_length(steps, "weight_decay");
+  }
+
+  // Clips one seed's gradient g (length d) in place.
+  void clip_gradient(double* g, std::int64_t d) const {
+    if (clip_norm > 0.0) {
+      double n2 = 0.0;
+      for (std::int64_t i = 0; i < d; ++i) n2 += g[i] * g[i];
+      const double n = std::sqrt(n2);
+      if (n > clip_norm)
+        for (std::int64_t i = 0; i < d; ++i) g[i] *= clip_norm / n;
+    }
+    if (clip > 0.0)
+      for (std::int64_t i = 0; i < d; ++i) g[i] = std::min(std::max(g[i], -clip), clip);
   }
 
   bool uses_m() const { return kind == Kind::Signum || kind == Kind::Adam; }

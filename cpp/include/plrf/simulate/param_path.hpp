@@ -182,7 +182,8 @@ class ParamEngine {
       std::fill(delta, delta + d_, 0.0);
       return;
     }
-    const double* g = g_.data() + s * d_;
+    double* g = g_.data() + s * d_;
+    if (r_.rule) r_.rule->clip_gradient(g, d_);
     double* th = s_.theta + s * d_;
     double* m = s_.m + s * d_;
     double* v = s_.v + s * d_;
