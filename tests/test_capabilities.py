@@ -18,7 +18,8 @@ def test_the_docs_table_is_the_generated_one():
 
 
 def test_every_transform_kind_is_in_the_table():
-    assert set(cap.KINDS) == {"momentum", "decay", "svag", "controller", "experts", "gradient_model", "clip"}
+    assert set(cap.KINDS) == {"momentum", "decay", "svag", "controller", "experts", "gradient_model", "clip",
+                              "coordinatewise"}
     for kind in cap.KINDS:
         assert f"| {kind} |" in cap.table()
 
@@ -95,7 +96,7 @@ def test_labels_are_the_weakest_members():
 
 
 def test_instance_refinements():
-    assert plrf.chain(plrf.sgd_momentum(0.1, 0.9)).engines() == ["exact", "fast", "ode", "eigen", "full"]
+    assert plrf.chain(plrf.sgd_momentum(0.1, 0.9)).engines() == ["exact", "fast", "ode", "eigen", "full", "param"]
     assert plrf.chain(plrf.sgd(0.1), plrf.controllers.polyak()).engines() == ["exact", "ode", "eigen"]
     assert plrf.chain(plrf.sgd(0.1), plrf.continuized()).engines() == ["continuous"]
 

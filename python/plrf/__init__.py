@@ -31,6 +31,7 @@ from . import engines  # the engines and their options: method=plrf.engines.fast
 from .errstate import errstate, geterr, seterr  # what an engine does on divergence (as np.errstate)
 from . import matrix  # plrf.matrix: Muon, SignSVD, SignSGD on a matrix-valued PLRF (docs/muon.md)
 from .simulation import resume, simulate
+from .coordinatewise import adam, adamw, custom_rule, preconditioned_sgd, rmsprop, sign_sgd, signum  # simulate(space="param")
 from . import controllers  # plrf.controllers.adagrad_norm(), ...: step-size controllers (docs/adaptive.md)
 from . import checkpoint  # plrf.checkpoint.load, CheckpointError: the inert checkpoint format
 from . import sweep  # plrf.sweep.run(grid(...), store=...); plrf.sweep.grid, plrf.sweep.load
@@ -62,6 +63,13 @@ __all__ = [
     "defaults",
     "simulate",
     "resume",
+    "sign_sgd",
+    "signum",
+    "rmsprop",
+    "adam",
+    "adamw",
+    "preconditioned_sgd",
+    "custom_rule",
     "exact_risk",
     "max_stable_lr",
     "Experts",

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 __all__ = ["ENGINES", "VALUES", "Transform", "Rule", "RULES", "KINDS", "check", "label", "engines_for", "table"]
 
-# exact_risk(method=...) engines, then simulate(space=...) paths.
+# exact_risk(method=...) engines, then simulate(space=...) paths (param: the parameter basis).
 DETERMINISTIC = ("exact", "fast", "ode", "continuous")
-MONTE_CARLO = ("eigen", "full")
+MONTE_CARLO = ("eigen", "full", "param")
 ENGINES = DETERMINISTIC + MONTE_CARLO
 
 EXACT = "exact"
@@ -97,6 +97,7 @@ RULES = {
     frozenset({"experts", "gradient_model"}): Rule(False, "the gradient models are SDEs of one learner"),
     frozenset({"decay", "gradient_model"}): Rule(False, "the gradient models replace SGD's gradient; the knobs are "
                                                         "defined on the true batch gradient only"),
+    frozenset({"momentum", "coordinatewise"}): Rule(False, "each is the whole update rule: a chain holds one of them"),
     frozenset({"svag", "gradient_model"}): Rule(False, "SVAG is itself a discretisation of the Ito model; "
                                                        "combining it with another model defines nothing"),
     # DP-SGD clipping (plrf.privacy.clip): it acts on each sample's gradient, so it needs a plain batch of samples

@@ -53,7 +53,7 @@ class Controller(cap.Transform):
     REFINES = "full: adagrad_norm, ema_norm, risk_norm, rmsprop_dana (polyak and line_search need the batch loss or K e)."
     # The controller's expected risk has no closed recursion: exact and ode run its deterministic equivalent.
     DECLARES = {"exact": cap.APPROXIMATE, "fast": cap.UNDEFINED, "ode": cap.APPROXIMATE, "continuous": cap.UNDEFINED,
-                "eigen": cap.IN_LAW, "full": cap.IN_LAW}
+                "eigen": cap.IN_LAW, "full": cap.IN_LAW, "param": cap.UNDEFINED}
     REFINES += " log_ema_norm: full as ema_norm; ode: not defined (a per-step rule)."
 
     def capability(self, engine):

@@ -1,7 +1,7 @@
 """Engines and their options: what `exact_risk(method=...)` and `simulate(space=...)` take.
 
 An engine is named by a string ("exact", "fast", "ode", "continuous" for exact_risk; "eigen",
-"full" for simulate), the names plrf.capabilities declares every transform against. When an
+"full", "param" for simulate), the names plrf.capabilities declares every transform against. When an
 engine has options, its constructor here carries them, so an option lives with the one engine
 that reads it rather than as a keyword every call accepts and most ignore:
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from . import _validate as check
 from .capabilities import DETERMINISTIC, MONTE_CARLO
 
-__all__ = ["Engine", "exact", "fast", "ode", "continuous", "eigen", "full", "get", "resolve"]
+__all__ = ["Engine", "exact", "fast", "ode", "continuous", "eigen", "full", "param", "get", "resolve"]
 
 SAMPLERS = ("fast", "explicit")
 
@@ -45,7 +45,8 @@ class Engine:
 
 # The options each engine reads (the named constructors below take exactly these).
 OPTIONS = {"exact": ("compress",), "fast": ("rtol", "compress"), "ode": ("dt", "rtol", "compress"),
-           "continuous": ("compress",), "eigen": ("sampler",), "full": ()}
+           "continuous": ("compress",), "eigen": ("sampler",), "full": (),
+           "param": ()}
 
 
 def exact(compress=None) -> Engine:
@@ -76,6 +77,11 @@ def eigen(sampler="fast") -> Engine:
 def full() -> Engine:
     """Monte Carlo with honest v-dimensional samples through W (needs a PLRF problem): the reference."""
     return Engine("full")
+
+
+def param() -> Engine:
+    """Monte Carlo in the parameter basis (needs the eigenvectors): coordinate-wise optimizers, exact in law."""
+    return Engine("param")
 
 
 def get(name, **options) -> Engine:

@@ -48,7 +48,7 @@ class Experts(cap.Transform):
     # every expert's expected risk is the one moment map with gain p_i lambda: exact on every discrete method;
     # the routed simulator is the eigen path's fast sampler (routing counts from the kRouting stream)
     DECLARES = {"exact": cap.EXACT, "fast": cap.EXACT, "ode": cap.EXACT, "continuous": cap.UNDEFINED,
-                "eigen": cap.IN_LAW, "full": cap.UNDEFINED}
+                "eigen": cap.IN_LAW, "full": cap.UNDEFINED, "param": cap.UNDEFINED}
 
     def __init__(self, p, clock="shared", sparse=False, optimizers=None):
         if clock not in CLOCKS:

@@ -145,7 +145,7 @@ class Momentum(cap.Transform):
     KIND = "momentum"
     REFINES = "continuous: plain SGD only (gamma1 = gamma3 = 0)."
     DECLARES = {"exact": cap.EXACT, "fast": cap.EXACT, "ode": cap.EXACT, "continuous": cap.EXACT,
-                "eigen": cap.IN_LAW, "full": cap.IN_LAW}
+                "eigen": cap.IN_LAW, "full": cap.IN_LAW, "param": cap.IN_LAW}
 
     def capability(self, engine):
         # the continuous-time models are SDEs of plain SGD (gamma1 = gamma3 = 0)
@@ -170,7 +170,7 @@ class Decay(cap.Transform):
     noise: Schedule
     KIND = "decay"
     DECLARES = {"exact": cap.EXACT, "fast": cap.UNDEFINED, "ode": cap.UNDEFINED, "continuous": cap.UNDEFINED,
-                "eigen": cap.IN_LAW, "full": cap.IN_LAW}
+                "eigen": cap.IN_LAW, "full": cap.IN_LAW, "param": cap.UNDEFINED}
 
     def __repr__(self):
         on = [k for k in ("l2", "decay", "noise") if not _is_zero(getattr(self, k))]
@@ -184,7 +184,7 @@ class Svag(cap.Transform):
     l: float
     KIND = "svag"
     DECLARES = {"exact": cap.EXACT, "fast": cap.EXACT, "ode": cap.EXACT, "continuous": cap.UNDEFINED,
-                "eigen": cap.IN_LAW, "full": cap.UNDEFINED}
+                "eigen": cap.IN_LAW, "full": cap.UNDEFINED, "param": cap.UNDEFINED}
 
     def __repr__(self):
         return f"svag({self.l:g})"

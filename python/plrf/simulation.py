@@ -7,6 +7,8 @@ risk on a grid of steps, for many seeds in parallel (C++ threads, GIL released).
   the B-independent "fast" gradient sampler, or O(B d) with plrf.engines.eigen(sampler="explicit").
   Needs only the spectral data, so it also runs on a theory or user Spectrum.
 - space="full": honest v-dimensional samples through W (needs a PLRF problem), the reference.
+- space="param": the parameter basis (needs K's eigenvectors), for coordinate-wise optimizers
+  (plrf.adam, plrf.sign_sgd, ...; plrf/coordinatewise.py), O(d^2) per seed and step.
 
 The optimizer is a chain of transforms (plrf.chain, docs/design.md); its gradient-model member swaps
 SGD's batch gradient for one of its stochastic models (eigen path only, docs/families.md §4):
@@ -37,6 +39,7 @@ from .capabilities import MONTE_CARLO
 from .curves import Curves, check_record, report_divergence
 from .errstate import geterr
 from .controllers import Controller
+from .coordinatewise import simulate_param
 from .optim import GenMomentum, check_optimizer, knobs_of
 from .problem import PLRF
 from .spectrum import Spectrum, as_spectrum
@@ -83,6 +86,10 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
     engine = engines.resolve(space, "space", MONTE_CARLO)
     c = as_chain(optimizer)
     law = c.check(engine.name)
+    if engine.name == "param":  # coordinate-wise rules: the parameter-basis engine (plrf.coordinatewise)
+        curves = simulate_param(problem_or_spectrum, c, steps, batch, seeds, record, threads, progress, checkpoint)
+        curves.meta.update(chain=c.name, law=law)
+        return curves
     low = c.lower()
     if low.experts is not None:
         curves = _simulate_experts(problem_or_spectrum, low.optimizer, steps, batch, seeds, record, engine, threads,

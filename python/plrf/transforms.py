@@ -43,7 +43,7 @@ class GradientModel(cap.Transform):
     REFINES = ("hsgd and ito: plain SGD momentum only; eigen: hsgd, ito, gaussianised; continuous: hsgd, ito, "
                "continuized.")
     DECLARES = {"exact": cap.UNDEFINED, "fast": cap.UNDEFINED, "ode": cap.UNDEFINED, "continuous": cap.EXACT,
-                "eigen": cap.MODEL_LAW, "full": cap.UNDEFINED}
+                "eigen": cap.MODEL_LAW, "full": cap.UNDEFINED, "param": cap.UNDEFINED}
 
     def __post_init__(self):
         check.choice("model", self.model, MODELS)
@@ -195,8 +195,9 @@ def chain(*transforms) -> Chain:
             raise ValueError(f"chain: {type(t).__name__} is not a transform (a plrf.GenMomentum, plrf.decay(...), "
                              "plrf.svag(l), a plrf.controllers controller, a plrf.Experts or a gradient "
                              "model such as plrf.hsgd())")
-    if sum(m.KIND == "momentum" for m in members) != 1:
-        raise ValueError("chain: a chain needs exactly one momentum (a plrf.GenMomentum such as plrf.sgd(lr))")
+    if sum(m.KIND in ("momentum", "coordinatewise") for m in members) != 1:
+        raise ValueError("chain: a chain needs exactly one momentum (a plrf.GenMomentum such as plrf.sgd(lr)) or one "
+                         "coordinate-wise rule (plrf.adam(lr), plrf.sign_sgd(lr), ...)")
     return Chain(tuple(members))
 
 

@@ -32,7 +32,7 @@ class Clip(cap.Transform):
     REFINES = ("C = oo (identity): defined wherever the rest of the chain is, with its word; exact: plain SGD "
                "only, a deterministic equivalent (docs/privacy.md); eigen: runs the explicit sampler.")
     DECLARES = {"exact": cap.APPROXIMATE, "fast": cap.UNDEFINED, "ode": cap.UNDEFINED, "continuous": cap.UNDEFINED,
-                "eigen": cap.IN_LAW, "full": cap.IN_LAW}
+                "eigen": cap.IN_LAW, "full": cap.IN_LAW, "param": cap.UNDEFINED}
 
     def __post_init__(self):
         C = _number("C", self.C)

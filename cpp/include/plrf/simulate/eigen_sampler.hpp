@@ -42,6 +42,31 @@ namespace plrf::simulate {
 
 enum class Sampler { Fast, Explicit };
 
+// One draw of the fast sampler: g_j = lambda_j e_j coef_e + lambda_j^{1/2} xi_j coef_xi, and
+// r2 = |r|^2 = sum_b r_b^2 over its samples (the batch loss's numerator).
+struct FastDraw {
+  double coef_e, coef_xi, r2;
+};
+
+// The three Bartlett scalars of lane `lane` (n of the batch's B samples, variates 3 lane .. 3 lane + 2
+// of (seed, kScalars) at step t) and, with a2 = |a|^2 and ax = a . xi, the draw's coefficients.
+// Shared by the eigen path and the parameter-basis path (simulate/param_path.hpp).
+inline FastDraw fast_scalars(std::uint64_t seed, std::uint64_t t, std::uint64_t lane, std::int64_t n,
+                             std::int64_t batch, double a2, double sigma, double ax) {
+  const rng::StreamKey sk{seed, rng::kScalars};
+  const double B = static_cast<double>(batch), N = static_cast<double>(n);
+  const double c1sq = rng::chi_square(N, sk, t, 3 * lane);
+  const double c2sq = rng::chi_square(N - 1.0, sk, t, 3 * lane + 1);
+  const double n21 = rng::scalar_normal(sk, t, 3 * lane + 2);
+  const double na = std::sqrt(a2);
+  const double w_eps = std::sqrt(c1sq) * n21;  // w . eps'
+  const double eps2 = n21 * n21 + c2sq;        // |eps'|^2
+  const double s1 = na * c1sq - sigma * w_eps;  // w . r
+  const double r2 = a2 * c1sq - 2.0 * na * sigma * w_eps + sigma * sigma * eps2;
+  const double rn = std::sqrt(r2 > 0.0 ? r2 : 0.0);
+  return {na > 0.0 ? (s1 - rn * ax / na) / (na * B) : 0.0, rn / B, r2};
+}
+
 // Shared, read-only data of an eigenbasis run.
 struct EigenModel {
   const Spectrum* spectrum;
@@ -116,12 +141,6 @@ class EigenStepper {
     return linalg::lane_sum(0, d_, [&](std::int64_t j) { return lam[j] * e[j] * e[j]; });
   }
 
-  // One draw of the fast sampler: g_j = lambda_j e_j coef_e + lambda_j^{1/2} xi_j coef_xi, and
-  // r2 = |r|^2 = sum_b r_b^2 over its samples (the batch loss's numerator).
-  struct FastDraw {
-    double coef_e, coef_xi, r2;
-  };
-
   fused::FastPass fast_pass() {
     return {m_.sqrt_lambda.data(), slot_.x, slot_.y, buf_.data(), d_, 0.0, 0.0};
   }
@@ -161,18 +180,7 @@ class EigenStepper {
 
   // The three Bartlett scalars of lane `lane` (n samples) and, with a . xi, the draw's coefficients.
   FastDraw draw_scalars(std::uint64_t t, std::uint64_t lane, std::int64_t n, double ax) const {
-    const rng::StreamKey sk{slot_.seed, rng::kScalars};
-    const double B = static_cast<double>(m_.batch), N = static_cast<double>(n);
-    const double c1sq = rng::chi_square(N, sk, t, 3 * lane);
-    const double c2sq = rng::chi_square(N - 1.0, sk, t, 3 * lane + 1);
-    const double n21 = rng::scalar_normal(sk, t, 3 * lane + 2);
-    const double a2 = energy_, na = std::sqrt(a2), sigma = m_.sigma;
-    const double w_eps = std::sqrt(c1sq) * n21;  // w . eps'
-    const double eps2 = n21 * n21 + c2sq;        // |eps'|^2
-    const double s1 = na * c1sq - sigma * w_eps;  // w . r
-    const double r2 = a2 * c1sq - 2.0 * na * sigma * w_eps + sigma * sigma * eps2;
-    const double rn = std::sqrt(r2 > 0.0 ? r2 : 0.0);
-    return {na > 0.0 ? (s1 - rn * ax / na) / (na * B) : 0.0, rn / B, r2};
+    return fast_scalars(slot_.seed, t, lane, n, m_.batch, energy_, m_.sigma, ax);
   }
 
   // The fast sampler's step on n samples at lane `lane` (a plain run: all B samples at lane 0);

@@ -1,0 +1,272 @@
+"""Coordinate-wise optimizers (signSGD, signum, RMSprop, Adam, AdamW, fixed diagonal preconditioning)
+and the parameter-basis Monte Carlo engine that runs them: simulate(..., space="param").
+
+    problem = plrf.PLRF(alpha=1.0, beta=0.5, d=128, seed=0)
+    curves = plrf.simulate(problem, plrf.adam(1e-3), 1000, batch=8, seeds=64, space="param")
+
+These rules act on coordinates, so they are not rotation invariant: the eigenbasis reduction of the
+other engines does not apply, and the run needs K's eigenvectors (a PLRF problem, or a Spectrum with
+eigenvectors and theta_star). Each rule is one C++ definition (plrf/optim/coordinatewise.hpp), a
+chain member of kind "coordinatewise" that takes the place of the momentum. The engine
+(plrf/simulate/param_path.hpp) draws the batch-averaged gradient exactly in law with the eigen path's
+O(d) fast sampler and rotates it with one GEMM for all seeds; the risk is exact (docs/coordinatewise.md).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _core
+from . import _validate as check
+from . import capabilities as cap
+from ._progress import Progress
+from .curves import Curves, check_record, report_divergence
+from .errstate import geterr
+from .optim import Schedule, schedule
+from .problem import PLRF
+from .spectrum import Spectrum
+
+__all__ = ["CoordinateWise", "sign_sgd", "signum", "rmsprop", "adam", "adamw", "preconditioned_sgd",
+           "custom_rule", "simulate_param", "run_state", "param_memory", "max_param_d",
+           "preconditioned_spectrum"]
+
+RULES = ("sign", "signum", "rmsprop", "adam", "precond", "python")
+
+
+@dataclass(frozen=True, repr=False)
+class CoordinateWise(cap.Transform):
+    """A coordinate-wise update rule (plrf/optim/coordinatewise.hpp); it replaces the chain's momentum.
+    weight_decay is L2 (added to the gradient) unless decoupled (AdamW: theta -= lr wd theta). Every
+    built-in rule takes clip= (each coordinate of g into [-clip, clip]) and clip_norm= (g scaled to norm
+    at most clip_norm, first), 0 for none."""
+
+    rule: str
+    lr: Schedule
+    b1: float = 0.0
+    b2: float = 0.0
+    eps: float = 0.0
+    weight_decay: Schedule = field(default_factory=lambda: Schedule.constant(0.0))
+    decoupled: bool = False
+    diag: tuple = ()
+    clip: float = 0.0       # per-coordinate clipping of g (0: off)
+    clip_norm: float = 0.0  # global-norm clipping of g per seed (0: off), applied first
+    update: object = None  # python: update(grad, state, t) -> (step, state) on (seeds x d) arrays
+    init: object = None    # python: init(theta) -> the rule's first state (default None)
+    label: str = ""        # python: the rule's name
+    KIND = "coordinatewise"
+    DECLARES = {"exact": cap.UNDEFINED, "fast": cap.UNDEFINED, "ode": cap.UNDEFINED, "continuous": cap.UNDEFINED,
+                "eigen": cap.UNDEFINED, "full": cap.UNDEFINED, "param": cap.IN_LAW}
+
+    def __post_init__(self):
+        check.choice("rule", self.rule, RULES)
+        for name in ("b1", "b2"):
+            x = check.finite(name, getattr(self, name))
+            if not 0.0 <= x < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {x}")
+        if not check.finite("eps", self.eps) >= 0.0:
+            raise ValueError(f"eps must be >= 0, got {self.eps}")
+        if self.rule == "precond" and not (len(self.diag) and all(p > 0 for p in self.diag)):
+            raise ValueError("diag must be a non-empty sequence of positive numbers (the preconditioner P)")
+        for name in ("clip", "clip_norm"):
+            if not check.finite(name, getattr(self, name)) >= 0.0:
+                raise ValueError(f"{name} must be >= 0 (0: no clipping), got {getattr(self, name)}")
+        if (self.rule == "python") != callable(self.update):
+            raise ValueError("update must be a callable update(grad, state, t) -> (step, state) (plrf.custom_rule)")
+
+    def core_args(self) -> dict:
+        return dict(rule=self.rule, lr=self.lr, b1=self.b1, b2=self.b2, eps=self.eps, weight_decay=self.weight_decay,
+                    decoupled=self.decoupled, diag=list(self.diag), clip=self.clip, clip_norm=self.clip_norm,
+                    momentum=None)
+
+    def __repr__(self):
+        if self.rule == "python":
+            return self.label
+        return {"sign": "sign_sgd", "precond": "preconditioned_sgd"}.get(self.rule, self.rule) + (
+            "w" if self.decoupled and self.rule == "adam" else "")
+
+
+def _member(rule, lr, **kw):
+    from .transforms import chain  # chain imports the member kinds; a member module does not import it
+    return chain(CoordinateWise(rule, schedule(lr, "lr"), **kw))
+
+
+def sign_sgd(lr, *, clip=0.0, clip_norm=0.0):
+    """signSGD: theta -= lr sign(g)."""
+    return _member("sign", lr, clip=clip, clip_norm=clip_norm)
+
+
+def signum(lr, b1=0.9, *, clip=0.0, clip_norm=0.0):
+    """signum: the sign of a momentum buffer m = b1 m + (1 - b1) g."""
+    return _member("signum", lr, b1=b1, clip=clip, clip_norm=clip_norm)
+
+
+def rmsprop(lr, b2=0.99, eps=1e-8, weight_decay=0.0, *, clip=0.0, clip_norm=0.0):
+    """RMSprop (PyTorch's form): v = b2 v + (1 - b2) g^2, theta -= lr g / (sqrt(v) + eps); L2 weight decay."""
+    return _member("rmsprop", lr, b2=b2, eps=eps, weight_decay=schedule(weight_decay, "weight_decay"), clip=clip,
+                   clip_norm=clip_norm)
+
+
+def adam(lr, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0, *, clip=0.0, clip_norm=0.0):
+    """Adam with bias correction (PyTorch's form); weight_decay is L2, added to the gradient."""
+    return _member("adam", lr, b1=b1, b2=b2, eps=eps, weight_decay=schedule(weight_decay, "weight_decay"), clip=clip,
+                   clip_norm=clip_norm)
+
+
+def adamw(lr, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.01, *, clip=0.0, clip_norm=0.0):
+    """AdamW: Adam with decoupled weight decay theta -= lr wd theta (from the theta before the step)."""
+    return _member("adam", lr, b1=b1, b2=b2, eps=eps, weight_decay=schedule(weight_decay, "weight_decay"),
+                   decoupled=True, clip=clip, clip_norm=clip_norm)
+
+
+def preconditioned_sgd(lr, diag, *, clip=0.0, clip_norm=0.0):
+    """SGD with a fixed diagonal preconditioner P: theta -= lr P g (diag: P's d entries, > 0)."""
+    p = check.float_array("diag", diag, 1)
+    return _member("precond", lr, diag=tuple(float(x) for x in p), clip=clip, clip_norm=clip_norm)
+
+
+def custom_rule(update, init=None, name="custom"):
+    """Your own update rule, run by the parameter-basis engine on the same draws as the built-in ones.
+
+    update(grad, state, t) -> (step, state): grad is the (seeds x d) batch-averaged gradient at step t
+    (0-based), step the (seeds x d) change of theta; state is yours (init(theta) -> first state, or None).
+    The loop runs in Python (NumPy matmuls for the rotation), so results follow NumPy's BLAS."""
+    if not callable(update) or (init is not None and not callable(init)):
+        raise ValueError("update (and init, if given) must be callables: update(grad, state, t) -> (step, state)")
+    return _member("python", 0.0, update=update, init=init, label=str(name))
+
+
+# ---- the engine -------------------------------------------------------------------------------------
+def param_memory(d: int, seeds: int, records: int = 0) -> float:
+    """Bytes the parameter-basis engine allocates besides the caller's U: U^T (d x d), two S x d GEMM
+    buffers and the state (e, theta, m, v: S x d each) with the risk record."""
+    return 8.0 * (d * d + 6.0 * seeds * d + seeds * records)
+
+
+def max_param_d(nbytes: float, seeds: int = 64) -> int:
+    """The largest d whose U (kept by the spectrum) plus param_memory fit in `nbytes`."""
+    # 16 d^2 + 48 S d <= nbytes
+    a, b = 16.0, 48.0 * seeds
+    return int((-b + (b * b + 4 * a * nbytes) ** 0.5) / (2 * a))
+
+
+def _rotation(source):
+    """(spectrum, U, theta*) of a PLRF problem or a Spectrum that keeps its eigenvectors."""
+    if isinstance(source, PLRF):
+        check.memory(8.0 * source.d * source.d * 2, f"space='param' at d={source.d} (U and U^T, d x d each)")
+        source = source.spectrum(keep_vectors=True)
+    if not isinstance(source, Spectrum):
+        raise ValueError(f"problem_or_spectrum must be a PLRF problem or a plrf.Spectrum, got {type(source).__name__}")
+    if source.eigenvectors is None or source.theta_star is None:
+        raise ValueError("space='param' needs K's eigenvectors and theta_star (coordinate-wise rules are not "
+                         "rotation invariant): pass a PLRF problem, or a Spectrum with eigenvectors= and theta_star=")
+    return source, np.ascontiguousarray(source.eigenvectors), source.theta_star
+
+
+def simulate_param(source, chain, steps, batch=1, seeds=1, record=None, threads=None, progress="auto",
+                   checkpoint=None) -> Curves:
+    """simulate(..., space="param") for a checked chain (a coordinate-wise rule or a momentum alone)."""
+    if checkpoint is not None:
+        raise ValueError("checkpoint: space='param' does not checkpoint yet (the run goes to the end or Ctrl-C)")
+    state, interrupted, record, seeds, spec = run_state(source, chain, steps, batch, seeds, record, threads, progress)
+    meta = dict(spec.meta, optimizer=chain.name, steps=int(steps), batch=int(batch), space="param",
+                steps_done=state["step"].copy())
+    curves = Curves(steps=record.copy(), risk=state["risk"], seeds=seeds.copy(), meta=meta,
+                    diverged_at=state["diverged_at"], interrupted=bool(interrupted))
+    report_divergence(curves.diverged_at, f"simulate({chain.name}, space='param')", geterr()["divergence"])
+    return curves
+
+
+def run_state(source, chain, steps, batch=1, seeds=1, record=None, threads=None, progress=False):
+    """The parameter-basis run's final state (e, theta, m, v, step, diverged_at, risk: numpy arrays, one
+    row per seed), interrupted, the record grid, the seeds and the spectrum (tests read theta)."""
+    steps = check.integer("steps", steps, 1, 2**48 - 1)
+    batch = check.integer("batch", batch, 1)
+    record = check_record(record, steps)
+    threads = check.threads(threads)
+    n = check.seed_count(seeds)
+    d = source.d if isinstance(source, (PLRF, Spectrum)) else 0
+    check.memory(param_memory(d, n, len(record)), f"space='param' at d={d} with seeds={n} (U^T: 8 d^2 bytes)")
+    spec, U, theta_star = _rotation(source)
+    seeds = check.seeds(seeds)
+    member = chain.get("coordinatewise")
+    if member is None:
+        args = dict(rule="sign", lr=Schedule.constant(0.0), b1=0.0, b2=0.0, eps=0.0, weight_decay=Schedule.constant(0.0),
+                    decoupled=False, diag=[], clip=0.0, clip_norm=0.0, momentum=chain.get("momentum").optimizer)
+    else:
+        args = member.core_args()
+    e0 = -(theta_star @ U)  # e = U^T (theta0 - theta*) at theta0 = 0
+    state = dict(e=np.tile(e0, (n, 1)), theta=np.zeros((n, spec.d)), m=np.zeros((n, spec.d)),
+                 v=np.zeros((n, spec.d)), step=np.zeros(n, dtype=np.int64), diverged_at=np.full(n, -1, dtype=np.int64),
+                 risk=np.full((n, len(record)), np.nan))
+    bar = Progress(progress, total=steps * n, unit="seed-step", desc=f"simulate {chain.name} (param)",
+                   seconds=4e-9 * spec.d * spec.d * n * steps)
+    if member is not None and member.rule == "python":
+        interrupted = _python_loop(spec, U, member, steps, batch, seeds, record, threads, bar, state)
+        return state, interrupted, record, seeds, spec
+    try:
+        interrupted, finished = _core._simulate_param(
+            eigenvalues=spec.eigenvalues, rho=e0**2, p_inf=spec.p_inf, eigenvectors=U, **args, steps=steps,
+            batch=batch, record=record.tolist(), seeds=seeds, threads=threads, progress=bar.callback, **state)
+        if finished:
+            bar.finish()
+    finally:
+        bar.close()
+    return state, interrupted, record, seeds, spec
+
+
+def _python_loop(spec, U, member, steps, batch, seeds, record, threads, bar, state) -> bool:
+    """A Python update rule on the engine's draws (plrf/simulate/param_path.hpp: the same streams), the
+    rotation by NumPy; returns True when interrupted (Ctrl-C), with the state at the last whole step."""
+    lam, E, theta = spec.eigenvalues, state["e"], state["theta"]
+    live = np.ones(len(seeds), dtype=bool)
+    limit = 1e6 * (spec.p_inf + 0.5 * (E[0] ** 2) @ lam)  # the engines' divergence guard
+    at = {int(s): k for k, s in enumerate(record)}
+    user = None if member.init is None else member.init(theta.copy())
+    try:
+        for t in range(steps + 1):
+            risk = spec.p_inf + 0.5 * (E * E) @ lam
+            bad = live & ~(np.isfinite(risk) & (risk <= limit))
+            state["diverged_at"][bad] = t
+            live &= ~bad
+            if t in at:
+                state["risk"][live, at[t]] = risk[live]
+            if t == steps or not live.any():
+                break
+            grad = _core._param_gradients(eigenvalues=lam, p_inf=spec.p_inf, batch=batch, seeds=seeds, step=t, e=E,
+                                          threads=threads) @ U.T
+            step, user = member.update(grad, user, t)
+            step = np.where(live[:, None], np.asarray(step, dtype=np.float64), 0.0)
+            if step.shape != theta.shape:
+                raise ValueError(f"update must return a step of shape {theta.shape}, got {step.shape}")
+            theta += step
+            E += step @ U
+            state["step"][live] = t + 1
+            bar.set(int(state["step"].sum()))
+    except KeyboardInterrupt:
+        return True
+    bar.finish()
+    return False
+
+
+# ---- a fixed diagonal preconditioner is SGD on P^{1/2} K P^{1/2} -------------------------------------
+def preconditioned_spectrum(spectrum: Spectrum, diag) -> Spectrum:
+    """The Spectrum on which plain SGD has the law of plrf.preconditioned_sgd(lr, diag) on `spectrum`.
+
+    With phi = P^{-1/2} theta, theta -= lr P g becomes phi -= lr g~ with g~ = P^{1/2} g the SGD gradient
+    for features P^{1/2} f (covariance K~ = P^{1/2} K P^{1/2}) and target phi* = P^{-1/2} theta*; the
+    risk is the same function of the iterate. So exact_risk(preconditioned_spectrum(spec, p), plrf.sgd(lr))
+    is the exact moment recursion (docs/coordinatewise.md), in the eigenbasis of K~."""
+    if spectrum.eigenvectors is None or spectrum.theta_star is None:
+        raise ValueError("spectrum: a preconditioned spectrum needs K's eigenvectors and theta_star")
+    p = check.float_array("diag", diag, 1, shape=(spectrum.d,))
+    if not np.all(p > 0):
+        raise ValueError("diag must be positive (the preconditioner P)")
+    U, lam, sp = spectrum.eigenvectors, spectrum.eigenvalues, np.sqrt(p)
+    A = sp[:, None] * U  # K~ = A diag(lam) A^T
+    lam2, U2 = np.linalg.eigh((A * lam) @ A.T)
+    lam2 = np.clip(lam2, 0.0, None)
+    phi_star = spectrum.theta_star / sp
+    rho = (U2.T @ phi_star) ** 2  # e0 = U2^T (phi0 - phi*) at phi0 = 0
+    return Spectrum(lam2, rho, spectrum.p_inf, eigenvectors=U2, theta_star=phi_star,
+                    meta=dict(spectrum.meta, preconditioned=True))
