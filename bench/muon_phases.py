@@ -12,6 +12,7 @@ B = 1 .. 1024, and each method's optimal learning rate at t = 300 against B (fro
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=python python bench/muon_phases.py   (~10 min on 2 loaded cores)
     ... bench/muon_phases.py --scan --batch 1 --sigma 0.1   # a 4 x 3 grid, dynamics only, no figures
     ... bench/muon_phases.py --eigen-only                    # the eigen-basis grid and its Monte Carlo check
+    ... bench/muon_phases.py --edge                          # eigen basis, just inside 2 alpha + 2 beta > 1
 """
 from __future__ import annotations
 
@@ -76,28 +77,30 @@ def phase_figure(grid, path, eigen=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2 if eigen else 1, figsize=(11, 4.2) if eigen else (5.5, 4.2), squeeze=False)
-    _phase_panel(axes[0, 0], grid, f"Haar basis (generic covariance), B={B}")
+    fig, axes = plt.subplots(1, 2 if eigen else 1, figsize=(12, 4.6) if eigen else (5.5, 4.2), squeeze=False)
+    _phase_panel(axes[0, 0], grid, f"Haar basis (generic covariance), B={B}", legend=not eigen)
     if eigen:
-        _phase_panel(axes[0, 1], eigen, f"eigen basis (axis-aligned covariance), B={EIGEN['batch']}")
+        _phase_panel(axes[0, 1], eigen, f"eigen basis (axis-aligned), B={EIGEN['batch']}")
         axes[0, 1].plot([0.5, 1.75], [0.0, -1.25], "k:", lw=0.8)  # below it, the risk grows with d
         axes[0, 1].annotate("2alpha + 2beta = 1", (1.3, -0.72), fontsize=7, rotation=-28)
         axes[0, 1].set_ylim(-1.15, 0.65)
+    fig.tight_layout()
     fig.savefig(path, dpi=120, bbox_inches="tight")
 
 
-def _phase_panel(ax, grid, title):
+def _phase_panel(ax, grid, title, legend=True):
     colors = {"SignSGD": "tab:blue", "trade-off": "tab:gray", "SignSVD": "tab:red"}
     for (a, b), (phase, ratio) in grid.items():
         ax.scatter(a, b, s=260, marker="s", color=colors[phase])
         ax.annotate(f"{np.log10(ratio[-1]):+.1f}", (a, b), ha="center", va="center", fontsize=7, color="white")
-    for name, c in colors.items():
+    for name, c in colors.items() if legend else ():
         ax.scatter([], [], marker="s", color=c, label=f"{name}" + (" uniformly better" if name != "trade-off" else ""))
     ax.set_xlabel("data exponent alpha (lambda_j = j^-2alpha)")
     ax.set_ylabel("target exponent beta (b_j = j^-beta)")
-    ax.set_title(f"tuned SignSVD vs SignSGD (dynamics), d={D}, m={MOUT}, {title}\n"
-                 "label: log10 excess-risk ratio at t=1000\n(the paper's boundaries were not available)", fontsize=8)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_title(f"tuned SignSVD vs SignSGD (dynamics), d={D}, m={MOUT}\n{title}; "
+                 "label: log10 SVD/SGD excess risk at t=1000\n(the paper's boundaries were not available)", fontsize=8)
+    if legend:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
 
 def batch_figure(path):
@@ -142,6 +145,17 @@ def scan(batch, sigma):
             print(f"| {a} | {b} | {P.classify(ratio)} | {', '.join(f'{r:.2f}' for r in ratio)} |", flush=True)
 
 
+def edge_scan():
+    """Eigen basis, just inside 2 alpha + 2 beta > 1: does SignSGD win the first horizon there?"""
+    print("| B | alpha | beta | phase | SVD/SGD excess-risk ratio at t = 10 .. 1000 |\n|---|---|---|---|---|")
+    for batch in (1, 2, 8):
+        for a in (0.75, 1.0, 1.5):
+            for off in (0.05, 0.15, 0.3):  # 2 alpha + 2 beta - 1 = 2 off
+                b = round(0.5 - a + off, 3)
+                _, ratio, _ = point(a, b, batch, SIGMA, "eigen", EIGEN["n"], EIGEN["hi"], full=True)
+                print(f"| {batch} | {a} | {b} | {P.classify(ratio)} | {', '.join(f'{r:.2f}' for r in ratio)} |", flush=True)
+
+
 def eigen_grid():
     """The (alpha, beta) grid with basis="eigen" (EIGEN), then Monte Carlo at its first point of each phase."""
     e = EIGEN
@@ -173,10 +187,13 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=B)
     ap.add_argument("--sigma", type=float, default=SIGMA)
     ap.add_argument("--eigen-only", action="store_true", help="only the eigen-basis grid and its checks")
+    ap.add_argument("--edge", action="store_true", help="only the eigen-basis points near 2 alpha + 2 beta = 1")
     args = ap.parse_args(argv)
     print(machine_line())
     if args.scan:
         return scan(args.batch, args.sigma)
+    if args.edge:
+        return edge_scan()
     eigen = eigen_grid()
     if args.eigen_only:
         return
