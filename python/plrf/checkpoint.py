@@ -143,6 +143,9 @@ def save(path, job, state: dict) -> None:
 
 def _job_parts(job) -> tuple[dict, dict]:
     """The header and arrays that describe the run (everything but its state)."""
+    if getattr(job, "space", None) == "param":  # the parameter-basis engine's job (plrf.param_checkpoint)
+        from .param_checkpoint import job_parts
+        return job_parts(job)
     get = (lambda k: job[k]) if isinstance(job, dict) else (lambda k: getattr(job, k))
     header = {"format": FORMAT, "format_version": FORMAT_VERSION, "plrf_version": __version__,
               "streams_version": streams_version(), **{k: get(k) for k in SCALARS}}
@@ -171,6 +174,9 @@ def load(path) -> tuple[dict, dict]:
     try:
         header, arrays = unseal(MAGIC, data)
         _check_versions(header, where)
+        if header.get("space") == "param":  # (ParamJob fields, state): plrf.param_checkpoint
+            from .param_checkpoint import job_and_state
+            return job_and_state(header, arrays, where)
         job = {k: header[k] if k in header or k not in _ADDED else _ADDED[k] for k in SCALARS}
         job.update(seeds=arrays["seeds"], record=arrays["record"], optimizer=_get_optimizer(header["optimizer"], arrays),
                    spectrum=_get_spectrum(header["spectrum"], arrays), problem=_get_problem(header["problem"], arrays))

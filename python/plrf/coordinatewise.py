@@ -13,7 +13,8 @@ O(d) fast sampler and rotates it with one GEMM for all seeds; the risk is exact 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from .problem import PLRF
 from .spectrum import Spectrum
 
 __all__ = ["CoordinateWise", "sign_sgd", "signum", "rmsprop", "adam", "adamw", "preconditioned_sgd",
-           "custom_rule", "simulate_param", "run_state", "param_memory", "max_param_d",
+           "custom_rule", "ParamJob", "simulate_param", "resume_param", "run_state", "param_memory", "max_param_d",
            "preconditioned_spectrum"]
 
 RULES = ("sign", "signum", "rmsprop", "adam", "precond", "python")
@@ -163,56 +164,136 @@ def _rotation(source):
     return source, np.ascontiguousarray(source.eigenvectors), source.theta_star
 
 
+@dataclass(frozen=True)
+class ParamJob:
+    """A checked simulate(..., space="param") call: everything its run needs besides the state, and what a
+    checkpoint keeps (plrf.param_checkpoint)."""
+
+    spectrum: Spectrum   # with K's eigenvectors U and theta_star
+    e0: np.ndarray       # U^T (theta0 - theta*) at theta0 = 0, every seed's start
+    member: object       # the CoordinateWise rule, or the GenMomentum of a momentum-only chain
+    steps: int
+    batch: int
+    seeds: np.ndarray    # uint64
+    record: np.ndarray   # int64, a valid record grid for `steps`
+    threads: int         # 0: all cores
+    chain: str           # the chain's name and law, for meta
+    law: str
+    checkpoint: object = None  # a plrf.checkpoint.Target, or None
+    space: str = "param"
+
+    def core_args(self) -> dict:
+        """The keywords of _core._simulate_param that describe the problem, the rule and the run."""
+        if isinstance(self.member, CoordinateWise):
+            args = self.member.core_args()
+        else:
+            args = dict(rule="sign", lr=Schedule.constant(0.0), b1=0.0, b2=0.0, eps=0.0,
+                        weight_decay=Schedule.constant(0.0), decoupled=False, diag=[], clip=0.0, clip_norm=0.0,
+                        momentum=self.member)
+        spec = self.spectrum
+        return dict(args, eigenvalues=spec.eigenvalues, rho=self.e0**2, p_inf=spec.p_inf,
+                    eigenvectors=np.ascontiguousarray(spec.eigenvectors), steps=self.steps, batch=self.batch,
+                    record=self.record.tolist(), seeds=self.seeds, threads=self.threads)
+
+
 def simulate_param(source, chain, steps, batch=1, seeds=1, record=None, threads=None, progress="auto",
                    checkpoint=None) -> Curves:
     """simulate(..., space="param") for a checked chain (a coordinate-wise rule or a momentum alone)."""
-    if checkpoint is not None:
-        raise ValueError("checkpoint: space='param' does not checkpoint yet (the run goes to the end or Ctrl-C)")
-    state, interrupted, record, seeds, spec = run_state(source, chain, steps, batch, seeds, record, threads, progress)
-    meta = dict(spec.meta, optimizer=chain.name, steps=int(steps), batch=int(batch), space="param",
-                steps_done=state["step"].copy())
-    curves = Curves(steps=record.copy(), risk=state["risk"], seeds=seeds.copy(), meta=meta,
-                    diverged_at=state["diverged_at"], interrupted=bool(interrupted))
-    report_divergence(curves.diverged_at, f"simulate({chain.name}, space='param')", geterr()["divergence"])
+    job = make_job(source, chain, steps, batch, seeds, record, threads, checkpoint)
+    if job.checkpoint is not None:
+        from . import checkpoint as ckpt  # it imports the chain, which imports this module
+        ckpt.check_run(job)  # another run's checkpoint is not replaced unless asked
+    state = initial_state(job)
+    return _curves(job, state, advance(job, state, progress))
+
+
+def resume_param(fields: dict, state: dict, target, threads=None, progress="auto") -> Curves:
+    """plrf.resume of a parameter-basis checkpoint: fields and state from plrf.checkpoint.load, target
+    its checked path (saves go on with the run's own interval)."""
+    from .checkpoint import Target
+    every = fields.pop("checkpoint_every")
+    job = ParamJob(**fields, checkpoint=Target(target.path, target.overwrite, every))
+    if threads is not None:
+        job = replace(job, threads=threads)
+    return _curves(job, state, advance(job, state, progress))
+
+
+def _curves(job: ParamJob, state: dict, interrupted: bool) -> Curves:
+    meta = dict(job.spectrum.meta, optimizer=job.chain, steps=job.steps, batch=job.batch, space="param",
+                steps_done=state["step"].copy(), chain=job.chain, law=job.law)
+    curves = Curves(steps=job.record.copy(), risk=state["risk"].copy(), seeds=job.seeds.copy(), meta=meta,
+                    diverged_at=state["diverged_at"].copy(), interrupted=bool(interrupted))
+    report_divergence(curves.diverged_at, f"simulate({job.chain}, space='param')", geterr()["divergence"])
     return curves
 
 
-def run_state(source, chain, steps, batch=1, seeds=1, record=None, threads=None, progress=False):
-    """The parameter-basis run's final state (e, theta, m, v, step, diverged_at, risk: numpy arrays, one
-    row per seed), interrupted, the record grid, the seeds and the spectrum (tests read theta)."""
+def make_job(source, chain, steps, batch=1, seeds=1, record=None, threads=None, checkpoint=None) -> ParamJob:
+    """The checked ParamJob of a chain that runs on space="param"; memory is checked before U is built."""
+    law = chain.check("param")
     steps = check.integer("steps", steps, 1, 2**48 - 1)
     batch = check.integer("batch", batch, 1)
     record = check_record(record, steps)
     threads = check.threads(threads)
     n = check.seed_count(seeds)
+    member = chain.get("coordinatewise")
+    if checkpoint is not None:
+        if member is not None and member.rule == "python":
+            raise ValueError("checkpoint: a Python update rule (plrf.custom_rule) is not checkpointed (its state is "
+                             "a Python object); run it without checkpoint=")
+        from .checkpoint import check_path  # it imports the chain, which imports this module
+        checkpoint = check_path(checkpoint)
     d = source.d if isinstance(source, (PLRF, Spectrum)) else 0
     check.memory(param_memory(d, n, len(record)), f"space='param' at d={d} with seeds={n} (U^T: 8 d^2 bytes)")
     spec, U, theta_star = _rotation(source)
-    seeds = check.seeds(seeds)
-    member = chain.get("coordinatewise")
-    if member is None:
-        args = dict(rule="sign", lr=Schedule.constant(0.0), b1=0.0, b2=0.0, eps=0.0, weight_decay=Schedule.constant(0.0),
-                    decoupled=False, diag=[], clip=0.0, clip_norm=0.0, momentum=chain.get("momentum").optimizer)
-    else:
-        args = member.core_args()
-    e0 = -(theta_star @ U)  # e = U^T (theta0 - theta*) at theta0 = 0
-    state = dict(e=np.tile(e0, (n, 1)), theta=np.zeros((n, spec.d)), m=np.zeros((n, spec.d)),
-                 v=np.zeros((n, spec.d)), step=np.zeros(n, dtype=np.int64), diverged_at=np.full(n, -1, dtype=np.int64),
-                 risk=np.full((n, len(record)), np.nan))
-    bar = Progress(progress, total=steps * n, unit="seed-step", desc=f"simulate {chain.name} (param)",
-                   seconds=4e-9 * spec.d * spec.d * n * steps)
-    if member is not None and member.rule == "python":
-        interrupted = _python_loop(spec, U, member, steps, batch, seeds, record, threads, bar, state)
-        return state, interrupted, record, seeds, spec
+    return ParamJob(spectrum=spec, e0=-(theta_star @ U), member=chain.get("momentum").optimizer if member is None
+                    else member, steps=steps, batch=batch, seeds=check.seeds(seeds), record=record, threads=threads,
+                    chain=chain.name, law=law, checkpoint=checkpoint)
+
+
+def initial_state(job: ParamJob) -> dict:
+    """Every seed at theta = 0 with empty buffers: e, theta, m, v (seeds x d), step, diverged_at, risk."""
+    n, d = len(job.seeds), job.spectrum.d
+    return dict(e=np.tile(job.e0, (n, 1)), theta=np.zeros((n, d)), m=np.zeros((n, d)), v=np.zeros((n, d)),
+                step=np.zeros(n, dtype=np.int64), diverged_at=np.full(n, -1, dtype=np.int64),
+                risk=np.full((n, len(job.record)), np.nan))
+
+
+def advance(job: ParamJob, state: dict, progress="auto") -> bool:
+    """Runs `state` to the end or Ctrl-C (True: interrupted), saving the checkpoint every job.checkpoint.every
+    seconds, at the end and on interruption (the C++ loop pauses on its time budget and continues from the
+    state, so pausing changes no bit)."""
+    from .simulation import MIN_CHECKPOINT_EVERY  # read at the call: tests lower it
+    spec, n, done = job.spectrum, len(job.seeds), int(state["step"].sum())
+    bar = Progress(progress, total=job.steps * n, unit="seed-step", desc=f"simulate {job.chain} (param)",
+                   seconds=4e-9 * spec.d * spec.d * (job.steps * n - done))
+    bar.set(done)
+    if isinstance(job.member, CoordinateWise) and job.member.rule == "python":
+        return _python_loop(spec, spec.eigenvectors, job.member, job.steps, job.batch, job.seeds, job.record,
+                            job.threads, bar, state)
+    budget = max(job.checkpoint.every, MIN_CHECKPOINT_EVERY) if job.checkpoint is not None else math.inf
+    args = job.core_args()
     try:
-        interrupted, finished = _core._simulate_param(
-            eigenvalues=spec.eigenvalues, rho=e0**2, p_inf=spec.p_inf, eigenvectors=U, **args, steps=steps,
-            batch=batch, record=record.tolist(), seeds=seeds, threads=threads, progress=bar.callback, **state)
+        while True:
+            interrupted, finished = _core._simulate_param(**args, **state, budget=budget, progress=bar.callback)
+            if job.checkpoint is not None:
+                from .param_checkpoint import save
+                save(job, state)
+            if interrupted or finished:
+                break
         if finished:
             bar.finish()
     finally:
         bar.close()
-    return state, interrupted, record, seeds, spec
+    return bool(interrupted)
+
+
+def run_state(source, chain, steps, batch=1, seeds=1, record=None, threads=None, progress=False):
+    """The parameter-basis run's final state (e, theta, m, v, step, diverged_at, risk: numpy arrays, one
+    row per seed), interrupted, the record grid, the seeds and the spectrum (tests read theta)."""
+    job = make_job(source, chain, steps, batch, seeds, record, threads)
+    state = initial_state(job)
+    interrupted = advance(job, state, progress)
+    return state, interrupted, job.record, job.seeds, job.spectrum
 
 
 def _python_loop(spec, U, member, steps, batch, seeds, record, threads, bar, state) -> bool:

@@ -39,7 +39,7 @@ from .capabilities import MONTE_CARLO
 from .curves import Curves, check_record, report_divergence
 from .errstate import geterr
 from .controllers import Controller
-from .coordinatewise import simulate_param
+from .coordinatewise import resume_param, simulate_param
 from .optim import GenMomentum, check_optimizer, knobs_of
 from .problem import PLRF
 from .spectrum import Spectrum, as_spectrum
@@ -109,6 +109,8 @@ def resume(path, *, threads=None, progress="auto") -> Curves:
     plrf.checkpoint.CheckpointError naming it (see docs/limits.md)."""
     threads = None if threads is None else check.threads(threads)
     fields, state = ckpt.load(path)
+    if fields["space"] == "param":  # the parameter-basis engine (plrf.coordinatewise)
+        return resume_param(fields, state, ckpt.check_path(path), threads, progress)
     # the divergence policy is the caller's (plrf.errstate), not the saved run's
     job = Job(**{**fields, "on_divergence": geterr()["divergence"]}, checkpoint=ckpt.check_path(path))
     if threads is not None:
