@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import plrf
-from plrf.coordinatewise import advance, initial_state, make_job, preconditioned_spectrum
+from plrf.coordinatewise import preconditioned_spectrum
+from plrf.param_run import advance, initial_state, make_job
 
 T0 = 10**10
 B2 = 1.0 - 1e-8

@@ -120,7 +120,7 @@ def test_param_checkpoint_with_a_bad_state_is_refused(problem, tmp_path):
     path = tmp_path / "run.ckpt"
     plrf.simulate(problem, plrf.adam(0.01), STEPS, checkpoint=path, **KW)
     fields, state = plrf.checkpoint.load(path)
-    job = plrf.coordinatewise.ParamJob(**{k: v for k, v in fields.items() if k != "checkpoint_every"},
+    job = plrf.param_run.ParamJob(**{k: v for k, v in fields.items() if k != "checkpoint_every"},
                                        checkpoint=plrf.checkpoint.Target(str(path)))
     param_checkpoint.save(job, {**state, "m": state["m"][:, :-1].copy()})
     with pytest.raises(plrf.checkpoint.CheckpointError, match="field state_m has shape"):

@@ -32,7 +32,7 @@ RULE_SCHEDULES = ("lr", "weight_decay")
 
 
 def job_parts(job) -> tuple[dict, dict]:
-    """The header and arrays that describe a parameter-basis run (a coordinatewise.ParamJob), its state aside."""
+    """The header and arrays that describe a parameter-basis run (a param_run.ParamJob), its state aside."""
     header = {"format": ckpt.FORMAT, "format_version": ckpt.FORMAT_VERSION, "plrf_version": __version__,
               "streams_version": ckpt.streams_version(), "space": "param", "steps": job.steps, "batch": job.batch,
               "threads": job.threads, "checkpoint_every": job.checkpoint.every, "chain": job.chain, "law": job.law}
@@ -112,3 +112,6 @@ def _check_state(fields, state, where):
         if out.size:
             bad(f"state_{k}", f"is {state[k][out[0]]} for seed {fields['seeds'][out[0]]}; it must lie in "
                 f"[{lo}, steps={steps}]")
+
+
+ckpt.SPACES["param"] = (job_parts, job_and_state)  # plrf.checkpoint's save/load dispatch on the header's space

@@ -39,7 +39,7 @@ from .capabilities import MONTE_CARLO
 from .curves import Curves, check_record, report_divergence
 from .errstate import geterr
 from .controllers import Controller
-from .coordinatewise import resume_param, simulate_param
+from .param_run import resume_param, simulate_param
 from .optim import GenMomentum, check_optimizer, knobs_of
 from .problem import PLRF
 from .spectrum import Spectrum, as_spectrum
@@ -87,7 +87,8 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
     c = as_chain(optimizer)
     law = c.check(engine.name)
     if engine.name == "param":  # coordinate-wise rules: the parameter-basis engine (plrf.coordinatewise)
-        curves = simulate_param(problem_or_spectrum, c, steps, batch, seeds, record, threads, progress, checkpoint)
+        curves = simulate_param(problem_or_spectrum, c, steps, batch, seeds, record, threads, progress, checkpoint,
+                                MIN_CHECKPOINT_EVERY)
         curves.meta.update(chain=c.name, law=law)
         return curves
     low = c.lower()
@@ -110,7 +111,7 @@ def resume(path, *, threads=None, progress="auto") -> Curves:
     threads = None if threads is None else check.threads(threads)
     fields, state = ckpt.load(path)
     if fields["space"] == "param":  # the parameter-basis engine (plrf.coordinatewise)
-        return resume_param(fields, state, ckpt.check_path(path), threads, progress)
+        return resume_param(fields, state, ckpt.check_path(path), threads, progress, MIN_CHECKPOINT_EVERY)
     # the divergence policy is the caller's (plrf.errstate), not the saved run's
     job = Job(**{**fields, "on_divergence": geterr()["divergence"]}, checkpoint=ckpt.check_path(path))
     if threads is not None:
