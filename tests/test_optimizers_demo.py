@@ -23,3 +23,12 @@ def test_demo_optimizers_prints_four_rows_and_writes_the_figure(tmp_path, capsys
 def test_demo_optimizers_without_figure(capsys):
     assert main(["demo", "--optimizers", "--d", "16", "--steps", "20", "--seeds", "2", "--batch", "4", "--out", ""]) == 0
     assert "sign_sgd" in capsys.readouterr().out  # at B = 4 signSGD has no DE: the row says "-"
+
+
+def test_sign_de_is_labelled_approximate_in_figures():
+    """The demo's figure draws signSGD's DE: its legend must say approximate, not exact or "reference"."""
+    import plrf
+    from plrf.sign_de import sign_sgd_de
+
+    spec = plrf.PLRF(alpha=1.0, beta=0.5, d=16, v=32, seed=0).spectrum(keep_vectors=True)
+    assert "approximate" in plrf.plot._what(sign_sgd_de(spec, 1e-3, 10))
