@@ -21,7 +21,8 @@ def test_demo_optimizers_prints_four_rows_and_writes_the_figure(tmp_path, capsys
 
 
 def test_demo_optimizers_without_figure(capsys):
-    assert main(["demo", "--optimizers", "--d", "16", "--steps", "20", "--seeds", "2", "--batch", "4", "--out", ""]) == 0
+    args = ["demo", "--optimizers", "--d", "16", "--steps", "20", "--seeds", "2", "--batch", "4", "--out", ""]
+    assert main(args) == 0
     assert "sign_sgd" in capsys.readouterr().out  # at B = 4 signSGD has no DE: the row says "-"
 
 

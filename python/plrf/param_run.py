@@ -18,6 +18,7 @@ from . import _validate as check
 from . import checkpoint as ckpt
 from . import param_checkpoint
 from ._progress import Progress
+from ._slices import run_in_slices
 from .coordinatewise import CoordinateWise, param_memory, rotation
 from .curves import Curves, check_record, report_divergence
 from .errstate import geterr
@@ -133,18 +134,8 @@ def advance(job: ParamJob, state: dict, progress="auto", min_every=1.0) -> bool:
                             job.threads, bar, state)
     budget = max(job.checkpoint.every, min_every) if job.checkpoint is not None else math.inf
     args = job.core_args()
-    try:
-        while True:
-            interrupted, finished = _core._simulate_param(**args, **state, budget=budget, progress=bar.callback)
-            if job.checkpoint is not None:
-                param_checkpoint.save(job, state)
-            if interrupted or finished:
-                break
-        if finished:
-            bar.finish()
-    finally:
-        bar.close()
-    return bool(interrupted)
+    return run_in_slices(lambda: _core._simulate_param(**args, **state, budget=budget, progress=bar.callback),
+                         None if job.checkpoint is None else lambda: param_checkpoint.save(job, state), bar)
 
 
 def run_state(source, chain, steps, batch=1, seeds=1, record=None, threads=None, progress=False):

@@ -33,6 +33,7 @@ from . import _cost
 from . import _validate as check
 from . import checkpoint as ckpt
 from ._progress import Progress
+from ._slices import run_in_slices
 from .experts import check_experts
 from . import engines
 from .capabilities import MONTE_CARLO
@@ -273,17 +274,8 @@ def _run(job: Job, state: dict, progress="auto") -> Curves:
     args = job.binding_args()
     bar = _progress_bar(job, state, progress)
     budget = max(job.checkpoint_every, MIN_CHECKPOINT_EVERY) if job.checkpoint else math.inf
-    try:
-        while True:
-            interrupted, finished = _core._simulate_advance(**args, **state, budget=budget, progress=bar.callback)
-            if job.checkpoint:
-                _save(job, state)
-            if interrupted or finished:
-                break
-        if finished:
-            bar.finish()
-    finally:
-        bar.close()
+    interrupted = run_in_slices(lambda: _core._simulate_advance(**args, **state, budget=budget, progress=bar.callback),
+                                (lambda: _save(job, state)) if job.checkpoint else None, bar)
     curves = _curves(job, state, interrupted)
     report_divergence(curves.diverged_at, f"simulate({job.optimizer.name}, space={job.space!r})",
                       job.on_divergence)

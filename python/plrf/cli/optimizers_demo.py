@@ -40,7 +40,8 @@ def run_optimizers(args, out) -> None:
         opts[name] = make(float(LR_GRID[int(np.nanargmin(final))]))
     print(f"{problem}, B = {batch}, {steps} steps, {args.seeds} seeds, space='param'; P(0) = {spec.risk0:.4g}, "
           f"P_inf = {spec.p_inf:.4g}")
-    print(f"{'optimizer':14s} {'lr':>9s} {'P(T) Monte Carlo':>22s} {'P(T) expected':>15s} {'MC exponent':>12s}  seconds")
+    print(f"{'optimizer':14s} {'lr':>9s} {'P(T) Monte Carlo':>22s} {'P(T) expected':>15s} {'MC exponent':>12s}"
+          "  seconds")
     mc, ref = {}, []
     for name, opt in opts.items():
         t0 = time.perf_counter()
