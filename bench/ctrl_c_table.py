@@ -31,6 +31,9 @@ opt = plrf.defaults(spec)["sgd"]
 big = plrf.Spectrum.theory(1.0, 0.5, 100_000)
 big_opt = plrf.defaults(big)["sgd"]
 E = plrf.Experts([0.3, 0.7])
+U = np.linalg.qr(np.random.default_rng(0).standard_normal((512, 512)))[0]  # space='param' needs eigenvectors
+pspec = plrf.Spectrum(np.arange(1, 513.0) ** -2, np.arange(1, 513.0) ** -1, 1e-3, eigenvectors=U,
+                      theta_star=U @ np.arange(1, 513.0) ** -0.5)
 """
 
 # (row name, the call; names from SETUP)
@@ -49,6 +52,10 @@ ROWS = [
     ("simulate gaussianised", "plrf.simulate(spec, plrf.chain(opt, plrf.gaussianised()), 10**12)"),
     ("simulate controller adagrad_norm", "plrf.simulate(spec, plrf.chain(opt, controllers.adagrad_norm()), 10**12)"),
     ("simulate with checkpoint", "plrf.simulate(spec, opt, 10**12, checkpoint=CKPT)"),
+    ("simulate param adam, d=512, 64 seeds",
+     "plrf.simulate(pspec, plrf.adam(1e-3), 10**9, batch=8, seeds=64, space='param')"),
+    ("simulate param adam, with checkpoint",
+     "plrf.simulate(pspec, plrf.adam(1e-3), 10**9, batch=8, seeds=64, space='param', checkpoint=CKPT)"),
     ("exact_risk exact, d=1e5", "plrf.exact_risk(big, big_opt, 5 * 10**7)"),
     ("exact_risk fast, d=1e5", "plrf.exact_risk(big, big_opt, 10**18, method=plrf.engines.fast(rtol=1e-8))"),
     ("exact_risk ode, d=1e5", "plrf.exact_risk(big, big_opt, 10**15, method=plrf.engines.ode(dt=1e-5))"),

@@ -5,7 +5,8 @@ import pytest
 
 import plrf
 from plrf import _validate
-from plrf.coordinatewise import preconditioned_spectrum, run_state
+from plrf.coordinatewise import preconditioned_spectrum
+from plrf.param_run import run_state
 
 Z_PASS = 4.5  # |z| bound for an oracle (a few dozen comparisons per test)
 Z_TWIN = 6.0  # a planted twin must be rejected by at least this much

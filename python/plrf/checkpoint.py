@@ -52,6 +52,9 @@ _ADDED = {"dynamics": "sgd", "substeps": 1}  # scalars newer than the format: ol
 SCHEDULES = ("gamma1", "gamma2", "gamma3", "delta")
 KNOBS = ("l2", "decay", "noise")  # the optimizer's extra knobs, stored like its schedules
 NOT_THE_RUN = ("plrf_version", "threads", "checkpoint_every")  # header fields that do not change the results
+# Engines with their own job, by the header's "space": (job_parts(job), job_and_state(header, arrays, where)).
+# Registered by their modules (plrf.param_checkpoint), which import this one: no import cycle.
+SPACES: dict = {}
 DTYPES = {"x": np.float64, "y": np.float64, "step": np.int64, "diverged_at": np.int64, "risk": np.float64,
           "ctrl": np.float64, "lr": np.float64}
 
@@ -143,6 +146,8 @@ def save(path, job, state: dict) -> None:
 
 def _job_parts(job) -> tuple[dict, dict]:
     """The header and arrays that describe the run (everything but its state)."""
+    if getattr(job, "space", None) in SPACES:  # another engine's job (plrf.param_checkpoint)
+        return SPACES[job.space][0](job)
     get = (lambda k: job[k]) if isinstance(job, dict) else (lambda k: getattr(job, k))
     header = {"format": FORMAT, "format_version": FORMAT_VERSION, "plrf_version": __version__,
               "streams_version": streams_version(), **{k: get(k) for k in SCALARS}}
@@ -171,6 +176,8 @@ def load(path) -> tuple[dict, dict]:
     try:
         header, arrays = unseal(MAGIC, data)
         _check_versions(header, where)
+        if header.get("space") in SPACES:  # another engine's (job fields, state): plrf.param_checkpoint
+            return SPACES[header["space"]][1](header, arrays, where)
         job = {k: header[k] if k in header or k not in _ADDED else _ADDED[k] for k in SCALARS}
         job.update(seeds=arrays["seeds"], record=arrays["record"], optimizer=_get_optimizer(header["optimizer"], arrays),
                    spectrum=_get_spectrum(header["spectrum"], arrays), problem=_get_problem(header["problem"], arrays))

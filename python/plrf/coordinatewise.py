@@ -8,7 +8,7 @@ These rules act on coordinates, so they are not rotation invariant: the eigenbas
 other engines does not apply, and the run needs K's eigenvectors (a PLRF problem, or a Spectrum with
 eigenvectors and theta_star). Each rule is one C++ definition (plrf/optim/coordinatewise.hpp), a
 chain member of kind "coordinatewise" that takes the place of the momentum. The engine
-(plrf/simulate/param_path.hpp) draws the batch-averaged gradient exactly in law with the eigen path's
+(plrf.param_run; in C++ plrf/simulate/param_path.hpp) draws the batch-averaged gradient exactly in law with the eigen path's
 O(d) fast sampler and rotates it with one GEMM for all seeds; the risk is exact (docs/coordinatewise.md).
 """
 from __future__ import annotations
@@ -17,18 +17,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _core
 from . import _validate as check
 from . import capabilities as cap
-from ._progress import Progress
-from .curves import Curves, check_record, report_divergence
-from .errstate import geterr
 from .optim import Schedule, schedule
 from .problem import PLRF
 from .spectrum import Spectrum
 
 __all__ = ["CoordinateWise", "sign_sgd", "signum", "rmsprop", "adam", "adamw", "preconditioned_sgd",
-           "custom_rule", "simulate_param", "run_state", "param_memory", "max_param_d",
+           "custom_rule", "param_memory", "max_param_d", "rotation",
            "preconditioned_spectrum"]
 
 RULES = ("sign", "signum", "rmsprop", "adam", "precond", "python")
@@ -150,7 +146,7 @@ def max_param_d(nbytes: float, seeds: int = 64) -> int:
     return int((-b + (b * b + 4 * a * nbytes) ** 0.5) / (2 * a))
 
 
-def _rotation(source):
+def rotation(source):
     """(spectrum, U, theta*) of a PLRF problem or a Spectrum that keeps its eigenvectors."""
     if isinstance(source, PLRF):
         check.memory(8.0 * source.d * source.d * 2, f"space='param' at d={source.d} (U and U^T, d x d each)")
@@ -161,92 +157,6 @@ def _rotation(source):
         raise ValueError("space='param' needs K's eigenvectors and theta_star (coordinate-wise rules are not "
                          "rotation invariant): pass a PLRF problem, or a Spectrum with eigenvectors= and theta_star=")
     return source, np.ascontiguousarray(source.eigenvectors), source.theta_star
-
-
-def simulate_param(source, chain, steps, batch=1, seeds=1, record=None, threads=None, progress="auto",
-                   checkpoint=None) -> Curves:
-    """simulate(..., space="param") for a checked chain (a coordinate-wise rule or a momentum alone)."""
-    if checkpoint is not None:
-        raise ValueError("checkpoint: space='param' does not checkpoint yet (the run goes to the end or Ctrl-C)")
-    state, interrupted, record, seeds, spec = run_state(source, chain, steps, batch, seeds, record, threads, progress)
-    meta = dict(spec.meta, optimizer=chain.name, steps=int(steps), batch=int(batch), space="param",
-                steps_done=state["step"].copy())
-    curves = Curves(steps=record.copy(), risk=state["risk"], seeds=seeds.copy(), meta=meta,
-                    diverged_at=state["diverged_at"], interrupted=bool(interrupted))
-    report_divergence(curves.diverged_at, f"simulate({chain.name}, space='param')", geterr()["divergence"])
-    return curves
-
-
-def run_state(source, chain, steps, batch=1, seeds=1, record=None, threads=None, progress=False):
-    """The parameter-basis run's final state (e, theta, m, v, step, diverged_at, risk: numpy arrays, one
-    row per seed), interrupted, the record grid, the seeds and the spectrum (tests read theta)."""
-    steps = check.integer("steps", steps, 1, 2**48 - 1)
-    batch = check.integer("batch", batch, 1)
-    record = check_record(record, steps)
-    threads = check.threads(threads)
-    n = check.seed_count(seeds)
-    d = source.d if isinstance(source, (PLRF, Spectrum)) else 0
-    check.memory(param_memory(d, n, len(record)), f"space='param' at d={d} with seeds={n} (U^T: 8 d^2 bytes)")
-    spec, U, theta_star = _rotation(source)
-    seeds = check.seeds(seeds)
-    member = chain.get("coordinatewise")
-    if member is None:
-        args = dict(rule="sign", lr=Schedule.constant(0.0), b1=0.0, b2=0.0, eps=0.0, weight_decay=Schedule.constant(0.0),
-                    decoupled=False, diag=[], clip=0.0, clip_norm=0.0, momentum=chain.get("momentum").optimizer)
-    else:
-        args = member.core_args()
-    e0 = -(theta_star @ U)  # e = U^T (theta0 - theta*) at theta0 = 0
-    state = dict(e=np.tile(e0, (n, 1)), theta=np.zeros((n, spec.d)), m=np.zeros((n, spec.d)),
-                 v=np.zeros((n, spec.d)), step=np.zeros(n, dtype=np.int64), diverged_at=np.full(n, -1, dtype=np.int64),
-                 risk=np.full((n, len(record)), np.nan))
-    bar = Progress(progress, total=steps * n, unit="seed-step", desc=f"simulate {chain.name} (param)",
-                   seconds=4e-9 * spec.d * spec.d * n * steps)
-    if member is not None and member.rule == "python":
-        interrupted = _python_loop(spec, U, member, steps, batch, seeds, record, threads, bar, state)
-        return state, interrupted, record, seeds, spec
-    try:
-        interrupted, finished = _core._simulate_param(
-            eigenvalues=spec.eigenvalues, rho=e0**2, p_inf=spec.p_inf, eigenvectors=U, **args, steps=steps,
-            batch=batch, record=record.tolist(), seeds=seeds, threads=threads, progress=bar.callback, **state)
-        if finished:
-            bar.finish()
-    finally:
-        bar.close()
-    return state, interrupted, record, seeds, spec
-
-
-def _python_loop(spec, U, member, steps, batch, seeds, record, threads, bar, state) -> bool:
-    """A Python update rule on the engine's draws (plrf/simulate/param_path.hpp: the same streams), the
-    rotation by NumPy; returns True when interrupted (Ctrl-C), with the state at the last whole step."""
-    lam, E, theta = spec.eigenvalues, state["e"], state["theta"]
-    live = np.ones(len(seeds), dtype=bool)
-    limit = 1e6 * (spec.p_inf + 0.5 * (E[0] ** 2) @ lam)  # the engines' divergence guard
-    at = {int(s): k for k, s in enumerate(record)}
-    user = None if member.init is None else member.init(theta.copy())
-    try:
-        for t in range(steps + 1):
-            risk = spec.p_inf + 0.5 * (E * E) @ lam
-            bad = live & ~(np.isfinite(risk) & (risk <= limit))
-            state["diverged_at"][bad] = t
-            live &= ~bad
-            if t in at:
-                state["risk"][live, at[t]] = risk[live]
-            if t == steps or not live.any():
-                break
-            grad = _core._param_gradients(eigenvalues=lam, p_inf=spec.p_inf, batch=batch, seeds=seeds, step=t, e=E,
-                                          threads=threads) @ U.T
-            step, user = member.update(grad, user, t)
-            step = np.where(live[:, None], np.asarray(step, dtype=np.float64), 0.0)
-            if step.shape != theta.shape:
-                raise ValueError(f"update must return a step of shape {theta.shape}, got {step.shape}")
-            theta += step
-            E += step @ U
-            state["step"][live] = t + 1
-            bar.set(int(state["step"].sum()))
-    except KeyboardInterrupt:
-        return True
-    bar.finish()
-    return False
 
 
 # ---- a fixed diagonal preconditioner is SGD on P^{1/2} K P^{1/2} -------------------------------------

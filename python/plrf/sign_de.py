@@ -70,7 +70,8 @@ def sign_sgd_de(spectrum: Spectrum, lr, steps, record=None) -> Curve:
         rho = (1 - (4 * lr / np.pi) * s / np.sqrt(R2)) * rho + lr * lr * k
     w_free = spectrum.eigenvectors is None or spectrum.theta_star is None
     return Curve(steps=record, risk=np.array(out), meta=dict(spectrum.meta, optimizer="sign_sgd", lr=lr, batch=1,
-                                                              capability=APPROXIMATE, w_free=w_free))
+                                                              capability=APPROXIMATE, w_free=w_free,
+                                                              approximation="signSGD deterministic equivalent"))
 
 
 def sign_sgd_fixed_point(spectrum: Spectrum, lr) -> float:

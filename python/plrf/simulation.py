@@ -33,13 +33,14 @@ from . import _cost
 from . import _validate as check
 from . import checkpoint as ckpt
 from ._progress import Progress
+from ._slices import run_in_slices
 from .experts import check_experts
 from . import engines
 from .capabilities import MONTE_CARLO
 from .curves import Curves, check_record, report_divergence
 from .errstate import geterr
 from .controllers import Controller
-from .coordinatewise import simulate_param
+from .param_run import resume_param, simulate_param
 from .optim import GenMomentum, check_optimizer, knobs_of
 from .problem import PLRF
 from .spectrum import Spectrum, as_spectrum
@@ -87,7 +88,8 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
     c = as_chain(optimizer)
     law = c.check(engine.name)
     if engine.name == "param":  # coordinate-wise rules: the parameter-basis engine (plrf.coordinatewise)
-        curves = simulate_param(problem_or_spectrum, c, steps, batch, seeds, record, threads, progress, checkpoint)
+        curves = simulate_param(problem_or_spectrum, c, steps, batch, seeds, record, threads, progress, checkpoint,
+                                MIN_CHECKPOINT_EVERY)
         curves.meta.update(chain=c.name, law=law)
         return curves
     low = c.lower()
@@ -109,6 +111,8 @@ def resume(path, *, threads=None, progress="auto") -> Curves:
     plrf.checkpoint.CheckpointError naming it (see docs/limits.md)."""
     threads = None if threads is None else check.threads(threads)
     fields, state = ckpt.load(path)
+    if fields["space"] == "param":  # the parameter-basis engine (plrf.coordinatewise)
+        return resume_param(fields, state, ckpt.check_path(path), threads, progress, MIN_CHECKPOINT_EVERY)
     # the divergence policy is the caller's (plrf.errstate), not the saved run's
     job = Job(**{**fields, "on_divergence": geterr()["divergence"]}, checkpoint=ckpt.check_path(path))
     if threads is not None:
@@ -270,17 +274,8 @@ def _run(job: Job, state: dict, progress="auto") -> Curves:
     args = job.binding_args()
     bar = _progress_bar(job, state, progress)
     budget = max(job.checkpoint_every, MIN_CHECKPOINT_EVERY) if job.checkpoint else math.inf
-    try:
-        while True:
-            interrupted, finished = _core._simulate_advance(**args, **state, budget=budget, progress=bar.callback)
-            if job.checkpoint:
-                _save(job, state)
-            if interrupted or finished:
-                break
-        if finished:
-            bar.finish()
-    finally:
-        bar.close()
+    interrupted = run_in_slices(lambda: _core._simulate_advance(**args, **state, budget=budget, progress=bar.callback),
+                                (lambda: _save(job, state)) if job.checkpoint else None, bar)
     curves = _curves(job, state, interrupted)
     report_divergence(curves.diverged_at, f"simulate({job.optimizer.name}, space={job.space!r})",
                       job.on_divergence)

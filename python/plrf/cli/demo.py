@@ -36,6 +36,8 @@ def add_parser(sub):
     p.add_argument("--out", default="plrf-demo.png", help=out_help("plrf-demo.png"))
     p.add_argument("--muon", action="store_true", help="instead: Muon, SignSVD, SignSGD and SGD on a matrix-valued "
                    "PLRF (d = 64, m = 128; docs/muon.md) -> table and <out>-muon.png")
+    p.add_argument("--optimizers", action="store_true", help="instead: SGD, DANA, signSGD and Adam side by side "
+                   "on the parameter-basis engine (d <= 256; docs/coordinatewise.md) -> table and <out>-optimizers.png")
     p.set_defaults(func=run)
 
 
@@ -52,6 +54,9 @@ def run(args) -> int:
     if args.muon:
         from .muon_demo import run_muon
         return run_muon(args, out) or 0
+    if args.optimizers:
+        from .optimizers_demo import run_optimizers
+        return run_optimizers(args, out) or 0
     t0 = time.perf_counter()
     problem = PLRF(args.alpha, args.beta, args.d, seed=args.seed)
     spec = problem.spectrum()
