@@ -33,8 +33,8 @@ MODELS = ("hsgd", "ito", "gaussianised", "continuized")
 
 @dataclass(frozen=True, repr=False)
 class GradientModel(cap.Transform):
-    """A stochastic model of SGD's batch gradient (docs/families.md §4): simulate's dynamics= and
-    exact_risk(method="continuous")'s model=. substeps: None for the continuous-time model itself
+    """A stochastic model of SGD's batch gradient (docs/families.md §4), a chain member read by simulate's
+    eigen path and by exact_risk(method="continuous"). substeps: None for the continuous-time model itself
     (exact_risk; simulate then runs 1 substep), or n >= 1 substeps per step with the path risk frozen."""
 
     model: str
