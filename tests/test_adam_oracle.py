@@ -37,7 +37,8 @@ def setup():
     problem = plrf.PLRF(alpha=1.0, beta=0.5, d=24, v=48, seed=3)
     spec = problem.spectrum(keep_vectors=True)
     diag_k = (spec.eigenvectors**2) @ spec.eigenvalues
-    assert 1.0 - B2 ** (T0 + 1) == 1.0  # a late start: the bias correction is inert
+    correction = 1.0 - B2 ** (T0 + 1)
+    assert correction == 1.0  # a late start: the bias correction is inert
     return problem, spec, diag_k, adam_from_frozen_v(problem, diag_k, T0)
 
 
