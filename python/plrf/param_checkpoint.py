@@ -23,7 +23,7 @@ from .coordinatewise import CoordinateWise
 from .curves import check_record
 from .optim import check_optimizer
 
-__all__ = ["STATE", "job_parts", "save", "job_and_state"]
+__all__ = ["STATE", "job_parts", "put_rule", "get_rule", "save", "job_and_state"]
 
 STATE = ("e", "theta", "m", "v", "step", "diverged_at", "risk")
 INTEGER_STATE = ("step", "diverged_at")
@@ -40,15 +40,21 @@ def job_parts(job) -> tuple[dict, dict]:
     header["spectrum"] = ckpt._put_spectrum(job.spectrum, arrays)
     member = job.member
     if isinstance(member, CoordinateWise):
-        header["rule"] = {k: getattr(member, k) for k in RULE}
-        for k in RULE_SCHEDULES:
-            kind, c, tau, p, values = getattr(member, k).__getstate__()
-            header["rule"][k] = [int(kind), c, tau, p]
-            arrays[f"rule_{k}"] = np.asarray(values, dtype=np.float64)
-        arrays["rule_diag"] = np.asarray(member.diag, dtype=np.float64)
+        header["rule"] = put_rule(member, arrays)
     else:
         header["optimizer"] = ckpt._put_optimizer(member, arrays)
     return header, arrays
+
+
+def put_rule(member: CoordinateWise, arrays: dict) -> dict:
+    """A coordinate-wise rule as a header entry (its scalars) and arrays (its schedules and diagonal)."""
+    h = {k: getattr(member, k) for k in RULE}
+    for k in RULE_SCHEDULES:
+        kind, c, tau, p, values = getattr(member, k).__getstate__()
+        h[k] = [int(kind), c, tau, p]
+        arrays[f"rule_{k}"] = np.asarray(values, dtype=np.float64)
+    arrays["rule_diag"] = np.asarray(member.diag, dtype=np.float64)
+    return h
 
 
 def save(job, state: dict) -> None:
@@ -78,7 +84,11 @@ def _get_member(header, arrays, steps):
         opt = ckpt._get_optimizer(header["optimizer"], arrays)
         check_optimizer(opt, steps)
         return opt
-    h = header["rule"]
+    return get_rule(header["rule"], arrays)
+
+
+def get_rule(h: dict, arrays) -> CoordinateWise:
+    """The rule that put_rule wrote (its own checks run on construction)."""
     scheds = {}
     for k in RULE_SCHEDULES:
         s = Schedule.__new__(Schedule)
