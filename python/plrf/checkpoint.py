@@ -36,6 +36,7 @@ from .controllers import Controller
 from .curves import ON_DIVERGENCE, check_record
 from .optim import check_optimizer
 from .problem import PLRF
+from .rule_checkpoint import get_rule, put_rule
 from .spectrum import Spectrum
 from .transforms import check_dynamics
 
@@ -160,7 +161,6 @@ def _job_parts(job) -> tuple[dict, dict]:
     header["controller"] = None if ctrl is None else ctrl.to_dict()
     rule = job.get("rule") if isinstance(job, dict) else getattr(job, "rule", None)
     if rule is not None:  # a coordinate-wise rule on the full path (absent otherwise: older files read the same)
-        from .param_checkpoint import put_rule  # it imports this module
         header["rule"] = put_rule(rule, arrays)
     return header, arrays
 
@@ -191,7 +191,6 @@ def load(path) -> tuple[dict, dict]:
             job["controller"] = Controller.from_dict(header["controller"])
             state.update({k: np.array(arrays[f"state_{k}"]) for k in CONTROLLER_STATE})
         if header.get("rule") is not None:
-            from .param_checkpoint import get_rule  # it imports this module
             job["rule"] = get_rule(header["rule"], arrays)
             state.update({k: np.array(arrays[f"state_{k}"]) for k in RULE_STATE})
         _check_fields(job)
