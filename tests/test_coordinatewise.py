@@ -181,8 +181,8 @@ def test_fixed_preconditioner_recursion_equals_monte_carlo(problem):
 
 
 # ---- declarations and refusals -------------------------------------------------------------------------
-def test_coordinatewise_rules_run_only_in_the_parameter_basis(problem):
-    assert plrf.adam(1e-3).engines() == ["param"]
+def test_coordinatewise_rules_run_in_the_parameter_basis_and_the_full_path(problem):
+    assert plrf.adam(1e-3).engines() == ["full", "param"]
     with pytest.raises(ValueError, match="not defined for simulate\\(space='eigen'\\)"):
         plrf.simulate(problem, plrf.adam(1e-3), 10)
     with pytest.raises(ValueError, match="exactly one momentum"):

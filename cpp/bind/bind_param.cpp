@@ -25,6 +25,17 @@ T* inplace(const py::array& a, py::ssize_t n, const char* name) {
   return static_cast<T*>(const_cast<void*>(a.data()));
 }
 
+// A coordinate-wise rule from its parameters (plrf.coordinatewise.CoordinateWise.core_args).
+plrf::CoordRule make_rule(const std::string& rule, const plrf::Schedule& lr, double b1, double b2, double eps,
+                          const plrf::Schedule& weight_decay, bool decoupled, std::vector<double> diag, double clip,
+                          double clip_norm) {
+  plrf::CoordRule coord;
+  coord.kind = plrf::CoordRule::kind_of(rule), coord.lr = lr, coord.b1 = b1, coord.b2 = b2, coord.eps = eps;
+  coord.weight_decay = weight_decay, coord.decoupled = decoupled, coord.diag = std::move(diag);
+  coord.clip = clip, coord.clip_norm = clip_norm;
+  return coord;
+}
+
 py::tuple advance_param(const Array& eigenvalues, const Array& rho, double p_inf, const Array& eigenvectors,
                         const std::string& rule, const plrf::Schedule& lr, double b1, double b2, double eps,
                         const plrf::Schedule& weight_decay, bool decoupled, std::vector<double> diag, double clip,
@@ -43,9 +54,7 @@ py::tuple advance_param(const Array& eigenvalues, const Array& rho, double p_inf
   plrf::CoordRule coord;
   const plrf::GenMomentum* mom = nullptr;
   if (momentum.is_none()) {
-    coord.kind = plrf::CoordRule::kind_of(rule), coord.lr = lr, coord.b1 = b1, coord.b2 = b2, coord.eps = eps;
-    coord.weight_decay = weight_decay, coord.decoupled = decoupled, coord.diag = std::move(diag);
-    coord.clip = clip, coord.clip_norm = clip_norm;
+    coord = make_rule(rule, lr, b1, b2, eps, weight_decay, decoupled, std::move(diag), clip, clip_norm);
   } else {
     mom = &momentum.cast<const plrf::GenMomentum&>();
   }
@@ -91,6 +100,11 @@ py::array_t<double> eigen_gradients(const Array& eigenvalues, double p_inf, std:
 }  // namespace
 
 void bind_param(py::module_& m) {
+  // The rule as an object, for the full path (_simulate_advance(rule=...), plrf/simulate/full_space.hpp).
+  py::class_<plrf::CoordRule>(m, "_CoordRule", "A coordinate-wise update rule (plrf/optim/coordinatewise.hpp).")
+      .def(py::init(&make_rule), py::kw_only(), py::arg("rule"), py::arg("lr"), py::arg("b1"), py::arg("b2"),
+           py::arg("eps"), py::arg("weight_decay"), py::arg("decoupled"), py::arg("diag"), py::arg("clip"),
+           py::arg("clip_norm"));
   m.def("_simulate_param", &advance_param, py::kw_only(), py::arg("eigenvalues"), py::arg("rho"), py::arg("p_inf"),
         py::arg("eigenvectors"), py::arg("rule"), py::arg("lr"), py::arg("b1"), py::arg("b2"), py::arg("eps"),
         py::arg("weight_decay"), py::arg("decoupled"), py::arg("diag"), py::arg("clip"),

@@ -98,6 +98,12 @@ RULES = {
     frozenset({"decay", "gradient_model"}): Rule(False, "the gradient models replace SGD's gradient; the knobs are "
                                                         "defined on the true batch gradient only"),
     frozenset({"momentum", "coordinatewise"}): Rule(False, "each is the whole update rule: a chain holds one of them"),
+    frozenset({"coordinatewise", "decay"}): Rule(False, "a coordinate-wise rule has its own weight_decay (L2 or "
+                                                        "decoupled); Gen-Mom's ridge/decay/noise act on momentum"),
+    frozenset({"coordinatewise", "controller"}): Rule(False, "the controllers scale Gen-Mom's step sizes; a "
+                                                             "coordinate-wise rule has its own normalisation"),
+    frozenset({"coordinatewise", "clip"}): Rule(False, "DP-SGD clips each sample's gradient before the mean; a "
+                                                       "coordinate-wise rule clips the mean (clip=, clip_norm=)"),
     frozenset({"svag", "gradient_model"}): Rule(False, "SVAG is itself a discretisation of the Ito model; "
                                                        "combining it with another model defines nothing"),
     # DP-SGD clipping (plrf.privacy.clip): it acts on each sample's gradient, so it needs a plain batch of samples

@@ -36,6 +36,7 @@ from .controllers import Controller
 from .curves import ON_DIVERGENCE, check_record
 from .optim import check_optimizer
 from .problem import PLRF
+from .rule_checkpoint import get_rule, put_rule
 from .spectrum import Spectrum
 from .transforms import check_dynamics
 
@@ -46,6 +47,7 @@ FORMAT = "plrf.simulate.checkpoint"
 FORMAT_VERSION = 2  # 1 was a pickle (unsafe); it is refused
 STATE = ("x", "y", "step", "diverged_at", "risk")
 CONTROLLER_STATE = ("ctrl", "lr")  # with a controller: [state, last multiplier] per seed, and the lr record
+RULE_STATE = ("v",)  # with a coordinate-wise rule (full path): its v buffer (y holds its m)
 SCALARS = ("steps", "batch", "space", "sampler", "threads", "checkpoint_every", "on_divergence", "dynamics",
            "substeps")
 _ADDED = {"dynamics": "sgd", "substeps": 1}  # scalars newer than the format: older files run plain SGD
@@ -56,7 +58,7 @@ NOT_THE_RUN = ("plrf_version", "threads", "checkpoint_every")  # header fields t
 # Registered by their modules (plrf.param_checkpoint), which import this one: no import cycle.
 SPACES: dict = {}
 DTYPES = {"x": np.float64, "y": np.float64, "step": np.int64, "diverged_at": np.int64, "risk": np.float64,
-          "ctrl": np.float64, "lr": np.float64}
+          "ctrl": np.float64, "lr": np.float64, "v": np.float64}
 
 
 class CheckpointError(ValueError):
@@ -140,7 +142,7 @@ def _first_difference(theirs, mine) -> str | None:
 def save(path, job, state: dict) -> None:
     """Write job (the run's settings: a dict or an object with these attributes) and state atomically."""
     header, arrays = _job_parts(job)
-    arrays.update({f"state_{k}": state[k] for k in STATE + CONTROLLER_STATE if k in state})
+    arrays.update({f"state_{k}": state[k] for k in STATE + CONTROLLER_STATE + RULE_STATE if k in state})
     atomic_write(path, seal(MAGIC, header, arrays))
 
 
@@ -157,6 +159,9 @@ def _job_parts(job) -> tuple[dict, dict]:
     header["problem"] = _put_problem(get("problem"), arrays)
     ctrl = job.get("controller") if isinstance(job, dict) else getattr(job, "controller", None)
     header["controller"] = None if ctrl is None else ctrl.to_dict()
+    rule = job.get("rule") if isinstance(job, dict) else getattr(job, "rule", None)
+    if rule is not None:  # a coordinate-wise rule on the full path (absent otherwise: older files read the same)
+        header["rule"] = put_rule(rule, arrays)
     return header, arrays
 
 
@@ -185,6 +190,9 @@ def load(path) -> tuple[dict, dict]:
         if header.get("controller") is not None:
             job["controller"] = Controller.from_dict(header["controller"])
             state.update({k: np.array(arrays[f"state_{k}"]) for k in CONTROLLER_STATE})
+        if header.get("rule") is not None:
+            job["rule"] = get_rule(header["rule"], arrays)
+            state.update({k: np.array(arrays[f"state_{k}"]) for k in RULE_STATE})
         _check_fields(job)
     except CheckpointError:
         raise
@@ -241,6 +249,8 @@ def _check_state(job, state, arrays, where):
     want = {"x": (n, d), "y": (n, d), "step": (n,), "diverged_at": (n,), "risk": (n, r)}
     if "ctrl" in state:
         want.update(ctrl=(n, 2), lr=(n, r))
+    if "v" in state:
+        want.update(v=(n, d))
     for k, shape in want.items():
         if state[k].dtype != DTYPES[k]:
             bad(f"state_{k}", f"has dtype {state[k].dtype}, expected {np.dtype(DTYPES[k])}")

@@ -52,7 +52,13 @@ class CoordinateWise(cap.Transform):
     label: str = ""        # python: the rule's name
     KIND = "coordinatewise"
     DECLARES = {"exact": cap.UNDEFINED, "fast": cap.UNDEFINED, "ode": cap.UNDEFINED, "continuous": cap.UNDEFINED,
-                "eigen": cap.UNDEFINED, "full": cap.UNDEFINED, "param": cap.IN_LAW}
+                "eigen": cap.UNDEFINED, "full": cap.IN_LAW, "param": cap.IN_LAW}
+    REFINES = "full: the built-in rules (a Python rule, plrf.custom_rule, runs on param only)"
+
+    def capability(self, engine: str) -> str:
+        if engine == "full" and self.rule == "python":  # the full path runs C++ rules only
+            return cap.UNDEFINED
+        return self.DECLARES[engine]
 
     def __post_init__(self):
         check.choice("rule", self.rule, RULES)

@@ -16,19 +16,17 @@ import numpy as np
 from . import _validate as check
 from . import checkpoint as ckpt
 from ._atomic import atomic_write
-from ._core import Schedule
 from ._sealed import seal
 from ._version import __version__
 from .coordinatewise import CoordinateWise
 from .curves import check_record
 from .optim import check_optimizer
+from .rule_checkpoint import get_rule, put_rule
 
 __all__ = ["STATE", "job_parts", "save", "job_and_state"]
 
 STATE = ("e", "theta", "m", "v", "step", "diverged_at", "risk")
 INTEGER_STATE = ("step", "diverged_at")
-RULE = ("rule", "b1", "b2", "eps", "decoupled", "clip", "clip_norm")  # the rule's scalars
-RULE_SCHEDULES = ("lr", "weight_decay")
 
 
 def job_parts(job) -> tuple[dict, dict]:
@@ -40,12 +38,7 @@ def job_parts(job) -> tuple[dict, dict]:
     header["spectrum"] = ckpt._put_spectrum(job.spectrum, arrays)
     member = job.member
     if isinstance(member, CoordinateWise):
-        header["rule"] = {k: getattr(member, k) for k in RULE}
-        for k in RULE_SCHEDULES:
-            kind, c, tau, p, values = getattr(member, k).__getstate__()
-            header["rule"][k] = [int(kind), c, tau, p]
-            arrays[f"rule_{k}"] = np.asarray(values, dtype=np.float64)
-        arrays["rule_diag"] = np.asarray(member.diag, dtype=np.float64)
+        header["rule"] = put_rule(member, arrays)
     else:
         header["optimizer"] = ckpt._put_optimizer(member, arrays)
     return header, arrays
@@ -78,15 +71,7 @@ def _get_member(header, arrays, steps):
         opt = ckpt._get_optimizer(header["optimizer"], arrays)
         check_optimizer(opt, steps)
         return opt
-    h = header["rule"]
-    scheds = {}
-    for k in RULE_SCHEDULES:
-        s = Schedule.__new__(Schedule)
-        s.__setstate__((*h[k][:1], *map(float, h[k][1:]), arrays[f"rule_{k}"].tolist()))
-        scheds[k] = s
-    return CoordinateWise(str(h["rule"]), scheds["lr"], float(h["b1"]), float(h["b2"]), float(h["eps"]),
-                          scheds["weight_decay"], bool(h["decoupled"]), tuple(arrays["rule_diag"].tolist()),
-                          float(h["clip"]), float(h["clip_norm"]))
+    return get_rule(header["rule"], arrays)
 
 
 def _check_state(fields, state, where):

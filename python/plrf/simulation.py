@@ -6,7 +6,8 @@ risk on a grid of steps, for many seeds in parallel (C++ threads, GIL released).
 - space="eigen" (default): samples in the eigenbasis of K (docs/theory.md §2), O(d) per step with
   the B-independent "fast" gradient sampler, or O(B d) with plrf.engines.eigen(sampler="explicit").
   Needs only the spectral data, so it also runs on a theory or user Spectrum.
-- space="full": honest v-dimensional samples through W (needs a PLRF problem), the reference.
+- space="full": honest v-dimensional samples through W (needs a PLRF problem), the reference; it also
+  runs the coordinate-wise rules (theta's coordinates are the parameter basis), O(B v d) per step.
 - space="param": the parameter basis (needs K's eigenvectors), for coordinate-wise optimizers
   (plrf.adam, plrf.sign_sgd, ...; plrf/coordinatewise.py), O(d^2) per seed and step.
 
@@ -41,7 +42,8 @@ from .curves import Curves, check_record, report_divergence
 from .errstate import geterr
 from .controllers import Controller
 from .param_run import resume_param, simulate_param
-from .optim import GenMomentum, check_optimizer, knobs_of
+from .coordinatewise import CoordinateWise
+from .optim import GenMomentum, check_optimizer, knobs_of, sgd
 from .problem import PLRF
 from .spectrum import Spectrum, as_spectrum
 from .transforms import Lowered, as_chain, check_dynamics
@@ -68,8 +70,9 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
     batch : samples per step B (>= 1); the gradient is the batch average.
     seeds : an int n (seeds 0..n-1) or a sequence of distinct seeds; each seed is an independent run.
     record : steps at which to record the risk (inside [0, steps]); default: ~10 per decade + last.
-    space : "eigen" (default; plrf.engines.eigen(sampler="fast" | "explicit")) or "full" (v-dim samples
-        through W; needs a PLRF problem).
+    space : "eigen" (default; plrf.engines.eigen(sampler="fast" | "explicit")), "full" (v-dim samples
+        through W; needs a PLRF problem; runs Gen-Mom and the coordinate-wise rules) or "param" (the
+        parameter basis, for the coordinate-wise rules; plrf.coordinatewise).
     threads : worker threads over seeds (default: all cores). Results do not depend on it.
     progress : "auto" (default: a bar when the run is estimated to take more than ~5 s), False/None,
         True (a tqdm bar), a tqdm-like class or object, or a callable taking the seed-steps done (the
@@ -92,12 +95,13 @@ def simulate(problem_or_spectrum, optimizer, steps, batch=1, seeds=1, record=Non
                                 MIN_CHECKPOINT_EVERY)
         curves.meta.update(chain=c.name, law=law)
         return curves
-    low = c.lower()
+    rule = c.get("coordinatewise")  # space="full": the rule replaces the momentum (Job.rule)
+    low = c.lower() if rule is None else Lowered(RULE_CARRIER, None, None, None, None)
     if low.experts is not None:
         curves = _simulate_experts(problem_or_spectrum, low.optimizer, steps, batch, seeds, record, engine, threads,
                                    progress, checkpoint, low.experts)
     else:
-        job = _make_job(problem_or_spectrum, low, steps, batch, seeds, record, engine, threads, checkpoint)
+        job = _make_job(problem_or_spectrum, low, steps, batch, seeds, record, engine, threads, checkpoint, rule)
         ckpt.check_run(job)  # another run's checkpoint is not replaced unless asked
         curves = _run(job, _initial_state(job), progress)
     curves.meta.update(chain=c.name, law=law)
@@ -140,6 +144,11 @@ class Job:
     dynamics: str = "sgd"  # "sgd" | "hsgd" | "ito" | "gaussianised" (eigen path)
     substeps: int = 1      # per step, "hsgd" / "ito"
     controller: Controller | None = None  # resolved (G, b0 filled in)
+    rule: CoordinateWise | None = None    # full path: a coordinate-wise rule; optimizer is then RULE_CARRIER
+
+    @property
+    def name(self) -> str:
+        return self.optimizer.name if self.rule is None else repr(self.rule)
 
     def binding_args(self) -> dict:
         """The keywords of _core._simulate_advance that describe the problem and the run."""
@@ -150,6 +159,8 @@ class Job:
         if self.controller is not None:
             args.update(controller=self.controller.core(),
                         trace2=float(spec.multiplicity @ spec.eigenvalues**2))
+        if self.rule is not None:  # y holds the rule's m, state["v"] its v
+            args.update(rule=_core._CoordRule(**{k: v for k, v in self.rule.core_args().items() if k != "momentum"}))
         if self.space == "full":
             args.update(W=np.ascontiguousarray(self.problem.W), eigenvectors=np.ascontiguousarray(spec.eigenvectors),
                         theta_star=np.ascontiguousarray(spec.theta_star), alpha=self.problem.alpha,
@@ -160,8 +171,10 @@ class Job:
 
 
 # ---- argument checking ------------------------------------------------------------------------
-def _make_job(source, low: Lowered, steps, batch, seeds, record, engine: engines.Engine, threads, checkpoint) -> Job:
-    """The checked Job of a lowered chain (plrf.transforms.Chain.lower) on a Monte Carlo engine."""
+def _make_job(source, low: Lowered, steps, batch, seeds, record, engine: engines.Engine, threads, checkpoint,
+              rule=None) -> Job:
+    """The checked Job of a lowered chain (plrf.transforms.Chain.lower) on a Monte Carlo engine; rule: a
+    coordinate-wise rule on the full path (low.optimizer is then RULE_CARRIER)."""
     optimizer, controller, space, sampler = low.optimizer, low.controller, engine.name, engine.sampler
     dynamics, substeps = low.model or "sgd", low.substeps or 1
     steps = check.integer("steps", steps, 1, check.MAX_STEPS)
@@ -176,6 +189,8 @@ def _make_job(source, low: Lowered, steps, batch, seeds, record, engine: engines
     checkpoint = None if checkpoint is None else ckpt.check_path(checkpoint)
     if space == "full":
         check.memory(8.0 * n_seeds, f"seeds={n_seeds}")  # before the full path's O(v d^2) setup
+    if rule is not None:
+        _check_rule_size(rule, source)
     problem, spectrum = _problem_and_spectrum(source, space)
     d = spectrum.d
     if problem is not None:
@@ -183,6 +198,7 @@ def _make_job(source, low: Lowered, steps, batch, seeds, record, engine: engines
     check_draw_cost(steps, n_seeds, batch, substeps, space, sampler, d, problem.v if problem is not None else d)
     # per seed: x and y (d each), the risk record, step and diverged_at
     per_seed = 2 * d + len(record) + 2 + (0 if controller is None else len(record) + 2)  # + lr and ctrl
+    per_seed += 0 if rule is None else d  # the rule's v
     seeds = check.seeds(seeds, 8.0 * per_seed, f" at d={d} (seeds x d state)")
     if steps >= 2**48:
         raise ValueError(f"steps must be < 2**48 for a Monte Carlo run (the random streams address a step in "
@@ -203,7 +219,18 @@ def _make_job(source, low: Lowered, steps, batch, seeds, record, engine: engines
                record=record, space=space, sampler=sampler, threads=threads, checkpoint=checkpoint,
                checkpoint_every=60.0 if checkpoint is None else checkpoint.every,
                on_divergence=geterr()["divergence"], dynamics=dynamics, substeps=substeps,
-               controller=None if controller is None else controller.resolve(spectrum, batch))
+               controller=None if controller is None else controller.resolve(spectrum, batch), rule=rule)
+
+
+# A coordinate-wise rule replaces the momentum: the C++ run reads its rule and never this GenMomentum's coefficients.
+RULE_CARRIER = sgd(0.0)
+
+
+def _check_rule_size(rule: CoordinateWise, source) -> None:
+    """preconditioned_sgd's diagonal has d entries: said before the full path's setup."""
+    d = getattr(source, "d", None)
+    if rule.rule == "precond" and d is not None and len(rule.diag) != d:
+        raise ValueError(f"optimizer: preconditioned_sgd's diag has {len(rule.diag)} entries; the problem has d={d}")
 
 
 MAX_DRAWS = 1e15  # normals one Monte Carlo call may draw: ~1e8-3e8 per second on one core, so weeks of it
@@ -261,6 +288,8 @@ def _initial_state(job: Job) -> dict:
         diverged_at=np.full(n, -1, dtype=np.int64),
         risk=np.full((n, len(job.record)), np.nan),
     )
+    if job.rule is not None:  # the rule's second buffer (y is its first)
+        state["v"] = np.zeros((n, spec.d))
     if job.controller is not None:  # per seed: [controller state, last multiplier], and the lr record
         state.update(ctrl=np.tile([job.controller.core().start(), np.nan], (n, 1)),
                      lr=np.full((n, len(job.record)), np.nan))
@@ -277,14 +306,14 @@ def _run(job: Job, state: dict, progress="auto") -> Curves:
     interrupted = run_in_slices(lambda: _core._simulate_advance(**args, **state, budget=budget, progress=bar.callback),
                                 (lambda: _save(job, state)) if job.checkpoint else None, bar)
     curves = _curves(job, state, interrupted)
-    report_divergence(curves.diverged_at, f"simulate({job.optimizer.name}, space={job.space!r})",
+    report_divergence(curves.diverged_at, f"simulate({job.name}, space={job.space!r})",
                       job.on_divergence)
     return curves
 
 
 def _curves(job: Job, state: dict, interrupted) -> Curves:
     spec = job.spectrum
-    meta = dict(spec.meta, optimizer=job.optimizer.name, steps=job.steps, batch=job.batch,
+    meta = dict(spec.meta, optimizer=job.name, steps=job.steps, batch=job.batch,
                 space=job.space, sampler=job.sampler if job.space == "eigen" else None,
                 dynamics=job.dynamics, substeps=job.substeps,
                 steps_done=state["step"].copy(), **knobs_of(job.optimizer))
@@ -298,7 +327,7 @@ def _curves(job: Job, state: dict, interrupted) -> Curves:
 def _progress_bar(job: Job, state: dict, progress, experts=1):
     """A bar in seed-steps; progress="auto" shows it when the steps left are estimated above a few seconds."""
     total, done = job.steps * len(job.seeds), int(state["step"].sum())
-    bar = Progress(progress, total=total, unit="seed-step", desc=f"simulate {job.optimizer.name}",
+    bar = Progress(progress, total=total, unit="seed-step", desc=f"simulate {job.name}",
                    seconds=experts * _cost.simulate_seconds(job, total - done))
     bar.set(done)
     return bar

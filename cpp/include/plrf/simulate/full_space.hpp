@@ -1,6 +1,9 @@
 // The full-space simulator: honest v-dimensional samples x_j ~ N(0, j^{-2 alpha}) (stream
 // kFullSamples, step s, normal index b*v + j), features f = W^T x, labels y = <x, b>, and the
 // Gen-Mom-SGD iterate in theta space. It is the reference for the eigenbasis reduction.
+// A coordinate-wise rule (optim/coordinatewise.hpp) runs here too: theta's own coordinates are the
+// parameter basis, so the rule reads the same batch-mean gradient g, clipped, per coordinate; it is
+// the honest reference for the parameter-basis path (param_path.hpp).
 //
 // The minibatch gradient comes from one of two equivalent evaluations chosen by (B, v, d) alone
 // (full_model.hpp), so results are bitwise reproducible for any thread count or resume point.
@@ -11,6 +14,10 @@
 #include <cstdint>
 #include <variant>
 
+#include <algorithm>
+#include <vector>
+
+#include "plrf/optim/coordinatewise.hpp"
 #include "plrf/runtime/control.hpp"
 #include "plrf/runtime/divergence.hpp"
 #include "plrf/simulate/full_features.hpp"
@@ -24,14 +31,16 @@ namespace plrf::simulate {
 class FullStepper {
  public:
   FullStepper(const FullModel& model, const SeedSlot& slot, const UpdateKnobs& knobs = {},
-              const Controller* ctrl = nullptr)
-      : m_(model), slot_(slot), gradient_(make(model, slot, knobs)), knob_(knobs, nullptr, model.d()), ctrl_(ctrl) {}
+              const Controller* ctrl = nullptr, const CoordRule* rule = nullptr)
+      : m_(model), slot_(slot), gradient_(make(model, slot, knobs)), knob_(knobs, nullptr, model.d()), ctrl_(ctrl),
+        rule_(rule), clipped_(rule ? static_cast<std::size_t>(model.d()) : 0) {}
 
   // One step; false if cancelled inside it (the reassociated path's batch loop), the state untouched.
   // Ridge, decay and noise act on theta itself (simulate/knob_step.hpp with phi* = 0).
   bool step(std::int64_t t, const Coefficients& c, const RunControl& control) {
     const double* g = std::visit([&](auto& grad) { return grad(t, slot_.x, control); }, gradient_);
     if (!g) return false;
+    if (rule_) return coordinate_step(t, g);
     const MomentumStep upd(adapt(ctrl_, c, t, slot_.ctrl, static_cast<double>(m_.batch), 0.0, [&] {
       StepStats s;  // the batch loss and the oracle statistics are refused on this path (run.hpp)
       for (std::int64_t j = 0; j < m_.d(); ++j) s.grad2 += g[j] * g[j];
@@ -60,6 +69,17 @@ class FullStepper {
   }
 
  private:
+  // The coordinate-wise rule on theta (slot x) with its buffers m (slot y) and v (slot v): the same
+  // operations, in the same order, as the parameter-basis path's update (param_path.hpp).
+  bool coordinate_step(std::int64_t t, const double* g) {
+    const std::int64_t d = m_.d();
+    std::copy(g, g + d, clipped_.begin());
+    rule_->clip_gradient(clipped_.data(), d);
+    const CoordStep rule(*rule_, t);
+    for (std::int64_t j = 0; j < d; ++j) slot_.x[j] += rule(j, slot_.x[j], slot_.y[j], slot_.v[j], clipped_[j]);
+    return true;
+  }
+
   using Gradient = std::variant<FeatureGradient, ReassociatedGradient>;
 
   static Gradient make(const FullModel& model, const SeedSlot& slot, const UpdateKnobs& knobs) {
@@ -72,6 +92,8 @@ class FullStepper {
   Gradient gradient_;
   KnobStep knob_;
   const Controller* ctrl_;  // step-size controller (docs/adaptive.md), or none
+  const CoordRule* rule_;   // a coordinate-wise rule instead of Gen-Mom, or none
+  std::vector<double> clipped_;  // the rule's copy of g (clipping writes to it)
 };
 
 }  // namespace plrf::simulate

@@ -60,6 +60,16 @@ inline const Controller* active_controller(const RunSpec& run) {
   return run.controller;
 }
 
+// A coordinate-wise rule is the whole update: no Gen-Mom knobs or controller beside it, and a v buffer per seed.
+inline void check_full_rule(const CoordRule& rule, const RunSpec& run, std::int64_t d,
+                            const std::vector<SeedSlot>& slots) {
+  rule.validate(d, run.steps);
+  if (run.controller || run.optimizer->knobs.affine() || run.optimizer->knobs.svag() || run.optimizer->knobs.clips())
+    throw std::invalid_argument("a coordinate-wise rule runs alone: no controller, ridge/decay/noise, svag or clip");
+  for (const auto& s : slots)
+    if (!s.v) throw std::invalid_argument("a coordinate-wise rule needs each seed's v buffer");
+}
+
 inline bool advance_eigen(const Spectrum& spec, const RunSpec& run, Sampler sampler,
                           const std::vector<SeedSlot>& slots, int threads, RunControl& control, double budget_seconds) {
   spec.validate();
@@ -81,10 +91,14 @@ inline bool advance_sde(const Spectrum& spec, const RunSpec& run, Dynamics dynam
                    [&](const SeedSlot& s) { return SdeStepper(model, s); });
 }
 
+// rule: a coordinate-wise rule in place of run.optimizer (whose coefficients it ignores); each slot
+// then carries its v buffer, and y holds the rule's m.
 inline bool advance_full(const Spectrum& spec, const RunSpec& run, const FullProblem& full,
-                         const std::vector<SeedSlot>& slots, int threads, RunControl& control, double budget_seconds) {
+                         const std::vector<SeedSlot>& slots, int threads, RunControl& control, double budget_seconds,
+                         const CoordRule* rule = nullptr) {
   spec.validate();
   run.optimizer->knobs.validate();
+  if (rule) check_full_rule(*rule, run, spec.dim(), slots);
   if (run.optimizer->knobs.svag())  // its second batch would need a second counter range in the full sampler
     throw std::invalid_argument("svag needs space='eigen' (the full-space sampler draws one batch per step)");
   const std::int64_t d = spec.dim();
@@ -100,7 +114,7 @@ inline bool advance_full(const Spectrum& spec, const RunSpec& run, const FullPro
     throw std::invalid_argument("space='full' cannot run controller " + ctrl->name + " (it needs the batch loss or "
                                 "K e); use space='eigen'");
   return run_seeds(slots, run, threads, control, budget_seconds,
-                   [&](const SeedSlot& s) { return FullStepper(model, s, run.optimizer->knobs, ctrl); });
+                   [&](const SeedSlot& s) { return FullStepper(model, s, run.optimizer->knobs, ctrl, rule); });
 }
 
 }  // namespace plrf::simulate

@@ -25,6 +25,7 @@ struct SeedSlot {
   double* risk = nullptr;         // one entry per record step
   double* ctrl = nullptr;         // with a controller: kControllerSlots (state, last multiplier)
   double* lr = nullptr;           // with a controller: one entry per record step
+  double* v = nullptr;            // with a coordinate-wise rule (full path): its v buffer; y holds its m
 };
 
 // What a run needs besides the per-seed state, checked on construction.
