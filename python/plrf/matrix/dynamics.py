@@ -32,12 +32,7 @@ def dynamics(problem, optimizer, steps, batch=1, record=None) -> MatrixCurve:
     """Expected risk per output of `optimizer` on `problem` from Theta = 0: exact for SGD/DANA,
     approximate for SignSVD and SignSGD (meta["exact"] says which)."""
     steps, batch = check_run(problem, optimizer, steps, batch)
-    if isinstance(optimizer, Muon):
-        raise ValueError("optimizer: the deterministic dynamics cover SignSVD, SignSGD, SGD and DANA, not Muon "
-                         "(momentum and Newton-Schulz are not modelled); run plrf.matrix.simulate")
-    if isinstance(optimizer, (SignSVD, SignSGD)) and not _is_zero(optimizer.momentum):
-        raise ValueError("optimizer: the deterministic dynamics of SignSVD and SignSGD are momentum-free; "
-                         "pass momentum=0 or run plrf.matrix.simulate")
+    check_optimizer(optimizer)
     rec = check_record(record, steps)
     meta = {"engine": "matrix.dynamics", "optimizer": optimizer.name, "alpha": problem.alpha, "beta": problem.beta,
             "d": problem.d, "m": problem.m, "batch": batch, "sigma": problem.sigma, "basis": problem.basis,
@@ -51,6 +46,16 @@ def dynamics(problem, optimizer, steps, batch=1, record=None) -> MatrixCurve:
     meta["exact"] = False
     report_divergence([diverged], f"plrf.matrix.dynamics({optimizer.name})")
     return MatrixCurve(steps=rec, risk=risk, meta=meta, modes=modes, diverged_at=diverged)
+
+
+def check_optimizer(optimizer) -> None:
+    """ValueError naming `optimizer` unless the dynamics cover it (also used by plrf.sweep before any work)."""
+    if isinstance(optimizer, Muon):
+        raise ValueError("optimizer: the deterministic dynamics cover SignSVD, SignSGD, SGD and DANA, not Muon "
+                         "(momentum and Newton-Schulz are not modelled); run plrf.matrix.simulate")
+    if isinstance(optimizer, (SignSVD, SignSGD)) and not _is_zero(optimizer.momentum):
+        raise ValueError("optimizer: the deterministic dynamics of SignSVD and SignSGD are momentum-free; "
+                         "pass momentum=0 or run plrf.matrix.simulate")
 
 
 def _blown(r2, r0) -> bool:
