@@ -4,6 +4,9 @@
   expected risk is linear in the initial mode weights, so plrf.exact_risk on the spectrum
   (lambda, a_j(0)/m, sigma^2/2) is the exact expected risk per output.
 - SignSVD: a per-mode recursion a_j' = a_j - 2 eta c_j a_j + eta^2 q_j (§13.4). Approximate.
+- SignSVD with momentum and Muon: the same recursion on the momentum buffer (its effective batch and
+  rank), with Newton-Schulz's polynomial applied to each mode's singular value (§13.7). Derived here,
+  approximate (docs/muon.md, table 3).
 - SignSGD: a recursion for S = E E^T / m with the arcsine noise kernel (§13.5). Approximate.
 Both approximations carry meta["exact"] = False and their measured error (docs/muon.md, table 2).
 """
@@ -18,7 +21,19 @@ from ..curves import Curve, check_record, report_divergence
 from ..spectrum import Spectrum
 from .optimizers import GenMom, Muon, SignSGD, SignSVD, _is_zero
 from .constants import sign_gain
+from .polar import newton_schulz_map
 from .simulate import check_run
+
+
+# What each approximate recursion is and where its measured error is tabulated.
+APPROXIMATION = {
+    "SignSVD": "per-mode recursion, docs/theory.md §13.4; error vs Monte Carlo: docs/muon.md table 2",
+    "SignSGD": "Gaussian closure, docs/theory.md §13.5; error vs Monte Carlo: docs/muon.md table 2",
+    "Muon": "per-mode recursion with Newton-Schulz's map, docs/theory.md §13.7 (derived, not the paper's); "
+            "error vs Monte Carlo: docs/muon.md table 3",
+    "momentum": "SignSVD with momentum: per-mode recursion on the momentum buffer, docs/theory.md §13.7 (derived, not the paper's); "
+                "error vs Monte Carlo: docs/muon.md table 3",
+}
 
 
 @dataclass(repr=False)  # keep Curves' one-line summary
@@ -39,22 +54,23 @@ def dynamics(problem, optimizer, steps, batch=1, record=None) -> MatrixCurve:
             "problem_seed": problem.seed, "p_inf": problem.p_inf}
     if isinstance(optimizer, GenMom):
         return _genmom(problem, optimizer, steps, batch, rec, meta)
-    run = _signsvd if isinstance(optimizer, SignSVD) else _signsgd
     risk, modes = np.full(len(rec), np.nan), np.full((len(rec), problem.d), np.nan)
     with np.errstate(invalid="ignore", over="ignore"):  # a diverging run is caught below, by its risk
-        diverged = run(problem, optimizer.lr, steps, batch, rec, risk, modes)
+        if isinstance(optimizer, SignSGD):
+            diverged = _signsgd(problem, optimizer.lr, steps, batch, rec, risk, modes)
+        else:  # SignSVD and Muon
+            diverged = _spectral(problem, optimizer, steps, batch, rec, risk, modes)
     meta["exact"] = False
+    kind = type(optimizer).__name__
+    meta["approximation"] = APPROXIMATION["momentum" if kind == "SignSVD" and not _is_zero(optimizer.momentum) else kind]
     report_divergence([diverged], f"plrf.matrix.dynamics({optimizer.name})")
     return MatrixCurve(steps=rec, risk=risk, meta=meta, modes=modes, diverged_at=diverged)
 
 
 def check_optimizer(optimizer) -> None:
     """ValueError naming `optimizer` unless the dynamics cover it (also used by plrf.sweep before any work)."""
-    if isinstance(optimizer, Muon):
-        raise ValueError("optimizer: the deterministic dynamics cover SignSVD, SignSGD, SGD and DANA, not Muon "
-                         "(momentum and Newton-Schulz are not modelled); run plrf.matrix.simulate")
-    if isinstance(optimizer, (SignSVD, SignSGD)) and not _is_zero(optimizer.momentum):
-        raise ValueError("optimizer: the deterministic dynamics of SignSVD and SignSGD are momentum-free; "
+    if isinstance(optimizer, SignSGD) and not _is_zero(optimizer.momentum):
+        raise ValueError("optimizer: the deterministic dynamics of SignSGD are momentum-free; "
                          "pass momentum=0 or run plrf.matrix.simulate")
 
 
@@ -83,12 +99,40 @@ def ridge_kappa(lam: np.ndarray, rank: float) -> float:
     return 0.5 * (lo + hi)
 
 
-def _signsvd(problem, lr, steps, batch, rec, risk, modes) -> int:
-    """a_j' = a_j - 2 eta c_j a_j + eta^2 q_j with c_j = lam_j / sqrt(lam_j^2 a_j + (m sigma_eff^2 / B)(lam_j + kappa)),
-    q_j = lam_j / (lam_j + kappa), m sigma_eff^2 = m sigma^2 + sum_j lam_j a_j (§13.4)."""
+class _Buffer:
+    """The momentum buffer's weights on past gradients (§13.7): M = sum_k w_k G_{t-k}, or Muon's Nesterov
+    direction G + mu M. It holds `count` gradients; their noise averages like one batch of size
+    batch (sum w)^2 / sum w^2 (the effective batch)."""
+
+    def __init__(self, optimizer):
+        self.momentum = None if _is_zero(optimizer.momentum) else optimizer.momentum
+        self.nesterov = getattr(optimizer, "nesterov", False)
+        self.s1 = self.s2 = 0.0
+        self.count = 0
+
+    def step(self, t: int, batch: int):
+        """(effective batch, gradients held) after adding step t's gradient."""
+        if self.momentum is None:
+            return batch, 1
+        mu = self.momentum(t)
+        self.s1, self.s2 = mu * self.s1 + 1.0, mu * mu * self.s2 + 1.0
+        self.count = (self.count if mu > 0 else 0) + 1
+        n1, n2 = (1.0 + mu * self.s1, (1.0 + mu) ** 2 + mu * mu * (self.s2 - 1.0)) if self.nesterov else (self.s1, self.s2)
+        return batch * n1 * n1 / n2, self.count
+
+
+def _spectral(problem, optimizer, steps, batch, rec, risk, modes) -> int:
+    """SignSVD (§13.4) and, extended in §13.7, SignSVD with momentum and Muon:
+    a_j' = a_j - 2 eta g_j c_j a_j + eta^2 g_j^2 q_j with
+    c_j = lam_j / sigma_j, sigma_j^2 = lam_j^2 a_j + (m sigma_eff^2 / B_eff)(lam_j + kappa), q_j = lam_j / (lam_j + kappa),
+    m sigma_eff^2 = m sigma^2 + sum_j lam_j a_j, kappa the ridge of rank min(B n, m) for the n gradients
+    in the buffer, B_eff the buffer's effective batch (B without momentum), and g_j = 1 for the exact
+    polar factor, or Newton-Schulz's map of the normalised singular value sigma_j / sqrt(sum_l q_l sigma_l^2)
+    for Muon, whose step is also scaled by sqrt(max(1, m / d))."""
     lam, m = problem.eigenvalues, problem.m
-    kappa = ridge_kappa(lam, min(batch, m))
-    q = lam / (lam + kappa)
+    muon = isinstance(optimizer, Muon)
+    scale = math.sqrt(max(1.0, m / problem.d)) if muon else 1.0
+    buffer, rank = _Buffer(optimizer), None
     a = problem.initial_modes()
     r0, k = problem.excess(a), 0
     for t in range(steps + 1):
@@ -98,10 +142,19 @@ def _signsvd(problem, lr, steps, batch, rec, risk, modes) -> int:
             risk[k], modes[k], k = problem.excess(a) + problem.p_inf, a, k + 1
         if t == steps:
             return -1
-        eta = lr(t)
-        noise = (m * problem.sigma**2 + lam @ a) / batch
-        c = lam / np.sqrt(lam**2 * a + noise * (lam + kappa))
-        a = np.maximum(a - 2 * eta * c * a + eta**2 * q, 0.0)  # overshoot past 0 is clipped (the mode oscillates at ~eta^2)
+        eta = optimizer.lr(t) * scale
+        b_eff, held = buffer.step(t, batch)
+        if min(batch * held, m) != rank:  # the ridge changes only while the buffer's rank grows
+            rank = min(batch * held, m)
+            kappa = ridge_kappa(lam, rank)
+            q = lam / (lam + kappa)
+        noise = (m * problem.sigma**2 + lam @ a) / b_eff
+        sv2 = lam**2 * a + noise * (lam + kappa)
+        c, inject = lam / np.sqrt(sv2), q
+        if muon:
+            gain = newton_schulz_map(np.sqrt(sv2 / (q @ sv2)), optimizer.ns_steps, optimizer.coeffs)
+            c, inject = gain * c, gain * gain * q
+        a = np.maximum(a - 2 * eta * c * a + eta**2 * inject, 0.0)  # overshoot past 0 is clipped (the mode oscillates at ~eta^2)
 
 
 def _signsgd(problem, lr, steps, batch, rec, risk, modes) -> int:
