@@ -19,8 +19,10 @@ from plrf.cli.bench import machine_line
 
 BASE = dict(opt="muon", alpha=1.0, beta=0.5, d=32, m=128, B=8, sigma=0.5, lr=0.02, mu=0.95)
 VARY = [{}, dict(B=1), dict(B=64), dict(alpha=0.6), dict(alpha=1.5), dict(beta=0.0), dict(beta=1.0),
-        dict(mu=0.9), dict(mu=0.99), dict(lr=0.1), dict(sigma=0.0), dict(mu=0.0),
-        dict(opt="signsvd", mu=0.9), dict(opt="signsvd", mu=0.9, B=1), dict(opt="signsvd", mu=0.99, lr=0.005)]
+        dict(mu=0.9), dict(mu=0.99), dict(lr=0.1), dict(lr=0.1, B=1), dict(lr=0.1, sigma=0.0), dict(sigma=0.0),
+        dict(mu=0.0), dict(d=64, beta=0.3, sigma=0.1, lr=0.253),
+        dict(opt="signsvd", mu=0.9), dict(opt="signsvd", mu=0.9, B=1), dict(opt="signsvd", mu=0.9, lr=0.1),
+        dict(opt="signsvd", mu=0.99, lr=0.005)]
 STEPS, SEEDS, RECORD = 300, 64, [0, 3, 10, 30, 100, 200, 300]
 
 

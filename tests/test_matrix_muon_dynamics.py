@@ -42,10 +42,10 @@ def test_the_buffers_effective_batch_is_its_weights_ratio(nesterov):
 @pytest.mark.slow
 def test_muon_dynamics_against_monte_carlo_and_planted_twins(monkeypatch):
     """64 seeds, d = 16, m = 48, B = 4, sigma = 0.5, 200 steps. Tolerance: max |DE / MC - 1| <= 10% over
-    t = 3 .. 200 (measured 5.4% for Muon, mu = 0.95 with Nesterov, and 2.2% for SignSVD, mu = 0.9). The Monte
-    Carlo resolves the bias (|z| up to ~120), so this bounds an approximation; it is not an exactness test.
-    Twins, each rejected by the same bound: the buffer ignored (B_eff = B; measured 31% off for Muon, 58%
-    for SignSVD) and the exact polar factor in place of Newton-Schulz (33% off)."""
+    t = 3 .. 200 (measured 4.6% for Muon, mu = 0.95 with Nesterov, and 2.8% for SignSVD, mu = 0.9). The Monte
+    Carlo resolves the bias (|z| up to ~140), so this bounds an approximation; it is not an exactness test.
+    Twins, each rejected by the same bound: the buffer ignored (the momentum-free recursion; measured 31%
+    off for Muon, 58% for SignSVD) and the exact polar factor in place of Newton-Schulz (31% off)."""
     rec = [0, 3, 10, 30, 100, 200]
     p = M.MatrixPLRF(1.0, 0.5, 16, 48, sigma=0.5, seed=2)
 
@@ -58,7 +58,7 @@ def test_muon_dynamics_against_monte_carlo_and_planted_twins(monkeypatch):
     mc = M.simulate(p, muon, 200, batch=4, seeds=64, record=rec, progress=False)
     assert err(muon, mc) <= 0.10
     with monkeypatch.context() as twin:
-        twin.setattr(D._Buffer, "step", lambda self, t, batch: (batch, 1))
+        twin.setattr(D, "_is_zero", lambda schedule: True)  # the buffer ignored: Muon without momentum
         assert err(muon, mc) > 0.10
     with monkeypatch.context() as twin:
         twin.setattr(D, "newton_schulz_map", lambda s, *a: np.ones_like(s))
@@ -67,5 +67,5 @@ def test_muon_dynamics_against_monte_carlo_and_planted_twins(monkeypatch):
     mc = M.simulate(p, heavy, 200, batch=4, seeds=64, record=rec, progress=False)
     assert err(heavy, mc) <= 0.10
     with monkeypatch.context() as twin:
-        twin.setattr(D._Buffer, "step", lambda self, t, batch: (batch, 1))
+        twin.setattr(D, "_is_zero", lambda schedule: True)
         assert err(heavy, mc) > 0.10

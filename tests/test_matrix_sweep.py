@@ -27,7 +27,7 @@ def small_grid():
     mc = grid(**PROBLEM, optimizer=[M.signsvd(0.05), M.muon(0.05), M.signsgd(0.01, momentum=0.5),
                                     M.dana(plrf.dana_decaying(0.2, 0.05, 6.0, 1.0))],
               steps=40, batch=2, seeds=[3, 5, 9], engine="matrix.simulate")
-    de = grid(**PROBLEM, optimizer=[M.signsvd(0.05), M.signsgd(0.01), M.sgd(0.2)], steps=40, batch=[1, 3],
+    de = grid(**PROBLEM, optimizer=[M.signsvd(0.05), M.muon(0.05), M.signsgd(0.01), M.sgd(0.2)], steps=40, batch=[1, 3],
               record=[0, 1, 7, 40], engine="matrix.dynamics")
     return mc + de
 
@@ -56,10 +56,10 @@ def assert_stored_equals_direct(store, configs):
 def test_matrix_sweep_equals_direct_calls_and_resumes(tmp_path):
     g = small_grid()
     rep = run(g, store=tmp_path, workers=1, progress=False)
-    assert (rep.computed, rep.total) == (10, 10)
+    assert (rep.computed, rep.total) == (12, 12)
     assert_stored_equals_direct(tmp_path, g)
     again = run(g, store=tmp_path, workers=1, progress=False)
-    assert (again.computed, again.skipped) == (0, 10)
+    assert (again.computed, again.skipped) == (0, 12)
     df = plrf.load(tmp_path)
     assert set(df.engine) == {"matrix.simulate", "matrix.dynamics"} and (df.m == 12).all() and (df.basis == "haar").all()
     assert set(df[df.engine == "matrix.simulate"].n_seeds) == {3}
@@ -88,8 +88,7 @@ def test_matrix_config_keys_follow_every_setting():
     (dict(engine="exact"), "engine: a matrix config"),
     (dict(optimizer="sgd"), "optimizer: a matrix config"),
     (dict(optimizer=plrf.sgd(0.1)), "optimizer: a matrix config"),
-    (dict(engine="matrix.dynamics"), "optimizer: the deterministic dynamics"),  # Muon on the dynamics
-    (dict(engine="matrix.dynamics", optimizer=M.signsvd(0.1, momentum=0.9)), "optimizer: the deterministic"),
+    (dict(engine="matrix.dynamics", optimizer=M.signsgd(0.1, momentum=0.9)), "optimizer: the deterministic"),
     (dict(options={"threads": 2}), "options: matrix.simulate takes"),
     (dict(options={"chunk": 0}), "chunk must be >= 1"),
     (dict(seeds=[1, 1]), "seeds must be distinct"),

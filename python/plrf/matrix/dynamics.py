@@ -100,15 +100,18 @@ def ridge_kappa(lam: np.ndarray, rank: float) -> float:
 
 
 class _Buffer:
-    """The momentum buffer's weights on past gradients (§13.7): M = sum_k w_k G_{t-k}, or Muon's Nesterov
-    direction G + mu M. It holds `count` gradients; their noise averages like one batch of size
-    batch (sum w)^2 / sum w^2 (the effective batch)."""
+    """The momentum buffer in the per-mode recursion (§13.7). M = sum_k w_k G_{t-k} (M <- mu M + G), and
+    Muon's Nesterov direction N = G + mu M. Dividing by the weights' sum, Mh = M / sum w is an average
+    of the gradients: Mh' = (1 - b) Mh + b G with b = 1 / sum w, and Nh = (1 - bn) Mh' + bn G. Per mode it
+    tracks u = <E_j, Mh_j> and v = |Mh_j|^2 (summed over outputs); their noise averages like one batch of
+    size B (sum w)^2 / sum w^2 (the effective batch), and the buffer holds `count` gradients."""
 
     def __init__(self, optimizer):
         self.momentum = None if _is_zero(optimizer.momentum) else optimizer.momentum
         self.nesterov = getattr(optimizer, "nesterov", False)
         self.s1 = self.s2 = 0.0
         self.count = 0
+        self.u = self.v = 0.0
 
     def step(self, t: int, batch: int):
         """(effective batch, gradients held) after adding step t's gradient."""
@@ -117,18 +120,36 @@ class _Buffer:
         mu = self.momentum(t)
         self.s1, self.s2 = mu * self.s1 + 1.0, mu * mu * self.s2 + 1.0
         self.count = (self.count if mu > 0 else 0) + 1
+        self.b = 1.0 / self.s1
+        self.bn = 1.0 / (1.0 + mu * self.s1) if self.nesterov else 0.0
         n1, n2 = (1.0 + mu * self.s1, (1.0 + mu) ** 2 + mu * mu * (self.s2 - 1.0)) if self.nesterov else (self.s1, self.s2)
         return batch * n1 * n1 / n2, self.count
 
+    def mix(self, lam, a, grad2):
+        """(<E_j, Nh_j>, |Nh_j|^2) after this step's gradient, whose mean is lam_j E_j and whose second
+        moment per mode is grad2; the step then follows Nh (Mh without Nesterov)."""
+        b, bn, u = self.b, self.bn, self.u
+        self.e_m = b * lam * a + (1 - b) * u  # <E, Mh'>
+        g_m = b * grad2 + (1 - b) * lam * u  # <G, Mh'>
+        self.v = (1 - b) ** 2 * self.v + 2 * b * (1 - b) * lam * u + b * b * grad2
+        self.n_m = bn * g_m + (1 - bn) * self.v  # <Nh, Mh'>
+        return bn * lam * a + (1 - bn) * self.e_m, bn * bn * grad2 + 2 * bn * (1 - bn) * g_m + (1 - bn) ** 2 * self.v
+
+    def moved(self, step_over_nh):
+        """After Theta -= eta P with P = step_over_nh * Nh (per mode): u = <E', Mh'>."""
+        self.u = self.e_m - step_over_nh * self.n_m
+
 
 def _spectral(problem, optimizer, steps, batch, rec, risk, modes) -> int:
-    """SignSVD (§13.4) and, extended in §13.7, SignSVD with momentum and Muon:
-    a_j' = a_j - 2 eta g_j c_j a_j + eta^2 g_j^2 q_j with
-    c_j = lam_j / sigma_j, sigma_j^2 = lam_j^2 a_j + (m sigma_eff^2 / B_eff)(lam_j + kappa), q_j = lam_j / (lam_j + kappa),
-    m sigma_eff^2 = m sigma^2 + sum_j lam_j a_j, kappa the ridge of rank min(B n, m) for the n gradients
-    in the buffer, B_eff the buffer's effective batch (B without momentum), and g_j = 1 for the exact
-    polar factor, or Newton-Schulz's map of the normalised singular value sigma_j / sqrt(sum_l q_l sigma_l^2)
-    for Muon, whose step is also scaled by sqrt(max(1, m / d))."""
+    """SignSVD (§13.4) and, extended in §13.7, SignSVD with momentum and Muon. Without momentum:
+    a_j' = a_j - 2 eta g_j c_j a_j + eta^2 g_j^2 q_j with c_j = lam_j / sigma_j,
+    sigma_j^2 = lam_j^2 a_j + (m sigma_eff^2 / B)(lam_j + kappa), q_j = lam_j / (lam_j + kappa),
+    m sigma_eff^2 = m sigma^2 + sum_j lam_j a_j and kappa the ridge of rank min(B, m). With momentum the
+    step follows the buffer (P_j = Nh_j / sigma_j): a_j' = a_j - 2 eta g_j <E_j, Nh_j> / sigma_j + eta^2 g_j^2 q_j,
+    with B the buffer's effective batch, the rank min(B n, m) of its n gradients, and sigma_j^2 scaled by
+    |Nh_j|^2 over its value without lag. g_j = 1 for the exact polar factor, or Newton-Schulz's map of the
+    normalised singular value sigma_j / sqrt(sum_l q_l sigma_l^2) for Muon, whose step is also scaled by
+    sqrt(max(1, m / d))."""
     lam, m = problem.eigenvalues, problem.m
     muon = isinstance(optimizer, Muon)
     scale = math.sqrt(max(1.0, m / problem.d)) if muon else 1.0
@@ -150,11 +171,18 @@ def _spectral(problem, optimizer, steps, batch, rec, risk, modes) -> int:
             q = lam / (lam + kappa)
         noise = (m * problem.sigma**2 + lam @ a) / b_eff
         sv2 = lam**2 * a + noise * (lam + kappa)
-        c, inject = lam / np.sqrt(sv2), q
-        if muon:
-            gain = newton_schulz_map(np.sqrt(sv2 / (q @ sv2)), optimizer.ns_steps, optimizer.coeffs)
-            c, inject = gain * c, gain * gain * q
-        a = np.maximum(a - 2 * eta * c * a + eta**2 * inject, 0.0)  # overshoot past 0 is clipped (the mode oscillates at ~eta^2)
+        if buffer.momentum is not None:
+            pull, size = buffer.mix(lam, a, lam**2 * a + noise * (b_eff / batch) * lam)
+            sv2 = sv2 * size / (lam**2 * a + noise * lam)  # the buffer's own size, lag included
+        gain = newton_schulz_map(np.sqrt(sv2 / (q @ sv2)), optimizer.ns_steps, optimizer.coeffs) if muon else None
+        inject = q if gain is None else gain * gain * q
+        if buffer.momentum is None:
+            c = lam / np.sqrt(sv2) if gain is None else gain * (lam / np.sqrt(sv2))
+            a = np.maximum(a - 2 * eta * c * a + eta**2 * inject, 0.0)  # overshoot past 0 is clipped (the mode oscillates at ~eta^2)
+        else:  # the step is P_j = (g_j / sigma_j) Nh_j
+            per = 1.0 / np.sqrt(sv2) if gain is None else gain / np.sqrt(sv2)
+            a = np.maximum(a - 2 * eta * per * pull + eta**2 * inject, 0.0)
+            buffer.moved(eta * per)
 
 
 def _signsgd(problem, lr, steps, batch, rec, risk, modes) -> int:

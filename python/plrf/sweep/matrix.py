@@ -56,7 +56,7 @@ def normalize(cfg: dict, default_engine: str) -> dict:
     if engine == DYNAMICS:
         from ..matrix.dynamics import check_optimizer
 
-        check_optimizer(opt)  # Muon or momentum on the dynamics: refused before any work
+        check_optimizer(opt)  # SignSGD with momentum has no dynamics: refused before any work
     options = cfg.get("options") or {}
     if not isinstance(options, dict) or set(options) - set(OPTIONS[engine]):
         raise ValueError(f"options: {engine} takes {list(OPTIONS[engine]) or 'no options'}, got {options!r:.120}")
