@@ -45,11 +45,11 @@ def row(cfg):
 
 def main():
     print(machine_line())
-    print("| optimizer | mu | lr | B | alpha | beta | sigma | err t=10 | t=100 | t=300 | max err | max z | P(300)/P(0) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| optimizer | mu | lr | d | B | alpha | beta | sigma | err t=10 | t=100 | t=300 | max err | max z | P(300)/P(0) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for v in VARY:
         cfg = BASE | v
-        print(f"| {cfg['opt']} | {cfg['mu']} | {cfg['lr']} | {cfg['B']} | {cfg['alpha']} | {cfg['beta']} | "
+        print(f"| {cfg['opt']} | {cfg['mu']} | {cfg['lr']} | {cfg['d']} | {cfg['B']} | {cfg['alpha']} | {cfg['beta']} | "
               f"{cfg['sigma']} | {row(cfg)} |", flush=True)
 
 
