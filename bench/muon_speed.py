@@ -87,8 +87,8 @@ def main(argv=None):
         rows.append((name, t_plrf, t_loop, same))
         print(f"MC {name:8s} plrf.matrix {t_plrf:8.2f} s  plain NumPy loop {t_loop:8.2f} s  ratio {t_loop / t_plrf:6.2f}x"
               f"  (same risk to {same:.1e})", flush=True)
-    for name, opt in (("signsvd", M.signsvd(0.01)), ("signsgd", M.signsgd(0.0005))):
-        n_de = 200 if name == "signsvd" else 20
+    for name, opt in (("signsvd", M.signsvd(0.01)), ("muon", M.muon(0.01)), ("signsgd", M.signsgd(0.0005))):
+        n_de = 20 if name == "signsgd" else 200
         t_de, _ = timed(lambda: M.dynamics(p, opt, n_de, batch=a.batch, record=[0, n_de]))
         t_mc, _ = timed(lambda: M.simulate(p, opt, a.steps, batch=a.batch, seeds=seeds, record=[0, a.steps], progress=False))
         per_de, per_mc = t_de / n_de, t_mc / a.steps

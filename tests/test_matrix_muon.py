@@ -185,7 +185,7 @@ def test_bad_run_arguments_are_named():
     with pytest.raises(ValueError, match="batch"):
         M.simulate(p, M.signsvd(0.1), 10, batch=0)
     with pytest.raises(ValueError, match="optimizer"):
-        M.dynamics(p, M.muon(0.1), 10)
+        M.dynamics(p, M.signsgd(0.1, momentum=0.9), 10)  # Muon has dynamics since §13.7; SignSGD with momentum has none
     with pytest.raises(ValueError, match="nesterov"):
         M.muon(0.1, nesterov=1)
 

@@ -2,7 +2,8 @@
 
 SignSVD's and SignSGD's learning rates are tuned on their deterministic dynamics at the horizon
 (matched Frobenius grids); Muon runs at SignSVD's rate divided by its shape scale sqrt(max(1, m/d)),
-SGD at 0.4 / tr K. Monte Carlo over --seeds seeds, the dynamics beside it.
+SGD at 0.4 / tr K. Monte Carlo over --seeds seeds, the dynamics beside it (Muon's: momentum and
+Newton-Schulz in the per-mode recursion, docs/theory.md §13.7, approximate).
 """
 from __future__ import annotations
 
@@ -32,12 +33,9 @@ def run_muon(args, out) -> None:
         t0 = time.perf_counter()
         mc[name] = M.simulate(p, opt, steps, batch=batch, seeds=args.seeds)
         line = f"{name:10s} {opt.lr(0) if name != 'sgd' else opt.opt.gamma2(0):10.3g} {mc[name].mean[-1]:12.4e} ± {mc[name].sem[-1]:.1e}"
-        if name != "muon":
-            c = M.dynamics(p, opt, steps, batch=batch, record=mc[name].steps)
-            de.append(c)
-            line += f" {c.risk[-1]:15.4e}{'' if c.meta['exact'] else ' (approx.)'}"
-        else:
-            line += f" {'-':>15s}"
+        c = M.dynamics(p, opt, steps, batch=batch, record=mc[name].steps)  # Muon's: theory §13.7, approximate
+        de.append(c)
+        line += f" {c.risk[-1]:15.4e}{'' if c.meta['exact'] else ' (approx.)'}"
         print(f"{line}  {time.perf_counter() - t0:.1f}")
     if out is not None:
         path = out.with_name(out.stem + "-muon" + out.suffix)

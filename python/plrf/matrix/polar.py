@@ -43,3 +43,14 @@ def newton_schulz(g: np.ndarray, steps: int = NS_STEPS, coeffs=NS_COEFFS) -> np.
         poly = b * gram + c * (gram @ gram.T)  # gram^2 = gram gram^T, again a syrk
         x = a * x + poly @ x
     return x.T if g.shape[0] > g.shape[1] else x
+
+
+def newton_schulz_map(s: np.ndarray, steps: int = NS_STEPS, coeffs=NS_COEFFS) -> np.ndarray:
+    """What newton_schulz does to each singular value s of a Frobenius-normalised matrix: `steps` of the
+    quintic p(x) = a x + b x^3 + c x^5 (the matrix iteration acts on each singular value alone)."""
+    a, b, c = coeffs
+    x = np.asarray(s, dtype=np.float64)
+    for _ in range(steps):
+        x2 = x * x
+        x = x * (a + x2 * (b + c * x2))
+    return x

@@ -19,6 +19,21 @@ MATRIX_PROBLEM, MATRIX_DATA, MATRIX_NOISE = 8, 9, 10  # rng/streams.hpp: kMatrix
 BASES = ("haar", "eigen")
 
 
+def problem_args(alpha, beta, d, m, sigma=0.0, basis="haar", seed=0) -> dict:
+    """The validated arguments of MatrixPLRF (ValueError naming the bad one; MemoryError naming d and m
+    when Q, Theta* and their products would not fit), checked before anything is drawn."""
+    alpha = check.finite("alpha", alpha)  # alpha = 0: isotropic data
+    if alpha < 0:
+        raise ValueError(f"alpha must be >= 0, got {alpha!r}")
+    out = {"alpha": alpha, "beta": check.finite("beta", beta), "d": check.integer("d", d, 1, 2**20),
+           "m": check.integer("m", m, 1, 2**24), "sigma": check.finite("sigma", sigma)}
+    if out["sigma"] < 0:
+        raise ValueError(f"sigma must be >= 0, got {sigma!r}")
+    out.update(basis=check.choice("basis", basis, BASES), seed=check.seed("seed", seed))
+    check.memory(8.0 * (3 * out["d"] ** 2 + 3 * out["d"] * out["m"]), f"d={out['d']}, m={out['m']}")
+    return out
+
+
 class MatrixPLRF:
     """Matrix-valued least squares with power-law covariance (data exponent alpha, target beta).
 
@@ -26,19 +41,8 @@ class MatrixPLRF:
     """
 
     def __init__(self, alpha, beta, d, m, sigma=0.0, basis="haar", seed=0):
-        self.alpha = check.finite("alpha", alpha)  # alpha = 0: isotropic data
-        if self.alpha < 0:
-            raise ValueError(f"alpha must be >= 0, got {alpha!r}")
-        self.beta = check.finite("beta", beta)
-        self.d = check.integer("d", d, 1, 2**20)
-        self.m = check.integer("m", m, 1, 2**24)
-        self.sigma = check.finite("sigma", sigma)
-        if self.sigma < 0:
-            raise ValueError(f"sigma must be >= 0, got {sigma!r}")
-        self.basis = check.choice("basis", basis, BASES)
-        self.seed = check.seed("seed", seed)
-        # Q (d x d), Theta* (d x m) and their products: refused before anything is drawn.
-        check.memory(8.0 * (3 * self.d * self.d + 3 * self.d * self.m), f"d={self.d}, m={self.m}")
+        for k, v in problem_args(alpha, beta, d, m, sigma, basis, seed).items():
+            setattr(self, k, v)
         j = np.arange(1, self.d + 1, dtype=np.float64)
         self.eigenvalues = j ** (-2.0 * self.alpha)   # descending
         self.b = j ** (-self.beta)

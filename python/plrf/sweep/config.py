@@ -27,6 +27,7 @@ from .._version import __version__
 from ..optim import NAMES, GenMomentum
 from ..transforms import Chain, chain, to_state
 from ..spectrum import AUTO_COMPRESS_D
+from . import matrix
 
 KEYS = ("alpha", "beta", "d", "v", "seed", "spectrum", "optimizer", "steps", "batch", "seeds", "record",
         "engine", "options", "l2", "decay", "noise", "svag", "activation", "preactivation_scale")
@@ -95,6 +96,8 @@ def expand(spec) -> list[dict]:
 
 def normalize(cfg: dict, engines, default_engine="exact") -> dict:
     """A validated copy of cfg with every default filled in (ValueError naming the bad key)."""
+    if matrix.is_matrix(cfg):  # the matrix-valued PLRF has its own keys (plrf.sweep.matrix)
+        return matrix.normalize(cfg, default_engine)
     unknown = sorted(set(cfg) - set(KEYS))
     if unknown:
         raise ValueError(f"unknown config key(s) {unknown}; known keys are {list(KEYS)}")
@@ -197,6 +200,8 @@ def optimizer_state(opt) -> dict:
         return {"defaults": opt}
     if isinstance(opt, Chain):  # {"chain": [members]}: plrf.transforms.from_state reads it back
         return to_state(opt)
+    if not isinstance(opt, GenMomentum):  # a plrf.matrix optimizer (normalize admits no other)
+        return matrix.optimizer_state(opt)
     g1, g2, g3, delta, name, (l2, decay, noise, svag_l) = opt.__getstate__()
     out = {"name": name, "gamma1": list(g1), "gamma2": list(g2), "gamma3": list(g3), "delta": list(delta)}
     if opt.has_affine_knobs() or svag_l != 1.0:  # only then: plain optimizers keep their keys
@@ -222,9 +227,16 @@ def config_key(cfg: dict) -> str:
     return _digest(canonical(cfg))
 
 
+def problem_fields(cfg: dict) -> dict:
+    """What defines a normalized config's problem: its configs share one spectrum (or MatrixPLRF)."""
+    if cfg["engine"] in matrix.ENGINE_NAMES:
+        return {k: cfg[k] for k in matrix.PROBLEM_KEYS}
+    return {k: cfg[k] for k in PROBLEM_KEYS} | problem_kwargs(cfg)
+
+
 def problem_key(cfg: dict) -> str:
     """Key of the spectrum a config needs: all its configs share one spectral setup."""
-    return _digest({k: cfg[k] for k in PROBLEM_KEYS} | problem_kwargs(cfg) | {"plrf_version": __version__})
+    return _digest(problem_fields(cfg) | {"plrf_version": __version__})
 
 
 def _activation(cfg, theory) -> dict:

@@ -32,6 +32,7 @@ CLAIM_TIMEOUT = 24 * 3600.0  # a claim by a process on another host is trusted t
 
 CONFIG_COLUMNS = ("engine", "optimizer", "alpha", "beta", "d", "v", "problem_seed", "spectrum", "steps", "batch",
                   "options", "plrf_version")
+MATRIX_COLUMNS = ("m", "sigma", "basis")  # plrf.sweep.matrix configs: added to a table only when it holds one
 VALUE_COLUMNS = ("risk", "risk_sem", "n_seeds", "diverged_at")
 
 
@@ -249,13 +250,14 @@ def _config_columns(rec: dict) -> dict:
         "alpha": c["alpha"],
         "beta": c["beta"],
         "d": c["d"],
-        "v": c["v"],
+        "v": c.get("v"),  # None in a matrix config (plrf.sweep.matrix)
         "problem_seed": -1 if c["seed"] is None else c["seed"],
-        "spectrum": c["spectrum"],
+        "spectrum": c.get("spectrum"),
         "steps": c["steps"],
         "batch": c["batch"],
         "options": json.dumps(c["options"], sort_keys=True),
         "plrf_version": c["plrf_version"],
+        **{k: c[k] for k in MATRIX_COLUMNS if k in c},
     }
 
 
@@ -310,7 +312,7 @@ def load(store, seeds: str = "mean"):
 def _free_dims(df) -> list:
     """Varying config columns, skipping those fixed by earlier ones (v = 4 d is not its own axis)."""
     dims = []
-    for c in CONFIG_COLUMNS:
+    for c in (*CONFIG_COLUMNS, *MATRIX_COLUMNS):
         if c not in df or df[c].nunique(dropna=False) < 2:
             continue
         if not dims or df.groupby(dims)[c].nunique(dropna=False).max() > 1:
@@ -338,7 +340,7 @@ def to_xarray(df, dims=None):
     if not indexed.index.is_unique:
         raise ValueError(f"dims {dims} do not identify the rows uniquely; pass dims= with more columns")
     ds = indexed[[c for c in VALUE_COLUMNS if c in df]].to_xarray()
-    for c in CONFIG_COLUMNS:
+    for c in (*CONFIG_COLUMNS, *MATRIX_COLUMNS):
         if c in df and c not in dims and df[c].nunique(dropna=False) == 1:
             ds.attrs[c] = df[c].iloc[0]
     return ds

@@ -19,7 +19,8 @@ import numpy as np
 
 from .. import _validate as check
 from . import store as _store
-from .config import PROBLEM_KEYS, canonical, problem_kwargs, knob_label, optimizer_label, optimizer_state, with_knobs
+from . import matrix
+from .config import canonical, problem_fields, problem_kwargs, knob_label, optimizer_label, optimizer_state, with_knobs
 
 WORKER_THREADS_ENV = "PLRF_SWEEP_THREADS"  # set in local pool workers: engines then use this many threads
 
@@ -131,6 +132,8 @@ def cost_fast(cfg) -> float:
 
 
 def cost_spectrum(problem: dict) -> float:
+    if "m" in problem:
+        return matrix.cost_problem(problem)
     if check.spectrum_source(problem["spectrum"])[0] == "theory":
         return 1e3 * problem["d"]
     return 2.0 * problem["v"] * problem["d"] ** 2 + 10.0 * problem["d"] ** 3
@@ -143,6 +146,9 @@ ENGINES: dict[str, Engine] = {
     "ode": Engine(functools.partial(run_exact_risk, method="ode"), cost_fast),
     # SGD's continuous-time models; options={"model": "hsgd" | "ito" | "continuized"} (docs/families.md §4)
     "continuous": Engine(functools.partial(run_exact_risk, method="continuous"), cost_continuous),
+    # the matrix-valued PLRF (plrf.sweep.matrix): Monte Carlo and the deterministic dynamics
+    matrix.SIMULATE: Engine(matrix.run_simulate, matrix.cost_simulate, seeded=True),
+    matrix.DYNAMICS: Engine(matrix.run_dynamics, matrix.cost_dynamics),
 }
 
 
@@ -161,6 +167,8 @@ def make_spectrum(problem: dict):
     from ..problem import PLRF
     from ..spectrum import Spectrum
 
+    if "m" in problem:  # a matrix problem: its MatrixPLRF
+        return matrix.make_problem(problem)
     p = problem
     kind, method = check.spectrum_source(p["spectrum"])
     if kind == "theory":
@@ -218,4 +226,4 @@ def chunk_task(problem: dict, spectrum, items: list) -> list:
 
 
 def problem_of(cfg: dict) -> dict:
-    return {k: cfg[k] for k in PROBLEM_KEYS} | problem_kwargs(cfg)
+    return problem_fields(cfg)
