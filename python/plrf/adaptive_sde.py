@@ -88,7 +88,7 @@ def _integrate(spec, U, theta_star, rule, lr, c1, c2, eps, batch, seeds, grid, d
     S, d = len(seeds), spec.d
     E = np.tile(-theta_star, (S, 1))  # e = theta - theta*, theta(0) = 0
     m, u = np.zeros((S, d)), np.zeros((S, d))
-    sig0, eps0, sq = lr, eps * lr, np.sqrt(dt / batch)
+    sig0, eps0 = lr, eps * lr
     rngs = [np.random.Generator(np.random.Philox(key=int(s))) for s in seeds]
     risk, diverged = np.full((S, len(grid)), np.nan), np.full(S, -1, dtype=np.int64)
     live = np.ones(S, dtype=bool)
@@ -109,9 +109,9 @@ def _integrate(spec, U, theta_star, rule, lr, c1, c2, eps, batch, seeds, grid, d
         if k % _CHUNK == 0:
             xi = np.stack([r.standard_normal((_CHUNK, d + 1)) for r in rngs], axis=1)  # (chunk, S, d + 1)
         z = xi[k % _CHUNK]
-        # sigma_0 Sigma^{1/2} dW, Sigma = (K e e^T K + R2 K)/B, drawn as (K e xi0 + sqrt(R2) K^{1/2} xi) sqrt(dt/B)
-        noise = sig0 * sq * (KE * z[:, :1] + np.sqrt(R2)[:, None] * (z[:, 1:] @ Kh))
-        u += c2 * dt * ((KE * KE + R2[:, None] * diagK) / batch - u)
+        noise, var = _noise(KE, R2, z, Kh, diagK, batch)
+        noise *= sig0 * np.sqrt(dt)
+        u += c2 * dt * (var - u)
         if rule == "rmsprop":
             step = -(KE * dt + noise) / (sig0 * np.sqrt(u) + eps0)
         else:
@@ -121,3 +121,10 @@ def _integrate(spec, U, theta_star, rule, lr, c1, c2, eps, batch, seeds, grid, d
             step = -(np.sqrt(g2) / g1) * m * dt / (sig0 * np.sqrt(u) + eps0 * np.sqrt(g2))
         E += np.where(live[:, None], step, 0.0)
     return risk, diverged
+
+
+def _noise(KE, R2, z, Kh, diagK, batch):
+    """A draw of the batch gradient's noise Sigma^{1/2} xi, Sigma = (K e e^T K + R2 K)/B (Isserlis; R2 = e^T K e +
+    sigma_eps^2), as (K e xi0 + sqrt(R2) K^{1/2} xi)/sqrt(B), and diag Sigma (u's target); one row per seed."""
+    noise = (KE * z[:, :1] + np.sqrt(R2)[:, None] * (z[:, 1:] @ Kh)) / np.sqrt(batch)
+    return noise, (KE * KE + R2[:, None] * diagK) / batch
