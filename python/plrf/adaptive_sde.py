@@ -63,7 +63,7 @@ def _run(source, rule, lr, steps, b1, b2, eps, batch, seeds, record, dt) -> Curv
                          f"(Euler-Maruyama on the moment buffers), got {dt}")
     n = check.seed_count(seeds)
     d = getattr(source, "d", 0)
-    check.memory(8.0 * (3 * d * d + 8 * n * d + _CHUNK * n * (d + 1)), f"the {rule} SDE at d={d} with seeds={n}")
+    check.memory(8.0 * (3 * d * d + 8 * n * d + 2 * _CHUNK * n * (d + 1)), f"the {rule} SDE at d={d} with seeds={n}")
     seeds = check.seeds(seeds)
     spec, U, theta_star = rotation(source)
     T = steps * lr * lr
