@@ -103,6 +103,8 @@ def test_sde_bad_input_is_refused(small):
         adaptive_sde.adam_sde(small, 0.1, 10, b1=0.5, dt=0.1)
     with pytest.raises(ValueError, match="eigenvectors"):
         adaptive_sde.adam_sde(plrf.Spectrum(np.ones(3), np.ones(3), 0.0), 0.1, 10)
+    with pytest.raises(MemoryError, match="seeds=1000000000"):  # refused before any allocation
+        adaptive_sde.adam_sde(small, 0.01, 10, seeds=10**9)
 
 
 @pytest.mark.slow
