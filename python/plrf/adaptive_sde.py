@@ -84,7 +84,7 @@ def _integrate(spec, U, theta_star, rule, lr, c1, c2, eps, batch, seeds, grid, d
     """Every seed's risk at the SDE steps in `grid` (S x len(grid)), and diverged_at (-1: finite)."""
     lam = np.clip(spec.eigenvalues, 0.0, None)
     K, Kh = (U * lam) @ U.T, (U * np.sqrt(lam)) @ U.T
-    diagK, s2, p_inf = np.diag(K).copy(), 2.0 * spec.p_inf, spec.p_inf
+    diagK, s2 = np.diag(K).copy(), 2.0 * spec.p_inf
     S, d = len(seeds), spec.d
     E = np.tile(-theta_star, (S, 1))  # e = theta - theta*, theta(0) = 0
     m, u = np.zeros((S, d)), np.zeros((S, d))
@@ -92,24 +92,23 @@ def _integrate(spec, U, theta_star, rule, lr, c1, c2, eps, batch, seeds, grid, d
     rngs = [np.random.Generator(np.random.Philox(key=int(s))) for s in seeds]
     risk, diverged = np.full((S, len(grid)), np.nan), np.full(S, -1, dtype=np.int64)
     live = np.ones(S, dtype=bool)
-    limit = 1e6 * (p_inf + 0.5 * theta_star @ K @ theta_star)
+    limit = 1e6 * (spec.p_inf + 0.5 * theta_star @ K @ theta_star)  # the engines' divergence guard
     at = {}
     for i, k in enumerate(grid.tolist()):
         at.setdefault(k, []).append(i)
-    xi = None
     for k in range(int(grid[-1]) + 1):
         KE = E @ K
         R2 = np.einsum("ij,ij->i", E, KE) + s2  # e^T K e + sigma_eps^2 = 2 P(e)
         bad = live & ~(np.isfinite(R2) & (R2 / 2 <= limit))
         diverged[bad], live = k, live & ~bad
+        E[bad], m[bad], u[bad], KE[bad], R2[bad] = 0.0, 0.0, 0.0, 0.0, s2  # a stopped seed stays finite
         for i in at.get(k, ()):
             risk[live, i] = R2[live] / 2
         if k == grid[-1] or not live.any():
             break
         if k % _CHUNK == 0:
             xi = np.stack([r.standard_normal((_CHUNK, d + 1)) for r in rngs], axis=1)  # (chunk, S, d + 1)
-        z = xi[k % _CHUNK]
-        noise, var = _noise(KE, R2, z, Kh, diagK, batch)
+        noise, var = _noise(KE, R2, xi[k % _CHUNK], Kh, diagK, batch)
         noise *= sig0 * np.sqrt(dt)
         u += c2 * dt * (var - u)
         if rule == "rmsprop":
