@@ -32,6 +32,7 @@ from .errstate import errstate, geterr, seterr  # what an engine does on diverge
 from . import matrix  # plrf.matrix: Muon, SignSVD, SignSGD on a matrix-valued PLRF (docs/muon.md)
 from .simulation import resume, simulate
 from .coordinatewise import adam, adamw, custom_rule, preconditioned_sgd, rmsprop, sign_sgd, signum  # simulate(space="param")
+from . import adaptive_sde  # plrf.adaptive_sde.rmsprop_sde, adam_sde: the Malladi et al. SDEs (docs/coordinatewise.md)
 from . import controllers  # plrf.controllers.adagrad_norm(), ...: step-size controllers (docs/adaptive.md)
 from . import checkpoint  # plrf.checkpoint.load, CheckpointError: the inert checkpoint format
 from . import sweep  # plrf.sweep.run(grid(...), store=...); plrf.sweep.grid, plrf.sweep.load
@@ -92,4 +93,5 @@ __all__ = [
     "privacy",
     "clip",
     "matrix",
+    "adaptive_sde",
 ]

@@ -132,7 +132,12 @@ def custom_rule(update, init=None, name="custom"):
 
     update(grad, state, t) -> (step, state): grad is the (seeds x d) batch-averaged gradient at step t
     (0-based), step the (seeds x d) change of theta; state is yours (init(theta) -> first state, or None).
-    The loop runs in Python (NumPy matmuls for the rotation), so results follow NumPy's BLAS."""
+    The loop runs in Python (NumPy matmuls for the rotation), so results follow NumPy's BLAS.
+    `update` may also be an optax GradientTransformation (needs plrf[jax]; vmapped over the seeds, float64)."""
+    from . import _optax
+
+    if _optax.is_gradient_transformation(update) and init is None:
+        update, init = _optax.optax_rule(update)
     if not callable(update) or (init is not None and not callable(init)):
         raise ValueError("update (and init, if given) must be callables: update(grad, state, t) -> (step, state)")
     return _member("python", 0.0, update=update, init=init, label=str(name))
