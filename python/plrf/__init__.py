@@ -32,6 +32,7 @@ from .errstate import errstate, geterr, seterr  # what an engine does on diverge
 from . import matrix  # plrf.matrix: Muon, SignSVD, SignSGD on a matrix-valued PLRF (docs/muon.md)
 from .simulation import resume, simulate
 from .coordinatewise import adam, adamw, custom_rule, preconditioned_sgd, rmsprop, sign_sgd, signum  # simulate(space="param")
+from .coordinatewise import adana_coord, dana_star  # the authors' per-coordinate ADana, Dana-Star (space="param")
 from . import controllers  # plrf.controllers.adagrad_norm(), ...: step-size controllers (docs/adaptive.md)
 from . import checkpoint  # plrf.checkpoint.load, CheckpointError: the inert checkpoint format
 from . import sweep  # plrf.sweep.run(grid(...), store=...); plrf.sweep.grid, plrf.sweep.load
@@ -69,6 +70,8 @@ __all__ = [
     "adam",
     "adamw",
     "preconditioned_sgd",
+    "adana_coord",
+    "dana_star",
     "custom_rule",
     "exact_risk",
     "max_stable_lr",

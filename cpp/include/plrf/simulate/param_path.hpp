@@ -86,13 +86,15 @@ struct ParamRun {
 };
 
 // The per-seed state, caller-owned S x d arrays (numpy), updated in place: e (eigenbasis error),
-// theta (parameters), m and v (the rule's buffers; momentum uses m), and step, diverged_at, risk.
+// theta (parameters), m and v (the rule's buffers; momentum uses m), and step, diverged_at, risk;
+// tau: dana_star's third buffer (null for the other rules).
 struct ParamState {
   const std::uint64_t* seeds;
   std::int64_t S;
   double *e, *theta, *m, *v;
   std::int64_t *step, *diverged_at;
   double* risk;  // S x records
+  double* tau = nullptr;
 };
 
 class ParamEngine {
@@ -187,7 +189,11 @@ class ParamEngine {
     double* th = s_.theta + s * d_;
     double* m = s_.m + s * d_;
     double* v = s_.v + s * d_;
-    if (r_.rule) {
+    if (r_.rule && s_.tau) {
+      const CoordStep rule(*r_.rule, t);
+      double* tau = s_.tau + s * d_;
+      for (std::int64_t i = 0; i < d_; ++i) delta[i] = rule(i, th[i], m[i], v[i], tau[i], g[i]);
+    } else if (r_.rule) {
       const CoordStep rule(*r_.rule, t);
       for (std::int64_t i = 0; i < d_; ++i) delta[i] = rule(i, th[i], m[i], v[i], g[i]);
     } else {
