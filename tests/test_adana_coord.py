@@ -138,3 +138,17 @@ def test_bad_dana_hyperparameters_are_refused_by_name(bad, match):
     for member in (plrf.adana_coord, plrf.dana_star):
         with pytest.raises(ValueError, match=match):
             member(0.01, **bad)
+
+
+def test_a_param_checkpoint_from_before_tau_still_resumes(tmp_path, monkeypatch):
+    """A file written without state_tau and the adana scalars (as before this change) loads with an empty
+    tau and the default scalars, and an Adam run resumes to the uninterrupted bits."""
+    from plrf import param_checkpoint
+    problem = plrf.PLRF(alpha=1.0, beta=0.5, d=24, v=48, seed=0)
+    ref = plrf.simulate(problem, plrf.adam(0.01), STEPS, **KW)
+    monkeypatch.setattr(param_checkpoint, "STATE", tuple(k for k in param_checkpoint.STATE if k != "tau"))
+    monkeypatch.setattr(param_checkpoint, "DANA_RULE", {})
+    _, mid = chopped_run(problem, plrf.adam(0.01), tmp_path / "run.ckpt", monkeypatch)
+    monkeypatch.undo()
+    assert plrf.checkpoint.load(mid)[1]["tau"].shape == (3, 0)
+    np.testing.assert_array_equal(plrf.resume(mid, progress=False).risk, ref.risk)
