@@ -53,10 +53,9 @@ py::tuple advance_param(const Array& eigenvalues, const Array& rho, double p_inf
   const sim::ParamRun run(spec, eigenvectors.data(), mom ? nullptr : &coord, mom, steps, batch, std::move(record));
   const auto R = static_cast<py::ssize_t>(run.record.size());
   sim::ParamState st{inplace<std::uint64_t>(seeds, S, "seeds"), S, inplace<double>(e, S * d, "e"),
-                           inplace<double>(theta, S * d, "theta"), inplace<double>(m, S * d, "m"),
-                           inplace<double>(v, S * d, "v"), inplace<std::int64_t>(step, S, "step"),
-                           inplace<std::int64_t>(diverged_at, S, "diverged_at"), inplace<double>(risk, S * R, "risk"),
-                           nullptr};
+                     inplace<double>(theta, S * d, "theta"), inplace<double>(m, S * d, "m"),
+                     inplace<double>(v, S * d, "v"), inplace<std::int64_t>(step, S, "step"),
+                     inplace<std::int64_t>(diverged_at, S, "diverged_at"), inplace<double>(risk, S * R, "risk")};
   if (!mom && coord.uses_tau()) {  // dana_star's buffer: an S x d array, required
     if (tau.is_none()) throw py::value_error("tau: the dana_star rule needs its S x d buffer");
     st.tau = inplace<double>(tau.cast<py::array>(), S * d, "tau");

@@ -102,6 +102,8 @@ class ParamEngine {
   ParamEngine(const ParamRun& run, const ParamState& st, int threads)
       : r_(run), s_(st), d_(run.d()), threads_(threads), Ut_(d_ * d_), ge_(st.S * d_), g_(st.S * d_),
         sqrt_lambda_(d_), sigma_(std::sqrt(2.0 * run.spectrum->p_inf)), guard_(run.spectrum->risk0()) {
+    if (run.rule && run.rule->uses_tau() && st.tau == nullptr)
+      throw std::invalid_argument("the dana_star rule needs its S x d buffer tau");
     const double* lam = run.spectrum->eigenvalues.data();
     for (std::int64_t j = 0; j < d_; ++j) sqrt_lambda_[j] = std::sqrt(lam[j]);
     for (std::int64_t i = 0; i < d_; ++i)  // U^T, row-major, so that G = G_e U^T is a plain GEMM
@@ -189,13 +191,11 @@ class ParamEngine {
     double* th = s_.theta + s * d_;
     double* m = s_.m + s * d_;
     double* v = s_.v + s * d_;
-    if (r_.rule && s_.tau) {
+    if (r_.rule) {
       const CoordStep rule(*r_.rule, t);
-      double* tau = s_.tau + s * d_;
-      for (std::int64_t i = 0; i < d_; ++i) delta[i] = rule(i, th[i], m[i], v[i], tau[i], g[i]);
-    } else if (r_.rule) {
-      const CoordStep rule(*r_.rule, t);
-      for (std::int64_t i = 0; i < d_; ++i) delta[i] = rule(i, th[i], m[i], v[i], g[i]);
+      double* tau = s_.tau ? s_.tau + s * d_ : nullptr;
+      double unused = 0.0;  // the rules without tau never write it
+      for (std::int64_t i = 0; i < d_; ++i) delta[i] = rule(i, th[i], m[i], v[i], tau ? tau[i] : unused, g[i]);
     } else {
       const MomentumStep upd(r_.momentum->at(static_cast<double>(t)), r_.momentum->is_sgd());
       for (std::int64_t i = 0; i < d_; ++i) delta[i] = upd(0.0, m[i], g[i]);
