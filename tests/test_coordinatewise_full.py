@@ -36,7 +36,8 @@ def z_scores(a, b):
     return (a.risk.mean(0) - b.risk.mean(0)) / np.sqrt(se2)
 
 
-RULES = {"adam": lambda: plrf.adam(0.01), "sign_sgd": lambda: plrf.sign_sgd(0.01)}
+RULES = {"adam": lambda: plrf.adam(0.01), "sign_sgd": lambda: plrf.sign_sgd(0.01),
+         "adana_coord": lambda: plrf.adana_coord(0.01, kappa=0.85)}
 
 
 @pytest.fixture(scope="module")
@@ -181,6 +182,8 @@ def test_full_rule_ctrl_c_then_resume_is_bitwise(tmp_path):
 def test_full_refuses_what_it_does_not_run(problem):
     with pytest.raises(ValueError, match="is not defined for simulate.space='full'.*space='param'"):
         run(problem, plrf.custom_rule(lambda g, s, t: (-0.01 * g, s)), "full")
+    with pytest.raises(ValueError, match="is not defined for simulate.space='full'.*space='param'"):
+        run(problem, plrf.dana_star(0.01), "full")  # its tau buffer lives on the parameter-basis path only
     with pytest.raises(ValueError, match="do not compose"):
         run(problem, plrf.chain(plrf.adam(0.01), plrf.decay(l2=0.1)), "full")
     with pytest.raises(ValueError, match="do not compose"):

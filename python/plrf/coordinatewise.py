@@ -24,10 +24,11 @@ from .problem import PLRF
 from .spectrum import Spectrum
 
 __all__ = ["CoordinateWise", "sign_sgd", "signum", "rmsprop", "adam", "adamw", "preconditioned_sgd",
-           "custom_rule", "param_memory", "max_param_d", "rotation",
+           "adana_coord", "dana_star", "custom_rule", "param_memory", "max_param_d", "rotation",
            "preconditioned_spectrum"]
 
-RULES = ("sign", "signum", "rmsprop", "adam", "precond", "python")
+RULES = ("sign", "signum", "rmsprop", "adam", "precond", "adana", "dana_star", "python")
+DANA = ("adana", "dana_star")  # the authors' rules: their own weight decay, buffers m, v (and tau)
 
 
 @dataclass(frozen=True, repr=False)
@@ -50,13 +51,17 @@ class CoordinateWise(cap.Transform):
     update: object = None  # python: update(grad, state, t) -> (step, state) on (seeds x d) arrays
     init: object = None    # python: init(theta) -> the rule's first state (default None)
     label: str = ""        # python: the rule's name
+    delta: float = 8.0     # adana, dana_star: EMA weight delta / (delta + t + 1)
+    kappa: float = 1.0     # adana, dana_star: damping exponent 1 - kappa
+    g3: float = 1.0        # adana, dana_star: the momentum term's factor (the authors' gamma_3_factor)
+    clipsnr: float = 0.0   # adana, dana_star: cap of the damped term (0: off; > 0: their MK4 variants)
     KIND = "coordinatewise"
     DECLARES = {"exact": cap.UNDEFINED, "fast": cap.UNDEFINED, "ode": cap.UNDEFINED, "continuous": cap.UNDEFINED,
                 "eigen": cap.UNDEFINED, "full": cap.IN_LAW, "param": cap.IN_LAW}
-    REFINES = "full: the built-in rules (a Python rule, plrf.custom_rule, runs on param only)"
+    REFINES = "full: the built-in rules but dana_star (it and a Python rule, plrf.custom_rule, run on param only)"
 
     def capability(self, engine: str) -> str:
-        if engine == "full" and self.rule == "python":  # the full path runs C++ rules only
+        if engine == "full" and self.rule in ("python", "dana_star"):  # C++ rules whose buffers are m and v only
             return cap.UNDEFINED
         return self.DECLARES[engine]
 
@@ -73,17 +78,24 @@ class CoordinateWise(cap.Transform):
         for name in ("clip", "clip_norm"):
             if not check.finite(name, getattr(self, name)) >= 0.0:
                 raise ValueError(f"{name} must be >= 0 (0: no clipping), got {getattr(self, name)}")
+        if not check.finite("delta", self.delta) > 0.0:
+            raise ValueError(f"delta must be > 0, got {self.delta}")
+        check.finite("kappa", self.kappa), check.finite("g3", self.g3)
+        if not check.finite("clipsnr", self.clipsnr) >= 0.0:
+            raise ValueError(f"clipsnr must be >= 0 (0: no clipping), got {self.clipsnr}")
         if (self.rule == "python") != callable(self.update):
             raise ValueError("update must be a callable update(grad, state, t) -> (step, state) (plrf.custom_rule)")
 
     def core_args(self) -> dict:
         return dict(rule=self.rule, lr=self.lr, b1=self.b1, b2=self.b2, eps=self.eps, weight_decay=self.weight_decay,
                     decoupled=self.decoupled, diag=list(self.diag), clip=self.clip, clip_norm=self.clip_norm,
-                    momentum=None)
+                    delta=self.delta, kappa=self.kappa, g3=self.g3, clipsnr=self.clipsnr, momentum=None)
 
     def __repr__(self):
         if self.rule == "python":
             return self.label
+        if self.rule in DANA:
+            return {"adana": "adana_coord", "dana_star": "dana_star"}[self.rule] + ("_mk4" if self.clipsnr else "")
         return {"sign": "sign_sgd", "precond": "preconditioned_sgd"}.get(self.rule, self.rule) + (
             "w" if self.decoupled and self.rule == "adam" else "")
 
@@ -127,6 +139,33 @@ def preconditioned_sgd(lr, diag, *, clip=0.0, clip_norm=0.0):
     return _member("precond", lr, diag=tuple(float(x) for x in p), clip=clip, clip_norm=clip_norm)
 
 
+def adana_coord(lr, kappa=0.85, delta=8.0, eps=1e-8, weight_decay=0.0, *, g3=1.0, clipsnr=0.0, clip=0.0,
+                clip_norm=0.0):
+    """The authors' ADana, per coordinate (mlexpos/adana @ 3eef26f, src/optim/adana.py; docs/coordinatewise.md).
+
+    Counting their step s = t + 1 (t the 0-based step here): a = delta / (delta + s), m and v log-time EMAs
+    of g and g^2 (a_1 = delta / (delta + 1): no bias correction), and per coordinate
+        theta -= lr [g + g3 (1 + (1 + s)^(1 - kappa)) m] / (sqrt(v) + eps),   then   theta *= 1 - wd(t).
+    weight_decay wd(t) is their decay as applied (a number or Schedule; their wd_decaying form
+    wd / (1 + s / wd_ts) is plrf.adana_decay(wd * wd_ts, wd_ts + 1)). clipsnr > 0 caps the damped term
+    (1 + s)^(1 - kappa) |m| / (sqrt(v) + eps) at clipsnr: their Dana-MK4. The scalar model is plrf.adana."""
+    return _dana("adana", lr, kappa, delta, eps, weight_decay, g3, clipsnr, clip, clip_norm)
+
+
+def dana_star(lr, kappa=0.85, delta=8.0, eps=1e-8, weight_decay=0.0, *, g3=1.0, clipsnr=0.0, clip=0.0,
+              clip_norm=0.0):
+    """The authors' Dana-Star (mlexpos/adana @ 3eef26f, src/optim/dana_star_mk4.py with clipsnr=None):
+    adana_coord with a per-coordinate estimate tau of how often a gradient arrives, which sets the clock
+    max(tau s, 1) of the damping and scales the step by sqrt(r), r = max(tau'/(1 - tau'), 1/(1 + s)),
+    tau' = min(tau, 1/2) (docs/coordinatewise.md has every equation). clipsnr > 0: Dana-Star-MK4."""
+    return _dana("dana_star", lr, kappa, delta, eps, weight_decay, g3, clipsnr, clip, clip_norm)
+
+
+def _dana(rule, lr, kappa, delta, eps, weight_decay, g3, clipsnr, clip, clip_norm):
+    return _member(rule, lr, eps=eps, weight_decay=schedule(weight_decay, "weight_decay"), delta=delta, kappa=kappa,
+                   g3=g3, clipsnr=clipsnr, clip=clip, clip_norm=clip_norm)
+
+
 def custom_rule(update, init=None, name="custom"):
     """Your own update rule, run by the parameter-basis engine on the same draws as the built-in ones.
 
@@ -144,10 +183,10 @@ def custom_rule(update, init=None, name="custom"):
 
 
 # ---- the engine -------------------------------------------------------------------------------------
-def param_memory(d: int, seeds: int, records: int = 0) -> float:
+def param_memory(d: int, seeds: int, records: int = 0, tau: bool = False) -> float:
     """Bytes the parameter-basis engine allocates besides the caller's U: U^T (d x d), two S x d GEMM
-    buffers and the state (e, theta, m, v: S x d each) with the risk record."""
-    return 8.0 * (d * d + 6.0 * seeds * d + seeds * records)
+    buffers and the state (e, theta, m, v: S x d each; tau: dana_star's one more) with the risk record."""
+    return 8.0 * (d * d + (7.0 if tau else 6.0) * seeds * d + seeds * records)
 
 
 def max_param_d(nbytes: float, seeds: int = 64) -> int:

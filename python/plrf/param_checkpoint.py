@@ -6,7 +6,8 @@ scalars in the header, its schedules and diagonal as arrays) or the momentum of 
 chain, the spectrum with K's eigenvectors and theta_star (a d x d U: recomputing it from the
 problem would tie resume to LAPACK's bits), the start e0, and the run's settings. The state is
 e, theta and the rule's buffers m and v (Adam's moments: without them a resumed run is another
-run), with step, diverged_at and risk. Loading checks the file against itself like
+run), with step, diverged_at and risk, and dana_star's third buffer tau (seeds x 0 for the other rules;
+a file from before tau existed loads with that empty tau). Loading checks the file against itself like
 plrf.checkpoint does (shapes, dtypes, steps, the rule's own validation).
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .rule_checkpoint import get_rule, put_rule
 
 __all__ = ["STATE", "job_parts", "save", "job_and_state"]
 
-STATE = ("e", "theta", "m", "v", "step", "diverged_at", "risk")
+STATE = ("e", "theta", "m", "v", "step", "diverged_at", "risk", "tau")
 INTEGER_STATE = ("step", "diverged_at")
 
 
@@ -61,7 +62,8 @@ def job_and_state(header: dict, arrays: dict, where: str) -> tuple[dict, dict]:
                   record=check_record(arrays["record"], steps), threads=check.threads(header["threads"] or None),
                   chain=str(header["chain"]), law=str(header["law"]),
                   checkpoint_every=check.positive("checkpoint_every", header["checkpoint_every"]))
-    state = {k: np.array(arrays[f"state_{k}"]) for k in STATE}
+    n = len(fields["seeds"])
+    state = {k: np.array(arrays[f"state_{k}"]) if f"state_{k}" in arrays else np.zeros((n, 0)) for k in STATE}
     _check_state(fields, state, where)
     return fields, state
 
@@ -87,7 +89,8 @@ def _check_state(fields, state, where):
     if fields["e0"].shape != (d,) or fields["e0"].dtype != np.float64:
         bad("e0", f"has shape {fields['e0'].shape} and dtype {fields['e0'].dtype}, expected ({d},) float64")
     for k in STATE:
-        shape = (n,) if k in INTEGER_STATE else (n, r) if k == "risk" else (n, d)
+        tau_d = d if getattr(fields["member"], "rule", None) == "dana_star" else 0
+        shape = (n,) if k in INTEGER_STATE else (n, r) if k == "risk" else (n, tau_d) if k == "tau" else (n, d)
         dtype = np.int64 if k in INTEGER_STATE else np.float64
         if state[k].dtype != dtype or state[k].shape != shape:
             bad(f"state_{k}", f"has shape {state[k].shape} and dtype {state[k].dtype}, expected {shape} "

@@ -106,7 +106,8 @@ def make_job(source, chain, steps, batch=1, seeds=1, record=None, threads=None, 
                              "a Python object); run it without checkpoint=")
         checkpoint = ckpt.check_path(checkpoint)
     d = source.d if isinstance(source, (PLRF, Spectrum)) else 0
-    check.memory(param_memory(d, n, len(record)), f"space='param' at d={d} with seeds={n} (U^T: 8 d^2 bytes)")
+    check.memory(param_memory(d, n, len(record), _uses_tau(member)),
+                 f"space='param' at d={d} with seeds={n} (U^T: 8 d^2 bytes)")
     spec, U, theta_star = rotation(source)
     return ParamJob(spectrum=spec, e0=-(theta_star @ U), member=chain.get("momentum").optimizer if member is None
                     else member, steps=steps, batch=batch, seeds=check.seeds(seeds), record=record, threads=threads,
@@ -114,11 +115,17 @@ def make_job(source, chain, steps, batch=1, seeds=1, record=None, threads=None, 
 
 
 def initial_state(job: ParamJob) -> dict:
-    """Every seed at theta = 0 with empty buffers: e, theta, m, v (seeds x d), step, diverged_at, risk."""
+    """Every seed at theta = 0 with empty buffers: e, theta, m, v (seeds x d), step, diverged_at, risk, and
+    tau (seeds x d for dana_star, seeds x 0 for the other rules)."""
     n, d = len(job.seeds), job.spectrum.d
     return dict(e=np.tile(job.e0, (n, 1)), theta=np.zeros((n, d)), m=np.zeros((n, d)), v=np.zeros((n, d)),
                 step=np.zeros(n, dtype=np.int64), diverged_at=np.full(n, -1, dtype=np.int64),
-                risk=np.full((n, len(job.record)), np.nan))
+                risk=np.full((n, len(job.record)), np.nan), tau=np.zeros((n, d if _uses_tau(job.member) else 0)))
+
+
+def _uses_tau(member) -> bool:
+    """Whether the rule keeps dana_star's third buffer tau."""
+    return isinstance(member, CoordinateWise) and member.rule == "dana_star"
 
 
 def advance(job: ParamJob, state: dict, progress="auto", min_every=1.0) -> bool:

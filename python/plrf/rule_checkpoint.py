@@ -9,15 +9,17 @@ import numpy as np
 from ._core import Schedule
 from .coordinatewise import CoordinateWise
 
-__all__ = ["RULE", "RULE_SCHEDULES", "put_rule", "get_rule"]
+__all__ = ["RULE", "DANA_RULE", "RULE_SCHEDULES", "put_rule", "get_rule"]
 
 RULE = ("rule", "b1", "b2", "eps", "decoupled", "clip", "clip_norm")  # the rule's scalars
+DANA_RULE = {"delta": 8.0, "kappa": 1.0, "g3": 1.0, "clipsnr": 0.0}  # adana/dana_star's scalars, with the
+# defaults a file written before they existed resumes with
 RULE_SCHEDULES = ("lr", "weight_decay")
 
 
 def put_rule(member: CoordinateWise, arrays: dict) -> dict:
     """A coordinate-wise rule as a header entry (its scalars) and arrays (its schedules and diagonal)."""
-    h = {k: getattr(member, k) for k in RULE}
+    h = {k: getattr(member, k) for k in (*RULE, *DANA_RULE)}
     for k in RULE_SCHEDULES:
         kind, c, tau, p, values = getattr(member, k).__getstate__()
         h[k] = [int(kind), c, tau, p]
@@ -35,4 +37,5 @@ def get_rule(h: dict, arrays) -> CoordinateWise:
         scheds[k] = s
     return CoordinateWise(str(h["rule"]), scheds["lr"], float(h["b1"]), float(h["b2"]), float(h["eps"]),
                           scheds["weight_decay"], bool(h["decoupled"]), tuple(arrays["rule_diag"].tolist()),
-                          float(h["clip"]), float(h["clip_norm"]))
+                          float(h["clip"]), float(h["clip_norm"]),
+                          **{k: float(h.get(k, default)) for k, default in DANA_RULE.items()})

@@ -86,13 +86,15 @@ struct ParamRun {
 };
 
 // The per-seed state, caller-owned S x d arrays (numpy), updated in place: e (eigenbasis error),
-// theta (parameters), m and v (the rule's buffers; momentum uses m), and step, diverged_at, risk.
+// theta (parameters), m and v (the rule's buffers; momentum uses m), and step, diverged_at, risk;
+// tau: dana_star's third buffer (null for the other rules).
 struct ParamState {
   const std::uint64_t* seeds;
   std::int64_t S;
   double *e, *theta, *m, *v;
   std::int64_t *step, *diverged_at;
   double* risk;  // S x records
+  double* tau = nullptr;
 };
 
 class ParamEngine {
@@ -100,6 +102,8 @@ class ParamEngine {
   ParamEngine(const ParamRun& run, const ParamState& st, int threads)
       : r_(run), s_(st), d_(run.d()), threads_(threads), Ut_(d_ * d_), ge_(st.S * d_), g_(st.S * d_),
         sqrt_lambda_(d_), sigma_(std::sqrt(2.0 * run.spectrum->p_inf)), guard_(run.spectrum->risk0()) {
+    if (run.rule && run.rule->uses_tau() && st.tau == nullptr)
+      throw std::invalid_argument("the dana_star rule needs its S x d buffer tau");
     const double* lam = run.spectrum->eigenvalues.data();
     for (std::int64_t j = 0; j < d_; ++j) sqrt_lambda_[j] = std::sqrt(lam[j]);
     for (std::int64_t i = 0; i < d_; ++i)  // U^T, row-major, so that G = G_e U^T is a plain GEMM
@@ -189,7 +193,9 @@ class ParamEngine {
     double* v = s_.v + s * d_;
     if (r_.rule) {
       const CoordStep rule(*r_.rule, t);
-      for (std::int64_t i = 0; i < d_; ++i) delta[i] = rule(i, th[i], m[i], v[i], g[i]);
+      double* tau = s_.tau ? s_.tau + s * d_ : nullptr;
+      double unused = 0.0;  // the rules without tau never write it
+      for (std::int64_t i = 0; i < d_; ++i) delta[i] = rule(i, th[i], m[i], v[i], tau ? tau[i] : unused, g[i]);
     } else {
       const MomentumStep upd(r_.momentum->at(static_cast<double>(t)), r_.momentum->is_sgd());
       for (std::int64_t i = 0; i < d_; ++i) delta[i] = upd(0.0, m[i], g[i]);

@@ -64,6 +64,8 @@ inline const Controller* active_controller(const RunSpec& run) {
 inline void check_full_rule(const CoordRule& rule, const RunSpec& run, std::int64_t d,
                             const std::vector<SeedSlot>& slots) {
   rule.validate(d, run.steps);
+  if (rule.uses_tau())  // its third buffer is kept by the parameter-basis path only
+    throw std::invalid_argument("dana_star runs on space='param' only (the full path keeps no tau buffer)");
   if (run.controller || run.optimizer->knobs.affine() || run.optimizer->knobs.svag() || run.optimizer->knobs.clips())
     throw std::invalid_argument("a coordinate-wise rule runs alone: no controller, ridge/decay/noise, svag or clip");
   for (const auto& s : slots)
