@@ -111,7 +111,8 @@ def verdict(iv, th, reliable):
         return "no theory"
     if not reliable:
         return "not settled"
-    return "confirmed" if iv[0] <= th <= iv[1] else "refuted at this d"
+    # one finite d: "off at this d" is not a refutation (docs/exponents.md extrapolates d -> infinity for that)
+    return "consistent" if iv[0] <= th <= iv[1] else "off at this d"
 
 
 def measure(alpha, beta, steps, seeds, d_mc=D_MC, d_de=D_DE):
@@ -149,7 +150,7 @@ def print_case(alpha, beta, fits, isos):
         th = theory_eta(alpha, beta, name)
         ok = fit.reliable and math.isfinite(fit.eta)
         ds = sorted(fits[name])
-        flag = "" if ok else " *"
+        flag = "" if ok else " * (" + "; ".join(fit.reasons)[:80] + ")"
         print(f"| {name} | {ds[0]}-{ds[-1]} ({len(ds)}) | {fit.eta:.3f}{flag} [{fit.eta_interval[0]:.3f}, "
               f"{fit.eta_interval[1]:.3f}] | {fit.xi:.3f} [{fit.xi_interval[0]:.3f}, {fit.xi_interval[1]:.3f}] | "
               f"{th:.3g} | {verdict(fit.eta_interval, th, ok)} |")
