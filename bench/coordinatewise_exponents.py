@@ -168,7 +168,7 @@ def figure(results, path):
     for row, (alpha, beta, fits, _, big) in zip(axes, results):
         d, p_inf, out = big
         for name, (t, P) in out.items():
-            row[0].loglog(t, np.maximum(P - p_inf, np.nan), styles[name], label=name)
+            row[0].loglog(t, np.where(P > p_inf, P - p_inf, np.nan), styles[name], label=name)
         row[0].set(xlabel="steps t", ylabel="E[P] - p_inf", title=f"α = {alpha:g}, β = {beta:g}, d = {d}")
         row[0].legend(fontsize=8)
         for name, per_d in fits.items():
