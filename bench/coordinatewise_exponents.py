@@ -129,31 +129,40 @@ def measure(alpha, beta, steps, seeds, d_mc=D_MC, d_de=D_DE):
     return fits, isos, big
 
 
-def print_case(alpha, beta, fits, isos):
-    print(f"\n### PLRF alpha = {alpha:g}, beta = {beta:g} (phase {theory.phase(alpha, beta)}, "
-          f"sigma = {theory.sigma(alpha, beta):.3g})\n")
-    print("| optimizer | d | lr | loss exponent [95%] (window) | theory | verdict |")
-    print("|---|---|---|---|---|---|")
+def _iv(x, iv):
+    return f"{x:.3f} [{iv[0]:.3f}, {iv[1]:.3f}]"
+
+
+def _loss_rows(alpha, beta, fits):
     for name, per_d in fits.items():
         th = theory_loss(alpha, beta, name)
         for d, (f, lr) in per_d.items():
             if f is None:
-                print(f"| {name} | {d} | - | no window in the record | {th:.3g} | not settled |")
+                yield f"| {name} | {d} | - | no window in the record | {th:.3g} | not settled |"
                 continue
             lr_cell = f"{lr:.3g}" if name in ("signSGD", "Adam", "signSGD DE") else "recipe"
             flag = "" if f.reliable else " *"
-            print(f"| {name} | {d} | {lr_cell} | {f.exponent:.3f} [{f.interval[0]:.3f}, {f.interval[1]:.3f}]{flag} "
-                  f"({f.window[0]:.3g}-{f.window[1]:.3g}) | {th:.3g} | {verdict(f.interval, th, f.reliable)} |")
-    print("\n| optimizer | d's | eta (P* ~ f^-eta) [95%] | xi [95%] | theory eta | verdict |")
-    print("|---|---|---|---|---|---|")
+            yield (f"| {name} | {d} | {lr_cell} | {_iv(f.exponent, f.interval)}{flag} ({f.window[0]:.3g}-"
+                   f"{f.window[1]:.3g}) | {th:.3g} | {verdict(f.interval, th, f.reliable)} |")
+
+
+def _eta_rows(alpha, beta, fits, isos):
     for name, fit in isos.items():
         th = theory_eta(alpha, beta, name)
         ok = fit.reliable and math.isfinite(fit.eta)
         ds = sorted(fits[name])
         flag = "" if ok else " * (" + "; ".join(fit.reasons)[:80] + ")"
-        print(f"| {name} | {ds[0]}-{ds[-1]} ({len(ds)}) | {fit.eta:.3f}{flag} [{fit.eta_interval[0]:.3f}, "
-              f"{fit.eta_interval[1]:.3f}] | {fit.xi:.3f} [{fit.xi_interval[0]:.3f}, {fit.xi_interval[1]:.3f}] | "
-              f"{th:.3g} | {verdict(fit.eta_interval, th, ok)} |")
+        yield (f"| {name} | {ds[0]}-{ds[-1]} ({len(ds)}) | {_iv(fit.eta, fit.eta_interval)}{flag} | "
+               f"{_iv(fit.xi, fit.xi_interval)} | {th:.3g} | {verdict(fit.eta_interval, th, ok)} |")
+
+
+def print_case(alpha, beta, fits, isos):
+    print(f"\n### PLRF alpha = {alpha:g}, beta = {beta:g} (phase {theory.phase(alpha, beta)}, "
+          f"sigma = {theory.sigma(alpha, beta):.3g})\n")
+    print("| optimizer | d | lr | loss exponent [95%] (window) | theory | verdict |\n|---|---|---|---|---|---|")
+    print("\n".join(_loss_rows(alpha, beta, fits)))
+    print("\n| optimizer | d's | eta (P* ~ f^-eta) [95%] | xi [95%] | theory eta | verdict |\n|---|---|---|---|---|---|")
+    print("\n".join(_eta_rows(alpha, beta, fits, isos)))
 
 
 def figure(results, path):
