@@ -195,6 +195,7 @@ def figure(results, path):
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    return fig
 
 
 def main(argv=None):
