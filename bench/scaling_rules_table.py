@@ -11,7 +11,7 @@ kappa = 1) leaves 1 by more than BREAK_REL (10%) and by more than BREAK_Z (3) st
 more than 10%, or it diverges). Two problems: PLRF alpha = 1, beta = 0.5 (phase II) and alpha = 0.7,
 beta = 1 (phase III), d = 128, v = 2d, seeds 0 .. seeds-1 (so the numbers reproduce exactly).
 
-    PYTHONPATH=python python bench/scaling_rules_table.py                       # tables (~3-5 min on 2 loaded cores)
+    PYTHONPATH=python python bench/scaling_rules_table.py                       # tables (~7 min wall on 2 cores at load 8)
     PYTHONPATH=python python bench/scaling_rules_table.py --figure docs/scaling_rules.png
 """
 from __future__ import annotations
