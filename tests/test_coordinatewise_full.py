@@ -83,8 +83,8 @@ def test_twin_adam_without_bias_correction_fails(problem, full_runs):
 
 
 def stepwise(advance, zero_tau):
-    """_simulate_advance run one step per call, with zero_tau tau set to 0 after each: the full path with a
-    Dana-Star that forgets its rate estimate every step (each call sees steps = t and the records up to t, else t alone)."""
+    """_simulate_advance run one step per call (steps = t, the records up to t, else t alone), with zero_tau
+    tau set to 0 after each: the full path with a Dana-Star that forgets its rate estimate every step."""
     def run_steps(**kw):
         risk, record = kw["risk"], kw["record"]
         for t in range(1, kw["steps"] + 1):
