@@ -110,6 +110,16 @@ def test_twin_full_dana_star_with_tau_reset_every_step_fails(problem, monkeypatc
     assert np.max(np.abs(z_scores(twin, run(problem, RULES["dana_star"](), "param")))) > Z_BOUND
 
 
+def test_full_dana_star_tau_is_in_the_memory_check(problem, monkeypatch):
+    """The per-seed state the memory check counts grows by tau's 8 d bytes for dana_star (not for adana_coord)."""
+    counted, seeds = [], simulation.check.seeds
+    monkeypatch.setattr(simulation.check, "seeds", lambda x, per_seed=0.0, what="": counted.append(per_seed) or
+                        seeds(x, per_seed, what))
+    for make in (plrf.adana_coord, plrf.dana_star):
+        run(problem, make(0.01), "full", seeds=2, record=None)
+    assert counted[1] - counted[0] == 8.0 * D
+
+
 def test_full_sgd_equals_preconditioned_sgd_with_ones(problem):
     """theta - lr g (Gen-Mom SGD) and theta + (-lr * 1 * g) (the rule with P = I) are the same floats."""
     kw = dict(seeds=8, record=None)
