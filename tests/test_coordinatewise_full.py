@@ -37,7 +37,8 @@ def z_scores(a, b):
 
 
 RULES = {"adam": lambda: plrf.adam(0.01), "sign_sgd": lambda: plrf.sign_sgd(0.01),
-         "adana_coord": lambda: plrf.adana_coord(0.01, kappa=0.85)}
+         "adana_coord": lambda: plrf.adana_coord(0.01, kappa=0.85),
+         "dana_star": lambda: plrf.dana_star(0.01, kappa=0.85)}
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +82,44 @@ def test_twin_adam_without_bias_correction_fails(problem, full_runs):
     assert np.max(np.abs(z_scores(full_runs["adam"], run(problem, twin, "param")))) > Z_BOUND
 
 
+def stepwise(advance, zero_tau):
+    """_simulate_advance run one step per call (steps = t, the records up to t, else t alone), with zero_tau
+    tau set to 0 after each: the full path with a Dana-Star that forgets its rate estimate every step."""
+    def run_steps(**kw):
+        risk, record = kw["risk"], kw["record"]
+        for t in range(1, kw["steps"] + 1):
+            k = sum(r <= t for r in record)
+            part = np.ascontiguousarray(risk[:, :k]) if k else np.empty((len(risk), 1))
+            advance(**{**kw, "steps": t, "record": record[:k] or [t], "risk": part})
+            risk[:, :k] = part[:, :k]
+            if zero_tau:
+                kw["tau"][:] = 0.0
+        return False, True
+    return run_steps
+
+
+def test_twin_full_dana_star_with_tau_reset_every_step_fails(problem, monkeypatch):
+    """Planted twin: the full path whose tau is zeroed after every step (the step-by-step driver, checked to give
+    the plain run's bits when tau is kept). The z-test against the parameter path must reject it."""
+    advance, reference = plrf._core._simulate_advance, run(problem, RULES["dana_star"](), "full", seeds=8)
+    monkeypatch.setattr(simulation._core, "_simulate_advance", stepwise(advance, zero_tau=False))
+    np.testing.assert_array_equal(run(problem, RULES["dana_star"](), "full", seeds=8).risk, reference.risk)  # faithful
+    monkeypatch.setattr(simulation._core, "_simulate_advance", stepwise(advance, zero_tau=True))
+    twin = run(problem, RULES["dana_star"](), "full", seeds=16)  # per-call setup costs: few seeds (max |z| = 37 here)
+    monkeypatch.undo()
+    assert np.max(np.abs(z_scores(twin, run(problem, RULES["dana_star"](), "param")))) > Z_BOUND
+
+
+def test_full_dana_star_tau_is_in_the_memory_check(problem, monkeypatch):
+    """The per-seed state the memory check counts grows by tau's 8 d bytes for dana_star (not for adana_coord)."""
+    counted, seeds = [], simulation.check.seeds
+    monkeypatch.setattr(simulation.check, "seeds", lambda x, per_seed=0.0, what="": counted.append(per_seed) or
+                        seeds(x, per_seed, what))
+    for make in (plrf.adana_coord, plrf.dana_star):
+        run(problem, make(0.01), "full", seeds=2, record=None)
+    assert counted[1] - counted[0] == 8.0 * D
+
+
 def test_full_sgd_equals_preconditioned_sgd_with_ones(problem):
     """theta - lr g (Gen-Mom SGD) and theta + (-lr * 1 * g) (the rule with P = I) are the same floats."""
     kw = dict(seeds=8, record=None)
@@ -90,8 +129,9 @@ def test_full_sgd_equals_preconditioned_sgd_with_ones(problem):
     assert ones.meta["optimizer"] == "preconditioned_sgd" and sgd.meta["optimizer"] == "sgd"
 
 
-@pytest.mark.parametrize("make", [lambda: plrf.adamw(0.01, clip_norm=0.5), lambda: plrf.signum(0.01, clip=0.05)],
-                         ids=["adamw_clip_norm", "signum_clip"])
+@pytest.mark.parametrize("make", [lambda: plrf.adamw(0.01, clip_norm=0.5), lambda: plrf.signum(0.01, clip=0.05),
+                                  lambda: plrf.dana_star(0.01, clip_norm=0.5)],
+                         ids=["adamw_clip_norm", "signum_clip", "dana_star_clip_norm"])
 def test_full_rule_is_threads_invariant(problem, make):
     kw = dict(seeds=[1, 2, 5], record=None)
     one = run(problem, make(), "full", threads=1, **kw)
@@ -111,11 +151,13 @@ def test_full_rule_divergence_is_recorded(problem):
 # ---- checkpoints ------------------------------------------------------------------------------------
 ADAM = dict(make=lambda: plrf.adam(plrf.Schedule.array(np.linspace(0.02, 0.005, 64)), weight_decay=1e-3),
             kw=dict(batch=4, seeds=[3, 5, 8], record=np.arange(0, 65, 4), space="full", progress=False, threads=2))
+CHOPPED = {"adam": ADAM["make"],  # the rules whose checkpoints are tested (dana_star keeps tau too)
+           "dana_star": lambda: plrf.dana_star(plrf.Schedule.array(np.linspace(0.02, 0.005, 64)), weight_decay=1e-3)}
 
 
-def chopped_adam(problem, path, monkeypatch, tamper=None):
-    """Adam on the full path paused (and saved) every 16 steps; returns the run and a checkpoint taken at
-    step 32, its state rewritten by tamper(state) if given."""
+def chopped_rule(problem, path, monkeypatch, tamper=None, make=ADAM["make"]):
+    """Adam (or make()) on the full path paused (and saved) every 16 steps; returns the run and a checkpoint
+    taken at step 32, its state rewritten by tamper(state) if given."""
     monkeypatch.setattr(simulation, "MIN_CHECKPOINT_EVERY", 0.0)  # pause as often as asked
     mid, original = path.with_name("mid.ckpt"), simulation._save
 
@@ -127,26 +169,47 @@ def chopped_adam(problem, path, monkeypatch, tamper=None):
                 plrf.checkpoint.save(str(mid), job, tamper({k: v.copy() for k, v in state.items()}))
 
     monkeypatch.setattr(simulation, "_save", save)
-    paused = plrf.simulate(problem, ADAM["make"](), 64, checkpoint=plrf.checkpoint.Target(path, every=1e-9),
-                           **ADAM["kw"])
+    paused = plrf.simulate(problem, make(), 64, checkpoint=plrf.checkpoint.Target(path, every=1e-9), **ADAM["kw"])
     _, state = plrf.checkpoint.load(mid)
     assert np.all(state["step"] == 32) and "v" in state  # it paused mid-run, with the rule's buffers
     return paused, mid
 
 
-def test_full_rule_checkpoint_resume_is_bitwise(problem, tmp_path, monkeypatch):
-    ref = plrf.simulate(problem, ADAM["make"](), 64, **ADAM["kw"])
-    paused, mid = chopped_adam(problem, tmp_path / "run.ckpt", monkeypatch)
+@pytest.mark.parametrize("name", list(CHOPPED))
+def test_full_rule_checkpoint_resume_is_bitwise(problem, tmp_path, monkeypatch, name):
+    ref = plrf.simulate(problem, CHOPPED[name](), 64, **ADAM["kw"])
+    paused, mid = chopped_rule(problem, tmp_path / "run.ckpt", monkeypatch, make=CHOPPED[name])
     np.testing.assert_array_equal(paused.risk, ref.risk)
+    assert ("tau" in plrf.checkpoint.load(mid)[1]) == (name == "dana_star")  # only dana_star stores a tau
     resumed = plrf.resume(mid, progress=False, threads=1)
     np.testing.assert_array_equal(resumed.risk, ref.risk)
-    assert resumed.meta["optimizer"] == "adam" and not resumed.interrupted
+    assert resumed.meta["optimizer"] == name and not resumed.interrupted
+
+
+def test_full_dana_star_checkpoint_twin_without_tau_is_another_run(problem, tmp_path, monkeypatch):
+    """Planted twin: a checkpoint whose dana_star tau was zeroed resumes to other numbers (tau is state)."""
+    ref = plrf.simulate(problem, CHOPPED["dana_star"](), 64, **ADAM["kw"])
+    _, mid = chopped_rule(problem, tmp_path / "run.ckpt", monkeypatch, make=CHOPPED["dana_star"],
+                          tamper=lambda s: {**s, "tau": 0 * s["tau"]})
+    assert not np.array_equal(plrf.resume(mid, progress=False).risk[:, -1], ref.risk[:, -1])
+
+
+@pytest.mark.parametrize("name, tamper, match", [
+    ("dana_star", lambda s: {k: v for k, v in s.items() if k != "tau"}, "state_tau is missing"),
+    ("adam", lambda s: {**s, "tau": 0 * s["v"]}, "state_tau is stored for a rule that keeps no tau")],
+    ids=["dana_star_without_tau", "adam_with_tau"])
+def test_full_rule_checkpoint_tau_must_match_the_rule(problem, tmp_path, monkeypatch, name, tamper, match):
+    _, mid = chopped_rule(problem, tmp_path / "run.ckpt", monkeypatch, make=CHOPPED[name])
+    job, state = plrf.checkpoint.load(mid)
+    plrf.checkpoint.save(mid, job, tamper(state))
+    with pytest.raises(plrf.checkpoint.CheckpointError, match=match):
+        plrf.checkpoint.load(mid)
 
 
 def test_full_rule_checkpoint_twin_without_v_is_another_run(problem, tmp_path, monkeypatch):
     """Planted twin: a checkpoint whose Adam v buffer was dropped (zeroed) resumes to other numbers."""
     ref = plrf.simulate(problem, ADAM["make"](), 64, **ADAM["kw"])
-    _, mid = chopped_adam(problem, tmp_path / "run.ckpt", monkeypatch, tamper=lambda s: {**s, "v": 0 * s["v"]})
+    _, mid = chopped_rule(problem, tmp_path / "run.ckpt", monkeypatch, tamper=lambda s: {**s, "v": 0 * s["v"]})
     assert not np.array_equal(plrf.resume(mid, progress=False).risk[:, -1], ref.risk[:, -1])
 
 
@@ -182,8 +245,6 @@ def test_full_rule_ctrl_c_then_resume_is_bitwise(tmp_path):
 def test_full_refuses_what_it_does_not_run(problem):
     with pytest.raises(ValueError, match="is not defined for simulate.space='full'.*space='param'"):
         run(problem, plrf.custom_rule(lambda g, s, t: (-0.01 * g, s)), "full")
-    with pytest.raises(ValueError, match="is not defined for simulate.space='full'.*space='param'"):
-        run(problem, plrf.dana_star(0.01), "full")  # its tau buffer lives on the parameter-basis path only
     with pytest.raises(ValueError, match="do not compose"):
         run(problem, plrf.chain(plrf.adam(0.01), plrf.decay(l2=0.1)), "full")
     with pytest.raises(ValueError, match="do not compose"):
@@ -206,3 +267,22 @@ def test_binding_refuses_a_rule_off_the_full_path():
                                      seeds=np.zeros(1, dtype=np.uint64), x=z.copy(), y=z.copy(),
                                      step=np.zeros(1, dtype=np.int64), diverged_at=np.full(1, -1, dtype=np.int64),
                                      risk=np.zeros((1, 2)), rule=rule, v=z.copy())
+
+
+@pytest.mark.parametrize("rule, tau, match", [("dana_star", None, "dana_star rule needs each seed's tau buffer"),
+                                              ("adam", np.zeros((1, 2)), "only the dana_star rule keeps a tau")])
+def test_binding_full_path_tau_must_match_the_rule(rule, tau, match):
+    """The full path's tau buffer: required by dana_star, refused for the rules without one."""
+    spec = plrf.Spectrum(np.array([1.0, 0.5]), np.array([1.0, 1.0]), 0.0, eigenvectors=np.eye(2),
+                         theta_star=np.ones(2))
+    core = plrf._core._CoordRule(rule=rule, lr=plrf.Schedule.constant(0.1), b1=0.9, b2=0.99, eps=1e-8,
+                                 weight_decay=plrf.Schedule.constant(0.0), decoupled=False, diag=[], clip=0.0,
+                                 clip_norm=0.0)
+    z = np.zeros((1, 2))
+    with pytest.raises(ValueError, match=match):
+        plrf._core._simulate_advance(eigenvalues=spec.eigenvalues, rho=spec.rho, p_inf=0.0, optimizer=plrf.sgd(0.0),
+                                     steps=2, batch=1, record=[0, 2], sampler="fast",
+                                     seeds=np.zeros(1, dtype=np.uint64), x=z.copy(), y=z.copy(),
+                                     step=np.zeros(1, dtype=np.int64), diverged_at=np.full(1, -1, dtype=np.int64),
+                                     risk=np.zeros((1, 2)), W=np.eye(2), eigenvectors=np.eye(2),
+                                     theta_star=np.ones(2), alpha=1.0, beta=0.5, rule=core, v=z.copy(), tau=tau)

@@ -75,7 +75,8 @@ py::tuple advance(const Array& eigenvalues, const Array& rho, double p_inf, cons
                   const py::object& eigenvectors, const py::object& theta_star, double alpha, double beta, int threads,
                   double budget, const py::object& progress, const std::string& dynamics, int substeps,
                   const py::object& controller, double trace2, const py::object& ctrl, const py::object& lr,
-                  int activation, double activation_scale, const py::object& rule, const py::object& v) {
+                  int activation, double activation_scale, const py::object& rule, const py::object& v,
+                  const py::object& tau) {
   const plrf::Spectrum spec = spectrum_of(eigenvalues, rho, p_inf);
   sim::RunSpec run(&optimizer, steps, batch, std::move(record), spec.risk0());
   auto slots = make_slots(seeds, x, y, step, diverged_at, risk, spec.dim(), static_cast<py::ssize_t>(run.record.size()));
@@ -104,10 +105,14 @@ py::tuple advance(const Array& eigenvalues, const Array& rho, double p_inf, cons
   } else {
     const auto full = full_problem(W, eigenvectors, theta_star, alpha, beta, spec.dim(), activation, activation_scale);
     const plrf::CoordRule* coord = rule.is_none() ? nullptr : &rule.cast<const plrf::CoordRule&>();
-    if (coord) {  // the rule's second buffer (y holds its first)
+    if (coord) {  // the rule's second buffer (y holds its first) and dana_star's third (checked in run.hpp)
       const auto n = static_cast<py::ssize_t>(slots.size());
       double* pv = inplace<double>(v, n * spec.dim(), "v");
-      for (py::ssize_t i = 0; i < n; ++i) slots[i].v = pv + i * spec.dim();
+      double* pt = tau.is_none() ? nullptr : inplace<double>(tau, n * spec.dim(), "tau");
+      for (py::ssize_t i = 0; i < n; ++i) {
+        slots[i].v = pv + i * spec.dim();
+        if (pt) slots[i].tau = pt + i * spec.dim();
+      }
     }
     go = [&, full, coord](plrf::RunControl& c) {
       return sim::advance_full(spec, run, full, slots, threads, c, budget, coord);
@@ -159,13 +164,14 @@ void bind_simulate(py::module_& m) {
         py::arg("dynamics") = "sgd", py::arg("substeps") = 1, py::arg("controller") = py::none(),
         py::arg("trace2") = 0.0, py::arg("ctrl") = py::none(), py::arg("lr") = py::none(),
         py::arg("activation") = 0, py::arg("activation_scale") = 1.0, py::arg("rule") = py::none(),
-        py::arg("v") = py::none(),
+        py::arg("v") = py::none(), py::arg("tau") = py::none(),
         "Advance a simulation state in place (see plrf.simulation); keywords only. The spectrum "
         "(eigenvalues, rho, p_inf), the run (optimizer .. sampler), the per-seed state arrays (seeds .. "
         "risk), on the full path W, eigenvectors, theta_star, alpha, beta and the activation (code, pre-activation scale), the dynamics ('sgd', 'hsgd', 'ito', "
         "'gaussianised') with its substeps per step, and with a controller, tr K^2 and the per-seed ctrl (n, 2) "
         "and lr (n, records) arrays; on the full path, a coordinate-wise rule (a _CoordRule, optimizer then unused) with "
-        "its per-seed v (n, d) buffer (y holds its m). Returns (interrupted, finished).");
+        "its per-seed v (n, d) buffer (y holds its m) and, for dana_star, its tau (n, d) buffer. "
+        "Returns (interrupted, finished).");
   m.def("_simulate_experts", &advance_experts, py::kw_only(), py::arg("eigenvalues"), py::arg("rho"),
         py::arg("p_inf"), py::arg("optimizers"), py::arg("p"), py::arg("weight"), py::arg("expert_clock"),
         py::arg("sparse"), py::arg("steps"), py::arg("batch"), py::arg("record"), py::arg("seeds"), py::arg("x"),

@@ -48,6 +48,7 @@ FORMAT_VERSION = 2  # 1 was a pickle (unsafe); it is refused
 STATE = ("x", "y", "step", "diverged_at", "risk")
 CONTROLLER_STATE = ("ctrl", "lr")  # with a controller: [state, last multiplier] per seed, and the lr record
 RULE_STATE = ("v",)  # with a coordinate-wise rule (full path): its v buffer (y holds its m)
+TAU_STATE = ("tau",)  # with dana_star (full path): its third buffer; a file without it loads without it
 SCALARS = ("steps", "batch", "space", "sampler", "threads", "checkpoint_every", "on_divergence", "dynamics",
            "substeps")
 _ADDED = {"dynamics": "sgd", "substeps": 1}  # scalars newer than the format: older files run plain SGD
@@ -58,7 +59,7 @@ NOT_THE_RUN = ("plrf_version", "threads", "checkpoint_every")  # header fields t
 # Registered by their modules (plrf.param_checkpoint), which import this one: no import cycle.
 SPACES: dict = {}
 DTYPES = {"x": np.float64, "y": np.float64, "step": np.int64, "diverged_at": np.int64, "risk": np.float64,
-          "ctrl": np.float64, "lr": np.float64, "v": np.float64}
+          "ctrl": np.float64, "lr": np.float64, "v": np.float64, "tau": np.float64}
 
 
 class CheckpointError(ValueError):
@@ -142,7 +143,7 @@ def _first_difference(theirs, mine) -> str | None:
 def save(path, job, state: dict) -> None:
     """Write job (the run's settings: a dict or an object with these attributes) and state atomically."""
     header, arrays = _job_parts(job)
-    arrays.update({f"state_{k}": state[k] for k in STATE + CONTROLLER_STATE + RULE_STATE if k in state})
+    arrays.update({f"state_{k}": state[k] for k in STATE + CONTROLLER_STATE + RULE_STATE + TAU_STATE if k in state})
     atomic_write(path, seal(MAGIC, header, arrays))
 
 
@@ -193,6 +194,7 @@ def load(path) -> tuple[dict, dict]:
         if header.get("rule") is not None:
             job["rule"] = get_rule(header["rule"], arrays)
             state.update({k: np.array(arrays[f"state_{k}"]) for k in RULE_STATE})
+            state.update({k: np.array(arrays[f"state_{k}"]) for k in TAU_STATE if f"state_{k}" in arrays})
         _check_fields(job)
     except CheckpointError:
         raise
@@ -251,6 +253,11 @@ def _check_state(job, state, arrays, where):
         want.update(ctrl=(n, 2), lr=(n, r))
     if "v" in state:
         want.update(v=(n, d))
+    if getattr(job.get("rule"), "uses_tau", False):  # dana_star cannot resume without its tau
+        want.update(tau=(n, d))
+    if ("tau" in want) != ("tau" in state):
+        bad("state_tau", "is missing (dana_star's third buffer)" if "tau" in want else "is stored for a rule that "
+            "keeps no tau buffer")
     for k, shape in want.items():
         if state[k].dtype != DTYPES[k]:
             bad(f"state_{k}", f"has dtype {state[k].dtype}, expected {np.dtype(DTYPES[k])}")

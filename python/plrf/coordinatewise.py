@@ -58,12 +58,17 @@ class CoordinateWise(cap.Transform):
     KIND = "coordinatewise"
     DECLARES = {"exact": cap.UNDEFINED, "fast": cap.UNDEFINED, "ode": cap.UNDEFINED, "continuous": cap.UNDEFINED,
                 "eigen": cap.UNDEFINED, "full": cap.IN_LAW, "param": cap.IN_LAW}
-    REFINES = "full: the built-in rules but dana_star (it and a Python rule, plrf.custom_rule, run on param only)"
+    REFINES = "full: every built-in rule, dana_star with its tau buffer (a Python rule, plrf.custom_rule: param only)"
 
     def capability(self, engine: str) -> str:
-        if engine == "full" and self.rule in ("python", "dana_star"):  # C++ rules whose buffers are m and v only
+        if engine == "full" and self.rule == "python":  # the full path runs the C++ rules only
             return cap.UNDEFINED
         return self.DECLARES[engine]
+
+    @property
+    def uses_tau(self) -> bool:
+        """Whether the rule keeps a third per-coordinate buffer tau (dana_star's rate estimate)."""
+        return self.rule == "dana_star"
 
     def __post_init__(self):
         check.choice("rule", self.rule, RULES)

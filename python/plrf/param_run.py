@@ -125,7 +125,7 @@ def initial_state(job: ParamJob) -> dict:
 
 def _uses_tau(member) -> bool:
     """Whether the rule keeps dana_star's third buffer tau."""
-    return isinstance(member, CoordinateWise) and member.rule == "dana_star"
+    return isinstance(member, CoordinateWise) and member.uses_tau
 
 
 def advance(job: ParamJob, state: dict, progress="auto", min_every=1.0) -> bool:

@@ -159,7 +159,7 @@ class Job:
         if self.controller is not None:
             args.update(controller=self.controller.core(),
                         trace2=float(spec.multiplicity @ spec.eigenvalues**2))
-        if self.rule is not None:  # y holds the rule's m, state["v"] its v
+        if self.rule is not None:  # y holds the rule's m, state["v"] its v (state["tau"]: dana_star's tau)
             args.update(rule=_core._CoordRule(**{k: v for k, v in self.rule.core_args().items() if k != "momentum"}))
         if self.space == "full":
             args.update(W=np.ascontiguousarray(self.problem.W), eigenvectors=np.ascontiguousarray(spec.eigenvectors),
@@ -198,7 +198,7 @@ def _make_job(source, low: Lowered, steps, batch, seeds, record, engine: engines
     check_draw_cost(steps, n_seeds, batch, substeps, space, sampler, d, problem.v if problem is not None else d)
     # per seed: x and y (d each), the risk record, step and diverged_at
     per_seed = 2 * d + len(record) + 2 + (0 if controller is None else len(record) + 2)  # + lr and ctrl
-    per_seed += 0 if rule is None else d  # the rule's v
+    per_seed += 0 if rule is None else d * (2 if rule.uses_tau else 1)  # the rule's v (and dana_star's tau)
     seeds = check.seeds(seeds, 8.0 * per_seed, f" at d={d} (seeds x d state)")
     if steps >= 2**48:
         raise ValueError(f"steps must be < 2**48 for a Monte Carlo run (the random streams address a step in "
@@ -288,8 +288,10 @@ def _initial_state(job: Job) -> dict:
         diverged_at=np.full(n, -1, dtype=np.int64),
         risk=np.full((n, len(job.record)), np.nan),
     )
-    if job.rule is not None:  # the rule's second buffer (y is its first)
+    if job.rule is not None:  # the rule's second buffer (y is its first), and dana_star's third
         state["v"] = np.zeros((n, spec.d))
+        if job.rule.uses_tau:
+            state["tau"] = np.zeros((n, spec.d))
     if job.controller is not None:  # per seed: [controller state, last multiplier], and the lr record
         state.update(ctrl=np.tile([job.controller.core().start(), np.nan], (n, 1)),
                      lr=np.full((n, len(job.record)), np.nan))

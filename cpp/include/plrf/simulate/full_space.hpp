@@ -69,13 +69,18 @@ class FullStepper {
   }
 
  private:
-  // The coordinate-wise rule on theta (slot x) with its buffers m (slot y) and v (slot v): the same
-  // operations, in the same order, as the parameter-basis path's update (param_path.hpp).
+  // The coordinate-wise rule on theta (slot x) with its buffers m (slot y), v (slot v) and, for dana_star,
+  // tau (slot tau): the same operations, in the same order, as the parameter-basis path's update (param_path.hpp).
   bool coordinate_step(std::int64_t t, const double* g) {
     const std::int64_t d = m_.d();
     std::copy(g, g + d, clipped_.begin());
     rule_->clip_gradient(clipped_.data(), d);
     const CoordStep rule(*rule_, t);
+    if (slot_.tau) {
+      for (std::int64_t j = 0; j < d; ++j)
+        slot_.x[j] += rule(j, slot_.x[j], slot_.y[j], slot_.v[j], slot_.tau[j], clipped_[j]);
+      return true;
+    }
     for (std::int64_t j = 0; j < d; ++j) slot_.x[j] += rule(j, slot_.x[j], slot_.y[j], slot_.v[j], clipped_[j]);
     return true;
   }

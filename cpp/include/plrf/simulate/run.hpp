@@ -60,16 +60,19 @@ inline const Controller* active_controller(const RunSpec& run) {
   return run.controller;
 }
 
-// A coordinate-wise rule is the whole update: no Gen-Mom knobs or controller beside it, and a v buffer per seed.
+// A coordinate-wise rule is the whole update: no Gen-Mom knobs or controller beside it, a v buffer per seed,
+// and a tau buffer per seed exactly when the rule is dana_star (its third buffer).
 inline void check_full_rule(const CoordRule& rule, const RunSpec& run, std::int64_t d,
                             const std::vector<SeedSlot>& slots) {
   rule.validate(d, run.steps);
-  if (rule.uses_tau())  // its third buffer is kept by the parameter-basis path only
-    throw std::invalid_argument("dana_star runs on space='param' only (the full path keeps no tau buffer)");
   if (run.controller || run.optimizer->knobs.affine() || run.optimizer->knobs.svag() || run.optimizer->knobs.clips())
     throw std::invalid_argument("a coordinate-wise rule runs alone: no controller, ridge/decay/noise, svag or clip");
-  for (const auto& s : slots)
+  for (const auto& s : slots) {
     if (!s.v) throw std::invalid_argument("a coordinate-wise rule needs each seed's v buffer");
+    if (rule.uses_tau() != (s.tau != nullptr))
+      throw std::invalid_argument(rule.uses_tau() ? "the dana_star rule needs each seed's tau buffer"
+                                                  : "tau: only the dana_star rule keeps a tau buffer");
+  }
 }
 
 inline bool advance_eigen(const Spectrum& spec, const RunSpec& run, Sampler sampler,
@@ -94,7 +97,7 @@ inline bool advance_sde(const Spectrum& spec, const RunSpec& run, Dynamics dynam
 }
 
 // rule: a coordinate-wise rule in place of run.optimizer (whose coefficients it ignores); each slot
-// then carries its v buffer, and y holds the rule's m.
+// then carries its v buffer (and dana_star's tau), and y holds the rule's m.
 inline bool advance_full(const Spectrum& spec, const RunSpec& run, const FullProblem& full,
                          const std::vector<SeedSlot>& slots, int threads, RunControl& control, double budget_seconds,
                          const CoordRule* rule = nullptr) {

@@ -26,6 +26,7 @@ struct SeedSlot {
   double* ctrl = nullptr;         // with a controller: kControllerSlots (state, last multiplier)
   double* lr = nullptr;           // with a controller: one entry per record step
   double* v = nullptr;            // with a coordinate-wise rule (full path): its v buffer; y holds its m
+  double* tau = nullptr;          // with dana_star (full path): its third buffer; null for the other rules
 };
 
 // What a run needs besides the per-seed state, checked on construction.
