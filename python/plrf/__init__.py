@@ -33,6 +33,7 @@ from . import matrix  # plrf.matrix: Muon, SignSVD, SignSGD on a matrix-valued P
 from .simulation import resume, simulate
 from .coordinatewise import adam, adamw, custom_rule, preconditioned_sgd, rmsprop, sign_sgd, signum  # simulate(space="param")
 from . import adaptive_sde  # plrf.adaptive_sde.rmsprop_sde, adam_sde: the Malladi et al. SDEs (docs/coordinatewise.md)
+from . import sign_de  # plrf.sign_de.sign_sgd_de, sign_sgd_fixed_point: signSGD's deterministic equivalent (docs/coordinatewise.md)
 from .coordinatewise import adana_coord, dana_star  # the authors' per-coordinate ADana, Dana-Star (space="param")
 from . import controllers  # plrf.controllers.adagrad_norm(), ...: step-size controllers (docs/adaptive.md)
 from . import checkpoint  # plrf.checkpoint.load, CheckpointError: the inert checkpoint format
@@ -97,4 +98,5 @@ __all__ = [
     "clip",
     "matrix",
     "adaptive_sde",
+    "sign_de",
 ]
