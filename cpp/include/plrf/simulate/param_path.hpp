@@ -98,12 +98,11 @@ struct ParamState {
 class ParamEngine {
  public:
   ParamEngine(const ParamRun& run, const ParamState& st, int threads)
-      : r_(run), s_(st), d_(run.d()), threads_(threads), Ut_(d_ * d_), ge_(st.S * d_), g_(st.S * d_),
-        sqrt_lambda_(d_), sigma_(std::sqrt(2.0 * run.spectrum->p_inf)), guard_(run.spectrum->risk0()) {
+      : r_(run), s_(st), d_(run.d()), threads_(threads), row_threads_(st.S * d_ < kRowParallelMin ? 1 : threads),
+        ge_(st.S * d_), g_(st.S * d_), sqrt_lambda_(d_), sigma_(std::sqrt(2.0 * run.spectrum->p_inf)),
+        guard_(run.spectrum->risk0()) {
     const double* lam = run.spectrum->eigenvalues.data();
     for (std::int64_t j = 0; j < d_; ++j) sqrt_lambda_[j] = std::sqrt(lam[j]);
-    for (std::int64_t i = 0; i < d_; ++i)  // U^T, row-major, so that G = G_e U^T is a plain GEMM
-      for (std::int64_t j = 0; j < d_; ++j) Ut_[j * d_ + i] = run.U[i * d_ + j];
   }
 
   // Advances every live seed until the end, cancellation or the deadline; true when all are finished.
@@ -197,13 +196,14 @@ class ParamEngine {
     for (std::int64_t i = 0; i < d_; ++i) th[i] += delta[i];
   }
 
+  // G = G_e U^T reads U transposed in place (the GEMM packs it so): no d x d copy of U^T.
   void step(std::int64_t t) {
     const auto ut = static_cast<std::uint64_t>(t);
-    parallel_for(s_.S, threads_, [&](std::int64_t s) { draw(s, ut); });
-    linalg::gemm(s_.S, d_, d_, {ge_.data(), d_}, {Ut_.data(), d_}, g_.data(), d_, threads_);
-    parallel_for(s_.S, threads_, [&](std::int64_t s) { update(s, t); });
+    parallel_for(s_.S, row_threads_, [&](std::int64_t s) { draw(s, ut); });
+    linalg::gemm(s_.S, d_, d_, {ge_.data(), d_}, {r_.U, d_, true}, g_.data(), d_, threads_);
+    parallel_for(s_.S, row_threads_, [&](std::int64_t s) { update(s, t); });
     linalg::gemm(s_.S, d_, d_, {ge_.data(), d_}, {r_.U, d_}, g_.data(), d_, threads_);  // Delta U
-    parallel_for(s_.S, threads_, [&](std::int64_t s) {
+    parallel_for(s_.S, row_threads_, [&](std::int64_t s) {
       if (s_.diverged_at[s] >= 0) return;
       double* e = s_.e + s * d_;
       const double* de = g_.data() + s * d_;
@@ -211,11 +211,15 @@ class ParamEngine {
     });
   }
 
+  // The O(S d) passes (draws, rule, e update) use threads only from this many coordinates on:
+  // below, starting them costs more than the pass (results are the same either way).
+  static constexpr std::int64_t kRowParallelMin = std::int64_t{1} << 16;
+
   const ParamRun& r_;
   ParamState s_;
   std::int64_t d_;
-  int threads_;
-  std::vector<double> Ut_, ge_, g_, sqrt_lambda_;
+  int threads_, row_threads_;
+  std::vector<double> ge_, g_, sqrt_lambda_;
   double sigma_;
   DivergenceGuard guard_;
 };
