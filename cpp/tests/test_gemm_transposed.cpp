@@ -9,6 +9,7 @@
 
 #include "plrf/linalg/gemm.hpp"
 #include "plrf/rng/normal.hpp"
+#include "plrf/simulate/param_path.hpp"
 
 using namespace plrf;
 
@@ -50,4 +51,16 @@ TEST_CASE("gemm on a transposed view equals gemm on the transposed copy, bitwise
         CHECK(both == plain);
       }
   }
+}
+
+// threads = 2 was ~10x slower than threads = 1 at small d on a loaded machine: every GEMM and
+// O(S d) pass started threads for microseconds of work. Small work now stays on the caller.
+TEST_CASE("small products and passes run on one thread, large ones on the threads asked for") {
+  CHECK(linalg::detail::gemm_workers(8, 64, 64, 2, 24) == 1);        // d = 64, 8 seeds: 32 K multiply-adds
+  CHECK(linalg::detail::gemm_workers(16, 256, 256, 8, 24) == 1);     // d = 256, 16 seeds: 1 M
+  CHECK(linalg::detail::gemm_workers(64, 2048, 2048, 2, 24) == 2);   // the bench's size
+  CHECK(linalg::detail::gemm_workers(64, 2048, 2048, 128, 24) == 86); // at most one per tile column
+  CHECK(linalg::detail::gemm_workers(1 << 12, 5, 1 << 12, 4, 24) == 1);
+  CHECK(simulate::param_row_threads(16, 256, 2) == 1);
+  CHECK(simulate::param_row_threads(64, 2048, 2) == 2);
 }

@@ -91,6 +91,13 @@ inline std::int64_t round_up(std::int64_t x, std::int64_t to) { return (x + to -
 // work on one core. The result is the same either way.
 constexpr std::int64_t kParallelMinFlops = std::int64_t{1} << 22;
 
+// The threads an m x n x k product with nr-column tiles runs on: one below kParallelMinFlops,
+// else `threads` (0: all cores), at most one per tile column.
+inline int gemm_workers(std::int64_t m, std::int64_t n, std::int64_t k, int threads, int nr) {
+  const std::int64_t wanted = m * n * k < kParallelMinFlops ? 1 : resolve_threads(threads);
+  return static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(wanted, (n + nr - 1) / nr)));
+}
+
 // The whole product with kernel K; `block` is K's compiled block function.
 template <class K>
 void gemm_with(std::int64_t m, std::int64_t n, std::int64_t k, ConstView a, ConstView b, double* c, std::int64_t ldc,
@@ -101,8 +108,7 @@ void gemm_with(std::int64_t m, std::int64_t n, std::int64_t k, ConstView a, Cons
     return;
   }
   // Column panels: at most 256 columns (packed B fits L2), and at least one per thread.
-  const std::int64_t wanted = m * n * k < kParallelMinFlops ? 1 : resolve_threads(threads);
-  const int workers = static_cast<int>(std::min<std::int64_t>(wanted, (n + K::NR - 1) / K::NR));
+  const int workers = gemm_workers(m, n, k, threads, K::NR);
   const std::int64_t nc = std::min<std::int64_t>(round_up(256, K::NR), round_up((n + workers - 1) / workers, K::NR));
   const std::int64_t panels = (n + nc - 1) / nc, depths = (k + K::KC - 1) / K::KC;
   const std::int64_t a_block = round_up(m, K::MR) * K::KC;  // one depth block of packed A
