@@ -1,13 +1,13 @@
 // A deterministic double-precision GEMM for row-major matrices: C = A B with leading dimensions.
 //
 // Goto-style blocking: A is packed once into MR-row panels per depth block of KC; then each
-// column panel of C (NC wide) runs through the depth blocks in order, packing its kc x NC block of
-// B (a few hundred KB: L2) and multiplying it tile by tile with the micro-kernel of
-// gemm_kernel.hpp, while the panel of C stays in cache. Each element of C is the sum of its depth
-// blocks in order, each block summed sequentially, so the result depends only on KC, a constant of
-// the instruction set: column panels can be split across threads without changing a bit. The
-// threads share one parallel region per product (not one per depth block), and a product too
-// small to repay starting a thread runs on the caller alone.
+// thread takes its column panels of C (NC wide) depth block by depth block, packing the kc x NC
+// block of B (a few hundred KB: L2) and multiplying it tile by tile with the micro-kernel of
+// gemm_kernel.hpp. Each element of C is the sum of its depth blocks in order, each block summed
+// sequentially, so the result depends only on KC, a constant of the instruction set: column
+// panels can be split across threads without changing a bit. The threads share one parallel
+// region per product (not one per depth block), and a product too small to repay starting a
+// thread runs on the caller alone.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -45,19 +45,24 @@ void pack_a(ConstView a, std::int64_t m, std::int64_t p0, std::int64_t kc, doubl
 }
 
 // Rows [p0, p0 + kc) x columns [j0, j0 + n) of B into NR-column panels, zero padded. A
-// transposed B is read along its stored rows (contiguous), one panel column at a time.
+// transposed B is read along its stored rows (contiguous), 8 depths (one cache line) of each
+// panel column at a time, so that the NR x 8 block written stays in L1 (a whole column at a time
+// was ~15% slower than packing a plain B).
 template <int NR>
 void pack_b(ConstView b, std::int64_t p0, std::int64_t kc, std::int64_t j0, std::int64_t n, double* out) {
   for (std::int64_t q = 0; q * NR < n; ++q, out += NR * kc) {
     const std::int64_t cols = std::min<std::int64_t>(NR, n - q * NR);
     if (b.transposed) {
-      for (std::int64_t j = 0; j < NR; ++j) {
-        if (j >= cols) {
-          for (std::int64_t p = 0; p < kc; ++p) out[p * NR + j] = 0.0;
-          continue;
+      for (std::int64_t p1 = 0; p1 < kc; p1 += 8) {
+        const std::int64_t p2 = std::min<std::int64_t>(p1 + 8, kc);
+        for (std::int64_t j = 0; j < NR; ++j) {
+          if (j >= cols) {
+            for (std::int64_t p = p1; p < p2; ++p) out[p * NR + j] = 0.0;
+            continue;
+          }
+          const double* src = b.data + (j0 + q * NR + j) * b.ld + p0;
+          for (std::int64_t p = p1; p < p2; ++p) out[p * NR + j] = src[p];
         }
-        const double* src = b.data + (j0 + q * NR + j) * b.ld + p0;
-        for (std::int64_t p = 0; p < kc; ++p) out[p * NR + j] = src[p];
       }
       continue;
     }
@@ -119,10 +124,10 @@ void gemm_with(std::int64_t m, std::int64_t n, std::int64_t k, ConstView a, Cons
   // Worker w takes panels w, w + workers, ...: which thread computes a panel changes nothing.
   parallel_for(workers, workers, [&](std::int64_t w) {
     double* bp = packed_b[static_cast<std::size_t>(w)].data();
-    for (std::int64_t q = w; q < panels; q += workers) {
-      const std::int64_t j0 = q * nc, cols = std::min(nc, n - j0);
-      for (std::int64_t d = 0; d < depths; ++d) {
-        const std::int64_t p0 = d * K::KC, kc = std::min<std::int64_t>(K::KC, k - p0);
+    for (std::int64_t d = 0; d < depths; ++d) {  // depth-major: a packed A block serves all the worker's panels
+      const std::int64_t p0 = d * K::KC, kc = std::min<std::int64_t>(K::KC, k - p0);
+      for (std::int64_t q = w; q < panels; q += workers) {
+        const std::int64_t j0 = q * nc, cols = std::min(nc, n - j0);
         pack_b<K::NR>(b, p0, kc, j0, cols, bp);
         block({packed_a.data() + d * a_block, bp, m, cols, kc}, {c + j0, ldc, p0 > 0});
       }
