@@ -10,7 +10,9 @@ Per step, median over repeats, seconds per step for all seeds:
   python   the same Adam as a Python rule (plrf.custom_rule) on the engine's draws: the per-step overhead
   optax    optax.adam through plrf.custom_rule (vmapped over seeds, jitted, float64), when JAX is installed
 Ratios: plrf / floor (the issue asks <= 1.5) and numpy / plrf (asks >= 5). Both sides use the machine's
-default threads (plrf: all cores; NumPy: its BLAS's).
+default threads (plrf: all cores; NumPy: its BLAS's). The NumPy loop does (B + 1)/2 times plrf's product
+flops (X = Z F^T is an (S B x d)(d x d) product, plus the rotation to e for the risk), 4.5x at B = 8, so
+5x needs plrf's products to run ~10% faster than NumPy's BLAS runs its big one (the GFLOP/s column).
 """
 from __future__ import annotations
 
@@ -99,16 +101,24 @@ def main():
     t_python = median_time(lambda: plrf.simulate(spec, rule, a.steps, batch=a.batch, seeds=a.seeds, space="param",
                                                  progress=False), a.repeats) / a.steps
     t_optax = optax_time(spec, a)
+    # GFLOP per step: the (S x d)(d x d) products (2 S d^2 each); the NumPy loop's X = Z F^T is (S B x d)(d x d).
+    rotation = 2.0 * a.seeds * a.d * a.d * 1e-9
+    gflop = {"plrf": 2 * rotation, "floor": 2 * rotation, "numpy": (a.batch + 1) * rotation, "python": 2 * rotation,
+             "optax": 2 * rotation}
+    rate = lambda key, t: f"{gflop[key]:.2f} | {gflop[key] / t:.0f}"
     print(f"parameter-basis Adam, d = {a.d}, B = {a.batch}, {a.seeds} seeds, {a.steps} steps x {a.repeats} repeats "
-          "(median, ms per step for all seeds)")
-    print("| engine | ms/step | ratio |")
-    print("|---|---|---|")
-    print(f"| plrf space='param' | {1e3 * t_plrf:.2f} | 1 |")
-    print(f"| floor: 2 NumPy matmuls | {1e3 * t_floor:.2f} | plrf/floor = {t_plrf / t_floor:.2f} |")
-    print(f"| NumPy loop, explicit batch | {1e3 * t_numpy:.2f} | numpy/plrf = {t_numpy / t_plrf:.2f} |")
-    print(f"| Python rule (plrf.custom_rule) | {1e3 * t_python:.2f} | python/plrf = {t_python / t_plrf:.2f} |")
+          "(median, ms per step for all seeds; GFLOP per step in products, and the rate they run at)")
+    print("| engine | ms/step | GFLOP/step | GFLOP/s | ratio |")
+    print("|---|---|---|---|---|")
+    print(f"| plrf space='param' | {1e3 * t_plrf:.2f} | {rate('plrf', t_plrf)} | 1 |")
+    print(f"| floor: 2 NumPy matmuls | {1e3 * t_floor:.2f} | {rate('floor', t_floor)} | plrf/floor = {t_plrf / t_floor:.2f} |")
+    print(f"| NumPy loop, explicit batch | {1e3 * t_numpy:.2f} | {rate('numpy', t_numpy)} | "
+          f"numpy/plrf = {t_numpy / t_plrf:.2f} |")
+    print(f"| Python rule (plrf.custom_rule) | {1e3 * t_python:.2f} | {rate('python', t_python)} | "
+          f"python/plrf = {t_python / t_plrf:.2f} |")
     if t_optax is not None:
-        print(f"| optax.adam (plrf.custom_rule) | {1e3 * t_optax:.2f} | optax/plrf = {t_optax / t_plrf:.2f} |")
+        print(f"| optax.adam (plrf.custom_rule) | {1e3 * t_optax:.2f} | {rate('optax', t_optax)} | "
+              f"optax/plrf = {t_optax / t_plrf:.2f} |")
 
 
 if __name__ == "__main__":

@@ -189,16 +189,18 @@ def custom_rule(update, init=None, name="custom"):
 
 # ---- the engine -------------------------------------------------------------------------------------
 def param_memory(d: int, seeds: int, records: int = 0, tau: bool = False) -> float:
-    """Bytes the parameter-basis engine allocates besides the caller's U: U^T (d x d), two S x d GEMM
-    buffers and the state (e, theta, m, v: S x d each; tau: dana_star's one more) with the risk record."""
-    return 8.0 * (d * d + (7.0 if tau else 6.0) * seeds * d + seeds * records)
+    """Bytes the parameter-basis engine allocates besides the caller's U (which it reads in place, U^T
+    included): two S x d GEMM buffers, the state (e, theta, m, v: S x d each; tau: dana_star's one more) with
+    the risk record, the GEMM's packed S x d operand (rows padded to 8, depth to 256) and its packed panels of
+    U (16 MB covers 32 threads)."""
+    return 8.0 * ((7.0 if tau else 6.0) * seeds * d + (seeds + 7.0) * (d + 255.0) + seeds * records) + 2.0**24
 
 
 def max_param_d(nbytes: float, seeds: int = 64) -> int:
     """The largest d whose U (kept by the spectrum) plus param_memory fit in `nbytes`."""
-    # 16 d^2 + 48 S d <= nbytes
-    a, b = 16.0, 48.0 * seeds
-    return int((-b + (b * b + 4 * a * nbytes) ** 0.5) / (2 * a))
+    # 8 d^2 + 8 (7 S + 7) d + 8 (255 (S + 7)) + 2^24 <= nbytes
+    a, b, c = 8.0, 56.0 * (seeds + 1.0), 8.0 * 255.0 * (seeds + 7.0) + 2.0**24 - nbytes
+    return int((-b + (b * b - 4 * a * c) ** 0.5) / (2 * a))
 
 
 def rotation(source):

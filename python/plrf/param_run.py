@@ -106,8 +106,7 @@ def make_job(source, chain, steps, batch=1, seeds=1, record=None, threads=None, 
                              "a Python object); run it without checkpoint=")
         checkpoint = ckpt.check_path(checkpoint)
     d = source.d if isinstance(source, (PLRF, Spectrum)) else 0
-    check.memory(param_memory(d, n, len(record), _uses_tau(member)),
-                 f"space='param' at d={d} with seeds={n} (U^T: 8 d^2 bytes)")
+    check.memory(param_memory(d, n, len(record), _uses_tau(member)), f"space='param' at d={d} with seeds={n}")
     spec, U, theta_star = rotation(source)
     return ParamJob(spectrum=spec, e0=-(theta_star @ U), member=chain.get("momentum").optimizer if member is None
                     else member, steps=steps, batch=batch, seeds=check.seeds(seeds), record=record, threads=threads,

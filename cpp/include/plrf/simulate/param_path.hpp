@@ -42,17 +42,35 @@
 
 namespace plrf::simulate {
 
+// sum_j lambda_j e_j^2 (twice the excess risk) of one error vector e.
+inline double eigen_energy(const Spectrum& spec, const double* e) {
+  const double* lam = spec.eigenvalues.data();
+  return linalg::lane_sum(0, spec.dim(), [&](std::int64_t j) { return lam[j] * e[j] * e[j]; });
+}
+
 // The eigen path's batch-averaged gradient g_e at error e (seed, step t), drawn by its fast sampler
-// (normals 0..d-1 of (seed, kEigenSamples) and scalars 0..2 of (seed, kScalars) at t) into out.
+// (normals 0..d-1 of (seed, kEigenSamples) and scalars 0..2 of (seed, kScalars) at t) into out;
+// a2 = eigen_energy(spec, e), which the engine has already computed for the risk.
 inline void draw_eigen_gradient(const Spectrum& spec, const double* sqrt_lambda, double sigma, std::int64_t batch,
-                                std::uint64_t seed, std::uint64_t t, const double* e, double* out) {
+                                std::uint64_t seed, std::uint64_t t, const double* e, double a2, double* out) {
   const std::int64_t d = spec.dim();
   const double* lam = spec.eigenvalues.data();
   rng::fill_normals({seed, rng::kEigenSamples}, t, 0, static_cast<std::size_t>(d), out);
   const double ax = linalg::lane_sum(0, d, [&](std::int64_t j) { return sqrt_lambda[j] * e[j] * out[j]; });
-  const double a2 = linalg::lane_sum(0, d, [&](std::int64_t j) { return lam[j] * e[j] * e[j]; });
   const FastDraw f = fast_scalars(seed, t, 0, batch, batch, a2, sigma, ax);
   for (std::int64_t j = 0; j < d; ++j) out[j] = lam[j] * e[j] * f.coef_e + sqrt_lambda[j] * out[j] * f.coef_xi;
+}
+
+inline void draw_eigen_gradient(const Spectrum& spec, const double* sqrt_lambda, double sigma, std::int64_t batch,
+                                std::uint64_t seed, std::uint64_t t, const double* e, double* out) {
+  draw_eigen_gradient(spec, sqrt_lambda, sigma, batch, seed, t, e, eigen_energy(spec, e), out);
+}
+
+// The threads of the parameter-basis step's O(S d) passes (draws, rule, e update): one below 2^16
+// coordinates, where starting threads costs more than the pass; else `threads`. Results are the
+// same either way (each seed's row is its own work item).
+inline int param_row_threads(std::int64_t S, std::int64_t d, int threads) {
+  return S * d < (std::int64_t{1} << 16) ? 1 : threads;
 }
 
 // The run: spectrum, rotation (borrowed, row-major, columns = eigenvectors) and the update rule,
@@ -100,14 +118,13 @@ struct ParamState {
 class ParamEngine {
  public:
   ParamEngine(const ParamRun& run, const ParamState& st, int threads)
-      : r_(run), s_(st), d_(run.d()), threads_(threads), Ut_(d_ * d_), ge_(st.S * d_), g_(st.S * d_),
-        sqrt_lambda_(d_), sigma_(std::sqrt(2.0 * run.spectrum->p_inf)), guard_(run.spectrum->risk0()) {
+      : r_(run), s_(st), d_(run.d()), threads_(threads), row_threads_(param_row_threads(st.S, d_, threads)),
+        ge_(st.S * d_), g_(st.S * d_), sqrt_lambda_(d_), energy_(st.S), sigma_(std::sqrt(2.0 * run.spectrum->p_inf)),
+        guard_(run.spectrum->risk0()) {
     if (run.rule && run.rule->uses_tau() && st.tau == nullptr)
       throw std::invalid_argument("the dana_star rule needs its S x d buffer tau");
     const double* lam = run.spectrum->eigenvalues.data();
     for (std::int64_t j = 0; j < d_; ++j) sqrt_lambda_[j] = std::sqrt(lam[j]);
-    for (std::int64_t i = 0; i < d_; ++i)  // U^T, row-major, so that G = G_e U^T is a plain GEMM
-      for (std::int64_t j = 0; j < d_; ++j) Ut_[j * d_ + i] = run.U[i * d_ + j];
   }
 
   // Advances every live seed until the end, cancellation or the deadline; true when all are finished.
@@ -144,21 +161,19 @@ class ParamEngine {
     return t < 0 ? r_.steps : t;
   }
 
-  double energy(std::int64_t s) const {
-    const double* lam = r_.spectrum->eigenvalues.data();
-    const double* e = s_.e + s * d_;
-    return linalg::lane_sum(0, d_, [&](std::int64_t j) { return lam[j] * e[j] * e[j]; });
-  }
-
   // The risk at step t of every live seed: recorded on the grid; a diverged seed stops (NaN from t).
+  // Each seed's energy is kept for the draw of step t (its a2).
   void record_and_guard(std::int64_t t) {
+    parallel_for(s_.S, row_threads_, [&](std::int64_t s) {
+      if (s_.diverged_at[s] < 0) energy_[s] = eigen_energy(*r_.spectrum, s_.e + s * d_);
+    });
     const auto& rec = r_.record;
     const auto k = static_cast<std::size_t>(std::lower_bound(rec.begin(), rec.end(), t) - rec.begin());
     const bool on_grid = k < rec.size() && rec[k] == t;
     const std::int64_t R = static_cast<std::int64_t>(rec.size());
     for (std::int64_t s = 0; s < s_.S; ++s) {
       if (s_.diverged_at[s] >= 0) continue;
-      const double risk = r_.spectrum->risk_from_energy(energy(s));
+      const double risk = r_.spectrum->risk_from_energy(energy_[s]);
       if (guard_.diverged(risk)) {
         s_.diverged_at[s] = t;
         for (std::int64_t q = static_cast<std::int64_t>(k); q < R; ++q)
@@ -175,7 +190,8 @@ class ParamEngine {
     if (s_.diverged_at[s] >= 0)
       std::fill(out, out + d_, 0.0);
     else
-      draw_eigen_gradient(*r_.spectrum, sqrt_lambda_.data(), sigma_, r_.batch, s_.seeds[s], t, s_.e + s * d_, out);
+      draw_eigen_gradient(*r_.spectrum, sqrt_lambda_.data(), sigma_, r_.batch, s_.seeds[s], t, s_.e + s * d_,
+                          energy_[s], out);
   }
 
   // The rule on seed s's row of g_ (the parameter-basis gradient); its change of theta goes to the
@@ -203,13 +219,14 @@ class ParamEngine {
     for (std::int64_t i = 0; i < d_; ++i) th[i] += delta[i];
   }
 
+  // G = G_e U^T reads U transposed in place (the GEMM packs it so): no d x d copy of U^T.
   void step(std::int64_t t) {
     const auto ut = static_cast<std::uint64_t>(t);
-    parallel_for(s_.S, threads_, [&](std::int64_t s) { draw(s, ut); });
-    linalg::gemm(s_.S, d_, d_, {ge_.data(), d_}, {Ut_.data(), d_}, g_.data(), d_, threads_);
-    parallel_for(s_.S, threads_, [&](std::int64_t s) { update(s, t); });
+    parallel_for(s_.S, row_threads_, [&](std::int64_t s) { draw(s, ut); });
+    linalg::gemm(s_.S, d_, d_, {ge_.data(), d_}, {r_.U, d_, true}, g_.data(), d_, threads_);
+    parallel_for(s_.S, row_threads_, [&](std::int64_t s) { update(s, t); });
     linalg::gemm(s_.S, d_, d_, {ge_.data(), d_}, {r_.U, d_}, g_.data(), d_, threads_);  // Delta U
-    parallel_for(s_.S, threads_, [&](std::int64_t s) {
+    parallel_for(s_.S, row_threads_, [&](std::int64_t s) {
       if (s_.diverged_at[s] >= 0) return;
       double* e = s_.e + s * d_;
       const double* de = g_.data() + s * d_;
@@ -220,8 +237,8 @@ class ParamEngine {
   const ParamRun& r_;
   ParamState s_;
   std::int64_t d_;
-  int threads_;
-  std::vector<double> Ut_, ge_, g_, sqrt_lambda_;
+  int threads_, row_threads_;
+  std::vector<double> ge_, g_, sqrt_lambda_, energy_;
   double sigma_;
   DivergenceGuard guard_;
 };
