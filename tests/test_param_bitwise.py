@@ -51,12 +51,16 @@ OPTIMIZERS = {
     "sgd": lambda: plrf.sgd(0.2),
 }
 SIZES = {"d300_s13": (300, 13), "d40_s3": (40, 3)}
+# Above both one-thread thresholds (the GEMM's 2^22 multiply-adds, the O(S d) passes' 2^16 coordinates),
+# so that threads really split the work; the sizes above run on one thread whatever `threads` says.
+THREADED = {"d300_s224": (300, 224)}
+assert THREADED["d300_s224"][1] * 300**2 >= 2**22 and THREADED["d300_s224"][1] * 300 >= 2**16
 CASES = sorted(f"{o}/{s}" for o in OPTIMIZERS for s in SIZES)
 
 
 def run(name, threads=1):
     opt, size = name.split("/")
-    d, seeds = SIZES[size]
+    d, seeds = {**SIZES, **THREADED}[size]
     state, *_ = run_state(spectrum(d), plrf.chain(OPTIMIZERS[opt]()), 12, batch=3, seeds=seeds, threads=threads)
     return state
 
@@ -75,7 +79,8 @@ def test_param_path_same_bits_as_before(name):
     assert digest(run(name)) == expected, f"{name}: the parameter-basis engine's numbers changed"
 
 
-@pytest.mark.parametrize("name", ["adam/d300_s13", "sgd/d40_s3"])
+@pytest.mark.parametrize("name", ["adam/d300_s13", "sgd/d40_s3", "adam/d300_s224", "adamw_clip/d300_s224",
+                                  "sign_clip_norm/d300_s224"])
 def test_param_path_same_bits_for_any_threads(name):
     one = digest(run(name, threads=1))
     assert digest(run(name, threads=2)) == one
