@@ -66,7 +66,7 @@ def test_adam_sde_matches_monte_carlo_at_small_lr(small):
     off by more than 20% somewhere (measured 40%)."""
     mc, sde = _adam_pair(small, 0.01, 1, 0.5, 100)
     ours = sde()
-    assert ours.meta["capability"] == plrf.capabilities.APPROXIMATE and "Euler-Maruyama" in ours.meta["scheme"]
+    assert ours.meta["capability"] == plrf.capabilities.MODEL_LAW and "Euler-Maruyama" in ours.meta["scheme"]
     assert np.abs(mc.mean / ours.risk - 1).max() < 0.10
     orig = adaptive_sde._noise
 

@@ -21,7 +21,7 @@ def test_exact_risk_labels_a_chain_exact_or_approximate():
 
 def test_simulate_labels_a_model_law():
     c = plrf.simulate(_spec(), plrf.chain(plrf.sgd(0.2), plrf.hsgd(2)), 50, seeds=2, threads=1, progress=False)
-    assert c.meta["law"] == "runs, a model's law (not SGD's)" and c.meta["dynamics"] == "hsgd"
+    assert c.meta["law"] == "runs, a model's law (not the optimizer's)" and c.meta["dynamics"] == "hsgd"
 
 
 def test_an_undefined_member_is_refused_naming_it_and_the_engines_that_run_it():
@@ -72,6 +72,6 @@ def test_todays_spelling_is_labelled_too():
     de = plrf.exact_risk(spec, plrf.chain(plrf.sgd(0.2), plrf.controllers.get("risk_norm")), 50, method="ode", progress=False)
     assert de.meta["capability"] == "approximate (deterministic equivalent)"
     sde = plrf.simulate(spec, plrf.chain(plrf.sgd(0.2), plrf.ito(substeps=2)), 20, threads=1, progress=False)
-    assert sde.meta["law"] == "runs, a model's law (not SGD's)"
+    assert sde.meta["law"] == "runs, a model's law (not the optimizer's)"
     mc = plrf.simulate(spec, plrf.chain(plrf.sgd(0.2), plrf.Experts.two(0.3)), 20, threads=1, progress=False)
     assert mc.meta["law"] == "runs, exact in law"

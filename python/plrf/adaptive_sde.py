@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validate as check
-from .capabilities import APPROXIMATE
+from .capabilities import MODEL_LAW
 from .coordinatewise import rotation
 from .curves import Curve, check_record, report_divergence
 from .errstate import geterr
@@ -74,7 +74,7 @@ def _run(source, rule, lr, steps, b1, b2, eps, batch, seeds, record, dt) -> Curv
     mean = risk[ok].mean(axis=0) if ok.any() else np.full(len(record), np.nan)
     sem = risk[ok].std(axis=0, ddof=1) / np.sqrt(ok.sum()) if ok.sum() > 1 else np.full(len(record), np.nan)
     meta = dict(spec.meta, optimizer=f"{rule}_sde", lr=lr, b1=b1, b2=b2, eps=eps, batch=batch, seeds=len(seeds),
-                capability=APPROXIMATE, approximation=f"Malladi et al. {rule} SDE (weak approximation, lr -> 0)",
+                capability=MODEL_LAW, approximation=f"Malladi et al. {rule} SDE (weak approximation, lr -> 0)",
                 scheme=f"Euler-Maruyama, dt = {dt:.6g} (time t = k lr^2, T = {T:.6g}), moment buffers first",
                 sem=sem, diverged=int((~ok).sum()))
     return Curve(steps=record, risk=mean, meta=meta)

@@ -24,7 +24,7 @@ ENGINES = DETERMINISTIC + MONTE_CARLO
 EXACT = "exact"
 APPROXIMATE = "approximate (deterministic equivalent)"
 IN_LAW = "runs, exact in law"
-MODEL_LAW = "runs, a model's law (not SGD's)"
+MODEL_LAW = "runs, a model's law (not the optimizer's)"
 UNDEFINED = "not defined"
 VALUES = {"deterministic": (EXACT, APPROXIMATE, UNDEFINED), "monte_carlo": (IN_LAW, MODEL_LAW, UNDEFINED)}
 
