@@ -128,7 +128,7 @@ def test_a_killed_matrix_sweep_resumes_and_loses_nothing(tmp_path):
     finally:
         driver.kill()
     done = len(list(store.glob("*.plrf")))
-    assert 1 <= done < 4, (done, err.decode()[-2000:])
+    assert done in range(1, 4), (done, err.decode()[-2000:])  # killed mid-sweep: some results, not all
     g = eval(KILLED_GRID, {"grid": grid, "M": M})
     rep = run(g, store=store, workers=1, progress=False)  # the dead driver's claim is taken over
     assert (rep.skipped, rep.computed) == (done, 4 - done)
