@@ -87,6 +87,34 @@ def test_param_path_same_bits_for_any_threads(name):
     assert digest(run(name, threads=3)) == one
 
 
+@pytest.mark.parametrize("name", ["adam/d300_s13", "sign_clip_norm/d300_s224", "sgd/d40_s3"])
+def test_packed_rotation_same_bits(name, monkeypatch):
+    """U^T and U packed once per call (plrf/linalg/packed_right.hpp) or packed by every product as it goes:
+    the engine picks by memory (plrf.coordinatewise.pack_rotation), so both must give the same bits."""
+    import plrf.param_run as param_run
+
+    digests = {}
+    for pack in (True, False):
+        chosen = []
+        monkeypatch.setattr(param_run, "pack_rotation", lambda *a, pack=pack, **k: chosen.append(pack) or pack)
+        digests[pack] = digest(run(name, threads=2))
+        assert chosen == [pack]
+    assert digests[True] == digests[False]
+
+
+def test_pack_rotation_follows_memory(monkeypatch):
+    """Packing is skipped, not refused, when the packed copies do not fit in half of the free memory."""
+    from plrf import _validate
+    from plrf.coordinatewise import pack_rotation, packed_rotation_bytes
+
+    assert packed_rotation_bytes(2048) >= 2 * 8 * 2048 * 2048
+    monkeypatch.setattr(_validate, "available_memory", lambda: 4 * packed_rotation_bytes(8192))
+    assert pack_rotation(8192, 64)
+    monkeypatch.setattr(_validate, "available_memory", lambda: 1.5 * packed_rotation_bytes(8192))
+    assert not pack_rotation(8192, 64)
+    assert pack_rotation(40, 3)  # small: packed without reading the system's memory
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["--print"]:
         print(json.dumps({plrf._core.isa(): {name: digest(run(name)) for name in CASES}}))

@@ -24,7 +24,8 @@ from .problem import PLRF
 from .spectrum import Spectrum
 
 __all__ = ["CoordinateWise", "sign_sgd", "signum", "rmsprop", "adam", "adamw", "preconditioned_sgd",
-           "adana_coord", "dana_star", "custom_rule", "param_memory", "max_param_d", "rotation",
+           "adana_coord", "dana_star", "custom_rule", "param_memory", "packed_rotation_bytes", "pack_rotation",
+           "max_param_d", "rotation",
            "preconditioned_spectrum"]
 
 RULES = ("sign", "signum", "rmsprop", "adam", "precond", "adana", "dana_star", "python")
@@ -194,6 +195,20 @@ def param_memory(d: int, seeds: int, records: int = 0, tau: bool = False) -> flo
     the risk record, the GEMM's packed S x d operand (rows padded to 8, depth to 256) and its packed panels of
     U (16 MB covers 32 threads)."""
     return 8.0 * ((7.0 if tau else 6.0) * seeds * d + (seeds + 7.0) * (d + 255.0) + seeds * records) + 2.0**24
+
+
+def packed_rotation_bytes(d: int) -> float:
+    """Bytes of U^T and U packed once for the GEMM's kernel (plrf/linalg/packed_right.hpp): about 2 d^2 doubles,
+    columns padded to 24 and depth to 256, each on its own huge pages (2 MB alignment)."""
+    return 2.0 * (8.0 * (-(-d // 256)) * (-(-d // 24) * 24) * 256 + 2.0**22)
+
+
+def pack_rotation(d: int, seeds: int, records: int = 0, tau: bool = False) -> bool:
+    """Whether the engine packs U^T and U once per call (the same bits, ~1.5x faster products): when the packed
+    copies fit, beside the engine's own memory, in half of what is available. Otherwise each product packs
+    its panels as it goes, so the largest d (max_param_d) does not shrink."""
+    need = param_memory(d, seeds, records, tau) + packed_rotation_bytes(d)
+    return need < check.SMALL_BYTES or need <= 0.5 * check.available_memory()
 
 
 def max_param_d(nbytes: float, seeds: int = 64) -> int:

@@ -19,7 +19,7 @@ from . import checkpoint as ckpt
 from . import param_checkpoint
 from ._progress import Progress
 from ._slices import run_in_slices
-from .coordinatewise import CoordinateWise, param_memory, rotation
+from .coordinatewise import CoordinateWise, pack_rotation, param_memory, rotation
 from .curves import Curves, check_record, report_divergence
 from .errstate import geterr
 from .optim import Schedule
@@ -56,9 +56,10 @@ class ParamJob:
                         weight_decay=Schedule.constant(0.0), decoupled=False, diag=[], clip=0.0, clip_norm=0.0,
                         momentum=self.member)
         spec = self.spectrum
+        pack = pack_rotation(spec.d, len(self.seeds), len(self.record), _uses_tau(self.member))
         return dict(args, eigenvalues=spec.eigenvalues, rho=self.e0**2, p_inf=spec.p_inf,
                     eigenvectors=np.ascontiguousarray(spec.eigenvectors), steps=self.steps, batch=self.batch,
-                    record=self.record.tolist(), seeds=self.seeds, threads=self.threads)
+                    record=self.record.tolist(), seeds=self.seeds, threads=self.threads, pack_rotation=pack)
 
 
 def simulate_param(source, chain, steps, batch=1, seeds=1, record=None, threads=None, progress="auto",

@@ -84,6 +84,7 @@ class AlignedBuffer {
     const auto at = reinterpret_cast<std::uintptr_t>(store_.data());
     return store_.data() + ((64 - at % 64) % 64) / sizeof(double);
   }
+  const double* data() const { return const_cast<AlignedBuffer*>(this)->data(); }
 
  private:
   std::vector<double> store_;
@@ -103,6 +104,16 @@ inline int gemm_workers(std::int64_t m, std::int64_t n, std::int64_t k, int thre
   return static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(wanted, (n + nr - 1) / nr)));
 }
 
+// A (all depth blocks) into MR-row panels: block d at d * round_up(m, MR) * KC.
+template <class K>
+AlignedBuffer pack_a_blocks(std::int64_t m, std::int64_t k, ConstView a) {
+  const std::int64_t depths = (k + K::KC - 1) / K::KC, a_block = round_up(m, K::MR) * K::KC;
+  AlignedBuffer packed(depths * a_block);
+  for (std::int64_t d = 0; d < depths; ++d)
+    pack_a<K::MR>(a, m, d * K::KC, std::min<std::int64_t>(K::KC, k - d * K::KC), packed.data() + d * a_block);
+  return packed;
+}
+
 // The whole product with kernel K; `block` is K's compiled block function.
 template <class K>
 void gemm_with(std::int64_t m, std::int64_t n, std::int64_t k, ConstView a, ConstView b, double* c, std::int64_t ldc,
@@ -117,9 +128,7 @@ void gemm_with(std::int64_t m, std::int64_t n, std::int64_t k, ConstView a, Cons
   const std::int64_t nc = std::min<std::int64_t>(round_up(256, K::NR), round_up((n + workers - 1) / workers, K::NR));
   const std::int64_t panels = (n + nc - 1) / nc, depths = (k + K::KC - 1) / K::KC;
   const std::int64_t a_block = round_up(m, K::MR) * K::KC;  // one depth block of packed A
-  AlignedBuffer packed_a(depths * a_block);
-  for (std::int64_t d = 0; d < depths; ++d)
-    pack_a<K::MR>(a, m, d * K::KC, std::min<std::int64_t>(K::KC, k - d * K::KC), packed_a.data() + d * a_block);
+  AlignedBuffer packed_a = pack_a_blocks<K>(m, k, a);
   std::vector<AlignedBuffer> packed_b(static_cast<std::size_t>(workers), AlignedBuffer(nc * K::KC));
   // Worker w takes panels w, w + workers, ...: which thread computes a panel changes nothing.
   parallel_for(workers, workers, [&](std::int64_t w) {

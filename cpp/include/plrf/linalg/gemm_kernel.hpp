@@ -17,6 +17,11 @@ struct PackedBlock {
   const double* a;
   const double* b;
   std::int64_t m, n, kc;  // valid rows of A, valid columns of B, depth
+  // Optional: the packed B the caller multiplies next (`next_doubles` of it), fetched into cache while
+  // this block computes. Products that stream B from memory once (linalg/packed_right.hpp) would
+  // otherwise stall on each new micro-panel: 1.3x the rate at 64 x 2048 x 2048. Changes no bit.
+  const double* next = nullptr;
+  std::int64_t next_doubles = 0;
 };
 
 // C (row-major, ldc) = or += the product of a packed block.
@@ -36,10 +41,11 @@ struct Lanes {
   typedef double unaligned __attribute__((vector_size(W * sizeof(double)), aligned(sizeof(double))));
 };
 
-// acc = sum_p a(:, p) b(p, :) for one MR x NR tile, then C = acc or C += acc.
+// acc = sum_p a(:, p) b(p, :) for one MR x NR tile, then C = acc or C += acc. Meanwhile the
+// `pf_lines` cache lines from `pf` are prefetched, spread evenly over the kc steps.
 template <int MR, int NV, int W>
 PLRF_ALWAYS_INLINE void micro_tile(std::int64_t kc, const double* a, const double* b, double* c, std::int64_t ldc,
-                                   bool accumulate) {
+                                   bool accumulate, const double* pf = nullptr, std::int64_t pf_lines = 0) {
   using V = typename Lanes<W>::type;
   using U = typename Lanes<W>::unaligned;
   V acc[MR][NV];
@@ -47,7 +53,13 @@ PLRF_ALWAYS_INLINE void micro_tile(std::int64_t kc, const double* a, const doubl
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
     for (int j = 0; j < NV; ++j) acc[i][j] = V{};
+  const std::int64_t every = pf_lines > 0 ? (kc / pf_lines > 1 ? kc / pf_lines : 1) : kc + 1;
+  std::int64_t line = 0, next_pf = 0;
   for (std::int64_t p = 0; p < kc; ++p, a += MR, b += NV * W) {
+    if (p == next_pf && line < pf_lines) {
+      __builtin_prefetch(pf + 8 * line++);  // 8 doubles: one 64-byte line
+      next_pf += every;
+    }
     V bv[NV];
 #pragma GCC unroll 8
     for (int j = 0; j < NV; ++j) bv[j] = *reinterpret_cast<const V*>(b + j * W);
@@ -58,6 +70,7 @@ PLRF_ALWAYS_INLINE void micro_tile(std::int64_t kc, const double* a, const doubl
       for (int j = 0; j < NV; ++j) acc[i][j] += ai * bv[j];
     }
   }
+  for (; line < pf_lines; ++line) __builtin_prefetch(pf + 8 * line);
 #pragma GCC unroll 32
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
@@ -68,23 +81,29 @@ PLRF_ALWAYS_INLINE void micro_tile(std::int64_t kc, const double* a, const doubl
 }
 
 // Every tile of a packed block. Edge tiles go through a full-size scratch tile, so they are
-// computed by the same instructions as interior ones.
+// computed by the same instructions as interior ones. The block's `next` B is prefetched in equal
+// shares by its row tiles.
 template <int MR, int NV, int W>
 PLRF_ALWAYS_INLINE void block_body(const PackedBlock& blk, const Target& out) {
   constexpr int NR = NV * W;
   alignas(64) double tile[MR * NR];
+  const std::int64_t row_tiles = (blk.m + MR - 1) / MR, next_lines = (blk.next_doubles + 7) / 8;
+  const std::int64_t share = (next_lines + row_tiles - 1) / row_tiles;
   for (std::int64_t r = 0; r * MR < blk.m; ++r) {
     const double* a = blk.a + r * MR * blk.kc;
     const std::int64_t rows = blk.m - r * MR < MR ? blk.m - r * MR : MR;
+    const std::int64_t first = r * share, lines = next_lines - first < share ? next_lines - first : share;
+    const double* pf = blk.next ? blk.next + 8 * first : nullptr;
     for (std::int64_t q = 0; q * NR < blk.n; ++q) {
       const double* b = blk.b + q * NR * blk.kc;
       double* c = out.c + r * MR * out.ldc + q * NR;
       const std::int64_t cols = blk.n - q * NR < NR ? blk.n - q * NR : NR;
+      const std::int64_t pf_lines = q == 0 && pf && lines > 0 ? lines : 0;
       if (rows == MR && cols == NR) {
-        micro_tile<MR, NV, W>(blk.kc, a, b, c, out.ldc, out.accumulate);
+        micro_tile<MR, NV, W>(blk.kc, a, b, c, out.ldc, out.accumulate, pf, pf_lines);
         continue;
       }
-      micro_tile<MR, NV, W>(blk.kc, a, b, tile, NR, false);
+      micro_tile<MR, NV, W>(blk.kc, a, b, tile, NR, false, pf, pf_lines);
       for (std::int64_t i = 0; i < rows; ++i)
         for (std::int64_t j = 0; j < cols; ++j)
           c[i * out.ldc + j] = out.accumulate ? c[i * out.ldc + j] + tile[i * NR + j] : tile[i * NR + j];
