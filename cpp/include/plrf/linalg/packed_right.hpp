@@ -21,6 +21,7 @@
 #include "plrf/linalg/gemm.hpp"
 #include "plrf/runtime/isa.hpp"
 #include "plrf/runtime/parallel.hpp"
+#include "plrf/runtime/team.hpp"
 
 namespace plrf::linalg {
 
@@ -95,9 +96,10 @@ class PackedRight {
 
 namespace detail {
 
-template <class K>
+// The product on `threads` workers, started by `run(workers, body)`: parallel_for's, or a kept Team's.
+template <class K, class Run>
 void gemm_packed_with(std::int64_t m, ConstView a, const PackedRight& b, double* c, std::int64_t ldc, int threads,
-                      void (*block)(const PackedBlock&, const Target&)) {
+                      void (*block)(const PackedBlock&, const Target&), Run&& run) {
   const std::int64_t n = b.cols(), k = b.rows();
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
@@ -109,7 +111,7 @@ void gemm_packed_with(std::int64_t m, ConstView a, const PackedRight& b, double*
   AlignedBuffer packed_a = pack_a_blocks<K>(m, k, a);
   // Worker w takes micro-panels [w P / workers, (w + 1) P / workers): contiguous, so its share of the
   // packed B streams in order; which thread computes a tile changes nothing.
-  parallel_for(workers, workers, [&](std::int64_t w) {
+  run(workers, [&](std::int64_t w) {
     const std::int64_t q0 = w * panels / workers, q1 = (w + 1) * panels / workers;
     const auto depth = [&](std::int64_t d) { return std::min<std::int64_t>(K::KC, k - d * K::KC); };
     for (std::int64_t d = 0; d < b.depths(); ++d) {
@@ -128,20 +130,33 @@ void gemm_packed_with(std::int64_t m, ConstView a, const PackedRight& b, double*
   });
 }
 
+template <class Run>
+void gemm_packed_on(std::int64_t m, ConstView a, const PackedRight& b, double* c, std::int64_t ldc, int threads,
+                    Run&& run) {
+  switch (b.isa()) {
+    case Isa::kAvx512:
+      return gemm_packed_with<KernelAvx512>(m, a, b, c, ldc, threads, gemm_block_avx512, run);
+    case Isa::kAvx2:
+      return gemm_packed_with<KernelAvx2>(m, a, b, c, ldc, threads, gemm_block_avx2, run);
+    default:
+      return gemm_packed_with<KernelBaseline>(m, a, b, c, ldc, threads, gemm_block_baseline, run);
+  }
+}
+
 }  // namespace detail
 
 // C (m x n, row stride ldc) = A (m x k) B for a packed B, on B's instruction set. Bitwise gemm(A, B)
 // on that instruction set, for any `threads`.
 inline void gemm_packed(std::int64_t m, ConstView a, const PackedRight& b, double* c, std::int64_t ldc,
                         int threads = 1) {
-  switch (b.isa()) {
-    case Isa::kAvx512:
-      return detail::gemm_packed_with<KernelAvx512>(m, a, b, c, ldc, threads, gemm_block_avx512);
-    case Isa::kAvx2:
-      return detail::gemm_packed_with<KernelAvx2>(m, a, b, c, ldc, threads, gemm_block_avx2);
-    default:
-      return detail::gemm_packed_with<KernelBaseline>(m, a, b, c, ldc, threads, gemm_block_baseline);
-  }
+  detail::gemm_packed_on(m, a, b, c, ldc, threads,
+                         [](std::int64_t n, auto&& body) { parallel_for(n, static_cast<int>(n), body); });
+}
+
+// The same on a kept team of threads (runtime/team.hpp), for products repeated every step.
+inline void gemm_packed(std::int64_t m, ConstView a, const PackedRight& b, double* c, std::int64_t ldc, Team& team) {
+  detail::gemm_packed_on(m, a, b, c, ldc, team.size(),
+                         [&team](std::int64_t n, auto&& body) { team.run(n, body); });
 }
 
 }  // namespace plrf::linalg

@@ -40,6 +40,7 @@
 #include "plrf/runtime/divergence.hpp"
 #include "plrf/runtime/parallel.hpp"
 #include "plrf/runtime/record_grid.hpp"
+#include "plrf/runtime/team.hpp"
 #include "plrf/simulate/eigen_sampler.hpp"
 #include "plrf/simulate/state.hpp"
 #include "plrf/spectrum/spectrum.hpp"
@@ -125,7 +126,7 @@ class ParamEngine {
   ParamEngine(const ParamRun& run, const ParamState& st, int threads)
       : r_(run), s_(st), d_(run.d()), threads_(threads), row_threads_(param_row_threads(st.S, d_, threads)),
         ge_(st.S * d_), g_(st.S * d_), sqrt_lambda_(d_), energy_(st.S), sigma_(std::sqrt(2.0 * run.spectrum->p_inf)),
-        guard_(run.spectrum->risk0()) {
+        guard_(run.spectrum->risk0()), team_(threads) {
     if (run.rule && run.rule->uses_tau() && st.tau == nullptr)
       throw std::invalid_argument("the dana_star rule needs its S x d buffer tau");
     if (run.pack_rotation) {
@@ -140,6 +141,7 @@ class ParamEngine {
   bool advance(RunControl& control, std::chrono::steady_clock::time_point deadline) {
     std::int64_t t = common_step();
     const std::int64_t start = t;
+    rows([&](std::int64_t s) { keep_energy(s); });  // then kept by each step's last pass
     for (;;) {
       record_and_guard(t);
       if (t == r_.steps || live() == 0) break;
@@ -170,12 +172,23 @@ class ParamEngine {
     return t < 0 ? r_.steps : t;
   }
 
-  // The risk at step t of every live seed: recorded on the grid; a diverged seed stops (NaN from t).
-  // Each seed's energy is kept for the draw of step t (its a2).
+  // body(s) for every seed: on the team, or on the caller below param_row_threads' threshold.
+  template <class Body>
+  void rows(Body&& body) {
+    if (row_threads_ > 1)
+      team_.run(s_.S, body);
+    else
+      for (std::int64_t s = 0; s < s_.S; ++s) body(s);
+  }
+
+  // Seed s's energy sum_j lambda_j e_j^2, for its risk and for the draw of the next step (its a2).
+  void keep_energy(std::int64_t s) {
+    if (s_.diverged_at[s] < 0) energy_[s] = eigen_energy(*r_.spectrum, s_.e + s * d_);
+  }
+
+  // The risk at step t of every live seed (from the kept energies): recorded on the grid; a diverged
+  // seed stops (NaN from t).
   void record_and_guard(std::int64_t t) {
-    parallel_for(s_.S, row_threads_, [&](std::int64_t s) {
-      if (s_.diverged_at[s] < 0) energy_[s] = eigen_energy(*r_.spectrum, s_.e + s * d_);
-    });
     const auto& rec = r_.record;
     const auto k = static_cast<std::size_t>(std::lower_bound(rec.begin(), rec.end(), t) - rec.begin());
     const bool on_grid = k < rec.size() && rec[k] == t;
@@ -233,22 +246,23 @@ class ParamEngine {
   void rotate(const double* in, bool transposed, double* out) {
     const auto& packed = transposed ? ut_ : u_;
     if (packed)
-      linalg::gemm_packed(s_.S, {in, d_}, *packed, out, d_, threads_);
+      linalg::gemm_packed(s_.S, {in, d_}, *packed, out, d_, team_);
     else
       linalg::gemm(s_.S, d_, d_, {in, d_}, {r_.U, d_, transposed}, out, d_, threads_);
   }
 
   void step(std::int64_t t) {
     const auto ut = static_cast<std::uint64_t>(t);
-    parallel_for(s_.S, row_threads_, [&](std::int64_t s) { draw(s, ut); });
+    rows([&](std::int64_t s) { draw(s, ut); });
     rotate(ge_.data(), true, g_.data());  // G = G_e U^T
-    parallel_for(s_.S, row_threads_, [&](std::int64_t s) { update(s, t); });
+    rows([&](std::int64_t s) { update(s, t); });
     rotate(ge_.data(), false, g_.data());  // Delta U
-    parallel_for(s_.S, row_threads_, [&](std::int64_t s) {
+    rows([&](std::int64_t s) {  // E += Delta U, and the new energy while the row is in cache
       if (s_.diverged_at[s] >= 0) return;
       double* e = s_.e + s * d_;
       const double* de = g_.data() + s * d_;
       for (std::int64_t j = 0; j < d_; ++j) e[j] += de[j];
+      keep_energy(s);
     });
   }
 
@@ -260,6 +274,7 @@ class ParamEngine {
   std::unique_ptr<linalg::PackedRight> ut_, u_;  // U^T and U packed once, when the run asks
   double sigma_;
   DivergenceGuard guard_;
+  Team team_;  // kept for the call: a step makes five parallel passes
 };
 
 // One call: advance until finished, cancelled or `budget_seconds` spent (the caller checkpoints).
