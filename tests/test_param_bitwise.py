@@ -113,6 +113,8 @@ def test_pack_rotation_follows_memory(monkeypatch):
     monkeypatch.setattr(_validate, "available_memory", lambda: 1.5 * packed_rotation_bytes(8192))
     assert not pack_rotation(8192, 64)
     assert pack_rotation(40, 3)  # small: packed without reading the system's memory
+    monkeypatch.setattr(_validate, "available_memory", lambda: 2.0**50)
+    assert pack_rotation(11_500, 64) and not pack_rotation(12_000, 64)  # PACK_LIMIT: Ctrl-C within a second
 
 
 if __name__ == "__main__":

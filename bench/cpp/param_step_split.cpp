@@ -1,6 +1,8 @@
 // Where the parameter-basis step (simulate/param_path.hpp) spends its time at d = 2048, S = 64
-// seeds, B = 8, Adam, per instruction set and thread count: the whole step (advance_param), the
-// two (S x d)(d x d) GEMMs with U, and the O(S d) passes (the fast sampler's draws, the rule).
+// seeds, B = 8, Adam, per instruction set and thread count: the whole step (advance_param, with U^T
+// and U packed once per call, as plrf picks when they fit, and without), the two (S x d)(d x d) GEMMs
+// with U^T and U (packed once, and packed by each product), and the O(S d) passes (the fast
+// sampler's draws, the rule).
 // GFLOP/s counts 2 S d^2 per GEMM. bench/coordinatewise_speed.py puts the step beside NumPy.
 //
 // Timings are minima over repeats (the machine is shared and noisy). Build with the C++ tests:
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "plrf/linalg/gemm.hpp"
+#include "plrf/linalg/packed_right.hpp"
 #include "plrf/simulate/param_path.hpp"
 
 namespace {
@@ -54,26 +57,39 @@ struct Setup {
   }
 };
 
+// ms per step of advance_param over `steps` steps (its once-per-call setup included).
+double whole_step(Setup& su, const plrf::CoordRule& adam, int threads, int steps, bool pack) {
+  namespace sim = plrf::simulate;
+  const std::int64_t S = su.S;
+  const sim::ParamRun run(su.spec, su.U.data(), &adam, nullptr, steps, 8, {0}, pack);
+  const auto run_all = [&] {
+    su.reset();
+    const sim::ParamState st{su.seeds.data(), S, su.e.data(), su.theta.data(), su.m.data(), su.v.data(),
+                             su.step.data(), su.diverged_at.data(), su.risk.data()};
+    plrf::RunControl control;
+    sim::advance_param(run, st, threads, control, std::numeric_limits<double>::infinity());
+  };
+  return min_ms(run_all, 3) / steps;
+}
+
 void split(Setup& su, const plrf::CoordRule& adam, int threads, int steps) {
   namespace sim = plrf::simulate;
+  namespace la = plrf::linalg;
   const std::int64_t d = su.d, S = su.S;
   const double gflop = 2.0 * 2.0 * S * d * d * 1e-9;
-  const sim::ParamRun run(su.spec, su.U.data(), &adam, nullptr, steps, 8, {0});
-  const double whole = min_ms(
-                           [&] {
-                             su.reset();
-                             const sim::ParamState st{su.seeds.data(), S, su.e.data(), su.theta.data(), su.m.data(),
-                                                      su.v.data(), su.step.data(), su.diverged_at.data(),
-                                                      su.risk.data()};
-                             plrf::RunControl control;
-                             sim::advance_param(run, st, threads, control, std::numeric_limits<double>::infinity());
-                           },
-                           3) /
-                       steps;
+  const double packed_step = whole_step(su, adam, threads, steps, true);
+  const double plain_step = whole_step(su, adam, threads, steps, false);
   std::vector<double> a(S * d, 0.5), c(S * d);
-  const double gemms = 2.0 * min_ms([&] { plrf::linalg::gemm(S, d, d, {a.data(), d}, {su.U.data(), d}, c.data(), d,
-                                                             threads); },
-                                    5);
+  const la::ConstView ut{su.U.data(), d, true}, u{su.U.data(), d};
+  const double gemms = min_ms([&] {
+    la::gemm(S, d, d, {a.data(), d}, ut, c.data(), d, threads);
+    la::gemm(S, d, d, {a.data(), d}, u, c.data(), d, threads);
+  }, 5);
+  const la::PackedRight put(plrf::isa(), d, d, ut, threads), pu(plrf::isa(), d, d, u, threads);
+  const double packed_gemms = min_ms([&] {
+    la::gemm_packed(S, {a.data(), d}, put, c.data(), d, threads);
+    la::gemm_packed(S, {a.data(), d}, pu, c.data(), d, threads);
+  }, 5);
   std::vector<double> sl(d);
   for (std::int64_t j = 0; j < d; ++j) sl[j] = std::sqrt(su.spec.eigenvalues[j]);
   const double draws = min_ms(
@@ -94,8 +110,11 @@ void split(Setup& su, const plrf::CoordRule& adam, int threads, int steps) {
         });
       },
       5);
-  std::printf("%-8s threads %d | step %7.2f ms (%5.1f GFLOP/s) | 2 GEMMs %7.2f (%5.1f GFLOP/s) | draws %5.2f | rule %5.2f\n",
-              plrf::isa_name(plrf::isa()), threads, whole, gflop / whole * 1e3, gemms, gflop / gemms * 1e3, draws, rule);
+  const auto rate = [&](double ms) { return gflop / ms * 1e3; };
+  std::printf("%-8s threads %d | step: packed U %7.2f ms (%5.1f GFLOP/s), plain %7.2f (%5.1f) | 2 GEMMs: packed U %7.2f "
+              "(%5.1f), plain %7.2f (%5.1f) | draws %5.2f | rule %5.2f\n",
+              plrf::isa_name(plrf::isa()), threads, packed_step, rate(packed_step), plain_step, rate(plain_step),
+              packed_gemms, rate(packed_gemms), gemms, rate(gemms), draws, rule);
 }
 
 }  // namespace
@@ -108,5 +127,5 @@ int main(int argc, char** argv) {
   plrf::CoordRule adam;
   adam.kind = plrf::CoordRule::Kind::Adam, adam.lr = plrf::Schedule::constant(1e-3), adam.b1 = 0.9, adam.b2 = 0.999;
   adam.eps = 1e-8;
-  for (int threads : {1, 2}) split(su, adam, threads, d >= 1024 ? 10 : 100);
+  for (int threads : {1, 2}) split(su, adam, threads, d >= 1024 ? 50 : 200);
 }

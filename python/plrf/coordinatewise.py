@@ -205,10 +205,15 @@ def packed_rotation_bytes(d: int) -> float:
 
 def pack_rotation(d: int, seeds: int, records: int = 0, tau: bool = False) -> bool:
     """Whether the engine packs U^T and U once per call (the same bits, ~1.5x faster products): when the packed
-    copies fit, beside the engine's own memory, in half of what is available. Otherwise each product packs
-    its panels as it goes, so the largest d (max_param_d) does not shrink."""
-    need = param_memory(d, seeds, records, tau) + packed_rotation_bytes(d)
-    return need < check.SMALL_BYTES or need <= 0.5 * check.available_memory()
+    copies take at most PACK_LIMIT bytes (packing cannot be interrupted: 2 GiB take ~0.4 s, so Ctrl-C still
+    stops within a second) and fit, beside the engine's own memory, in half of what is available.
+    Otherwise each product packs its panels as it goes, so the largest d (max_param_d) does not shrink."""
+    packed = packed_rotation_bytes(d)
+    need = param_memory(d, seeds, records, tau) + packed
+    return packed <= PACK_LIMIT and (need < check.SMALL_BYTES or need <= 0.5 * check.available_memory())
+
+
+PACK_LIMIT = 2.0**31  # bytes of packed U^T and U: d up to about 11,500
 
 
 def max_param_d(nbytes: float, seeds: int = 64) -> int:
