@@ -8,18 +8,13 @@
 #include <vector>
 
 #include "plrf/linalg/gemm.hpp"
-#include "plrf/rng/normal.hpp"
+#include "normals.hpp"
 #include "plrf/simulate/param_path.hpp"
 
 using namespace plrf;
+using plrf::testing::normals;
 
 namespace {
-
-std::vector<double> normals(std::int64_t n, std::uint64_t seed) {
-  std::vector<double> x(static_cast<std::size_t>(n));
-  rng::fill_normals({seed, rng::kFullSamples}, 0, 0, x.size(), x.data());
-  return x;
-}
 
 // M^T (cols x rows, row-major) of a rows x cols row-major M.
 std::vector<double> transpose(const std::vector<double>& m, std::int64_t rows, std::int64_t cols) {

@@ -10,17 +10,13 @@
 
 #include "plrf/linalg/gemm.hpp"
 #include "plrf/linalg/packed_right.hpp"
-#include "plrf/rng/normal.hpp"
+#include "normals.hpp"
 
 using namespace plrf;
+using plrf::testing::normals;
 
 namespace {
 
-std::vector<double> normals(std::int64_t n, std::uint64_t seed) {
-  std::vector<double> x(static_cast<std::size_t>(n));
-  rng::fill_normals({seed, rng::kFullSamples}, 0, 0, x.size(), x.data());
-  return x;
-}
 
 }  // namespace
 
