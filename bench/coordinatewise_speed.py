@@ -13,7 +13,8 @@ included and also printed on its own), seconds per step for all seeds:
 Ratios: plrf / floor (the issue asks <= 1.5) and numpy / plrf (asks >= 5). Both sides use the machine's
 default threads (plrf: all cores; NumPy: its BLAS's). The NumPy loop does (B + 1)/2 times plrf's product
 flops (X = Z F^T is an (S B x d)(d x d) product, plus the rotation to e for the risk), 4.5x at B = 8, so
-5x needs plrf's products to run ~10% faster than NumPy's BLAS runs its big one (the GFLOP/s column).
+5x needs plrf's thin products (U packed once per call) to run at least as fast as NumPy's BLAS runs its
+big one (the GFLOP/s column). `python -m plrf bench` prints the plrf/numpy row alone.
 """
 from __future__ import annotations
 
@@ -22,32 +23,8 @@ import numpy as np
 
 import plrf
 from plrf.cli.bench import machine_line
+from plrf.testing.param_timing import floor_time, numpy_adam, rotation_spectrum
 from plrf.testing.timing import median_time
-
-
-def spectrum(d, seed=0):
-    rng = np.random.default_rng(seed)
-    U = np.linalg.qr(rng.standard_normal((d, d)))[0]
-    lam = np.arange(1, d + 1, dtype=float) ** -2.0
-    ts = np.arange(1, d + 1, dtype=float) ** -0.75
-    return plrf.Spectrum(lam, (ts @ U) ** 2, 0.01, eigenvectors=U, theta_star=ts)
-
-
-def numpy_adam(spec, steps, batch, seeds, rng, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
-    U, ts = spec.eigenvectors, spec.theta_star
-    F = U * np.sqrt(spec.eigenvalues)
-    theta = np.zeros((seeds, spec.d))
-    m, v = np.zeros_like(theta), np.zeros_like(theta)
-    for t in range(steps):
-        X = (rng.standard_normal((seeds * batch, spec.d)) @ F.T).reshape(seeds, batch, spec.d)
-        y = X @ ts + np.sqrt(2 * spec.p_inf) * rng.standard_normal((seeds, batch))
-        g = np.einsum("sbd,sb->sd", X, np.einsum("sbd,sd->sb", X, theta) - y) / batch
-        m = b1 * m + (1 - b1) * g
-        v = b2 * v + (1 - b2) * g * g
-        theta -= lr * (m / (1 - b1 ** (t + 1))) / (np.sqrt(v / (1 - b2 ** (t + 1))) + eps)
-        e = (theta - ts) @ U  # the exact risk needs the eigenbasis error, as plrf computes every step
-        _ = spec.p_inf + 0.5 * (e * e) @ spec.eigenvalues
-    return theta
 
 
 def python_adam(lr, b1, b2, eps):
@@ -82,22 +59,14 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     a = ap.parse_args()
     print(machine_line())
-    spec = spectrum(a.d)
+    spec = rotation_spectrum(a.d)
     opt = plrf.adam(1e-3)
     run = lambda: plrf.simulate(spec, opt, a.steps, batch=a.batch, seeds=a.seeds, space="param", progress=False)
     run()  # warm up
     t_plrf = median_time(run, a.repeats) / a.steps
     one = lambda: plrf.simulate(spec, opt, 1, batch=a.batch, seeds=a.seeds, space="param", progress=False)
     t_setup = median_time(one, a.repeats) - t_plrf  # per call: checks, state, U^T and U packed once
-    A = np.random.default_rng(1).standard_normal((a.seeds, a.d))
-    U = spec.eigenvectors
-
-    def floor():
-        for _ in range(a.steps):
-            A @ U.T
-            A @ U
-
-    t_floor = median_time(floor, a.repeats) / a.steps
+    t_floor = floor_time(spec, a.steps, a.seeds, a.repeats)
     rng = np.random.default_rng(2)
     t_numpy = median_time(lambda: numpy_adam(spec, a.steps, a.batch, a.seeds, rng), a.repeats) / a.steps
     rule = plrf.custom_rule(python_adam(1e-3, 0.9, 0.999, 1e-8), name="python_adam")
