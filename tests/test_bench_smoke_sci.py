@@ -1,0 +1,61 @@
+"""Smoke tests of the scaling-law benches of docs/coordinatewise.md (bench/coordinatewise_exponents.py):
+tiny runs of its code paths."""
+from __future__ import annotations
+
+import importlib.util
+import math
+import pathlib
+
+import numpy as np
+import pytest
+
+import plrf
+
+BENCH = pathlib.Path(__file__).resolve().parents[1] / "bench"
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def exponents():
+    return _load("coordinatewise_exponents")
+
+
+def test_exponents_bench_runs_one_case_with_the_mc_design(exponents, capsys):
+    """--cases picks a phase; the Monte Carlo runs to t = flops / d at each d, and the DE is also cut to that
+    design ("signSGD DE @MC") for the like-for-like eta."""
+    (alpha, beta, fits, isos, _), = exponents.main(
+        ["--cases", "III", "--steps", "8192", "512", "512", "--seeds", "2", "--d-mc", "16", "32", "64",
+         "--d-de", "16", "32", "64"])
+    assert (alpha, beta) == exponents.CASES["III"]
+    assert set(isos) >= {"signSGD", "Adam", "signSGD DE @MC"}
+    assert sorted(fits["signSGD DE @MC"]) == [16, 32, 64]
+    out = capsys.readouterr().out
+    assert "phase III" in out and "signSGD DE @MC" in out
+
+
+def test_exponents_mc_steps_follow_the_flop_budget(exponents, monkeypatch):
+    """Each Monte Carlo d runs flops // d steps (the same budget t d), with its seeds from mc_seeds."""
+    calls = []
+
+    def fake(problem, opt, steps, seeds, record, space, progress):
+        calls.append((problem.d, steps, seeds))
+        return type("C", (), {"risk": np.ones((seeds, len(record)))})()
+
+    monkeypatch.setattr(exponents.plrf, "simulate", fake)
+    exponents.curves_at(1.0, 0.3, 32, (4096, 64, 64), 8, True)
+    exponents.curves_at(1.0, 0.3, 512, (4096 * 16, 64, 64), 8, True)
+    assert calls == [(32, 128, 8), (32, 128, 8), (512, 128, 4), (512, 128, 4)]
+
+
+def test_derivation_applies_only_where_f_pp_dominates(exponents):
+    """The [D] prediction of signSGD/Adam is given in phases Ia and II and withheld ("no theory") in III."""
+    assert math.isclose(exponents.theory_loss(1.0, 0.3, "signSGD"), 2 * 0.8 / 1.2)
+    assert math.isclose(exponents.theory_loss(1.0, 0.7, "Adam"), 3.0)
+    assert math.isnan(exponents.theory_loss(0.7, 1.0, "signSGD"))
+    assert math.isclose(exponents.theory_loss(0.7, 1.0, "SGD", d=1024), 2 - 1 / 1.4)  # the noise term
