@@ -1,5 +1,5 @@
-"""Smoke tests of the scaling-law benches of docs/coordinatewise.md (bench/coordinatewise_exponents.py):
-tiny runs of its code paths."""
+"""Smoke tests of the scaling-law benches of docs/coordinatewise.md (bench/coordinatewise_exponents.py and
+bench/rmsprop_break.py): tiny runs of their code paths, and the RMSprop floor model's two limits."""
 from __future__ import annotations
 
 import importlib.util
@@ -24,6 +24,11 @@ def _load(name):
 @pytest.fixture(scope="module")
 def exponents():
     return _load("coordinatewise_exponents")
+
+
+@pytest.fixture(scope="module")
+def rmsprop_break():
+    return _load("rmsprop_break")
 
 
 def test_exponents_bench_runs_one_case_with_the_mc_design(exponents, capsys):
@@ -59,3 +64,28 @@ def test_derivation_applies_only_where_f_pp_dominates(exponents):
     assert math.isclose(exponents.theory_loss(1.0, 0.7, "Adam"), 3.0)
     assert math.isnan(exponents.theory_loss(0.7, 1.0, "signSGD"))
     assert math.isclose(exponents.theory_loss(0.7, 1.0, "SGD", d=1024), 2 - 1 / 1.4)  # the noise term
+
+
+def test_rmsprop_break_is_kappa_free_in_the_sde_limit(rmsprop_break):
+    """At a tiny lr the curvature term vanishes: the floor is the same at every kappa (to 1e-3), and it solves
+    P (1 - N) = P_inf; at the table's lr it rises with kappa."""
+    spec = plrf.PLRF(alpha=1.0, beta=0.5, d=32, v=64, seed=0).spectrum()
+    small = rmsprop_break.floors(spec, lr=1e-7)
+    assert all(abs(P / small[1][0] - 1) < 1e-3 for P, _ in small.values())
+    big = rmsprop_break.floors(spec)
+    ratios = [big[k][0] / big[1][0] for k in rmsprop_break.KAPPAS]
+    assert all(b > a for a, b in zip(ratios, ratios[1:]))
+    lam = np.linalg.eigvalsh(np.diag([1.0, 2.0]))
+    P = rmsprop_break.floor(lam, 0.1, 0.01, 2)
+    n = rmsprop_break.kernel_norm(lam, 2 * 0.01 / math.sqrt(2 * P), 2)
+    assert math.isclose(P * (1 - n), 0.1, rel_tol=1e-9)
+
+
+def test_rmsprop_break_runs_the_rule_at_chosen_kappas_and_seeds(rmsprop_break):
+    """runs() drives scaling_rules_table.mc_rule at the kappas asked for, on a list of seeds (the fresh
+    seeds of the replication), and late_cells reports kappa = 1 as the reference."""
+    problem = plrf.PLRF(alpha=1.0, beta=0.5, d=16, v=32, seed=0)
+    rr, points = rmsprop_break.runs(problem, (1, 4), 2048, [64, 65, 66])
+    assert sorted(rr) == [1, 4] and all(len(r.late) == 3 for r in rr.values())
+    assert rmsprop_break.late_cells(rr, 1)[0] == "reference"
+    assert rmsprop_break.late_cells(rr, 4)[0].endswith(")")
