@@ -75,6 +75,9 @@ def test_rmsprop_break_is_kappa_free_in_the_sde_limit(rmsprop_break):
     big = rmsprop_break.floors(spec)
     ratios = [big[k][0] / big[1][0] for k in rmsprop_break.KAPPAS]
     assert all(b > a for a, b in zip(ratios, ratios[1:]))
+    for k in (1, 4):  # the mean gradient in v only lengthens v, so it only lowers the floor
+        assert spec.p_inf < rmsprop_break.floor_with_mean(spec, rmsprop_break.LR, k) <= big[k][0] * (1 + 1e-9)
+    assert math.isclose(rmsprop_break.floor_with_mean(spec, 1e-7, 4), small[4][0], rel_tol=1e-3)
     lam = np.linalg.eigvalsh(np.diag([1.0, 2.0]))
     P = rmsprop_break.floor(lam, 0.1, 0.01, 2)
     n = rmsprop_break.kernel_norm(lam, 2 * 0.01 / math.sqrt(2 * P), 2)
