@@ -4,8 +4,8 @@ table of docs/coordinatewise.md "Scaling laws" (printed) and docs/coordinatewise
 For each (alpha, beta) in CASES (phases Ia, II and III; the points of docs/exponents.md; --cases picks some):
 - signSGD and Adam: Monte Carlo means (space="param") at d in D_MC, B = 1, each d run to the same flop
   budget MC_FLOPS = t d (so t = MC_FLOPS / d steps: the frontier's budgets are reached by every d), with
-  `seeds` seeds at d <= 256 and half that above (a step's cost is linear in the seeds at small d and
-  nearly flat at large d, where the risk also self-averages). Their lr is
+  `seeds` seeds at d <= 256 and half that above (a step's cost is linear in the seeds at small d, where
+  it is cheap, and nearly flat at d >= 1024, where the d x d products are memory-bound). Their lr is
   set per d from the signSGD deterministic equivalent's fixed point (plrf.sign_de): the lr whose noise
   floor sits FLOOR (1.25) times the capacity limit p_inf, lr = (p_inf / 2) / (sqrt(2.5 p_inf) (pi/4)
   sum_i sqrt(K_ii)), about 0.03-0.1 / d. Adam runs at the same lr (beta1 0.9, beta2 0.999): its
