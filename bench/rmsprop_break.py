@@ -20,7 +20,7 @@ E[P] averaged over the record points n >= N/4, per seed, relative to kappa = 1):
 3. The discreteness test: the kappa = 4 late ratio at a smaller base lr (the curvature term shrinks with
    lr, the SDE's prediction does not) and at a longer horizon (N = 2^17, deeper into the floor).
 
-    PYTHONPATH=python python bench/rmsprop_break.py   # ~9 min wall on 2 cores
+    PYTHONPATH=python python bench/rmsprop_break.py   # 12 min wall on 2 cores at load 1-2
 """
 from __future__ import annotations
 
