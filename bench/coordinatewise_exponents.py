@@ -1,8 +1,11 @@
 """Loss and compute-optimal exponents of signSGD and Adam on PLRF, next to SGD and DANA-decaying -> the
 table of docs/coordinatewise.md "Scaling laws" (printed) and docs/coordinatewise_exponents.png.
 
-For each (alpha, beta) in CASES (one point in phase Ia, one in phase II; the points of docs/exponents.md):
-- signSGD and Adam: Monte Carlo means (space="param", `seeds` seeds) at d in D_MC, B = 1. Their lr is
+For each (alpha, beta) in CASES (phases Ia, II and III; the points of docs/exponents.md; --cases picks some):
+- signSGD and Adam: Monte Carlo means (space="param") at d in D_MC, B = 1, each d run to the same flop
+  budget MC_FLOPS = t d (so t = MC_FLOPS / d steps: the frontier's budgets are reached by every d), with
+  `seeds` seeds at d <= 256 and half that above (a step's cost is linear in the seeds at small d, where
+  it is cheap, and nearly flat at d >= 1024, where the d x d products are memory-bound). Their lr is
   set per d from the signSGD deterministic equivalent's fixed point (plrf.sign_de): the lr whose noise
   floor sits FLOOR (1.25) times the capacity limit p_inf, lr = (p_inf / 2) / (sqrt(2.5 p_inf) (pi/4)
   sum_i sqrt(K_ii)), about 0.03-0.1 / d. Adam runs at the same lr (beta1 0.9, beta2 0.999): its
@@ -11,13 +14,18 @@ For each (alpha, beta) in CASES (one point in phase Ia, one in phase II; the poi
   Carlo sizes and beyond, D_DE, where Monte Carlo does not reach.
 - SGD and DANA-decaying: the exact recursion at the same d, with the authors' recipe (plrf.defaults).
 Loss exponent: plrf.fit.power_law of E[P] - p_inf against steps (automatic window; SGD and DANA inside
-plrf.theory.shape's window), 95% intervals. Compute-optimal: plrf.frontier (IsoFLOP) over the d's.
-Theory (plrf.theory): SGD's F_pp exponent sigma = (2 alpha + 2 beta - 1) / (2 alpha), DANA-decaying's
-sigma (2 - 1 / (2 alpha)), and compute_optimal's eta. For signSGD and Adam we derive (docs/coordinatewise.md):
+plrf.theory.shape's window), 95% intervals. Compute-optimal: plrf.frontier (IsoFLOP) over the d's; the
+signSGD DE's eta also on the Monte Carlo's design ("signSGD DE @MC": its curves cut at MC_FLOPS / d, at
+the d's of D_MC), the like-for-like comparison with the Monte Carlo.
+Theory (plrf.theory): SGD and DANA-decaying, the exponent of the term plrf.theory.shape gives the fit's
+window (F_pp in phases Ia and II: sigma = (2 alpha + 2 beta - 1) / (2 alpha), DANA-decaying's
+sigma (2 - 1 / (2 alpha))), and compute_optimal's eta. For signSGD and Adam we derive (docs/coordinatewise.md):
 their step is normalised by sqrt(R), so the drift runs in the time tau with d tau / dt ~ lr / sqrt(P);
-with P ~ tau^-sigma that gives P ~ t^-(2 sigma / (2 - sigma)) (sigma < 2) until the lr's floor.
+with P ~ tau^-sigma that gives P ~ t^-(2 sigma / (2 - sigma)) (sigma < 2) until the lr's floor. That
+drops the noise, so it applies only where F_pp dominates SGD's curve (not in phase III: "no theory").
 
-    PYTHONPATH=python python bench/coordinatewise_exponents.py --figure docs/coordinatewise_exponents.png  # 8 min CPU, 22 wall at load 8
+    PYTHONPATH=python python bench/coordinatewise_exponents.py --cases Ia II --figure docs/coordinatewise_exponents.png
+    PYTHONPATH=python python bench/coordinatewise_exponents.py --cases III --figure docs/coordinatewise_exponents_III.png
 """
 from __future__ import annotations
 
@@ -34,11 +42,18 @@ from plrf.fit import power_law
 from plrf.frontier import frontier
 from plrf.sign_de import sign_sgd_de
 
-CASES = ((1.0, 0.3), (1.0, 0.7))
-D_MC = (128, 256, 512)
-D_DE = (128, 256, 512, 1024, 2048)
+CASES = {"Ia": (1.0, 0.3), "II": (1.0, 0.7), "III": (0.7, 1.0)}
+D_MC = (64, 128, 256, 512, 1024)
+D_DE = (64, 128, 256, 512, 1024, 2048)
+MC_FLOPS = 2**25  # t d of every Monte Carlo run (interior optima at d* = 128-512 on the DE's frontier)
 FLOOR = 1.25  # signSGD's fixed-point risk / p_inf at the chosen lr
 OPTIMIZERS = ("signSGD", "Adam", "signSGD DE", "SGD", "DANA-decaying")
+NORMALISED = ("signSGD", "Adam", "signSGD DE")
+
+
+def mc_seeds(d, seeds):
+    """Seeds at d: `seeds` up to d = 256, half above (see the module docstring)."""
+    return seeds if d <= 256 else max(2, seeds // 2)
 
 
 def sign_lr(spec):
@@ -54,17 +69,18 @@ def grid(steps):
 
 
 def curves_at(alpha, beta, d, steps, seeds, mc):
-    """{optimizer: (steps, E[P])} at one d (Monte Carlo only when mc). steps = (Monte Carlo, signSGD DE,
-    exact recursion): the DE and the recursion cost O(d) a step, so they run further."""
+    """{optimizer: (steps, E[P])} at one d (Monte Carlo only when mc). steps = (Monte Carlo flop budget,
+    signSGD DE, exact recursion): the DE and the recursion cost O(d) a step, so they run further."""
     problem = plrf.PLRF(alpha=alpha, beta=beta, d=d, v=2 * d, seed=0)
     spec = problem.spectrum()
     lr = sign_lr(spec)
     rec = grid(steps[1])
     out = {"signSGD DE": (rec, sign_sgd_de(spec, lr, steps[1], record=rec).risk)}
     if mc:
-        rec = grid(steps[0])
+        n = steps[0] // d
+        rec = grid(n)
         for name, opt in (("signSGD", plrf.sign_sgd(lr)), ("Adam", plrf.adam(lr))):
-            c = plrf.simulate(problem, opt, steps[0], seeds=seeds, record=rec, space="param", progress=False)
+            c = plrf.simulate(problem, opt, n, seeds=mc_seeds(d, seeds), record=rec, space="param", progress=False)
             out[name] = (rec, c.risk.mean(0))
     rec = grid(steps[2])
     opts = plrf.defaults(spec, 1)
@@ -73,13 +89,21 @@ def curves_at(alpha, beta, d, steps, seeds, mc):
     return spec, lr, out
 
 
-def theory_loss(alpha, beta, name):
+def derivation_applies(alpha, beta):
+    """The [D] derivation drops the noise: it holds where SGD's longest decaying stretch is F_pp."""
+    return theory.shape(alpha, beta, "sgd", d=max(D_DE), batch=1).stretch().term == "F_pp"
+
+
+def theory_loss(alpha, beta, name, fit=None, d=max(D_DE)):
+    """Predicted loss exponent: SGD and DANA, the term theory gives the fit's window (without a fit, its
+    longest decaying stretch at d); signSGD and Adam, 2 sigma / (2 - sigma) where the derivation
+    applies, else NaN ("no theory")."""
+    if name in ("SGD", "DANA-decaying"):
+        if fit is not None and math.isfinite(fit.theory):
+            return fit.theory
+        return theory.shape(alpha, beta, name.lower().replace("-", "_"), d=d, batch=1).stretch().slope
     s = theory.sigma(alpha, beta)
-    if name in ("SGD",):
-        return s
-    if name == "DANA-decaying":
-        return theory.fpp_exponent(alpha, beta, "dana_decaying")
-    return 2 * s / (2 - s) if s < 2 else math.inf
+    return 2 * s / (2 - s) if s < 2 and derivation_applies(alpha, beta) else math.nan
 
 
 def theory_eta(alpha, beta, name):
@@ -125,6 +149,10 @@ def measure(alpha, beta, steps, seeds, d_mc=D_MC, d_de=D_DE):
             curves[name][d] = (t, P)
         if d == max(d_mc):
             big = (d, spec.p_inf, out)
+    # the DE on the Monte Carlo's design (its d's, cut at the same t = MC_FLOPS / d): like for like
+    curves["signSGD DE @MC"] = {d: (t[t <= steps[0] // d], P[t <= steps[0] // d])
+                                for d, (t, P) in curves["signSGD DE"].items() if d in d_mc}
+    fits["signSGD DE @MC"] = {d: fits["signSGD DE"][d] for d in curves["signSGD DE @MC"]}
     isos = {name: iso(c) for name, c in curves.items() if len(c) >= 3}
     return fits, isos, big
 
@@ -135,20 +163,26 @@ def _iv(x, iv):
 
 def _loss_rows(alpha, beta, fits):
     for name, per_d in fits.items():
-        th = theory_loss(alpha, beta, name)
+        if name.endswith("@MC"):  # the same fits as "signSGD DE" (only its eta differs)
+            continue
         for d, (f, lr) in per_d.items():
+            th = theory_loss(alpha, beta, name, f, d)
             if f is None:
                 yield f"| {name} | {d} | - | no window in the record | {th:.3g} | not settled |"
                 continue
-            lr_cell = f"{lr:.3g}" if name in ("signSGD", "Adam", "signSGD DE") else "recipe"
+            lr_cell = f"{lr:.3g}" if name in NORMALISED else "recipe"
             flag = "" if f.reliable else " *"
+            term = f" {f.term}" if f.term else ""
             yield (f"| {name} | {d} | {lr_cell} | {_iv(f.exponent, f.interval)}{flag} ({f.window[0]:.3g}-"
-                   f"{f.window[1]:.3g}) | {th:.3g} | {verdict(f.interval, th, f.reliable)} |")
+                   f"{f.window[1]:.3g}) | {th:.3g}{term} | {verdict(f.interval, th, f.reliable)} |")
 
 
 def _eta_rows(alpha, beta, fits, isos):
     for name, fit in isos.items():
-        th = theory_eta(alpha, beta, name)
+        try:
+            th = theory_eta(alpha, beta, name)
+        except NotImplementedError:  # e.g. DANA-decaying in phase III: theory.md gives no formula
+            th = math.nan
         ok = fit.reliable and math.isfinite(fit.eta)
         ds = sorted(fits[name])
         flag = "" if ok else " * (" + "; ".join(fit.reasons)[:80] + ")"
@@ -181,13 +215,15 @@ def figure(results, path):
         row[0].set(xlabel="steps t", ylabel="E[P] - p_inf", title=f"α = {alpha:g}, β = {beta:g}, d = {d}")
         row[0].legend(fontsize=8)
         for name, per_d in fits.items():
+            if name not in styles:  # "signSGD DE @MC": the DE's own fits
+                continue
             ds = [k for k in sorted(per_d) if per_d[k][0] is not None]
             ex = np.array([per_d[k][0].exponent for k in ds])
             lo = ex - np.array([per_d[k][0].interval[0] for k in ds])
             hi = np.array([per_d[k][0].interval[1] for k in ds]) - ex
             row[1].errorbar(ds, ex, yerr=[lo, hi], fmt="o", color=styles[name][:2], capsize=3, label=name,
                             ls="--" if "DE" in name else "-")
-            th = theory_loss(alpha, beta, name)
+            th = theory_loss(alpha, beta, name, per_d[ds[-1]][0] if ds else None)
             if math.isfinite(th):
                 row[1].axhline(th, color=styles[name][:2], lw=0.8, ls=":")
         row[1].set(xscale="log", xlabel="d", ylabel="loss exponent (dotted: theory)",
@@ -200,16 +236,19 @@ def figure(results, path):
 
 def main(argv=None):
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, nargs=3, default=[2**15, 2**19, 2**23],
-                    help="steps of the Monte Carlo, the signSGD DE and the exact recursion")
-    ap.add_argument("--seeds", type=int, default=8)
+    ap.add_argument("--steps", type=int, nargs=3, default=[MC_FLOPS, 2**19, 2**23],
+                    help="the Monte Carlo's flop budget t d (steps MC_FLOPS / d at each d), the steps of the "
+                         "signSGD DE and of the exact recursion")
+    ap.add_argument("--seeds", type=int, default=16, help="Monte Carlo seeds at d <= 256 (half above)")
+    ap.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES),
+                    help="phases to run (default all)")
     ap.add_argument("--d-mc", type=int, nargs="+", default=list(D_MC))
     ap.add_argument("--d-de", type=int, nargs="+", default=list(D_DE))
     ap.add_argument("--figure", default=None)
     a = ap.parse_args(argv)
     print(machine_line())
     results = []
-    for alpha, beta in CASES:
+    for alpha, beta in (CASES[c] for c in a.cases):
         fits, isos, big = measure(alpha, beta, a.steps, a.seeds, a.d_mc, a.d_de)
         print_case(alpha, beta, fits, isos)
         results.append((alpha, beta, fits, isos, big))

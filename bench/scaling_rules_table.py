@@ -69,16 +69,16 @@ class RuleRun:
     late: np.ndarray  # per seed (MC) or one value (exact)
 
 
-def mc_rule(problem, make, samples, points, seeds):
-    """Monte Carlo (space="param") of make(kappa) at batch kappa, for every kappa."""
+def mc_rule(problem, make, samples, points, seeds, kappas=KAPPAS):
+    """Monte Carlo (space="param") of make(kappa) at batch kappa, for every kappa; seeds: a count or a list."""
     late = np.asarray(points) >= LATE * samples
     runs = []
-    for kappa in KAPPAS:
+    for kappa in kappas:
         with plrf.errstate(divergence="ignore"):
             c = plrf.simulate(problem, make(kappa), samples // kappa, batch=kappa, seeds=seeds,
                               record=[n // kappa for n in points], space="param", progress=False)
         r = c.risk
-        runs.append(RuleRun(kappa, r.mean(0), r.std(0, ddof=1) / math.sqrt(seeds), r[:, late].mean(1)))
+        runs.append(RuleRun(kappa, r.mean(0), r.std(0, ddof=1) / math.sqrt(len(r)), r[:, late].mean(1)))
     return runs
 
 
